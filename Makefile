@@ -1,0 +1,95 @@
+# careclock: the one entry point. See README.md.
+#   make            build build/careclock (and build/careclockd once it exists)
+#   make test       build and run every test (unit, then integration)
+#   make deps       install the Debian packages the build, tests and benchmarks need
+#   make bench      run the benchmarks and print their figures
+#   make install    PREFIX=/usr/local DESTDIR= (bin, /etc/careclock, share/careclock)
+#   make demo       the README's first Quick start command
+#   make holidays   regenerate config/holidays/*.ics from ../shared/data/bank-holidays.json
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BUILD   ?= build
+PYTHON  ?= /usr/bin/python3
+SHARED  ?= ../shared
+
+PKGS    := sqlite3 libical jansson inih
+TEST_PKGS := cmocka
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude $(PKG_CFLAGS) \
+           -DCC_DATADIR='"$(PREFIX)/share/careclock"' -DCC_SYSCONFDIR='"$(SYSCONFDIR)/careclock"'
+LDLIBS  += $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/sanitize
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS     := daemon/careclock.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard daemon/*.c))
+LIB_OBJS  := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB       := $(BUILD)/libcareclock.a
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+HEADERS   := $(wildcard include/careclock/*.h)
+
+.PHONY: all test unit integration deps bench install clean demo holidays check-holidays
+
+all: $(BUILD)/careclock
+
+$(BUILD)/obj/%.o: daemon/%.c $(HEADERS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/careclock: $(BUILD)/obj/careclock.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+test: all $(UNIT_BINS)
+	BUILD=$(BUILD) PYTHON=$(PYTHON) SHARED=$(SHARED) tests/run.sh
+
+unit: $(UNIT_BINS)
+	BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh unit
+
+integration: all
+	BUILD=$(BUILD) PYTHON=$(PYTHON) SHARED=$(SHARED) tests/run.sh integration
+
+deps:
+	tools/deps.sh
+
+bench: all
+	$(MAKE) -C bench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON)
+
+holidays:
+	$(PYTHON) tools/gen-holidays.py $(SHARED)/data/bank-holidays.json config/holidays
+
+demo: all
+	tools/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/careclock/holidays \
+	    $(DESTDIR)$(PREFIX)/share/careclock/rules $(DESTDIR)$(SYSCONFDIR)/careclock
+	install -m 0755 $(BUILD)/careclock $(DESTDIR)$(PREFIX)/bin/careclock
+	install -m 0644 config/holidays/*.ics $(DESTDIR)$(PREFIX)/share/careclock/holidays/
+	if ls config/rules/*.rules >/dev/null 2>&1; then \
+	    install -m 0644 config/rules/*.rules $(DESTDIR)$(PREFIX)/share/careclock/rules/; fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,79 @@
+/* careclock: the command-line front end. Global options come before the
+ * command; each command lives in its own daemon/cli_*.c. */
+#include "careclock/cli.h"
+#include "careclock/date.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: careclock [--db PATH] [--config FILE] [--today YYYY-MM-DD] COMMAND [ARGS]\n"
+          "commands:\n"
+          "  calc DATE OFFSET...      date arithmetic on the working-day calendar\n"
+          "  calc --between D1 D2     working days after D1 up to and including D2\n"
+          "Run 'careclock COMMAND --help' for a command's options.\n",
+          out);
+}
+
+/* Today's date in Europe/London, the zone English councils work in. */
+static cc_date_t london_today(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    localtime_r(&now, &tm);
+    return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+int main(int argc, char **argv)
+{
+    cc_cli_t cli = {.prog = "careclock", .db_path = getenv("CARECLOCK_DB"), .config_path = NULL};
+    const char *today = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return CC_EXIT_OK;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "careclock: %s needs a value\n", a);
+            return CC_EXIT_USAGE;
+        }
+        if (strcmp(a, "--db") == 0)
+            cli.db_path = argv[++i];
+        else if (strcmp(a, "--config") == 0)
+            cli.config_path = argv[++i];
+        else if (strcmp(a, "--today") == 0)
+            today = argv[++i];
+        else {
+            fprintf(stderr, "careclock: unknown option \"%s\"\n", a);
+            usage(stderr);
+            return CC_EXIT_USAGE;
+        }
+    }
+    if (cli.db_path == NULL || cli.db_path[0] == '\0')
+        cli.db_path = "careclock.db";
+    if (today != NULL) {
+        if (cc_date_parse_iso(today, &cli.today) != 0) {
+            fprintf(stderr, "careclock: --today \"%s\" is not a valid date (expected YYYY-MM-DD)\n", today);
+            return CC_EXIT_USAGE;
+        }
+    } else {
+        cli.today = london_today();
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return CC_EXIT_USAGE;
+    }
+    const char *cmd = argv[i];
+    if (strcmp(cmd, "calc") == 0)
+        return cc_cli_calc(&cli, argc - i, argv + i);
+    fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return CC_EXIT_USAGE;
+}

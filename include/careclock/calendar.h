@@ -1,0 +1,89 @@
+/* The working-day calendar of one council: weekends plus the bank holidays of
+ * its division, plus any days of its own, read from ICS files.
+ *
+ * Building a calendar allocates; once cc_calendar_finish() has run, every
+ * query is constant time from precomputed tables and allocates nothing.
+ *
+ * Counting convention (docs/calendar.md):
+ *  - N working days after D (N >= 1): D is day 0 and the answer is the Nth
+ *    working day strictly after D. +0 working days is D when D is a working
+ *    day, else the last working day before D.
+ *  - N working days before D (N >= 1): the Nth working day strictly before D.
+ *
+ * Coverage: a calendar knows the years its holiday data covers. A working-day
+ * computation that starts or lands outside them still returns the
+ * weekends-only answer but reports CC_EUNCOVERED, which callers must surface.
+ */
+#ifndef CARECLOCK_CALENDAR_H
+#define CARECLOCK_CALENDAR_H
+
+#include "careclock/date.h"
+
+#include <stddef.h>
+
+typedef struct cc_calendar cc_calendar_t;
+
+/* The span of the lookup tables. Dates outside it give CC_ERANGE. */
+#define CC_CALENDAR_FIRST_YEAR 1900
+#define CC_CALENDAR_LAST_YEAR 2199
+
+/* Allocate an empty calendar (weekends only, covering no year) into *out.
+ * Returns 0 or CC_ENOMEM. Free with cc_calendar_free(). */
+int cc_calendar_new(cc_calendar_t **out);
+
+/* Free a calendar; NULL is fine. */
+void cc_calendar_free(cc_calendar_t *cal);
+
+/* Add the non-working days of an ICS file (each VEVENT's all-day DTSTART up
+ * to its exclusive DTEND, named by its SUMMARY). An X-CARECLOCK-COVERS:Y1-Y2
+ * property on the VCALENDAR widens the covered years; a file without it (a
+ * council's own additions) leaves them alone. May be called for several
+ * files before cc_calendar_finish(). On error returns CC_EIO or CC_EPARSE
+ * and writes a message naming the file into err (errlen bytes). */
+int cc_calendar_load_ics(cc_calendar_t *cal, const char *path, char *err, size_t errlen);
+
+/* Add one non-working day by hand (tests, councils' closures). name is
+ * copied. Returns 0, CC_ERANGE or CC_ENOMEM. */
+int cc_calendar_add_holiday(cc_calendar_t *cal, cc_date_t date, const char *name);
+
+/* Declare the covered years explicitly (widening what is there). */
+void cc_calendar_set_coverage(cc_calendar_t *cal, int first_year, int last_year);
+
+/* Build the lookup tables. Must be called after the last load and before
+ * any query; may be called again after further loads. Returns 0 or
+ * CC_ENOMEM. */
+int cc_calendar_finish(cc_calendar_t *cal);
+
+/* The covered years; both 0 when the calendar covers none. */
+void cc_calendar_coverage(const cc_calendar_t *cal, int *first_year, int *last_year);
+
+/* 1 if date lies in the covered years, else 0. */
+int cc_calendar_covers(const cc_calendar_t *cal, cc_date_t date);
+
+/* 1 if date is a working day, 0 if not (or outside the tables). */
+int cc_calendar_is_working_day(const cc_calendar_t *cal, cc_date_t date);
+
+/* Name of the holiday on date ("Boxing Day (substitute day)"), or NULL when
+ * date is no holiday. The string belongs to the calendar. */
+const char *cc_calendar_holiday_name(const cc_calendar_t *cal, cc_date_t date);
+
+/* Add n working days (n may be negative) to date by the convention above.
+ * Returns 0; CC_EUNCOVERED with *out still set when date or the answer lies
+ * outside the covered years; CC_ERANGE when outside the tables. */
+int cc_calendar_add_working_days(const cc_calendar_t *cal, cc_date_t date, int n, cc_date_t *out);
+
+/* Count working days after from, up to and including to (negative when to
+ * is before from). Same returns as above. */
+int cc_calendar_working_days_between(const cc_calendar_t *cal, cc_date_t from, cc_date_t to, int *out);
+
+/* The divisions whose official lists careclock ships. */
+extern const char *const cc_calendar_divisions[];
+
+/* Build a finished calendar from holiday_dir/<division>.ics plus each of the
+ * nextra files in extra (a council's own days). Returns 0 with *out owned by
+ * the caller, or an error with a message naming the file in err. An unknown
+ * division is CC_EINVAL. */
+int cc_calendar_open(const char *holiday_dir, const char *division, const char *const *extra, size_t nextra,
+                     cc_calendar_t **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,23 @@
+/* The careclock command: global options shared by every subcommand, and
+ * one entry point per subcommand (daemon/cli_*.c). Each returns a process
+ * exit status: 0 success, 1 a failure of the system (I/O, database), 2 a
+ * bad argument or bad input, 3 an answer computed outside the holiday
+ * calendar's covered years. */
+#ifndef CARECLOCK_CLI_H
+#define CARECLOCK_CLI_H
+
+#include "careclock/date.h"
+
+enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
+
+typedef struct {
+    const char *prog;        /* argv[0] for messages */
+    const char *db_path;     /* --db, else $CARECLOCK_DB, else ./careclock.db */
+    const char *config_path; /* --config, or NULL */
+    cc_date_t today;         /* --today, else today in Europe/London */
+} cc_cli_t;
+
+/* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
+int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);
+
+#endif
