@@ -6,7 +6,10 @@
 #ifndef CARECLOCK_CLI_H
 #define CARECLOCK_CLI_H
 
+#include "careclock/calendar.h"
+#include "careclock/config.h"
 #include "careclock/date.h"
+#include "careclock/rules.h"
 
 enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
 
@@ -16,6 +19,21 @@ typedef struct {
     const char *config_path; /* --config, or NULL */
     cc_date_t today;         /* --today, else today in Europe/London */
 } cc_cli_t;
+
+/* What most commands need: the configuration (defaults, then --config),
+ * the rules it names and the calendar. */
+typedef struct {
+    cc_config_t config;
+    cc_ruleset_t *rules;
+    cc_calendar_t *cal;
+} cc_cli_env_t;
+
+/* Load cli's configuration, rules and calendar into env. On failure prints
+ * the reason on stderr and returns the exit status to use (2 for bad
+ * configuration or rules, 1 for I/O); env then holds nothing to free.
+ * Returns 0 on success; free with cc_cli_env_free(). */
+int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env);
+void cc_cli_env_free(cc_cli_env_t *env);
 
 /* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
 int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);

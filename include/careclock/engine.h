@@ -1,0 +1,109 @@
+/* The clock engine: pure code. One child's events, the rules, the calendar
+ * and today in; clock instances out. No I/O, no clock reads, no globals.
+ *
+ * Semantics (docs/engine.md):
+ *  - Episodes of care run from looked_after_start to looked_after_end (or
+ *    are open). Per-episode rules start at the first starting event inside
+ *    an episode; per-event rules at every starting event.
+ *  - A meeting event meets the earliest unmet instance of its rule (one per
+ *    chain) whose start is on or before the event's date; rules that accept
+ *    early events also take one dated before the start within the episode.
+ *  - Chains: when an instance is met, the next starts on the met date.
+ *  - Anchored due dates take the anchor instance's held date, else its due
+ *    date, else a projection from the chain's last instance.
+ *  - Status: met, met_late, cancelled, overdue, due_soon, open; a child
+ *    whose data cannot be evaluated gets one data_error instance instead.
+ */
+#ifndef CARECLOCK_ENGINE_H
+#define CARECLOCK_ENGINE_H
+
+#include "careclock/calendar.h"
+#include "careclock/rules.h"
+
+#include <stdint.h>
+
+#define CC_DATE_NONE INT32_MIN
+
+typedef enum {
+    CC_STATUS_OPEN,
+    CC_STATUS_DUE_SOON,
+    CC_STATUS_OVERDUE,
+    CC_STATUS_MET,
+    CC_STATUS_MET_LATE,
+    CC_STATUS_CANCELLED,
+    CC_STATUS_DATA_ERROR
+} cc_status_t;
+
+#define CC_STATUS_COUNT 7
+
+/* Flags on a clock instance. */
+enum {
+    CC_CLOCK_UNCOVERED = 1, /* a working-day count reached outside the holiday calendar's years */
+    CC_CLOCK_PROJECTED = 2, /* the due date rests on an anchor not yet known, projected */
+    CC_CLOCK_EARLY = 4      /* met by an event dated before its start */
+};
+
+/* One event of a child, as the engine sees it. */
+typedef struct {
+    int64_t id;
+    int type;             /* cc_ruleset_type_index(), or -1 when unknown */
+    cc_date_t date;       /* CC_DATE_NONE when the stored date did not parse */
+    const char *attrs;    /* JSON object text, or NULL; borrowed */
+    const char *raw_type; /* the stored type text, for messages; borrowed */
+    const char *raw_date; /* the stored date text, for messages; borrowed */
+} cc_event_t;
+
+typedef struct {
+    const char *id;       /* borrowed */
+    cc_date_t dob;        /* CC_DATE_NONE when unknown or unparseable */
+    const char *raw_dob;  /* for messages; borrowed */
+} cc_child_t;
+
+typedef struct {
+    int rule;             /* index in the ruleset; -1 for a data_error instance */
+    int seq;              /* 1.. per child and rule, in order of start date */
+    int episode;          /* 0-based index of the episode of care, -1 if none */
+    cc_date_t start, due, met_on; /* met_on CC_DATE_NONE when not met */
+    cc_status_t status;
+    int64_t start_event, met_event; /* 0 when none */
+    unsigned flags;
+    char reason[160];     /* data_error and cancelled: why, in words */
+} cc_clock_t;
+
+/* A growable array of clocks; the caller owns it and can reuse it across
+ * children (cc_clocks_reset keeps the allocation). */
+typedef struct {
+    cc_clock_t *items;
+    size_t len, cap;
+} cc_clocks_t;
+
+void cc_clocks_init(cc_clocks_t *clocks);
+void cc_clocks_reset(cc_clocks_t *clocks);
+void cc_clocks_free(cc_clocks_t *clocks);
+
+/* Evaluate one child. events need not be sorted. Appends the child's clocks
+ * to out (sorted by rule order, then seq). Returns 0, or CC_ENOMEM. Bad data
+ * (unknown type, unparseable date, end before start) is not an error of the
+ * call: it yields a single data_error clock with the reason. */
+int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
+                  const cc_event_t *events, size_t nevents, cc_clocks_t *out);
+
+/* Status from its dates and today: open / due_soon / overdue for unmet
+ * clocks, met / met_late for met ones. (cancelled and data_error are set by
+ * the engine and left alone.) */
+cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc_date_t today,
+                             const cc_clock_t *clock);
+
+/* "open", "due_soon", ... and back; -1 for an unknown name. */
+const char *cc_status_name(cc_status_t status);
+int cc_status_parse(const char *name);
+
+/* Explain how one clock instance was derived, in plain words, appending to
+ * text: the starting event, each step with every non-working day skipped,
+ * the rule and its source, and why the status is what it is. The clocks
+ * array is the child's full result (anchors are looked up in it). */
+int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
+                      const cc_event_t *events, size_t nevents, const cc_clocks_t *clocks, size_t index,
+                      cc_buf_t *text);
+
+#endif

@@ -1,0 +1,135 @@
+/* Statutory rule sets: what starts each clock, how its due date is
+ * computed, what meets it, when it applies and when it is cancelled.
+ *
+ * Rule files are INI (read with inih); the language is documented in
+ * docs/rules.md and config/rules/england.rules is the default set. Several
+ * files load in order and a later file overrides an earlier one rule by rule
+ * (key by key within a rule), so a council's file can change one number or
+ * add a clock without copying the rest. A ruleset is immutable once loaded.
+ */
+#ifndef CARECLOCK_RULES_H
+#define CARECLOCK_RULES_H
+
+#include "careclock/offset.h"
+
+#include <stddef.h>
+
+typedef struct cc_ruleset cc_ruleset_t;
+
+/* The stable rule ids of the default set. */
+#define CC_RULE_ID_MAX 48
+
+typedef enum {
+    CC_PER_EVENT,   /* one clock per occurrence of the starting event */
+    CC_PER_EPISODE  /* one clock per episode of care: its first starting event */
+} cc_per_t;
+
+/* A condition on the starting event: an attribute value, or the child's age. */
+typedef enum { CC_COND_NONE, CC_COND_ATTR, CC_COND_AGE_LT, CC_COND_AGE_GE } cc_cond_kind_t;
+
+typedef struct {
+    cc_cond_kind_t kind;
+    char key[32];     /* CC_COND_ATTR: attribute name */
+    char value[32];   /* CC_COND_ATTR: required value */
+    int age;          /* CC_COND_AGE_*: years */
+} cc_cond_t;
+
+/* A due-date computation: an offset from a date, optionally under a condition. */
+typedef struct {
+    cc_cond_t when;
+    cc_offset_t offset;
+} cc_interval_t;
+
+#define CC_RULE_MAX_IFS 4
+#define CC_RULE_MAX_TYPES 8
+#define CC_RULE_MAX_STAGES 8
+
+/* Who a reminder or escalation goes to. */
+typedef enum { CC_ROLE_WORKER, CC_ROLE_IRO, CC_ROLE_TEAM_MANAGER, CC_ROLE_SERVICE_MANAGER, CC_ROLE_TEAM_WEBHOOK } cc_role_t;
+
+/* One reminder or escalation stage: offset from the due date, recipient role,
+ * and whether it goes at once instead of in the next digest. */
+typedef struct {
+    cc_offset_t offset;
+    cc_role_t role;
+    int immediate;
+} cc_stage_t;
+
+typedef struct {
+    char id[CC_RULE_ID_MAX];
+    char *title;          /* "Care plan" */
+    char *source;         /* "CPPCR 2010 reg 4(2); local guidance" */
+    char *file;           /* the file and line where the rule was (last) defined */
+    int line;
+    int start_type;       /* event type index that starts the clock */
+    cc_per_t per;
+    /* Due date: anchor_rule >= 0 means "the date of instance anchor_seq of
+     * that rule in the same episode" (held date if met, else its due date);
+     * otherwise due = start + due_if[i] for the first matching condition,
+     * else start + due. */
+    cc_offset_t due;
+    int anchor_rule;
+    int anchor_seq;
+    cc_interval_t due_if[CC_RULE_MAX_IFS];
+    int ndue_if;
+    /* Recurring chains: after an instance is met, the next starts at the met
+     * date and is due after then (or then_if[i] when its condition holds).
+     * has_then == 0 means no chain. */
+    int has_then;
+    cc_offset_t then;
+    cc_interval_t then_if[CC_RULE_MAX_IFS];
+    int nthen_if;
+    int restart_cancels;  /* a new chain origin cancels the previous chain's open instance */
+    int met_by[CC_RULE_MAX_TYPES];
+    int nmet_by;
+    int accept_early;     /* a meeting event may predate the start (within the episode) */
+    cc_cond_t applies[CC_RULE_MAX_IFS]; /* all must hold at the start */
+    int napplies;
+    int cancel_type;      /* event type that cancels an unmet clock due on or after it; -1 none */
+    int in_care_only;     /* the start must fall inside an episode of care */
+    int warn_wd;          /* due_soon window in working days */
+    cc_stage_t stages[CC_RULE_MAX_STAGES];
+    int nstages;
+    int enabled;
+} cc_rule_t;
+
+/* Load the rule files in order into a new ruleset. On error returns
+ * CC_EIO or CC_EPARSE with "FILE:LINE: what is wrong" in err; *out is
+ * untouched. A ruleset owns all its strings; free with cc_ruleset_free(). */
+int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen);
+
+/* Validate rule files, reporting every error (one per line, each
+ * "FILE:LINE: message") into report. Returns the number of errors. */
+int cc_ruleset_check(const char *const *files, size_t nfiles, cc_buf_t *report);
+
+/* Free a ruleset; NULL is fine. */
+void cc_ruleset_free(cc_ruleset_t *rs);
+
+/* Enabled rules, in evaluation order (anchors before the rules using them). */
+size_t cc_ruleset_count(const cc_ruleset_t *rs);
+const cc_rule_t *cc_ruleset_rule(const cc_ruleset_t *rs, size_t i);
+
+/* Find an enabled rule by id; NULL if none. */
+const cc_rule_t *cc_ruleset_find(const cc_ruleset_t *rs, const char *id);
+
+/* Index of a rule (its position in evaluation order). */
+size_t cc_ruleset_index(const cc_ruleset_t *rs, const cc_rule_t *rule);
+
+/* The event vocabulary: the built-in types plus those the files add. */
+size_t cc_ruleset_type_count(const cc_ruleset_t *rs);
+const char *cc_ruleset_type_name(const cc_ruleset_t *rs, size_t i);
+
+/* Index of an event type, or -1 if the ruleset does not know it. */
+int cc_ruleset_type_index(const cc_ruleset_t *rs, const char *type);
+
+/* 1 if events of this type may be dated after today (things scheduled,
+ * such as review_scheduled), 0 if they record something that happened. */
+int cc_ruleset_type_future_ok(const cc_ruleset_t *rs, int type);
+
+/* Built-in type indexes that the engine's episode logic relies on. */
+enum { CC_TYPE_LOOKED_AFTER_START = 0, CC_TYPE_LOOKED_AFTER_END = 1 };
+
+/* Role names as written in rule files and the database. */
+const char *cc_role_name(cc_role_t role);
+
+#endif
