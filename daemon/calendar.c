@@ -30,6 +30,7 @@ struct cc_calendar {
     holiday_t *holidays;    /* sorted by date after finish */
     size_t nholidays, capholidays;
     int first_year, last_year; /* covered years, 0 when none */
+    cc_date_t cov_lo, cov_hi;  /* covered days: [cov_lo, cov_hi), empty when none */
 };
 
 int cc_calendar_new(cc_calendar_t **out)
@@ -96,6 +97,8 @@ void cc_calendar_set_coverage(cc_calendar_t *cal, int first_year, int last_year)
         cal->first_year = first_year;
     if (last_year > cal->last_year)
         cal->last_year = last_year;
+    cal->cov_lo = cc_date_from_ymd(cal->first_year, 1, 1);
+    cal->cov_hi = cc_date_from_ymd(cal->last_year + 1, 1, 1);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -270,11 +273,7 @@ void cc_calendar_coverage(const cc_calendar_t *cal, int *first_year, int *last_y
 
 int cc_calendar_covers(const cc_calendar_t *cal, cc_date_t date)
 {
-    if (cal->first_year == 0)
-        return 0;
-    int y, m, d;
-    cc_date_to_ymd(date, &y, &m, &d);
-    return y >= cal->first_year && y <= cal->last_year;
+    return date >= cal->cov_lo && date < cal->cov_hi;
 }
 
 int cc_calendar_is_working_day(const cc_calendar_t *cal, cc_date_t date)
@@ -294,9 +293,12 @@ const char *cc_calendar_holiday_name(const cc_calendar_t *cal, cc_date_t date)
     return h ? h->name : NULL;
 }
 
+/* Both ends inside the covered span (which is contiguous, so everything
+ * between them is too): 0, else CC_EUNCOVERED. On the hot path: two
+ * comparisons each, no date conversion. */
 static int coverage_status(const cc_calendar_t *cal, cc_date_t a, cc_date_t b)
 {
-    return cc_calendar_covers(cal, a) && cc_calendar_covers(cal, b) ? 0 : CC_EUNCOVERED;
+    return a >= cal->cov_lo && a < cal->cov_hi && b >= cal->cov_lo && b < cal->cov_hi ? 0 : CC_EUNCOVERED;
 }
 
 int cc_calendar_add_working_days(const cc_calendar_t *cal, cc_date_t date, int n, cc_date_t *out)

@@ -7,6 +7,7 @@
 
 #include "careclock/inifile.h"
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,19 +81,30 @@ typedef struct {
     int rules_seen, holidays_seen;
 } reader_t;
 
+/* Paths in the file are relative to the file's directory. A path too long
+ * for out is cut, and then fails to open with its name in the message. */
 static void resolve(const reader_t *r, const char *value, char *out, size_t len)
 {
+    int n;
     if (value[0] == '/' || r->dir[0] == '\0')
-        snprintf(out, len, "%s", value);
+        n = snprintf(out, len, "%s", value);
     else
-        snprintf(out, len, "%s/%s", r->dir, value);
+        n = snprintf(out, len, "%s/%s", r->dir, value);
+    if (n < 0 || (size_t)n >= len)
+        out[len - 1] = '\0';
 }
 
-static int fail(reader_t *r, const char *key, const char *fmt, const char *value)
+static int fail(reader_t *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Record the first error as "FILE:LINE: key: message"; returns 0 for inih. */
+static int fail(reader_t *r, const char *key, const char *fmt, ...)
 {
     if (!r->failed) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), fmt, value);
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
         snprintf(r->err, r->errlen, "%s:%d: %s: %s", r->path, r->line, key, msg);
     }
     r->failed = 1;
