@@ -28,7 +28,7 @@ int cc_paths_datadir(char *buf, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash != NULL) {
             *slash = '\0';
-            static const char *const rel[] = {"../share/careclock", "../config"};
+            static const char *const rel[] = {"../share/careclock", "../config", "../../config"};
             for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
                 snprintf(buf, len, "%s/%s", exe, rel[i]);
                 if (has_holidays(buf))

@@ -360,6 +360,19 @@ static int met_by_item(void *ctx, const char *item)
     return 0;
 }
 
+static int then_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    cc_offset_t off;
+    if (c->rule->nthen >= CC_RULE_MAX_IFS || cc_offset_parse(item, 0, &off) != 0 || off.n <= 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: then: \"%s\" is not a positive offset (at most %d)",
+                 c->rule->id, item, CC_RULE_MAX_IFS);
+        return -1;
+    }
+    c->rule->then[c->rule->nthen++] = off;
+    return 0;
+}
+
 static int applies_item(void *ctx, const char *item)
 {
     item_ctx_t *c = ctx;
@@ -455,9 +468,8 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             else
                 (*n)++;
         } else if (strcmp(k, "then") == 0) {
-            if (cc_offset_parse(v, 0, &rule->then) != 0 || rule->then.n <= 0)
-                error_at(l, e->file, e->line, "%s: then: \"%s\" is not a positive offset", rule->id, v);
-            rule->has_then = 1;
+            rule->nthen = 0;
+            each_item(v, then_item, &ctx);
         } else if (strcmp(k, "supersede") == 0) {
             if (parse_yes_no(v, &rule->restart_cancels) != 0)
                 error_at(l, e->file, e->line, "%s: supersede: \"%s\" is not yes or no", rule->id, v);
@@ -497,8 +509,6 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
                         : !have_due ? "due" : !have_met ? "met_by" : NULL;
     if (missing != NULL && rule->enabled)
         error_at(l, raw->file, raw->line, "%s: missing required key \"%s\"", rule->id, missing);
-    if (rule->has_then && rule->anchor_rule >= 0)
-        error_at(l, raw->file, raw->line, "%s: a chain (then) needs an offset due, not an anchor", rule->id);
     rule->file = strdup(raw->file ? raw->file : "");
     return l->nerrors == before ? 0 : -1;
 }

@@ -59,6 +59,15 @@ typedef struct {
     const char *raw_dob;  /* for messages; borrowed */
 } cc_child_t;
 
+/* How a due date was computed, for explanations. */
+typedef enum {
+    CC_BASIS_DUE,       /* start + rule due */
+    CC_BASIS_DUE_IF,    /* start + due_if[basis_index] */
+    CC_BASIS_THEN,      /* previous met date + then[basis_index] */
+    CC_BASIS_THEN_IF,   /* previous met date + then_if[basis_index] */
+    CC_BASIS_ANCHOR     /* the anchor instance's date (flag PROJECTED if estimated) */
+} cc_basis_t;
+
 typedef struct {
     int rule;             /* index in the ruleset; -1 for a data_error instance */
     int seq;              /* 1.. per child and rule, in order of start date */
@@ -67,6 +76,10 @@ typedef struct {
     cc_status_t status;
     int64_t start_event, met_event; /* 0 when none */
     unsigned flags;
+    cc_basis_t basis;     /* how due was computed */
+    int basis_index;
+    int chain_index;      /* 0 for the first instance of a chain */
+    cc_date_t from;       /* the date the due offset was counted from */
     char reason[160];     /* data_error and cancelled: why, in words */
 } cc_clock_t;
 

@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 /* Write into buf (len bytes) the directory holding holidays/ and rules/:
- * <exe>/../share/careclock when installed, <exe>/../config in the build tree,
+ * <exe>/../share/careclock when installed, <exe>/../config in the build tree
+ * (<exe>/../../config for build/sanitize),
  * else the compiled-in CC_DATADIR. Returns 0, or CC_ENOTFOUND with the
  * compiled-in path written anyway. */
 int cc_paths_datadir(char *buf, size_t len);

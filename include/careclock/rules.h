@@ -73,10 +73,11 @@ typedef struct {
     cc_interval_t due_if[CC_RULE_MAX_IFS];
     int ndue_if;
     /* Recurring chains: after an instance is met, the next starts at the met
-     * date and is due after then (or then_if[i] when its condition holds).
-     * has_then == 0 means no chain. */
-    int has_then;
-    cc_offset_t then;
+     * date and is due then[k] later (k counts the instances met so far in
+     * the chain, the last interval repeating), or then_if[i] when its
+     * condition holds. nthen == 0 means no chain. */
+    cc_offset_t then[CC_RULE_MAX_IFS];
+    int nthen;
     cc_interval_t then_if[CC_RULE_MAX_IFS];
     int nthen_if;
     int restart_cancels;  /* a new chain origin cancels the previous chain's open instance */
