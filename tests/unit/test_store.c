@@ -1,0 +1,613 @@
+/* Unit tests for daemon/store.c against a real SQLite file in a temporary
+ * directory: creation mode, migrations, the change queue, the audit
+ * triggers, failed writes leaving nothing behind, and the queue API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/buf.h"
+#include "careclock/error.h"
+#include "careclock/store.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    char dir[PATH_MAX];
+    char path[PATH_MAX + 16];
+    cc_store_t *store;
+    char err[512];
+} fixture_t;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "%s/careclock-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_close(f->store);
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static cc_date_t iso(const char *s)
+{
+    cc_date_t d;
+    assert_int_equal(cc_date_parse_iso(s, &d), 0);
+    return d;
+}
+
+static cc_store_t *open_store(fixture_t *f)
+{
+    int rc = cc_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    if (rc != 0)
+        fail_msg("cc_store_open: %s", f->err);
+    return f->store;
+}
+
+static int64_t query_int(cc_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The first column of the first row as text ("" for none). */
+static char *query_text(cc_store_t *s, const char *sql)
+{
+    static char buf[2048];
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static void raw(cc_store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+/* Every row of every table, as text: equal dumps mean an unchanged database. */
+static void dump(cc_store_t *s, cc_buf_t *out)
+{
+    sqlite3 *db = cc_store_db(s);
+    sqlite3_stmt *tables, *rows;
+    cc_buf_reset(out);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1,
+                                        &tables, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        char sql[256];
+        const char *name = (const char *)sqlite3_column_text(tables, 0);
+        snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" ORDER BY 1", name);
+        cc_buf_printf(out, "[%s]\n", name);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
+        while (sqlite3_step(rows) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(rows); c++) {
+                const unsigned char *t = sqlite3_column_text(rows, c);
+                cc_buf_printf(out, "%s|", t ? (const char *)t : "NULL");
+            }
+            cc_buf_puts(out, "\n");
+        }
+        sqlite3_finalize(rows);
+    }
+    sqlite3_finalize(tables);
+}
+
+/* A small office: two workers, a manager, an IRO, team T1, child C1. */
+static void populate(fixture_t *f)
+{
+    cc_store_t *s = f->store;
+    const cc_store_staff_t staff[] = {
+        {"M1", "Mina Manager", "m1@council.example", "team_manager", NULL},
+        {"W1", "Wes Worker", "w1@council.example", "worker", "M1"},
+        {"W2", "Wren Worker", "w2@council.example", "worker", "M1"},
+        {"I1", "Ira Iro", "i1@council.example", "iro", NULL},
+    };
+    for (size_t i = 0; i < sizeof(staff) / sizeof(staff[0]); i++)
+        if (cc_store_staff_add(s, &staff[i], f->err, sizeof(f->err)) != 0)
+            fail_msg("staff add %s: %s", staff[i].id, f->err);
+    cc_store_team_t team = {"T1", "Team One", "M1", NULL, "team-one"};
+    if (cc_store_team_add(s, &team, f->err, sizeof(f->err)) != 0)
+        fail_msg("team add: %s", f->err);
+    cc_store_child_t child = {"C1", "AB", NULL, iso("2015-03-02"), "T1", "W1", "I1"};
+    if (cc_store_child_add(s, &child, f->err, sizeof(f->err)) != 0)
+        fail_msg("child add: %s", f->err);
+}
+
+static int64_t add_event(fixture_t *f, const char *child, const char *type, const char *date)
+{
+    int64_t id = 0;
+    cc_store_event_in_t ev = {.child_id = child, .type = type, .date = iso(date)};
+    if (cc_store_event_add(f->store, &ev, &id, f->err, sizeof(f->err)) != 0)
+        fail_msg("event add %s %s: %s", type, date, f->err);
+    return id;
+}
+
+/* Take the queue, check it holds exactly the expected ids, ack it. */
+static void expect_changes(cc_store_t *s, const char *const *expected, size_t nexpected)
+{
+    int64_t upto;
+    char **ids;
+    size_t n;
+    assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
+    assert_int_equal(n, nexpected);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(ids[i], expected[i]);
+    if (n > 0)
+        assert_true(upto > 0);
+    cc_store_free_ids(ids, n);
+    assert_int_equal(cc_store_changes_ack(s, upto), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM changes"), 0);
+}
+
+static mode_t file_mode(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return sb.st_mode & 0777;
+}
+
+static void test_new_file_is_private(void **state)
+{
+    fixture_t *f = *state;
+    mode_t old = umask(022);
+    open_store(f);
+    populate(f); /* a write, so the -wal and -shm files exist */
+    umask(old);
+    char side[PATH_MAX + 32];
+    assert_int_equal(file_mode(f->path), 0600);
+    snprintf(side, sizeof(side), "%s-wal", f->path);
+    assert_int_equal(file_mode(side), 0600);
+    snprintf(side, sizeof(side), "%s-shm", f->path);
+    assert_int_equal(file_mode(side), 0600);
+    int created, from, to;
+    cc_store_open_info(f->store, &created, &from, &to);
+    assert_int_equal(created, 1);
+    assert_int_equal(from, 0);
+    assert_int_equal(to, 1);
+}
+
+static void test_schema_version_and_pragmas(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    assert_int_equal(query_int(s, "PRAGMA user_version"), CC_STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(s, "PRAGMA application_id"), CC_STORE_APPLICATION_ID);
+    assert_int_equal(query_int(s, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(query_int(s, "PRAGMA busy_timeout"), 5000);
+    assert_int_equal(query_int(s, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_string_equal(query_text(s, "PRAGMA journal_mode"), "wal");
+    const char *tables[] = {"staff", "teams", "children", "events", "clocks", "audit", "changes", "audit_actor"};
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
+                 tables[i]);
+        assert_int_equal(query_int(s, sql), 1);
+    }
+}
+
+static void test_reopen_is_a_no_op(void **state)
+{
+    fixture_t *f = *state;
+    cc_buf_t before, after;
+    cc_buf_init(&before);
+    cc_buf_init(&after);
+    open_store(f);
+    populate(f);
+    int64_t objects = query_int(f->store, "SELECT count(*) FROM sqlite_schema");
+    dump(f->store, &before);
+    cc_store_close(f->store);
+    f->store = NULL;
+    open_store(f);
+    int created, from, to;
+    cc_store_open_info(f->store, &created, &from, &to);
+    assert_int_equal(created, 0);
+    assert_int_equal(from, 1);
+    assert_int_equal(to, 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema"), objects);
+    dump(f->store, &after);
+    assert_string_equal(cc_buf_str(&before), cc_buf_str(&after));
+    cc_buf_free(&before);
+    cc_buf_free(&after);
+}
+
+static void test_refuses_newer_and_foreign_databases(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3 *db;
+    cc_store_t *s = NULL;
+    open_store(f);
+    cc_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cc_store_open(f->path, &s, f->err, sizeof(f->err)), CC_ESTATE);
+    assert_null(s);
+    assert_non_null(strstr(f->err, "schema version 7"));
+
+    char other[PATH_MAX + 16];
+    snprintf(other, sizeof(other), "%s/other.db", f->dir);
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cc_store_open(other, &s, f->err, sizeof(f->err)), CC_EDB);
+    assert_non_null(strstr(f->err, "not a careclock one"));
+}
+
+static void test_open_existing_does_not_create(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = NULL;
+    struct stat sb;
+    assert_int_equal(cc_store_open_existing(f->path, &s, f->err, sizeof(f->err)), CC_ENOTFOUND);
+    assert_null(s);
+    assert_int_not_equal(stat(f->path, &sb), 0);
+    open_store(f);
+    cc_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(cc_store_open_existing(f->path, &f->store, f->err, sizeof(f->err)), 0);
+}
+
+static void test_change_queue_from_any_writer(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    const char *c1[] = {"C1"}, *c2[] = {"C2"}, *both[] = {"C1", "C2"};
+    expect_changes(s, c1, 1); /* the child insert */
+
+    int64_t id = add_event(f, "C1", "looked_after_start", "2026-11-02");
+    expect_changes(s, c1, 1);
+
+    /* Another system writing with plain SQL. */
+    raw(s, "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C2', '2019-01-01', 'T1', 'W1')");
+    expect_changes(s, c2, 1);
+    raw(s, "INSERT INTO events (child_id, type, date, source) VALUES ('C2', 'referral', '2026-10-01', 'mis')");
+    expect_changes(s, c2, 1);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE events SET child_id = 'C2' WHERE id = %lld", (long long)id);
+    raw(s, sql);
+    expect_changes(s, both, 2);
+    raw(s, "UPDATE events SET note = 'moved' WHERE child_id = 'C2' AND type = 'referral'");
+    expect_changes(s, c2, 1);
+    raw(s, "DELETE FROM events WHERE type = 'referral'");
+    expect_changes(s, c2, 1);
+    raw(s, "UPDATE children SET dob = '2019-01-02' WHERE id = 'C1'");
+    expect_changes(s, c1, 1);
+    /* Deleting a child cascades to its events, and both are queued. */
+    raw(s, "DELETE FROM children WHERE id = 'C2'");
+    expect_changes(s, c2, 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM events WHERE child_id = 'C2'"), 0);
+}
+
+static void test_audit_keeps_deleted_and_updated_rows(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    assert_int_equal(cc_store_set_actor(s, "cli:tester"), 0);
+    cc_store_event_in_t ev = {.child_id = "C1", .type = "placement_start", .date = iso("2026-11-02"),
+                              .attributes = "{\"emergency\":\"yes\"}", .note = "first placement"};
+    int64_t id;
+    assert_int_equal(cc_store_event_add(s, &ev, &id, f->err, sizeof(f->err)), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM audit"), 0); /* inserts are not audited */
+
+    cc_store_event_t deleted;
+    assert_int_equal(cc_store_event_delete(s, id, &deleted, f->err, sizeof(f->err)), 0);
+    assert_int_equal(deleted.id, id);
+    assert_string_equal(deleted.type, "placement_start");
+    assert_string_equal(deleted.date, "2026-11-02");
+    cc_store_event_clear(&deleted);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM events"), 0);
+    assert_string_equal(query_text(s, "SELECT action || ' ' || table_name || ' ' || row_id || ' ' || actor "
+                                      "FROM audit"),
+                        "delete events 1 cli:tester");
+    assert_string_equal(query_text(s, "SELECT json_extract(old_value, '$.type') || ' ' || "
+                                      "json_extract(old_value, '$.date') || ' ' || "
+                                      "json_extract(old_value, '$.note') || ' ' || "
+                                      "json_extract(json_extract(old_value, '$.attributes'), '$.emergency') "
+                                      "FROM audit"),
+                        "placement_start 2026-11-02 first placement yes");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM audit WHERE new_value IS NULL"), 1);
+    /* The actor never outlives the write that used it. */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM audit_actor"), 0);
+
+    /* A write by another system is audited too, with no actor. */
+    raw(s, "UPDATE children SET worker_id = 'W2' WHERE id = 'C1'");
+    assert_string_equal(query_text(s, "SELECT coalesce(actor, 'none') || ' ' || "
+                                      "json_extract(old_value, '$.worker_id') || ' ' || "
+                                      "json_extract(new_value, '$.worker_id') FROM audit "
+                                      "WHERE table_name = 'children'"),
+                        "none W1 W2");
+    /* ... and one that names itself through audit_actor. */
+    raw(s, "BEGIN; INSERT INTO audit_actor (id, actor) VALUES (1, 'mis-sync'); "
+           "DELETE FROM children WHERE id = 'C1'; DELETE FROM audit_actor; COMMIT");
+    assert_string_equal(query_text(s, "SELECT actor FROM audit WHERE table_name = 'children' "
+                                      "AND action = 'delete'"),
+                        "mis-sync");
+}
+
+/* Each failing write: its code, a phrase of its message, nothing written. */
+static void expect_refused(fixture_t *f, int got, int code, const char *phrase, const cc_buf_t *before)
+{
+    cc_buf_t after;
+    cc_buf_init(&after);
+    if (got != code)
+        fail_msg("expected %d, got %d (%s)", code, got, f->err);
+    if (strstr(f->err, phrase) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", f->err, phrase);
+    dump(f->store, &after);
+    assert_string_equal(cc_buf_str(before), cc_buf_str(&after));
+    cc_buf_free(&after);
+    f->err[0] = '\0';
+}
+
+static void test_failed_writes_leave_nothing(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    char *err = f->err;
+    size_t el = sizeof(f->err);
+    cc_buf_t before;
+    cc_buf_init(&before);
+    populate(f);
+    add_event(f, "C1", "looked_after_start", "2026-01-05");
+    add_event(f, "C1", "looked_after_end", "2026-03-01");
+    add_event(f, "C1", "looked_after_start", "2026-06-01");
+    cc_store_event_in_t keyed = {.child_id = "C1", .type = "visit", .date = iso("2026-06-08"), .source_key = "k1"};
+    assert_int_equal(cc_store_event_add(s, &keyed, NULL, err, el), 0);
+    dump(s, &before);
+
+    cc_store_staff_t st = {"W1", "Dup", "d@x.example", "worker", NULL};
+    expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_EEXIST, "staff id \"W1\" already exists", &before);
+    st = (cc_store_staff_t){"W9", "New", "n@x.example", "boss", NULL};
+    expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_EINVAL, "role \"boss\" is not one of", &before);
+    st = (cc_store_staff_t){"W9", "New", "n@x.example", "worker", "M9"};
+    expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_ENOTFOUND, "manager \"M9\" does not exist", &before);
+    const char *bad_emails[] = {"no-at.example", "a b@x.example", "a@x.example\r\nBcc: y@z", "a@x\n", "@x", "a@"};
+    for (size_t i = 0; i < sizeof(bad_emails) / sizeof(bad_emails[0]); i++) {
+        st = (cc_store_staff_t){"W9", "New", bad_emails[i], "worker", NULL};
+        expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_EINVAL, "email \"", &before);
+    }
+    st = (cc_store_staff_t){"W9", "", "n@x.example", "worker", NULL};
+    expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_EINVAL, "name is empty", &before);
+    st = (cc_store_staff_t){"", "New", "n@x.example", "worker", NULL};
+    expect_refused(f, cc_store_staff_add(s, &st, err, el), CC_EINVAL, "staff id is empty", &before);
+
+    cc_store_team_t team = {"T1", "Again", "M1", NULL, NULL};
+    expect_refused(f, cc_store_team_add(s, &team, err, el), CC_EEXIST, "team id \"T1\" already exists", &before);
+    team = (cc_store_team_t){"T2", "Two", "M9", NULL, NULL};
+    expect_refused(f, cc_store_team_add(s, &team, err, el), CC_ENOTFOUND, "manager \"M9\" does not exist", &before);
+    team = (cc_store_team_t){"T2", "Two", "M1", "S9", NULL};
+    expect_refused(f, cc_store_team_add(s, &team, err, el), CC_ENOTFOUND, "service manager \"S9\" does not exist",
+                   &before);
+    team = (cc_store_team_t){.id = "T9", .webhook = "x"};
+    expect_refused(f, cc_store_team_set(s, &team, err, el), CC_ENOTFOUND, "team \"T9\" does not exist", &before);
+    team = (cc_store_team_t){.id = "T1"};
+    expect_refused(f, cc_store_team_set(s, &team, err, el), CC_EINVAL, "nothing to change", &before);
+
+    cc_store_child_t child = {"C1", NULL, NULL, iso("2016-01-01"), "T1", "W1", NULL};
+    expect_refused(f, cc_store_child_add(s, &child, err, el), CC_EEXIST, "child id \"C1\" already exists",
+                   &before);
+    child = (cc_store_child_t){"C2", NULL, NULL, iso("2016-01-01"), "T9", "W1", NULL};
+    expect_refused(f, cc_store_child_add(s, &child, err, el), CC_ENOTFOUND, "team \"T9\" does not exist", &before);
+    child = (cc_store_child_t){"C2", NULL, NULL, iso("2016-01-01"), "T1", "W9", NULL};
+    expect_refused(f, cc_store_child_add(s, &child, err, el), CC_ENOTFOUND, "worker \"W9\" does not exist",
+                   &before);
+    child = (cc_store_child_t){"C2", NULL, NULL, iso("2016-01-01"), "T1", "W1", "I9"};
+    expect_refused(f, cc_store_child_add(s, &child, err, el), CC_ENOTFOUND, "iro \"I9\" does not exist", &before);
+    child = (cc_store_child_t){"C2", "A\nB", NULL, iso("2016-01-01"), "T1", "W1", NULL};
+    expect_refused(f, cc_store_child_add(s, &child, err, el), CC_EINVAL, "initials \"A\\nB\"", &before);
+    expect_refused(f, cc_store_child_set(s, "C9", "T1", NULL, NULL, err, el), CC_ENOTFOUND,
+                   "child \"C9\" does not exist", &before);
+    expect_refused(f, cc_store_child_set(s, "C1", NULL, "W9", NULL, err, el), CC_ENOTFOUND,
+                   "worker \"W9\" does not exist", &before);
+    expect_refused(f, cc_store_child_set(s, "C1", NULL, NULL, NULL, err, el), CC_EINVAL, "nothing to change",
+                   &before);
+
+    cc_store_event_in_t ev = {.child_id = "C9", .type = "visit", .date = iso("2026-06-01")};
+    expect_refused(f, cc_store_event_add(s, &ev, NULL, err, el), CC_ENOTFOUND, "child \"C9\" does not exist",
+                   &before);
+    ev = (cc_store_event_in_t){.child_id = "C1", .type = "visit", .date = iso("2026-06-09"), .source_key = "k1"};
+    expect_refused(f, cc_store_event_add(s, &ev, NULL, err, el), CC_EEXIST, "source_key \"k1\" already exists",
+                   &before);
+    /* Ends: before any start; before the start of the open episode; of an
+     * episode that already ended. */
+    ev = (cc_store_event_in_t){.child_id = "C1", .type = "looked_after_end", .date = iso("2025-12-31")};
+    expect_refused(f, cc_store_event_add(s, &ev, NULL, err, el), CC_ESTATE,
+                   "is before the start of the episode of care it would close (looked_after_start on 2026-01-05)",
+                   &before);
+    ev.date = iso("2026-05-01");
+    expect_refused(f, cc_store_event_add(s, &ev, NULL, err, el), CC_ESTATE,
+                   "the episode of care that started on 2026-01-05 already ended on 2026-03-01", &before);
+    ev.date = iso("2026-03-01");
+    expect_refused(f, cc_store_event_add(s, &ev, NULL, err, el), CC_ESTATE, "already ended on 2026-03-01",
+                   &before);
+    expect_refused(f, cc_store_event_delete(s, 999, NULL, err, el), CC_ENOTFOUND, "event 999 does not exist",
+                   &before);
+
+    /* An end of the open episode is accepted. */
+    ev.date = iso("2026-07-01");
+    assert_int_equal(cc_store_event_add(s, &ev, NULL, err, el), 0);
+    cc_buf_free(&before);
+}
+
+static void test_end_needs_a_start(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    cc_store_event_in_t ev = {.child_id = "C1", .type = "looked_after_end", .date = iso("2026-06-01")};
+    assert_int_equal(cc_store_event_add(s, &ev, NULL, f->err, sizeof(f->err)), CC_ESTATE);
+    assert_non_null(strstr(f->err, "child \"C1\" has no looked_after_start on or before it"));
+    /* A start on the same day is enough. */
+    add_event(f, "C1", "looked_after_start", "2026-06-01");
+    assert_int_equal(cc_store_event_add(s, &ev, NULL, f->err, sizeof(f->err)), 0);
+}
+
+static void test_changes_take_and_ack(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    int64_t upto;
+    char **ids;
+    size_t n;
+    assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
+    assert_int_equal(upto, 0);
+    assert_int_equal(n, 0);
+    assert_null(ids);
+    populate(f);
+    add_event(f, "C1", "referral", "2026-10-01");
+    add_event(f, "C1", "visit", "2026-10-02");
+    assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
+    assert_int_equal(n, 1); /* distinct */
+    assert_string_equal(ids[0], "C1");
+    assert_int_equal(upto, 3);
+    cc_store_free_ids(ids, n);
+    /* A change that arrives between take and ack survives the ack. */
+    raw(s, "INSERT INTO children (id, dob) VALUES ('C0', '2020-01-01')");
+    assert_int_equal(cc_store_changes_ack(s, upto), 0);
+    assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ids[0], "C0");
+    assert_int_equal(upto, 4);
+    cc_store_free_ids(ids, n);
+    assert_int_equal(cc_store_changes_ack(s, upto), 0);
+    /* Ids keep growing after the queue empties (AUTOINCREMENT). */
+    add_event(f, "C0", "referral", "2026-10-01");
+    assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
+    assert_int_equal(upto, 5);
+    cc_store_free_ids(ids, n);
+}
+
+static void test_child_ids_sorted(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    char **ids;
+    size_t n;
+    assert_int_equal(cc_store_child_ids(s, &ids, &n), 0);
+    assert_int_equal(n, 0);
+    cc_store_free_ids(ids, n);
+    populate(f);
+    raw(s, "INSERT INTO children (id, dob) VALUES ('B7', '2020-01-01'), ('C0', '2020-01-01')");
+    assert_int_equal(cc_store_child_ids(s, &ids, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(ids[0], "B7");
+    assert_string_equal(ids[1], "C0");
+    assert_string_equal(ids[2], "C1");
+    cc_store_free_ids(ids, n);
+}
+
+static void test_event_list_and_sets(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    add_event(f, "C1", "review_held", "2026-11-27");
+    cc_store_event_in_t ev = {.child_id = "C1", .type = "placement_start", .date = iso("2026-11-02"),
+                              .attributes = "{\"emergency\":\"no\"}", .source = "import", .source_key = "903:1"};
+    assert_int_equal(cc_store_event_add(s, &ev, NULL, f->err, sizeof(f->err)), 0);
+    cc_store_events_t list;
+    assert_int_equal(cc_store_event_list(s, "C1", &list, f->err, sizeof(f->err)), 0);
+    assert_int_equal(list.len, 2);
+    assert_string_equal(list.items[0].type, "placement_start"); /* by date */
+    assert_string_equal(list.items[0].attributes, "{\"emergency\":\"no\"}");
+    assert_string_equal(list.items[0].source, "import");
+    assert_string_equal(list.items[0].source_key, "903:1");
+    assert_null(list.items[0].note);
+    assert_string_equal(list.items[1].type, "review_held");
+    assert_string_equal(list.items[1].attributes, "{}");
+    assert_string_equal(list.items[1].source, "cli");
+    assert_int_equal(strlen(list.items[1].recorded_at), 20);
+    cc_store_events_free(&list);
+    assert_int_equal(cc_store_event_list(s, "C9", &list, f->err, sizeof(f->err)), CC_ENOTFOUND);
+
+    assert_int_equal(cc_store_child_set(s, "C1", NULL, "W2", "", f->err, sizeof(f->err)), 0);
+    assert_string_equal(query_text(s, "SELECT worker_id || ' ' || team_id || ' ' || coalesce(iro_id, 'none') "
+                                      "FROM children"),
+                        "W2 T1 none");
+    cc_store_team_t team = {.id = "T1", .webhook = "teams-general"};
+    assert_int_equal(cc_store_team_set(s, &team, f->err, sizeof(f->err)), 0);
+    assert_string_equal(query_text(s, "SELECT webhook || ' ' || manager_id FROM teams"), "teams-general M1");
+    team.webhook = "";
+    assert_int_equal(cc_store_team_set(s, &team, f->err, sizeof(f->err)), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM teams WHERE webhook IS NULL"), 1);
+}
+
+static void test_writes_nest_in_a_caller_transaction(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    assert_int_equal(cc_store_begin(s), 0);
+    cc_store_staff_t st = {"W3", "Third", NULL, "worker", NULL};
+    assert_int_equal(cc_store_staff_add(s, &st, f->err, sizeof(f->err)), 0);
+    /* A failed call inside undoes only itself. */
+    assert_int_equal(cc_store_staff_add(s, &st, f->err, sizeof(f->err)), CC_EEXIST);
+    cc_store_staff_t st4 = {"W4", "Fourth", NULL, "worker", "W3"};
+    assert_int_equal(cc_store_staff_add(s, &st4, f->err, sizeof(f->err)), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM staff"), 6);
+    assert_int_equal(cc_store_rollback(s), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM staff"), 4);
+    assert_int_equal(cc_store_begin(s), 0);
+    assert_int_equal(cc_store_staff_add(s, &st, f->err, sizeof(f->err)), 0);
+    assert_int_equal(cc_store_commit(s), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM staff"), 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_and_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_is_a_no_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_writes_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_needs_a_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_take_and_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_ids_sorted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_list_and_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_nest_in_a_caller_transaction, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
