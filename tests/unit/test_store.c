@@ -212,7 +212,8 @@ static void test_schema_version_and_pragmas(void **state)
     assert_int_equal(query_int(s, "PRAGMA busy_timeout"), 5000);
     assert_int_equal(query_int(s, "PRAGMA synchronous"), 1); /* NORMAL */
     assert_string_equal(query_text(s, "PRAGMA journal_mode"), "wal");
-    const char *tables[] = {"staff", "teams", "children", "events", "clocks", "audit", "changes", "audit_actor"};
+    const char *tables[] = {"staff",   "teams",       "children", "events", "clocks",
+                            "audit",   "changes",     "audit_actor", "meta"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
