@@ -14,6 +14,9 @@ static void usage(FILE *out)
           "commands:\n"
           "  calc DATE OFFSET...      date arithmetic on the working-day calendar\n"
           "  calc --between D1 D2     working days after D1 up to and including D2\n"
+          "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
+          "  explain CHILD CLOCK [N]  how a due date was derived, in plain words\n"
+          "  rules check FILE...      validate rule files\n"
           "Run 'careclock COMMAND --help' for a command's options.\n",
           out);
 }
@@ -73,6 +76,12 @@ int main(int argc, char **argv)
     const char *cmd = argv[i];
     if (strcmp(cmd, "calc") == 0)
         return cc_cli_calc(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "clocks") == 0)
+        return cc_cli_clocks(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "explain") == 0)
+        return cc_cli_explain(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "rules") == 0)
+        return cc_cli_rules(&cli, argc - i, argv + i);
     fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CC_EXIT_USAGE;

@@ -576,3 +576,167 @@ out:
     free(r.inst);
     return rc;
 }
+
+/* ---- explanations ---- */
+
+/* An event type in words: "placement_start" -> "placement start". */
+static const char *type_words(const cc_ruleset_t *rs, int type, char *buf, size_t len)
+{
+    const char *name = type >= 0 ? cc_ruleset_type_name(rs, (size_t)type) : NULL;
+    snprintf(buf, len, "%s", name ? name : "(none)");
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return buf;
+}
+
+static const cc_event_t *find_event(const cc_event_t *events, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (events[i].id == id)
+            return &events[i];
+    return NULL;
+}
+
+static void explain_cond(cc_buf_t *t, const cc_cond_t *c)
+{
+    switch (c->kind) {
+    case CC_COND_ATTR: cc_buf_printf(t, "%s is %s", c->key, c->value); break;
+    case CC_COND_AGE_LT: cc_buf_printf(t, "the child is under %d", c->age); break;
+    case CC_COND_AGE_GE: cc_buf_printf(t, "the child is %d or older", c->age); break;
+    default: break;
+    }
+}
+
+static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_clocks_t *clocks,
+                        const cc_clock_t *c, const cc_rule_t *rule, cc_buf_t *t)
+{
+    char h[32], words[48], iso[CC_DATE_STRLEN];
+    cc_offset_t off = rule->due;
+    cc_date_t ignored;
+    switch (c->basis) {
+    case CC_BASIS_DUE:
+        cc_buf_printf(t, "Due date: %s %s the start (%s).\n", cc_offset_words(off, words, sizeof(words)),
+                      off.n < 0 ? "before" : "after", cc_date_format_human(c->from, h, sizeof(h)));
+        break;
+    case CC_BASIS_DUE_IF:
+        off = rule->due_if[c->basis_index].offset;
+        cc_buf_puts(t, "Due date: because ");
+        explain_cond(t, &rule->due_if[c->basis_index].when);
+        cc_buf_printf(t, ", %s %s the start (%s).\n", cc_offset_words(off, words, sizeof(words)),
+                      off.n < 0 ? "before" : "after", cc_date_format_human(c->from, h, sizeof(h)));
+        break;
+    case CC_BASIS_THEN:
+    case CC_BASIS_THEN_IF:
+        off = c->basis == CC_BASIS_THEN ? rule->then[c->basis_index] : rule->then_if[c->basis_index].offset;
+        cc_buf_printf(t, "Due date: %s after the previous %s was met on %s", cc_offset_words(off, words, sizeof(words)),
+                      rule->title, cc_date_format_human(c->from, h, sizeof(h)));
+        if (c->basis == CC_BASIS_THEN_IF) {
+            cc_buf_puts(t, ", because ");
+            explain_cond(t, &rule->then_if[c->basis_index].when);
+        }
+        cc_buf_printf(t, " (number %d in this series).\n", c->chain_index + 1);
+        break;
+    case CC_BASIS_ANCHOR: {
+        const cc_rule_t *a = cc_ruleset_rule(rs, (size_t)rule->anchor_rule);
+        const cc_clock_t *anchor = NULL;
+        int count = 0;
+        for (size_t i = 0; i < clocks->len; i++) {
+            const cc_clock_t *x = &clocks->items[i];
+            if (x->rule == rule->anchor_rule && x->episode == c->episode && ++count == rule->anchor_seq) {
+                anchor = x;
+                break;
+            }
+        }
+        cc_buf_printf(t, "Due date: the date of %s number %d of this episode of care", a->title, rule->anchor_seq);
+        if (anchor && anchor->met_on != CC_DATE_NONE)
+            cc_buf_printf(t, ", held on %s.\n", cc_date_format_human(anchor->met_on, h, sizeof(h)));
+        else if (anchor)
+            cc_buf_printf(t, ". It has not been held yet, so its due date counts: %s.\n",
+                          cc_date_format_human(anchor->due, h, sizeof(h)));
+        else
+            cc_buf_printf(t, ". It is not scheduled yet, so its date is projected as if each earlier one were held "
+                             "on its due date: %s.\n",
+                          cc_date_format_human(c->due, h, sizeof(h)));
+        cc_buf_printf(t, "  = %s (%s)\n", cc_date_format_human(c->due, h, sizeof(h)), cc_date_format(c->due, iso));
+        return;
+    }
+    }
+    cc_offset_explain(cal, c->from, off, "  ", t, &ignored);
+}
+
+int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
+                      const cc_event_t *events, size_t nevents, const cc_clocks_t *clocks, size_t index,
+                      cc_buf_t *t)
+{
+    char h[32], h2[32], tw[64];
+    const cc_clock_t *c = &clocks->items[index];
+    if (c->status == CC_STATUS_DATA_ERROR) {
+        cc_buf_printf(t, "Child %s: the data cannot be evaluated, so no clock can be trusted until it is mended.\n"
+                         "Reason: %s\n",
+                      child->id, c->reason);
+        return 0;
+    }
+    const cc_rule_t *rule = cc_ruleset_rule(rs, (size_t)c->rule);
+    cc_buf_printf(t, "%s (%s) number %d for child %s\n", rule->title, rule->id, c->seq, child->id);
+    cc_buf_printf(t, "Rule: %s\n", rule->source);
+    cc_buf_printf(t, "Defined in: %s\n", rule->file);
+    const cc_event_t *start = find_event(events, nevents, c->start_event);
+    if (c->chain_index > 0)
+        cc_buf_printf(t, "Started: %s, when the previous %s was met (event %lld).\n",
+                      cc_date_format_human(c->start, h, sizeof(h)), rule->title, (long long)c->start_event);
+    else if (start != NULL)
+        cc_buf_printf(t, "Started: %s on %s (event %lld)%s.\n", type_words(rs, start->type, tw, sizeof(tw)),
+                      cc_date_format_human(c->start, h, sizeof(h)), (long long)start->id,
+                      rule->per == CC_PER_EPISODE ? ", the first in this episode of care" : "");
+    explain_due(rs, cal, clocks, c, rule, t);
+    cc_buf_puts(t, "Met by: ");
+    for (int i = 0; i < rule->nmet_by; i++)
+        cc_buf_printf(t, "%s%s", i ? " or " : "", type_words(rs, rule->met_by[i], tw, sizeof(tw)));
+    cc_buf_printf(t, "%s.\n", rule->accept_early ? " (one recorded before the start, within the episode, also counts)"
+                                                 : "");
+    cc_date_format_human(today, h2, sizeof(h2));
+    int wd = 0;
+    switch (c->status) {
+    case CC_STATUS_MET:
+        cc_buf_printf(t, "Status on %s: met. Met on %s (event %lld), on or before the due date%s.\n", h2,
+                      cc_date_format_human(c->met_on, h, sizeof(h)), (long long)c->met_event,
+                      c->flags & CC_CLOCK_EARLY ? ", before the clock even started" : "");
+        break;
+    case CC_STATUS_MET_LATE:
+        cc_calendar_working_days_between(cal, c->due, c->met_on, &wd);
+        cc_buf_printf(t, "Status on %s: met late. Met on %s (event %lld), %d working day%s after the due date.\n", h2,
+                      cc_date_format_human(c->met_on, h, sizeof(h)), (long long)c->met_event, wd, wd == 1 ? "" : "s");
+        break;
+    case CC_STATUS_OVERDUE:
+        cc_calendar_working_days_between(cal, c->due, today, &wd);
+        cc_buf_printf(t, "Status on %s: OVERDUE. Not met, and the due date passed %d working day%s ago.\n", h2, wd,
+                      wd == 1 ? "" : "s");
+        break;
+    case CC_STATUS_DUE_SOON:
+        cc_calendar_working_days_between(cal, today, c->due, &wd);
+        cc_buf_printf(t, "Status on %s: due soon. Not met yet; %d working day%s left, inside the %d-working-day "
+                         "warning window.\n",
+                      h2, wd, wd == 1 ? "" : "s", rule->warn_wd);
+        break;
+    case CC_STATUS_OPEN:
+        cc_calendar_working_days_between(cal, today, c->due, &wd);
+        cc_buf_printf(t, "Status on %s: open. Not met yet; %d working days left.\n", h2, wd);
+        break;
+    case CC_STATUS_CANCELLED:
+        cc_buf_printf(t, "Status on %s: cancelled. Not met, and no longer needed: %s.\n", h2, c->reason);
+        break;
+    default:
+        break;
+    }
+    if (c->flags & CC_CLOCK_PROJECTED)
+        cc_buf_puts(t, "Note: this due date is an estimate and will move when the earlier clocks are met.\n");
+    if (c->flags & CC_CLOCK_UNCOVERED) {
+        int first, last;
+        cc_calendar_coverage(cal, &first, &last);
+        cc_buf_printf(t, "Warning: part of this count falls outside %d-%d, the years the holiday calendar covers; "
+                         "only weekends were skipped there.\n",
+                      first, last);
+    }
+    return t->failed ? CC_ENOMEM : 0;
+}

@@ -38,4 +38,14 @@ void cc_cli_env_free(cc_cli_env_t *env);
 /* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
 int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);
 
+/* careclock clocks [--child ID] [--team ID] [--worker ID] [--status S,...]
+ *                  [--format table|json|csv] [--cached] */
+int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock explain CHILD_ID CLOCK [SEQ] */
+int cc_cli_explain(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock rules check FILE... */
+int cc_cli_rules(cc_cli_t *cli, int argc, char **argv);
+
 #endif
