@@ -2,6 +2,7 @@
 #include "careclock/error.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,9 +31,12 @@ int cc_paths_datadir(char *buf, size_t len)
             *slash = '\0';
             static const char *const rel[] = {"../share/careclock", "../config", "../../config"};
             for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-                snprintf(buf, len, "%s/%s", exe, rel[i]);
-                if (has_holidays(buf))
+                char joined[PATH_MAX + 32], real[PATH_MAX];
+                snprintf(joined, sizeof(joined), "%s/%s", exe, rel[i]);
+                if (has_holidays(joined)) {
+                    snprintf(buf, len, "%s", realpath(joined, real) ? real : joined);
                     return 0;
+                }
             }
         }
     }
