@@ -14,6 +14,13 @@ static void usage(FILE *out)
           "commands:\n"
           "  calc DATE OFFSET...      date arithmetic on the working-day calendar\n"
           "  calc --between D1 D2     working days after D1 up to and including D2\n"
+          "  init                     create the plan database, or migrate it to this version\n"
+          "  staff add ID ...         add a staff member (worker, team_manager, service_manager, iro)\n"
+          "  team add|set ID ...      add a team, or change its webhook or managers\n"
+          "  child add|set ID ...     add a child, or change their team, worker or IRO\n"
+          "  event add CHILD TYPE DATE [key=value ...]   record an event; prints its id\n"
+          "  event list CHILD         a child's events\n"
+          "  event delete EVENT_ID    delete an event (the audit table keeps it)\n"
           "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
           "  explain CHILD CLOCK [N]  how a due date was derived, in plain words\n"
           "  rules check FILE...      validate rule files\n"
@@ -76,6 +83,16 @@ int main(int argc, char **argv)
     const char *cmd = argv[i];
     if (strcmp(cmd, "calc") == 0)
         return cc_cli_calc(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "init") == 0)
+        return cc_cli_init(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "staff") == 0)
+        return cc_cli_staff(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "team") == 0)
+        return cc_cli_team(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "child") == 0)
+        return cc_cli_child(&cli, argc - i, argv + i);
+    if (strcmp(cmd, "event") == 0)
+        return cc_cli_event(&cli, argc - i, argv + i);
     if (strcmp(cmd, "clocks") == 0)
         return cc_cli_clocks(&cli, argc - i, argv + i);
     if (strcmp(cmd, "explain") == 0)

@@ -48,4 +48,23 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv);
 /* careclock rules check FILE... */
 int cc_cli_rules(cc_cli_t *cli, int argc, char **argv);
 
+/* The administrative commands (daemon/cli_admin.c). Each opens the
+ * database at cli->db_path; all but init refuse (exit 2) when it does not
+ * exist rather than create an empty one.
+ *   careclock init
+ *   careclock staff add ID --name N --email E --role R [--manager ID]
+ *   careclock team add ID --name N --manager ID [--service-manager ID] [--webhook NAME]
+ *   careclock team set ID [--webhook NAME] [--name N] [--manager ID] [--service-manager ID]
+ *   careclock child add ID --dob DATE --team T --worker W [--iro I] [--initials AB] [--name NAME]
+ *   careclock child set ID [--team T] [--worker W] [--iro I]
+ *   careclock event add CHILD_ID TYPE DATE [key=value ...] [--note TEXT]
+ *   careclock event list CHILD_ID
+ *   careclock event delete EVENT_ID
+ * argv[0] is the command word. */
+int cc_cli_init(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_staff(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_team(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_child(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_event(cc_cli_t *cli, int argc, char **argv);
+
 #endif
