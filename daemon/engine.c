@@ -530,7 +530,8 @@ static int sweep_rule(run_t *r, int rule_index)
     }
     /* Sequence numbers by start date. */
     size_t count = r->out->len - first_out;
-    qsort(r->out->items + first_out, count, sizeof(cc_clock_t), clock_start_cmp);
+    if (count > 1)
+        qsort(r->out->items + first_out, count, sizeof(cc_clock_t), clock_start_cmp);
     for (size_t i = 0; i < count; i++)
         r->out->items[first_out + i].seq = (int)i + 1;
     return 0;
