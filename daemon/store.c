@@ -715,7 +715,7 @@ void cc_store_close(cc_store_t *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
-    sqlite3_close(s->db);
+    sqlite3_close_v2(s->db); /* a statement another module leaked delays, not blocks, the close */
     free(s->actor);
     free(s);
 }

@@ -340,6 +340,20 @@ class EventTest(AdminTestCase):
         self.assert_refused(["event", "delete", "1x"], 'event id "1x"')
 
 
+class UsageTest(AdminTestCase):
+    def test_help_and_unknown_subcommands(self):
+        self.ok("init")
+        for cmd, sub in (("staff", "add"), ("team", "add"), ("team", "set"), ("child", "add"), ("child", "set"),
+                         ("event", "add"), ("event", "list"), ("event", "delete")):
+            out = self.ok(cmd, sub, "--help")
+            self.assertIn(f"usage: careclock {cmd} {sub}", out)
+        for cmd in ("staff", "team", "child", "event"):
+            self.assertIn("usage:", self.ok(cmd, "--help"))
+            self.assert_refused([cmd, "frobnicate"], 'unknown subcommand "frobnicate"')
+            self.assert_refused([cmd], "needs a subcommand")
+        self.assert_refused(["init", "extra"], "too many arguments")
+
+
 class SequenceTest(AdminTestCase):
     def test_a_bad_command_between_good_ones_changes_nothing(self):
         """The database after good, bad, good equals the database after good, good."""
