@@ -39,6 +39,33 @@ static cc_date_t london_today(void)
     return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* Dispatch argv[0] to its command; returns the exit status. */
+static int run_command(cc_cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "calc") == 0)
+        return cc_cli_calc(cli, argc, argv);
+    if (strcmp(cmd, "init") == 0)
+        return cc_cli_init(cli, argc, argv);
+    if (strcmp(cmd, "staff") == 0)
+        return cc_cli_staff(cli, argc, argv);
+    if (strcmp(cmd, "team") == 0)
+        return cc_cli_team(cli, argc, argv);
+    if (strcmp(cmd, "child") == 0)
+        return cc_cli_child(cli, argc, argv);
+    if (strcmp(cmd, "event") == 0)
+        return cc_cli_event(cli, argc, argv);
+    if (strcmp(cmd, "clocks") == 0)
+        return cc_cli_clocks(cli, argc, argv);
+    if (strcmp(cmd, "explain") == 0)
+        return cc_cli_explain(cli, argc, argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cc_cli_rules(cli, argc, argv);
+    fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return CC_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     cc_cli_t cli = {.prog = "careclock", .db_path = getenv("CARECLOCK_DB"), .config_path = NULL};
@@ -66,40 +93,30 @@ int main(int argc, char **argv)
             return CC_EXIT_USAGE;
         }
     }
+    /* The database: --db, else $CARECLOCK_DB, else the configuration's
+     * [careclock] database, else ./careclock.db. */
+    cc_config_t config = {0};
+    if ((cli.db_path == NULL || cli.db_path[0] == '\0') && cli.config_path != NULL) {
+        char err[1024];
+        if (cc_config_defaults(&config) != 0 || cc_config_load(&config, cli.config_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "careclock: %s\n", err);
+            cc_config_free(&config);
+            return CC_EXIT_USAGE;
+        }
+        cli.db_path = config.database;
+    }
     if (cli.db_path == NULL || cli.db_path[0] == '\0')
         cli.db_path = "careclock.db";
     if (today != NULL) {
         if (cc_date_parse_iso(today, &cli.today) != 0) {
             fprintf(stderr, "careclock: --today \"%s\" is not a valid date (expected YYYY-MM-DD)\n", today);
+            cc_config_free(&config);
             return CC_EXIT_USAGE;
         }
     } else {
         cli.today = london_today();
     }
-    if (i >= argc) {
-        usage(stderr);
-        return CC_EXIT_USAGE;
-    }
-    const char *cmd = argv[i];
-    if (strcmp(cmd, "calc") == 0)
-        return cc_cli_calc(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "init") == 0)
-        return cc_cli_init(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "staff") == 0)
-        return cc_cli_staff(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "team") == 0)
-        return cc_cli_team(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "child") == 0)
-        return cc_cli_child(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "event") == 0)
-        return cc_cli_event(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "clocks") == 0)
-        return cc_cli_clocks(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "explain") == 0)
-        return cc_cli_explain(&cli, argc - i, argv + i);
-    if (strcmp(cmd, "rules") == 0)
-        return cc_cli_rules(&cli, argc - i, argv + i);
-    fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
-    usage(stderr);
-    return CC_EXIT_USAGE;
+    int status = i < argc ? run_command(&cli, argc - i, argv + i) : (usage(stderr), CC_EXIT_USAGE);
+    cc_config_free(&config);
+    return status;
 }

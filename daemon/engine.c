@@ -364,13 +364,10 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     in->chain = chain;
     in->origin = origin;
     in->accept_from = start;
+    /* Early meeting events count from the start of the episode of care (or
+     * from any date when the clock is not tied to one). */
     if (rule->accept_early) {
-        cc_date_t from = CC_DATE_NONE + 1;
-        if (episode >= 0)
-            from = r->eps[episode].start;
-        for (size_t i = 0; i + 1 < r->ninst; i++)
-            if (r->out->items[r->inst[i].out].start < start && r->out->items[r->inst[i].out].start + 1 > from)
-                from = r->out->items[r->inst[i].out].start + 1;
+        cc_date_t from = episode >= 0 ? r->eps[episode].start : CC_DATE_NONE + 1;
         in->accept_from = from < start ? from : start;
     }
     return (long)(r->ninst - 1);
@@ -437,12 +434,18 @@ static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t dat
     }
 }
 
+/* Whether starting event e starts an instance. For per-episode rules only
+ * the first starting event of the episode can, and the conditions are
+ * judged on it (the PEP's age is the age at the first placement). */
 static int origin_applies(run_t *r, const cc_rule_t *rule, const cc_event_t *e, int episode)
 {
     if (rule->in_care_only && episode < 0)
         return 0;
-    if (rule->per == CC_PER_EPISODE && (episode < 0 || r->ep_has_origin[episode]))
-        return 0;
+    if (rule->per == CC_PER_EPISODE) {
+        if (episode < 0 || r->ep_has_origin[episode])
+            return 0;
+        r->ep_has_origin[episode] = 1;
+    }
     for (int i = 0; i < rule->napplies; i++)
         if (!cond_holds(r, &rule->applies[i], e, e->date))
             return 0;
@@ -477,8 +480,6 @@ static int sweep_rule(run_t *r, int rule_index)
             int ep = episode_of(r, e->date);
             if (!origin_applies(r, rule, e, ep))
                 continue;
-            if (ep >= 0)
-                r->ep_has_origin[ep] = 1;
             if (rule->restart_cancels)
                 close_open(r, -1, -2, e->date, "superseded by a new start");
             long made = create(r, rule, rule_index, e, chains++, 0, e->date, ep, NULL);

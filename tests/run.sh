@@ -20,7 +20,7 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
         rc=$?
         cat "$log"
         ok=$(grep -c '^\[       OK \]' "$log")
-        bad=$(grep -c '^\[  FAILED  \] [a-z]' "$log")
+        bad=$(grep '^\[  FAILED  \] [a-z]' "$log" | sort -u | wc -l)
         if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
         passed=$((passed + ok))
         failed=$((failed + bad))
