@@ -1,4 +1,5 @@
 #include "careclock/buf.h"
+#include "careclock/grow.h"
 #include "careclock/error.h"
 
 #include <stdio.h>
@@ -85,4 +86,20 @@ int cc_buf_printf(cc_buf_t *buf, const char *fmt, ...)
 const char *cc_buf_str(const cc_buf_t *buf)
 {
     return buf->data ? buf->data : "";
+}
+
+int cc__grow(void *items, size_t *cap, size_t need, size_t elem, size_t initial)
+{
+    void **array = items;
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : initial;
+    while (ncap < need)
+        ncap *= 2;
+    void *grown = realloc(*array, ncap * elem);
+    if (grown == NULL)
+        return CC_ENOMEM;
+    *array = grown;
+    *cap = ncap;
+    return 0;
 }

@@ -8,6 +8,7 @@
  */
 #include "careclock/calendar.h"
 #include "careclock/error.h"
+#include "careclock/grow.h"
 
 #include <libical/ical.h>
 #include <stdio.h>
@@ -73,14 +74,8 @@ int cc_calendar_add_holiday(cc_calendar_t *cal, cc_date_t date, const char *name
 {
     if (!in_span(cal, date))
         return CC_ERANGE;
-    if (cal->nholidays == cal->capholidays) {
-        size_t cap = cal->capholidays ? cal->capholidays * 2 : 64;
-        holiday_t *grown = realloc(cal->holidays, cap * sizeof(*grown));
-        if (grown == NULL)
-            return CC_ENOMEM;
-        cal->holidays = grown;
-        cal->capholidays = cap;
-    }
+    if (cc__grow(&cal->holidays, &cal->capholidays, cal->nholidays + 1, sizeof(holiday_t), 64) != 0)
+        return CC_ENOMEM;
     char *copy = strdup(name ? name : "Holiday");
     if (copy == NULL)
         return CC_ENOMEM;

@@ -10,6 +10,7 @@
  */
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/grow.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -35,14 +36,8 @@ void cc_clocks_free(cc_clocks_t *clocks)
 
 static cc_clock_t *clocks_push(cc_clocks_t *clocks)
 {
-    if (clocks->len == clocks->cap) {
-        size_t cap = clocks->cap ? clocks->cap * 2 : 32;
-        cc_clock_t *grown = realloc(clocks->items, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        clocks->items = grown;
-        clocks->cap = cap;
-    }
+    if (cc__grow(&clocks->items, &clocks->cap, clocks->len + 1, sizeof(cc_clock_t), 32) != 0)
+        return NULL;
     cc_clock_t *c = &clocks->items[clocks->len++];
     memset(c, 0, sizeof(*c));
     c->met_on = CC_DATE_NONE;
@@ -291,14 +286,8 @@ static int anchored_due(run_t *r, const cc_rule_t *rule, int episode, cc_clock_t
 
 static inst_t *inst_push(run_t *r)
 {
-    if (r->ninst == r->capinst) {
-        size_t cap = r->capinst ? r->capinst * 2 : 16;
-        inst_t *grown = realloc(r->inst, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        r->inst = grown;
-        r->capinst = cap;
-    }
+    if (cc__grow(&r->inst, &r->capinst, r->ninst + 1, sizeof(inst_t), 16) != 0)
+        return NULL;
     inst_t *in = &r->inst[r->ninst++];
     memset(in, 0, sizeof(*in));
     return in;

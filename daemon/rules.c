@@ -9,6 +9,7 @@
  */
 #include "careclock/rules.h"
 #include "careclock/error.h"
+#include "careclock/grow.h"
 #include "careclock/inifile.h"
 
 #include <ctype.h>
@@ -188,14 +189,8 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     raw_rule_t *r = raw_find(l, section);
     if (r == NULL) {
-        if (l->nraw == l->capraw) {
-            size_t cap = l->capraw ? l->capraw * 2 : 32;
-            raw_rule_t *grown = realloc(l->raw, cap * sizeof(*grown));
-            if (grown == NULL)
-                return 0;
-            l->raw = grown;
-            l->capraw = cap;
-        }
+        if (cc__grow(&l->raw, &l->capraw, l->nraw + 1, sizeof(raw_rule_t), 32) != 0)
+            return 0;
         r = &l->raw[l->nraw++];
         memset(r, 0, sizeof(*r));
         snprintf(r->id, sizeof(r->id), "%s", section);
@@ -211,14 +206,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         r->entries[kept++] = r->entries[i];
     }
     r->n = kept;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        entry_t *grown = realloc(r->entries, cap * sizeof(*grown));
-        if (grown == NULL)
-            return 0;
-        r->entries = grown;
-        r->cap = cap;
-    }
+    if (cc__grow(&r->entries, &r->cap, r->n + 1, sizeof(entry_t), 16) != 0)
+        return 0;
     entry_t *e = &r->entries[r->n++];
     e->key = strdup(key);
     e->value = strdup(value);
@@ -657,8 +646,9 @@ int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out,
         const char *text = cc_buf_str(&errors);
         const char *nl = strchr(text, '\n');
         snprintf(err, errlen, "%.*s", nl ? (int)(nl - text) : (int)strlen(text), text);
+        int rc = strstr(text, "cannot read") ? CC_EIO : CC_EPARSE;
         cc_buf_free(&errors);
-        return strstr(text, "cannot read") ? CC_EIO : CC_EPARSE;
+        return rc;
     }
     cc_buf_free(&errors);
     *out = rs;
