@@ -184,7 +184,7 @@ int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errl
     if (r.failed)
         return CC_EPARSE;
     if (rc > 0) {
-        snprintf(err, errlen, "%s:%d: not a valid INI line", path, rc);
+        snprintf(err, errlen, "%s:%d: not a valid line (expected [section], key = value or a ; comment, at most %d characters)", path, rc, CC_INI_MAX_LINE - 2);
         return CC_EPARSE;
     }
     return 0;

@@ -7,8 +7,10 @@
 
 /* Parse path, calling handler for each key. *line holds the number of the
  * line being handled while handler runs. Returns 0; CC_EIO when the file
- * cannot be read; or a positive line number where inih found a syntax error
- * (or where handler returned 0). */
+ * cannot be read; or a positive line number where inih found a syntax error,
+ * where handler returned 0, or of a line longer than CC_INI_MAX_LINE - 2
+ * characters (refused whole rather than split). */
+#define CC_INI_MAX_LINE 200
 int cc__ini_parse(const char *path, ini_handler handler, void *user, int *line);
 
 #endif
