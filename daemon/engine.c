@@ -412,8 +412,12 @@ static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t dat
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->inst[i];
         cc_clock_t *c = &r->out->items[in->out];
-        if (in->closed || (chain_only >= 0 && in->chain != chain_only) ||
-            (episode_only >= -1 && c->episode != episode_only))
+        /* An instance dated after the episode it belongs to ended (a review
+         * scheduled for after the child left care) has no episode of its
+         * own; the end of the episode before it closes it too. */
+        int in_episode = c->episode == episode_only ||
+                         (episode_only >= 0 && c->episode == -1 && c->start >= r->eps[episode_only].start);
+        if (in->closed || (chain_only >= 0 && in->chain != chain_only) || (episode_only >= -1 && !in_episode))
             continue;
         in->closed = 1;
         if (c->due >= date) {
@@ -474,6 +478,17 @@ static int sweep_rule(run_t *r, int rule_index)
             long made = create(r, rule, rule_index, e, chains++, 0, e->date, ep, NULL);
             if (made == CC_ENOMEM)
                 return CC_ENOMEM;
+            /* Dated after the child's last episode of care ended (a review
+             * booked for after they left): that end has already passed the
+             * sweep, so apply it now. */
+            if (made >= 0 && ep < 0 && rule->cancel_type == CC_TYPE_LOOKED_AFTER_END) {
+                int before = -1;
+                for (size_t x = 0; x < r->neps; x++)
+                    if (r->eps[x].start <= e->date)
+                        before = (int)x;
+                if (before >= 0)
+                    close_open(r, (int)r->inst[made].chain, -2, r->eps[before].end, "the episode of care ended");
+            }
             if (made >= 0 && rule->accept_early) {
                 take_early(r, rule, (size_t)made);
                 if (r->inst[made].closed && continue_chain(r, rule, rule_index, (size_t)made) != 0)

@@ -618,7 +618,7 @@ static cc_ruleset_t *load(const char *const *files, size_t nfiles, cc_buf_t *err
         int rc = cc__ini_parse(files[f], handler, &l, &l.line);
         if (rc == CC_EIO)
             error_at(&l, files[f], 0, "cannot read rule file");
-        else if (rc > 0 && l.nerrors == 0)
+        else if (rc > 0)
             error_at(&l, files[f], rc, "not a valid line (expected [rule_id], key = value or a ; comment, at most %d characters)", CC_INI_MAX_LINE - 2);
     }
     if (nfiles == 0)
