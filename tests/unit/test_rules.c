@@ -1,0 +1,728 @@
+/* Unit tests for daemon/rules.c: the default England rule set, the checker's
+ * FILE:LINE errors on bad rule files (the committed fixtures in
+ * tests/fixtures/rules/), and how a council's later file overrides an
+ * earlier one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/buf.h"
+#include "careclock/error.h"
+#include "careclock/offset.h"
+#include "careclock/rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ENGLAND_RULES CC_SOURCE_DIR "/config/rules/england.rules"
+#define FIXTURES CC_SOURCE_DIR "/tests/fixtures/rules/"
+
+static const char *const rule_ids[] = {
+    "care_plan",      "review",      "permanence_plan",    "pep",        "review_minutes", "iro_report",
+    "review_report_to_iro", "sgo_report", "report_to_managers", "referral_decision", "assessment", "icpc",
+    "core_group",     "core_group_minutes", "cp_review",   "visit",      "health_assessment",
+};
+#define NRULE_IDS (sizeof(rule_ids) / sizeof(rule_ids[0]))
+
+static const char *const builtin_types[] = {
+    "looked_after_start", "looked_after_end", "placement_start", "care_plan_completed", "review_scheduled",
+    "review_held", "review_report_sent", "review_minutes_sent", "iro_report_issued", "permanence_plan_agreed",
+    "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
+    "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
+    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held",
+};
+#define NBUILTIN (sizeof(builtin_types) / sizeof(builtin_types[0]))
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static cc_ruleset_t *load_files(const char *const *files, size_t n)
+{
+    cc_ruleset_t *rs = NULL;
+    char err[512] = "";
+    int rc = cc_ruleset_load(files, n, &rs, err, sizeof err);
+    if (rc != 0)
+        print_error("cc_ruleset_load: %d %s\n", rc, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(rs);
+    return rs;
+}
+
+static cc_ruleset_t *load_england(void)
+{
+    const char *files[] = {ENGLAND_RULES};
+    return load_files(files, 1);
+}
+
+static void assert_offset(cc_offset_t off, int n, cc_unit_t unit)
+{
+    char buf[32];
+    if (off.n != n || off.unit != unit)
+        print_error("offset %s: expected n %d unit %d\n", cc_offset_format(off, buf, sizeof buf), n, (int)unit);
+    assert_int_equal(off.n, n);
+    assert_int_equal(off.unit, unit);
+}
+
+static const cc_rule_t *must_find(const cc_ruleset_t *rs, const char *id)
+{
+    const cc_rule_t *rule = cc_ruleset_find(rs, id);
+    if (rule == NULL)
+        print_error("no rule %s\n", id);
+    assert_non_null(rule);
+    return rule;
+}
+
+/* Write text to a fresh temporary file; path gets its name. */
+static void write_temp(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "/tmp/careclock-test-rules-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    assert_int_equal(close(fd), 0);
+}
+
+/* Check files; the report must contain "PATH:LINE: " with a message that
+ * contains word, on one line. Returns the number of errors. */
+static int check(const char *const *files, size_t n, cc_buf_t *report)
+{
+    cc_buf_init(report);
+    return cc_ruleset_check(files, n, report);
+}
+
+static int report_has(const char *report, const char *path, int line, const char *word)
+{
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+    for (const char *p = report; (p = strstr(p, prefix)) != NULL; p++) {
+        if (p != report && p[-1] != '\n')
+            continue;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char one[1024];
+        snprintf(one, sizeof one, "%.*s", (int)len, p);
+        if (word == NULL || strstr(one, word) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static void assert_reports(const char *report, const char *path, int line, const char *word)
+{
+    if (!report_has(report, path, line, word))
+        print_error("expected \"%s:%d: ...%s...\" in the report:\n%s\n", path, line, word ? word : "", report);
+    assert_true(report_has(report, path, line, word));
+}
+
+/* A fixture must fail the check with the error at line (and word); the
+ * loader must refuse it too, with the same first error. */
+static void assert_fixture_error(const char *name, int line, const char *word)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", FIXTURES, name);
+    const char *files[] = {ENGLAND_RULES, path};
+    cc_buf_t report;
+    int n = check(files, 2, &report);
+    if (n < 1)
+        print_error("%s: no error reported\n", name);
+    assert_true(n >= 1);
+    assert_reports(cc_buf_str(&report), path, line, word);
+    /* Every line of the report is "FILE:LINE: message". */
+    for (const char *p = cc_buf_str(&report); *p;) {
+        const char *eol = strchr(p, '\n');
+        assert_non_null(eol);
+        int l = 0;
+        char rest[8];
+        assert_int_equal(strncmp(p, path, strlen(path)) == 0 || strncmp(p, ENGLAND_RULES, strlen(ENGLAND_RULES)) == 0,
+                         1);
+        const char *colon = p + (strncmp(p, path, strlen(path)) == 0 ? strlen(path) : strlen(ENGLAND_RULES));
+        assert_int_equal(sscanf(colon, ":%d%1[:]", &l, rest), 2);
+        assert_true(l > 0);
+        p = eol + 1;
+    }
+    cc_buf_free(&report);
+
+    cc_ruleset_t *rs = NULL;
+    char err[512] = "";
+    int rc = cc_ruleset_load(files, 2, &rs, err, sizeof err);
+    assert_int_equal(rc, CC_EPARSE);
+    assert_null(rs);
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "%s:", path);
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+        print_error("load error \"%s\" should name %s\n", err, path);
+    assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+}
+
+/* ---- the default file ------------------------------------------------- */
+
+static void test_default_file_loads_and_checks_clean(void **state)
+{
+    (void)state;
+    cc_ruleset_t *rs = load_england();
+    cc_ruleset_free(rs);
+    const char *files[] = {ENGLAND_RULES};
+    cc_buf_t report;
+    int n = check(files, 1, &report);
+    if (n != 0)
+        print_error("%s", cc_buf_str(&report));
+    assert_int_equal(n, 0);
+    assert_string_equal(cc_buf_str(&report), "");
+    cc_buf_free(&report);
+}
+
+static void test_default_has_exactly_the_17_rule_ids(void **state)
+{
+    (void)state;
+    cc_ruleset_t *rs = load_england();
+    assert_int_equal(cc_ruleset_count(rs), NRULE_IDS);
+    for (size_t i = 0; i < NRULE_IDS; i++) {
+        const cc_rule_t *rule = must_find(rs, rule_ids[i]);
+        assert_non_null(rule->title);
+        assert_non_null(rule->source);
+        assert_true(strlen(rule->title) > 0);
+        assert_true(strlen(rule->source) > 0);
+        assert_true(rule->enabled);
+        assert_true(rule->nmet_by >= 1);
+        assert_true(rule->nstages >= 1);
+        assert_non_null(strstr(rule->file, "england.rules"));
+        assert_true(rule->line > 0);
+        assert_int_equal(cc_ruleset_index(rs, rule) < NRULE_IDS, 1);
+        assert_ptr_equal(cc_ruleset_rule(rs, cc_ruleset_index(rs, rule)), rule);
+    }
+    /* ... and every rule in the set is one of them. */
+    for (size_t i = 0; i < cc_ruleset_count(rs); i++) {
+        const char *id = cc_ruleset_rule(rs, i)->id;
+        int known = 0;
+        for (size_t j = 0; j < NRULE_IDS; j++)
+            known |= strcmp(id, rule_ids[j]) == 0;
+        if (!known)
+            print_error("unexpected rule %s\n", id);
+        assert_true(known);
+    }
+    assert_null(cc_ruleset_rule(rs, NRULE_IDS));
+    assert_null(cc_ruleset_find(rs, "nosuch"));
+    cc_ruleset_free(rs);
+}
+
+static void test_default_event_vocabulary(void **state)
+{
+    (void)state;
+    cc_ruleset_t *rs = load_england();
+    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN);
+    for (size_t i = 0; i < NBUILTIN; i++) {
+        int t = cc_ruleset_type_index(rs, builtin_types[i]);
+        assert_true(t >= 0);
+        assert_string_equal(cc_ruleset_type_name(rs, (size_t)t), builtin_types[i]);
+    }
+    assert_int_equal(cc_ruleset_type_index(rs, "looked_after_start"), CC_TYPE_LOOKED_AFTER_START);
+    assert_int_equal(cc_ruleset_type_index(rs, "looked_after_end"), CC_TYPE_LOOKED_AFTER_END);
+    assert_int_equal(cc_ruleset_type_index(rs, "tea_party"), -1);
+    assert_null(cc_ruleset_type_name(rs, NBUILTIN));
+    assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "review_scheduled")), 1);
+    assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "court_filing_scheduled")), 1);
+    assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "review_held")), 0);
+    assert_int_equal(cc_ruleset_type_future_ok(rs, -1), 0);
+    cc_ruleset_free(rs);
+}
+
+static void test_default_rule_contents(void **state)
+{
+    (void)state;
+    cc_ruleset_t *rs = load_england();
+    int t_placement = cc_ruleset_type_index(rs, "placement_start");
+
+    const cc_rule_t *r = must_find(rs, "care_plan");
+    assert_int_equal(r->start_type, t_placement);
+    assert_int_equal(r->per, CC_PER_EPISODE);
+    assert_offset(r->due, 10, CC_UNIT_WORKING_DAYS);
+    assert_true(r->accept_early);
+    assert_true(r->in_care_only);
+    assert_int_equal(r->cancel_type, CC_TYPE_LOOKED_AFTER_END);
+    assert_int_equal(r->warn_wd, 5);
+    assert_int_equal(r->nmet_by, 1);
+    assert_int_equal(r->met_by[0], cc_ruleset_type_index(rs, "care_plan_completed"));
+    assert_int_equal(r->anchor_rule, -1);
+    assert_int_equal(r->nstages, 5);
+    assert_offset(r->stages[0].offset, -5, CC_UNIT_WORKING_DAYS);
+    assert_int_equal(r->stages[4].role, CC_ROLE_SERVICE_MANAGER);
+
+    const cc_rule_t *review = must_find(rs, "review");
+    assert_int_equal(review->start_type, CC_TYPE_LOOKED_AFTER_START);
+    assert_offset(review->due, 20, CC_UNIT_WORKING_DAYS);
+    assert_int_equal(review->nthen, 2);
+    assert_offset(review->then[0], 3, CC_UNIT_MONTHS);
+    assert_offset(review->then[1], 6, CC_UNIT_MONTHS);
+    assert_int_equal(review->warn_wd, 10);
+
+    /* Anchors come before the rules anchored on them. */
+    const cc_rule_t *pp = must_find(rs, "permanence_plan");
+    assert_int_equal(pp->anchor_rule, (int)cc_ruleset_index(rs, review));
+    assert_int_equal(pp->anchor_seq, 2);
+    assert_true(cc_ruleset_index(rs, review) < cc_ruleset_index(rs, pp));
+    const cc_rule_t *ha = must_find(rs, "health_assessment");
+    assert_int_equal(ha->anchor_rule, (int)cc_ruleset_index(rs, review));
+    assert_int_equal(ha->anchor_seq, 1);
+    assert_true(cc_ruleset_index(rs, review) < cc_ruleset_index(rs, ha));
+    assert_int_equal(ha->nthen, 1);
+    assert_offset(ha->then[0], 6, CC_UNIT_MONTHS);
+    assert_int_equal(ha->nthen_if, 1);
+    assert_int_equal(ha->then_if[0].when.kind, CC_COND_AGE_GE);
+    assert_int_equal(ha->then_if[0].when.age, 5);
+    assert_offset(ha->then_if[0].offset, 12, CC_UNIT_MONTHS);
+
+    const cc_rule_t *pep = must_find(rs, "pep");
+    assert_int_equal(pep->napplies, 2);
+    assert_int_equal(pep->applies[0].kind, CC_COND_AGE_GE);
+    assert_int_equal(pep->applies[0].age, 5);
+    assert_int_equal(pep->applies[1].kind, CC_COND_AGE_LT);
+    assert_int_equal(pep->applies[1].age, 16);
+    assert_offset(pep->due, 0, CC_UNIT_DAYS);
+    assert_int_equal(pep->ndue_if, 1);
+    assert_int_equal(pep->due_if[0].when.kind, CC_COND_ATTR);
+    assert_string_equal(pep->due_if[0].when.key, "emergency");
+    assert_string_equal(pep->due_if[0].when.value, "yes");
+    assert_offset(pep->due_if[0].offset, 10, CC_UNIT_WORKING_DAYS);
+
+    const cc_rule_t *visit = must_find(rs, "visit");
+    assert_int_equal(visit->per, CC_PER_EVENT);
+    assert_offset(visit->due, 1, CC_UNIT_WEEKS);
+    assert_offset(visit->then[0], 6, CC_UNIT_WEEKS);
+    assert_string_equal(visit->then_if[0].when.key, "long_term");
+    assert_offset(visit->then_if[0].offset, 3, CC_UNIT_MONTHS);
+    assert_true(visit->restart_cancels);
+
+    assert_offset(must_find(rs, "review_report_to_iro")->due, -3, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "report_to_managers")->due, -5, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "sgo_report")->due, 12, CC_UNIT_WEEKS);
+    assert_offset(must_find(rs, "referral_decision")->due, 1, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "assessment")->due, 45, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "icpc")->due, 15, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "core_group")->due, 10, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "core_group_minutes")->due, 7, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "review_minutes")->due, 5, CC_UNIT_WORKING_DAYS);
+    assert_offset(must_find(rs, "iro_report")->due, 20, CC_UNIT_WORKING_DAYS);
+    const cc_rule_t *cp = must_find(rs, "cp_review");
+    assert_offset(cp->due, 3, CC_UNIT_MONTHS);
+    assert_int_equal(cp->nthen, 1);
+    assert_offset(cp->then[0], 6, CC_UNIT_MONTHS);
+    assert_true(cp->restart_cancels);
+    /* The referral decision escalates at once. */
+    const cc_rule_t *rd = must_find(rs, "referral_decision");
+    assert_true(rd->stages[0].immediate);
+    cc_ruleset_free(rs);
+}
+
+/* ---- errors name FILE:LINE -------------------------------------------- */
+
+static void test_error_unknown_key(void **state)
+{
+    (void)state;
+    assert_fixture_error("unknown_key.rules", 8, "colour");
+}
+
+static void test_error_bad_offset(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_offset.rules", 6, "+10x");
+    assert_fixture_error("bad_then.rules", 7, "-2w");
+}
+
+static void test_error_unknown_event_type_in_met_by(void **state)
+{
+    (void)state;
+    assert_fixture_error("unknown_type_met_by.rules", 7, "decision_recorded");
+}
+
+static void test_error_unknown_event_type_in_starts_on(void **state)
+{
+    (void)state;
+    assert_fixture_error("unknown_type_starts_on.rules", 5, "referal");
+}
+
+static void test_error_missing_required_key(void **state)
+{
+    (void)state;
+    /* The rule's section is lines 2 to 6; the error must point into it and
+     * name the missing key. */
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", FIXTURES, "missing_key.rules");
+    const char *files[] = {path};
+    cc_buf_t report;
+    assert_int_equal(check(files, 1, &report), 1);
+    const char *text = cc_buf_str(&report);
+    int found = 0;
+    for (int line = 2; line <= 6; line++)
+        found |= report_has(text, path, line, "met_by");
+    if (!found)
+        print_error("expected %s:2..6: ... met_by in:\n%s\n", path, text);
+    assert_true(found);
+    assert_non_null(strstr(text, "sample"));
+    cc_buf_free(&report);
+    /* A council file that misspells a rule id defines a new, incomplete rule. */
+    char council[64];
+    write_temp(council, sizeof council, "[carre_plan]\ndue = +5wd\n");
+    const char *both[] = {ENGLAND_RULES, council};
+    assert_true(check(both, 2, &report) >= 1);
+    assert_reports(cc_buf_str(&report), council, 2, "carre_plan");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
+static void test_error_anchor_undefined(void **state)
+{
+    (void)state;
+    assert_fixture_error("anchor_undefined.rules", 6, "nosuch");
+}
+
+static void test_error_anchor_cycle(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", FIXTURES, "anchor_cycle.rules");
+    const char *files[] = {path};
+    cc_buf_t report;
+    assert_true(check(files, 1, &report) >= 1);
+    const char *text = cc_buf_str(&report);
+    int found = 0;
+    for (int line = 2; line <= 14; line++)
+        found |= report_has(text, path, line, "cycle");
+    if (!found)
+        print_error("expected %s:LINE: ... cycle in:\n%s\n", path, text);
+    assert_true(found);
+    cc_buf_free(&report);
+}
+
+static void test_error_bad_stage(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_stage.rules", 8, "boss");
+    assert_fixture_error("bad_stage.rules", 16, "-5d");
+}
+
+static void test_error_bad_condition(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_condition.rules", 8, "age>>5");
+    assert_fixture_error("bad_condition.rules", 16, "emergency");
+}
+
+static void test_error_not_an_ini_line(void **state)
+{
+    (void)state;
+    assert_fixture_error("not_ini.rules", 5, NULL);
+}
+
+static void test_error_bad_values(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_values.rules", 6, "fortnight");
+    assert_fixture_error("bad_values.rules", 7, "maybe");
+    assert_fixture_error("bad_values.rules", 8, "5d");
+    assert_fixture_error("bad_values.rules", 9, "sometimes");
+    assert_fixture_error("bad_values.rules", 11, "+1wd, +2wd");
+}
+
+static void test_error_bad_events_section(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_events.rules", 3, "Bad-Type");
+    assert_fixture_error("bad_events.rules", 4, "colour");
+}
+
+static void test_check_reports_every_error(void **state)
+{
+    (void)state;
+    /* A line that is not INI (line 3) and an unknown [events] key (line 5)
+     * in one file: cc_ruleset_check reports every error. */
+    assert_fixture_error("several_errors.rules", 5, "colour");
+    assert_fixture_error("several_errors.rules", 3, NULL);
+}
+
+static void test_error_unreadable_file(void **state)
+{
+    (void)state;
+    const char *files[] = {FIXTURES "no-such-file.rules"};
+    cc_ruleset_t *rs = NULL;
+    char err[512] = "";
+    assert_int_equal(cc_ruleset_load(files, 1, &rs, err, sizeof err), CC_EIO);
+    assert_null(rs);
+    assert_non_null(strstr(err, "no-such-file.rules"));
+    cc_buf_t report;
+    assert_int_equal(check(files, 1, &report), 1);
+    assert_non_null(strstr(cc_buf_str(&report), "no-such-file.rules"));
+    cc_buf_free(&report);
+}
+
+/* ---- overrides -------------------------------------------------------- */
+
+static void test_override_one_key_keeps_the_rest(void **state)
+{
+    (void)state;
+    char council[64];
+    write_temp(council, sizeof council, "; council\n[care_plan]\ndue = +5wd\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    cc_ruleset_t *def = load_england();
+    unlink(council);
+    assert_int_equal(cc_ruleset_count(rs), NRULE_IDS);
+    const cc_rule_t *r = must_find(rs, "care_plan"), *d = must_find(def, "care_plan");
+    assert_offset(r->due, 5, CC_UNIT_WORKING_DAYS);
+    assert_string_equal(r->title, d->title);
+    assert_string_equal(r->source, d->source);
+    assert_int_equal(r->start_type, d->start_type);
+    assert_int_equal(r->per, d->per);
+    assert_int_equal(r->accept_early, d->accept_early);
+    assert_int_equal(r->in_care_only, d->in_care_only);
+    assert_int_equal(r->cancel_type, d->cancel_type);
+    assert_int_equal(r->nmet_by, d->nmet_by);
+    assert_int_equal(r->met_by[0], d->met_by[0]);
+    assert_int_equal(r->nstages, d->nstages);
+    assert_int_equal(r->warn_wd, d->warn_wd);
+    /* The rule was last defined in the council's file. */
+    assert_string_equal(r->file, council);
+    /* Every other rule is as the default. */
+    for (size_t i = 0; i < NRULE_IDS; i++) {
+        if (strcmp(rule_ids[i], "care_plan") == 0)
+            continue;
+        const cc_rule_t *x = must_find(rs, rule_ids[i]), *y = must_find(def, rule_ids[i]);
+        assert_int_equal(x->due.n, y->due.n);
+        assert_int_equal(x->due.unit, y->due.unit);
+        assert_int_equal(x->nthen, y->nthen);
+        assert_string_equal(x->source, y->source);
+        assert_int_equal(cc_ruleset_index(rs, x), cc_ruleset_index(def, y));
+    }
+    cc_ruleset_free(rs);
+    cc_ruleset_free(def);
+}
+
+static void test_override_list_keys_are_replaced_not_merged(void **state)
+{
+    (void)state;
+    const char *base_only[] = {FIXTURES "council_base.rules"};
+    cc_ruleset_t *rs = load_files(base_only, 1);
+    /* Within one file, due_if lines accumulate. */
+    const cc_rule_t *s = must_find(rs, "sample");
+    assert_int_equal(s->ndue_if, 2);
+    assert_string_equal(s->due_if[1].when.key, "long_term");
+    assert_int_equal(s->nstages, 2);
+    assert_int_equal(must_find(rs, "chain")->nthen, 2);
+    assert_int_equal(cc_ruleset_count(rs), 2);
+    cc_ruleset_free(rs);
+
+    const char *both[] = {FIXTURES "council_base.rules", FIXTURES "council.rules"};
+    rs = load_files(both, 2);
+    s = must_find(rs, "sample");
+    /* A later file naming due_if replaces both earlier lines. */
+    assert_int_equal(s->ndue_if, 1);
+    assert_string_equal(s->due_if[0].when.key, "emergency");
+    assert_offset(s->due_if[0].offset, 5, CC_UNIT_WORKING_DAYS);
+    assert_int_equal(s->warn_wd, 2);
+    /* Keys it does not name stay. */
+    assert_int_equal(s->nstages, 2);
+    assert_offset(s->due, 0, CC_UNIT_DAYS);
+    assert_int_equal(s->per, CC_PER_EPISODE);
+    assert_string_equal(s->source, "base file");
+    const cc_rule_t *c = must_find(rs, "chain");
+    assert_int_equal(c->nthen, 1);
+    assert_offset(c->then[0], 2, CC_UNIT_MONTHS);
+    /* The new rule, on a type the base file added. */
+    const cc_rule_t *f = must_find(rs, "fgc");
+    assert_int_equal(f->start_type, cc_ruleset_type_index(rs, "family_group_conference"));
+    assert_string_equal(f->file, FIXTURES "council.rules");
+    assert_int_equal(cc_ruleset_count(rs), 3);
+    cc_ruleset_free(rs);
+}
+
+static void test_override_replaces_stages_and_due_if_of_default(void **state)
+{
+    (void)state;
+    char council[64];
+    write_temp(council, sizeof council,
+               "[pep]\ndue_if = emergency=yes +15wd\nstages = +1wd team_manager now\n"
+               "[review]\nthen = +2m, +4m, +6m\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    unlink(council);
+    const cc_rule_t *pep = must_find(rs, "pep");
+    assert_int_equal(pep->ndue_if, 1);
+    assert_offset(pep->due_if[0].offset, 15, CC_UNIT_WORKING_DAYS);
+    assert_int_equal(pep->nstages, 1);
+    assert_int_equal(pep->stages[0].role, CC_ROLE_TEAM_MANAGER);
+    assert_true(pep->stages[0].immediate);
+    assert_int_equal(pep->napplies, 2);
+    const cc_rule_t *review = must_find(rs, "review");
+    assert_int_equal(review->nthen, 3);
+    assert_offset(review->then[2], 6, CC_UNIT_MONTHS);
+    assert_offset(review->due, 20, CC_UNIT_WORKING_DAYS);
+    cc_ruleset_free(rs);
+}
+
+static void test_override_disables_and_reenables_a_rule(void **state)
+{
+    (void)state;
+    char off[64], on[64];
+    write_temp(off, sizeof off, "[pep]\nenabled = no\n");
+    write_temp(on, sizeof on, "[pep]\nenabled = yes\n");
+    const char *two[] = {ENGLAND_RULES, off};
+    cc_ruleset_t *rs = load_files(two, 2);
+    assert_null(cc_ruleset_find(rs, "pep"));
+    assert_int_equal(cc_ruleset_count(rs), NRULE_IDS - 1);
+    for (size_t i = 0; i < cc_ruleset_count(rs); i++)
+        assert_string_not_equal(cc_ruleset_rule(rs, i)->id, "pep");
+    /* Anchors still resolve to the right rule after the gap. */
+    const cc_rule_t *pp = must_find(rs, "permanence_plan");
+    assert_string_equal(cc_ruleset_rule(rs, (size_t)pp->anchor_rule)->id, "review");
+    const cc_rule_t *ha = must_find(rs, "health_assessment");
+    assert_string_equal(cc_ruleset_rule(rs, (size_t)ha->anchor_rule)->id, "review");
+    cc_ruleset_free(rs);
+    const char *three[] = {ENGLAND_RULES, off, on};
+    rs = load_files(three, 3);
+    assert_non_null(cc_ruleset_find(rs, "pep"));
+    assert_int_equal(cc_ruleset_count(rs), NRULE_IDS);
+    cc_ruleset_free(rs);
+    unlink(off);
+    unlink(on);
+}
+
+static void test_override_disabling_an_anchor_is_an_error(void **state)
+{
+    (void)state;
+    /* permanence_plan (line 62) and health_assessment (line 90) are due on
+     * review instances: disabling review leaves them anchored on nothing. */
+    char council[64];
+    write_temp(council, sizeof council, "[review]\nenabled = no\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_buf_t report;
+    assert_int_equal(check(files, 2, &report), 2);
+    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 62, "review");
+    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 90, "review");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
+static void test_override_adds_rule_and_event_types(void **state)
+{
+    (void)state;
+    char council[64];
+    write_temp(council, sizeof council,
+               "[events]\n"
+               "add = family_group_conference, fgc_plan_agreed\n"
+               "future = family_group_conference_booked\n"
+               "\n"
+               "[fgc_plan]\n"
+               "title = Family group conference plan\n"
+               "source = council procedure 4.2\n"
+               "starts_on = family_group_conference\n"
+               "due = +10wd\n"
+               "met_by = fgc_plan_agreed, care_plan_completed\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    unlink(council);
+    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN + 3);
+    /* Built-in types keep their indexes. */
+    for (size_t i = 0; i < NBUILTIN; i++)
+        assert_string_equal(cc_ruleset_type_name(rs, i), builtin_types[i]);
+    int fgc = cc_ruleset_type_index(rs, "family_group_conference");
+    assert_true(fgc >= (int)NBUILTIN);
+    assert_int_equal(cc_ruleset_type_future_ok(rs, fgc), 0);
+    assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "family_group_conference_booked")), 1);
+    assert_int_equal(cc_ruleset_count(rs), NRULE_IDS + 1);
+    const cc_rule_t *r = must_find(rs, "fgc_plan");
+    assert_int_equal(r->start_type, fgc);
+    assert_int_equal(r->nmet_by, 2);
+    assert_int_equal(r->met_by[0], cc_ruleset_type_index(rs, "fgc_plan_agreed"));
+    assert_int_equal(r->met_by[1], cc_ruleset_type_index(rs, "care_plan_completed"));
+    assert_int_equal(r->warn_wd, 5); /* the default */
+    assert_int_equal(r->per, CC_PER_EVENT);
+    assert_int_equal(r->anchor_rule, -1);
+    cc_ruleset_free(rs);
+}
+
+static void test_override_error_names_the_council_file(void **state)
+{
+    (void)state;
+    char council[64];
+    write_temp(council, sizeof council, "; council\n\n[care_plan]\ndue = soon\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_buf_t report;
+    assert_int_equal(check(files, 2, &report), 1);
+    assert_reports(cc_buf_str(&report), council, 4, "soon");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
+static void test_long_lines(void **state)
+{
+    (void)state;
+    /* Lines of up to 198 characters load whole. */
+    char text[1024], value[400], council[64];
+    memset(value, 'x', 189);
+    value[189] = '\0';
+    snprintf(text, sizeof text, "[care_plan]\nsource = %s\n", value); /* line 2: 9 + 189 = 198 */
+    write_temp(council, sizeof council, text);
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    assert_string_equal(must_find(rs, "care_plan")->source, value);
+    cc_ruleset_free(rs);
+    unlink(council);
+    /* A longer line is refused at its own line, never split into two. */
+    memset(value, 'x', 300);
+    value[300] = '\0';
+    snprintf(text, sizeof text, "[care_plan]\nsource = %s = y\n", value);
+    write_temp(council, sizeof council, text);
+    char err[512] = "", prefix[128];
+    rs = NULL;
+    assert_int_equal(cc_ruleset_load(files, 2, &rs, err, sizeof err), CC_EPARSE);
+    assert_null(rs);
+    snprintf(prefix, sizeof prefix, "%s:2: ", council);
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+        print_error("expected \"%s...\", got \"%s\"\n", prefix, err);
+    assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+    unlink(council);
+    /* Lines after a long one keep their numbers. */
+    snprintf(text, sizeof text, "[care_plan]\nsource = %s\n[Bad-Id]\ntitle = x\n", value);
+    write_temp(council, sizeof council, text);
+    cc_buf_t report;
+    assert_true(check(files, 2, &report) >= 1);
+    assert_reports(cc_buf_str(&report), council, 4, "Bad-Id");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_file_loads_and_checks_clean),
+        cmocka_unit_test(test_default_has_exactly_the_17_rule_ids),
+        cmocka_unit_test(test_default_event_vocabulary),
+        cmocka_unit_test(test_default_rule_contents),
+        cmocka_unit_test(test_error_unknown_key),
+        cmocka_unit_test(test_error_bad_offset),
+        cmocka_unit_test(test_error_unknown_event_type_in_met_by),
+        cmocka_unit_test(test_error_unknown_event_type_in_starts_on),
+        cmocka_unit_test(test_error_missing_required_key),
+        cmocka_unit_test(test_error_anchor_undefined),
+        cmocka_unit_test(test_error_anchor_cycle),
+        cmocka_unit_test(test_error_bad_stage),
+        cmocka_unit_test(test_error_bad_condition),
+        cmocka_unit_test(test_error_not_an_ini_line),
+        cmocka_unit_test(test_error_bad_values),
+        cmocka_unit_test(test_error_bad_events_section),
+        cmocka_unit_test(test_check_reports_every_error),
+        cmocka_unit_test(test_error_unreadable_file),
+        cmocka_unit_test(test_override_one_key_keeps_the_rest),
+        cmocka_unit_test(test_override_list_keys_are_replaced_not_merged),
+        cmocka_unit_test(test_override_replaces_stages_and_due_if_of_default),
+        cmocka_unit_test(test_override_disables_and_reenables_a_rule),
+        cmocka_unit_test(test_override_disabling_an_anchor_is_an_error),
+        cmocka_unit_test(test_override_adds_rule_and_event_types),
+        cmocka_unit_test(test_override_error_names_the_council_file),
+        cmocka_unit_test(test_long_lines),
+    };
+    return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
