@@ -478,6 +478,11 @@ static int sweep_rule(run_t *r, int rule_index)
             long made = create(r, rule, rule_index, e, chains++, 0, e->date, ep, NULL);
             if (made == CC_ENOMEM)
                 return CC_ENOMEM;
+            if (made >= 0 && rule->accept_early) {
+                take_early(r, rule, (size_t)made);
+                if (r->inst[made].closed && continue_chain(r, rule, rule_index, (size_t)made) != 0)
+                    return CC_ENOMEM;
+            }
             /* Dated after the child's last episode of care ended (a review
              * booked for after they left): that end has already passed the
              * sweep, so apply it now. */
@@ -488,11 +493,6 @@ static int sweep_rule(run_t *r, int rule_index)
                         before = (int)x;
                 if (before >= 0)
                     close_open(r, (int)r->inst[made].chain, -2, r->eps[before].end, "the episode of care ended");
-            }
-            if (made >= 0 && rule->accept_early) {
-                take_early(r, rule, (size_t)made);
-                if (r->inst[made].closed && continue_chain(r, rule, rule_index, (size_t)made) != 0)
-                    return CC_ENOMEM;
             }
         }
         /* 2: meeting events */
