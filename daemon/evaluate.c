@@ -155,7 +155,9 @@ static int stmts_prepare(sqlite3 *db, stmts_t *s)
         "?13, ?14) ON CONFLICT (child_id, rule_id, seq) DO UPDATE SET title = excluded.title, start_date = "
         "excluded.start_date, due_date = excluded.due_date, status = excluded.status, met_on = excluded.met_on, "
         "start_event_id = excluded.start_event_id, met_event_id = excluded.met_event_id, reason = excluded.reason, "
-        "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at";
+        "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at, "
+        "sequence = clocks.sequence + (clocks.due_date IS NOT excluded.due_date OR clocks.status IS NOT "
+        "excluded.status)";
     const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3";
     if (sqlite3_prepare_v2(db, existing, -1, &s->existing, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, upsert, -1, &s->upsert, NULL) != SQLITE_OK ||

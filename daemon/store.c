@@ -204,8 +204,25 @@ static const char MIGRATION_1[] =
     "    NULL);\n"
     "END;\n";
 
+/* Migration 2: calendar feeds. clocks.sequence is the iCalendar SEQUENCE of
+ * a clock instance, raised by the evaluator whenever its due date or status
+ * changes; feeds hold subscription tokens as SHA-256 hashes only. */
+static const char MIGRATION_2[] =
+    "ALTER TABLE clocks ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE feeds (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('team','staff')),\n"
+    "  target_id TEXT NOT NULL,\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  revoked_at TEXT,\n"
+    "  last_access_at TEXT,\n"
+    "  access_count INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX feeds_by_target ON feeds(kind, target_id);\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
-static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL, MIGRATION_1};
+static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL, MIGRATION_1, MIGRATION_2};
 
 _Static_assert(CC_STORE_APPLICATION_ID == 1128483915, "MIGRATION_1 spells out CC_STORE_APPLICATION_ID");
 

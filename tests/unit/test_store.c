@@ -199,7 +199,7 @@ static void test_new_file_is_private(void **state)
     cc_store_open_info(f->store, &created, &from, &to);
     assert_int_equal(created, 1);
     assert_int_equal(from, 0);
-    assert_int_equal(to, 1);
+    assert_int_equal(to, CC_STORE_SCHEMA_VERSION);
 }
 
 static void test_schema_version_and_pragmas(void **state)
@@ -213,7 +213,7 @@ static void test_schema_version_and_pragmas(void **state)
     assert_int_equal(query_int(s, "PRAGMA synchronous"), 1); /* NORMAL */
     assert_string_equal(query_text(s, "PRAGMA journal_mode"), "wal");
     const char *tables[] = {"staff",   "teams",       "children", "events", "clocks",
-                            "audit",   "changes",     "audit_actor", "meta"};
+                            "audit",   "changes",     "audit_actor", "meta", "feeds"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -238,8 +238,8 @@ static void test_reopen_is_a_no_op(void **state)
     int created, from, to;
     cc_store_open_info(f->store, &created, &from, &to);
     assert_int_equal(created, 0);
-    assert_int_equal(from, 1);
-    assert_int_equal(to, 1);
+    assert_int_equal(from, CC_STORE_SCHEMA_VERSION);
+    assert_int_equal(to, CC_STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema"), objects);
     dump(f->store, &after);
     assert_string_equal(cc_buf_str(&before), cc_buf_str(&after));
