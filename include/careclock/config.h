@@ -7,6 +7,17 @@
 #include <stddef.h>
 
 #define CC_CONFIG_MAX_FILES 16
+#define CC_CONFIG_MAX_WEBHOOKS 32
+
+typedef enum { CC_WEBHOOK_GENERIC, CC_WEBHOOK_TEAMS, CC_WEBHOOK_SLACK } cc_webhook_format_t;
+
+/* [webhook:NAME]: one endpoint; a team names it (careclock team set --webhook NAME). */
+typedef struct {
+    char *name;
+    char *url;
+    cc_webhook_format_t format;
+    char *secret_file;  /* Standard Webhooks secret ("whsec_" + base64), NULL for unsigned */
+} cc_webhook_config_t;
 
 typedef enum { CC_PRIVACY_INITIALS, CC_PRIVACY_REFERENCE, CC_PRIVACY_FULL } cc_privacy_t;
 
@@ -20,6 +31,35 @@ typedef struct {
     size_t nholidays;
     char *timezone;                          /* Europe/London */
     cc_privacy_t privacy;
+
+    /* [http]: the feed server inside careclockd */
+    char *listen;              /* "127.0.0.1:8787" */
+    char *public_url;          /* base URL people subscribe to (behind the council's proxy), NULL: from listen */
+    int feed_ttl_minutes;      /* REFRESH-INTERVAL and X-PUBLISHED-TTL, 60 */
+    int feed_retention_days;   /* met and cancelled clocks stay in feeds this long, 30 */
+    int http_max_connections;  /* 512 */
+    int http_timeout_seconds;  /* idle connection timeout, 10 */
+
+    /* [smtp] */
+    char *smtp_url;            /* smtp://host:587 (STARTTLS) or smtps://host:465; NULL: no email */
+    char *smtp_from;
+    int smtp_tls_required;     /* tls = required (1, default) | none (0: loopback relays only) */
+    char *smtp_username;
+    char *smtp_password_file;  /* a credentials file, never the password itself */
+
+    /* [notify] */
+    int window_start_minute;   /* 08:00 -> 480 */
+    int window_end_minute;     /* 18:00 -> 1080 */
+    int digest;                /* 1: one message per recipient per window opening */
+    char *file_channel;        /* a directory: write each message there instead of sending (demo), NULL */
+
+    /* [webhook:NAME] sections */
+    cc_webhook_config_t webhooks[CC_CONFIG_MAX_WEBHOOKS];
+    size_t nwebhooks;
+
+    /* [careclockd] */
+    int recompute_interval_ms; /* PRAGMA data_version poll, 250 */
+    int shutdown_grace_seconds;/* in-flight work allowed on SIGTERM, 10 */
 } cc_config_t;
 
 /* Fill *config with the built-in defaults (shipped rules and holidays found
@@ -35,5 +75,9 @@ int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errl
 void cc_config_free(cc_config_t *config);
 
 const char *cc_privacy_name(cc_privacy_t privacy);
+const char *cc_webhook_format_name(cc_webhook_format_t format);
+
+/* The webhook section named name, or NULL. */
+const cc_webhook_config_t *cc_config_webhook(const cc_config_t *config, const char *name);
 
 #endif
