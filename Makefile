@@ -15,7 +15,7 @@ BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 SHARED  ?= ../shared
 
-PKGS    := sqlite3 libical jansson inih
+PKGS    := sqlite3 libical jansson inih libuv libcurl libmicrohttpd libcrypto libsystemd
 TEST_PKGS := cmocka
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -34,7 +34,7 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS     := daemon/careclock.c
+MAINS     := daemon/careclock.c daemon/careclockd.c
 LIB_SRCS  := $(filter-out $(MAINS),$(wildcard daemon/*.c))
 LIB_OBJS  := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libcareclock.a
@@ -54,6 +54,9 @@ $(LIB): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/careclock: $(BUILD)/obj/careclock.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/careclockd: $(BUILD)/obj/careclockd.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) | $(BUILD)/tests
@@ -87,6 +90,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/careclock/holidays \
 	    $(DESTDIR)$(PREFIX)/share/careclock/rules $(DESTDIR)$(SYSCONFDIR)/careclock
 	install -m 0755 $(BUILD)/careclock $(DESTDIR)$(PREFIX)/bin/careclock
+	install -m 0755 $(BUILD)/careclockd $(DESTDIR)$(PREFIX)/bin/careclockd
 	install -m 0644 config/holidays/*.ics $(DESTDIR)$(PREFIX)/share/careclock/holidays/
 	if ls config/rules/*.rules >/dev/null 2>&1; then \
 	    install -m 0644 config/rules/*.rules $(DESTDIR)$(PREFIX)/share/careclock/rules/; fi
