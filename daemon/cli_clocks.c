@@ -11,60 +11,6 @@
 
 #define MAX_STATUS_FILTER CC_STATUS_COUNT
 
-/* Open the database named by --db; it must exist already. */
-static int open_db(const cc_cli_t *cli, cc_store_t **store)
-{
-    char err[512];
-    int rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
-    if (rc == CC_ENOTFOUND) {
-        fprintf(stderr, "careclock: database %s does not exist (run 'careclock init' first)\n", cli->db_path);
-        return CC_EXIT_USAGE;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "careclock: %s\n", err);
-        return CC_EXIT_FAIL;
-    }
-    return 0;
-}
-
-static void env_fingerprint(const cc_cli_env_t *env, char fp[17])
-{
-    const char *files[2 * CC_CONFIG_MAX_FILES + 1];
-    char divfile[4096];
-    size_t n = 0;
-    for (size_t i = 0; i < env->config.nrules; i++)
-        files[n++] = env->config.rules[i];
-    snprintf(divfile, sizeof(divfile), "%s/%s.ics", env->config.holiday_dir, env->config.division);
-    files[n++] = divfile;
-    for (size_t i = 0; i < env->config.nholidays; i++)
-        files[n++] = env->config.holidays[i];
-    cc_evaluate_fingerprint(files, n, fp);
-}
-
-/* Bring the clocks table up to date for cli->today. Returns an exit code. */
-static int refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store)
-{
-    char fp[17], now[32];
-    cc_eval_stats_t stats = {0};
-    env_fingerprint(env, fp);
-    int rc = cc_evaluate_refresh(store, env->rules, env->cal, cli->today, fp, cc_evaluate_now_utc(now, sizeof(now)),
-                                 &stats);
-    if (rc != 0) {
-        fprintf(stderr, "careclock: recomputing clocks failed: %s (%s)\n", cc_strerror(rc),
-                sqlite3_errmsg(cc_store_db(store)));
-        return CC_EXIT_FAIL;
-    }
-    if (stats.uncovered > 0) {
-        int first, last;
-        cc_calendar_coverage(env->cal, &first, &last);
-        fprintf(stderr,
-                "careclock: warning: %zu clock(s) count working days outside %d-%d, the years the holiday "
-                "calendar covers; only weekends were skipped there\n",
-                stats.uncovered, first, last);
-    }
-    return 0;
-}
-
 /* ---- output ---- */
 
 enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS, COL_MET, COL_WORKER, COL_TEAM,
@@ -281,14 +227,14 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
     status = cc_cli_env_load(cli, &env);
     if (status != 0)
         return status;
-    status = open_db(cli, &store);
+    status = cc_cli_open_db(cli, &store);
     if (status != 0)
         goto out;
     if ((status = check_exists(store, "child", o.child, cc_store_child_exists)) != 0 ||
         (status = check_exists(store, "team", o.team, cc_store_team_exists)) != 0 ||
         (status = check_exists(store, "staff member", o.worker, cc_store_staff_exists)) != 0)
         goto out;
-    if (!o.cached && (status = refresh(cli, &env, store)) != 0)
+    if (!o.cached && (status = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
     if (sqlite3_prepare_v2(cc_store_db(store), list_sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "careclock clocks: %s\n", sqlite3_errmsg(cc_store_db(store)));
@@ -345,7 +291,7 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
         status = CC_EXIT_USAGE;
         goto out;
     }
-    if ((status = open_db(cli, &store)) != 0)
+    if ((status = cc_cli_open_db(cli, &store)) != 0)
         goto out;
     int rc = cc_evaluate_load_child(store, env.rules, child_id, &child);
     if (rc != 0) {

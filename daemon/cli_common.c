@@ -1,6 +1,7 @@
 /* Shared set-up for CLI commands: configuration, rules, calendar. */
 #include "careclock/cli.h"
 #include "careclock/error.h"
+#include "careclock/evaluate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,38 +9,51 @@
 int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env)
 {
     char err[1024];
-    int rc;
-    memset(env, 0, sizeof(*env));
-    rc = cc_config_defaults(&env->config);
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s\n", cli->prog, cc_strerror(rc));
-        return CC_EXIT_FAIL;
-    }
-    if (cli->config_path != NULL) {
-        rc = cc_config_load(&env->config, cli->config_path, err, sizeof(err));
-        if (rc != 0)
-            goto fail;
-    }
-    rc = cc_ruleset_load((const char *const *)env->config.rules, env->config.nrules, &env->rules, err,
-                         sizeof(err));
-    if (rc != 0)
-        goto fail;
-    rc = cc_calendar_open(env->config.holiday_dir, env->config.division,
-                          (const char *const *)env->config.holidays, env->config.nholidays, &env->cal, err,
-                          sizeof(err));
-    if (rc != 0)
-        goto fail;
-    return 0;
-fail:
+    int rc = cc_env_load(env, cli->config_path, err, sizeof(err));
+    if (rc == 0)
+        return 0;
     fprintf(stderr, "%s: %s\n", cli->prog, err);
-    cc_cli_env_free(env);
-    return rc == CC_EIO ? CC_EXIT_FAIL : CC_EXIT_USAGE;
+    return rc == CC_EIO || rc == CC_ENOMEM ? CC_EXIT_FAIL : CC_EXIT_USAGE;
 }
 
 void cc_cli_env_free(cc_cli_env_t *env)
 {
-    cc_ruleset_free(env->rules);
-    cc_calendar_free(env->cal);
-    cc_config_free(&env->config);
-    memset(env, 0, sizeof(*env));
+    cc_env_free(env);
+}
+
+int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store)
+{
+    char err[512];
+    int rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
+    if (rc == CC_ENOTFOUND) {
+        fprintf(stderr, "%s: database %s does not exist (run 'careclock init' first)\n", cli->prog, cli->db_path);
+        return CC_EXIT_USAGE;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", cli->prog, err);
+        return CC_EXIT_FAIL;
+    }
+    return 0;
+}
+
+int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store)
+{
+    char now[32];
+    cc_eval_stats_t stats = {0};
+    int rc = cc_evaluate_refresh(store, env->rules, env->cal, cli->today, env->fingerprint,
+                                 cc_evaluate_now_utc(now, sizeof(now)), &stats);
+    if (rc != 0) {
+        fprintf(stderr, "%s: recomputing clocks failed: %s (%s)\n", cli->prog, cc_strerror(rc),
+                sqlite3_errmsg(cc_store_db(store)));
+        return CC_EXIT_FAIL;
+    }
+    if (stats.uncovered > 0) {
+        int first, last;
+        cc_calendar_coverage(env->cal, &first, &last);
+        fprintf(stderr,
+                "%s: warning: %zu clock(s) count working days outside %d-%d, the years the holiday "
+                "calendar covers; only weekends were skipped there\n",
+                cli->prog, stats.uncovered, first, last);
+    }
+    return 0;
 }

@@ -9,6 +9,8 @@
 #include "careclock/calendar.h"
 #include "careclock/config.h"
 #include "careclock/date.h"
+#include "careclock/env.h"
+#include "careclock/store.h"
 #include "careclock/rules.h"
 
 enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
@@ -21,12 +23,8 @@ typedef struct {
 } cc_cli_t;
 
 /* What most commands need: the configuration (defaults, then --config),
- * the rules it names and the calendar. */
-typedef struct {
-    cc_config_t config;
-    cc_ruleset_t *rules;
-    cc_calendar_t *cal;
-} cc_cli_env_t;
+ * the rules it names and the calendar (see env.h). */
+typedef cc_env_t cc_cli_env_t;
 
 /* Load cli's configuration, rules and calendar into env. On failure prints
  * the reason on stderr and returns the exit status to use (2 for bad
@@ -34,6 +32,16 @@ typedef struct {
  * Returns 0 on success; free with cc_cli_env_free(). */
 int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env);
 void cc_cli_env_free(cc_cli_env_t *env);
+
+/* Open the database named by cli (it must exist: commands other than init
+ * never create one). Returns 0, or an exit status after printing why. */
+int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store);
+
+/* Bring the clocks table up to date for cli->today (everything when the day
+ * or the rule files changed, else the children in the change queue),
+ * warning on stderr about counts outside the holiday calendar's years.
+ * Returns 0 or an exit status after printing why. */
+int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
 
 /* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
 int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);
