@@ -44,7 +44,7 @@ HEADERS   := $(wildcard include/careclock/*.h)
 
 .PHONY: all test unit integration deps bench install clean demo holidays check-holidays
 
-all: $(BUILD)/careclock
+all: $(BUILD)/careclock $(BUILD)/careclockd
 
 $(BUILD)/obj/%.o: daemon/%.c $(HEADERS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<

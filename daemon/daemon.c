@@ -1,0 +1,431 @@
+/* careclockd's loop. See include/careclock/daemon.h.
+ *
+ * Invariants:
+ *  - Every libuv handle is embedded in cc_daemon_t and closed once, on stop;
+ *    the loop runs until all are closed, then the database is closed.
+ *  - The daemon's notion of now is the wall clock plus clock_offset (set by
+ *    --now); today is derived from it in the configured time zone (TZ is
+ *    set for the whole process at start).
+ *  - A recompute that fails (a writer holding the lock past the busy
+ *    timeout, a full disk) leaves the change queue as it was; the next tick
+ *    tries again. Nothing is lost: the queue is in the database.
+ */
+#include "careclock/daemon.h"
+#include "careclock/env.h"
+#include "careclock/error.h"
+#include "careclock/evaluate.h"
+#include "careclock/log.h"
+#include "careclock/store.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#define JUMP_CHECK_MS 15000
+#define JUMP_TOLERANCE_S 5
+#define STATUS_RECOUNT_MS 2000
+
+typedef struct {
+    uv_loop_t loop;
+    cc_daemon_options_t options;
+    cc_env_t env;
+    char db_path[4096];
+    cc_store_t *store;
+    sqlite3_stmt *data_version;
+    int64_t last_data_version;
+    int work_pending;          /* the database changed and is not yet recomputed */
+    int full_pending;          /* a full recompute is owed (day change, reload) */
+    time_t clock_offset;
+    cc_date_t today;
+    double wall_minus_mono;
+    uint64_t last_recount;
+    size_t overdue, due_soon;
+    int stopping;
+    uv_timer_t poll, kick, midnight, jumpcheck, watchdog;
+    uv_fs_event_t walwatch;
+    uv_signal_t sigterm, sigint, sighup;
+    int walwatch_started, watchdog_started;
+} cc_daemon_t;
+
+/* ---- time ---- */
+
+static time_t daemon_now(const cc_daemon_t *d)
+{
+    return time(NULL) + d->clock_offset;
+}
+
+static cc_date_t local_date(time_t t)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static char *utc_stamp(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/* Milliseconds from now until the next local midnight (DST-safe: mktime
+ * resolves the local wall time of the next day's 00:00). */
+static uint64_t ms_to_midnight(time_t now)
+{
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_mday += 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    time_t next = mktime(&tm);
+    if (next <= now)
+        next = now + 60;
+    return (uint64_t)(next - now) * 1000 + 200;
+}
+
+static double wall_minus_mono(void)
+{
+    struct timespec wall, mono;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (double)(wall.tv_sec - mono.tv_sec) + (double)(wall.tv_nsec - mono.tv_nsec) / 1e9;
+}
+
+/* ---- status ---- */
+
+static void recount(cc_daemon_t *d)
+{
+    sqlite3_stmt *st = NULL;
+    d->overdue = d->due_soon = 0;
+    if (sqlite3_prepare_v2(cc_store_db(d->store),
+                           "SELECT status, COUNT(*) FROM clocks WHERE status IN ('overdue', 'due_soon') GROUP BY status",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_int64(st, 1);
+        if (s && strcmp(s, "overdue") == 0)
+            d->overdue = n;
+        else
+            d->due_soon = n;
+    }
+    sqlite3_finalize(st);
+    d->last_recount = uv_now(&d->loop);
+    char day[CC_DATE_STRLEN];
+    sd_notifyf(0, "STATUS=%zu overdue, %zu due soon (as of %s)", d->overdue, d->due_soon,
+               cc_date_format(d->today, day));
+}
+
+/* ---- recomputing ---- */
+
+static int read_data_version(cc_daemon_t *d, int64_t *out)
+{
+    sqlite3_reset(d->data_version);
+    if (sqlite3_step(d->data_version) != SQLITE_ROW)
+        return CC_EDB;
+    *out = sqlite3_column_int64(d->data_version, 0);
+    sqlite3_reset(d->data_version);
+    return 0;
+}
+
+static void log_stats(const char *what, const cc_eval_stats_t *s, uint64_t ms)
+{
+    cc_log(CC_LOG_INFO,
+           "%s: %zu children, %zu clocks, %zu rows written, %zu removed, %zu data errors, %zu outside the "
+           "holiday years, in %llu ms",
+           what, s->children, s->clocks, s->written, s->deleted, s->data_errors, s->uncovered,
+           (unsigned long long)ms);
+}
+
+/* Recompute what is owed. Returns 0, or an error after logging it. */
+static int recompute(cc_daemon_t *d)
+{
+    char now[32];
+    cc_eval_stats_t stats = {0};
+    int64_t version = 0;
+    int rc;
+    uint64_t t0 = uv_hrtime();
+    if (read_data_version(d, &version) != 0)
+        version = d->last_data_version;
+    cc_date_t today = local_date(daemon_now(d));
+    if (today != d->today) {
+        char day[CC_DATE_STRLEN];
+        cc_log(CC_LOG_INFO, "the day is now %s: recomputing every clock", cc_date_format(today, day));
+        d->today = today;
+        d->full_pending = 1;
+    }
+    utc_stamp(daemon_now(d), now, sizeof(now));
+    if (d->full_pending)
+        rc = cc_evaluate_all(d->store, d->env.rules, d->env.cal, d->today, d->env.fingerprint, now, &stats);
+    else
+        rc = cc_evaluate_changes(d->store, d->env.rules, d->env.cal, d->today, now, &stats);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    if (rc != 0) {
+        int code = sqlite3_extended_errcode(cc_store_db(d->store));
+        cc_log(code == SQLITE_BUSY || code == SQLITE_LOCKED ? CC_LOG_WARNING : CC_LOG_ERR,
+               "recompute failed after %llu ms: %s (%s); will retry", (unsigned long long)ms, cc_strerror(rc),
+               sqlite3_errmsg(cc_store_db(d->store)));
+        return rc;
+    }
+    if (d->full_pending || stats.children > 0)
+        log_stats(d->full_pending ? "full recompute" : "recompute", &stats, ms);
+    d->full_pending = 0;
+    d->work_pending = 0;
+    d->last_data_version = version;
+    /* Our own commit bumps nothing for us, but read it again so a commit by
+     * another process during our work is not missed. */
+    if (read_data_version(d, &version) == 0 && version != d->last_data_version)
+        d->work_pending = 1;
+    if (stats.written || stats.deleted || uv_now(&d->loop) - d->last_recount >= STATUS_RECOUNT_MS)
+        recount(d);
+    return 0;
+}
+
+static void on_poll(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    int64_t version;
+    if (d->stopping)
+        return;
+    if (read_data_version(d, &version) == 0 && version != d->last_data_version)
+        d->work_pending = 1;
+    if (d->work_pending || d->full_pending)
+        recompute(d);
+}
+
+static void on_wal_change(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    cc_daemon_t *d = h->data;
+    (void)filename;
+    (void)events;
+    (void)status;
+    if (!d->stopping)
+        uv_timer_start(&d->kick, on_poll, 0, 0);
+}
+
+static void schedule_midnight(cc_daemon_t *d);
+
+static void on_midnight(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    d->full_pending = 1;
+    recompute(d);
+    schedule_midnight(d);
+}
+
+static void schedule_midnight(cc_daemon_t *d)
+{
+    uv_timer_start(&d->midnight, on_midnight, ms_to_midnight(daemon_now(d)), 0);
+}
+
+static void on_jumpcheck(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    double now = wall_minus_mono();
+    double drift = now - d->wall_minus_mono;
+    d->wall_minus_mono = now;
+    if (drift > JUMP_TOLERANCE_S || drift < -JUMP_TOLERANCE_S) {
+        cc_log(CC_LOG_NOTICE, "the wall clock moved by %.0f s (a clock change or a resume from suspend): "
+                              "re-evaluating",
+               drift);
+        d->full_pending = local_date(daemon_now(d)) != d->today;
+        recompute(d);
+        schedule_midnight(d);
+    }
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    int64_t version;
+    /* Healthy: the loop runs (we are here) and the database answers. */
+    if (read_data_version(d, &version) == 0)
+        sd_notify(0, "WATCHDOG=1");
+    else
+        cc_log(CC_LOG_ERR, "watchdog: the database does not answer: %s", sqlite3_errmsg(cc_store_db(d->store)));
+}
+
+/* ---- start, reload, stop ---- */
+
+static int open_database(cc_daemon_t *d)
+{
+    char err[1024];
+    const char *path = d->options.db_path ? d->options.db_path : d->env.config.database;
+    if (path == NULL) {
+        cc_log(CC_LOG_ERR, "no database: set [careclock] database in the configuration or pass --db");
+        return CC_EINVAL;
+    }
+    snprintf(d->db_path, sizeof(d->db_path), "%s", path);
+    int rc = cc_store_open(d->db_path, &d->store, err, sizeof(err));
+    if (rc != 0) {
+        cc_log(CC_LOG_ERR, "%s", err);
+        return rc;
+    }
+    if (sqlite3_prepare_v2(cc_store_db(d->store), "PRAGMA data_version", -1, &d->data_version, NULL) != SQLITE_OK) {
+        cc_log(CC_LOG_ERR, "%s: %s", d->db_path, sqlite3_errmsg(cc_store_db(d->store)));
+        return CC_EDB;
+    }
+    return 0;
+}
+
+static int apply_timezone(const cc_config_t *config)
+{
+    if (setenv("TZ", config->timezone, 1) != 0)
+        return CC_ENOMEM;
+    tzset();
+    return 0;
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    cc_daemon_t *d = s->data;
+    cc_env_t fresh;
+    char err[1024];
+    (void)signum;
+    sd_notify(0, "RELOADING=1");
+    cc_log(CC_LOG_INFO, "SIGHUP: reloading %s", d->options.config_path ? d->options.config_path : "(defaults)");
+    int rc = cc_env_load(&fresh, d->options.config_path, err, sizeof(err));
+    if (rc != 0) {
+        cc_log(CC_LOG_ERR, "reload refused, the running configuration stays: %s", err);
+        sd_notify(0, "READY=1");
+        return;
+    }
+    int changed = strcmp(fresh.fingerprint, d->env.fingerprint) != 0;
+    cc_env_free(&d->env);
+    d->env = fresh;
+    apply_timezone(&d->env.config);
+    cc_log(CC_LOG_INFO, "reloaded: %zu rules, division %s%s", cc_ruleset_count(d->env.rules), d->env.config.division,
+           changed ? "; rules or holidays changed, recomputing every clock" : "");
+    d->full_pending = 1;
+    recompute(d);
+    schedule_midnight(d);
+    sd_notify(0, "READY=1");
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    close_handle(h);
+}
+
+static void stop(cc_daemon_t *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    sd_notify(0, "STOPPING=1");
+    cc_log(CC_LOG_INFO, "%s: stopping", why);
+    /* Work runs to completion inside callbacks, so nothing is in flight
+     * here; close every handle and let the loop end. */
+    close_handle((uv_handle_t *)&d->poll);
+    close_handle((uv_handle_t *)&d->kick);
+    close_handle((uv_handle_t *)&d->midnight);
+    close_handle((uv_handle_t *)&d->jumpcheck);
+    close_handle((uv_handle_t *)&d->watchdog);
+    close_handle((uv_handle_t *)&d->walwatch);
+    close_handle((uv_handle_t *)&d->sigterm);
+    close_handle((uv_handle_t *)&d->sigint);
+    close_handle((uv_handle_t *)&d->sighup);
+}
+
+static void on_stop_signal(uv_signal_t *s, int signum)
+{
+    stop(s->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static int start_handles(cc_daemon_t *d)
+{
+    uv_timer_init(&d->loop, &d->poll);
+    uv_timer_init(&d->loop, &d->kick);
+    uv_timer_init(&d->loop, &d->midnight);
+    uv_timer_init(&d->loop, &d->jumpcheck);
+    uv_timer_init(&d->loop, &d->watchdog);
+    uv_fs_event_init(&d->loop, &d->walwatch);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    d->poll.data = d->kick.data = d->midnight.data = d->jumpcheck.data = d->watchdog.data = d;
+    d->walwatch.data = d;
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
+    uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    uint64_t poll_ms = (uint64_t)d->env.config.recompute_interval_ms;
+    uv_timer_start(&d->poll, on_poll, poll_ms, poll_ms);
+    uv_timer_start(&d->jumpcheck, on_jumpcheck, JUMP_CHECK_MS, JUMP_CHECK_MS);
+    schedule_midnight(d);
+    char wal[4200];
+    snprintf(wal, sizeof(wal), "%s-wal", d->db_path);
+    int rc = uv_fs_event_start(&d->walwatch, on_wal_change, wal, 0);
+    if (rc != 0)
+        cc_log(CC_LOG_WARNING, "cannot watch %s (%s): relying on the %llu ms poll", wal, uv_strerror(rc),
+               (unsigned long long)poll_ms);
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        uint64_t every = usec / 2000;
+        uv_timer_start(&d->watchdog, on_watchdog, every ? every : 1, every ? every : 1);
+        cc_log(CC_LOG_INFO, "watchdog: pinging every %llu ms", (unsigned long long)(every ? every : 1));
+    }
+    return 0;
+}
+
+int cc_daemon_run(const cc_daemon_options_t *options)
+{
+    cc_daemon_t *d = calloc(1, sizeof(*d));
+    char err[1024], day[CC_DATE_STRLEN];
+    int status = 1;
+    if (d == NULL)
+        return 1;
+    d->options = *options;
+    if (uv_loop_init(&d->loop) != 0) {
+        free(d);
+        return 1;
+    }
+    if (cc_env_load(&d->env, options->config_path, err, sizeof(err)) != 0) {
+        cc_log(CC_LOG_ERR, "%s", err);
+        goto out;
+    }
+    if (apply_timezone(&d->env.config) != 0)
+        goto out;
+    if (options->has_now)
+        d->clock_offset = options->now - time(NULL);
+    d->wall_minus_mono = wall_minus_mono();
+    if (open_database(d) != 0)
+        goto out;
+    d->today = local_date(daemon_now(d));
+    cc_log(CC_LOG_INFO, "careclockd starting: database %s, %zu rules, division %s, time zone %s, today %s%s",
+           d->db_path, cc_ruleset_count(d->env.rules), d->env.config.division, d->env.config.timezone,
+           cc_date_format(d->today, day), options->has_now ? " (clock set by --now)" : "");
+    d->full_pending = 1;
+    if (recompute(d) != 0)
+        cc_log(CC_LOG_WARNING, "the first full recompute failed; retrying on the next tick");
+    start_handles(d);
+    recount(d);
+    sd_notifyf(0, "READY=1\nSTATUS=%zu overdue, %zu due soon", d->overdue, d->due_soon);
+    cc_log(CC_LOG_INFO, "ready: %zu overdue, %zu due soon", d->overdue, d->due_soon);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    status = 0;
+    cc_log(CC_LOG_INFO, "stopped cleanly");
+out:
+    if (!d->stopping) {
+        /* Start-up failed after some handles may exist: close what is open. */
+        uv_walk(&d->loop, walk_close, NULL);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+    }
+    uv_loop_close(&d->loop);
+    sqlite3_finalize(d->data_version);
+    cc_store_close(d->store);
+    cc_env_free(&d->env);
+    free(d);
+    return status;
+}
