@@ -92,8 +92,15 @@ install: all
 	install -m 0755 $(BUILD)/careclock $(DESTDIR)$(PREFIX)/bin/careclock
 	install -m 0755 $(BUILD)/careclockd $(DESTDIR)$(PREFIX)/bin/careclockd
 	install -m 0644 config/holidays/*.ics $(DESTDIR)$(PREFIX)/share/careclock/holidays/
-	if ls config/rules/*.rules >/dev/null 2>&1; then \
-	    install -m 0644 config/rules/*.rules $(DESTDIR)$(PREFIX)/share/careclock/rules/; fi
+	install -m 0644 config/rules/*.rules $(DESTDIR)$(PREFIX)/share/careclock/rules/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	sed 's|/usr/local|$(PREFIX)|g; s|/etc/careclock|$(SYSCONFDIR)/careclock|g' systemd/careclockd.service \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/careclockd.service
+	install -m 0644 systemd/careclock.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/careclock.conf
+	install -m 0644 systemd/careclock.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/careclock.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/careclock/careclock.conf || \
+	    sed 's|/usr/local|$(PREFIX)|g' config/careclock.conf > $(DESTDIR)$(SYSCONFDIR)/careclock/careclock.conf
 
 clean:
 	rm -rf build
