@@ -30,7 +30,7 @@ fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
     for t in tests/integration/test_*.py; do
         [ -f "$t" ] || continue
-        CARECLOCK_BUILD="$BUILD" CARECLOCK_SHARED="$SHARED" "$PYTHON" -m unittest -v "$t" >"$log" 2>&1
+        PYTHONPATH=tests/integration CARECLOCK_BUILD="$BUILD" CARECLOCK_SHARED="$SHARED" "$PYTHON" -m unittest -v "$t" >"$log" 2>&1
         rc=$?
         cat "$log"
         ok=$(grep -c -E ' \.\.\. (ok|skipped.*)$' "$log")
