@@ -1,0 +1,446 @@
+/* The calendar feed renderer. See ics.h.
+ *
+ * Design note. Calendar clients are strict and remember what they saw, so
+ * every choice here serves one of three invariants:
+ *  - Valid: every property is built by libical and serialised by it (its
+ *    escaping and its folding, which never splits a UTF-8 sequence); text
+ *    from the database is cleaned first, so no stored value can contain a
+ *    raw control character or invalid UTF-8.
+ *  - Stable: the UID of a clock instance is a function of (child, rule,
+ *    seq) only, so a recompute never duplicates an event.
+ *  - Deterministic: DTSTAMP and LAST-MODIFIED come from the row's
+ *    updated_at (never from now), events are sorted by UID, and nothing
+ *    else varies, so an unchanged feed is byte-identical and its ETag holds.
+ */
+#include "careclock/ics.h"
+#include "careclock/error.h"
+
+#include <libical/ical.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRODID "-//careclock//statutory clocks//EN"
+#define UID_DOMAIN "@careclock"
+
+/* ---- text ---- */
+
+/* Append text cleaned for a calendar: valid UTF-8 kept; any invalid byte
+ * becomes U+FFFD; control characters (C0, including line breaks and tabs,
+ * and DEL) become a space. NULL appends nothing. */
+static void put_clean(cc_buf_t *out, const char *text)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    while (*p) {
+        unsigned c = *p;
+        size_t n = 0;
+        if (c < 0x80) {
+            char ch = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+            cc_buf_append(out, &ch, 1);
+            p++;
+            continue;
+        }
+        /* Well-formed sequences per Unicode Table 3-7. */
+        if (c >= 0xc2 && c <= 0xdf)
+            n = (p[1] >= 0x80 && p[1] <= 0xbf) ? 2 : 0;
+        else if (c >= 0xe0 && c <= 0xef) {
+            unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+            n = (p[1] >= lo && p[1] <= hi && p[2] >= 0x80 && p[2] <= 0xbf) ? 3 : 0;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+            n = (p[1] >= lo && p[1] <= hi && p[2] >= 0x80 && p[2] <= 0xbf && p[3] >= 0x80 && p[3] <= 0xbf) ? 4
+                                                                                                             : 0;
+        }
+        if (n == 0) {
+            cc_buf_append(out, replacement, 3);
+            p++;
+        } else {
+            cc_buf_append(out, (const char *)p, n);
+            p += n;
+        }
+    }
+}
+
+static int empty(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
+
+/* Percent-encode everything outside RFC 3986's unreserved characters. */
+static size_t put_encoded(char *buf, size_t len, size_t at, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                    *p == '_' || *p == '~' || *p == '-';
+        char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+        for (int i = 0; i < (plain ? 1 : 3); i++, at++)
+            if (at + 1 < len)
+                buf[at] = plain ? (char)*p : enc[i];
+    }
+    return at;
+}
+
+size_t cc_ics_uid(const char *child_id, const char *rule_id, int seq, char *buf, size_t len)
+{
+    char tail[48];
+    size_t at = put_encoded(buf, len, 0, child_id ? child_id : "");
+    at = put_encoded(buf, len, at, "-");
+    at = put_encoded(buf, len, at, rule_id ? rule_id : "");
+    int n = snprintf(tail, sizeof(tail), "-%d" UID_DOMAIN, seq);
+    for (int i = 0; i < n; i++, at++)
+        if (at + 1 < len)
+            buf[at] = tail[i];
+    if (len > 0)
+        buf[at < len ? at : len - 1] = '\0';
+    return at;
+}
+
+/* "C1234 (A.B.)", "C1234", or "C1234 (Alice Brown)" under privacy. */
+static void put_child(cc_buf_t *out, cc_privacy_t privacy, const cc_ics_clock_t *c)
+{
+    const char *extra = NULL;
+    if (privacy == CC_PRIVACY_FULL && !empty(c->full_name))
+        extra = c->full_name;
+    else if (privacy != CC_PRIVACY_REFERENCE && !empty(c->initials))
+        extra = c->initials;
+    put_clean(out, c->child_id);
+    if (extra != NULL) {
+        cc_buf_puts(out, " (");
+        put_clean(out, extra);
+        cc_buf_puts(out, ")");
+    }
+}
+
+static const char *title_of(const cc_ics_clock_t *c)
+{
+    return empty(c->title) ? c->rule_id : c->title;
+}
+
+int cc_ics_summary(cc_privacy_t privacy, const cc_ics_clock_t *c, cc_buf_t *out)
+{
+    switch (c->status) {
+    case CC_STATUS_OVERDUE:
+        cc_buf_puts(out, "OVERDUE: ");
+        break;
+    case CC_STATUS_MET:
+    case CC_STATUS_MET_LATE:
+        cc_buf_puts(out, "Done: ");
+        break;
+    case CC_STATUS_CANCELLED:
+        cc_buf_puts(out, "Cancelled: ");
+        break;
+    default:
+        break;
+    }
+    put_clean(out, title_of(c));
+    cc_buf_puts(out, " due: ");
+    put_child(out, privacy, c);
+    return out->failed ? CC_ENOMEM : 0;
+}
+
+static const char *human(cc_date_t d, char *buf, size_t len)
+{
+    return cc_date_format_human(d, buf, len);
+}
+
+/* The DESCRIPTION: what it is, its status, what started it, the worker and
+ * the statutory source, one item a line. */
+static void put_description(cc_buf_t *out, cc_privacy_t privacy, const cc_ics_clock_t *c)
+{
+    char due[32], day[32];
+    put_clean(out, title_of(c));
+    cc_buf_puts(out, " for ");
+    put_child(out, privacy, c);
+    human(c->due, due, sizeof(due));
+    cc_buf_puts(out, "\nStatus: ");
+    switch (c->status) {
+    case CC_STATUS_OPEN:
+        cc_buf_printf(out, "open, due %s", due);
+        break;
+    case CC_STATUS_DUE_SOON:
+        cc_buf_printf(out, "due soon, due %s", due);
+        break;
+    case CC_STATUS_OVERDUE:
+        cc_buf_printf(out, "overdue, was due %s", due);
+        break;
+    case CC_STATUS_MET:
+    case CC_STATUS_MET_LATE:
+        cc_buf_printf(out, "%s", c->status == CC_STATUS_MET ? "met" : "met late");
+        if (c->met_on != CC_DATE_NONE)
+            cc_buf_printf(out, " on %s", human(c->met_on, day, sizeof(day)));
+        cc_buf_printf(out, ", due %s", due);
+        break;
+    case CC_STATUS_CANCELLED:
+        cc_buf_puts(out, "cancelled");
+        if (!empty(c->reason)) {
+            cc_buf_puts(out, ": ");
+            put_clean(out, c->reason);
+        }
+        break;
+    default:
+        cc_buf_puts(out, cc_status_name(c->status));
+        break;
+    }
+    if (c->start != CC_DATE_NONE) {
+        cc_buf_puts(out, "\nStarted by: ");
+        if (!empty(c->start_event)) {
+            size_t at = out->len;
+            put_clean(out, c->start_event);
+            for (size_t i = at; i < out->len && out->data; i++)
+                if (out->data[i] == '_')
+                    out->data[i] = ' ';
+            cc_buf_puts(out, " on ");
+        }
+        cc_buf_puts(out, human(c->start, day, sizeof(day)));
+    }
+    if (!empty(c->worker_name)) {
+        cc_buf_puts(out, "\nWorker: ");
+        put_clean(out, c->worker_name);
+    }
+    if (!empty(c->source)) {
+        cc_buf_puts(out, "\nSource: ");
+        put_clean(out, c->source);
+    }
+    cc_buf_puts(out, "\nClock: ");
+    put_clean(out, c->rule_id);
+    cc_buf_printf(out, " %d", c->seq);
+}
+
+/* ---- retention ---- */
+
+int cc_ics_shown(const cc_ics_feed_t *feed, const cc_ics_clock_t *c)
+{
+    if (c->due == CC_DATE_NONE || c->status == CC_STATUS_DATA_ERROR)
+        return 0;
+    if (c->status != CC_STATUS_MET && c->status != CC_STATUS_MET_LATE && c->status != CC_STATUS_CANCELLED)
+        return 1;
+    cc_date_t done = c->due;
+    if (c->status != CC_STATUS_CANCELLED && c->met_on != CC_DATE_NONE)
+        done = c->met_on;
+    int keep = feed->retention_days > 0 ? feed->retention_days : 0;
+    return (int64_t)done + keep >= (int64_t)feed->today;
+}
+
+/* ---- libical ---- */
+
+static struct icaltimetype ical_date(cc_date_t d)
+{
+    struct icaltimetype t = icaltime_null_date();
+    cc_date_to_ymd(d, &t.year, &t.month, &t.day);
+    return t;
+}
+
+/* Parse "YYYY-MM-DDTHH:MM:SSZ"; 0 on success. */
+static int parse_stamp(const char *s, int f[6])
+{
+    char tail;
+    if (s == NULL || strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != 'Z')
+        return -1;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &tail) != 7)
+        return -1;
+    if (!cc_date_valid(f[0], f[1], f[2]) || f[3] > 23 || f[4] > 59 || f[5] > 60 || f[3] < 0 || f[4] < 0 || f[5] < 0)
+        return -1;
+    return 0;
+}
+
+/* The row's updated_at as a UTC date-time; a malformed stamp (written by
+ * another system) falls back to midnight UTC of the due date, which is
+ * still deterministic. */
+static struct icaltimetype ical_stamp(const cc_ics_clock_t *c)
+{
+    struct icaltimetype t = icaltime_null_time();
+    int f[6];
+    if (parse_stamp(c->updated_at, f) == 0) {
+        t.year = f[0];
+        t.month = f[1];
+        t.day = f[2];
+        t.hour = f[3];
+        t.minute = f[4];
+        t.second = f[5] > 59 ? 59 : f[5];
+    } else {
+        cc_date_to_ymd(c->due, &t.year, &t.month, &t.day);
+    }
+    t.zone = icaltimezone_get_utc_timezone();
+    return t;
+}
+
+typedef struct {
+    int failed;
+} adder_t;
+
+static void add(adder_t *a, icalcomponent *comp, icalproperty *prop)
+{
+    if (prop == NULL) {
+        a->failed = 1;
+        return;
+    }
+    icalcomponent_add_property(comp, prop);
+}
+
+/* An X- property whose value libical writes as it writes x-values:
+ * backslashes and line breaks escaped. */
+static void add_x(adder_t *a, icalcomponent *comp, const char *name, const char *value)
+{
+    icalproperty *p = icalproperty_new_x(value);
+    if (p != NULL)
+        icalproperty_set_x_name(p, name);
+    add(a, comp, p);
+}
+
+typedef struct {
+    char *uid;
+    size_t index;
+} order_t;
+
+static int by_uid(const void *x, const void *y)
+{
+    const order_t *a = x, *b = y;
+    int c = strcmp(a->uid, b->uid);
+    return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err != NULL && errlen > 0)
+        snprintf(err, errlen, "%s", msg);
+}
+
+static icalcomponent *make_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *c, const char *uid,
+                                 cc_buf_t *text)
+{
+    icalcomponent *ev = icalcomponent_new_vevent();
+    if (ev == NULL) {
+        a->failed = 1;
+        return NULL;
+    }
+    struct icaltimetype stamp = ical_stamp(c);
+    add(a, ev, icalproperty_new_uid(uid));
+    add(a, ev, icalproperty_new_dtstamp(stamp));
+    add(a, ev, icalproperty_new_dtstart(ical_date(c->due)));
+    add(a, ev, icalproperty_new_dtend(ical_date(c->due + 1)));
+    add(a, ev, icalproperty_new_sequence(c->sequence < 0 ? 0 : c->sequence > INT32_MAX ? INT32_MAX : (int)c->sequence));
+    cc_buf_reset(text);
+    cc_ics_summary(feed->privacy, c, text);
+    add(a, ev, icalproperty_new_summary(cc_buf_str(text)));
+    cc_buf_reset(text);
+    put_description(text, feed->privacy, c);
+    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
+    /* CATEGORIES is a list: a comma inside the id would split it. */
+    cc_buf_reset(text);
+    put_clean(text, c->rule_id);
+    for (size_t i = 0; i < text->len && text->data; i++)
+        if (text->data[i] == ',' || text->data[i] == ';' || text->data[i] == '\\')
+            text->data[i] = '_';
+    add(a, ev, icalproperty_new_categories(cc_buf_str(text)));
+    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
+    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+    if (c->status == CC_STATUS_CANCELLED)
+        add(a, ev, icalproperty_new_status(ICAL_STATUS_CANCELLED));
+    add(a, ev, icalproperty_new_lastmodified(stamp));
+    if (text->failed)
+        a->failed = 1;
+    return ev;
+}
+
+int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_t n, cc_buf_t *out,
+                  cc_ics_info_t *info, char *err, size_t errlen)
+{
+    icalcomponent *cal = NULL;
+    order_t *order = NULL;
+    size_t shown = 0;
+    char *ttl = NULL, *serialised = NULL;
+    cc_buf_t text;
+    adder_t a = {0};
+    int rc = CC_ENOMEM;
+    cc_buf_init(&text);
+    if (info != NULL)
+        memset(info, 0, sizeof(*info));
+    if (feed == NULL || empty(feed->name)) {
+        set_err(err, errlen, "the feed has no name");
+        return CC_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (empty(clocks[i].child_id) || empty(clocks[i].rule_id)) {
+            if (err != NULL && errlen > 0)
+                snprintf(err, errlen, "clock %zu has no child or rule id", i);
+            return CC_EINVAL;
+        }
+    order = calloc(n ? n : 1, sizeof(*order));
+    if (order == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (!cc_ics_shown(feed, &clocks[i]))
+            continue;
+        size_t need = cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].seq, NULL, 0) + 1;
+        order[shown].uid = malloc(need);
+        if (order[shown].uid == NULL)
+            goto out;
+        cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].seq, order[shown].uid, need);
+        order[shown++].index = i;
+    }
+    if (shown > 1)
+        qsort(order, shown, sizeof(*order), by_uid);
+
+    cal = icalcomponent_new_vcalendar();
+    if (cal == NULL)
+        goto out;
+    add(&a, cal, icalproperty_new_prodid(PRODID));
+    add(&a, cal, icalproperty_new_version("2.0"));
+    add(&a, cal, icalproperty_new_calscale("GREGORIAN"));
+    put_clean(&text, feed->name);
+    add_x(&a, cal, "X-WR-CALNAME", cc_buf_str(&text));
+    add(&a, cal, icalproperty_new_name(cc_buf_str(&text)));
+    if (!empty(feed->timezone)) {
+        cc_buf_reset(&text);
+        put_clean(&text, feed->timezone);
+        add_x(&a, cal, "X-WR-TIMEZONE", cc_buf_str(&text));
+    }
+    struct icaldurationtype every = icaldurationtype_from_int((feed->ttl_minutes > 0 ? feed->ttl_minutes : 60) * 60);
+    icalproperty *refresh = icalproperty_new_refreshinterval(every);
+    if (refresh != NULL)
+        icalproperty_add_parameter(refresh, icalparameter_new_value(ICAL_VALUE_DURATION));
+    add(&a, cal, refresh);
+    ttl = icaldurationtype_as_ical_string_r(every);
+    if (ttl == NULL)
+        goto out;
+    add_x(&a, cal, "X-PUBLISHED-TTL", ttl);
+    if (!empty(feed->url)) {
+        cc_buf_reset(&text);
+        put_clean(&text, feed->url);
+        add(&a, cal, icalproperty_new_url(cc_buf_str(&text)));
+    }
+    for (size_t k = 0; k < shown && !a.failed; k++) {
+        const cc_ics_clock_t *c = &clocks[order[k].index];
+        icalcomponent *ev = make_event(&a, feed, c, order[k].uid, &text);
+        if (ev != NULL)
+            icalcomponent_add_component(cal, ev);
+        if (info != NULL && !empty(c->updated_at) && strlen(c->updated_at) < sizeof(info->last_modified) &&
+            strcmp(c->updated_at, info->last_modified) > 0)
+            snprintf(info->last_modified, sizeof(info->last_modified), "%s", c->updated_at);
+    }
+    if (a.failed || text.failed)
+        goto out;
+    serialised = icalcomponent_as_ical_string_r(cal);
+    if (serialised == NULL || cc_buf_puts(out, serialised) != 0)
+        goto out;
+    if (info != NULL)
+        info->events = shown;
+    rc = 0;
+out:
+    if (rc == CC_ENOMEM)
+        set_err(err, errlen, "out of memory");
+    if (serialised != NULL)
+        icalmemory_free_buffer(serialised);
+    if (ttl != NULL)
+        icalmemory_free_buffer(ttl);
+    if (cal != NULL)
+        icalcomponent_free(cal);
+    for (size_t k = 0; order != NULL && k < shown; k++)
+        free(order[k].uid);
+    free(order);
+    cc_buf_free(&text);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/* The calendar feed renderer: pure code. A feed description and clock rows
+ * in; iCalendar (RFC 5545) text out, built and serialised with libical. No
+ * I/O, no clock reads: today is a parameter.
+ *
+ * What it writes (docs/feeds.md):
+ *  - VCALENDAR: PRODID, VERSION, CALSCALE, X-WR-CALNAME and NAME,
+ *    X-WR-TIMEZONE, REFRESH-INTERVAL;VALUE=DURATION and X-PUBLISHED-TTL, an
+ *    optional URL; no METHOD (a published feed, not an invitation).
+ *  - One all-day VEVENT per clock instance on its due date (DTSTART;VALUE=
+ *    DATE, DTEND the next day, exclusive), with UID "<child>-<rule>-<seq>@
+ *    careclock" (the child and rule percent-encoded outside [A-Za-z0-9._~-]),
+ *    DTSTAMP and LAST-MODIFIED the row's updated_at, SEQUENCE the row's
+ *    sequence, SUMMARY, DESCRIPTION, CATEGORIES (the clock id), CLASS:PRIVATE,
+ *    TRANSP:TRANSPARENT, and STATUS:CANCELLED for a cancelled clock.
+ *  - Met, met late and cancelled clocks stay retention_days after the day
+ *    they were met (cancelled: their due date), then leave; data_error rows
+ *    and rows without a due date are never shown.
+ *  - Events sorted by UID. The same input gives the same bytes.
+ *
+ * Text from the database is cleaned before libical escapes it: invalid
+ * UTF-8 becomes U+FFFD, line breaks and other control characters become
+ * spaces (so no stored name can add a line or a property), then libical
+ * escapes commas, semicolons, backslashes and the description's own line
+ * breaks and folds lines at 75 octets without splitting a character.
+ */
+#ifndef CARECLOCK_ICS_H
+#define CARECLOCK_ICS_H
+
+#include "careclock/buf.h"
+#include "careclock/config.h"
+#include "careclock/date.h"
+#include "careclock/engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The calendar as a whole. Strings are borrowed for the call. */
+typedef struct {
+    const char *name;       /* X-WR-CALNAME and NAME: "careclock: East team"; required */
+    const char *timezone;   /* X-WR-TIMEZONE: "Europe/London"; NULL to omit */
+    int ttl_minutes;        /* REFRESH-INTERVAL and X-PUBLISHED-TTL; <= 0: 60 */
+    cc_privacy_t privacy;   /* what SUMMARY and DESCRIPTION say about a child */
+    const char *url;        /* URL of the calendar; NULL to omit */
+    cc_date_t today;        /* for retention */
+    int retention_days;     /* met and cancelled clocks stay this long; < 0: 0 */
+} cc_ics_feed_t;
+
+/* One clock instance with what the feed shows of its child and worker.
+ * Strings are borrowed; NULL and "" both mean none. */
+typedef struct {
+    const char *child_id;    /* required */
+    const char *initials;    /* shown with privacy initials or full */
+    const char *full_name;   /* shown only with privacy full; initials otherwise */
+    const char *rule_id;     /* required: "care_plan" */
+    const char *title;       /* "Care plan"; the rule id when empty */
+    const char *source;      /* the rule's statutory source */
+    int seq;
+    cc_date_t start, due, met_on; /* CC_DATE_NONE when none; no due: not shown */
+    cc_status_t status;
+    const char *start_event; /* type of the event that started it: "placement_start" */
+    const char *reason;      /* cancelled: why, in words */
+    const char *worker_name; /* the allocated worker's name */
+    const char *updated_at;  /* "YYYY-MM-DDTHH:MM:SSZ": DTSTAMP and LAST-MODIFIED */
+    int64_t sequence;        /* SEQUENCE (clocks.sequence) */
+} cc_ics_clock_t;
+
+/* What a render produced. */
+typedef struct {
+    size_t events;               /* VEVENTs written */
+    char last_modified[21];      /* latest updated_at among them, "" when none */
+} cc_ics_info_t;
+
+/* Render the feed into out (appended). info may be NULL. Returns 0,
+ * CC_EINVAL (no name, or a clock without child or rule id; err says which)
+ * or CC_ENOMEM. On error out may hold a partial text; discard it. */
+int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_t n, cc_buf_t *out,
+                  cc_ics_info_t *info, char *err, size_t errlen);
+
+/* 1 if the clock is in the feed on feed->today: it has a due date, is not
+ * data_error, and is not done longer than retention_days ago. */
+int cc_ics_shown(const cc_ics_feed_t *feed, const cc_ics_clock_t *clock);
+
+/* The UID of a clock instance into buf (NUL-terminated; truncated to len).
+ * Returns the length it needed, without the NUL. */
+size_t cc_ics_uid(const char *child_id, const char *rule_id, int seq, char *buf, size_t len);
+
+/* The SUMMARY line of a clock under privacy into out (appended), before
+ * escaping: "OVERDUE: Care plan due: C1234 (A.B.)". */
+int cc_ics_summary(cc_privacy_t privacy, const cc_ics_clock_t *clock, cc_buf_t *out);
+
+#endif
