@@ -221,8 +221,57 @@ static const char MIGRATION_2[] =
     ");\n"
     "CREATE INDEX feeds_by_target ON feeds(kind, target_id);\n";
 
+/* Migration 3: the outbox of reminders and escalations (docs/delivery.md).
+ * One row per (clock instance, stage, recipient, channel), enqueued once by
+ * its unique key; next_attempt_at is when the row may next be claimed (its
+ * due_at at first, then the retry time), so "what is ready now" is one range
+ * scan of the partial index. batch groups the rows sent as one message (a
+ * digest): the id of its first row, fixed when first claimed, so a retry
+ * resends the same message with the same Message-ID / webhook-id.
+ * webhook_endpoints records endpoints disabled by a 410 Gone. The meta row
+ * outbox_instance makes message ids unique to this database. */
+static const char MIGRATION_3[] =
+    "CREATE TABLE deliveries (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  stage TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email','webhook')),\n"
+    "  role TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation','met')),\n"
+    "  address TEXT,\n"
+    "  due_date TEXT,\n"
+    "  stage_date TEXT NOT NULL,\n"
+    "  due_at TEXT NOT NULL,\n"
+    "  immediate INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN\n"
+    "    ('pending','sending','sent','retrying','failed','undeliverable','cancelled')),\n"
+    "  batch INTEGER,\n"
+    "  message_id TEXT,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at TEXT,\n"
+    "  first_attempt_at TEXT,\n"
+    "  last_error TEXT,\n"
+    "  claimed_by TEXT,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  sent_at TEXT,\n"
+    "  UNIQUE (child_id, rule_id, seq, stage, recipient, channel)\n"
+    ");\n"
+    "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');\n"
+    "CREATE INDEX deliveries_by_state ON deliveries(state);\n"
+    "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;\n"
+    "CREATE TABLE webhook_endpoints (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  disabled_at TEXT,\n"
+    "  disabled_reason TEXT\n"
+    ");\n"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('outbox_instance', lower(hex(randomblob(6))));\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
-static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL, MIGRATION_1, MIGRATION_2};
+static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL, MIGRATION_1, MIGRATION_2, MIGRATION_3};
 
 _Static_assert(CC_STORE_APPLICATION_ID == 1128483915, "MIGRATION_1 spells out CC_STORE_APPLICATION_ID");
 
