@@ -24,6 +24,9 @@ static void usage(FILE *out)
           "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
           "  explain CHILD CLOCK [N]  how a due date was derived, in plain words\n"
           "  rules check FILE...      validate rule files\n"
+          "  feed add --team ID | --staff ID   create a calendar feed; prints its URL, once\n"
+          "  feed list | revoke ID    calendar feeds and their last fetch; end one\n"
+          "  ics --team ID | --staff ID        a feed's calendar on stdout\n"
           "Run 'careclock COMMAND --help' for a command's options.\n",
           out);
 }
@@ -61,6 +64,10 @@ static int run_command(cc_cli_t *cli, int argc, char **argv)
         return cc_cli_explain(cli, argc, argv);
     if (strcmp(cmd, "rules") == 0)
         return cc_cli_rules(cli, argc, argv);
+    if (strcmp(cmd, "feed") == 0)
+        return cc_cli_feed(cli, argc, argv);
+    if (strcmp(cmd, "ics") == 0)
+        return cc_cli_ics(cli, argc, argv);
     fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CC_EXIT_USAGE;

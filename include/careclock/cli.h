@@ -75,4 +75,12 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv);
 int cc_cli_child(cc_cli_t *cli, int argc, char **argv);
 int cc_cli_event(cc_cli_t *cli, int argc, char **argv);
 
+/* Calendar feeds (daemon/cli_feeds.c).
+ *   careclock feed add --team ID | --staff ID   prints the subscription URL, once
+ *   careclock feed list [--format table|json]   feeds and their last fetch, never tokens
+ *   careclock feed revoke FEED_ID
+ *   careclock ics --team ID | --staff ID        refresh, then the feed's calendar on stdout */
+int cc_cli_feed(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_ics(cc_cli_t *cli, int argc, char **argv);
+
 #endif

@@ -1,0 +1,466 @@
+/* Calendar feeds: subscriptions and the rows each feed shows. See feeds.h.
+ *
+ * Design note: the token never touches the database or a log. It is made
+ * here, handed to the caller once, and from then on only its SHA-256 is
+ * used: to store, to look up (an index on the hash), to compare
+ * (CRYPTO_memcmp on the hash). A token that is malformed, unknown or
+ * revoked gives the same CC_ENOTFOUND.
+ */
+#include "careclock/feeds.h"
+#include "careclock/error.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HEX[] = "0123456789abcdef";
+
+const char *cc_feed_kind_name(cc_feed_kind_t kind)
+{
+    return kind == CC_FEED_TEAM ? "team" : "staff";
+}
+
+static void to_hex(const unsigned char *bytes, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = HEX[bytes[i] >> 4];
+        out[2 * i + 1] = HEX[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int cc_feeds_token_new(char token[CC_FEED_TOKEN_LEN + 1])
+{
+    unsigned char bytes[CC_FEED_TOKEN_BYTES];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+        return CC_EIO;
+    to_hex(bytes, sizeof(bytes), token);
+    OPENSSL_cleanse(bytes, sizeof(bytes));
+    return 0;
+}
+
+int cc_feeds_token_hash(const char *token, char hash[CC_FEED_HASH_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (token == NULL || strlen(token) != CC_FEED_TOKEN_LEN)
+        return CC_EINVAL;
+    for (const char *p = token; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return CC_EINVAL;
+    if (EVP_Digest(token, CC_FEED_TOKEN_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        return CC_ENOMEM;
+    to_hex(md, mdlen, hash);
+    return 0;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int prepare(cc_store_t *s, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(cc_store_db(s), sql, -1, st, NULL) == SQLITE_OK ? 0 : CC_EDB;
+}
+
+/* ---- the feeds table ---- */
+
+#define FEED_COLUMNS "id, kind, target_id, created_at, revoked_at, last_access_at, access_count, token_hash"
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, len, "%s", t ? t : "");
+}
+
+static void read_feed(sqlite3_stmt *st, cc_feed_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->id = sqlite3_column_int64(st, 0);
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    f->kind = kind != NULL && strcmp(kind, "team") == 0 ? CC_FEED_TEAM : CC_FEED_STAFF;
+    copy_col(st, 2, f->target_id, sizeof(f->target_id));
+    copy_col(st, 3, f->created_at, sizeof(f->created_at));
+    copy_col(st, 4, f->revoked_at, sizeof(f->revoked_at));
+    copy_col(st, 5, f->last_access_at, sizeof(f->last_access_at));
+    f->access_count = sqlite3_column_int64(st, 6);
+}
+
+int cc_feeds_add(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char token[CC_FEED_TOKEN_LEN + 1],
+                 int64_t *id, char *err, size_t errlen)
+{
+    char hash[CC_FEED_HASH_LEN + 1];
+    sqlite3_stmt *st = NULL;
+    const char *what = kind == CC_FEED_TEAM ? "team" : "staff member";
+    if (target_id == NULL || target_id[0] == '\0') {
+        set_err(err, errlen, "no %s given", what);
+        return CC_EINVAL;
+    }
+    int exists = kind == CC_FEED_TEAM ? cc_store_team_exists(s, target_id) : cc_store_staff_exists(s, target_id);
+    if (exists < 0) {
+        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+        return CC_EDB;
+    }
+    if (exists == 0) {
+        set_err(err, errlen, "%s \"%s\" does not exist", what, target_id);
+        return CC_ENOTFOUND;
+    }
+    int rc = cc_feeds_token_new(token);
+    if (rc != 0) {
+        set_err(err, errlen, "no randomness available for a token");
+        return rc;
+    }
+    if ((rc = cc_feeds_token_hash(token, hash)) != 0)
+        goto out;
+    if ((rc = prepare(s, "INSERT INTO feeds (kind, target_id, token_hash) VALUES (?1, ?2, ?3)", &st)) != 0)
+        goto out;
+    sqlite3_bind_text(st, 1, cc_feed_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, target_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    if (rc == 0 && id != NULL)
+        *id = sqlite3_last_insert_rowid(cc_store_db(s));
+out:
+    if (rc != 0) {
+        set_err(err, errlen, "could not create the feed: %s", sqlite3_errmsg(cc_store_db(s)));
+        OPENSSL_cleanse(token, CC_FEED_TOKEN_LEN + 1);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cc_feeds_list(cc_store_t *s, cc_feed_t **feeds, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    cc_feed_t *items = NULL;
+    size_t len = 0, cap = 0;
+    int step, rc;
+    *feeds = NULL;
+    *n = 0;
+    if ((rc = prepare(s, "SELECT " FEED_COLUMNS " FROM feeds ORDER BY id", &st)) != 0)
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t grown_cap = cap ? 2 * cap : 16;
+            cc_feed_t *grown = realloc(items, grown_cap * sizeof(*items));
+            if (grown == NULL) {
+                rc = CC_ENOMEM;
+                break;
+            }
+            items = grown;
+            cap = grown_cap;
+        }
+        read_feed(st, &items[len++]);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        free(items);
+        return rc;
+    }
+    *feeds = items;
+    *n = len;
+    return 0;
+}
+
+int cc_feeds_get(cc_store_t *s, int64_t id, cc_feed_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        read_feed(st, out);
+    rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    char idtext[32];
+    snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+    int rc = prepare(s, "UPDATE feeds SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, now_utc, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+        return rc;
+    }
+    if (sqlite3_changes(cc_store_db(s)) == 1)
+        return 0;
+    cc_feed_t f;
+    rc = cc_feeds_get(s, id, &f);
+    if (rc == CC_ENOTFOUND)
+        set_err(err, errlen, "feed %s does not exist", idtext);
+    else if (rc == 0) {
+        set_err(err, errlen, "feed %s was revoked already, at %s", idtext, f.revoked_at);
+        rc = CC_ESTATE;
+    }
+    return rc;
+}
+
+int cc_feeds_lookup_hash(cc_store_t *s, const char *hash, cc_feed_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (hash == NULL || strlen(hash) != CC_FEED_HASH_LEN)
+        return CC_ENOTFOUND;
+    int rc = prepare(s, "SELECT " FEED_COLUMNS " FROM feeds WHERE token_hash = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, hash, CC_FEED_HASH_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    rc = CC_ENOTFOUND;
+    if (step == SQLITE_ROW) {
+        const char *stored = (const char *)sqlite3_column_text(st, 7);
+        int same = stored != NULL && sqlite3_column_bytes(st, 7) == CC_FEED_HASH_LEN &&
+                   CRYPTO_memcmp(stored, hash, CC_FEED_HASH_LEN) == 0;
+        if (same && sqlite3_column_type(st, 4) == SQLITE_NULL) {
+            read_feed(st, out);
+            rc = 0;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = CC_EDB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cc_feeds_lookup(cc_store_t *s, const char *token, cc_feed_t *out)
+{
+    char hash[CC_FEED_HASH_LEN + 1];
+    int rc = cc_feeds_token_hash(token, hash);
+    if (rc == CC_EINVAL)
+        return CC_ENOTFOUND;
+    return rc != 0 ? rc : cc_feeds_lookup_hash(s, hash, out);
+}
+
+int cc_feeds_record_access(cc_store_t *s, int64_t id, const char *at_utc, int64_t count)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s,
+                     "UPDATE feeds SET last_access_at = ?2, access_count = access_count + ?3 WHERE id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, at_utc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, count);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    sqlite3_finalize(st);
+    if (rc == 0 && sqlite3_changes(cc_store_db(s)) != 1)
+        rc = CC_ENOTFOUND;
+    return rc;
+}
+
+int cc_feeds_url(const cc_config_t *config, const char *token, char *buf, size_t len)
+{
+    if (config->public_url != NULL && config->public_url[0] != '\0') {
+        size_t n = strlen(config->public_url);
+        while (n > 0 && config->public_url[n - 1] == '/')
+            n--;
+        return snprintf(buf, len, "%.*s/feeds/%s.ics", (int)n, config->public_url, token);
+    }
+    return snprintf(buf, len, "http://%s/feeds/%s.ics", config->listen ? config->listen : "127.0.0.1:8787", token);
+}
+
+/* ---- a feed's clocks ---- */
+
+enum { COL_CHILD, COL_INITIALS, COL_NAME, COL_RULE, COL_TITLE, COL_SOURCE, COL_SEQ, COL_START, COL_DUE, COL_STATUS,
+       COL_MET, COL_START_EVENT, COL_REASON, COL_WORKER, COL_UPDATED, COL_SEQUENCE };
+
+#define CLOCK_SELECT                                                                                               \
+    "SELECT c.child_id, ch.initials, CASE WHEN ?3 THEN ch.full_name END, c.rule_id, c.title, c.source, c.seq, "    \
+    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence "            \
+    "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
+    "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
+    "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
+    "AND (?2 IS NULL OR c.status NOT IN ('met', 'met_late', 'cancelled') OR "                                     \
+    "CASE WHEN c.status = 'cancelled' THEN c.due_date ELSE coalesce(c.met_on, c.due_date) END >= ?2) AND "
+
+static const char *const clocks_sql[2] = {
+    [CC_FEED_TEAM] = CLOCK_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.seq",
+    [CC_FEED_STAFF] = CLOCK_SELECT
+    "(ch.worker_id = ?1 OR ch.iro_id = ?1 OR ch.team_id IN (SELECT id FROM teams WHERE manager_id = ?1 OR "
+    "service_manager_id = ?1)) ORDER BY c.child_id, c.rule_id, c.seq",
+};
+
+/* String columns of a row kept while loading, as offsets into one block
+ * (pointers are set once the block stops moving). */
+enum { S_CHILD, S_INITIALS, S_NAME, S_RULE, S_TITLE, S_SOURCE, S_START_EVENT, S_REASON, S_WORKER, S_UPDATED, NSTR };
+static const int str_cols[NSTR] = {COL_CHILD,  COL_INITIALS,    COL_NAME,   COL_RULE,   COL_TITLE,
+                                   COL_SOURCE, COL_START_EVENT, COL_REASON, COL_WORKER, COL_UPDATED};
+#define NO_STRING ((size_t)-1)
+
+void cc_feeds_clocks_free(cc_feed_clocks_t *clocks)
+{
+    if (clocks == NULL)
+        return;
+    free(clocks->name);
+    free(clocks->items);
+    free(clocks->strings);
+    memset(clocks, 0, sizeof(*clocks));
+}
+
+static cc_date_t date_col(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    cc_date_t d;
+    return t != NULL && cc_date_parse(t, &d) == 0 ? d : CC_DATE_NONE;
+}
+
+static int load_name(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char **name, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, kind == CC_FEED_TEAM ? "SELECT name FROM teams WHERE id = ?1" : "SELECT name FROM staff WHERE id = ?1",
+                     &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, target_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        size_t len = strlen("careclock: ") + strlen(n ? n : target_id) + 1;
+        *name = malloc(len);
+        if (*name == NULL)
+            rc = CC_ENOMEM;
+        else
+            snprintf(*name, len, "careclock: %s", n ? n : target_id);
+    } else if (step == SQLITE_DONE) {
+        set_err(err, errlen, "%s \"%s\" does not exist", kind == CC_FEED_TEAM ? "team" : "staff member", target_id);
+        rc = CC_ENOTFOUND;
+    } else {
+        rc = CC_EDB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_date_t done_since, int with_names,
+                  cc_feed_clocks_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    cc_buf_t block;
+    size_t (*offsets)[NSTR] = NULL;
+    size_t cap = 0;
+    char since[CC_DATE_STRLEN];
+    int step, rc;
+    memset(out, 0, sizeof(*out));
+    cc_buf_init(&block);
+    if ((unsigned)kind > CC_FEED_STAFF || target_id == NULL)
+        return CC_EINVAL;
+    if ((rc = load_name(s, kind, target_id, &out->name, err, errlen)) != 0)
+        goto out;
+    if ((rc = prepare(s, clocks_sql[kind], &st)) != 0)
+        goto out;
+    sqlite3_bind_text(st, 1, target_id, -1, SQLITE_STATIC);
+    if (done_since != CC_DATE_NONE)
+        sqlite3_bind_text(st, 2, cc_date_format(done_since, since), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, with_names != 0);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, COL_STATUS);
+        int parsed = status ? cc_status_parse(status) : -1;
+        if (parsed < 0)
+            continue; /* a status this build does not know: nothing sensible to show */
+        if (out->len == cap) {
+            size_t grown_cap = cap ? 2 * cap : 64;
+            cc_ics_clock_t *items = realloc(out->items, grown_cap * sizeof(*items));
+            if (items != NULL)
+                out->items = items;
+            size_t(*offs)[NSTR] = items ? realloc(offsets, grown_cap * sizeof(*offs)) : NULL;
+            if (items == NULL || offs == NULL) {
+                rc = CC_ENOMEM;
+                goto out;
+            }
+            offsets = offs;
+            cap = grown_cap;
+        }
+        cc_ics_clock_t *c = &out->items[out->len];
+        memset(c, 0, sizeof(*c));
+        for (int k = 0; k < NSTR; k++) {
+            const char *t = (const char *)sqlite3_column_text(st, str_cols[k]);
+            offsets[out->len][k] = t ? block.len : NO_STRING;
+            if (t != NULL)
+                cc_buf_append(&block, t, (size_t)sqlite3_column_bytes(st, str_cols[k]) + 1);
+        }
+        c->seq = sqlite3_column_int(st, COL_SEQ);
+        c->start = date_col(st, COL_START);
+        c->due = date_col(st, COL_DUE);
+        c->met_on = date_col(st, COL_MET);
+        c->status = (cc_status_t)parsed;
+        c->sequence = sqlite3_column_int64(st, COL_SEQUENCE);
+        out->len++;
+    }
+    if (step != SQLITE_DONE) {
+        rc = CC_EDB;
+        goto out;
+    }
+    if (block.failed) {
+        rc = CC_ENOMEM;
+        goto out;
+    }
+    /* The block no longer moves: turn offsets into pointers. */
+    out->strings = block.data;
+    cc_buf_init(&block);
+    for (size_t i = 0; i < out->len; i++) {
+        const char **fields[NSTR] = {&out->items[i].child_id,    &out->items[i].initials, &out->items[i].full_name,
+                                     &out->items[i].rule_id,     &out->items[i].title,    &out->items[i].source,
+                                     &out->items[i].start_event, &out->items[i].reason,   &out->items[i].worker_name,
+                                     &out->items[i].updated_at};
+        for (int k = 0; k < NSTR; k++)
+            *fields[k] = offsets[i][k] == NO_STRING ? NULL : out->strings + offsets[i][k];
+    }
+    rc = 0;
+out:
+    if (rc == CC_EDB)
+        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+    else if (rc == CC_ENOMEM)
+        set_err(err, errlen, "out of memory");
+    sqlite3_finalize(st);
+    free(offsets);
+    cc_buf_free(&block);
+    if (rc != 0)
+        cc_feeds_clocks_free(out);
+    return rc;
+}
+
+int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, const cc_config_t *config,
+                    cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err, size_t errlen)
+{
+    cc_feed_clocks_t clocks;
+    int retention = config->feed_retention_days > 0 ? config->feed_retention_days : 0;
+    int rc = cc_feeds_load(s, kind, target_id, today - retention, config->privacy == CC_PRIVACY_FULL, &clocks, err,
+                           errlen);
+    if (rc != 0)
+        return rc;
+    cc_ics_feed_t feed = {.name = clocks.name,
+                          .timezone = config->timezone,
+                          .ttl_minutes = config->feed_ttl_minutes,
+                          .privacy = config->privacy,
+                          .url = NULL,
+                          .today = today,
+                          .retention_days = retention};
+    rc = cc_ics_render(&feed, clocks.items, clocks.len, out, info, err, errlen);
+    cc_feeds_clocks_free(&clocks);
+    return rc;
+}
