@@ -27,6 +27,8 @@ static void usage(FILE *out)
           "  feed add --team ID | --staff ID   create a calendar feed; prints its URL, once\n"
           "  feed list | revoke ID    calendar feeds and their last fetch; end one\n"
           "  ics --team ID | --staff ID        a feed's calendar on stdout\n"
+          "  import ssda903 PATH...   import the SSDA903 return (header, episodes, reviews CSVs)\n"
+          "  report timeliness        clocks due in a period per clock and team: on time, late, overdue\n"
           "Run 'careclock COMMAND --help' for a command's options.\n",
           out);
 }
@@ -68,6 +70,10 @@ static int run_command(cc_cli_t *cli, int argc, char **argv)
         return cc_cli_feed(cli, argc, argv);
     if (strcmp(cmd, "ics") == 0)
         return cc_cli_ics(cli, argc, argv);
+    if (strcmp(cmd, "import") == 0)
+        return cc_cli_import(cli, argc, argv);
+    if (strcmp(cmd, "report") == 0)
+        return cc_cli_report(cli, argc, argv);
     fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CC_EXIT_USAGE;

@@ -83,4 +83,13 @@ int cc_cli_event(cc_cli_t *cli, int argc, char **argv);
 int cc_cli_feed(cc_cli_t *cli, int argc, char **argv);
 int cc_cli_ics(cc_cli_t *cli, int argc, char **argv);
 
+/* The SSDA903 import (daemon/cli_import.c; docs/import.md).
+ *   careclock import ssda903 PATH... [--skip-bad-rows] [--dry-run] */
+int cc_cli_import(cc_cli_t *cli, int argc, char **argv);
+
+/* Timeliness report (daemon/cli_report.c, daemon/report.c).
+ *   careclock report timeliness [--from DATE] [--to DATE] [--team ID] [--clock ID]
+ *                               [--format table|csv|json] [--detail] */
+int cc_cli_report(cc_cli_t *cli, int argc, char **argv);
+
 #endif
