@@ -1,0 +1,555 @@
+/* The feed server. See http.h.
+ *
+ * Design note: libmicrohttpd owns the sockets and the HTTP parsing; this
+ * module owns only the loop integration and the routing. The integration
+ * is the documented external-loop contract for MHD_USE_EPOLL: the epoll
+ * descriptor (MHD_DAEMON_INFO_EPOLL_FD) becomes readable when any socket
+ * MHD watches is ready, so a uv_poll_t on it calls MHD_run(); after every
+ * MHD_run() the timer is re-armed from MHD_get_timeout(), which is 0 when
+ * MHD has work left (it processes connections fairly, not to exhaustion)
+ * and the nearest connection timeout otherwise. Both handles are embedded
+ * in cc_http_t, which is freed only from the last close callback.
+ *
+ * The listening socket is made here rather than by MHD so that an error
+ * names the address and the cause, and port 0 (tests) can be read back.
+ */
+#include "careclock/http.h"
+#include "careclock/error.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FEED_PREFIX "/feeds/"
+#define FEED_SUFFIX ".ics"
+#define TOKEN_MAX 256
+#define CONNECTION_MEMORY (32 * 1024)
+
+struct cc_http {
+    uv_loop_t *loop;
+    uv_poll_t poll;   /* on MHD's epoll descriptor */
+    uv_timer_t timer; /* MHD's next timeout */
+    struct MHD_Daemon *mhd;
+    cc_http_routes_t routes;
+    int port;
+    unsigned limit;   /* max_connections */
+    int open_handles; /* uv handles not yet closed */
+    cc_http_stop_cb on_stop;
+    void *on_stop_arg;
+    cc_http_stats_t stats;
+};
+
+/* ---- small helpers ---- */
+
+static void logf_(cc_http_t *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void logf_(cc_http_t *h, int level, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (h->routes.log == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    h->routes.log(h->routes.data, level, line);
+}
+
+/* libmicrohttpd's own messages. They describe sockets and protocol errors,
+ * never request URLs. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    cc_http_t *h = cls;
+    char line[512];
+    if (h->routes.log == NULL)
+        return;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    h->routes.log(h->routes.data, 4, line);
+}
+
+void cc_http_etag(const void *body, size_t len, char etag[CC_HTTP_ETAG_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        /* Cannot happen with a working libcrypto; an ETag that matches no
+         * request is still correct, only uncacheable. */
+        memset(md, 0, sizeof(md));
+        mdlen = 32;
+    }
+    etag[0] = '"';
+    for (unsigned i = 0; i < mdlen; i++) {
+        etag[1 + 2 * i] = hex[md[i] >> 4];
+        etag[2 + 2 * i] = hex[md[i] & 15];
+    }
+    etag[1 + 2 * mdlen] = '"';
+    etag[2 + 2 * mdlen] = '\0';
+}
+
+static const char *const DAYS[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+char *cc_http_date(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", DAYS[tm.tm_wday], tm.tm_mday, MONTHS[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); -1 if it is not one
+ * (RFC 9110: a recipient ignores an If-Modified-Since it cannot parse). */
+static time_t parse_http_date(const char *s)
+{
+    char day[4], mon[4], tail;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(s, "%3[A-Za-z], %d %3s %d %d:%d:%d GM%c", day, &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &tail) != 8 ||
+        tail != 'T')
+        return -1;
+    tm.tm_mon = -1;
+    for (int i = 0; i < 12; i++)
+        if (strcmp(mon, MONTHS[i]) == 0)
+            tm.tm_mon = i;
+    if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    tm.tm_year -= 1900;
+    return timegm(&tm);
+}
+
+/* If-None-Match against our strong ETag, by weak comparison (RFC 9110
+ * 13.1.2): "*" matches; W/"x" and "x" match "x". */
+static int etag_matches(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            break;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p == '"') {
+            const char *close = strchr(p + 1, '"');
+            if (close == NULL)
+                return 0;
+            if ((size_t)(close - p + 1) == elen && memcmp(p, etag, elen) == 0)
+                return 1;
+            p = close + 1;
+        } else {
+            while (*p && *p != ',')
+                p++;
+        }
+    }
+    return 0;
+}
+
+/* ---- responses ---- */
+
+static void count(cc_http_t *h, unsigned code)
+{
+    h->stats.requests++;
+    switch (code) {
+    case 200: h->stats.status_200++; break;
+    case 304: h->stats.status_304++; break;
+    case 404: h->stats.status_404++; break;
+    case 405: h->stats.status_405++; break;
+    case 500: h->stats.status_500++; break;
+    case 503: h->stats.status_503++; break;
+    default: h->stats.status_other++; break;
+    }
+}
+
+/* Queue response with code, then drop our reference. */
+static enum MHD_Result queue(cc_http_t *h, struct MHD_Connection *conn, unsigned code, struct MHD_Response *resp)
+{
+    if (resp == NULL)
+        return MHD_NO; /* MHD closes the connection */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result r = MHD_queue_response(conn, code, resp);
+    MHD_destroy_response(resp);
+    if (r == MHD_YES)
+        count(h, code);
+    return r;
+}
+
+static enum MHD_Result send_text(cc_http_t *h, struct MHD_Connection *conn, unsigned code, const char *type,
+                                 const char *text, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (resp != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return queue(h, conn, code, resp);
+}
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+static enum MHD_Result send_plain(cc_http_t *h, struct MHD_Connection *conn, unsigned code, const char *text)
+{
+    return send_text(h, conn, code, TEXT_PLAIN, text, strlen(text));
+}
+
+static void release(cc_http_body_t *b)
+{
+    if (b->release != NULL)
+        b->release(b->release_arg);
+    b->release = NULL;
+}
+
+static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, const char *token)
+{
+    cc_http_body_t b;
+    char etag[CC_HTTP_ETAG_SIZE], date[40];
+    memset(&b, 0, sizeof(b));
+    int rc = h->routes.feed != NULL ? h->routes.feed(h->routes.data, token, &b) : CC_ENOTFOUND;
+    if (rc == CC_ENOTFOUND)
+        return send_plain(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    if (rc != 0) {
+        logf_(h, 3, "http: a feed could not be rendered: %s", cc_strerror(rc));
+        return send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    }
+    if (b.body == NULL)
+        b.len = 0;
+    if (b.etag[0] != '\0' && memchr(b.etag, '\0', sizeof(b.etag)) != NULL)
+        snprintf(etag, sizeof(etag), "%s", b.etag);
+    else
+        cc_http_etag(b.body ? b.body : "", b.len, etag);
+
+    int not_modified = 0;
+    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    if (inm != NULL)
+        not_modified = etag_matches(inm, etag);
+    else if (ims != NULL && b.last_modified > 0) {
+        time_t since = parse_http_date(ims);
+        not_modified = since >= 0 && b.last_modified <= since;
+    }
+
+    struct MHD_Response *resp;
+    unsigned code = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    if (not_modified) {
+        release(&b);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else if (b.release != NULL) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(b.len, (void *)b.body, b.release,
+                                                                      b.release_arg);
+        if (resp == NULL)
+            release(&b);
+    } else {
+        resp = MHD_create_response_from_buffer(b.len, (void *)b.body, MHD_RESPMEM_PERSISTENT);
+    }
+    if (resp == NULL)
+        return MHD_NO;
+    if (!not_modified)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/calendar; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (b.last_modified > 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, cc_http_date(b.last_modified, date, sizeof(date)));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+    return queue(h, conn, code, resp);
+}
+
+static enum MHD_Result serve_metrics(cc_http_t *h, struct MHD_Connection *conn)
+{
+    cc_buf_t out;
+    cc_http_stats_t s;
+    cc_buf_init(&out);
+    if (h->routes.metrics != NULL && h->routes.metrics(h->routes.data, &out) != 0) {
+        cc_buf_free(&out);
+        logf_(h, 3, "http: metrics could not be collected");
+        return send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    }
+    cc_http_stats(h, &s);
+    const struct {
+        const char *code;
+        uint64_t n;
+    } codes[] = {{"200", s.status_200}, {"304", s.status_304}, {"404", s.status_404}, {"405", s.status_405},
+                 {"500", s.status_500}, {"503", s.status_503}, {"other", s.status_other}};
+    cc_buf_puts(&out, "# HELP careclock_http_requests_total Requests answered by the feed server, by status code.\n"
+                      "# TYPE careclock_http_requests_total counter\n");
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        cc_buf_printf(&out, "careclock_http_requests_total{code=\"%s\"} %llu\n", codes[i].code,
+                      (unsigned long long)codes[i].n);
+    cc_buf_printf(&out,
+                  "# HELP careclock_http_connections Open connections to the feed server.\n"
+                  "# TYPE careclock_http_connections gauge\n"
+                  "careclock_http_connections %u\n",
+                  s.connections);
+    enum MHD_Result r;
+    if (out.failed)
+        r = send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    else
+        r = send_text(h, conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", cc_buf_str(&out), out.len);
+    cc_buf_free(&out);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    cc_http_t *h = cls;
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)req_cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen("method not allowed\n"),
+                                                                    (void *)"method not allowed\n",
+                                                                    MHD_RESPMEM_PERSISTENT);
+        if (resp != NULL) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
+        }
+        return queue(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        int bad = h->routes.healthz != NULL ? h->routes.healthz(h->routes.data) : 0;
+        return bad ? send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable\n")
+                   : send_plain(h, conn, MHD_HTTP_OK, "ok\n");
+    }
+    if (strcmp(url, "/metrics") == 0)
+        return serve_metrics(h, conn);
+    size_t len = strlen(url), pre = strlen(FEED_PREFIX), suf = strlen(FEED_SUFFIX);
+    if (len > pre + suf && len - pre - suf <= TOKEN_MAX && strncmp(url, FEED_PREFIX, pre) == 0 &&
+        strcmp(url + len - suf, FEED_SUFFIX) == 0) {
+        char token[TOKEN_MAX + 1];
+        size_t n = len - pre - suf;
+        memcpy(token, url + pre, n);
+        token[n] = '\0';
+        if (strchr(token, '/') == NULL)
+            return serve_feed(h, conn, token);
+    }
+    return send_plain(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* ---- the loop ---- */
+
+static void on_timer(uv_timer_t *timer);
+
+static unsigned connections(cc_http_t *h)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info != NULL ? info->num_connections : 0;
+}
+
+/* Let MHD work, then arm the timer for its next deadline. At the
+ * connection limit MHD takes its listening socket out of its epoll set and
+ * puts it back only at the start of a later MHD_run(); when a run brings
+ * the count below the limit, run once more so that clients waiting to be
+ * accepted are not left until some unrelated event. */
+static void drive(cc_http_t *h)
+{
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    if (h->mhd == NULL)
+        return;
+    int was_full = connections(h) >= h->limit;
+    MHD_run(h->mhd);
+    if (was_full && connections(h) < h->limit)
+        MHD_run(h->mhd);
+    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+        uv_timer_start(&h->timer, on_timer, ms > (MHD_UNSIGNED_LONG_LONG)INT_MAX ? (uint64_t)INT_MAX : ms, 0);
+    else
+        uv_timer_stop(&h->timer);
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events)
+{
+    cc_http_t *h = poll->data;
+    (void)events;
+    if (status < 0)
+        logf_(h, 3, "http: polling the server failed: %s", uv_strerror(status));
+    drive(h);
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    drive(timer->data);
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    cc_http_t *h = handle->data;
+    if (--h->open_handles > 0)
+        return;
+    cc_http_stop_cb cb = h->on_stop;
+    void *arg = h->on_stop_arg;
+    free(h);
+    if (cb != NULL)
+        cb(arg);
+}
+
+/* Split "host:port" or "[v6]:port". */
+static int split_listen(const char *address, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+    if (address == NULL)
+        return CC_EINVAL;
+    if (address[0] == '[') {
+        const char *close = strchr(address, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - address - 1) >= hostlen)
+            return CC_EINVAL;
+        snprintf(host, hostlen, "%.*s", (int)(close - address - 1), address + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(address, ':');
+        if (colon == NULL || colon == address || (size_t)(colon - address) >= hostlen)
+            return CC_EINVAL;
+        snprintf(host, hostlen, "%.*s", (int)(colon - address), address);
+    }
+    if (colon[1] == '\0' || strlen(colon + 1) >= portlen || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        return CC_EINVAL;
+    snprintf(port, portlen, "%s", colon + 1);
+    return 0;
+}
+
+/* A listening socket bound to address into *out, its port into *port.
+ * Returns 0, CC_EINVAL (address does not parse) or CC_EIO, with err set. */
+static int open_listener(const char *address, int *out, int *port, int *ipv6, char *err, size_t errlen)
+{
+    char host[256], service[8];
+    struct addrinfo hints, *res = NULL;
+    int fd = -1, saved = 0;
+    if (split_listen(address, host, sizeof(host), service, sizeof(service)) != 0) {
+        snprintf(err, errlen, "listen \"%s\" is not ADDRESS:PORT", address ? address : "");
+        return CC_EINVAL;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "listen \"%s\": %s", address, gai_strerror(gai));
+        return CC_EINVAL;
+    }
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        int one = 1;
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        *ipv6 = ai->ai_family == AF_INET6;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(saved));
+        return CC_EIO;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    *port = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    *out = fd;
+    return 0;
+}
+
+int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_routes_t *routes, cc_http_t **out,
+                  char *err, size_t errlen)
+{
+    int ipv6 = 0, fd = -1;
+    *out = NULL;
+    cc_http_t *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return CC_ENOMEM;
+    }
+    h->loop = loop;
+    if (routes != NULL)
+        h->routes = *routes;
+    int rc = open_listener(config->listen, &fd, &h->port, &ipv6, err, errlen);
+    if (rc != 0) {
+        free(h);
+        return rc;
+    }
+    unsigned limit = config->http_max_connections > 0 ? (unsigned)config->http_max_connections : 512;
+    h->limit = limit;
+    unsigned timeout = config->http_timeout_seconds > 0 ? (unsigned)config->http_timeout_seconds : 10;
+    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+                              on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+                              limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                              (size_t)CONNECTION_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_END);
+    if (h->mhd == NULL) {
+        snprintf(err, errlen, "libmicrohttpd could not start on %s", config->listen);
+        close(fd);
+        free(h);
+        return CC_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL || uv_poll_init(loop, &h->poll, info->epoll_fd) != 0) {
+        snprintf(err, errlen, "the feed server cannot join the event loop");
+        MHD_stop_daemon(h->mhd);
+        free(h);
+        return CC_EIO;
+    }
+    uv_timer_init(loop, &h->timer);
+    h->poll.data = h;
+    h->timer.data = h;
+    h->open_handles = 2;
+    uv_poll_start(&h->poll, UV_READABLE, on_poll);
+    drive(h);
+    *out = h;
+    return 0;
+}
+
+int cc_http_port(const cc_http_t *h)
+{
+    return h->port;
+}
+
+void cc_http_stats(const cc_http_t *h, cc_http_stats_t *out)
+{
+    *out = h->stats;
+    out->connections = h->mhd != NULL ? connections((cc_http_t *)h) : 0;
+}
+
+void cc_http_stop(cc_http_t *h, cc_http_stop_cb cb, void *arg)
+{
+    if (h == NULL) {
+        if (cb != NULL)
+            cb(arg);
+        return;
+    }
+    h->on_stop = cb;
+    h->on_stop_arg = arg;
+    /* Stop watching the epoll descriptor before MHD closes it. */
+    uv_close((uv_handle_t *)&h->poll, on_closed);
+    uv_close((uv_handle_t *)&h->timer, on_closed);
+    MHD_stop_daemon(h->mhd);
+    h->mhd = NULL;
+}

@@ -1,0 +1,127 @@
+/* The feed server: libmicrohttpd driven by a libuv loop.
+ *
+ * libmicrohttpd runs in its external-loop mode with epoll: its epoll
+ * descriptor is watched by a uv_poll_t, its next timeout (connection
+ * timeouts) by a uv_timer_t, and MHD_run() is called on either. Everything
+ * happens on the loop's thread; route callbacks run there and must not
+ * block (they read an in-memory cache or the database, briefly).
+ *
+ * What it serves (docs/feeds.md):
+ *   GET|HEAD /feeds/<token>.ics  200 text/calendar; charset=utf-8, strong
+ *                                ETag, Last-Modified, Cache-Control: private;
+ *                                304 when If-None-Match matches the ETag
+ *                                (or, without If-None-Match, when
+ *                                If-Modified-Since is not before
+ *                                Last-Modified); 404 for anything the feed
+ *                                route does not know
+ *   GET|HEAD /healthz            200 "ok" or 503 "unavailable"
+ *   GET|HEAD /metrics            200 Prometheus text format 0.0.4: the
+ *                                route's text, then the server's own
+ *                                request and connection counts
+ *   anything else                404; methods other than GET and HEAD get
+ *                                405 with Allow: GET, HEAD
+ * HEAD answers carry the same headers as GET (Content-Length included) and
+ * no body. Limits from the configuration ([http]): max_connections (at the
+ * limit the server stops accepting; further clients wait in the kernel's
+ * accept queue until a connection closes), timeout (an idle or slow connection is closed
+ * after that many seconds; a client sending half a request holds only its
+ * own connection), and libmicrohttpd's 32 KiB per-connection
+ * memory, so an oversized request line or header block is refused (414 or
+ * 431) without reaching a route. Feed URLs are secrets: the module never
+ * logs a URL.
+ */
+#ifndef CARECLOCK_HTTP_H
+#define CARECLOCK_HTTP_H
+
+#include "careclock/buf.h"
+#include "careclock/config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+typedef struct cc_http cc_http_t;
+
+/* A quoted strong ETag: '"' + 64 hex digits + '"' + NUL. */
+#define CC_HTTP_ETAG_SIZE 67
+
+/* A feed body handed to the server by the feed route. */
+typedef struct {
+    const char *body;     /* the calendar text */
+    size_t len;
+    char etag[CC_HTTP_ETAG_SIZE]; /* quoted strong ETag; "" and the server computes cc_http_etag() per request */
+    time_t last_modified; /* when the body last changed (not merely re-rendered); 0 omits Last-Modified */
+    /* Who owns body. release NULL: body outlives the server (static, or
+     * freed only after cc_http_stop() has finished); it is sent without
+     * copying. Otherwise the server sends body without copying and calls
+     * release(release_arg) exactly once when it no longer needs it (after
+     * the response is sent, at once for a 304, or when the connection
+     * fails), on the loop's thread: a cache can hand one reference-counted
+     * body to many connections, and a one-off body can pass release = free
+     * with release_arg = the body. */
+    void (*release)(void *release_arg);
+    void *release_arg;
+} cc_http_body_t;
+
+/* The daemon's side. Each callback may be NULL (feed: every feed is 404;
+ * healthz: always healthy; metrics: the server's own lines only). They are
+ * called on the loop's thread and must not call cc_http_stop(). */
+typedef struct {
+    void *data; /* passed to every callback */
+    /* Fill *out for token (the text between "/feeds/" and ".ics": any
+     * length from 1 to 256, never containing '/'; check its shape). Return
+     * 0 (200 or 304), CC_ENOTFOUND (404: unknown, malformed or revoked;
+     * answer all three the same) or any other code (500, logged; *out is
+     * then ignored and not released). */
+    int (*feed)(void *data, const char *token, cc_http_body_t *out);
+    /* 0 while the loop and the database answer; anything else gives 503. */
+    int (*healthz)(void *data);
+    /* Append Prometheus text (clocks by rule and status, deliveries by
+     * state, recompute duration, last reload time) to out. Nonzero: 500. */
+    int (*metrics)(void *data, cc_buf_t *out);
+    /* A line worth logging (level as in log.h: 3 error ... 7 debug); never
+     * contains a URL. NULL: silent. */
+    void (*log)(void *data, int level, const char *message);
+} cc_http_routes_t;
+
+/* Counters since start. */
+typedef struct {
+    uint64_t requests;      /* answered */
+    uint64_t status_200, status_304, status_404, status_405, status_500, status_503, status_other;
+    unsigned connections;   /* open now */
+} cc_http_stats_t;
+
+/* Start serving on config->listen ("ADDRESS:PORT"; "[::1]:8787" for IPv6;
+ * port 0 picks a free port, see cc_http_port) with config->
+ * http_max_connections and config->http_timeout_seconds. routes is copied.
+ * On success *out is the running server, whose handles belong to loop.
+ * On failure returns CC_EINVAL (listen does not parse), CC_EIO (the socket
+ * could not be bound: err says why, such as "address in use") or
+ * CC_ENOMEM, with *out NULL and nothing left open. */
+int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_routes_t *routes, cc_http_t **out,
+                  char *err, size_t errlen);
+
+/* The TCP port the server listens on. */
+int cc_http_port(const cc_http_t *http);
+
+/* Counters since start into *out. */
+void cc_http_stats(const cc_http_t *http, cc_http_stats_t *out);
+
+typedef void (*cc_http_stop_cb)(void *arg);
+
+/* Stop: close the listening socket and every connection at once (bodies
+ * in flight are released), then close the uv handles. When the last handle
+ * has closed, the server is freed and cb(arg) runs (cb may be NULL); the
+ * loop must keep running until then. NULL http is fine (cb still runs, at
+ * once). Not from inside a route callback. */
+void cc_http_stop(cc_http_t *http, cc_http_stop_cb cb, void *arg);
+
+/* The strong ETag of body: its SHA-256 as hex, quoted, into etag. */
+void cc_http_etag(const void *body, size_t len, char etag[CC_HTTP_ETAG_SIZE]);
+
+/* time as an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT") into buf (30+
+ * bytes). */
+char *cc_http_date(time_t time, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,664 @@
+/* Unit tests for daemon/http.c: the feed server, started on an ephemeral
+ * port on 127.0.0.1 inside a libuv loop on its own thread, and driven by a
+ * real HTTP client (libcurl) and raw sockets from the test thread. The
+ * routes are stand-ins for the daemon's: they count what they hand out and
+ * what the server releases, so every test also checks that each body
+ * handed to the server is released exactly once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/buf.h"
+#include "careclock/config.h"
+#include "careclock/error.h"
+#include "careclock/http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BODY "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
+#define GOOD_TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define LAST_MODIFIED 1795946400 /* Sun, 29 Nov 2026 10:00:00 GMT */
+#define LAST_MODIFIED_TEXT "Sun, 29 Nov 2026 10:00:00 GMT"
+
+/* ---- a server on its own thread ---- */
+
+typedef struct {
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_async_t stop;
+    cc_http_t *http;
+    cc_config_t config;
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready, start_rc, port;
+    char err[256];
+    /* route bookkeeping */
+    atomic_int feed_calls, handed_out, released, unhealthy, logged_url, owned_live;
+    char etag[CC_HTTP_ETAG_SIZE];
+} server_t;
+
+static void on_release(void *arg)
+{
+    server_t *s = arg;
+    atomic_fetch_add(&s->released, 1);
+}
+
+static atomic_int *g_owned_live, *g_owned_released;
+
+static void free_body(void *arg)
+{
+    free(arg);
+    atomic_fetch_sub(g_owned_live, 1);
+    atomic_fetch_add(g_owned_released, 1);
+}
+
+static int route_feed(void *data, const char *token, cc_http_body_t *out)
+{
+    server_t *s = data;
+    atomic_fetch_add(&s->feed_calls, 1);
+    if (strcmp(token, GOOD_TOKEN) == 0) {
+        out->body = BODY;
+        out->len = strlen(BODY);
+        snprintf(out->etag, sizeof(out->etag), "%s", s->etag);
+        out->last_modified = LAST_MODIFIED;
+        out->release = on_release;
+        out->release_arg = s;
+        atomic_fetch_add(&s->handed_out, 1);
+        return 0;
+    }
+    if (strcmp(token, "owned") == 0) {
+        /* A body the server owns: freed by the release callback. */
+        char *body = strdup(BODY);
+        out->body = body;
+        out->len = strlen(BODY);
+        out->release = free_body;
+        out->release_arg = body;
+        atomic_fetch_add(&s->handed_out, 1);
+        atomic_fetch_add(&s->owned_live, 1);
+        return 0;
+    }
+    if (strcmp(token, "static") == 0) {
+        /* release NULL: the body outlives the server and is not copied. */
+        out->body = BODY;
+        out->len = strlen(BODY);
+        return 0;
+    }
+    if (strcmp(token, "broken") == 0)
+        return CC_EDB;
+    return CC_ENOTFOUND;
+}
+
+static int route_healthz(void *data)
+{
+    server_t *s = data;
+    return atomic_load(&s->unhealthy);
+}
+
+static int route_metrics(void *data, cc_buf_t *out)
+{
+    (void)data;
+    return cc_buf_puts(out, "# TYPE careclock_test gauge\ncareclock_test 1\n");
+}
+
+static void route_log(void *data, int level, const char *message)
+{
+    server_t *s = data;
+    (void)level;
+    if (strstr(message, "/feeds/") != NULL || strstr(message, GOOD_TOKEN) != NULL)
+        atomic_fetch_add(&s->logged_url, 1);
+}
+
+static void on_stopped(void *arg)
+{
+    server_t *s = arg;
+    s->http = NULL;
+}
+
+static void on_stop(uv_async_t *async)
+{
+    server_t *s = async->data;
+    cc_http_stop(s->http, on_stopped, s);
+    uv_close((uv_handle_t *)&s->stop, NULL);
+}
+
+static void *server_main(void *arg)
+{
+    server_t *s = arg;
+    cc_http_routes_t routes = {.data = s,
+                               .feed = route_feed,
+                               .healthz = route_healthz,
+                               .metrics = route_metrics,
+                               .log = route_log};
+    uv_loop_init(&s->loop);
+    uv_async_init(&s->loop, &s->stop, on_stop);
+    s->stop.data = s;
+    int rc = cc_http_start(&s->loop, &s->config, &routes, &s->http, s->err, sizeof(s->err));
+    pthread_mutex_lock(&s->lock);
+    s->start_rc = rc;
+    s->port = rc == 0 ? cc_http_port(s->http) : 0;
+    s->ready = 1;
+    pthread_cond_signal(&s->ready_cond);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0)
+        uv_close((uv_handle_t *)&s->stop, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    return NULL;
+}
+
+static server_t *server_start(const char *listen, int max_connections, int timeout)
+{
+    server_t *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(cc_config_defaults(&s->config), 0);
+    free(s->config.listen);
+    s->config.listen = strdup(listen);
+    s->config.http_max_connections = max_connections;
+    s->config.http_timeout_seconds = timeout;
+    cc_http_etag(BODY, strlen(BODY), s->etag);
+    g_owned_live = &s->owned_live;
+    g_owned_released = &s->released;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->ready_cond, NULL);
+    assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+    pthread_mutex_lock(&s->lock);
+    while (!s->ready)
+        pthread_cond_wait(&s->ready_cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    return s;
+}
+
+/* Stop the server, join its thread, check the release balance. */
+static void server_stop(server_t *s)
+{
+    if (s->start_rc == 0)
+        uv_async_send(&s->stop);
+    pthread_join(s->thread, NULL);
+    assert_null(s->http);
+    assert_int_equal(atomic_load(&s->released), atomic_load(&s->handed_out));
+    assert_int_equal(atomic_load(&s->owned_live), 0);
+    assert_int_equal(atomic_load(&s->logged_url), 0);
+    cc_config_free(&s->config);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->ready_cond);
+    free(s);
+}
+
+static int setup(void **state)
+{
+    server_t *s = server_start("127.0.0.1:0", 16, 2);
+    if (s->start_rc != 0) {
+        print_message("server did not start: %s\n", s->err);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    server_stop(*state);
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- a client ---- */
+
+typedef struct {
+    long code;
+    CURLcode curl;
+    cc_buf_t headers, body;
+} resp_t;
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+    cc_buf_append(arg, data, size * n);
+    return size * n;
+}
+
+/* method "HEAD" uses NOBODY; extra is a NULL-terminated list of headers. */
+static void request_full(const server_t *s, const char *method, const char *path, const char *const *extra,
+                         long timeout, resp_t *r)
+{
+    char url[70000];
+    struct curl_slist *headers = NULL;
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    memset(r, 0, sizeof(*r));
+    cc_buf_init(&r->headers);
+    cc_buf_init(&r->body);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x=1");
+    else if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    for (const char *const *h = extra; h != NULL && *h != NULL; h++)
+        headers = curl_slist_append(headers, *h);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    r->curl = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->code);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+}
+
+static void request(const server_t *s, const char *method, const char *path, const char *const *extra, resp_t *r)
+{
+    request_full(s, method, path, extra, 10L, r);
+}
+
+static void request_timeout(const server_t *s, const char *path, long timeout, resp_t *r)
+{
+    request_full(s, "GET", path, NULL, timeout, r);
+}
+
+static void resp_free(resp_t *r)
+{
+    cc_buf_free(&r->headers);
+    cc_buf_free(&r->body);
+}
+
+/* The value of header name (case-insensitive), or NULL; in a static buffer. */
+static const char *header(const resp_t *r, const char *name)
+{
+    static char value[512];
+    size_t n = strlen(name);
+    for (const char *line = cc_buf_str(&r->headers); *line;) {
+        const char *end = strstr(line, "\r\n");
+        if (end == NULL)
+            break;
+        if ((size_t)(end - line) > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof(value), "%.*s", (int)(end - v), v);
+            return value;
+        }
+        line = end + 2;
+    }
+    return NULL;
+}
+
+static void assert_header(const resp_t *r, const char *name, const char *want)
+{
+    const char *got = header(r, name);
+    if (got == NULL)
+        fail_msg("no %s header in:\n%s", name, cc_buf_str(&r->headers));
+    assert_string_equal(got, want);
+}
+
+#define FEED "/feeds/" GOOD_TOKEN ".ics"
+#define HEADERS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- tests ---- */
+
+static void test_feed_200(void **state)
+{
+    server_t *s = *state;
+    resp_t r;
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.curl, CURLE_OK);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(cc_buf_str(&r.body), BODY);
+    assert_header(&r, "Content-Type", "text/calendar; charset=utf-8");
+    assert_header(&r, "ETag", s->etag);
+    assert_header(&r, "Last-Modified", LAST_MODIFIED_TEXT);
+    assert_header(&r, "Cache-Control", "private");
+    assert_header(&r, "X-Content-Type-Options", "nosniff");
+    assert_int_equal(strlen(s->etag), 66);
+    resp_free(&r);
+}
+
+static void test_feed_304(void **state)
+{
+    server_t *s = *state;
+    char inm[128], list[160], weak[128];
+    resp_t r;
+    snprintf(inm, sizeof(inm), "If-None-Match: %s", s->etag);
+    snprintf(list, sizeof(list), "If-None-Match: \"nope\", W/%s", s->etag);
+    snprintf(weak, sizeof(weak), "If-None-Match: W/%s", s->etag);
+    const char *const *matching[] = {HEADERS(inm), HEADERS(list), HEADERS(weak), HEADERS("If-None-Match: *"),
+                                     HEADERS("If-Modified-Since: " LAST_MODIFIED_TEXT),
+                                     HEADERS("If-Modified-Since: Mon, 30 Nov 2026 10:00:00 GMT")};
+    for (size_t i = 0; i < sizeof(matching) / sizeof(matching[0]); i++) {
+        request(s, "GET", FEED, matching[i], &r);
+        if (r.code != 304)
+            fail_msg("%s: %ld", matching[i][0], r.code);
+        assert_int_equal(r.body.len, 0);
+        assert_header(&r, "ETag", s->etag);
+        assert_header(&r, "Cache-Control", "private");
+        assert_null(header(&r, "Content-Type"));
+        resp_free(&r);
+    }
+    const char *const *changed[] = {
+        HEADERS("If-None-Match: \"0000\""),
+        HEADERS("If-Modified-Since: Sun, 29 Nov 2026 09:59:59 GMT"),
+        HEADERS("If-Modified-Since: yesterday"),
+        /* If-None-Match wins over If-Modified-Since */
+        HEADERS("If-None-Match: \"0000\"", "If-Modified-Since: " LAST_MODIFIED_TEXT),
+    };
+    for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+        request(s, "GET", FEED, changed[i], &r);
+        if (r.code != 200)
+            fail_msg("%s: %ld", changed[i][0], r.code);
+        assert_string_equal(cc_buf_str(&r.body), BODY);
+        resp_free(&r);
+    }
+}
+
+static void test_head_same_headers_no_body(void **state)
+{
+    server_t *s = *state;
+    resp_t get, head;
+    char length[32];
+    request(s, "GET", FEED, NULL, &get);
+    request(s, "HEAD", FEED, NULL, &head);
+    assert_int_equal(head.curl, CURLE_OK);
+    assert_int_equal(head.code, 200);
+    assert_int_equal(head.body.len, 0);
+    snprintf(length, sizeof(length), "%zu", strlen(BODY));
+    assert_header(&head, "Content-Length", length);
+    assert_header(&get, "Content-Length", length);
+    static const char *const same[] = {"Content-Type", "ETag", "Last-Modified", "Cache-Control"};
+    for (size_t i = 0; i < 4; i++) {
+        char want[512];
+        snprintf(want, sizeof(want), "%s", header(&get, same[i]));
+        assert_header(&head, same[i], want);
+    }
+    resp_free(&get);
+    resp_free(&head);
+    request(s, "HEAD", "/healthz", NULL, &head);
+    assert_int_equal(head.code, 200);
+    assert_int_equal(head.body.len, 0);
+    resp_free(&head);
+}
+
+static void test_etag_computed_and_ownership(void **state)
+{
+    server_t *s = *state;
+    const char *paths[] = {"/feeds/owned.ics", "/feeds/static.ics"};
+    for (size_t i = 0; i < 2; i++) {
+        resp_t r;
+        request(s, "GET", paths[i], NULL, &r);
+        assert_int_equal(r.code, 200);
+        assert_string_equal(cc_buf_str(&r.body), BODY);
+        assert_header(&r, "ETag", s->etag);
+        assert_null(header(&r, "Last-Modified"));
+        resp_free(&r);
+        char inm[128];
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", s->etag);
+        request(s, "GET", paths[i], HEADERS(inm), &r);
+        assert_int_equal(r.code, 304);
+        resp_free(&r);
+        request(s, "HEAD", paths[i], NULL, &r);
+        assert_int_equal(r.code, 200);
+        resp_free(&r);
+    }
+}
+
+static void test_not_found(void **state)
+{
+    server_t *s = *state;
+    char longtoken[400];
+    memset(longtoken, 'a', sizeof(longtoken));
+    memcpy(longtoken, "/feeds/", 7);
+    snprintf(longtoken + 300, sizeof(longtoken) - 300, ".ics");
+    const char *paths[] = {"/feeds/unknown.ics",
+                           "/feeds/" GOOD_TOKEN,
+                           "/feeds/.ics",
+                           "/feeds/a/" GOOD_TOKEN ".ics",
+                           "/feeds/" GOOD_TOKEN ".ics.txt",
+                           "/FEEDS/" GOOD_TOKEN ".ics",
+                           "/",
+                           "/healthz/",
+                           "/feeds/%2e%2e%2f.ics",
+                           longtoken};
+    int calls = atomic_load(&s->feed_calls);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        resp_t r;
+        request(s, "GET", paths[i], NULL, &r);
+        if (r.code != 404)
+            fail_msg("%s: %ld", paths[i], r.code);
+        assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+        resp_free(&r);
+    }
+    /* only the well-shaped paths reached the route */
+    assert_int_equal(atomic_load(&s->feed_calls) - calls, 1);
+}
+
+static void test_method_not_allowed(void **state)
+{
+    server_t *s = *state;
+    const char *methods[] = {"POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        resp_t r;
+        request(s, methods[i], FEED, NULL, &r);
+        if (r.code != 405)
+            fail_msg("%s: %ld", methods[i], r.code);
+        assert_header(&r, "Allow", "GET, HEAD");
+        resp_free(&r);
+    }
+}
+
+static void test_healthz_metrics_errors(void **state)
+{
+    server_t *s = *state;
+    resp_t r;
+    request(s, "GET", "/healthz", NULL, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(cc_buf_str(&r.body), "ok\n");
+    resp_free(&r);
+    atomic_store(&s->unhealthy, 1);
+    request(s, "GET", "/healthz", NULL, &r);
+    assert_int_equal(r.code, 503);
+    resp_free(&r);
+    atomic_store(&s->unhealthy, 0);
+
+    request(s, "GET", "/feeds/broken.ics", NULL, &r);
+    assert_int_equal(r.code, 500);
+    resp_free(&r);
+
+    request(s, "GET", "/metrics", NULL, &r);
+    assert_int_equal(r.code, 200);
+    assert_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    const char *text = cc_buf_str(&r.body);
+    assert_non_null(strstr(text, "careclock_test 1\n"));
+    assert_non_null(strstr(text, "careclock_http_requests_total{code=\"200\"} 1\n"));
+    assert_non_null(strstr(text, "careclock_http_requests_total{code=\"503\"} 1\n"));
+    assert_non_null(strstr(text, "careclock_http_requests_total{code=\"500\"} 1\n"));
+    assert_non_null(strstr(text, "careclock_http_connections 1\n"));
+    resp_free(&r);
+}
+
+static void test_oversized_request_refused(void **state)
+{
+    server_t *s = *state;
+    char *path = malloc(65536);
+    assert_non_null(path);
+    memset(path, 'a', 65535);
+    memcpy(path, "/feeds/", 7);
+    memcpy(path + 65535 - 4, ".ics", 5);
+    int calls = atomic_load(&s->feed_calls);
+    resp_t r;
+    request(s, "GET", path, NULL, &r);
+    /* refused before routing: 414 or 431, or the connection closed */
+    if (r.curl == CURLE_OK)
+        assert_true(r.code == 414 || r.code == 431 || r.code == 400);
+    assert_int_equal(atomic_load(&s->feed_calls), calls);
+    resp_free(&r);
+    free(path);
+    /* the server still answers */
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+}
+
+static int connect_raw(int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* 1 if the server closed fd within seconds. */
+static int closed_within(int fd, double seconds)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[512];
+    double end = now_s() + seconds;
+    while (now_s() < end) {
+        if (poll(&p, 1, 50) > 0) {
+            ssize_t n = recv(fd, buf, sizeof(buf), 0);
+            if (n <= 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A slow client holding half a request neither blocks others nor stays
+ * forever: it is closed after the configured timeout (2 s here). */
+static void test_slow_client_timeout(void **state)
+{
+    server_t *s = *state;
+    int fd = connect_raw(s->port);
+    const char *half = "GET " FEED " HTTP/1.1\r\nHost: x\r\n";
+    assert_int_equal(send(fd, half, strlen(half), 0), (ssize_t)strlen(half));
+    double start = now_s();
+    resp_t r;
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    assert_true(closed_within(fd, 6.0));
+    double took = now_s() - start;
+    assert_true(took >= 1.5);
+    close(fd);
+}
+
+/* Connections beyond max_connections wait in the kernel's accept queue
+ * and are served as soon as one closes. */
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    server_t *s = server_start("127.0.0.1:0", 2, 30);
+    assert_int_equal(s->start_rc, 0);
+    int a = connect_raw(s->port), b = connect_raw(s->port);
+    usleep(100 * 1000);
+    resp_t r;
+    request_timeout(s, FEED, 1, &r);
+    assert_int_equal(r.curl, CURLE_OPERATION_TIMEDOUT);
+    resp_free(&r);
+    close(a);
+    double start = now_s();
+    request_timeout(s, FEED, 5, &r);
+    assert_int_equal(r.curl, CURLE_OK);
+    assert_int_equal(r.code, 200);
+    assert_true(now_s() - start < 1.0);
+    resp_free(&r);
+    close(b);
+    server_stop(s);
+}
+
+/* Stopping with connections open (one mid-request, one idle after a
+ * response) closes them and releases every body. */
+static void test_stop_with_open_connections(void **state)
+{
+    (void)state;
+    server_t *s = server_start("127.0.0.1:0", 8, 30);
+    assert_int_equal(s->start_rc, 0);
+    int idle = connect_raw(s->port), half = connect_raw(s->port);
+    const char *req = "GET " FEED " HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(idle, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_int_equal(send(half, "GET / HTTP/1.1\r\n", 16, 0), 16);
+    char buf[4096];
+    assert_true(recv(idle, buf, sizeof(buf), 0) > 0);
+    server_stop(s); /* checks released == handed out */
+    assert_true(closed_within(idle, 2.0));
+    assert_true(closed_within(half, 2.0));
+    close(idle);
+    close(half);
+}
+
+static void test_bad_listen(void **state)
+{
+    (void)state;
+    server_t *s = server_start("nonsense", 4, 5);
+    assert_int_equal(s->start_rc, CC_EINVAL);
+    assert_non_null(strstr(s->err, "nonsense"));
+    server_stop(s);
+
+    server_t *first = server_start("127.0.0.1:0", 4, 5);
+    assert_int_equal(first->start_rc, 0);
+    char taken[32];
+    snprintf(taken, sizeof(taken), "127.0.0.1:%d", first->port);
+    s = server_start(taken, 4, 5);
+    assert_int_equal(s->start_rc, CC_EIO);
+    assert_non_null(strstr(s->err, "in use"));
+    server_stop(s);
+    server_stop(first);
+}
+
+static void test_http_date_and_etag(void **state)
+{
+    (void)state;
+    char buf[40], etag[CC_HTTP_ETAG_SIZE];
+    assert_string_equal(cc_http_date(784111777, buf, sizeof(buf)), "Sun, 06 Nov 1994 08:49:37 GMT");
+    cc_http_etag("", 0, etag);
+    assert_string_equal(etag, "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"");
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_feed_200, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_304, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_same_headers_no_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_etag_computed_and_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_healthz_metrics_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_request_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_client_timeout, setup, teardown),
+        cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_stop_with_open_connections),
+        cmocka_unit_test(test_bad_listen),
+        cmocka_unit_test(test_http_date_and_etag),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return failed;
+}
