@@ -1,0 +1,125 @@
+/* Message renderers: pure code. A message (one recipient, one channel, the
+ * items of one delivery or one digest) and a context in; bytes out: an
+ * RFC 5322 email, or a webhook body in the endpoint's format. Also the
+ * Standard Webhooks signature. No I/O, no clock reads (now is given).
+ *
+ * What a message says (docs/delivery.md): for each child, by reference and
+ * initials (or per the privacy setting; webhooks never carry full names),
+ * what is due or overdue, the due date and how late, the rule's source, who
+ * holds the case, grouped by child with overdue first; and a link to
+ * careclock when a public URL is configured.
+ *
+ * Header safety: any header value holding CR or LF (a name or address that
+ * another system wrote into the database) makes the email renderer fail
+ * with CC_EINVAL and a message naming the header; it is never passed
+ * through, never "cleaned".
+ */
+#ifndef CARECLOCK_MESSAGE_H
+#define CARECLOCK_MESSAGE_H
+
+#include "careclock/buf.h"
+#include "careclock/calendar.h"
+#include "careclock/config.h"
+#include "careclock/engine.h"
+#include "careclock/notify.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* One item of a message: a clock instance and the stage that brought it.
+ * Strings are borrowed; NULL where unknown. */
+typedef struct {
+    int64_t delivery_id;
+    cc_notice_kind_t kind;
+    const char *stage;        /* "-5wd", "+1wd", "met" */
+    cc_role_t role;
+    const char *child_id;
+    const char *initials;
+    const char *full_name;
+    const char *rule_id;
+    const char *title;        /* "Care plan" */
+    const char *source;       /* "CPPCR 2010 reg 4(2)" */
+    int seq;
+    cc_date_t due;            /* CC_DATE_NONE when unknown */
+    cc_status_t status;       /* as the clocks table has it now */
+    cc_date_t met_on;         /* CC_DATE_NONE when not met */
+    int projected;            /* the due date rests on an anchor not yet known */
+    const char *reason;       /* cancelled: why */
+    const char *worker_name;  /* who holds the case */
+    const char *team_id;
+    const char *team_name;
+} cc_message_item_t;
+
+/* One message: what one delivery or one digest becomes. */
+typedef struct {
+    int64_t batch;            /* the id of its first delivery */
+    const char *message_id;   /* the Message-ID ("<...@domain>") or webhook-id ("msg_...") */
+    cc_channel_t channel;
+    const char *recipient;    /* the recipient key (staff id, "team:ID") */
+    const char *recipient_name; /* staff name, or team name for a webhook */
+    const char *address;      /* email address, or webhook name */
+    const cc_message_item_t *items;
+    size_t nitems;
+} cc_message_t;
+
+/* What renderers need besides the message. */
+typedef struct {
+    cc_date_t today;          /* "how late" is counted to this day */
+    time_t now;               /* the Date header and the payload timestamp (UTC seconds) */
+    int utc_offset_minutes;   /* local offset at now, for the Date header */
+    cc_privacy_t privacy;
+    const char *from;         /* sender address ([smtp] from) */
+    const char *public_url;   /* [http] public_url, or NULL */
+    const cc_calendar_t *cal; /* working days late or left */
+} cc_message_context_t;
+
+/* Write the message id of a batch into out: "<cc-INSTANCE-BATCH@DOMAIN>"
+ * for email (DOMAIN from the from address, "careclock.invalid" without
+ * one), "msg_cc-INSTANCE-BATCH" for a webhook. Returns out. */
+char *cc_message_id(char *out, size_t len, cc_channel_t channel, const char *instance, int64_t batch,
+                    const char *from);
+
+/* The subject line (UTF-8, not yet encoded) into out. */
+int cc_message_subject(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out);
+
+/* The plain-text body (UTF-8, LF line ends) into out. */
+int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out);
+
+/* The whole RFC 5322 message (CRLF line ends): Date, From, To, Subject
+ * (RFC 2047 when not ASCII), Message-ID, MIME multipart/alternative with
+ * text/plain and text/html parts in quoted-printable. Returns 0; CC_EINVAL
+ * with the reason in err when a header value holds CR or LF or the address
+ * is not valid; CC_ENOMEM. */
+int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out, char *err,
+                     size_t errlen);
+
+/* The webhook body in format (generic, teams, slack), as JSON text.
+ * Returns 0 or CC_ENOMEM. */
+int cc_message_webhook(const cc_message_t *m, cc_webhook_format_t format, const cc_message_context_t *ctx,
+                       cc_buf_t *out);
+
+/* RFC 2047 encode a header value when it holds non-ASCII bytes (B encoding,
+ * UTF-8, encoded words of at most 75 characters folded with CRLF SP),
+ * else copy it. Returns 0 or CC_ENOMEM. */
+int cc_message_encode_header(const char *value, cc_buf_t *out);
+
+/* Quoted-printable encode text (LF or CRLF line ends in; CRLF out; lines
+ * of at most 76 characters). */
+int cc_message_qp(const char *text, size_t len, cc_buf_t *out);
+
+/* Largest Standard Webhooks key accepted, in bytes. */
+#define CC_WEBHOOK_KEY_MAX 128
+
+/* Decode a Standard Webhooks secret ("whsec_" + base64, surrounding
+ * whitespace ignored) into key (CC_WEBHOOK_KEY_MAX bytes). Returns 0 and
+ * sets *keylen, or CC_EINVAL when the text is not of that form. */
+int cc_webhook_secret_decode(const char *text, unsigned char *key, size_t *keylen);
+
+/* The webhook-signature header value: "v1," + base64(HMAC-SHA256(key,
+ * id + "." + timestamp + "." + body)). out needs at least 64 bytes.
+ * Returns 0, or CC_ERANGE when out is too small. */
+int cc_webhook_sign(const unsigned char *key, size_t keylen, const char *id, long long timestamp,
+                    const char *body, size_t bodylen, char *out, size_t outlen);
+
+#endif
