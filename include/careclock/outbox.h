@@ -1,0 +1,139 @@
+/* The outbox: durable delivery state in the plan database (table
+ * deliveries, docs/schema.md; the policy in docs/delivery.md).
+ *
+ * The shell around the planner (notify.h) and the renderers (message.h):
+ *  - plan:    read the clocks and the people, run the planner, enqueue each
+ *             planned delivery exactly once by its unique key (INSERT OR
+ *             IGNORE), and cancel pending rows whose clock closed;
+ *  - claim:   take the rows ready now (pending, or retrying with
+ *             next_attempt_at <= now) and mark them sending in one
+ *             transaction, grouped into messages (a digest per recipient, or
+ *             one message per row); a message keeps its rows and its
+ *             Message-ID / webhook-id on every attempt;
+ *  - record:  the outcome of one message, in one transaction: sent (with
+ *             sent_at), retrying (exponential backoff with jitter, honouring
+ *             Retry-After), failed (permanent, with the reason);
+ *  - recover: rows left in sending by a process that died go back to
+ *             pending, to be sent again with the same ids.
+ *
+ * Times are time_t (UTC seconds); local times (the window, stage dates)
+ * are taken in the process's time zone (TZ, which careclockd and the CLI
+ * set from [careclock] timezone). Functions return 0 or a negative
+ * CC_E* code; err (when given) receives a message.
+ */
+#ifndef CARECLOCK_OUTBOX_H
+#define CARECLOCK_OUTBOX_H
+
+#include "careclock/env.h"
+#include "careclock/message.h"
+#include "careclock/notify.h"
+#include "careclock/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Retries: about 1 min, 5 min, 30 min, 2 h, 6 h, then every 12 h for 3
+ * days; after the last, the message fails for good. */
+#define CC_OUTBOX_MAX_ATTEMPTS 12
+
+/* Largest number of items in one digest message. */
+#define CC_OUTBOX_DIGEST_MAX 500
+
+typedef struct {
+    size_t clocks;        /* clock instances considered */
+    size_t planned;       /* deliveries the planner produced */
+    size_t enqueued;      /* of those, new rows */
+    size_t undeliverable; /* of the new rows, recorded undeliverable */
+    size_t cancelled;     /* pending or retrying rows cancelled: their clock closed */
+} cc_outbox_plan_stats_t;
+
+/* Plan and enqueue at now from the clocks table as it stands (the caller
+ * brings it up to date first), in one transaction. Returns 0, CC_EDB or
+ * CC_ENOMEM. */
+int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
+                   size_t errlen);
+
+/* One claimed message: what the sender sends and the outcome is recorded
+ * for. Everything it points to belongs to the claim. */
+typedef struct {
+    cc_message_t msg;                 /* items, ids, addresses */
+    cc_message_item_t *items;         /* == msg.items, writable */
+    int attempts;                     /* this attempt's number (1 for the first) */
+    time_t first_attempt_at;
+    cc_webhook_format_t format;       /* webhooks: the endpoint's format */
+} cc_outbox_message_t;
+
+typedef struct {
+    cc_outbox_message_t *messages;
+    size_t n;
+    size_t skipped;   /* rows found undeliverable or failed at claim (recorded) */
+    int more;         /* more rows were ready than one claim takes */
+    /* owned storage */
+    char **strings;
+    size_t nstrings, capstrings;
+} cc_outbox_claim_t;
+
+/* Claim up to max_messages messages ready at now, marking their rows
+ * sending (claimed_by = claimer) in one transaction. With digest on
+ * (config), ready rows of one recipient and channel not marked immediate
+ * become one message; rows already in a message (a retry, or recovered
+ * after a crash) go again as that message. Rows whose recipient has no
+ * usable address now are recorded undeliverable, and rows to a webhook
+ * disabled by a 410 failed, inside the same transaction. The caller frees
+ * out with cc_outbox_claim_free. */
+int cc_outbox_claim(cc_store_t *store, const cc_env_t *env, time_t now, const char *claimer, size_t max_messages,
+                    cc_outbox_claim_t *out, char *err, size_t errlen);
+
+void cc_outbox_claim_free(cc_outbox_claim_t *claim);
+
+typedef enum {
+    CC_OUTCOME_SENT,          /* accepted by the server */
+    CC_OUTCOME_RETRY,         /* a temporary failure: try again later */
+    CC_OUTCOME_FAILED,        /* a permanent failure */
+    CC_OUTCOME_UNDELIVERABLE  /* nowhere to send it */
+} cc_outcome_t;
+
+/* Record the outcome of message m (every row still in it and sending) in
+ * one transaction. error: what went wrong (NULL for sent). retry_after:
+ * seconds the server asked us to wait (Retry-After), or -1. A retry after
+ * the last attempt becomes failed. *state_out (may be NULL) receives the
+ * state written. Returns 0 or CC_EDB. */
+int cc_outbox_record(cc_store_t *store, const cc_outbox_message_t *m, cc_outcome_t outcome, const char *error,
+                     long retry_after, time_t now, const char **state_out);
+
+/* Rows left in sending by a process that is no longer running go back to
+ * pending (keeping their message and ids). *recovered (may be NULL) is the
+ * number of rows. */
+int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered);
+
+/* This process's claimer id, "pid:start-time", into buf. */
+char *cc_outbox_claimer(char *buf, size_t len);
+
+/* The delay before the next attempt after attempts failed ones (1 for the
+ * first failure), with +-20% jitter derived from key: 0 and *delay, or
+ * CC_ERANGE when no attempt is left. */
+int cc_outbox_backoff(int attempts, int64_t key, long *delay);
+
+/* Requeue a failed delivery (its whole message, same ids) or an
+ * undeliverable one (its address is resolved again). CC_ENOTFOUND,
+ * CC_ESTATE (another state) with the reason in err. */
+int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t errlen);
+
+/* Webhook endpoints disabled by a 410 Gone. disable records it (and fails
+ * nothing by itself); enable clears it (CC_ENOTFOUND when it was not
+ * disabled); disabled returns 1 (with the time and reason into since, when
+ * not NULL), 0, or CC_EDB. */
+int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *reason, time_t now);
+int cc_outbox_webhook_enable(cc_store_t *store, const char *name);
+int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since, size_t len);
+
+/* The local time of t, and back (the process's time zone). */
+cc_local_time_t cc_outbox_local(time_t t);
+time_t cc_outbox_time(cc_local_time_t local);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" for t; and back (-1 when it does not parse). */
+char *cc_outbox_stamp(time_t t, char *buf, size_t len);
+time_t cc_outbox_parse_stamp(const char *text);
+
+#endif
