@@ -29,6 +29,9 @@ static void usage(FILE *out)
           "  ics --team ID | --staff ID        a feed's calendar on stdout\n"
           "  import ssda903 PATH...   import the SSDA903 return (header, episodes, reviews CSVs)\n"
           "  report timeliness        clocks due in a period per clock and team: on time, late, overdue\n"
+          "  deliveries [--status S]  reminders and escalations in the outbox, and their state\n"
+          "  deliveries run [--now T] plan, send what is ready and record it (the daemon's cycle, once)\n"
+          "  deliveries retry ID      requeue a failed or undeliverable delivery\n"
           "Run 'careclock COMMAND --help' for a command's options.\n",
           out);
 }
@@ -74,6 +77,8 @@ static int run_command(cc_cli_t *cli, int argc, char **argv)
         return cc_cli_import(cli, argc, argv);
     if (strcmp(cmd, "report") == 0)
         return cc_cli_report(cli, argc, argv);
+    if (strcmp(cmd, "deliveries") == 0)
+        return cc_cli_deliveries(cli, argc, argv);
     fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CC_EXIT_USAGE;

@@ -92,4 +92,12 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv);
  *                               [--format table|csv|json] [--detail] */
 int cc_cli_report(cc_cli_t *cli, int argc, char **argv);
 
+/* Reminders and escalations (daemon/cli_deliveries.c; docs/delivery.md).
+ *   careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]
+ *   careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N]
+ *   careclock deliveries retry ID
+ *   careclock deliveries webhooks
+ *   careclock deliveries enable-webhook NAME */
+int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv);
+
 #endif

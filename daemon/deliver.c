@@ -1,0 +1,490 @@
+/* The delivery cycle. See include/careclock/deliver.h.
+ *
+ * Invariants:
+ *  - At most one cycle runs at a time; everything a cycle allocates (the
+ *    claim, the jobs, the rendered bodies) lives in the cycle and is freed
+ *    when its last job is recorded.
+ *  - A cycle's end (done callback) always runs from a libuv callback: the
+ *    sender's job callbacks, or the finish timer when nothing was sent.
+ *  - The sender is replaced only between cycles (after a reload), so no job
+ *    ever refers to a closed sender. Old senders close on their own.
+ */
+#include "careclock/deliver.h"
+#include "careclock/error.h"
+#include "careclock/log.h"
+#include "careclock/message.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    cc_send_job_t job;       /* first: the sender hands it back */
+    cc_deliverer_t *d;
+    size_t index;            /* the message in the claim */
+    cc_buf_t body;
+    char file_name[300];
+} job_t;
+
+struct cc_deliverer {
+    uv_loop_t *loop;
+    cc_store_t *store;
+    const cc_env_t *env;
+    cc_deliverer_options_t options;
+    cc_sender_t *sender;
+    int sender_stale;
+    uv_timer_t finish;        /* ends cycles that sent nothing */
+    int closing;
+    int timer_closed;
+    int sender_closed;
+    void (*closed)(void *);
+    void *closed_data;
+    char claimer[64];
+    /* planning */
+    cc_date_t last_plan_day;
+    uint64_t last_plan_ms;
+    int plan_owed;
+    /* the running cycle */
+    int running;
+    time_t now;
+    uint64_t started_ms;
+    cc_deliver_cb done;
+    void *done_data;
+    cc_deliver_stats_t stats;
+    cc_outbox_claim_t claim;
+    job_t *jobs;
+    size_t outstanding;
+};
+
+void cc_deliverer_options_default(cc_deliverer_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->max_messages = 200;
+    o->plan_interval_s = 300;
+    o->log_outcomes = 1;
+    cc_sender_options_default(&o->sender);
+}
+
+int cc_deliverer_busy(const cc_deliverer_t *d)
+{
+    return d != NULL && d->running;
+}
+
+void cc_deliverer_reload(cc_deliverer_t *d)
+{
+    d->sender_stale = 1;
+    d->plan_owed = 1;
+}
+
+static void on_old_sender_closed(void *data)
+{
+    (void)data;
+}
+
+static int ensure_sender(cc_deliverer_t *d)
+{
+    char err[256];
+    if (d->sender != NULL && !d->sender_stale)
+        return 0;
+    if (d->sender != NULL)
+        cc_sender_close(d->sender, on_old_sender_closed, NULL);
+    d->sender = NULL;
+    d->sender_stale = 0;
+    int rc = cc_sender_new(d->loop, &d->env->config, &d->options.sender, &d->sender, err, sizeof(err));
+    if (rc != 0)
+        cc_log(CC_LOG_ERR, "deliveries: cannot start the channels: %s", err);
+    return rc;
+}
+
+/* ---- ending a cycle ------------------------------------------------------- */
+
+static void end_cycle(cc_deliverer_t *d)
+{
+    for (size_t i = 0; d->jobs && i < d->claim.n; i++)
+        cc_buf_free(&d->jobs[i].body);
+    free(d->jobs);
+    d->jobs = NULL;
+    cc_outbox_claim_free(&d->claim);
+    d->running = 0;
+    cc_deliver_stats_t stats = d->stats;
+    cc_deliver_cb done = d->done;
+    void *data = d->done_data;
+    d->done = NULL;
+    if (done)
+        done(d, &stats, data);
+}
+
+static void on_finish(uv_timer_t *t)
+{
+    cc_deliverer_t *d = t->data;
+    if (d->running && d->outstanding == 0)
+        end_cycle(d);
+}
+
+/* The time now on the cycle's clock: its start plus the time since. */
+static time_t cycle_now(const cc_deliverer_t *d)
+{
+    return d->now + (time_t)((uv_now(d->loop) - d->started_ms) / 1000);
+}
+
+static void record(cc_deliverer_t *d, const cc_outbox_message_t *m, cc_outcome_t outcome, const char *error,
+                   long retry_after)
+{
+    const char *state = NULL;
+    int rc = cc_outbox_record(d->store, m, outcome, error, retry_after, cycle_now(d), &state);
+    const char *channel = cc_channel_name(m->msg.channel);
+    if (rc != 0) {
+        /* The rows stay in sending; recover hands them back once this
+         * process has gone, or the next start does. */
+        cc_log(CC_LOG_ERR, "deliveries: recording the outcome of message %s failed: %s (%s)", m->msg.message_id,
+               cc_strerror(rc), sqlite3_errmsg(cc_store_db(d->store)));
+        d->stats.error = rc;
+        return;
+    }
+    if (strcmp(state, "sent") == 0) {
+        d->stats.sent++;
+        if (d->options.log_outcomes)
+            cc_log(CC_LOG_INFO, "deliveries: sent %s to %s by %s (%zu item%s, attempt %d)", m->msg.message_id,
+                   m->msg.recipient, channel, m->msg.nitems, m->msg.nitems == 1 ? "" : "s", m->attempts);
+    } else if (strcmp(state, "retrying") == 0) {
+        d->stats.retrying++;
+        if (d->options.log_outcomes)
+            cc_log(CC_LOG_WARNING, "deliveries: %s to %s by %s will be retried (attempt %d): %s", m->msg.message_id,
+                   m->msg.recipient, channel, m->attempts, error ? error : "");
+    } else {
+        d->stats.failed++;
+        cc_log(CC_LOG_ERR, "deliveries: %s to %s by %s failed for good: %s", m->msg.message_id, m->msg.recipient,
+               channel, error ? error : "");
+    }
+}
+
+static void on_job_done(cc_send_job_t *sj)
+{
+    job_t *job = (job_t *)sj;
+    cc_deliverer_t *d = job->d;
+    const cc_outbox_message_t *m = &d->claim.messages[job->index];
+    char reason[512];
+    switch (sj->result) {
+    case CC_SEND_OK: record(d, m, CC_OUTCOME_SENT, NULL, -1); break;
+    case CC_SEND_RETRY: record(d, m, CC_OUTCOME_RETRY, sj->error, sj->retry_after); break;
+    case CC_SEND_FAILED: record(d, m, CC_OUTCOME_FAILED, sj->error, -1); break;
+    case CC_SEND_GONE:
+        snprintf(reason, sizeof(reason), "410 Gone in answer to %s", m->msg.message_id);
+        cc_outbox_webhook_disable(d->store, m->msg.address, reason, cycle_now(d));
+        cc_log(CC_LOG_ERR,
+               "deliveries: WEBHOOK %s DISABLED: it answered 410 Gone (the channel's workflow was deleted or "
+               "turned off). Nothing more goes to it until `careclock deliveries enable-webhook %s`.",
+               m->msg.address, m->msg.address);
+        snprintf(reason, sizeof(reason), "webhook %s answered 410 Gone and is now disabled", m->msg.address);
+        record(d, m, CC_OUTCOME_FAILED, reason, -1);
+        break;
+    }
+    if (--d->outstanding == 0)
+        end_cycle(d);
+}
+
+/* ---- running a cycle ------------------------------------------------------ */
+
+static int want_plan(cc_deliverer_t *d, time_t now, unsigned flags)
+{
+    cc_local_time_t local = cc_outbox_local(now);
+    uint64_t ms = uv_now(d->loop);
+    return (flags & CC_DELIVER_PLAN) || d->plan_owed || d->last_plan_day != local.date ||
+           ms - d->last_plan_ms >= (uint64_t)d->options.plan_interval_s * 1000;
+}
+
+static void file_name(const cc_outbox_message_t *m, char *buf, size_t len)
+{
+    const char *id = m->msg.message_id ? m->msg.message_id : "message";
+    size_t n = strlen(id);
+    if (n >= 2 && id[0] == '<' && id[n - 1] == '>')
+        snprintf(buf, len, "%.*s.eml", (int)(n - 2), id + 1);
+    else
+        snprintf(buf, len, "%s%s", id, m->msg.channel == CC_CHANNEL_EMAIL ? ".eml" : ".json");
+}
+
+static void message_context(const cc_deliverer_t *d, cc_message_context_t *ctx)
+{
+    struct tm tm;
+    time_t now = cycle_now(d);
+    localtime_r(&now, &tm);
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->today = cc_outbox_local(now).date;
+    ctx->now = now;
+    ctx->utc_offset_minutes = (int)(tm.tm_gmtoff / 60);
+    ctx->privacy = d->env->config.privacy;
+    ctx->from = d->env->config.smtp_from;
+    ctx->public_url = d->env->config.public_url;
+    ctx->cal = d->env->cal;
+}
+
+/* Render and hand every claimed message to the sender. */
+static void send_all(cc_deliverer_t *d)
+{
+    cc_message_context_t ctx;
+    char err[512];
+    message_context(d, &ctx);
+    d->jobs = calloc(d->claim.n ? d->claim.n : 1, sizeof(*d->jobs));
+    if (d->jobs == NULL) {
+        /* The rows stay sending; recover hands them back after a restart. */
+        d->stats.error = CC_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < d->claim.n; i++) {
+        cc_outbox_message_t *m = &d->claim.messages[i];
+        job_t *job = &d->jobs[i];
+        job->d = d;
+        job->index = i;
+        cc_buf_init(&job->body);
+        d->stats.items += m->msg.nitems;
+        int rc;
+        err[0] = '\0';
+        if (m->msg.channel == CC_CHANNEL_EMAIL)
+            rc = cc_message_email(&m->msg, &ctx, &job->body, err, sizeof(err));
+        else
+            rc = cc_message_webhook(&m->msg, m->format, &ctx, &job->body);
+        if (rc == CC_EINVAL) {
+            /* A header value with a line break: refused, never sent. */
+            record(d, m, CC_OUTCOME_FAILED, err, -1);
+            continue;
+        }
+        if (rc != 0 || job->body.failed) {
+            record(d, m, CC_OUTCOME_RETRY, "out of memory rendering the message", -1);
+            continue;
+        }
+        file_name(m, job->file_name, sizeof(job->file_name));
+        job->job.channel = m->msg.channel;
+        job->job.rcpt = m->msg.address;
+        job->job.webhook = m->msg.address;
+        job->job.message_id = m->msg.message_id;
+        job->job.body = job->body.data;
+        job->job.len = job->body.len;
+        job->job.file_name = job->file_name;
+        job->job.done = on_job_done;
+        job->job.data = d;
+        d->outstanding++;
+        if (cc_sender_send(d->sender, &job->job) != 0) {
+            d->outstanding--;
+            record(d, m, CC_OUTCOME_RETRY, "the channels are stopping", -1);
+        }
+    }
+}
+
+int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_cb done, void *data)
+{
+    char err[512];
+    int rc;
+    if (d->running || d->closing)
+        return CC_ESTATE;
+    d->running = 1;
+    d->now = now;
+    d->started_ms = uv_now(d->loop);
+    d->done = done;
+    d->done_data = data;
+    d->outstanding = 0;
+    memset(&d->stats, 0, sizeof(d->stats));
+    if ((rc = cc_outbox_recover(d->store, now, &d->stats.recovered)) != 0) {
+        cc_log(CC_LOG_WARNING, "deliveries: recovering interrupted sends failed: %s", cc_strerror(rc));
+        d->stats.error = rc;
+    } else if (d->stats.recovered > 0) {
+        cc_log(CC_LOG_NOTICE,
+               "deliveries: %zu delivery row(s) were being sent by a process that stopped; they go again with the "
+               "same message ids",
+               d->stats.recovered);
+    }
+    if (want_plan(d, now, flags)) {
+        rc = cc_outbox_plan(d->store, d->env, now, &d->stats.plan, err, sizeof(err));
+        if (rc != 0) {
+            cc_log(CC_LOG_WARNING, "deliveries: planning failed, will retry: %s", err);
+            d->stats.error = rc;
+        } else {
+            d->stats.planned = 1;
+            d->plan_owed = 0;
+            d->last_plan_day = cc_outbox_local(now).date;
+            d->last_plan_ms = uv_now(d->loop);
+            const cc_outbox_plan_stats_t *p = &d->stats.plan;
+            if (p->enqueued || p->cancelled)
+                cc_log(CC_LOG_INFO,
+                       "deliveries: planned %zu new (%zu undeliverable: see careclock deliveries --status "
+                       "undeliverable), cancelled %zu whose clock closed",
+                       p->enqueued, p->undeliverable, p->cancelled);
+        }
+    }
+    d->stats.window_open = cc_notify_in_window(d->env->cal, &d->env->config, cc_outbox_local(now));
+    if (d->stats.window_open && ensure_sender(d) == 0) {
+        rc = cc_outbox_claim(d->store, d->env, now, d->claimer, d->options.max_messages, &d->claim, err,
+                             sizeof(err));
+        if (rc != 0) {
+            cc_log(CC_LOG_WARNING, "deliveries: claiming failed, will retry: %s", err);
+            d->stats.error = rc;
+        } else {
+            d->stats.messages = d->claim.n;
+            d->stats.skipped = d->claim.skipped;
+            d->stats.more = d->claim.more;
+            send_all(d);
+        }
+    }
+    if (d->outstanding == 0)
+        uv_timer_start(&d->finish, on_finish, 0, 0);
+    return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+int cc_deliverer_new(uv_loop_t *loop, cc_store_t *store, const cc_env_t *env, const cc_deliverer_options_t *options,
+                     cc_deliverer_t **out, char *err, size_t errlen)
+{
+    cc_deliverer_t *d = calloc(1, sizeof(*d));
+    *out = NULL;
+    if (d == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return CC_ENOMEM;
+    }
+    d->loop = loop;
+    d->store = store;
+    d->env = env;
+    if (options)
+        d->options = *options;
+    else
+        cc_deliverer_options_default(&d->options);
+    if (d->options.max_messages == 0)
+        d->options.max_messages = 200;
+    d->last_plan_day = CC_DATE_NONE;
+    d->plan_owed = 1;
+    cc_outbox_claimer(d->claimer, sizeof(d->claimer));
+    uv_timer_init(loop, &d->finish);
+    d->finish.data = d;
+    *out = d;
+    return 0;
+}
+
+static void maybe_closed(cc_deliverer_t *d)
+{
+    if (!d->timer_closed || !d->sender_closed)
+        return;
+    void (*closed)(void *) = d->closed;
+    void *data = d->closed_data;
+    free(d);
+    if (closed)
+        closed(data);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    cc_deliverer_t *d = h->data;
+    d->timer_closed = 1;
+    maybe_closed(d);
+}
+
+static void on_sender_closed(void *data)
+{
+    cc_deliverer_t *d = data;
+    d->sender_closed = 1;
+    maybe_closed(d);
+}
+
+void cc_deliverer_close(cc_deliverer_t *d, void (*closed)(void *data), void *data)
+{
+    if (d == NULL) {
+        if (closed)
+            closed(data);
+        return;
+    }
+    if (d->closing)
+        return;
+    d->closing = 1;
+    d->closed = closed;
+    d->closed_data = data;
+    cc_sender_t *sender = d->sender;
+    d->sender = NULL;
+    /* Jobs in flight complete (as retrying) from inside this call, which
+     * ends a running cycle. */
+    if (sender != NULL)
+        cc_sender_close(sender, on_sender_closed, d);
+    else
+        d->sender_closed = 1;
+    if (d->running && d->outstanding == 0)
+        end_cycle(d);
+    uv_close((uv_handle_t *)&d->finish, on_timer_closed);
+}
+
+/* ---- one-shot, for the CLI -------------------------------------------------- */
+
+typedef struct {
+    cc_deliver_stats_t last;
+    int finished;
+} once_t;
+
+static void once_done(cc_deliverer_t *d, const cc_deliver_stats_t *stats, void *data)
+{
+    once_t *o = data;
+    (void)d;
+    o->last = *stats;
+    o->finished = 1;
+}
+
+static void once_closed(void *data)
+{
+    (void)data;
+}
+
+static void add_stats(cc_deliver_stats_t *sum, const cc_deliver_stats_t *s)
+{
+    sum->planned |= s->planned;
+    sum->plan.clocks += s->plan.clocks;
+    sum->plan.planned += s->plan.planned;
+    sum->plan.enqueued += s->plan.enqueued;
+    sum->plan.undeliverable += s->plan.undeliverable;
+    sum->plan.cancelled += s->plan.cancelled;
+    sum->recovered += s->recovered;
+    sum->window_open = s->window_open;
+    sum->messages += s->messages;
+    sum->items += s->items;
+    sum->sent += s->sent;
+    sum->retrying += s->retrying;
+    sum->failed += s->failed;
+    sum->skipped += s->skipped;
+    sum->more = s->more;
+    if (sum->error == 0)
+        sum->error = s->error;
+}
+
+int cc_deliver_once(cc_store_t *store, const cc_env_t *env, time_t now, const cc_deliverer_options_t *options,
+                    int max_cycles, cc_deliver_stats_t *stats, char *err, size_t errlen)
+{
+    uv_loop_t loop;
+    cc_deliverer_t *d = NULL;
+    int rc;
+    memset(stats, 0, sizeof(*stats));
+    if (uv_loop_init(&loop) != 0) {
+        snprintf(err, errlen, "cannot start an event loop");
+        return CC_ENOMEM;
+    }
+    rc = cc_deliverer_new(&loop, store, env, options, &d, err, errlen);
+    uint64_t start = uv_now(&loop);
+    for (int cycle = 0; rc == 0 && cycle < (max_cycles > 0 ? max_cycles : 1); cycle++) {
+        once_t o = {0};
+        /* The clock moves on with real time between cycles. */
+        uv_update_time(&loop);
+        rc = cc_deliverer_run(d, now + (time_t)((uv_now(&loop) - start) / 1000), cycle == 0 ? CC_DELIVER_PLAN : 0,
+                              once_done, &o);
+        while (rc == 0 && !o.finished) {
+            if (uv_run(&loop, UV_RUN_ONCE) == 0 && !o.finished) {
+                snprintf(err, errlen, "the delivery cycle stalled");
+                rc = CC_ESTATE;
+            }
+        }
+        add_stats(stats, &o.last);
+        if (!o.last.more || o.last.messages == 0 || o.last.error != 0)
+            break;
+    }
+    cc_deliverer_close(d, once_closed, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0)
+        snprintf(err, errlen, "the event loop did not close cleanly");
+    if (rc == 0 && stats->error != 0) {
+        rc = stats->error;
+        snprintf(err, errlen, "%s (see the log lines above)", cc_strerror(rc));
+    }
+    return rc;
+}
