@@ -101,13 +101,27 @@ static const char *text_col(sqlite3_stmt *st, int col)
     return text ? text : "";
 }
 
-static const char REPORT_SQL[] =
-    "SELECT c.rule_id, c.title, coalesce(ch.team_id, ''), coalesce(t.name, ''), c.child_id, c.seq, "
-    "c.start_date, c.due_date, c.status, c.met_on "
-    "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN teams t ON t.id = ch.team_id "
-    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "
+#define REPORT_FROM                                                                                          \
+    "FROM children ch CROSS JOIN clocks c ON c.child_id = ch.id LEFT JOIN teams t ON t.id = ch.team_id "  \
+    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "      \
     "AND c.due_date <= ?2 AND (?3 IS NULL OR ch.team_id = ?3) AND (?4 IS NULL OR c.rule_id = ?4) "
-    "ORDER BY c.rule_id, coalesce(ch.team_id, ''), c.due_date, c.child_id, c.seq";
+
+/* Children drive the join (CROSS JOIN fixes the order): each child's
+ * clocks are then one primary-key range, read in order. Led by the clocks
+ * instead, SQLite picks clocks_by_status and pays a primary-key lookup per
+ * instance, five times slower on 1.6 million instances (bench/RESULTS.md).
+ *
+ * Counts only: grouped by SQLite, far cheaper than sorting every instance.
+ * Columns as DETAIL_SQL's first six. */
+static const char COUNT_SQL[] = "SELECT c.rule_id, max(c.title), coalesce(ch.team_id, ''), max(coalesce(t.name, '')), "
+                                "c.status, count(*) " REPORT_FROM
+                                "GROUP BY c.rule_id, coalesce(ch.team_id, ''), c.status "
+                                "ORDER BY c.rule_id, coalesce(ch.team_id, '')";
+
+/* Every instance, for --detail. */
+static const char DETAIL_SQL[] = "SELECT c.rule_id, c.title, coalesce(ch.team_id, ''), coalesce(t.name, ''), "
+                                 "c.status, 1, c.child_id, c.seq, c.start_date, c.due_date, c.met_on " REPORT_FROM
+                                 "ORDER BY c.rule_id, coalesce(ch.team_id, ''), c.due_date, c.child_id, c.seq";
 
 static const char ERRORS_SQL[] =
     "SELECT count(DISTINCT c.child_id) FROM clocks c JOIN children ch ON ch.id = c.child_id "
@@ -121,11 +135,12 @@ static long days_between(const char *from_iso, cc_date_t to)
     return (long)to - (long)from;
 }
 
-/* Add the current row to r, starting a new clock or team group when it
- * differs from the last one. */
+/* Add the current row (COUNT_SQL or DETAIL_SQL) to r, starting a new
+ * clock or team group when it differs from the last one. */
 static int add_row(cc_report_t *r, const cc_ruleset_t *rs, sqlite3_stmt *st)
 {
-    int oom = 0, bucket = cc_report_bucket_of(text_col(st, 8));
+    int oom = 0, bucket = cc_report_bucket_of(text_col(st, 4));
+    size_t count = (size_t)sqlite3_column_int64(st, 5);
     if (bucket < 0)
         return 0;
     const char *rule = text_col(st, 0), *team = text_col(st, 2);
@@ -149,20 +164,20 @@ static int add_row(cc_report_t *r, const cc_ruleset_t *rs, sqlite3_stmt *st)
         t->team = dup_col(st, 2, &oom);
         t->team_name = dup_col(st, 3, &oom);
     }
-    t->counts.n[bucket]++;
-    c->total.n[bucket]++;
+    t->counts.n[bucket] += count;
+    c->total.n[bucket] += count;
     if (r->detail) {
         if (cc__grow(&t->rows, &t->caprows, t->nrows + 1, sizeof(*t->rows), 16) != 0)
             return CC_ENOMEM;
         cc_report_row_t *row = &t->rows[t->nrows++];
         memset(row, 0, sizeof(*row));
-        row->child = dup_col(st, 4, &oom);
-        row->seq = sqlite3_column_int(st, 5);
-        row->start = dup_col(st, 6, &oom);
-        row->due = dup_col(st, 7, &oom);
-        row->status = dup_col(st, 8, &oom);
-        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-            row->met_on = dup_col(st, 9, &oom);
+        row->child = dup_col(st, 6, &oom);
+        row->seq = sqlite3_column_int(st, 7);
+        row->start = dup_col(st, 8, &oom);
+        row->due = dup_col(st, 9, &oom);
+        row->status = dup_col(st, 4, &oom);
+        if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+            row->met_on = dup_col(st, 10, &oom);
         row->bucket = (cc_report_bucket_t)bucket;
         if (bucket == CC_REPORT_LATE) {
             cc_date_t met;
@@ -198,7 +213,7 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_report_o
     out->team = opts->team;
     out->clock = opts->clock;
     out->detail = opts->detail;
-    if (sqlite3_prepare_v2(db, REPORT_SQL, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, opts->detail ? DETAIL_SQL : COUNT_SQL, -1, &st, NULL) != SQLITE_OK)
         goto out;
     if (opts->from != CC_DATE_NONE)
         sqlite3_bind_text(st, 1, cc_date_format(opts->from, from), -1, SQLITE_STATIC);
