@@ -67,10 +67,13 @@ static int empty(const char *s)
     return s == NULL || s[0] == '\0';
 }
 
-/* Percent-encode everything outside RFC 3986's unreserved characters. */
+/* Percent-encode everything outside RFC 3986's unreserved characters,
+ * with lower-case hex digits: python-icalendar 4 (Debian 12) reads the
+ * upper-case sequences %2C %3A %3B %5C inside any value as its own escapes
+ * for , : ; and \, and would show another UID than the one sent. */
 static size_t put_encoded(char *buf, size_t len, size_t at, const char *text)
 {
-    static const char hex[] = "0123456789ABCDEF";
+    static const char hex[] = "0123456789abcdef";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
                     *p == '_' || *p == '~' || *p == '-';

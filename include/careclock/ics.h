@@ -8,7 +8,8 @@
  *    optional URL; no METHOD (a published feed, not an invitation).
  *  - One all-day VEVENT per clock instance on its due date (DTSTART;VALUE=
  *    DATE, DTEND the next day, exclusive), with UID "<child>-<rule>-<seq>@
- *    careclock" (the child and rule percent-encoded outside [A-Za-z0-9._~-]),
+ *    careclock" (the child and rule percent-encoded, lower-case hex, outside
+ *    [A-Za-z0-9._~-]),
  *    DTSTAMP and LAST-MODIFIED the row's updated_at, SEQUENCE the row's
  *    sequence, SUMMARY, DESCRIPTION, CATEGORIES (the clock id), CLASS:PRIVATE,
  *    TRANSP:TRANSPARENT, and STATUS:CANCELLED for a cancelled clock.
