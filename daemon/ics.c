@@ -35,9 +35,16 @@ static void put_clean(cc_buf_t *out, const char *text)
     while (*p) {
         unsigned c = *p;
         size_t n = 0;
+        if (c >= 0x20 && c < 0x7f) {
+            /* a run of printable ASCII, appended at once */
+            const unsigned char *run = p;
+            while (*p >= 0x20 && *p < 0x7f)
+                p++;
+            cc_buf_append(out, (const char *)run, (size_t)(p - run));
+            continue;
+        }
         if (c < 0x80) {
-            char ch = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-            cc_buf_append(out, &ch, 1);
+            cc_buf_append(out, " ", 1);
             p++;
             continue;
         }
