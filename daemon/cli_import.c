@@ -194,6 +194,11 @@ static void print_problems(const cc_import_t *imp, FILE *out, const char *prefix
         fprintf(out, "%s... and %zu more bad rows\n", prefix, imp->nproblems - shown);
 }
 
+static const char *rows_word(size_t n)
+{
+    return n == 1 ? "bad row skipped" : "bad rows skipped";
+}
+
 static void print_summary(const cc_import_t *imp, const cc_import_result_t *r, int dry_run, FILE *out)
 {
     size_t skipped[4] = {0};
@@ -203,19 +208,20 @@ static void print_summary(const cc_import_t *imp, const cc_import_result_t *r, i
     for (size_t i = 0; i < imp->nfiles; i++)
         fprintf(out, "  file      %s: %s, %zu rows\n", imp->files[i].name, cc_import_kind_name(imp->files[i].kind),
                 imp->files[i].rows);
-    fprintf(out, "  children  %zu read: %zu imported, %zu updated (date of birth), %zu unchanged, %zu bad rows\n",
+    fprintf(out, "  children  %zu read: %zu imported, %zu updated (date of birth), %zu unchanged, %zu %s\n",
             imp->rows[CC_IMPORT_HEADER], r->children_new, r->children_updated, r->children_unchanged,
-            skipped[CC_IMPORT_HEADER]);
+            skipped[CC_IMPORT_HEADER], rows_word(skipped[CC_IMPORT_HEADER]));
     fprintf(out,
             "  episodes  %zu read: %zu imported, %zu updated, %zu unchanged, %zu with no event of their own "
-            "(legal status changes within a period of care), %zu dated after today, %zu bad rows\n",
+            "(legal status changes within a period of care), %zu dated after today, %zu %s\n",
             imp->rows[CC_IMPORT_EPISODES], r->episodes_new, r->episodes_updated, r->episodes_unchanged,
-            r->episodes_no_events, r->episodes_future, skipped[CC_IMPORT_EPISODES]);
+            r->episodes_no_events, r->episodes_future, skipped[CC_IMPORT_EPISODES],
+            rows_word(skipped[CC_IMPORT_EPISODES]));
     fprintf(out,
             "  reviews   %zu read: %zu imported, %zu updated, %zu unchanged, %zu duplicates, %zu dated after today, "
-            "%zu bad rows\n",
+            "%zu %s\n",
             imp->rows[CC_IMPORT_REVIEWS], r->reviews_new, r->reviews_updated, r->reviews_unchanged,
-            r->reviews_duplicate, r->reviews_future, skipped[CC_IMPORT_REVIEWS]);
+            r->reviews_duplicate, r->reviews_future, skipped[CC_IMPORT_REVIEWS], rows_word(skipped[CC_IMPORT_REVIEWS]));
     fprintf(out, "  events    %zu inserted, %zu updated, %zu deleted (no longer in the extract)\n", r->events_inserted,
             r->events_updated, r->events_deleted);
     if (r->unallocated > 0)
