@@ -11,7 +11,10 @@
  * Rows are deterministic: --events / 10 children with ten clocks each, in
  * every status, with realistic titles, sources and names.
  *
- * usage: bench_ics [--events N] [--runs R] [--tmp DIR]
+ * --out FILE writes the rendered feed (for serving the same bytes from a
+ * web server in an HTTP benchmark).
+ *
+ * usage: bench_ics [--events N] [--runs R] [--tmp DIR] [--out FILE]
  */
 #include "careclock/buf.h"
 #include "careclock/config.h"
@@ -146,7 +149,7 @@ int main(int argc, char **argv)
 {
     size_t events = 2000;
     int runs = 30;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", *out_path = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--events") == 0)
             events = (size_t)strtoul(argv[i + 1], NULL, 10);
@@ -154,9 +157,11 @@ int main(int argc, char **argv)
             runs = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--tmp") == 0)
             tmp = argv[i + 1];
+        else if (strcmp(argv[i], "--out") == 0)
+            out_path = argv[i + 1];
     }
     if (events < 10 || runs < 1) {
-        fprintf(stderr, "usage: bench_ics [--events N>=10] [--runs R>=1] [--tmp DIR]\n");
+        fprintf(stderr, "usage: bench_ics [--events N>=10] [--runs R>=1] [--tmp DIR] [--out FILE]\n");
         return 2;
     }
     size_t children = events / 10;
@@ -234,6 +239,14 @@ int main(int argc, char **argv)
         ns[r] = now_ns() - t0;
     }
     report("etag:", ns, runs, info.events, out.len);
+    if (out_path != NULL) {
+        FILE *f = fopen(out_path, "wb");
+        if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0) {
+            perror(out_path);
+            goto out;
+        }
+        printf("feed written to %s, ETag %s\n", out_path, etag);
+    }
     status = 0;
 out:
     cc_buf_free(&out);
