@@ -59,15 +59,15 @@ static int load_env(const cc_cli_t *cli, cc_cli_env_t *env)
 
 /* ---- listing ------------------------------------------------------------- */
 
-enum { C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_KIND, C_ROLE, C_RECIPIENT, C_CHANNEL, C_ADDRESS, C_DUE,
+enum { C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_STAGE_DATE, C_KIND, C_ROLE, C_RECIPIENT, C_CHANNEL, C_ADDRESS, C_DUE,
        C_DUE_AT, C_ATTEMPTS, C_NEXT, C_SENT, C_MESSAGE_ID, C_ERROR, NCOLS };
 static const char *const names[NCOLS] = {"id",        "state",   "child",   "clock",  "seq",     "stage",
-                                         "kind",      "role",    "recipient", "channel", "address", "due_date",
+                                         "stage_date", "kind",      "role",    "recipient", "channel", "address", "due_date",
                                          "due_at",    "attempts", "next_attempt_at", "sent_at", "message_id",
                                          "last_error"};
 
 static const char LIST_SQL[] =
-    "SELECT id, state, child_id, rule_id, seq, stage, kind, role, recipient, channel, address, due_date, due_at, "
+    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, due_at, "
     "attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries "
     "WHERE (?1 IS NULL OR state IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)) AND (?8 IS NULL OR child_id = ?8) ORDER BY id";
 

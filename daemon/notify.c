@@ -230,7 +230,7 @@ static int plan_stage(const cc_notify_clock_t *clock, const cc_stage_t *stage, c
         if (p == NULL)
             return CC_ENOMEM;
         cc_offset_format(stage->offset, p->stage, sizeof(p->stage));
-        p->role = roles[i];
+        p->role = stage->role; /* the stage's role, also for the team channel's copy */
         p->kind = cc_notify_stage_kind(stage);
         p->stage_date = stage_date;
         p->due_at = due_at;
