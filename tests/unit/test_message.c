@@ -1,0 +1,445 @@
+/* Unit tests for daemon/message.c: the email renderer (headers, RFC 2047,
+ * quoted-printable, MIME, refusal of CR/LF in header values), the webhook
+ * payloads (generic, Teams, Slack: parsed back with jansson), the order of a
+ * digest, privacy, and the Standard Webhooks signature against the
+ * specification's published test vector, recomputed independently with
+ * Python's hmac module:
+ *   python3 -c 'import hmac,hashlib,base64;
+ *     k=base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ *     m=b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}";
+ *     print(base64.b64encode(hmac.new(k,m,hashlib.sha256).digest()).decode())'
+ *   -> g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/buf.h"
+#include "careclock/calendar.h"
+#include "careclock/error.h"
+#include "careclock/message.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOLIDAY_DIR CC_SOURCE_DIR "/config/holidays"
+
+static cc_calendar_t *g_cal;
+
+static cc_date_t iso(const char *s)
+{
+    cc_date_t d;
+    assert_int_equal(cc_date_parse_iso(s, &d), 0);
+    return d;
+}
+
+static int setup(void **state)
+{
+    char err[256];
+    (void)state;
+    return cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cc_calendar_free(g_cal);
+    return 0;
+}
+
+/* 2026-12-29 09:00 UTC (GMT) as time_t. */
+#define NOW 1798534800
+
+static cc_message_context_t context(void)
+{
+    cc_message_context_t ctx = {.today = iso("2026-12-29"), .now = NOW, .utc_offset_minutes = 0,
+                                .privacy = CC_PRIVACY_INITIALS, .from = "careclock@council.example",
+                                .public_url = NULL, .cal = g_cal};
+    return ctx;
+}
+
+static cc_message_item_t item(int64_t id, const char *child, const char *due, cc_status_t status,
+                              cc_notice_kind_t kind, const char *stage)
+{
+    cc_message_item_t it = {.delivery_id = id, .kind = kind, .stage = stage, .role = CC_ROLE_TEAM_MANAGER,
+                            .child_id = child, .initials = "A.B.", .full_name = "Alice Brown",
+                            .rule_id = "sgo_report", .title = "Special guardianship report",
+                            .source = "local guidance: SGO report within 12 weeks", .seq = 1, .due = iso(due),
+                            .status = status, .met_on = CC_DATE_NONE, .worker_name = "Wendy Worker",
+                            .team_id = "T1", .team_name = "East"};
+    return it;
+}
+
+static cc_message_t message(const cc_message_item_t *items, size_t n, cc_channel_t channel)
+{
+    cc_message_t m = {.batch = 7, .message_id = channel == CC_CHANNEL_EMAIL ? "<cc-abc-7@council.example>"
+                                                                          : "msg_cc-abc-7",
+                      .channel = channel, .recipient = "TM1", .recipient_name = "Tom Manager",
+                      .address = channel == CC_CHANNEL_EMAIL ? "tm1@council.example" : "east", .items = items,
+                      .nitems = n};
+    return m;
+}
+
+static char *render_email(const cc_message_t *m, const cc_message_context_t *ctx)
+{
+    cc_buf_t out;
+    char err[256];
+    cc_buf_init(&out);
+    int rc = cc_message_email(m, ctx, &out, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("cc_message_email: %d %s", rc, err);
+    return out.data;
+}
+
+/* ---- signatures ------------------------------------------------------------ */
+
+static void test_standard_webhooks_vector(void **state)
+{
+    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    size_t keylen = 0;
+    char sig[128];
+    const char *body = "{\"test\": 2432232314}";
+    (void)state;
+    assert_int_equal(cc_webhook_secret_decode("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", key, &keylen), 0);
+    assert_int_equal(keylen, 24);
+    assert_int_equal(cc_webhook_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
+                                     sig, sizeof(sig)),
+                     0);
+    assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    /* Any change to the id, time or body changes it. */
+    cc_webhook_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), sig, sizeof(sig));
+    assert_string_not_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    assert_int_equal(cc_webhook_sign(key, keylen, "x", 1, "", 0, sig, 10), CC_ERANGE);
+}
+
+static void test_secret_decoding(void **state)
+{
+    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    size_t keylen = 0;
+    (void)state;
+    assert_int_equal(cc_webhook_secret_decode("  whsec_aGVsbG8=  \r\n", key, &keylen), 0);
+    assert_int_equal(keylen, 5);
+    assert_memory_equal(key, "hello", 5);
+    assert_int_equal(cc_webhook_secret_decode("aGVsbG8=", key, &keylen), CC_EINVAL);      /* no prefix */
+    assert_int_equal(cc_webhook_secret_decode("whsec_", key, &keylen), CC_EINVAL);        /* empty */
+    assert_int_equal(cc_webhook_secret_decode("whsec_aGV*bG8=", key, &keylen), CC_EINVAL); /* not base64 */
+    assert_int_equal(cc_webhook_secret_decode("whsec_aGVs bG8=", key, &keylen), CC_EINVAL); /* two words */
+}
+
+/* ---- email --------------------------------------------------------------- */
+
+static void test_message_ids(void **state)
+{
+    char buf[128];
+    (void)state;
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42,
+                                      "careclock@council.example"),
+                        "<cc-0a1b2c3d4e5f-42@council.example>");
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42, NULL),
+                        "<cc-0a1b2c3d4e5f-42@careclock.invalid>");
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_WEBHOOK, "0a1b2c3d4e5f", 42, NULL),
+                        "msg_cc-0a1b2c3d4e5f-42");
+}
+
+static void test_email_headers_and_mime(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    char *text = render_email(&m, &ctx);
+    assert_non_null(strstr(text, "Date: Tue, 29 Dec 2026 09:00:00 +0000\r\n"));
+    assert_non_null(strstr(text, "From: careclock <careclock@council.example>\r\n"));
+    assert_non_null(strstr(text, "To: \"Tom Manager\" <tm1@council.example>\r\n"));
+    assert_non_null(strstr(text, "Subject: Overdue: Special guardianship report for C1 (A.B.), due Mon 28 Dec\r\n"
+                                 " 2026\r\n"));
+    assert_non_null(strstr(text, "Message-ID: <cc-abc-7@council.example>\r\n"));
+    assert_non_null(strstr(text, "MIME-Version: 1.0\r\n"));
+    assert_non_null(strstr(text, "Content-Type: multipart/alternative; boundary=\"=_careclock_7_1\"\r\n"));
+    assert_non_null(strstr(text, "\r\n--=_careclock_7_1\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+    assert_non_null(strstr(text, "\r\n--=_careclock_7_1\r\nContent-Type: text/html; charset=utf-8\r\n"));
+    assert_non_null(strstr(text, "\r\n--=_careclock_7_1--\r\n"));
+    assert_non_null(strstr(text, "OVERDUE by 1 working day"));
+    assert_null(strstr(text, "Alice"));
+    /* Every line ends CRLF, none is longer than 78 + CRLF, and all is 7-bit. */
+    for (const char *p = text; *p; p++) {
+        assert_true((unsigned char)*p < 0x80);
+        if (*p == '\n')
+            assert_true(p > text && p[-1] == '\r');
+    }
+    for (const char *line = text; *line;) {
+        const char *end = strstr(line, "\r\n");
+        assert_non_null(end);
+        assert_true(end - line <= 78);
+        line = end + 2;
+    }
+    /* Same message, same bytes. */
+    char *again = render_email(&m, &ctx);
+    assert_string_equal(text, again);
+    free(again);
+    free(text);
+}
+
+static void test_header_injection_is_refused(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    cc_buf_t out;
+    char err[256];
+    cc_buf_init(&out);
+    m.recipient_name = "Tom\r\nBcc: thief@example.org";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    assert_non_null(strstr(err, "header injection refused"));
+    assert_non_null(strstr(err, "To"));
+    m.recipient_name = "Tom Manager";
+    m.address = "tm1@council.example\nBcc: thief@example.org";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    m.address = "tm1@council.example";
+    items[0].initials = "A\rB";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    assert_non_null(strstr(err, "Subject"));
+    items[0].initials = "A.B.";
+    ctx.from = "careclock@council.example\r\nX-Evil: 1";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    assert_int_equal(out.len, 0); /* nothing written */
+    cc_buf_free(&out);
+}
+
+static void test_rfc2047_and_quoted_printable(void **state)
+{
+    cc_buf_t out;
+    (void)state;
+    cc_buf_init(&out);
+    cc_message_encode_header("plain ASCII", &out);
+    assert_string_equal(cc_buf_str(&out), "plain ASCII");
+    cc_buf_reset(&out);
+    cc_message_encode_header("Zo\xc3\xab", &out);
+    assert_string_equal(cc_buf_str(&out), "=?UTF-8?B?Wm/Dqw==?=");
+    /* Long text: several encoded words of at most 75 characters, folded,
+     * none splitting a UTF-8 sequence (each word decodes on its own). */
+    cc_buf_reset(&out);
+    char long_text[400] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(long_text, "\xc3\xab\xe2\x82\xac");
+    cc_message_encode_header(long_text, &out);
+    int words = 0;
+    for (const char *w = cc_buf_str(&out); (w = strstr(w, "=?UTF-8?B?")) != NULL; words++) {
+        const char *end = strstr(w + 10, "?=");
+        assert_non_null(end);
+        assert_true(end + 2 - w <= 75);
+        /* decoded length is a whole number of characters: 2- and 3-byte
+         * sequences alternate, so the word's bytes count 5k, 5k+2 */
+        size_t b64 = (size_t)(end - (w + 10));
+        size_t pad = end[-1] == '=' ? (end[-2] == '=' ? 2 : 1) : 0;
+        size_t bytes = b64 / 4 * 3 - pad;
+        assert_true(bytes % 5 == 0 || bytes % 5 == 2);
+        w = end;
+    }
+    assert_true(words > 1);
+    assert_non_null(strstr(cc_buf_str(&out), "?=\r\n =?UTF-8?B?"));
+    /* Quoted-printable. */
+    cc_buf_reset(&out);
+    const char *qp_in = "a=b caf\xc3\xa9 \nend\n";
+    cc_message_qp(qp_in, strlen(qp_in), &out);
+    assert_string_equal(cc_buf_str(&out), "a=3Db caf=C3=A9=20\r\nend\r\n");
+    cc_buf_reset(&out);
+    char longline[200];
+    memset(longline, 'x', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    cc_message_qp(longline, strlen(longline), &out);
+    for (const char *line = cc_buf_str(&out); *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        assert_true(len <= 76);
+        line = end ? end + 2 : line + len;
+    }
+    cc_buf_free(&out);
+}
+
+static void test_digest_orders_overdue_first_grouped_by_child(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {
+        item(10, "C3", "2027-01-12", CC_STATUS_OPEN, CC_NOTICE_REMINDER, "-10wd"),
+        item(11, "C1", "2026-12-31", CC_STATUS_DUE_SOON, CC_NOTICE_REMINDER, "-1wd"),
+        item(12, "C2", "2026-12-18", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+5wd"),
+        item(13, "C1", "2026-12-22", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd"),
+        item(14, "C4", "2026-12-29", CC_STATUS_DUE_SOON, CC_NOTICE_REMINDER, "+0wd"),
+    };
+    items[3].title = "Care plan";
+    items[3].rule_id = "care_plan";
+    cc_message_t m = message(items, 5, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    cc_buf_t out;
+    cc_buf_init(&out);
+    assert_int_equal(cc_message_text(&m, &ctx, &out), 0);
+    const char *t = cc_buf_str(&out);
+    /* C2 overdue since 18 Dec, then C1 (overdue since 22 Dec), C4 due today, C3. */
+    const char *c2 = strstr(t, "\nC2 (A.B.)"), *c1 = strstr(t, "\nC1 (A.B.)"), *c4 = strstr(t, "\nC4 (A.B.)"),
+               *c3 = strstr(t, "\nC3 (A.B.)");
+    assert_non_null(c1);
+    assert_non_null(c2);
+    assert_non_null(c3);
+    assert_non_null(c4);
+    assert_true(c2 < c1 && c1 < c4 && c4 < c3);
+    /* Inside C1: the overdue care plan before the SGO report due soon. */
+    const char *care = strstr(t, "OVERDUE by 3 working days: Care plan"), *sgo = strstr(t, "Due in 2 working days");
+    assert_non_null(care);
+    assert_non_null(sgo);
+    assert_true(c1 < care && care < sgo && sgo < c4);
+    assert_non_null(strstr(t, "DUE TODAY: Special guardianship report, due Tue 29 Dec 2026"));
+    /* 18 Dec to 29 Dec: 21, 22, 23, 24, 29 (25 and 28 are holidays); 22 Dec: 23, 24, 29. */
+    assert_non_null(strstr(t, "OVERDUE by 5 working days: Special guardianship report"));
+    cc_buf_reset(&out);
+    cc_message_subject(&m, &ctx, &out);
+    assert_string_equal(cc_buf_str(&out), "careclock: 2 overdue, 1 due today, 1 due soon, 1 coming up (4 children)");
+    cc_buf_free(&out);
+}
+
+static void test_privacy_levels(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    cc_buf_t out;
+    cc_buf_init(&out);
+    ctx.privacy = CC_PRIVACY_REFERENCE;
+    cc_message_text(&m, &ctx, &out);
+    assert_null(strstr(cc_buf_str(&out), "A.B."));
+    assert_non_null(strstr(cc_buf_str(&out), "\nC1: held by"));
+    cc_buf_reset(&out);
+    ctx.privacy = CC_PRIVACY_FULL;
+    cc_message_text(&m, &ctx, &out);
+    assert_non_null(strstr(cc_buf_str(&out), "C1 Alice Brown"));
+    /* Webhooks never carry the full name, whatever the setting. */
+    cc_buf_reset(&out);
+    m = message(items, 1, CC_CHANNEL_WEBHOOK);
+    for (int f = CC_WEBHOOK_GENERIC; f <= CC_WEBHOOK_SLACK; f++) {
+        cc_buf_reset(&out);
+        assert_int_equal(cc_message_webhook(&m, (cc_webhook_format_t)f, &ctx, &out), 0);
+        assert_null(strstr(cc_buf_str(&out), "Alice"));
+    }
+    cc_buf_free(&out);
+}
+
+/* ---- webhooks ------------------------------------------------------------ */
+
+static json_t *render_webhook(const cc_message_t *m, cc_webhook_format_t f, const cc_message_context_t *ctx)
+{
+    cc_buf_t out;
+    json_error_t jerr;
+    cc_buf_init(&out);
+    assert_int_equal(cc_message_webhook(m, f, ctx, &out), 0);
+    json_t *root = json_loads(cc_buf_str(&out), 0, &jerr);
+    if (root == NULL)
+        fail_msg("not JSON: %s: %s", jerr.text, cc_buf_str(&out));
+    cc_buf_free(&out);
+    return root;
+}
+
+static void test_generic_payload(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd"),
+                                 item(8, "C2", "2026-12-28", CC_STATUS_MET_LATE, CC_NOTICE_MET, "met")};
+    items[1].met_on = iso("2026-12-29");
+    cc_message_t m = message(items, 2, CC_CHANNEL_WEBHOOK);
+    cc_message_context_t ctx = context();
+    ctx.public_url = "https://careclock.council.example";
+    json_t *root = render_webhook(&m, CC_WEBHOOK_GENERIC, &ctx);
+    assert_string_equal(json_string_value(json_object_get(root, "type")), "careclock.digest");
+    assert_string_equal(json_string_value(json_object_get(root, "timestamp")), "2026-12-29T09:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(root, "id")), "msg_cc-abc-7");
+    assert_string_equal(json_string_value(json_object_get(root, "url")), "https://careclock.council.example");
+    json_t *list = json_object_get(root, "items");
+    assert_int_equal(json_array_size(list), 2);
+    json_t *first = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "child"), "reference")), "C1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "child"), "initials")), "A.B.");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "clock"), "id")), "sgo_report");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "clock"), "source")),
+                        "local guidance: SGO report within 12 weeks");
+    assert_string_equal(json_string_value(json_object_get(first, "due_date")), "2026-12-28");
+    assert_string_equal(json_string_value(json_object_get(first, "status")), "overdue");
+    assert_int_equal(json_integer_value(json_object_get(first, "working_days_late")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "stage"), "offset")), "+1wd");
+    assert_string_equal(json_string_value(json_object_get(first, "worker")), "Wendy Worker");
+    json_t *second = json_array_get(list, 1);
+    assert_string_equal(json_string_value(json_object_get(second, "status")), "met_late");
+    assert_string_equal(json_string_value(json_object_get(second, "met_on")), "2026-12-29");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(second, "stage"), "kind")), "met");
+    json_decref(root);
+    /* One kind: its own type. */
+    m.nitems = 1;
+    root = render_webhook(&m, CC_WEBHOOK_GENERIC, &ctx);
+    assert_string_equal(json_string_value(json_object_get(root, "type")), "careclock.escalation");
+    json_decref(root);
+}
+
+static void test_teams_payload(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_WEBHOOK);
+    cc_message_context_t ctx = context();
+    json_t *root = render_webhook(&m, CC_WEBHOOK_TEAMS, &ctx);
+    assert_string_equal(json_string_value(json_object_get(root, "type")), "message");
+    json_t *att = json_array_get(json_object_get(root, "attachments"), 0);
+    assert_string_equal(json_string_value(json_object_get(att, "contentType")),
+                        "application/vnd.microsoft.card.adaptive");
+    assert_true(json_is_null(json_object_get(att, "contentUrl")));
+    json_t *card = json_object_get(att, "content");
+    assert_string_equal(json_string_value(json_object_get(card, "type")), "AdaptiveCard");
+    assert_string_equal(json_string_value(json_object_get(card, "version")), "1.4");
+    assert_string_equal(json_string_value(json_object_get(card, "$schema")),
+                        "http://adaptivecards.io/schemas/adaptive-card.json");
+    json_t *body = json_object_get(card, "body");
+    assert_true(json_array_size(body) >= 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(body, 0), "type")), "TextBlock");
+    json_t *container = json_array_get(body, 1);
+    assert_string_equal(json_string_value(json_object_get(container, "type")), "Container");
+    char *dump = json_dumps(card, 0);
+    assert_non_null(strstr(dump, "C1 (A.B.)"));
+    assert_non_null(strstr(dump, "**OVERDUE by 1 working day**"));
+    assert_null(json_object_get(card, "actions")); /* no public_url */
+    free(dump);
+    json_decref(root);
+}
+
+static void test_slack_payload(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C<1>&", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_WEBHOOK);
+    cc_message_context_t ctx = context();
+    json_t *root = render_webhook(&m, CC_WEBHOOK_SLACK, &ctx);
+    assert_int_equal(json_object_size(root), 1);
+    const char *text = json_string_value(json_object_get(root, "text"));
+    assert_non_null(strstr(text, "*C&lt;1&gt;&amp; (A.B.)*"));
+    assert_non_null(strstr(text, "OVERDUE by 1 working day"));
+    json_decref(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_standard_webhooks_vector),
+        cmocka_unit_test(test_secret_decoding),
+        cmocka_unit_test(test_message_ids),
+        cmocka_unit_test(test_email_headers_and_mime),
+        cmocka_unit_test(test_header_injection_is_refused),
+        cmocka_unit_test(test_rfc2047_and_quoted_printable),
+        cmocka_unit_test(test_digest_orders_overdue_first_grouped_by_child),
+        cmocka_unit_test(test_privacy_levels),
+        cmocka_unit_test(test_generic_payload),
+        cmocka_unit_test(test_teams_payload),
+        cmocka_unit_test(test_slack_payload),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,472 @@
+/* Unit tests for daemon/outbox.c against a real SQLite file: migration 3
+ * from a version 2 database, enqueueing exactly once, claiming into
+ * messages (digest or not), recording outcomes, the backoff schedule,
+ * recovery of rows left by a dead process, cancellation when a clock
+ * closes, retry by hand, addresses resolved again at claim, and webhooks
+ * disabled by a 410. Clock rows are written by hand, as the engine would. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/env.h"
+#include "careclock/error.h"
+#include "careclock/outbox.h"
+#include "careclock/store.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    char dir[PATH_MAX];
+    char db[PATH_MAX + 16];
+    char conf[PATH_MAX + 16];
+    cc_store_t *store;
+    cc_env_t env;
+    char err[512];
+} fixture_t;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void exec_sql(cc_store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+static int64_t query_int(cc_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *query_text(cc_store_t *s, const char *sql)
+{
+    static char buf[512];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    snprintf(buf, sizeof(buf), "%s", t ? t : "(null)");
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static time_t local(const char *text)
+{
+    struct tm tm = {0};
+    sscanf(text, "%d-%d-%dT%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    snprintf(f->dir, sizeof(f->dir), "%s/careclock-outbox-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/plan.db", f->dir);
+    snprintf(f->conf, sizeof(f->conf), "%s/careclock.conf", f->dir);
+    FILE *c = fopen(f->conf, "w");
+    if (c == NULL)
+        return -1;
+    fprintf(c,
+            "[careclock]\nrules = %s/config/rules/england.rules\nholiday_dir = %s/config/holidays\n"
+            "[smtp]\nurl = smtp://127.0.0.1:1\nfrom = careclock@council.example\ntls = none\n"
+            "[webhook:east]\nurl = http://127.0.0.1:1/hook\n",
+            CC_SOURCE_DIR, CC_SOURCE_DIR);
+    fclose(c);
+    if (cc_env_load(&f->env, f->conf, f->err, sizeof(f->err)) != 0 ||
+        cc_store_open(f->db, &f->store, f->err, sizeof(f->err)) != 0) {
+        fprintf(stderr, "setup: %s\n", f->err);
+        return -1;
+    }
+    exec_sql(f->store,
+             "INSERT INTO staff (id, name, email, role) VALUES ('W1', 'Wendy Worker', 'w1@council.example', 'worker'),"
+             " ('TM1', 'Tom Manager', 'tm1@council.example', 'team_manager'),"
+             " ('SM1', 'Sam Service', 'sm1@council.example', 'service_manager');"
+             "INSERT INTO teams (id, name, manager_id, service_manager_id, webhook) VALUES "
+             " ('T1', 'East', 'TM1', 'SM1', NULL);"
+             "INSERT INTO children (id, initials, dob, team_id, worker_id) VALUES "
+             " ('C1', 'A.B.', '2012-04-01', 'T1', 'W1'), ('C2', 'C.D.', '2012-04-01', 'T1', 'W1');");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_close(f->store);
+    cc_env_free(&f->env);
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* An SGO report clock due Mon 28 Dec 2026 for child. */
+static void clock_row(fixture_t *f, const char *child, const char *status)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at) "
+             "VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', '%s', "
+             "'local guidance', '2026-10-05T00:00:00Z') ON CONFLICT (child_id, rule_id, seq) DO UPDATE SET "
+             "status = excluded.status",
+             child, status);
+    exec_sql(f->store, sql);
+}
+
+static cc_outbox_plan_stats_t plan_at(fixture_t *f, const char *when)
+{
+    cc_outbox_plan_stats_t stats = {0};
+    if (cc_outbox_plan(f->store, &f->env, local(when), &stats, f->err, sizeof(f->err)) != 0)
+        fail_msg("plan: %s", f->err);
+    return stats;
+}
+
+static void claim_at(fixture_t *f, const char *when, const char *claimer, cc_outbox_claim_t *out)
+{
+    if (cc_outbox_claim(f->store, &f->env, local(when), claimer, 50, out, f->err, sizeof(f->err)) != 0)
+        fail_msg("claim: %s", f->err);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_migration_from_version_2(void **state)
+{
+    fixture_t *f = *state;
+    int created, from, to;
+    /* A version 2 file is this schema without migration 3's objects. */
+    exec_sql(f->store, "DROP TABLE deliveries; DROP TABLE webhook_endpoints; "
+                       "DELETE FROM meta WHERE key = 'outbox_instance'; PRAGMA user_version = 2;");
+    cc_store_close(f->store);
+    assert_int_equal(cc_store_open(f->db, &f->store, f->err, sizeof(f->err)), 0);
+    cc_store_open_info(f->store, &created, &from, &to);
+    assert_int_equal(from, 2);
+    assert_int_equal(to, 3);
+    assert_int_equal(query_int(f->store, "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE name IN ('deliveries', "
+                                         "'webhook_endpoints', 'deliveries_ready', 'deliveries_by_batch')"),
+                     4);
+    assert_int_equal(query_int(f->store, "SELECT length(value) FROM meta WHERE key = 'outbox_instance'"), 12);
+    /* The rest of the data is untouched. */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM children"), 2);
+}
+
+static void test_enqueued_exactly_once(void **state)
+{
+    fixture_t *f = *state;
+    clock_row(f, "C1", "overdue");
+    cc_outbox_plan_stats_t s = plan_at(f, "2027-01-05T09:00");
+    assert_int_equal(s.enqueued, 3); /* -1wd worker, +1wd team manager, +5wd service manager */
+    assert_int_equal(s.undeliverable, 0);
+    s = plan_at(f, "2027-01-05T09:30");
+    assert_int_equal(s.planned, 3);
+    assert_int_equal(s.enqueued, 0);
+    /* Across a restart. */
+    cc_store_close(f->store);
+    assert_int_equal(cc_store_open(f->db, &f->store, f->err, sizeof(f->err)), 0);
+    s = plan_at(f, "2027-01-06T09:00");
+    assert_int_equal(s.enqueued, 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries"), 3);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(stage || ':' || recipient || ':' || kind, ' ') "
+                                             "FROM (SELECT * FROM deliveries ORDER BY stage)"),
+                        "+1wd:TM1:escalation +5wd:SM1:escalation -1wd:W1:reminder");
+    assert_string_equal(query_text(f->store, "SELECT due_at FROM deliveries WHERE stage = '+5wd'"),
+                        "2027-01-05T09:00:00Z");
+    assert_string_equal(query_text(f->store, "SELECT next_attempt_at FROM deliveries WHERE stage = '+5wd'"),
+                        "2027-01-05T09:00:00Z");
+}
+
+static void test_claim_makes_a_digest_and_marks_sending(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    clock_row(f, "C1", "due_soon");
+    clock_row(f, "C2", "due_soon");
+    plan_at(f, "2026-12-11T07:00");
+    assert_string_equal(query_text(f->store, "SELECT group_concat(DISTINCT due_at) FROM deliveries"),
+                        "2026-12-11T08:00:00Z");
+    claim_at(f, "2026-12-11T07:59", "1:1", &c);
+    assert_int_equal(c.n, 0);
+    cc_outbox_claim_free(&c);
+    claim_at(f, "2026-12-11T08:00", "1:1", &c);
+    assert_int_equal(c.n, 1);
+    cc_outbox_message_t *m = &c.messages[0];
+    assert_int_equal(m->msg.nitems, 2);
+    assert_int_equal(m->msg.channel, CC_CHANNEL_EMAIL);
+    assert_string_equal(m->msg.address, "w1@council.example");
+    assert_string_equal(m->msg.recipient_name, "Wendy Worker");
+    assert_int_equal(m->attempts, 1);
+    int64_t batch = m->msg.batch;
+    char expect[128];
+    snprintf(expect, sizeof(expect), "<cc-%s-%lld@council.example>",
+             query_text(f->store, "SELECT value FROM meta WHERE key = 'outbox_instance'"), (long long)batch);
+    assert_string_equal(m->msg.message_id, expect);
+    assert_string_equal(m->items[0].title, "Special guardianship report");
+    assert_int_equal(m->items[0].status, CC_STATUS_DUE_SOON);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'sending' AND "
+                                         "claimed_by = '1:1' AND attempts = 1"),
+                     2);
+    /* Claimed rows are not claimed again. */
+    cc_outbox_claim_t again;
+    claim_at(f, "2026-12-11T08:01", "2:2", &again);
+    assert_int_equal(again.n, 0);
+    cc_outbox_claim_free(&again);
+    const char *state_written = NULL;
+    assert_int_equal(cc_outbox_record(f->store, m, CC_OUTCOME_SENT, NULL, -1, local("2026-12-11T08:00"),
+                                      &state_written),
+                     0);
+    assert_string_equal(state_written, "sent");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'sent' AND sent_at = "
+                                         "'2026-12-11T08:00:00Z' AND claimed_by IS NULL"),
+                     2);
+    cc_outbox_claim_free(&c);
+}
+
+static void test_without_digest_one_message_per_row(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    f->env.config.digest = 0;
+    clock_row(f, "C1", "due_soon");
+    clock_row(f, "C2", "due_soon");
+    plan_at(f, "2026-12-11T09:00");
+    claim_at(f, "2026-12-11T09:00", "1:1", &c);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.messages[0].msg.nitems, 1);
+    assert_string_not_equal(c.messages[0].msg.message_id, c.messages[1].msg.message_id);
+    cc_outbox_claim_free(&c);
+}
+
+static void test_backoff_schedule(void **state)
+{
+    (void)state;
+    static const long base[] = {60, 300, 1800, 7200, 21600, 43200, 43200, 43200, 43200, 43200, 43200};
+    long total = 0;
+    for (int a = 1; a <= 11; a++) {
+        long d = 0, again = 0;
+        assert_int_equal(cc_outbox_backoff(a, 42, &d), 0);
+        assert_true(d >= base[a - 1] * 8 / 10 && d <= base[a - 1] * 12 / 10);
+        cc_outbox_backoff(a, 42, &again);
+        assert_int_equal(d, again); /* the same for the same message and attempt */
+        total += d;
+    }
+    long d;
+    assert_int_equal(cc_outbox_backoff(CC_OUTBOX_MAX_ATTEMPTS, 42, &d), CC_ERANGE);
+    /* About 3 days of 12-hourly retries after the first 8.6 hours. */
+    assert_true(total > 3 * 86400 && total < 5 * 86400);
+    /* Jitter spreads messages that failed together. */
+    long a1, a2;
+    cc_outbox_backoff(1, 1, &a1);
+    cc_outbox_backoff(1, 2, &a2);
+    assert_int_not_equal(a1, a2);
+}
+
+static void test_retrying_keeps_the_message_and_gives_up_in_the_end(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    clock_row(f, "C1", "due_soon");
+    plan_at(f, "2026-12-11T09:00");
+    claim_at(f, "2026-12-11T09:00", "1:1", &c);
+    char first_id[128];
+    snprintf(first_id, sizeof(first_id), "%s", c.messages[0].msg.message_id);
+    const char *st = NULL;
+    assert_int_equal(cc_outbox_record(f->store, &c.messages[0], CC_OUTCOME_RETRY, "the endpoint answered 500", -1,
+                                      local("2026-12-11T09:00"), &st),
+                     0);
+    assert_string_equal(st, "retrying");
+    assert_string_equal(query_text(f->store, "SELECT last_error FROM deliveries"), "the endpoint answered 500");
+    cc_outbox_claim_free(&c);
+    claim_at(f, "2026-12-11T09:00", "1:1", &c);
+    assert_int_equal(c.n, 0);
+    cc_outbox_claim_free(&c);
+    claim_at(f, "2026-12-11T09:02", "1:1", &c);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.messages[0].msg.message_id, first_id);
+    assert_int_equal(c.messages[0].attempts, 2);
+    /* Retry-After longer than the backoff wins, up to 12 hours. */
+    cc_outbox_record(f->store, &c.messages[0], CC_OUTCOME_RETRY, "429", 7200, local("2026-12-11T09:02"), &st);
+    assert_string_equal(query_text(f->store, "SELECT next_attempt_at FROM deliveries"), "2026-12-11T11:02:00Z");
+    cc_outbox_claim_free(&c);
+    /* The last attempt fails for good. */
+    exec_sql(f->store, "UPDATE deliveries SET attempts = 11, next_attempt_at = '2026-12-11T00:00:00Z'");
+    claim_at(f, "2026-12-11T12:00", "1:1", &c);
+    assert_int_equal(c.messages[0].attempts, 12);
+    cc_outbox_record(f->store, &c.messages[0], CC_OUTCOME_RETRY, "timeout", -1, local("2026-12-11T12:00"), &st);
+    assert_string_equal(st, "failed");
+    assert_string_equal(query_text(f->store, "SELECT last_error FROM deliveries"),
+                        "gave up after 12 attempts: timeout");
+    cc_outbox_claim_free(&c);
+}
+
+static void test_recover_hands_back_only_what_dead_processes_held(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    char me[64];
+    size_t n = 99;
+    clock_row(f, "C1", "overdue");
+    plan_at(f, "2026-12-29T09:00"); /* W1 -1wd, TM1 +1wd */
+    f->env.config.digest = 0;
+    cc_outbox_claimer(me, sizeof(me));
+    claim_at(f, "2026-12-29T09:00", me, &c);
+    assert_int_equal(c.n, 2);
+    /* One message was claimed by a process long gone. */
+    char sql[256];
+    snprintf(sql, sizeof(sql), "UPDATE deliveries SET claimed_by = '999999999:12' WHERE id = %lld",
+             (long long)c.messages[0].items[0].delivery_id);
+    exec_sql(f->store, sql);
+    assert_int_equal(cc_outbox_recover(f->store, local("2026-12-29T09:05"), &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'pending'"), 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'sending'"), 1);
+    /* It goes again as the same message. */
+    cc_outbox_claim_t again;
+    claim_at(f, "2026-12-29T09:05", me, &again);
+    assert_int_equal(again.n, 1);
+    assert_string_equal(again.messages[0].msg.message_id, c.messages[0].msg.message_id);
+    assert_int_equal(again.messages[0].attempts, 2);
+    cc_outbox_claim_free(&again);
+    cc_outbox_claim_free(&c);
+}
+
+static void test_closing_a_clock_cancels_what_is_pending(void **state)
+{
+    fixture_t *f = *state;
+    clock_row(f, "C1", "due_soon");
+    clock_row(f, "C2", "due_soon");
+    plan_at(f, "2026-12-24T07:00");
+    clock_row(f, "C1", "met");
+    cc_outbox_plan_stats_t s = plan_at(f, "2026-12-24T08:30");
+    assert_int_equal(s.cancelled, 1);
+    assert_string_equal(query_text(f->store, "SELECT state || ': ' || last_error FROM deliveries WHERE child_id = "
+                                             "'C1'"),
+                        "cancelled: not sent: the clock is met now");
+    assert_string_equal(query_text(f->store, "SELECT state FROM deliveries WHERE child_id = 'C2'"), "pending");
+}
+
+static void test_retry_by_hand(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    clock_row(f, "C1", "due_soon");
+    clock_row(f, "C2", "due_soon");
+    plan_at(f, "2026-12-11T09:00");
+    claim_at(f, "2026-12-11T09:00", "1:1", &c);
+    cc_outbox_record(f->store, &c.messages[0], CC_OUTCOME_FAILED, "550 no such mailbox", -1,
+                     local("2026-12-11T09:00"), NULL);
+    int64_t second = c.messages[0].items[1].delivery_id;
+    assert_int_equal(cc_outbox_retry(f->store, second, local("2026-12-11T10:00"), f->err, sizeof(f->err)), 0);
+    /* The whole message is requeued, keeping its batch and id. */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'pending' AND attempts = 0 "
+                                         "AND batch IS NOT NULL AND message_id IS NOT NULL"),
+                     2);
+    assert_int_equal(cc_outbox_retry(f->store, second, local("2026-12-11T10:00"), f->err, sizeof(f->err)),
+                     CC_ESTATE);
+    assert_non_null(strstr(f->err, "is pending"));
+    assert_int_equal(cc_outbox_retry(f->store, 9999, local("2026-12-11T10:00"), f->err, sizeof(f->err)),
+                     CC_ENOTFOUND);
+    cc_outbox_claim_free(&c);
+}
+
+static void test_addresses_are_resolved_again_at_claim(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    clock_row(f, "C1", "due_soon");
+    plan_at(f, "2026-12-11T07:00");
+    exec_sql(f->store, "UPDATE staff SET email = NULL WHERE id = 'W1'");
+    claim_at(f, "2026-12-11T08:00", "1:1", &c);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.skipped, 1);
+    assert_string_equal(query_text(f->store, "SELECT state || ': ' || last_error FROM deliveries"),
+                        "undeliverable: staff W1 has no email address now");
+    cc_outbox_claim_free(&c);
+}
+
+static void test_disabled_webhook_fails_without_sending(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    char since[256];
+    exec_sql(f->store, "UPDATE teams SET webhook = 'east'");
+    clock_row(f, "C1", "overdue");
+    plan_at(f, "2026-12-29T09:00");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE channel = 'webhook' AND "
+                                         "recipient = 'team:T1' AND role = 'team_manager'"),
+                     1);
+    assert_int_equal(cc_outbox_webhook_disable(f->store, "east", "410 Gone", local("2026-12-29T09:00")), 0);
+    assert_int_equal(cc_outbox_webhook_disabled(f->store, "east", since, sizeof(since)), 1);
+    assert_non_null(strstr(since, "410 Gone"));
+    claim_at(f, "2026-12-29T09:00", "1:1", &c);
+    assert_int_equal(c.n, 2); /* the two emails */
+    assert_int_equal(c.skipped, 1);
+    assert_non_null(strstr(query_text(f->store, "SELECT last_error FROM deliveries WHERE channel = 'webhook'"),
+                           "webhook east is disabled"));
+    cc_outbox_claim_free(&c);
+    assert_int_equal(cc_outbox_webhook_enable(f->store, "east"), 0);
+    assert_int_equal(cc_outbox_webhook_enable(f->store, "east"), CC_ENOTFOUND);
+    assert_int_equal(cc_outbox_webhook_disabled(f->store, "east", NULL, 0), 0);
+}
+
+static void test_stamps(void **state)
+{
+    char buf[32];
+    (void)state;
+    time_t t = cc_outbox_parse_stamp("2026-07-01T07:00:00Z");
+    assert_string_equal(cc_outbox_stamp(t, buf, sizeof(buf)), "2026-07-01T07:00:00Z");
+    assert_int_equal(cc_outbox_parse_stamp("2026-07-01 07:00"), (time_t)-1);
+    /* Local time in summer is BST: 08:00 local is 07:00 UTC. */
+    cc_local_time_t l = {.date = cc_date_from_ymd(2026, 7, 1), .minute = 8 * 60};
+    assert_int_equal(cc_outbox_time(l), t);
+    cc_local_time_t back = cc_outbox_local(t);
+    assert_int_equal(back.date, l.date);
+    assert_int_equal(back.minute, l.minute);
+}
+
+int main(void)
+{
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migration_from_version_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enqueued_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_makes_a_digest_and_marks_sending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_digest_one_message_per_row, setup, teardown),
+        cmocka_unit_test(test_backoff_schedule),
+        cmocka_unit_test_setup_teardown(test_retrying_keeps_the_message_and_gives_up_in_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_hands_back_only_what_dead_processes_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_closing_a_clock_cancels_what_is_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_addresses_are_resolved_again_at_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_webhook_fails_without_sending, setup, teardown),
+        cmocka_unit_test(test_stamps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
