@@ -47,7 +47,8 @@ typedef struct {
     uv_timer_t poll, kick, midnight, jumpcheck, watchdog;
     uv_fs_event_t walwatch;
     uv_signal_t sigterm, sigint, sighup;
-    int walwatch_started, watchdog_started;
+    int kick_tries;
+    int status_sent;
 } cc_daemon_t;
 
 /* ---- time ---- */
@@ -97,9 +98,12 @@ static double wall_minus_mono(void)
 
 /* ---- status ---- */
 
+/* Count overdue and due-soon clocks for STATUS=, sent only when the counts
+ * change (sd_notify blocks if nobody reads the socket, so never chatter). */
 static void recount(cc_daemon_t *d)
 {
     sqlite3_stmt *st = NULL;
+    size_t before_overdue = d->overdue, before_due_soon = d->due_soon;
     d->overdue = d->due_soon = 0;
     if (sqlite3_prepare_v2(cc_store_db(d->store),
                            "SELECT status, COUNT(*) FROM clocks WHERE status IN ('overdue', 'due_soon') GROUP BY status",
@@ -115,6 +119,9 @@ static void recount(cc_daemon_t *d)
     }
     sqlite3_finalize(st);
     d->last_recount = uv_now(&d->loop);
+    if (d->overdue == before_overdue && d->due_soon == before_due_soon && d->status_sent)
+        return;
+    d->status_sent = 1;
     char day[CC_DATE_STRLEN];
     sd_notifyf(0, "STATUS=%zu overdue, %zu due soon (as of %s)", d->overdue, d->due_soon,
                cc_date_format(d->today, day));
@@ -197,14 +204,41 @@ static void on_poll(uv_timer_t *t)
         recompute(d);
 }
 
+/* A write to the WAL file wakes us at once; but the watch fires on the
+ * first frame written, before the commit is visible (the commit lands in
+ * the memory-mapped index, which inotify does not see), so look a few times
+ * over the next milliseconds until data_version moves. */
+#define KICK_TRIES 12
+#define KICK_INTERVAL_MS 2
+
+static void on_kick(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    int64_t version;
+    if (d->stopping)
+        return;
+    if (read_data_version(d, &version) == 0 && version != d->last_data_version) {
+        d->work_pending = 1;
+        d->kick_tries = 0;
+        recompute(d);
+        return;
+    }
+    if (++d->kick_tries < KICK_TRIES)
+        uv_timer_start(&d->kick, on_kick, KICK_INTERVAL_MS, 0);
+    else
+        d->kick_tries = 0;
+}
+
 static void on_wal_change(uv_fs_event_t *h, const char *filename, int events, int status)
 {
     cc_daemon_t *d = h->data;
     (void)filename;
     (void)events;
     (void)status;
-    if (!d->stopping)
-        uv_timer_start(&d->kick, on_poll, 0, 0);
+    if (!d->stopping && !uv_is_active((uv_handle_t *)&d->kick)) {
+        d->kick_tries = 0;
+        uv_timer_start(&d->kick, on_kick, 0, 0);
+    }
 }
 
 static void schedule_midnight(cc_daemon_t *d);
