@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: a demo council (three teams, workers, managers, an IRO and 48
-# children whose histories put clocks in every status), then its clocks and
-# one explanation. Dates are relative to today, so the picture is always live.
+# children whose histories put clocks in every status), its clocks and one
+# explanation, then careclockd running in the foreground on it. Dates are
+# relative to today, so the picture is always live.
 # The demo database is build/demo/careclock.db; it is made afresh each run.
 set -eu
 BUILD=${1:-build}
@@ -93,5 +94,13 @@ echo
 echo "== careclock explain DEMO001 care_plan =="
 cc explain DEMO001 care_plan
 echo
-echo "Try: $CC_BIN --db $DB clocks --team T1 --format csv"
-echo "     $CC_BIN --db $DB explain DEMO020 review 2"
+echo "== careclockd =="
+echo "The daemon now runs in the foreground on the demo database (Ctrl-C stops it)."
+echo "In another shell, record something and watch the clocks follow within a second:"
+echo "  $CC_BIN --db $DB event add DEMO001 care_plan_completed $TODAY"
+echo "  $CC_BIN --db $DB clocks --cached --child DEMO001      # the table as careclockd wrote it"
+echo "  $CC_BIN --db $DB explain DEMO020 review 2"
+echo "Its log lines (journal priorities <6> info, <4> warning, <3> error) follow."
+echo
+[ "${DEMO_NO_DAEMON:-0}" = 1 ] && exit 0
+exec "$BUILD/careclockd" --db "$DB"
