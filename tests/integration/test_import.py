@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -585,6 +586,13 @@ class TestReport(ImportCase):
 @unittest.skipUnless(os.path.isdir(SYNTHETIC), "the synthetic SSDA903 extract is not at %s (set CARECLOCK_SHARED)"
                      % SYNTHETIC)
 class TestSyntheticExtract(ImportCase):
+    summary = ""
+
+    @classmethod
+    def tearDownClass(cls):
+        # Printed after the test's "... ok" line, which tests/run.sh counts.
+        sys.stdout.write("\nThe synthetic extract (%s), first import:\n%s\n" % (SYNTHETIC, cls.summary))
+
     def test_import_the_synthetic_extract_twice(self):
         with open(os.path.join(SYNTHETIC, "header.csv"), newline="") as f:
             children = sum(1 for _ in csv.reader(f)) - 1
@@ -593,7 +601,7 @@ class TestSyntheticExtract(ImportCase):
         with open(os.path.join(SYNTHETIC, "reviews.csv"), newline="") as f:
             reviews = sum(1 for _ in csv.reader(f)) - 1
         out = self.ok("import", "ssda903", SYNTHETIC, today="2026-11-22")
-        print("\n" + out)
+        TestSyntheticExtract.summary = out
         self.assertIn("children  %d read: %d imported, 0 updated (date of birth), 0 unchanged, 0 bad rows skipped"
                       % (children, children), out)
         self.assertIn("episodes  %d read:" % episodes, out)
