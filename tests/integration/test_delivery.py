@@ -258,6 +258,8 @@ class DeliveryTest(unittest.TestCase):
         self.assertIn("sent 2 messages (4 items)", out)
         mails = self.mails()
         self.assertEqual(sorted(self.recipients()), ["w1@council.example", "w2@council.example"])
+        # Both messages went down one SMTP connection (one client port).
+        self.assertEqual(len({meta["peer"][1] for _, meta in mails}), 1)
         w1 = next(m for m, meta in mails if meta["rcpt_tos"] == ["w1@council.example"])
         self.assertEqual(w1["Subject"], "careclock: 3 due soon (3 children)")
         text = self.text_of(w1)
