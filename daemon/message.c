@@ -52,10 +52,10 @@ static cc_date_t sort_due(cc_date_t d)
 
 static int item_rank(const cc_message_item_t *it, cc_date_t today)
 {
-    if (it->kind == CC_NOTICE_MET || it->status == CC_STATUS_MET || it->status == CC_STATUS_MET_LATE)
-        return RANK_MET;
     if (it->status == CC_STATUS_CANCELLED)
         return RANK_CLOSED;
+    if (it->kind == CC_NOTICE_MET || it->status == CC_STATUS_MET || it->status == CC_STATUS_MET_LATE)
+        return RANK_MET;
     if (it->status == CC_STATUS_DATA_ERROR || it->due == CC_DATE_NONE)
         return RANK_OTHER;
     if (today > it->due)

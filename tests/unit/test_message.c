@@ -298,6 +298,21 @@ static void test_digest_orders_overdue_first_grouped_by_child(void **state)
     cc_buf_reset(&out);
     cc_message_subject(&m, &ctx, &out);
     assert_string_equal(cc_buf_str(&out), "careclock: 2 overdue, 1 due today, 1 due soon, 1 coming up (4 children)");
+    /* A closed clock's notice: met, or no longer needed. */
+    cc_message_item_t met = item(20, "C5", "2026-12-28", CC_STATUS_MET, CC_NOTICE_MET, "met");
+    met.met_on = iso("2026-12-24");
+    m = message(&met, 1, CC_CHANNEL_EMAIL);
+    cc_buf_reset(&out);
+    cc_message_subject(&m, &ctx, &out);
+    assert_string_equal(cc_buf_str(&out), "Now met: Special guardianship report for C5 (A.B.)");
+    met.status = CC_STATUS_CANCELLED;
+    met.reason = "the child left care";
+    cc_buf_reset(&out);
+    cc_message_subject(&m, &ctx, &out);
+    assert_string_equal(cc_buf_str(&out), "No longer needed: Special guardianship report for C5 (A.B.)");
+    cc_buf_reset(&out);
+    cc_message_text(&m, &ctx, &out);
+    assert_non_null(strstr(cc_buf_str(&out), "No longer needed (cancelled: the child left care)"));
     cc_buf_free(&out);
 }
 
