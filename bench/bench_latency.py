@@ -65,7 +65,8 @@ def main():
     sock.settimeout(120)
     log = open(os.environ.get("BENCH_DAEMON_LOG", os.path.join(tmp.name, "daemon.log")), "w")
     started = time.monotonic()
-    proc = subprocess.Popen([daemon, "--db", db, "--now", "2026-11-20T10:00:00"], stderr=log,
+    proc = subprocess.Popen([daemon, "--db", db, "--listen", "127.0.0.1:0", "--now", "2026-11-20T10:00:00"],
+                            stderr=log,
                             env=dict(os.environ, NOTIFY_SOCKET=notify))
     while b"READY=1" not in sock.recv(4096):
         pass

@@ -14,6 +14,8 @@
 #include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
+#include "careclock/feedserver.h"
+#include "careclock/http.h"
 #include "careclock/log.h"
 #include "careclock/store.h"
 
@@ -27,6 +29,7 @@
 #define JUMP_CHECK_MS 15000
 #define JUMP_TOLERANCE_S 5
 #define STATUS_RECOUNT_MS 2000
+#define ACCESS_FLUSH_MS 10000
 
 typedef struct {
     uv_loop_t loop;
@@ -49,6 +52,11 @@ typedef struct {
     uv_signal_t sigterm, sigint, sighup;
     int kick_tries;
     int status_sent;
+    cc_http_t *http;
+    cc_feedserver_t *feeds;
+    uv_timer_t access_flush;
+    uint64_t last_recompute_ms, recomputes, recompute_failures;
+    time_t last_reload;
 } cc_daemon_t;
 
 /* ---- time ---- */
@@ -173,6 +181,7 @@ static int recompute(cc_daemon_t *d)
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
     if (rc != 0) {
         int code = sqlite3_extended_errcode(cc_store_db(d->store));
+        d->recompute_failures++;
         cc_log(code == SQLITE_BUSY || code == SQLITE_LOCKED ? CC_LOG_WARNING : CC_LOG_ERR,
                "recompute failed after %llu ms: %s (%s); will retry", (unsigned long long)ms, cc_strerror(rc),
                sqlite3_errmsg(cc_store_db(d->store)));
@@ -180,6 +189,10 @@ static int recompute(cc_daemon_t *d)
     }
     if (d->full_pending || stats.children > 0)
         log_stats(d->full_pending ? "full recompute" : "recompute", &stats, ms);
+    d->last_recompute_ms = ms;
+    d->recomputes++;
+    if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
+        cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
     d->full_pending = 0;
     d->work_pending = 0;
     d->last_data_version = version;
@@ -283,6 +296,110 @@ static void on_watchdog(uv_timer_t *t)
         cc_log(CC_LOG_ERR, "watchdog: the database does not answer: %s", sqlite3_errmsg(cc_store_db(d->store)));
 }
 
+/* ---- HTTP routes ---- */
+
+static int route_feed(void *data, const char *token, cc_http_body_t *out)
+{
+    cc_daemon_t *d = data;
+    return cc_feedserver_feed(d->feeds, token, out);
+}
+
+static int route_healthz(void *data)
+{
+    cc_daemon_t *d = data;
+    int64_t version;
+    return d->stopping || read_data_version(d, &version) != 0 ? CC_EDB : 0;
+}
+
+static void metric_rows(cc_daemon_t *d, cc_buf_t *out, const char *sql, const char *name, const char *label1,
+                        const char *label2)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(cc_store_db(d->store), sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cc_buf_printf(out, "%s{%s=\"%s\"", name, label1, (const char *)sqlite3_column_text(st, 0));
+        if (label2 != NULL)
+            cc_buf_printf(out, ",%s=\"%s\"", label2, (const char *)sqlite3_column_text(st, 1));
+        cc_buf_printf(out, "} %lld\n", (long long)sqlite3_column_int64(st, label2 ? 2 : 1));
+    }
+    sqlite3_finalize(st);
+}
+
+static int route_metrics(void *data, cc_buf_t *out)
+{
+    cc_daemon_t *d = data;
+    cc_buf_puts(out, "# HELP careclock_clocks Clock instances by rule and status.\n# TYPE careclock_clocks gauge\n");
+    metric_rows(d, out, "SELECT rule_id, status, COUNT(*) FROM clocks GROUP BY rule_id, status ORDER BY 1, 2",
+                "careclock_clocks", "rule", "status");
+    cc_buf_puts(out, "# HELP careclock_deliveries Deliveries in the outbox by state.\n"
+                     "# TYPE careclock_deliveries gauge\n");
+    metric_rows(d, out, "SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY 1", "careclock_deliveries",
+                "state", NULL);
+    uint64_t renders = 0, hits = 0;
+    if (d->feeds)
+        cc_feedserver_counts(d->feeds, &renders, &hits);
+    cc_buf_printf(out,
+                  "# HELP careclock_recompute_seconds Duration of the last recompute.\n"
+                  "# TYPE careclock_recompute_seconds gauge\ncareclock_recompute_seconds %.3f\n"
+                  "# HELP careclock_recomputes_total Recomputes done.\n# TYPE careclock_recomputes_total counter\n"
+                  "careclock_recomputes_total %llu\n"
+                  "# HELP careclock_recompute_failures_total Recomputes that failed and were retried.\n"
+                  "# TYPE careclock_recompute_failures_total counter\ncareclock_recompute_failures_total %llu\n"
+                  "# HELP careclock_last_reload_timestamp_seconds Time of the last start or reload.\n"
+                  "# TYPE careclock_last_reload_timestamp_seconds gauge\n"
+                  "careclock_last_reload_timestamp_seconds %lld\n"
+                  "# HELP careclock_feed_renders_total Feeds rendered (cache misses).\n"
+                  "# TYPE careclock_feed_renders_total counter\ncareclock_feed_renders_total %llu\n",
+                  (double)d->last_recompute_ms / 1000.0, (unsigned long long)d->recomputes,
+                  (unsigned long long)d->recompute_failures, (long long)d->last_reload, (unsigned long long)renders);
+    return out->failed ? CC_ENOMEM : 0;
+}
+
+static void route_log(void *data, int level, const char *message)
+{
+    (void)data;
+    cc_log(level, "http: %s", message);
+}
+
+static void on_access_flush(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    char now[32];
+    if (d->feeds && cc_feedserver_flush_access(d->feeds, utc_stamp(daemon_now(d), now, sizeof(now))) != 0)
+        cc_log(CC_LOG_WARNING, "recording feed access failed: %s", sqlite3_errmsg(cc_store_db(d->store)));
+}
+
+/* The listen address: --listen wins over the configuration. */
+static int apply_listen_override(cc_daemon_t *d)
+{
+    if (d->options.listen == NULL)
+        return 0;
+    char *copy = strdup(d->options.listen);
+    if (copy == NULL)
+        return CC_ENOMEM;
+    free(d->env.config.listen);
+    d->env.config.listen = copy;
+    return 0;
+}
+
+static int start_http(cc_daemon_t *d)
+{
+    char err[512];
+    cc_http_routes_t routes = {.data = d, .feed = route_feed, .healthz = route_healthz, .metrics = route_metrics,
+                               .log = route_log};
+    if (cc_feedserver_new(d->store, &d->env.config, &d->feeds) != 0)
+        return CC_ENOMEM;
+    cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
+    int rc = cc_http_start(&d->loop, &d->env.config, &routes, &d->http, err, sizeof(err));
+    if (rc != 0) {
+        cc_log(CC_LOG_ERR, "feed server: %s", err);
+        return rc;
+    }
+    cc_log(CC_LOG_INFO, "feed server listening on %s (port %d)", d->env.config.listen, cc_http_port(d->http));
+    return 0;
+}
+
 /* ---- start, reload, stop ---- */
 
 static int open_database(cc_daemon_t *d)
@@ -331,7 +448,9 @@ static void on_sighup(uv_signal_t *s, int signum)
     int changed = strcmp(fresh.fingerprint, d->env.fingerprint) != 0;
     cc_env_free(&d->env);
     d->env = fresh;
+    apply_listen_override(d);
     apply_timezone(&d->env.config);
+    d->last_reload = daemon_now(d);
     cc_log(CC_LOG_INFO, "reloaded: %zu rules, division %s%s", cc_ruleset_count(d->env.rules), d->env.config.division,
            changed ? "; rules or holidays changed, recomputing every clock" : "");
     d->full_pending = 1;
@@ -352,6 +471,15 @@ static void walk_close(uv_handle_t *h, void *arg)
     close_handle(h);
 }
 
+static void close_handles(cc_daemon_t *d);
+
+static void on_http_stopped(void *arg)
+{
+    cc_daemon_t *d = arg;
+    d->http = NULL;
+    close_handles(d);
+}
+
 static void stop(cc_daemon_t *d, const char *why)
 {
     if (d->stopping)
@@ -359,8 +487,20 @@ static void stop(cc_daemon_t *d, const char *why)
     d->stopping = 1;
     sd_notify(0, "STOPPING=1");
     cc_log(CC_LOG_INFO, "%s: stopping", why);
+    if (d->feeds != NULL)
+        on_access_flush(&d->access_flush);
     /* Work runs to completion inside callbacks, so nothing is in flight
-     * here; close every handle and let the loop end. */
+     * but HTTP responses: stop the server (it finishes what it is sending),
+     * then close every handle and let the loop end. */
+    if (d->http != NULL)
+        cc_http_stop(d->http, on_http_stopped, d);
+    else
+        close_handles(d);
+}
+
+static void close_handles(cc_daemon_t *d)
+{
+    close_handle((uv_handle_t *)&d->access_flush);
     close_handle((uv_handle_t *)&d->poll);
     close_handle((uv_handle_t *)&d->kick);
     close_handle((uv_handle_t *)&d->midnight);
@@ -384,6 +524,9 @@ static int start_handles(cc_daemon_t *d)
     uv_timer_init(&d->loop, &d->midnight);
     uv_timer_init(&d->loop, &d->jumpcheck);
     uv_timer_init(&d->loop, &d->watchdog);
+    uv_timer_init(&d->loop, &d->access_flush);
+    d->access_flush.data = d;
+    uv_timer_start(&d->access_flush, on_access_flush, ACCESS_FLUSH_MS, ACCESS_FLUSH_MS);
     uv_fs_event_init(&d->loop, &d->walwatch);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
@@ -433,6 +576,9 @@ int cc_daemon_run(const cc_daemon_options_t *options)
         goto out;
     if (options->has_now)
         d->clock_offset = options->now - time(NULL);
+    if (apply_listen_override(d) != 0)
+        goto out;
+    d->last_reload = daemon_now(d);
     d->wall_minus_mono = wall_minus_mono();
     if (open_database(d) != 0)
         goto out;
@@ -444,6 +590,12 @@ int cc_daemon_run(const cc_daemon_options_t *options)
     if (recompute(d) != 0)
         cc_log(CC_LOG_WARNING, "the first full recompute failed; retrying on the next tick");
     start_handles(d);
+    if (start_http(d) != 0) {
+        stop(d, "the feed server could not start");
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        status = 1;
+        goto out;
+    }
     recount(d);
     sd_notifyf(0, "READY=1\nSTATUS=%zu overdue, %zu due soon", d->overdue, d->due_soon);
     cc_log(CC_LOG_INFO, "ready: %zu overdue, %zu due soon", d->overdue, d->due_soon);
@@ -457,6 +609,7 @@ out:
         uv_run(&d->loop, UV_RUN_DEFAULT);
     }
     uv_loop_close(&d->loop);
+    cc_feedserver_free(d->feeds);
     sqlite3_finalize(d->data_version);
     cc_store_close(d->store);
     cc_env_free(&d->env);

@@ -56,7 +56,7 @@ class Daemon:
         self.sock.settimeout(0.2)
         self.messages = []
         self.stderr_lines = []
-        args = [DAEMON, "--foreground", "--db", council.db]
+        args = [DAEMON, "--foreground", "--db", council.db, "--listen", "127.0.0.1:0"]
         if config:
             args += ["--config", config]
         if now:
@@ -99,6 +99,17 @@ class Daemon:
                 return True
             time.sleep(0.05)
         return False
+
+    def port(self):
+        """The feed server's port, from its start-up log line."""
+        self.wait_log("feed server listening")
+        for line in self.stderr_lines:
+            if "feed server listening" in line:
+                return int(line.rsplit("(port ", 1)[1].rstrip(")"))
+        raise AssertionError("no feed server line in the log")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port(), path)
 
     def stop(self, sig=15, timeout=20):
         if self.proc.poll() is None:

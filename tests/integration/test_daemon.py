@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import unittest
 
-from daemon_harness import CLI, DAEMON, Council, Daemon, wait_until
+from daemon_harness import CLI, DAEMON, ROOT, Council, Daemon, wait_until
 
 
 def cached(council, child="C1"):
@@ -84,7 +84,7 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
 
     def test_sighup_reload_applies_new_rules(self):
-        england = os.path.join(os.path.dirname(DAEMON), "..", "config", "rules", "england.rules")
+        england = os.path.join(ROOT, "config", "rules", "england.rules")
         override = self.council.write_config("[care_plan]\ndue = +5wd\n", "council.rules")
         conf = self.council.write_config("[careclock]\nrules = %s\n" % os.path.abspath(england))
         self.council.cli("event", "add", "C1", "looked_after_start", "2026-11-02", today="2026-11-10")
