@@ -2,12 +2,16 @@
 # Delivery rate: start the local SMTP server (aiosmtpd) and webhook receiver
 # (http.server) used by the integration tests, in --no-save mode, then run
 # bench_delivery against each with connection reuse on and off.
-#   bench_delivery.sh BENCH_BINARY PYTHON MESSAGES WORKDIR
+# Then the whole cycle, `careclock deliveries run`, on a generated council
+# (bench_delivery_cycle.py), digest off and on.
+#   bench_delivery.sh BENCH_BINARY PYTHON MESSAGES WORKDIR CARECLOCK CHILDREN
 set -eu
 BIN=$1
 PYTHON=$2
 N=$3
 WORK=$4
+CARECLOCK=$5
+CHILDREN=$6
 HERE=$(cd "$(dirname "$0")" && pwd)
 SINKS="$HERE/../tests/integration"
 mkdir -p "$WORK"
@@ -35,4 +39,8 @@ done
 for reuse in 1 0; do
     "$BIN" --channel webhook --url "http://127.0.0.1:$HOOK_PORT/hook" --messages "$N" --reuse $reuse \
         --secret-file "$WORK/secret"
+done
+for digest in no yes; do
+    "$PYTHON" "$HERE/bench_delivery_cycle.py" --careclock "$CARECLOCK" --smtp-port "$MAIL_PORT" \
+        --children "$CHILDREN" --digest $digest
 done
