@@ -31,6 +31,12 @@ enum { H_CHILD, H_DOB, H_NCOLS };
 enum { E_CHILD, E_DECOM, E_RNE, E_PLACE, E_DEC, E_REC, E_NCOLS };
 enum { R_CHILD, R_DOB, R_REVIEW, R_NCOLS };
 
+/* Longest PLACE or REC accepted: the 903's codes are 2 or 3 characters;
+ * the bound keeps an event's attributes within cc_import_episode_attrs'
+ * buffers (CC_IMPORT_ATTRS_MAX). */
+#define CODE_MAX 32
+_Static_assert(sizeof("{\"place\":\"\"}") + 2 * CODE_MAX <= CC_IMPORT_ATTRS_MAX, "attributes fit");
+
 static const char *const HEADER_COLS[] = {"CHILD", "DOB"};
 static const char *const EPISODE_COLS[] = {"CHILD", "DECOM", "RNE", "PLACE", "DEC", "REC"};
 static const char *const REVIEW_COLS[] = {"CHILD", "DOB", "REVIEW"};
@@ -502,10 +508,14 @@ static int episode_row(cc_import_t *imp, cc_import_file_t *f)
     else if (!is_rne(rne))
         rc = problem(imp, f->name, line, (size_t)f->col[E_RNE] + 1,
                      "RNE %s is not one of S, L, P, B, T, U (the reason for a new episode)", SHOW(rne));
-    else if (has_control(place))
-        rc = problem(imp, f->name, line, (size_t)f->col[E_PLACE] + 1, "PLACE contains a control character");
-    else if (has_control(rec))
-        rc = problem(imp, f->name, line, (size_t)f->col[E_REC] + 1, "REC contains a control character");
+    else if (has_control(place) || strlen(place) > CODE_MAX)
+        rc = problem(imp, f->name, line, (size_t)f->col[E_PLACE] + 1,
+                     "PLACE %s is not a placement code (at most %d characters, no control characters)", SHOW(place),
+                     CODE_MAX);
+    else if (has_control(rec) || strlen(rec) > CODE_MAX)
+        rc = problem(imp, f->name, line, (size_t)f->col[E_REC] + 1,
+                     "REC %s is not a reason code (at most %d characters, no control characters)", SHOW(rec),
+                     CODE_MAX);
     else if (dectext[0] != '\0' && (rc = date_field(imp, f, E_DEC, "DEC", &dec)) == 1) {
         if (dec < decom)
             rc = problem(imp, f->name, line, (size_t)f->col[E_DEC] + 1, "DEC %s is before DECOM %s", SHOW(dectext),

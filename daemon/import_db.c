@@ -254,7 +254,7 @@ static int sync_child_row(apply_t *a, cc_store_t *store, const cc_import_child_t
 
 static int sync_child(apply_t *a, cc_store_t *store, const cc_import_t *imp, const cc_import_child_t *c)
 {
-    char key[CC_STORE_ID_MAX + 64], attrs[160];
+    char key[CC_STORE_ID_MAX + 64], attrs[CC_IMPORT_ATTRS_MAX];
     int rc = sync_child_row(a, store, c);
     if (rc == 0)
         rc = load_existing(a, c->id);

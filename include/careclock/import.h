@@ -183,8 +183,13 @@ char *cc_import_review_key(char *buf, size_t len, const char *child, cc_date_t d
 /* The event type of an episode slot ("looked_after_start", ...). */
 const char *cc_import_slot_type(int slot);
 
-/* The attributes JSON of an episode's event into buf: {"place":"A5"} for
- * a placement, {"rec":"E11"} for an end, {} otherwise. Returns buf. */
+/* Room for any attributes text cc_import_episode_attrs writes (codes are
+ * at most 32 characters, each escaped to at most 2 bytes). */
+#define CC_IMPORT_ATTRS_MAX 96
+
+/* The attributes JSON of an episode's event into buf (CC_IMPORT_ATTRS_MAX
+ * bytes): {"place":"A5"} for a placement, {"rec":"E11"} for an end, {}
+ * otherwise. Returns buf. */
 char *cc_import_episode_attrs(const cc_import_episode_t *ep, int slot, char *buf, size_t len);
 
 /* ---- the shell: daemon/import_db.c ---- */

@@ -323,6 +323,8 @@ class TestBadRows(ImportCase):
          'DEC "5/10/2025" is not a valid date (expected dd/mm/yyyy, a day that exists)'),
         ("episodes", episode_row("A2", "01/04/2025", "P", "U2"), 6, 2,
          'child "A2" already has an episode starting on 2025-04-01 ({episodes}:3): one episode per DECOM'),
+        ("episodes", episode_row("A3", "01/10/2025", "P", "U" * 33), 6, 6,
+         'PLACE "%s" is not a placement code (at most 32 characters, no control characters)' % ("U" * 33)),
         ("episodes", episode_row("A4", "01/01/2000", "S", "U2"), 6, 2,
          'DECOM "01/01/2000" is before the child\'s DOB (2009-05-05)'),
         ("reviews", review_row("A2", "10/10/2010", "32/01/2026"), 6, 3,
