@@ -105,11 +105,11 @@ class DeliveryTest(unittest.TestCase):
         return s
 
     def configure(self, smtp_port=None, hook_port=None, hook_format="generic", digest="yes", privacy="initials",
-                  extra=""):
+                  extra="", tls="none"):
         lines = ["[careclock]", "privacy = %s" % privacy, "[notify]", "window = 08:00-18:00", "digest = %s" % digest]
         if smtp_port:
             lines += ["[smtp]", "url = smtp://127.0.0.1:%d" % smtp_port, "from = careclock@council.example",
-                      "tls = none", "username = careclock", "password_file = smtp-password"]
+                      "tls = %s" % tls, "username = careclock", "password_file = smtp-password"]
         if hook_port:
             lines += ["[webhook:east]", "url = http://127.0.0.1:%d/hooks/east" % hook_port,
                       "format = %s" % hook_format, "secret_file = webhook-secret"]
@@ -519,6 +519,16 @@ class DeliveryTest(unittest.TestCase):
         self.assertIn("team T2 has no service manager", text)
         csv_text = self.ok("deliveries", "--format", "csv", today=None)
         self.assertTrue(csv_text.startswith("id,state,child,clock,seq,stage,stage_date,kind,role,recipient,channel,"))
+
+    def test_tls_required_refuses_a_server_without_starttls(self):
+        smtp = self.mail_server()
+        self.configure(smtp_port=smtp.port, tls="required")
+        self.council()
+        self.deliver("2026-12-11T09:00")
+        (row,) = self.deliveries()
+        self.assertEqual(row["state"], "retrying")
+        self.assertIn("STARTTLS", row["last_error"])
+        self.assertEqual(self.mails(), [])
 
     def test_smtp_rejection_fails_for_good_and_retry_requeues_the_same_message(self):
         smtp = self.mail_server("--reject-rcpt", "w1@council.example")
