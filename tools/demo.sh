@@ -94,6 +94,11 @@ echo
 echo "== careclock explain DEMO001 care_plan =="
 cc explain DEMO001 care_plan
 echo
+FEED=$(cc feed add --team T1 | grep -o 'http[^ ]*\.ics' | head -n 1)
+echo "== Calendar feed of team T1 =="
+echo "careclockd serves it at: $FEED"
+echo "Subscribe to it from a calendar application on this machine, or: curl -s $FEED | head -n 20"
+echo
 echo "== careclockd =="
 echo "The daemon now runs in the foreground on the demo database (Ctrl-C stops it)."
 echo "In another shell, record something and watch the clocks follow within a second:"
