@@ -52,6 +52,7 @@ typedef struct {
     uv_signal_t sigterm, sigint, sighup;
     int kick_tries;
     int status_sent;
+    int status_dirty;
     cc_http_t *http;
     cc_feedserver_t *feeds;
     uv_timer_t access_flush;
@@ -127,6 +128,7 @@ static void recount(cc_daemon_t *d)
     }
     sqlite3_finalize(st);
     d->last_recount = uv_now(&d->loop);
+    d->status_dirty = 0;
     if (d->overdue == before_overdue && d->due_soon == before_due_soon && d->status_sent)
         return;
     d->status_sent = 1;
@@ -187,8 +189,9 @@ static int recompute(cc_daemon_t *d)
                sqlite3_errmsg(cc_store_db(d->store)));
         return rc;
     }
-    if (d->full_pending || stats.children > 0)
-        log_stats(d->full_pending ? "full recompute" : "recompute", &stats, ms);
+    int full = d->full_pending;
+    if (full || stats.children > 0)
+        log_stats(full ? "full recompute" : "recompute", &stats, ms);
     d->last_recompute_ms = ms;
     d->recomputes++;
     if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
@@ -200,7 +203,10 @@ static int recompute(cc_daemon_t *d)
      * another process during our work is not missed. */
     if (read_data_version(d, &version) == 0 && version != d->last_data_version)
         d->work_pending = 1;
-    if (stats.written || stats.deleted || uv_now(&d->loop) - d->last_recount >= STATUS_RECOUNT_MS)
+    /* Counting is a scan of the status index: at most every few seconds
+     * (the poll timer catches up with a count left owed). */
+    d->status_dirty |= stats.written || stats.deleted;
+    if (full || (d->status_dirty && uv_now(&d->loop) - d->last_recount >= STATUS_RECOUNT_MS))
         recount(d);
     return 0;
 }
@@ -215,6 +221,8 @@ static void on_poll(uv_timer_t *t)
         d->work_pending = 1;
     if (d->work_pending || d->full_pending)
         recompute(d);
+    else if (d->status_dirty && uv_now(&d->loop) - d->last_recount >= STATUS_RECOUNT_MS)
+        recount(d);
 }
 
 /* A write to the WAL file wakes us at once; but the watch fires on the
