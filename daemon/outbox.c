@@ -528,12 +528,12 @@ static int resolve_group(claimer_t *c, const group_t *g, char *address, size_t a
     if (webhook) {
         const cc_webhook_config_t *w = address[0] ? cc_config_webhook(&c->env->config, address) : NULL;
         if (step != SQLITE_ROW)
-            snprintf(reason, rlen, "team %s does not exist now", key);
+            snprintf(reason, rlen, "team %.80s does not exist now", key);
         else if (address[0] == '\0')
-            snprintf(reason, rlen, "team %s has no webhook now", key);
+            snprintf(reason, rlen, "team %.80s has no webhook now", key);
         else if (w == NULL)
-            snprintf(reason, rlen, "team %s names webhook \"%s\", which the configuration does not define", key,
-                     address);
+            snprintf(reason, rlen, "team %.80s names webhook \"%.120s\", which the configuration does not define",
+                     key, address);
         if (step != SQLITE_ROW || w == NULL) {
             *state = "undeliverable";
             return 0;
@@ -544,18 +544,19 @@ static int resolve_group(claimer_t *c, const group_t *g, char *address, size_t a
         if (disabled < 0)
             return CC_EDB;
         if (disabled) {
-            snprintf(reason, rlen, "webhook %s is disabled (%s); `careclock deliveries enable-webhook %s` enables it",
+            snprintf(reason, rlen,
+                     "webhook %.100s is disabled (%.160s); `careclock deliveries enable-webhook %.100s` enables it",
                      address, since, address);
             *state = "failed";
         }
         return 0;
     }
     if (step != SQLITE_ROW)
-        snprintf(reason, rlen, "staff %s does not exist now", key);
+        snprintf(reason, rlen, "staff %.80s does not exist now", key);
     else if (address[0] == '\0')
-        snprintf(reason, rlen, "staff %s has no email address now", key);
+        snprintf(reason, rlen, "staff %.80s has no email address now", key);
     else if (!cc_notify_email_valid(address))
-        snprintf(reason, rlen, "staff %s has an email address that is not valid (a line break, space or angle "
+        snprintf(reason, rlen, "staff %.80s has an email address that is not valid (a line break, space or angle "
                                "bracket in it)",
                  key);
     else if (!cc_notify_email_configured(&c->env->config, &why))
