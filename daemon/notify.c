@@ -99,7 +99,7 @@ int cc_notify_email_valid(const char *address)
     if (at == NULL || at == address || at[1] == '\0' || strchr(at + 1, '@') != NULL)
         return 0;
     for (const unsigned char *p = (const unsigned char *)address; *p != '\0'; p++)
-        if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' || *p == '"' ||
+        if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' || *p == '"' ||
             *p == '\\')
             return 0;
     return 1;

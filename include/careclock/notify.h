@@ -143,8 +143,8 @@ cc_local_time_t cc_notify_next_opening(const cc_calendar_t *cal, const cc_config
 int cc_notify_email_configured(const cc_config_t *config, const char **why);
 
 /* 1 if address is usable as an email address: one "@" with text either
- * side, no spaces, control characters, angle brackets, commas or
- * semicolons. */
+ * side, ASCII only (no SMTPUTF8), no spaces, control characters, angle
+ * brackets, commas, semicolons, quotes or backslashes. */
 int cc_notify_email_valid(const char *address);
 
 /* Names as stored in the outbox. */

@@ -323,6 +323,7 @@ static void test_names_and_addresses(void **state)
     assert_false(cc_notify_email_valid("<a@b>"));
     assert_false(cc_notify_email_valid("a@b\n"));
     assert_false(cc_notify_email_valid("@b"));
+    assert_false(cc_notify_email_valid("zo\xc3\xab@council.example")); /* no SMTPUTF8: messages stay 7-bit */
     assert_false(cc_notify_email_valid(NULL));
 }
 
