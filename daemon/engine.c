@@ -171,15 +171,30 @@ static int validate_and_episodes(run_t *r)
             return data_error(r, "event %lld (%s): date \"%s\" is not a valid date", (long long)e->id,
                               cc_ruleset_type_name(r->rs, (size_t)e->type), e->raw_date ? e->raw_date : "");
     }
+    /* On one day starts sort before ends (so that clocks of a new episode
+     * exist before the end's cancellations run); but an episode that ends
+     * and a new one that begins on the same day are two episodes: a start
+     * met while an episode is open takes that day's end first. */
     for (size_t i = 0; i < r->n; i++) {
         const cc_event_t *e = r->sorted[i];
         episode_t *open = r->neps && r->eps[r->neps - 1].end == CC_DATE_NONE ? &r->eps[r->neps - 1] : NULL;
+        if (e->type == CC_TYPE_LOOKED_AFTER_START && open != NULL) {
+            for (size_t j = i + 1; j < r->n && r->sorted[j]->date == e->date; j++) {
+                if (r->sorted[j]->type == CC_TYPE_LOOKED_AFTER_END && !r->used[j]) {
+                    open->end = e->date;
+                    open->end_event = r->sorted[j]->id;
+                    r->used[j] = 1;
+                    open = NULL;
+                    break;
+                }
+            }
+        }
         if (e->type == CC_TYPE_LOOKED_AFTER_START && open == NULL) {
             r->eps[r->neps].start = e->date;
             r->eps[r->neps].end = CC_DATE_NONE;
             r->eps[r->neps].end_event = 0;
             r->neps++;
-        } else if (e->type == CC_TYPE_LOOKED_AFTER_END) {
+        } else if (e->type == CC_TYPE_LOOKED_AFTER_END && !r->used[i]) {
             if (open == NULL)
                 return data_error(r, "event %lld: looked_after_end on %s with no episode of care open",
                                   (long long)e->id, cc_date_format(e->date, d));
@@ -550,7 +565,7 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
     size_t n = nevents ? nevents : 1;
     r.sorted = malloc(n * sizeof(*r.sorted));
     r.eps = malloc(n * sizeof(*r.eps));
-    r.used = malloc(n);
+    r.used = calloc(n, 1);
     r.ep_has_origin = malloc(n);
     if (!r.sorted || !r.eps || !r.used || !r.ep_has_origin) {
         rc = CC_ENOMEM;

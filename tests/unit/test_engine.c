@@ -1297,6 +1297,24 @@ static void test_override_adds_a_rule_and_event_type(void **state)
     expect_single_data_error("family_group_conference", NULL);
 }
 
+static void test_episode_ends_and_new_one_starts_the_same_day(void **state)
+{
+    (void)state;
+    /* Care ends and a new period begins on Mon 7 Dec 2026: two episodes.
+     * The first episode's care plan (due Mon 16 Nov) was met; the second
+     * episode gets its own care plan from the placement that day (+10 wd =
+     * Mon 21 Dec) and its own first review (+20 wd = Thu 7 Jan 2027:
+     * 25, 28 Dec and 1 Jan are bank holidays). */
+    run(DOB_11, "2026-12-08",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL},
+               {"care_plan_completed", "2026-11-10", NULL}, {"looked_after_end", "2026-12-07", NULL},
+               {"looked_after_start", "2026-12-07", NULL}, {"placement_start", "2026-12-07", NULL}));
+    expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_MET);
+    expect("care_plan", 2, "2026-12-07", "2026-12-21", CC_STATUS_OPEN);
+    expect("review", 1, "2026-11-02", "2026-11-30", CC_STATUS_OVERDUE);
+    expect("review", 2, "2026-12-07", "2027-01-07", CC_STATUS_OPEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1318,6 +1336,7 @@ int main(void)
         cmocka_unit_test(test_no_pep_for_a_sixteen_year_old),
         cmocka_unit_test(test_pep_age_boundaries),
         cmocka_unit_test(test_pep_age_is_taken_at_the_first_placement),
+        cmocka_unit_test(test_episode_ends_and_new_one_starts_the_same_day),
         cmocka_unit_test(test_pep_emergency_versus_planned_placement),
         cmocka_unit_test(test_pep_completed_before_placement_and_met_late),
         cmocka_unit_test(test_health_assessment_under_five_every_six_months),
