@@ -13,6 +13,7 @@
 #include "careclock/daemon.h"
 #include "careclock/env.h"
 #include "careclock/error.h"
+#include "careclock/deliver.h"
 #include "careclock/evaluate.h"
 #include "careclock/feedserver.h"
 #include "careclock/http.h"
@@ -30,6 +31,8 @@
 #define JUMP_TOLERANCE_S 5
 #define STATUS_RECOUNT_MS 2000
 #define ACCESS_FLUSH_MS 10000
+#define DELIVER_EVERY_MS 30000
+#define DELIVER_SOON_MS 100
 
 typedef struct {
     uv_loop_t loop;
@@ -55,7 +58,9 @@ typedef struct {
     int status_dirty;
     cc_http_t *http;
     cc_feedserver_t *feeds;
-    uv_timer_t access_flush;
+    uv_timer_t access_flush, deliver_timer, grace;
+    cc_deliverer_t *deliverer;
+    int plan_owed;
     uint64_t last_recompute_ms, recomputes, recompute_failures;
     time_t last_reload;
 } cc_daemon_t;
@@ -158,6 +163,8 @@ static void log_stats(const char *what, const cc_eval_stats_t *s, uint64_t ms)
            (unsigned long long)ms);
 }
 
+static void request_delivery(cc_daemon_t *d, int plan);
+
 /* Recompute what is owed. Returns 0, or an error after logging it. */
 static int recompute(cc_daemon_t *d)
 {
@@ -196,6 +203,8 @@ static int recompute(cc_daemon_t *d)
     d->recomputes++;
     if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
         cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
+    if (d->full_pending || stats.written || stats.deleted)
+        request_delivery(d, 1);
     d->full_pending = 0;
     d->work_pending = 0;
     d->last_data_version = version;
@@ -302,6 +311,59 @@ static void on_watchdog(uv_timer_t *t)
         sd_notify(0, "WATCHDOG=1");
     else
         cc_log(CC_LOG_ERR, "watchdog: the database does not answer: %s", sqlite3_errmsg(cc_store_db(d->store)));
+}
+
+/* ---- deliveries ---- */
+
+static void on_deliver_tick(uv_timer_t *t);
+static void finish_stop(cc_daemon_t *d);
+
+static void on_cycle_done(cc_deliverer_t *dl, const cc_deliver_stats_t *st, void *data)
+{
+    cc_daemon_t *d = data;
+    (void)dl;
+    if (st->messages || st->skipped || st->recovered || (st->planned && st->plan.enqueued))
+        cc_log(st->error ? CC_LOG_WARNING : CC_LOG_INFO,
+               "deliveries: %zu planned, %zu recovered, %zu messages (%zu items): %zu sent, %zu to retry, %zu failed, "
+               "%zu undeliverable%s",
+               st->planned ? st->plan.enqueued : 0, st->recovered, st->messages, st->items, st->sent, st->retrying,
+               st->failed, st->skipped, st->window_open ? "" : " (outside the sending window)");
+    if (d->stopping) {
+        finish_stop(d);
+        return;
+    }
+    if (st->more || d->plan_owed)
+        uv_timer_start(&d->deliver_timer, on_deliver_tick, DELIVER_SOON_MS, DELIVER_EVERY_MS);
+}
+
+static void run_delivery(cc_daemon_t *d, unsigned flags)
+{
+    if (d->deliverer == NULL || d->stopping)
+        return;
+    if (cc_deliverer_busy(d->deliverer)) {
+        d->plan_owed |= (flags & CC_DELIVER_PLAN) != 0;
+        return;
+    }
+    if (d->plan_owed)
+        flags |= CC_DELIVER_PLAN;
+    d->plan_owed = 0;
+    if (cc_deliverer_run(d->deliverer, daemon_now(d), flags, on_cycle_done, d) != 0)
+        d->plan_owed = (flags & CC_DELIVER_PLAN) != 0;
+}
+
+static void on_deliver_tick(uv_timer_t *t)
+{
+    run_delivery(t->data, 0);
+}
+
+/* Clocks changed: plan and send soon (coalescing bursts of changes). */
+static void request_delivery(cc_daemon_t *d, int plan)
+{
+    if (d->deliverer == NULL || d->stopping)
+        return;
+    d->plan_owed |= plan;
+    if (uv_timer_get_due_in(&d->deliver_timer) > DELIVER_SOON_MS || !uv_is_active((uv_handle_t *)&d->deliver_timer))
+        uv_timer_start(&d->deliver_timer, on_deliver_tick, DELIVER_SOON_MS, DELIVER_EVERY_MS);
 }
 
 /* ---- HTTP routes ---- */
@@ -459,6 +521,8 @@ static void on_sighup(uv_signal_t *s, int signum)
     apply_listen_override(d);
     apply_timezone(&d->env.config);
     d->last_reload = daemon_now(d);
+    if (d->deliverer != NULL)
+        cc_deliverer_reload(d->deliverer);
     cc_log(CC_LOG_INFO, "reloaded: %zu rules, division %s%s", cc_ruleset_count(d->env.rules), d->env.config.division,
            changed ? "; rules or holidays changed, recomputing every clock" : "");
     d->full_pending = 1;
@@ -488,6 +552,40 @@ static void on_http_stopped(void *arg)
     close_handles(d);
 }
 
+static void on_deliverer_closed(void *arg)
+{
+    cc_daemon_t *d = arg;
+    d->deliverer = NULL;
+    /* Then the feed server (it finishes what it is sending), then every
+     * other handle; the loop ends when all are closed. */
+    if (d->http != NULL)
+        cc_http_stop(d->http, on_http_stopped, d);
+    else
+        close_handles(d);
+}
+
+/* The grace period is over, or the cycle in flight ended. */
+static void finish_stop(cc_daemon_t *d)
+{
+    if (uv_is_active((uv_handle_t *)&d->grace))
+        uv_timer_stop(&d->grace);
+    if (d->deliverer != NULL) {
+        cc_deliverer_t *dl = d->deliverer;
+        cc_deliverer_close(dl, on_deliverer_closed, d);
+    } else {
+        on_deliverer_closed(d);
+    }
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+    cc_daemon_t *d = t->data;
+    cc_log(CC_LOG_WARNING, "the delivery batch in flight did not finish within %d s: its messages will be retried "
+                           "with the same ids",
+           d->env.config.shutdown_grace_seconds);
+    finish_stop(d);
+}
+
 static void stop(cc_daemon_t *d, const char *why)
 {
     if (d->stopping)
@@ -497,18 +595,22 @@ static void stop(cc_daemon_t *d, const char *why)
     cc_log(CC_LOG_INFO, "%s: stopping", why);
     if (d->feeds != NULL)
         on_access_flush(&d->access_flush);
-    /* Work runs to completion inside callbacks, so nothing is in flight
-     * but HTTP responses: stop the server (it finishes what it is sending),
-     * then close every handle and let the loop end. */
-    if (d->http != NULL)
-        cc_http_stop(d->http, on_http_stopped, d);
-    else
-        close_handles(d);
+    uv_timer_stop(&d->deliver_timer);
+    /* A delivery batch in flight may finish within the grace period. */
+    if (d->deliverer != NULL && cc_deliverer_busy(d->deliverer)) {
+        cc_log(CC_LOG_INFO, "waiting up to %d s for the delivery batch in flight",
+               d->env.config.shutdown_grace_seconds);
+        uv_timer_start(&d->grace, on_grace_over, (uint64_t)d->env.config.shutdown_grace_seconds * 1000, 0);
+        return;
+    }
+    finish_stop(d);
 }
 
 static void close_handles(cc_daemon_t *d)
 {
     close_handle((uv_handle_t *)&d->access_flush);
+    close_handle((uv_handle_t *)&d->deliver_timer);
+    close_handle((uv_handle_t *)&d->grace);
     close_handle((uv_handle_t *)&d->poll);
     close_handle((uv_handle_t *)&d->kick);
     close_handle((uv_handle_t *)&d->midnight);
@@ -533,7 +635,9 @@ static int start_handles(cc_daemon_t *d)
     uv_timer_init(&d->loop, &d->jumpcheck);
     uv_timer_init(&d->loop, &d->watchdog);
     uv_timer_init(&d->loop, &d->access_flush);
-    d->access_flush.data = d;
+    uv_timer_init(&d->loop, &d->deliver_timer);
+    uv_timer_init(&d->loop, &d->grace);
+    d->access_flush.data = d->deliver_timer.data = d->grace.data = d;
     uv_timer_start(&d->access_flush, on_access_flush, ACCESS_FLUSH_MS, ACCESS_FLUSH_MS);
     uv_fs_event_init(&d->loop, &d->walwatch);
     uv_signal_init(&d->loop, &d->sigterm);
@@ -604,6 +708,15 @@ int cc_daemon_run(const cc_daemon_options_t *options)
         status = 1;
         goto out;
     }
+    if (cc_deliverer_new(&d->loop, d->store, &d->env, NULL, &d->deliverer, err, sizeof(err)) != 0) {
+        cc_log(CC_LOG_ERR, "deliveries: %s", err);
+        stop(d, "the delivery channels could not start");
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        status = 1;
+        goto out;
+    }
+    uv_timer_start(&d->deliver_timer, on_deliver_tick, DELIVER_SOON_MS, DELIVER_EVERY_MS);
+    d->plan_owed = 1;
     recount(d);
     sd_notifyf(0, "READY=1\nSTATUS=%zu overdue, %zu due soon", d->overdue, d->due_soon);
     cc_log(CC_LOG_INFO, "ready: %zu overdue, %zu due soon", d->overdue, d->due_soon);

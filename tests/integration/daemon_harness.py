@@ -28,7 +28,8 @@ class Council:
         self.cli("team", "add", "T1", "--name", "East", "--manager", "TM1")
 
     def cli(self, *args, today="2026-11-30", check=True):
-        p = subprocess.run([CLI, "--db", self.db, "--today", today] + list(args), capture_output=True, text=True)
+        when = ["--today", today] if today else []
+        p = subprocess.run([CLI, "--db", self.db] + when + list(args), capture_output=True, text=True)
         if check and p.returncode != 0:
             raise AssertionError("careclock %s: %s" % (" ".join(args), p.stderr))
         return p
@@ -120,6 +121,8 @@ class Daemon:
             self.proc.kill()
             rc = self.proc.wait()
         self.reader.join(timeout=5)
+        if self.proc.stderr and not self.proc.stderr.closed:
+            self.proc.stderr.close()
         if self.sock.fileno() >= 0:
             self.drain_notify()
             self.sock.close()
