@@ -501,9 +501,9 @@ int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_rout
     h->limit = limit;
     unsigned timeout = config->http_timeout_seconds > 0 ? (unsigned)config->http_timeout_seconds : 10;
     h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
-                              on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
-                              limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                              (size_t)CONNECTION_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_END);
+                              on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_LISTEN_SOCKET,
+                              (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                              timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
     if (h->mhd == NULL) {
         snprintf(err, errlen, "libmicrohttpd could not start on %s", config->listen);
         close(fd);

@@ -99,8 +99,32 @@ echo "== Calendar feed of team T1 =="
 echo "careclockd serves it at: $FEED"
 echo "Subscribe to it from a calendar application on this machine, or: curl -s $FEED | head -n 20"
 echo
+# careclockd's configuration for the demo: defaults, with reminders written
+# as files (the file channel) instead of being emailed.
+OUTBOX="$DIR/outbox-files"
+rm -rf "$OUTBOX"
+cat > "$DIR/careclock.conf" <<EOF
+[notify]
+window = 08:00-18:00
+file_channel = outbox-files
+EOF
+# Reminders go out on working days 08:00-18:00. Outside that, start the
+# daemon's clock at 10:00 on the next working day so that they are seen.
+NOW_ARGS=""
+HOUR=$(TZ=Europe/London date +%H)
+NEXT=$TODAY
+if [ "$("$CC_BIN" calc "$TODAY" +0wd)" != "$TODAY" ] || [ "$HOUR" -ge 18 ]; then
+    NEXT=$("$CC_BIN" calc "$TODAY" +1wd)
+fi
+if [ "$NEXT" != "$TODAY" ] || [ "$HOUR" -lt 8 ]; then
+    NOW_ARGS="--now ${NEXT}T10:00:00"
+fi
+
 echo "== careclockd =="
 echo "The daemon now runs in the foreground on the demo database (Ctrl-C stops it)."
+[ -n "$NOW_ARGS" ] && echo "It is outside the sending window now, so its clock starts at $NEXT 10:00 ($NOW_ARGS)."
+echo "Reminders and escalations are written as files (the file channel) into $OUTBOX:"
+echo "  ls $OUTBOX; $CC_BIN --db $DB deliveries"
 echo "In another shell, record something and watch the clocks follow within a second:"
 echo "  $CC_BIN --db $DB event add DEMO001 care_plan_completed $TODAY"
 echo "  $CC_BIN --db $DB clocks --cached --child DEMO001      # the table as careclockd wrote it"
@@ -108,4 +132,5 @@ echo "  $CC_BIN --db $DB explain DEMO020 review 2"
 echo "Its log lines (journal priorities <6> info, <4> warning, <3> error) follow."
 echo
 [ "${DEMO_NO_DAEMON:-0}" = 1 ] && exit 0
-exec "$BUILD/careclockd" --db "$DB"
+# shellcheck disable=SC2086
+exec "$BUILD/careclockd" --config "$DIR/careclock.conf" --db "$DB" $NOW_ARGS
