@@ -371,7 +371,10 @@ static void request_delivery(cc_daemon_t *d, int plan)
 static int route_feed(void *data, const char *token, cc_http_body_t *out)
 {
     cc_daemon_t *d = data;
-    return cc_feedserver_feed(d->feeds, token, out);
+    int64_t version;
+    if (read_data_version(d, &version) != 0)
+        return CC_EDB;
+    return cc_feedserver_feed(d->feeds, token, version, out);
 }
 
 static int route_healthz(void *data)

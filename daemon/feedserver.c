@@ -16,6 +16,7 @@
 #include "careclock/grow.h"
 #include "careclock/log.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ typedef struct {
     uint64_t generation;
     body_t *body;
     int64_t pending_hits; /* accesses not yet written */
+    cc_feed_t feed;       /* as last looked up */
+    char hash[CC_FEED_HASH_LEN + 1]; /* its token's SHA-256; "" until looked up */
+    int64_t db_version;   /* the database's data_version when it was */
 } entry_t;
 
 struct cc_feedserver {
@@ -153,15 +157,41 @@ static int render(cc_feedserver_t *fs, const cc_feed_t *feed, entry_t *e)
     return 0;
 }
 
-int cc_feedserver_feed(cc_feedserver_t *fs, const char *token, cc_http_body_t *out)
+/* A token seen before, while nothing else has written to the database since
+ * (another process revoking it moves data_version), needs no query. The
+ * comparison is constant-time over the full hash. */
+static entry_t *known_token(cc_feedserver_t *fs, const char *hash, int64_t db_version)
+{
+    entry_t *found = NULL;
+    for (size_t i = 0; i < fs->n; i++) {
+        entry_t *e = &fs->entries[i];
+        if (e->hash[0] != '\0' && e->db_version == db_version &&
+            CRYPTO_memcmp(e->hash, hash, CC_FEED_HASH_LEN) == 0)
+            found = e;
+    }
+    return found;
+}
+
+int cc_feedserver_feed(cc_feedserver_t *fs, const char *token, int64_t db_version, cc_http_body_t *out)
 {
     cc_feed_t feed;
-    int rc = cc_feeds_lookup(fs->store, token, &feed);
-    if (rc != 0)
-        return rc == CC_ENOTFOUND ? CC_ENOTFOUND : CC_EDB;
-    entry_t *e = entry_for(fs, feed.id);
-    if (e == NULL)
-        return CC_ENOMEM;
+    char hash[CC_FEED_HASH_LEN + 1];
+    if (cc_feeds_token_hash(token, hash) != 0)
+        return CC_ENOTFOUND;
+    entry_t *e = known_token(fs, hash, db_version);
+    if (e == NULL) {
+        int rc = cc_feeds_lookup_hash(fs->store, hash, &feed);
+        if (rc != 0)
+            return rc == CC_ENOTFOUND ? CC_ENOTFOUND : CC_EDB;
+        e = entry_for(fs, feed.id);
+        if (e == NULL)
+            return CC_ENOMEM;
+        e->feed = feed;
+        memcpy(e->hash, hash, sizeof(e->hash));
+        e->db_version = db_version;
+    }
+    feed = e->feed;
+    int rc;
     if (e->body == NULL || e->generation != fs->generation) {
         rc = render(fs, &feed, e);
         if (rc != 0)

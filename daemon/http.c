@@ -312,10 +312,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **req_cls)
 {
     cc_http_t *h = cls;
+    static int headers_seen;
     (void)version;
     (void)upload_data;
-    (void)upload_data_size;
-    (void)req_cls;
+    /* The first call only announces the headers: answering then makes MHD
+     * close the connection after the response (it cannot know the request
+     * body was read), which defeats keep-alive. Answer on the second. */
+    if (*req_cls == NULL) {
+        *req_cls = &headers_seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* a body on GET or HEAD: discarded */
+        return MHD_YES;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(strlen("method not allowed\n"),
                                                                     (void *)"method not allowed\n",

@@ -27,8 +27,10 @@ void cc_feedserver_invalidate(cc_feedserver_t *fs, const cc_config_t *config, cc
 /* Answer a feed request (for cc_http_routes_t.feed): 0 with *out set
  * (released by the server), CC_ENOTFOUND for an unknown, malformed or
  * revoked token or a feed whose team or person no longer exists, or
- * another error. */
-int cc_feedserver_feed(cc_feedserver_t *fs, const char *token, cc_http_body_t *out);
+ * another error. db_version is the database's PRAGMA data_version now: a
+ * token already looked up at the same version is answered from memory
+ * (any write by another process, such as a revocation, moves it). */
+int cc_feedserver_feed(cc_feedserver_t *fs, const char *token, int64_t db_version, cc_http_body_t *out);
 
 /* Write the access counts gathered since the last flush. */
 int cc_feedserver_flush_access(cc_feedserver_t *fs, const char *now_utc);
