@@ -1,5 +1,6 @@
 /* careclock clocks | explain | rules check: reading the statutory clocks. */
 #include "careclock/cli.h"
+#include "careclock/csv.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
 #include "careclock/store.h"
@@ -17,25 +18,6 @@ enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS,
        COL_SOURCE, COL_REASON, NCOLS };
 static const char *const col_names[NCOLS] = {"child", "clock", "seq", "title", "start", "due", "status", "met_on",
                                              "worker", "team", "source", "reason"};
-
-/* A CSV field: quoted when needed; a leading = + - @ is defused with a
- * quote mark so a spreadsheet never runs it as a formula. */
-static void csv_field(FILE *out, const char *s)
-{
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    int defuse = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
-    if (quote || defuse)
-        fputc('"', out);
-    if (defuse)
-        fputc('\'', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote || defuse)
-        fputc('"', out);
-}
 
 static const char *col(sqlite3_stmt *st, int i)
 {
@@ -99,12 +81,12 @@ static int print_csv(sqlite3_stmt *st, FILE *out)
 {
     int step;
     for (int i = 0; i < NCOLS; i++) {
-        csv_field(out, col_names[i]);
+        cc_csv_fput(out, col_names[i]);
         fputs(i + 1 < NCOLS ? "," : "\r\n", out);
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         for (int i = 0; i < NCOLS; i++) {
-            csv_field(out, col(st, i));
+            cc_csv_fput(out, col(st, i));
             fputs(i + 1 < NCOLS ? "," : "\r\n", out);
         }
     return step == SQLITE_DONE ? 0 : CC_EDB;

@@ -7,6 +7,7 @@
  * `run` is the same delivery cycle careclockd runs on its timer (deliver.h),
  * once, on a private loop: for cron and for tests. */
 #include "careclock/cli.h"
+#include "careclock/csv.h"
 #include "careclock/deliver.h"
 #include "careclock/error.h"
 #include "careclock/outbox.h"
@@ -77,23 +78,6 @@ static const char *text(sqlite3_stmt *st, int i)
     return t ? t : "";
 }
 
-static void csv_field(FILE *out, const char *s)
-{
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    int defuse = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
-    if (quote || defuse)
-        fputc('"', out);
-    if (defuse)
-        fputc('\'', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote || defuse)
-        fputc('"', out);
-}
-
 /* One line per value in a table: no line breaks another system may have
  * left in a value. */
 static void table_value(FILE *out, const char *s, int width)
@@ -136,12 +120,12 @@ static int list(sqlite3 *db, const char **states, size_t nstates, const char *ch
         json_decref(arr);
     } else if (strcmp(format, "csv") == 0) {
         for (int i = 0; i < NCOLS; i++) {
-            csv_field(stdout, names[i]);
+            cc_csv_fput(stdout, names[i]);
             fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
         }
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
             for (int i = 0; i < NCOLS; i++) {
-                csv_field(stdout, text(st, i));
+                cc_csv_fput(stdout, text(st, i));
                 fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
             }
     } else {

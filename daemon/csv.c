@@ -137,3 +137,14 @@ int cc_csv_cell(cc_buf_t *out, const char *text)
         cc_buf_puts(out, "\"");
     return out->failed ? CC_ENOMEM : 0;
 }
+
+int cc_csv_fput(FILE *out, const char *text)
+{
+    cc_buf_t cell;
+    cc_buf_init(&cell);
+    int rc = cc_csv_cell(&cell, text);
+    if (rc == 0 && fputs(cc_buf_str(&cell), out) == EOF)
+        rc = CC_EIO;
+    cc_buf_free(&cell);
+    return rc;
+}

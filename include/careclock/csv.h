@@ -18,6 +18,7 @@
 #include "careclock/buf.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     char *p, *end;      /* unread input */
@@ -47,5 +48,8 @@ void cc_csv_free(cc_csv_t *r);
  * as OWASP advises) gets a leading apostrophe inside quotes, so that Excel
  * or LibreOffice never run it as a formula. Returns 0 or CC_ENOMEM. */
 int cc_csv_cell(cc_buf_t *out, const char *text);
+
+/* The same cell written to a stream. Returns 0, CC_ENOMEM or CC_EIO. */
+int cc_csv_fput(FILE *out, const char *text);
 
 #endif
