@@ -106,6 +106,7 @@ typedef struct {
     inst_t *inst;         /* instances of the current rule */
     size_t ninst, capinst;
     unsigned char *used;  /* per sorted event: consumed by a meeting */
+    size_t *rel;          /* indices of the sorted events the current rule looks at */
     unsigned char *ep_has_origin;
 } run_t;
 
@@ -123,6 +124,26 @@ static int event_cmp(const void *a, const void *b)
     if (px != py)
         return px - py;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sort by event_cmp. Events usually arrive in date order already, where
+ * an insertion sort is linear; it is stable, as glibc's merge sort is, so
+ * the order is the same either way. Long lists go to qsort. */
+static void sort_events(const cc_event_t **v, size_t n)
+{
+    if (n > 256) {
+        qsort(v, n, sizeof(*v), event_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const cc_event_t *e = v[i];
+        size_t j = i;
+        while (j > 0 && event_cmp(&v[j - 1], &e) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = e;
+    }
 }
 
 /* The episode containing date: the latest one starting on or before it
@@ -468,20 +489,53 @@ static int clock_start_cmp(const void *a, const void *b)
     return (x->chain_index > y->chain_index) - (x->chain_index < y->chain_index);
 }
 
+/* Sort by clock_start_cmp, stably (instances of two chains can start on
+ * one day with the same chain index: they keep their creation order, as
+ * glibc's merge sort keeps it). Instances are created nearly in order, so
+ * an insertion sort is close to linear; long runs go to qsort. */
+static void sort_clocks(cc_clock_t *v, size_t n)
+{
+    if (n > 64) {
+        qsort(v, n, sizeof(*v), clock_start_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (clock_start_cmp(&v[i - 1], &v[i]) <= 0)
+            continue;
+        cc_clock_t tmp = v[i];
+        size_t j = i;
+        while (j > 0 && clock_start_cmp(&v[j - 1], &tmp) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = tmp;
+    }
+}
+
 static int sweep_rule(run_t *r, int rule_index)
 {
     const cc_rule_t *rule = cc_ruleset_rule(r->rs, (size_t)rule_index);
-    size_t first_out = r->out->len;
+    size_t first_out = r->out->len, first_open = 0;
     int chains = 0;
     r->ninst = 0;
     memset(r->used, 0, r->n);
     memset(r->ep_has_origin, 0, r->neps ? r->neps : 1);
-    for (size_t i = 0; i < r->n;) {
+    /* Only the events this rule starts on, is met by or is cancelled by
+     * take part; the others would be skipped by every phase below. */
+    size_t nrel = 0;
+    for (size_t k = 0; k < r->n; k++) {
+        int type = r->sorted[k]->type;
+        if (type == rule->start_type || (rule->cancel_type >= 0 && type == rule->cancel_type) ||
+            is_met_by(rule, type))
+            r->rel[nrel++] = k;
+    }
+    for (size_t i = 0; i < nrel;) {
         size_t j = i;
-        while (j < r->n && r->sorted[j]->date == r->sorted[i]->date)
+        while (j < nrel && r->sorted[r->rel[j]]->date == r->sorted[r->rel[i]]->date)
             j++;
         /* 1: origins */
-        for (size_t k = i; k < j; k++) {
+        for (size_t q = i; q < j; q++) {
+            size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
             if (e->type != rule->start_type)
                 continue;
@@ -511,12 +565,17 @@ static int sweep_rule(run_t *r, int rule_index)
             }
         }
         /* 2: meeting events */
-        for (size_t k = i; k < j; k++) {
+        for (size_t q = i; q < j; q++) {
+            size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
             if (!is_met_by(rule, e->type) || r->used[k])
                 continue;
             long best = -1;
-            for (size_t m = 0; m < r->ninst; m++) {
+            /* Instances never reopen once closed, so the closed ones at the
+             * front (a chain's met instances) need not be looked at again. */
+            while (first_open < r->ninst && r->inst[first_open].closed)
+                first_open++;
+            for (size_t m = first_open; m < r->ninst; m++) {
                 const inst_t *in = &r->inst[m];
                 const cc_clock_t *c = &r->out->items[in->out];
                 if (in->closed || c->status == CC_STATUS_CANCELLED)
@@ -534,7 +593,8 @@ static int sweep_rule(run_t *r, int rule_index)
                 return CC_ENOMEM;
         }
         /* 3: cancelling events */
-        for (size_t k = i; k < j; k++) {
+        for (size_t q = i; q < j; q++) {
+            size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
             if (rule->cancel_type < 0 || e->type != rule->cancel_type)
                 continue;
@@ -551,7 +611,7 @@ static int sweep_rule(run_t *r, int rule_index)
     /* Sequence numbers by start date. */
     size_t count = r->out->len - first_out;
     if (count > 1)
-        qsort(r->out->items + first_out, count, sizeof(cc_clock_t), clock_start_cmp);
+        sort_clocks(r->out->items + first_out, count);
     for (size_t i = 0; i < count; i++)
         r->out->items[first_out + i].seq = (int)i + 1;
     return 0;
@@ -562,23 +622,35 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
 {
     run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = out, .base = out->len};
     int rc = 0;
+    size_t ntypes = cc_ruleset_type_count(rs);
+    unsigned char *has_type = NULL;
     size_t n = nevents ? nevents : 1;
     r.sorted = malloc(n * sizeof(*r.sorted));
     r.eps = malloc(n * sizeof(*r.eps));
     r.used = calloc(n, 1);
     r.ep_has_origin = malloc(n);
-    if (!r.sorted || !r.eps || !r.used || !r.ep_has_origin) {
+    r.rel = malloc(n * sizeof(*r.rel));
+    has_type = calloc(ntypes ? ntypes : 1, 1);
+    if (!r.sorted || !r.eps || !r.used || !r.ep_has_origin || !r.rel || !has_type) {
         rc = CC_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < nevents; i++)
+    for (size_t i = 0; i < nevents; i++) {
         r.sorted[i] = &events[i];
-    qsort(r.sorted, nevents, sizeof(*r.sorted), event_cmp);
+        if (events[i].type >= 0 && (size_t)events[i].type < ntypes)
+            has_type[events[i].type] = 1;
+    }
+    sort_events(r.sorted, nevents);
     rc = validate_and_episodes(&r);
     if (rc <= 0)
         goto out; /* 0: a data_error instance was written; <0: no memory */
     rc = 0;
     for (size_t i = 0; i < cc_ruleset_count(rs); i++) {
+        /* A rule whose starting event this child does not have makes no
+         * instance: its sweep would find nothing to start, meet or cancel. */
+        int start_type = cc_ruleset_rule(rs, i)->start_type;
+        if (start_type >= 0 && (size_t)start_type < ntypes && !has_type[start_type])
+            continue;
         rc = sweep_rule(&r, (int)i);
         if (rc != 0)
             goto out;
@@ -595,6 +667,8 @@ out:
     free(r.used);
     free(r.ep_has_origin);
     free(r.inst);
+    free(r.rel);
+    free(has_type);
     return rc;
 }
 
