@@ -211,6 +211,7 @@ static void test_schema_version_and_pragmas(void **state)
     assert_int_equal(query_int(s, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(s, "PRAGMA busy_timeout"), 5000);
     assert_int_equal(query_int(s, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_int_equal(query_int(s, "PRAGMA journal_size_limit"), 67108864);
     assert_string_equal(query_text(s, "PRAGMA journal_mode"), "wal");
     const char *tables[] = {"staff",   "teams",       "children", "events", "clocks",
                             "audit",   "changes",     "audit_actor", "meta", "feeds"};
@@ -269,6 +270,51 @@ static void test_refuses_newer_and_foreign_databases(void **state)
     sqlite3_close(db);
     assert_int_equal(cc_store_open(other, &s, f->err, sizeof(f->err)), CC_EDB);
     assert_non_null(strstr(f->err, "not a careclock one"));
+}
+
+/* Migration 4 from a version 3 file: events_by_child becomes covering (the
+ * same name and leading columns), and clock_digests gets one row with
+ * digest 0 ("unknown") for every child that has clocks. */
+static void test_migration_4_from_version_3(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    add_event(f, "C1", "looked_after_start", "2026-11-02");
+    raw(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
+           "('C1', 'care_plan', 1, 'Care plan', 'open', '2026-11-02T00:00:00Z'), "
+           "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z'), "
+           "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z')");
+    /* A version 3 file is this schema without migration 4's objects. */
+    raw(s, "DROP TABLE clock_digests; DROP INDEX events_by_child; "
+           "CREATE INDEX events_by_child ON events(child_id, date); PRAGMA user_version = 3;");
+    cc_store_close(f->store);
+    f->store = NULL;
+    s = open_store(f);
+    int created, from, to;
+    cc_store_open_info(s, &created, &from, &to);
+    assert_int_equal(from, 3);
+    assert_int_equal(to, 4);
+    assert_string_equal(query_text(s, "SELECT group_concat(name, ',') FROM pragma_index_info('events_by_child')"),
+                        "child_id,date,type,attributes");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM clock_digests"), 2);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM clock_digests WHERE digest = 0 AND child_id IN ('C1', 'C9')"),
+                     2);
+    /* Nothing else moved. */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM clocks"), 3);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM events"), 1);
+    /* The evaluator's read of every event uses the index alone. */
+    sqlite3_stmt *plan;
+    int covering = 0;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
+                                        "EXPLAIN QUERY PLAN SELECT child_id, id, type, date, attributes FROM events "
+                                        "ORDER BY child_id",
+                                        -1, &plan, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(plan) == SQLITE_ROW)
+        covering |= strstr((const char *)sqlite3_column_text(plan, 3), "COVERING INDEX events_by_child") != NULL;
+    sqlite3_finalize(plan);
+    assert_true(covering);
 }
 
 static void test_open_existing_does_not_create(void **state)
@@ -600,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_version_and_pragmas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_is_a_no_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, teardown),
