@@ -3,10 +3,27 @@
  * Write-back compares the new instances of a child with the rows it has
  * and touches only what differs, so updated_at means "last changed" and a
  * recompute of an unchanged child writes nothing.
+ *
+ * What keeps a full recompute of a large council quick (bench/RESULTS.md,
+ * "Scale"):
+ *  - Every child and every event come from two ordered reads merged in C
+ *    (children by id; events by child from the covering events_by_child
+ *    index), not a query per child; a reader thread on its own connection
+ *    does that while this thread runs the engine (evaluate_stream).
+ *  - clock_digests holds a 64-bit digest of each child's rows as last
+ *    written; a child whose fresh clocks have the same digest is neither
+ *    read back nor written. Only the children whose clocks changed (a new
+ *    day moves some statuses) cost a read and a write.
+ *  - Filling an empty clocks table drops its secondary index and makes it
+ *    again afterwards, in the same transaction (bulk_begin, bulk_end).
+ *  - Statements are prepared once per call; buffers are reused from child
+ *    to child; a full recompute runs with a 64 MiB page cache.
  */
 #include "careclock/evaluate.h"
 #include "careclock/error.h"
+#include "careclock/grow.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,26 +144,307 @@ out:
     return rc;
 }
 
-/* ---- writing back ---- */
+/* ---- batches of loaded children ---- */
+
+#define TYPE_SLOTS 256
+#define TYPE_NAME_MAX 48
 
 typedef struct {
-    sqlite3_stmt *existing, *upsert, *remove, *children, *meta_get, *meta_set;
-} stmts_t;
+    char name[TYPE_NAME_MAX];
+    size_t len;
+    int index;
+    int used;
+} type_slot_t;
 
-static void stmts_free(stmts_t *s)
+/* Event types by name, remembered: a council's events repeat a handful of
+ * types. Owned by one thread. */
+typedef struct {
+    const cc_ruleset_t *rs;
+    type_slot_t slot[TYPE_SLOTS];
+} types_t;
+
+/* Strings of one loaded event, as offsets into the batch's string block
+ * (which may move while the batch fills). */
+typedef struct {
+    size_t type, date, attrs;
+} ev_offsets_t;
+
+typedef struct {
+    size_t id, dob;       /* offsets of the child's id and date of birth text */
+    size_t first, n;      /* its events: events[first .. first + n) */
+} kid_t;
+
+/* Children and their events as read from the database: the strings in one
+ * block, the events in one array. batch_seal() points the events at their
+ * strings once the batch is full; the batch is then read-only. */
+typedef struct {
+    char *strings;
+    size_t used, capstrings;
+    kid_t *kids;
+    size_t nkids, capkids;
+    cc_event_t *events;
+    ev_offsets_t *offs;
+    size_t nevents, capevents;
+    int last;             /* no children come after this batch */
+} batch_t;
+
+static void batch_free(batch_t *b)
 {
-    sqlite3_finalize(s->existing);
-    sqlite3_finalize(s->upsert);
-    sqlite3_finalize(s->remove);
-    sqlite3_finalize(s->children);
-    sqlite3_finalize(s->meta_get);
-    sqlite3_finalize(s->meta_set);
-    memset(s, 0, sizeof(*s));
+    free(b->strings);
+    free(b->kids);
+    free(b->events);
+    free(b->offs);
+    memset(b, 0, sizeof(*b));
 }
 
-static int stmts_prepare(sqlite3 *db, stmts_t *s)
+static void batch_reset(batch_t *b)
 {
-    memset(s, 0, sizeof(*s));
+    b->used = b->nkids = b->nevents = 0;
+    b->last = 0;
+}
+
+/* The event type's index: the same answer as cc_ruleset_type_index(). */
+static int type_index(types_t *t, const char *name)
+{
+    size_t len = strlen(name);
+    if (len >= TYPE_NAME_MAX)
+        return cc_ruleset_type_index(t->rs, name);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    for (size_t probe = 0; probe < TYPE_SLOTS; probe++) {
+        type_slot_t *s = &t->slot[(h + probe) % TYPE_SLOTS];
+        if (!s->used) {
+            s->used = 1;
+            s->len = len;
+            memcpy(s->name, name, len + 1);
+            s->index = cc_ruleset_type_index(t->rs, name);
+            return s->index;
+        }
+        if (s->len == len && memcmp(s->name, name, len) == 0)
+            return s->index;
+    }
+    return cc_ruleset_type_index(t->rs, name);
+}
+
+/* Append a column's text (NULL as empty) and its NUL to the string block;
+ * *off receives its offset. */
+static int put_text(batch_t *b, sqlite3_stmt *st, int col, size_t *off)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    if (b->used + len + 1 > b->capstrings) {
+        size_t cap = b->capstrings ? b->capstrings : 4096;
+        while (cap < b->used + len + 1)
+            cap *= 2;
+        char *grown = realloc(b->strings, cap);
+        if (grown == NULL)
+            return CC_ENOMEM;
+        b->strings = grown;
+        b->capstrings = cap;
+    }
+    if (text != NULL)
+        memcpy(b->strings + b->used, text, len);
+    b->strings[b->used + len] = '\0';
+    *off = b->used;
+    b->used += len + 1;
+    return 0;
+}
+
+/* A new child from st's columns id_col (id) and id_col + 1 (dob). */
+static int batch_add_child(batch_t *b, sqlite3_stmt *st, int id_col)
+{
+    if (cc__grow(&b->kids, &b->capkids, b->nkids + 1, sizeof(kid_t), 64) != 0)
+        return CC_ENOMEM;
+    kid_t *k = &b->kids[b->nkids];
+    k->first = b->nevents;
+    k->n = 0;
+    if (put_text(b, st, id_col, &k->id) != 0 || put_text(b, st, id_col + 1, &k->dob) != 0)
+        return CC_ENOMEM;
+    b->nkids++;
+    return 0;
+}
+
+/* An event of the last child added, from st's columns first..first+3: id,
+ * type, date, attributes. */
+static int batch_add_event(batch_t *b, types_t *types, sqlite3_stmt *st, int first)
+{
+    if (b->nevents == b->capevents) {
+        size_t cap = b->capevents ? b->capevents * 2 : 1024;
+        cc_event_t *ev = realloc(b->events, cap * sizeof(*ev));
+        if (ev == NULL)
+            return CC_ENOMEM;
+        b->events = ev;
+        ev_offsets_t *offs = realloc(b->offs, cap * sizeof(*offs));
+        if (offs == NULL)
+            return CC_ENOMEM;
+        b->offs = offs;
+        b->capevents = cap;
+    }
+    cc_event_t *e = &b->events[b->nevents];
+    ev_offsets_t *o = &b->offs[b->nevents];
+    memset(e, 0, sizeof(*e));
+    e->id = sqlite3_column_int64(st, first);
+    if (put_text(b, st, first + 1, &o->type) != 0 || put_text(b, st, first + 2, &o->date) != 0 ||
+        put_text(b, st, first + 3, &o->attrs) != 0)
+        return CC_ENOMEM;
+    e->type = type_index(types, b->strings + o->type);
+    if (cc_date_parse(b->strings + o->date, &e->date) != 0)
+        e->date = CC_DATE_NONE;
+    b->nevents++;
+    b->kids[b->nkids - 1].n++;
+    return 0;
+}
+
+/* Point the events at the (now settled) string block. */
+static void batch_seal(batch_t *b)
+{
+    for (size_t i = 0; i < b->nevents; i++) {
+        b->events[i].raw_type = b->strings + b->offs[i].type;
+        b->events[i].raw_date = b->strings + b->offs[i].date;
+        b->events[i].attrs = b->strings + b->offs[i].attrs;
+    }
+}
+
+/* The engine's view of the batch's k-th child. */
+static void batch_child(const batch_t *b, size_t k, cc_child_t *child)
+{
+    child->id = b->strings + b->kids[k].id;
+    child->raw_dob = b->strings + b->kids[k].dob;
+    if (cc_date_parse(child->raw_dob, &child->dob) != 0)
+        child->dob = CC_DATE_NONE;
+}
+
+/* ---- the evaluation context ---- */
+
+typedef struct {
+    cc_store_t *store;
+    sqlite3 *db;
+    const cc_ruleset_t *rs;
+    const cc_calendar_t *cal;
+    cc_date_t today;
+    const char *now_utc;
+    cc_eval_stats_t *stats;
+    int bulk;             /* the clocks table was empty: insert without looking */
+    /* statements, prepared once per call */
+    sqlite3_stmt *existing, *upsert, *insert, *remove, *remove_child;
+    sqlite3_stmt *child_get, *events_get, *digest_get, *digest_set, *digest_del;
+    /* one child loaded by id (the change queue's children) */
+    batch_t one;
+    types_t types;
+    /* engine output and its rows, reused from child to child */
+    cc_clocks_t clocks;
+    struct row *rows;
+    size_t caprows;
+    /* per rule (index + 1; 0 is the data_error row): hash of id, title, source */
+    uint64_t *rule_hash;
+} ctx_t;
+
+static void ctx_free(ctx_t *x)
+{
+    sqlite3_finalize(x->existing);
+    sqlite3_finalize(x->upsert);
+    sqlite3_finalize(x->insert);
+    sqlite3_finalize(x->remove);
+    sqlite3_finalize(x->remove_child);
+    sqlite3_finalize(x->child_get);
+    sqlite3_finalize(x->events_get);
+    sqlite3_finalize(x->digest_get);
+    sqlite3_finalize(x->digest_set);
+    sqlite3_finalize(x->digest_del);
+    batch_free(&x->one);
+    free(x->rows);
+    free(x->rule_hash);
+    cc_clocks_free(&x->clocks);
+    memset(x, 0, sizeof(*x));
+}
+
+/* ---- digests ---- */
+
+/* Bump when the digest's inputs or the way a clock becomes a row change, so
+ * that every stored digest stops matching and each child is compared row by
+ * row once. */
+#define DIGEST_VERSION 1
+
+/* Digest 0 in clock_digests means "unknown": compare the rows. */
+#define DIGEST_UNKNOWN 0
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9e3779b97f4a7c15ULL;
+    h = (h << 27) | (h >> 37);
+    return h * 0xc2b2ae3d27d4eb4fULL + 0x165667b19e3779f9ULL;
+}
+
+static uint64_t mix_text(uint64_t h, const char *s)
+{
+    uint64_t f = 1469598103934665603ULL;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++, n++)
+        f = (f ^ *p) * 1099511628211ULL;
+    return mix(mix(h, f), n);
+}
+
+static uint64_t finish(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h == DIGEST_UNKNOWN ? 1 : h;
+}
+
+static const char DATA_ERROR_TITLE[] = "Child's data cannot be evaluated";
+
+static int rule_hashes(ctx_t *x)
+{
+    size_t n = cc_ruleset_count(x->rs);
+    x->rule_hash = malloc((n + 1) * sizeof(uint64_t));
+    if (x->rule_hash == NULL)
+        return CC_ENOMEM;
+    x->rule_hash[0] = mix_text(mix_text(mix_text(DIGEST_VERSION, CC_DATA_ERROR_RULE), DATA_ERROR_TITLE), "");
+    for (size_t i = 0; i < n; i++) {
+        const cc_rule_t *r = cc_ruleset_rule(x->rs, i);
+        x->rule_hash[i + 1] = mix_text(mix_text(mix_text(DIGEST_VERSION, r->id), r->title), r->source);
+    }
+    return 0;
+}
+
+/* A digest of every column the engine writes for a child's clocks: equal
+ * digests mean equal rows (to the odds of a 64-bit collision). */
+static uint64_t clocks_digest(const ctx_t *x, const cc_clocks_t *clocks)
+{
+    uint64_t h = mix(DIGEST_VERSION, clocks->len);
+    for (size_t i = 0; i < clocks->len; i++) {
+        const cc_clock_t *c = &clocks->items[i];
+        h = mix(h, x->rule_hash[c->rule + 1]);
+        h = mix(h, (uint64_t)(uint32_t)c->seq | (uint64_t)c->status << 32);
+        h = mix(h, (uint64_t)(uint32_t)c->start | (uint64_t)(uint32_t)c->due << 32);
+        h = mix(h, (uint64_t)(uint32_t)c->met_on | (uint64_t)c->flags << 32);
+        h = mix(h, (uint64_t)c->start_event);
+        h = mix(h, (uint64_t)c->met_event);
+        if (c->reason[0] != '\0')
+            h = mix_text(h, c->reason);
+    }
+    return finish(h);
+}
+
+/* ---- statements ---- */
+
+static int ctx_init(ctx_t *x, cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
+                    const char *now_utc, cc_eval_stats_t *stats)
+{
+    memset(x, 0, sizeof(*x));
+    x->store = store;
+    x->db = cc_store_db(store);
+    x->rs = rs;
+    x->cal = cal;
+    x->today = today;
+    x->now_utc = now_utc;
+    x->stats = stats;
+    x->types.rs = rs;
+    cc_clocks_init(&x->clocks);
     const char *existing = "SELECT rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
                            "met_event_id, reason, flags, source FROM clocks WHERE child_id = ?1";
     const char *upsert =
@@ -158,18 +456,76 @@ static int stmts_prepare(sqlite3 *db, stmts_t *s)
         "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at, "
         "sequence = clocks.sequence + (clocks.due_date IS NOT excluded.due_date OR clocks.status IS NOT "
         "excluded.status)";
+    const char *insert =
+        "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
+        "met_event_id, reason, flags, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14)";
     const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3";
-    if (sqlite3_prepare_v2(db, existing, -1, &s->existing, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, upsert, -1, &s->upsert, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, remove, -1, &s->remove, NULL) != SQLITE_OK) {
-        stmts_free(s);
-        return CC_EDB;
+    const char *remove_child = "DELETE FROM clocks WHERE child_id = ?1";
+    const char *child_get = "SELECT id, dob FROM children WHERE id = ?1";
+    /* No ORDER BY: the engine sorts; the index gives them by date anyway. */
+    const char *events_get = "SELECT id, type, date, attributes FROM events WHERE child_id = ?1";
+    const char *digest_get = "SELECT digest FROM clock_digests WHERE child_id = ?1";
+    const char *digest_set = "INSERT INTO clock_digests (child_id, digest) VALUES (?1, ?2) "
+                             "ON CONFLICT (child_id) DO UPDATE SET digest = excluded.digest";
+    const char *digest_del = "DELETE FROM clock_digests WHERE child_id = ?1";
+    struct {
+        const char *sql;
+        sqlite3_stmt **st;
+    } all[] = {{existing, &x->existing},     {upsert, &x->upsert},         {insert, &x->insert},
+               {remove, &x->remove},
+               {remove_child, &x->remove_child}, {child_get, &x->child_get}, {events_get, &x->events_get},
+               {digest_get, &x->digest_get}, {digest_set, &x->digest_set}, {digest_del, &x->digest_del}};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (sqlite3_prepare_v3(x->db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL) != SQLITE_OK) {
+            ctx_free(x);
+            return CC_EDB;
+        }
+    }
+    if (rule_hashes(x) != 0) {
+        ctx_free(x);
+        return CC_ENOMEM;
     }
     return 0;
 }
 
+/* ---- loading one child by id ---- */
+
+/* Load one child into x->one with the prepared statements. CC_ENOTFOUND
+ * when the child does not exist. */
+static int load_by_id(ctx_t *x, const char *child_id)
+{
+    int step, rc = 0;
+    batch_t *b = &x->one;
+    batch_reset(b);
+    sqlite3_reset(x->child_get);
+    sqlite3_bind_text(x->child_get, 1, child_id, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(x->child_get);
+    if (step == SQLITE_DONE)
+        rc = CC_ENOTFOUND;
+    else if (step != SQLITE_ROW)
+        rc = CC_EDB;
+    else
+        rc = batch_add_child(b, x->child_get, 0);
+    sqlite3_reset(x->child_get);
+    if (rc != 0)
+        return rc;
+    sqlite3_reset(x->events_get);
+    sqlite3_bind_text(x->events_get, 1, child_id, -1, SQLITE_TRANSIENT);
+    while (rc == 0 && (step = sqlite3_step(x->events_get)) == SQLITE_ROW)
+        rc = batch_add_event(b, &x->types, x->events_get, 0);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(x->events_get);
+    if (rc == 0)
+        batch_seal(b);
+    return rc;
+}
+
+/* ---- writing back ---- */
+
 /* The row a clock instance becomes, as text, for comparison and binding. */
-typedef struct {
+typedef struct row {
     const char *rule_id, *title, *source, *status, *reason;
     char start[CC_DATE_STRLEN], due[CC_DATE_STRLEN], met[CC_DATE_STRLEN];
     int seq;
@@ -178,25 +534,45 @@ typedef struct {
     int seen; /* matched an existing row */
 } row_t;
 
+/* "YYYY-MM-DD", exactly as cc_date_format() writes it, without printf. */
+static void format_date(cc_date_t date, char out[CC_DATE_STRLEN])
+{
+    int y, m, d;
+    cc_date_to_ymd(date, &y, &m, &d);
+    unsigned uy = (unsigned)y % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
+    out[0] = (char)('0' + uy / 1000);
+    out[1] = (char)('0' + uy / 100 % 10);
+    out[2] = (char)('0' + uy / 10 % 10);
+    out[3] = (char)('0' + uy % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + um / 10);
+    out[6] = (char)('0' + um % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + ud / 10);
+    out[9] = (char)('0' + ud % 10);
+    out[10] = '\0';
+}
+
 static void to_row(const cc_ruleset_t *rs, const cc_clock_t *c, row_t *row)
 {
     const cc_rule_t *rule = c->rule >= 0 ? cc_ruleset_rule(rs, (size_t)c->rule) : NULL;
-    memset(row, 0, sizeof(*row));
     row->rule_id = rule ? rule->id : CC_DATA_ERROR_RULE;
-    row->title = rule ? rule->title : "Child's data cannot be evaluated";
+    row->title = rule ? rule->title : DATA_ERROR_TITLE;
     row->source = rule ? rule->source : "";
     row->status = cc_status_name(c->status);
     row->reason = c->reason;
     row->seq = c->seq;
+    row->start[0] = row->due[0] = row->met[0] = '\0';
     if (c->start != CC_DATE_NONE)
-        cc_date_format(c->start, row->start);
+        format_date(c->start, row->start);
     if (c->due != CC_DATE_NONE)
-        cc_date_format(c->due, row->due);
+        format_date(c->due, row->due);
     if (c->met_on != CC_DATE_NONE)
-        cc_date_format(c->met_on, row->met);
+        format_date(c->met_on, row->met);
     row->start_event = c->start_event;
     row->met_event = c->met_event;
     row->flags = c->flags;
+    row->seen = 0;
 }
 
 static int same_text(sqlite3_stmt *st, int col, const char *value)
@@ -230,44 +606,63 @@ static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_int64(st, i, id);
 }
 
-static int write_child(stmts_t *s, const char *child_id, row_t *rows, size_t n, const char *now_utc,
-                       cc_eval_stats_t *stats)
+/* The row among rows[0..n) with this rule id and seq, searching from *hint
+ * (existing rows come in key order, so the next match is usually the next
+ * row); NULL when there is none. */
+static row_t *find_row(row_t *rows, size_t n, const char *rule_id, int seq, size_t *hint)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (*hint + k) % n;
+        if (rows[i].seq == seq && strcmp(rows[i].rule_id, rule_id) == 0) {
+            *hint = i + 1;
+            return &rows[i];
+        }
+    }
+    return NULL;
+}
+
+/* Make the child's rows in the clocks table equal rows[0..n): unchanged
+ * rows are left alone (their updated_at and sequence stay), vanished ones
+ * deleted, new or different ones upserted. */
+static int write_child(ctx_t *x, const char *child_id, row_t *rows, size_t n)
 {
     int step;
-    sqlite3_reset(s->existing);
-    sqlite3_bind_text(s->existing, 1, child_id, -1, SQLITE_TRANSIENT);
+    size_t hint = 0;
+    sqlite3_stmt *ex = x->existing;
+    if (x->bulk)
+        goto write; /* the table was empty when this transaction began */
+    sqlite3_reset(ex);
+    sqlite3_bind_text(ex, 1, child_id, -1, SQLITE_TRANSIENT);
     /* Existing rows: unchanged ones are marked seen; vanished ones deleted. */
-    while ((step = sqlite3_step(s->existing)) == SQLITE_ROW) {
-        const char *rule_id = (const char *)sqlite3_column_text(s->existing, 0);
-        int seq = sqlite3_column_int(s->existing, 1);
-        row_t *match = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (rows[i].seq == seq && strcmp(rows[i].rule_id, rule_id ? rule_id : "") == 0)
-                match = &rows[i];
+    while ((step = sqlite3_step(ex)) == SQLITE_ROW) {
+        const char *rule_id = (const char *)sqlite3_column_text(ex, 0);
+        int seq = sqlite3_column_int(ex, 1);
+        row_t *match = n ? find_row(rows, n, rule_id ? rule_id : "", seq, &hint) : NULL;
         if (match != NULL) {
-            match->seen = same_text(s->existing, 2, match->title) && same_text(s->existing, 3, match->start) &&
-                          same_text(s->existing, 4, match->due) && same_text(s->existing, 5, match->status) &&
-                          same_text(s->existing, 6, match->met) && same_int(s->existing, 7, match->start_event) &&
-                          same_int(s->existing, 8, match->met_event) && same_text(s->existing, 9, match->reason) &&
-                          same_int(s->existing, 10, match->flags) && same_text(s->existing, 11, match->source);
+            match->seen = same_text(ex, 2, match->title) && same_text(ex, 3, match->start) &&
+                          same_text(ex, 4, match->due) && same_text(ex, 5, match->status) &&
+                          same_text(ex, 6, match->met) && same_int(ex, 7, match->start_event) &&
+                          same_int(ex, 8, match->met_event) && same_text(ex, 9, match->reason) &&
+                          same_int(ex, 10, match->flags) && same_text(ex, 11, match->source);
             continue;
         }
-        sqlite3_reset(s->remove);
-        sqlite3_bind_text(s->remove, 1, child_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s->remove, 2, rule_id ? rule_id : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(s->remove, 3, seq);
-        if (sqlite3_step(s->remove) != SQLITE_DONE)
+        sqlite3_reset(x->remove);
+        sqlite3_bind_text(x->remove, 1, child_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(x->remove, 2, rule_id ? rule_id : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(x->remove, 3, seq);
+        if (sqlite3_step(x->remove) != SQLITE_DONE)
             return CC_EDB;
-        stats->deleted++;
+        x->stats->deleted++;
     }
+    sqlite3_reset(ex);
     if (step != SQLITE_DONE)
         return CC_EDB;
-    sqlite3_reset(s->existing);
+write:
     for (size_t i = 0; i < n; i++) {
         row_t *r = &rows[i];
         if (r->seen)
             continue;
-        sqlite3_stmt *u = s->upsert;
+        sqlite3_stmt *u = x->bulk ? x->insert : x->upsert;
         sqlite3_reset(u);
         sqlite3_bind_text(u, 1, child_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(u, 2, r->rule_id, -1, SQLITE_STATIC);
@@ -282,61 +677,372 @@ static int write_child(stmts_t *s, const char *child_id, row_t *rows, size_t n, 
         bind_opt(u, 11, r->reason);
         sqlite3_bind_int64(u, 12, r->flags);
         bind_opt(u, 13, r->source);
-        sqlite3_bind_text(u, 14, now_utc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 14, x->now_utc, -1, SQLITE_STATIC);
         if (sqlite3_step(u) != SQLITE_DONE)
             return CC_EDB;
-        stats->written++;
+        x->stats->written++;
+    }
+    sqlite3_reset(x->upsert);
+    sqlite3_reset(x->insert);
+    return 0;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* A child that no longer exists: its clocks and digest go. */
+static int forget_child(ctx_t *x, const char *child_id)
+{
+    sqlite3_reset(x->remove_child);
+    sqlite3_bind_text(x->remove_child, 1, child_id, -1, SQLITE_TRANSIENT);
+    if (step_done(x->remove_child) != 0)
+        return CC_EDB;
+    x->stats->deleted += (size_t)sqlite3_changes(x->db);
+    sqlite3_bind_text(x->digest_del, 1, child_id, -1, SQLITE_TRANSIENT);
+    return step_done(x->digest_del);
+}
+
+/* The stored digest of a child's clocks; DIGEST_UNKNOWN when none. */
+static int digest_lookup(ctx_t *x, const char *child_id, uint64_t *out)
+{
+    *out = DIGEST_UNKNOWN;
+    sqlite3_bind_text(x->digest_get, 1, child_id, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(x->digest_get);
+    if (step == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(x->digest_get, 0);
+    sqlite3_reset(x->digest_get);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+/* Evaluate the loaded child and bring its rows up to date. stored is the
+ * digest of its rows as written last time (DIGEST_UNKNOWN: compare them). */
+static int evaluate_loaded(ctx_t *x, const batch_t *b, size_t k, uint64_t stored)
+{
+    cc_child_t child;
+    batch_child(b, k, &child);
+    const char *child_id = child.id;
+    cc_clocks_reset(&x->clocks);
+    int rc = cc_engine_run(x->rs, x->cal, x->today, &child, b->events + b->kids[k].first, b->kids[k].n,
+                           &x->clocks);
+    if (rc != 0)
+        return rc;
+    size_t n = x->clocks.len;
+    x->stats->children++;
+    x->stats->clocks += n;
+    x->stats->data_errors += n == 1 && x->clocks.items[0].status == CC_STATUS_DATA_ERROR;
+    for (size_t j = 0; j < n; j++)
+        x->stats->uncovered += (x->clocks.items[j].flags & CC_CLOCK_UNCOVERED) != 0;
+    uint64_t digest = clocks_digest(x, &x->clocks);
+    if (digest == stored)
+        return 0; /* the rows are already these */
+    if (n > x->caprows) {
+        size_t cap = x->caprows ? x->caprows : 64;
+        while (cap < n)
+            cap *= 2;
+        row_t *grown = realloc(x->rows, cap * sizeof(*grown));
+        if (grown == NULL)
+            return CC_ENOMEM;
+        x->rows = grown;
+        x->caprows = cap;
+    }
+    for (size_t j = 0; j < n; j++)
+        to_row(x->rs, &x->clocks.items[j], &x->rows[j]);
+    if ((rc = write_child(x, child_id, x->rows, n)) != 0)
+        return rc;
+    sqlite3_bind_text(x->digest_set, 1, child_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(x->digest_set, 2, (sqlite3_int64)digest);
+    return step_done(x->digest_set);
+}
+
+/* Evaluate the children named in ids, one by one. */
+static int evaluate_list(ctx_t *x, char *const *ids, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint64_t stored;
+        rc = load_by_id(x, ids[i]);
+        if (rc == CC_ENOTFOUND) {
+            /* Deleted since it was queued: its clocks go too. */
+            rc = forget_child(x, ids[i]);
+            continue;
+        }
+        if (rc == 0)
+            rc = digest_lookup(x, ids[i], &stored);
+        if (rc == 0)
+            rc = evaluate_loaded(x, &x->one, 0, stored);
+    }
+    return rc;
+}
+
+/* ---- every child, streamed ---- */
+
+/* A full recompute reads every child and every event in two ordered reads
+ * (children by id; events by child through the covering events_by_child
+ * index), merged in C into batches of children. When the database is a
+ * file and the recompute runs in its own transaction, a reader thread does
+ * that on its own read-only connection while this thread runs the engine
+ * and writes: the two halves take about the same time, and the machine has
+ * more than one core. The reader's snapshot is the writer's: this thread
+ * holds the write lock (BEGIN IMMEDIATE) before the reader starts, so no
+ * commit can come between, and the writer never writes children or events.
+ * In the caller's transaction (which may hold uncommitted events) or on an
+ * in-memory database, the same code reads on the caller's connection, in
+ * turn with the engine. */
+
+#define BATCH_CHILDREN 256
+#define NBATCHES 4
+
+typedef struct {
+    sqlite3 *db;          /* the connection read from */
+    int own_db;           /* db was opened here (and is closed here) */
+    sqlite3_stmt *children, *events;
+    int ev_step;
+    types_t types;
+    batch_t batch[NBATCHES];
+    int threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int full[NBATCHES];   /* filled, not yet consumed */
+    int rc[NBATCHES];     /* the fill's result */
+    size_t produced, consumed;
+    int stop;             /* the consumer gave up: the reader stops */
+} reader_t;
+
+static int compare_id(sqlite3_stmt *st, int col, const char *id)
+{
+    const char *have = (const char *)sqlite3_column_text(st, col);
+    return strcmp(have ? have : "", id);
+}
+
+/* Fill b with the next children and their events. Events of children that
+ * do not exist (written with foreign keys off) are skipped, as a lookup by
+ * child would never see them. */
+static int reader_fill(reader_t *r, batch_t *b)
+{
+    int step, cmp;
+    batch_reset(b);
+    while (b->nkids < BATCH_CHILDREN) {
+        step = sqlite3_step(r->children);
+        if (step == SQLITE_DONE) {
+            b->last = 1;
+            break;
+        }
+        if (step != SQLITE_ROW)
+            return CC_EDB;
+        const char *id = (const char *)sqlite3_column_text(r->children, 0);
+        if (id == NULL)
+            continue;
+        if (batch_add_child(b, r->children, 0) != 0)
+            return CC_ENOMEM;
+        while (r->ev_step == SQLITE_ROW && (cmp = compare_id(r->events, 0, id)) <= 0) {
+            if (cmp == 0 && batch_add_event(b, &r->types, r->events, 1) != 0)
+                return CC_ENOMEM;
+            r->ev_step = sqlite3_step(r->events);
+        }
+        if (r->ev_step != SQLITE_ROW && r->ev_step != SQLITE_DONE)
+            return CC_EDB;
+    }
+    batch_seal(b);
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    reader_t *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        size_t i = r->produced % NBATCHES;
+        while (!r->stop && r->full[i])
+            pthread_cond_wait(&r->cv, &r->mu);
+        int stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+        int rc = reader_fill(r, &r->batch[i]);
+        int last = rc != 0 || r->batch[i].last;
+        pthread_mutex_lock(&r->mu);
+        r->rc[i] = rc;
+        r->full[i] = 1;
+        r->produced++;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (last)
+            break;
+    }
+    return NULL;
+}
+
+static void reader_close(reader_t *r)
+{
+    if (r->threaded) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+    }
+    sqlite3_finalize(r->children);
+    sqlite3_finalize(r->events);
+    if (r->own_db)
+        sqlite3_close(r->db);
+    for (size_t i = 0; i < NBATCHES; i++)
+        batch_free(&r->batch[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Open the reads; on a connection of its own, in a thread of its own, when
+ * may_thread and the database is a file. */
+static int reader_open(reader_t *r, sqlite3 *db, const cc_ruleset_t *rs, int may_thread)
+{
+    memset(r, 0, sizeof(*r));
+    r->types.rs = rs;
+    r->db = db;
+    const char *path = sqlite3_db_filename(db, "main");
+    if (may_thread && path != NULL && path[0] != '\0') {
+        sqlite3 *own = NULL;
+        if (sqlite3_open_v2(path, &own, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+            sqlite3_busy_timeout(own, 5000) == SQLITE_OK) {
+            r->db = own;
+            r->own_db = 1;
+        } else {
+            sqlite3_close(own);
+        }
+    }
+    if (sqlite3_prepare_v2(r->db, "SELECT id, dob FROM children ORDER BY id", -1, &r->children, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, "SELECT child_id, id, type, date, attributes FROM events ORDER BY child_id", -1,
+                           &r->events, NULL) != SQLITE_OK) {
+        reader_close(r);
+        return CC_EDB;
+    }
+    /* The first step starts the reader's snapshot, here, under our lock. */
+    r->ev_step = sqlite3_step(r->events);
+    if (r->ev_step != SQLITE_ROW && r->ev_step != SQLITE_DONE) {
+        reader_close(r);
+        return CC_EDB;
+    }
+    if (r->own_db && pthread_mutex_init(&r->mu, NULL) == 0) {
+        if (pthread_cond_init(&r->cv, NULL) != 0)
+            pthread_mutex_destroy(&r->mu);
+        else if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+            pthread_cond_destroy(&r->cv);
+            pthread_mutex_destroy(&r->mu);
+        } else
+            r->threaded = 1;
     }
     return 0;
 }
 
-static int evaluate_list(cc_store_t *store, stmts_t *s, const cc_ruleset_t *rs, const cc_calendar_t *cal,
-                         cc_date_t today, const char *now_utc, char *const *ids, size_t n, cc_eval_stats_t *stats)
+/* The next batch, in order. */
+static int reader_next(reader_t *r, batch_t **out)
 {
-    cc_clocks_t clocks;
-    row_t *rows = NULL;
-    size_t caprows = 0;
-    int rc = 0;
-    cc_clocks_init(&clocks);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        cc_eval_child_t child;
-        rc = cc_evaluate_load_child(store, rs, ids[i], &child);
-        if (rc == CC_ENOTFOUND) {
-            /* Deleted since it was queued: its clocks go too. */
-            rc = write_child(s, ids[i], NULL, 0, now_utc, stats);
-            continue;
-        }
-        if (rc != 0)
-            break;
-        cc_clocks_reset(&clocks);
-        rc = cc_engine_run(rs, cal, today, &child.child, child.events, child.nevents, &clocks);
-        if (rc == 0 && clocks.len > caprows) {
-            row_t *grown = realloc(rows, clocks.len * sizeof(*rows));
-            if (grown == NULL)
-                rc = CC_ENOMEM;
-            else {
-                rows = grown;
-                caprows = clocks.len;
-            }
-        }
-        for (size_t j = 0; rc == 0 && j < clocks.len; j++) {
-            to_row(rs, &clocks.items[j], &rows[j]);
-            stats->uncovered += (clocks.items[j].flags & CC_CLOCK_UNCOVERED) != 0;
-        }
-        if (rc == 0) {
-            stats->children++;
-            stats->clocks += clocks.len;
-            stats->data_errors += clocks.len == 1 && clocks.items[0].status == CC_STATUS_DATA_ERROR;
-            rc = write_child(s, ids[i], rows, clocks.len, now_utc, stats);
-        }
-        cc_evaluate_child_free(&child);
+    if (!r->threaded) {
+        *out = &r->batch[0];
+        return reader_fill(r, &r->batch[0]);
     }
-    free(rows);
-    cc_clocks_free(&clocks);
+    size_t i = r->consumed % NBATCHES;
+    pthread_mutex_lock(&r->mu);
+    while (!r->full[i])
+        pthread_cond_wait(&r->cv, &r->mu);
+    int rc = r->rc[i];
+    pthread_mutex_unlock(&r->mu);
+    *out = &r->batch[i];
     return rc;
 }
 
-/* Run fn inside a transaction: the caller's if one is open, else our own. */
+/* Hand the batch reader_next gave back to the reader. */
+static void reader_release(reader_t *r)
+{
+    if (!r->threaded)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->full[r->consumed % NBATCHES] = 0;
+    r->consumed++;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Digests of children that no longer exist, collected during the pass and
+ * handled after it (never while the digest read is open ahead of them). */
+typedef struct {
+    char **ids;
+    size_t n, cap;
+} orphans_t;
+
+static int add_orphan(orphans_t *o, const char *id)
+{
+    if (cc__grow(&o->ids, &o->cap, o->n + 1, sizeof(char *), 16) != 0)
+        return CC_ENOMEM;
+    if ((o->ids[o->n] = strdup(id ? id : "")) == NULL)
+        return CC_ENOMEM;
+    o->n++;
+    return 0;
+}
+
+/* Every child through the engine. The stored digests are read in the same
+ * order (on this connection: this thread writes them) and merged in. */
+static int evaluate_stream(ctx_t *x, int may_thread)
+{
+    reader_t r;
+    orphans_t orphans = {0};
+    sqlite3_stmt *digests = NULL;
+    int rc, dg_step, last = 0;
+    if ((rc = reader_open(&r, x->db, x->rs, may_thread)) != 0)
+        return rc;
+    if (sqlite3_prepare_v2(x->db, "SELECT child_id, digest FROM clock_digests ORDER BY child_id", -1, &digests,
+                           NULL) != SQLITE_OK) {
+        rc = CC_EDB;
+        goto out;
+    }
+    dg_step = sqlite3_step(digests);
+    while (rc == 0 && !last) {
+        batch_t *b;
+        rc = reader_next(&r, &b);
+        for (size_t k = 0; rc == 0 && k < b->nkids; k++) {
+            const char *id = b->strings + b->kids[k].id;
+            uint64_t stored = DIGEST_UNKNOWN;
+            int cmp;
+            while (rc == 0 && dg_step == SQLITE_ROW && (cmp = compare_id(digests, 0, id)) <= 0) {
+                if (cmp == 0)
+                    stored = (uint64_t)sqlite3_column_int64(digests, 1);
+                else
+                    rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
+                dg_step = sqlite3_step(digests);
+            }
+            if (rc == 0 && dg_step != SQLITE_ROW && dg_step != SQLITE_DONE)
+                rc = CC_EDB;
+            if (rc == 0)
+                rc = evaluate_loaded(x, b, k, stored);
+        }
+        last = b->last;
+        reader_release(&r);
+    }
+    while (rc == 0 && dg_step == SQLITE_ROW) {
+        rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
+        dg_step = sqlite3_step(digests);
+    }
+    if (rc == 0 && dg_step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(digests);
+    digests = NULL;
+    for (size_t i = 0; rc == 0 && i < orphans.n; i++)
+        rc = forget_child(x, orphans.ids[i]);
+out:
+    sqlite3_finalize(digests);
+    reader_close(&r);
+    cc_store_free_ids(orphans.ids, orphans.n);
+    return rc;
+}
+
+/* ---- transactions and entry points ---- */
+
+/* Run inside a transaction: the caller's if one is open, else our own. */
 static int in_transaction(cc_store_t *store, int *own)
 {
     *own = sqlite3_get_autocommit(cc_store_db(store));
@@ -356,25 +1062,25 @@ static int finish_transaction(cc_store_t *store, int own, int rc)
 int cc_evaluate_children(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                          const char *now_utc, char *const *ids, size_t n, cc_eval_stats_t *stats)
 {
-    stmts_t s;
-    int own, rc = stmts_prepare(cc_store_db(store), &s);
+    ctx_t x;
+    int own, rc = ctx_init(&x, store, rs, cal, today, now_utc, stats);
     if (rc != 0)
         return rc;
     rc = in_transaction(store, &own);
     if (rc == 0)
-        rc = finish_transaction(store, own, evaluate_list(store, &s, rs, cal, today, now_utc, ids, n, stats));
-    stmts_free(&s);
+        rc = finish_transaction(store, own, evaluate_list(&x, ids, n));
+    ctx_free(&x);
     return rc;
 }
 
 int cc_evaluate_changes(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                         const char *now_utc, cc_eval_stats_t *stats)
 {
-    stmts_t s;
+    ctx_t x;
     char **ids = NULL;
     size_t n = 0;
     int64_t upto = 0;
-    int own, rc = stmts_prepare(cc_store_db(store), &s);
+    int own, rc = ctx_init(&x, store, rs, cal, today, now_utc, stats);
     if (rc != 0)
         return rc;
     rc = in_transaction(store, &own);
@@ -382,13 +1088,13 @@ int cc_evaluate_changes(cc_store_t *store, const cc_ruleset_t *rs, const cc_cale
         goto out;
     rc = cc_store_changes_take(store, &upto, &ids, &n);
     if (rc == 0 && n > 0)
-        rc = evaluate_list(store, &s, rs, cal, today, now_utc, ids, n, stats);
+        rc = evaluate_list(&x, ids, n);
     if (rc == 0 && upto > 0)
         rc = cc_store_changes_ack(store, upto);
     rc = finish_transaction(store, own, rc);
 out:
     cc_store_free_ids(ids, n);
-    stmts_free(&s);
+    ctx_free(&x);
     return rc;
 }
 
@@ -423,40 +1129,156 @@ static int meta_set(sqlite3 *db, const char *key, const char *value)
     return rc;
 }
 
+/* ---- the first computation: an empty clocks table ---- */
+
+/* The clocks table's own indexes (clocks_by_status), as their CREATE
+ * statements from the schema. */
+typedef struct {
+    char **sql;
+    size_t n, cap;
+} index_list_t;
+
+static void index_list_free(index_list_t *l)
+{
+    cc_store_free_ids(l->sql, l->n);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Filling an empty clocks table: inserting millions of rows into
+ * clocks_by_status (ordered by status and due date, so every insert lands
+ * somewhere else in it) costs more than the rows themselves. When the table
+ * is empty, its secondary indexes are dropped, the rows inserted in key
+ * order, and the indexes created again from their own schema text (a sort),
+ * all inside the caller's transaction, so no reader ever sees the table
+ * without them. *bulk is 1 when that is the case. */
+static int bulk_begin(sqlite3 *db, int *bulk, index_list_t *saved)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CC_EDB, step;
+    *bulk = 0;
+    memset(saved, 0, sizeof(*saved));
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM clocks LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return CC_EDB;
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (step == SQLITE_ROW)
+        return 0;
+    if (step != SQLITE_DONE)
+        return CC_EDB;
+    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'clocks' "
+                               "AND sql IS NOT NULL ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return CC_EDB;
+    char **names = NULL;
+    size_t nnames = 0, capnames = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
+        if (name == NULL || sql == NULL)
+            continue;
+        if (cc__grow(&saved->sql, &saved->cap, saved->n + 1, sizeof(char *), 4) != 0 ||
+            cc__grow(&names, &capnames, nnames + 1, sizeof(char *), 4) != 0) {
+            rc = CC_ENOMEM;
+            goto out;
+        }
+        saved->sql[saved->n] = strdup(sql);
+        names[nnames] = strdup(name);
+        if (saved->sql[saved->n++] == NULL || names[nnames++] == NULL) {
+            rc = CC_ENOMEM;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+    for (size_t i = 0; i < nnames; i++) {
+        /* The name came from the schema; quote it as an identifier. */
+        char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
+        int ok = drop != NULL && sqlite3_exec(db, drop, NULL, NULL, NULL) == SQLITE_OK;
+        sqlite3_free(drop);
+        if (!ok)
+            goto out;
+    }
+    *bulk = 1;
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    cc_store_free_ids(names, nnames);
+    return rc;
+}
+
+static int bulk_end(sqlite3 *db, const index_list_t *saved)
+{
+    for (size_t i = 0; i < saved->n; i++)
+        if (sqlite3_exec(db, saved->sql[i], NULL, NULL, NULL) != SQLITE_OK)
+            return CC_EDB;
+    return 0;
+}
+
+/* The page cache for a full recompute, in KiB: enough for the leaf pages
+ * that the clocks_by_status index is written at (one per status and due
+ * date) to stay in memory instead of being written out and read back
+ * mid-transaction. Restored to the connection's own setting afterwards. */
+#define FULL_CACHE_KIB 65536
+
+static int pragma_int(sqlite3 *db, const char *sql, long long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CC_EDB;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void set_cache_size(sqlite3 *db, long long value)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", value);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                     const char *fingerprint, const char *now_utc, cc_eval_stats_t *stats)
 {
-    stmts_t s;
-    char **ids = NULL, **queued = NULL, day[CC_DATE_STRLEN];
-    size_t n = 0, nqueued = 0;
-    int64_t upto = 0;
-    int own, rc = stmts_prepare(cc_store_db(store), &s);
+    ctx_t x;
+    char day[CC_DATE_STRLEN];
+    index_list_t saved = {0};
+    long long cache = 0;
+    int own, rc = ctx_init(&x, store, rs, cal, today, now_utc, stats);
     if (rc != 0)
         return rc;
+    int restore_cache = pragma_int(x.db, "PRAGMA cache_size", &cache) == 0 &&
+                        (cache < 0 ? -cache : cache * 4) < FULL_CACHE_KIB;
+    if (restore_cache)
+        set_cache_size(x.db, -FULL_CACHE_KIB);
     rc = in_transaction(store, &own);
     if (rc != 0)
         goto out;
-    rc = cc_store_changes_take(store, &upto, &queued, &nqueued);
-    if (rc == 0)
-        rc = cc_store_child_ids(store, &ids, &n);
-    if (rc == 0)
-        rc = evaluate_list(store, &s, rs, cal, today, now_utc, ids, n, stats);
-    /* Children deleted since: remove their clocks. */
-    if (rc == 0 && sqlite3_exec(cc_store_db(store),
-                                "DELETE FROM clocks WHERE child_id NOT IN (SELECT id FROM children)", NULL, NULL,
-                                NULL) != SQLITE_OK)
+    rc = bulk_begin(x.db, &x.bulk, &saved);
+    /* Every child is evaluated, so the whole queue is consumed. Inside our
+     * transaction nobody else can add to it, so this is "up to its highest
+     * id", and without a WHERE clause SQLite truncates instead of deleting
+     * row by row (a bulk load may have queued millions). */
+    if (rc == 0 && sqlite3_exec(x.db, "DELETE FROM changes", NULL, NULL, NULL) != SQLITE_OK)
         rc = CC_EDB;
-    if (rc == 0 && upto > 0)
-        rc = cc_store_changes_ack(store, upto);
     if (rc == 0)
-        rc = meta_set(cc_store_db(store), "clocks_as_of", cc_date_format(today, day));
+        rc = evaluate_stream(&x, own);
+    if (rc == 0 && x.bulk)
+        rc = bulk_end(x.db, &saved);
+    if (rc == 0)
+        rc = meta_set(x.db, "clocks_as_of", cc_date_format(today, day));
     if (rc == 0 && fingerprint != NULL)
-        rc = meta_set(cc_store_db(store), "rules_fingerprint", fingerprint);
+        rc = meta_set(x.db, "rules_fingerprint", fingerprint);
     rc = finish_transaction(store, own, rc);
 out:
-    cc_store_free_ids(ids, n);
-    cc_store_free_ids(queued, nqueued);
-    stmts_free(&s);
+    if (restore_cache)
+        set_cache_size(x.db, cache);
+    index_list_free(&saved);
+    ctx_free(&x);
     return rc;
 }
 

@@ -1,0 +1,448 @@
+/* Unit tests for daemon/evaluate.c against real SQLite files in a temporary
+ * directory, with the default England rules and calendar: the full
+ * recompute (streamed, with its reader thread) writes the same rows as the
+ * child-by-child path and as the caller's-transaction path; an unchanged
+ * recompute writes nothing; the first computation into an empty table keeps
+ * clocks_by_status; the clocks of deleted children go; a day change writes
+ * only what moved, and the result equals a fresh computation on that day. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "careclock/buf.h"
+#include "careclock/calendar.h"
+#include "careclock/date.h"
+#include "careclock/error.h"
+#include "careclock/evaluate.h"
+#include "careclock/rules.h"
+#include "careclock/store.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HOLIDAY_DIR CC_SOURCE_DIR "/config/holidays"
+#define ENGLAND_RULES CC_SOURCE_DIR "/config/rules/england.rules"
+
+static cc_ruleset_t *g_rs;
+static cc_calendar_t *g_cal;
+
+typedef struct {
+    char dir[PATH_MAX];
+    char path[PATH_MAX + 16];
+    char path2[PATH_MAX + 16];
+    cc_store_t *store, *store2;
+    char err[512];
+} fixture_t;
+
+static int group_setup(void **state)
+{
+    char err[512];
+    const char *files[] = {ENGLAND_RULES};
+    (void)state;
+    if (cc_ruleset_load(files, 1, &g_rs, err, sizeof(err)) != 0 ||
+        cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    cc_ruleset_free(g_rs);
+    cc_calendar_free(g_cal);
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "%s/careclock-eval-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/a.db", f->dir);
+    snprintf(f->path2, sizeof(f->path2), "%s/b.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_close(f->store);
+    cc_store_close(f->store2);
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static cc_store_t *open_db(fixture_t *f, const char *path)
+{
+    cc_store_t *s = NULL;
+    if (cc_store_open(path, &s, f->err, sizeof(f->err)) != 0)
+        fail_msg("cc_store_open %s: %s", path, f->err);
+    return s;
+}
+
+static void raw(cc_store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+static int64_t query_int(cc_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static cc_date_t iso(const char *s)
+{
+    cc_date_t d;
+    assert_int_equal(cc_date_parse_iso(s, &d), 0);
+    return d;
+}
+
+/* A small council of n children with varied histories, written as another
+ * system would (plain SQL, events in date order across children, as they
+ * are recorded), so the table's order is not the children's. Child k:
+ * looked after from a date that depends on k, a placement (emergency for
+ * every 3rd), a care plan (for 4 in 5), visits and reviews (most), review
+ * minutes (every 3rd), every 7th a child-protection referral, every 11th
+ * left care; every 50th has an event whose date does not parse
+ * (data_error). */
+typedef struct {
+    cc_date_t date;
+    int child;
+    const char *type, *attrs;
+} gen_event_t;
+
+static int gen_cmp(const void *a, const void *b)
+{
+    const gen_event_t *x = a, *y = b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return x->child - y->child;
+}
+
+static void populate(cc_store_t *s, int n)
+{
+    char sql[512], d[CC_DATE_STRLEN];
+    size_t cap = (size_t)n * 64, len = 0;
+    gen_event_t *ev = calloc(cap, sizeof(*ev));
+    assert_non_null(ev);
+    raw(s, "BEGIN");
+    raw(s, "INSERT INTO staff (id, name, email, role) VALUES ('M1', 'Mina', 'm1@x.example', 'team_manager'), "
+           "('W1', 'Wes', 'w1@x.example', 'worker')");
+    raw(s, "INSERT INTO teams (id, name, manager_id) VALUES ('T1', 'Team', 'M1')");
+    for (int k = 0; k < n; k++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C%05d', '%04d-%02d-%02d', 'T1', 'W1')", k,
+                 2008 + k % 15, 1 + k % 12, 1 + k % 28);
+        raw(s, sql);
+        cc_date_t start = iso("2024-01-08") + (k * 37) % 900;
+        cc_date_t end = k % 11 == 0 ? start + 200 + k % 50 : iso("2026-11-20");
+        ev[len++] = (gen_event_t){start, k, "looked_after_start", "{}"};
+        ev[len++] = (gen_event_t){start, k, "placement_start", k % 3 == 0 ? "{\"emergency\":\"yes\"}" : "{}"};
+        if (k % 5 != 0)
+            ev[len++] = (gen_event_t){start + 5 + k % 12, k, "care_plan_completed", "{}"};
+        for (cc_date_t v = start + 4 + k % 5; v < end && k % 4 != 0 && len < cap - 8; v += 38 + k % 9)
+            ev[len++] = (gen_event_t){v, k, "visit", "{}"};
+        for (cc_date_t r = start + 26 + k % 10; r < end && k % 6 != 1 && len < cap - 8; r += 110 + k % 30) {
+            ev[len++] = (gen_event_t){r, k, "review_held", "{}"};
+            if (k % 3 == 0)
+                ev[len++] = (gen_event_t){r + 3 + k % 5, k, "review_minutes_sent", "{}"};
+        }
+        if (k % 11 == 0)
+            ev[len++] = (gen_event_t){end, k, "looked_after_end", "{}"};
+        if (k % 7 == 0)
+            ev[len++] = (gen_event_t){iso("2026-06-01") + k % 90, k, "referral", "{}"};
+    }
+    qsort(ev, len, sizeof(*ev), gen_cmp);
+    for (size_t i = 0; i < len; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO events (child_id, type, date, attributes) VALUES ('C%05d', '%s', '%s', '%s')",
+                 ev[i].child, ev[i].type, cc_date_format(ev[i].date, d), ev[i].attrs);
+        raw(s, sql);
+    }
+    for (int k = 0; k < n; k += 50) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO events (child_id, type, date) VALUES ('C%05d', 'visit', '2025-02-30')", k);
+        raw(s, sql);
+    }
+    raw(s, "COMMIT");
+    free(ev);
+}
+
+/* The clocks table as text, without updated_at and sequence (when). */
+static char *dump(cc_store_t *s)
+{
+    cc_buf_t b;
+    sqlite3_stmt *st;
+    cc_buf_init(&b);
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
+                                        "SELECT child_id, rule_id, seq, title, start_date, due_date, status, met_on, "
+                                        "start_event_id, met_event_id, reason, flags, source FROM clocks "
+                                        "ORDER BY 1, 2, 3",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < 13; c++) {
+            const char *t = (const char *)sqlite3_column_text(st, c);
+            cc_buf_printf(&b, "%s|", t ? t : "NULL");
+        }
+        cc_buf_puts(&b, "\n");
+    }
+    sqlite3_finalize(st);
+    char *out = strdup(cc_buf_str(&b));
+    cc_buf_free(&b);
+    return out;
+}
+
+static cc_eval_stats_t all(cc_store_t *s, const char *day, const char *now)
+{
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_all(s, g_rs, g_cal, iso(day), "fp", now, &st), 0);
+    return st;
+}
+
+/* ---- tests ---- */
+
+static void test_unchanged_recompute_writes_nothing(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    populate(f->store, 300);
+    cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    assert_int_equal(first.children, 300);
+    assert_true(first.clocks > 1000);
+    assert_int_equal(first.written, first.clocks);
+    assert_int_equal(first.data_errors, 6);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks"), (int64_t)first.clocks);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_digests WHERE digest <> 0"), 300);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM changes"), 0);
+    char *before = dump(f->store);
+    cc_eval_stats_t again = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    assert_int_equal(again.children, 300);
+    assert_int_equal(again.clocks, first.clocks);
+    assert_int_equal(again.written, 0);
+    assert_int_equal(again.deleted, 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE updated_at = '2026-11-20T09:00:00Z'"), 0);
+    char *after = dump(f->store);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+/* The first computation into an empty table (indexes dropped and made
+ * again) gives the rows the row-by-row path gives, and keeps the index. */
+static void test_first_computation_matches_row_by_row(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    f->store2 = open_db(f, f->path2);
+    /* More children than the reader's ring of batches holds at once. */
+    populate(f->store, 1300);
+    populate(f->store2, 1300);
+    /* b: one stale row, so the table is not empty and every child is
+     * compared and written row by row. */
+    raw(f->store2, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
+                   "('C00001', 'stale', 1, 'Stale', 'open', '2026-01-01T00:00:00Z')");
+    cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
+    assert_int_equal(a.clocks, b.clocks);
+    assert_int_equal(b.deleted, 1);
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                                         "'clocks_by_status' AND sql = 'CREATE INDEX clocks_by_status ON "
+                                         "clocks(status, due_date)'"),
+                     1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks INDEXED BY clocks_by_status WHERE status = "
+                                         "'overdue'"),
+                     query_int(f->store, "SELECT count(*) FROM clocks NOT INDEXED WHERE status = 'overdue'"));
+}
+
+/* Inside the caller's transaction the evaluation reads on the caller's
+ * connection, so it sees the caller's uncommitted events; its result equals
+ * the threaded read's. */
+static void test_caller_transaction_sees_its_own_events(void **state)
+{
+    fixture_t *f = *state;
+    cc_eval_stats_t st = {0};
+    f->store = open_db(f, f->path);
+    f->store2 = open_db(f, f->path2);
+    populate(f->store, 700);
+    populate(f->store2, 700);
+    assert_int_equal(cc_store_begin(f->store), 0);
+    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
+    assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st), 0);
+    assert_int_equal(cc_store_commit(f->store), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00003' AND rule_id = "
+                                         "'referral_decision' AND start_date = '2026-11-19'"),
+                     1);
+    raw(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
+    all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
+/* An in-memory database (no file for a second connection) works too. */
+static void test_in_memory(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, ":memory:");
+    f->store2 = open_db(f, f->path2);
+    populate(f->store, 300);
+    populate(f->store2, 300);
+    all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
+static void test_deleted_children_lose_their_clocks(void **state)
+{
+    fixture_t *f = *state;
+    cc_eval_stats_t st = {0};
+    f->store = open_db(f, f->path);
+    populate(f->store, 300);
+    all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    int64_t c2 = query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00002'");
+    int64_t last = query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00299'");
+    assert_true(c2 > 0 && last > 0);
+    /* Deleted by another system: the full recompute finds them by their
+     * digests (one in the middle, one after every remaining child). */
+    raw(f->store, "DELETE FROM children WHERE id IN ('C00002', 'C00299')");
+    st = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    assert_int_equal(st.children, 298);
+    assert_int_equal(st.deleted, c2 + last);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id IN ('C00002', 'C00299')"), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_digests WHERE child_id IN ('C00002', 'C00299')"),
+                     0);
+    /* Through the change queue. */
+    int64_t c5 = query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00005'");
+    raw(f->store, "DELETE FROM children WHERE id = 'C00005'");
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(cc_evaluate_changes(f->store, g_rs, g_cal, iso("2026-11-20"), "2026-11-20T10:00:00Z", &st), 0);
+    assert_int_equal(st.deleted, c5);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00005'"), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_digests WHERE child_id = 'C00005'"), 0);
+}
+
+/* A day later only the clocks whose status moved are written, and the
+ * table equals one computed on that day from nothing. The change queue's
+ * path (a changed child) agrees too. */
+static void test_day_change_and_queue_agree_with_fresh(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    f->store2 = open_db(f, f->path2);
+    populate(f->store, 300);
+    populate(f->store2, 300);
+    cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    cc_eval_stats_t later = all(f->store, "2026-12-21", "2026-12-21T08:00:00Z");
+    assert_true(later.written > 0);
+    assert_true(later.written < first.written / 4);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE updated_at = '2026-12-21T08:00:00Z'"),
+                     (int64_t)later.written);
+    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
+    raw(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_changes(f->store, g_rs, g_cal, iso("2026-12-21"), "2026-12-21T09:00:00Z", &st), 0);
+    assert_int_equal(st.children, 1);
+    assert_true(st.written > 0);
+    all(f->store2, "2026-12-21", "2026-12-21T08:00:00Z");
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
+/* Events of a child that does not exist (written with foreign keys off)
+ * are passed over, and the children around them are evaluated as usual. */
+static void test_orphan_events_are_skipped(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    f->store2 = open_db(f, f->path2);
+    populate(f->store, 300);
+    populate(f->store2, 300);
+    raw(f->store, "PRAGMA foreign_keys = OFF");
+    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00000x', 'visit', '2026-01-05'), "
+                  "('A', 'visit', '2026-01-05'), ('ZZZ', 'review_held', '2026-01-05')");
+    raw(f->store, "PRAGMA foreign_keys = ON");
+    cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
+    assert_int_equal(a.children, 300);
+    assert_int_equal(a.clocks, b.clocks);
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
+/* A digest reset (0, as migration 4 writes) makes the next full recompute
+ * compare that child's rows, and put right what differs. */
+static void test_unknown_digest_compares_rows(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    populate(f->store, 300);
+    all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    char *before = dump(f->store);
+    raw(f->store, "UPDATE clocks SET title = 'Tampered' WHERE child_id = 'C00005' AND rule_id = 'visit' AND seq = 1");
+    assert_int_equal(sqlite3_changes(cc_store_db(f->store)), 1);
+    raw(f->store, "UPDATE clock_digests SET digest = 0 WHERE child_id = 'C00005'");
+    cc_eval_stats_t st = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    assert_int_equal(st.written, 1);
+    char *after = dump(f->store);
+    assert_string_equal(before, after);
+    assert_int_not_equal(query_int(f->store, "SELECT digest FROM clock_digests WHERE child_id = 'C00005'"), 0);
+    free(before);
+    free(after);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_unchanged_recompute_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_computation_matches_row_by_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caller_transaction_sees_its_own_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_children_lose_their_clocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_day_change_and_queue_agree_with_fresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_events_are_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_digest_compares_rows, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
