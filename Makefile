@@ -6,6 +6,9 @@
 #   make install    PREFIX=/usr/local DESTDIR= (bin, /etc/careclock, share/careclock)
 #   make demo       the README's first Quick start command
 #   make holidays   regenerate config/holidays/*.ics from ../shared/data/bank-holidays.json
+#   make SANITIZE=1 test   the whole suite built with ASan and UBSan (build/sanitize)
+#   make valgrind   every unit test binary under valgrind memcheck
+#   make fuzz       the libFuzzer targets (clang, build/fuzz); make fuzz-smoke runs each briefly
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -34,6 +37,15 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# FUZZ=1: the library built by clang for libFuzzer (coverage instrumentation,
+# ASan, UBSan), into build/fuzz. Used by the fuzz targets below.
+ifeq ($(FUZZ),1)
+BUILD   := build/fuzz
+CC      := clang
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
 MAINS     := daemon/careclock.c daemon/careclockd.c
 LIB_SRCS  := $(filter-out $(MAINS),$(wildcard daemon/*.c))
 LIB_OBJS  := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -41,8 +53,11 @@ LIB       := $(BUILD)/libcareclock.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 HEADERS   := $(wildcard include/careclock/*.h)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRCS))
 
-.PHONY: all test unit integration deps bench install clean demo holidays check-holidays
+.PHONY: all test unit integration deps bench install clean demo holidays check-holidays valgrind fuzz fuzz-build \
+        fuzz-smoke fuzz-run
 
 all: $(BUILD)/careclock $(BUILD)/careclockd
 
@@ -62,7 +77,10 @@ $(BUILD)/careclockd: $(BUILD)/obj/careclockd.o $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LIB) $(HEADERS) | $(BUILD)/fuzzers
+	$(CC) $(CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzers:
 	mkdir -p $@
 
 test: all $(UNIT_BINS)
@@ -73,6 +91,28 @@ unit: $(UNIT_BINS)
 
 integration: all
 	BUILD=$(BUILD) PYTHON=$(PYTHON) SHARED=$(SHARED) tests/run.sh integration
+
+# Every unit test binary under valgrind memcheck: any error or leak fails
+# (tests/valgrind.sh; suppressions, for third-party libraries only, in
+# tests/valgrind.supp). Uses the ordinary build, not the sanitizer one.
+valgrind: $(UNIT_BINS)
+	BUILD=$(BUILD) tests/valgrind.sh
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), one per parser or renderer that
+# takes outside input; seed corpora in tests/fuzz/corpus/<target>/.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-build
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS (25) on its committed corpus, plus every
+# committed crash input replayed (tests/fuzz/regressions/<target>/).
+fuzz-smoke: fuzz
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),25) tests/fuzz/run.sh smoke
+
+# A long run of one target: make fuzz-run TARGET=date FUZZ_SECONDS=600
+fuzz-run: fuzz
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) tests/fuzz/run.sh long $(TARGET)
 
 deps:
 	tools/deps.sh

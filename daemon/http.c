@@ -32,7 +32,6 @@
 
 #define FEED_PREFIX "/feeds/"
 #define FEED_SUFFIX ".ics"
-#define TOKEN_MAX 256
 #define CONNECTION_MEMORY (32 * 1024)
 
 struct cc_http {
@@ -117,7 +116,7 @@ char *cc_http_date(time_t t, char *buf, size_t len)
 
 /* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); -1 if it is not one
  * (RFC 9110: a recipient ignores an If-Modified-Since it cannot parse). */
-static time_t parse_http_date(const char *s)
+time_t cc__http_parse_date(const char *s)
 {
     char day[4], mon[4], tail;
     struct tm tm;
@@ -139,7 +138,7 @@ static time_t parse_http_date(const char *s)
 
 /* If-None-Match against our strong ETag, by weak comparison (RFC 9110
  * 13.1.2): "*" matches; W/"x" and "x" match "x". */
-static int etag_matches(const char *header, const char *etag)
+int cc__http_etag_matches(const char *header, const char *etag)
 {
     size_t elen = strlen(etag);
     const char *p = header;
@@ -242,9 +241,9 @@ static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, con
     const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
     if (inm != NULL)
-        not_modified = etag_matches(inm, etag);
+        not_modified = cc__http_etag_matches(inm, etag);
     else if (ims != NULL && b.last_modified > 0) {
-        time_t since = parse_http_date(ims);
+        time_t since = cc__http_parse_date(ims);
         not_modified = since >= 0 && b.last_modified <= since;
     }
 
@@ -307,11 +306,24 @@ static enum MHD_Result serve_metrics(cc_http_t *h, struct MHD_Connection *conn)
     return r;
 }
 
+static enum MHD_Result send_not_allowed(cc_http_t *h, struct MHD_Connection *conn)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen("method not allowed\n"),
+                                                                (void *)"method not allowed\n",
+                                                                MHD_RESPMEM_PERSISTENT);
+    if (resp != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
+    }
+    return queue(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
     cc_http_t *h = cls;
+    char token[CC__HTTP_TOKEN_MAX + 1];
     static int headers_seen;
     (void)version;
     (void)upload_data;
@@ -326,34 +338,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a body on GET or HEAD: discarded */
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen("method not allowed\n"),
-                                                                    (void *)"method not allowed\n",
-                                                                    MHD_RESPMEM_PERSISTENT);
-        if (resp != NULL) {
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
-        }
-        return queue(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-    }
-    if (strcmp(url, "/healthz") == 0) {
+    switch (cc__http_route(method, url, token)) {
+    case CC__HTTP_ROUTE_HEALTHZ: {
         int bad = h->routes.healthz != NULL ? h->routes.healthz(h->routes.data) : 0;
         return bad ? send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable\n")
                    : send_plain(h, conn, MHD_HTTP_OK, "ok\n");
     }
-    if (strcmp(url, "/metrics") == 0)
+    case CC__HTTP_ROUTE_METRICS:
         return serve_metrics(h, conn);
+    case CC__HTTP_ROUTE_FEED:
+        return serve_feed(h, conn, token);
+    case CC__HTTP_ROUTE_NOT_ALLOWED:
+        return send_not_allowed(h, conn);
+    case CC__HTTP_ROUTE_NOT_FOUND:
+        break;
+    }
+    return send_plain(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+cc__http_route_t cc__http_route(const char *method, const char *url, char token[CC__HTTP_TOKEN_MAX + 1])
+{
+    token[0] = '\0';
+    if (method == NULL || url == NULL)
+        return CC__HTTP_ROUTE_NOT_FOUND;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return CC__HTTP_ROUTE_NOT_ALLOWED;
+    if (strcmp(url, "/healthz") == 0)
+        return CC__HTTP_ROUTE_HEALTHZ;
+    if (strcmp(url, "/metrics") == 0)
+        return CC__HTTP_ROUTE_METRICS;
     size_t len = strlen(url), pre = strlen(FEED_PREFIX), suf = strlen(FEED_SUFFIX);
-    if (len > pre + suf && len - pre - suf <= TOKEN_MAX && strncmp(url, FEED_PREFIX, pre) == 0 &&
+    if (len > pre + suf && len - pre - suf <= CC__HTTP_TOKEN_MAX && strncmp(url, FEED_PREFIX, pre) == 0 &&
         strcmp(url + len - suf, FEED_SUFFIX) == 0) {
-        char token[TOKEN_MAX + 1];
         size_t n = len - pre - suf;
         memcpy(token, url + pre, n);
         token[n] = '\0';
         if (strchr(token, '/') == NULL)
-            return serve_feed(h, conn, token);
+            return CC__HTTP_ROUTE_FEED;
+        token[0] = '\0';
     }
-    return send_plain(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    return CC__HTTP_ROUTE_NOT_FOUND;
 }
 
 /* ---- the loop ---- */

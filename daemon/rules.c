@@ -430,7 +430,7 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             have_due = 1;
             rule->anchor_rule = -1;
             if (hash != NULL) {
-                int seq;
+                int seq = 0;
                 char tail;
                 if (hash == v || (size_t)(hash - v) >= CC_RULE_ID_MAX || sscanf(hash + 1, "%d%c", &seq, &tail) != 1 ||
                     seq < 1)

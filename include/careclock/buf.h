@@ -30,7 +30,7 @@ int cc_buf_puts(cc_buf_t *buf, const char *text);
 
 /* Append printf-style text. */
 int cc_buf_printf(cc_buf_t *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int cc_buf_vprintf(cc_buf_t *buf, const char *fmt, va_list ap);
+int cc_buf_vprintf(cc_buf_t *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* The text so far: never NULL (an empty buffer gives ""). */
 const char *cc_buf_str(const cc_buf_t *buf);

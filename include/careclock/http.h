@@ -124,4 +124,31 @@ void cc_http_etag(const void *body, size_t len, char etag[CC_HTTP_ETAG_SIZE]);
  * bytes). */
 char *cc_http_date(time_t time, char *buf, size_t len);
 
+/* ---- internal: the request parsing the server does on its own, exposed
+ * for the unit tests and the fuzz targets (tests/fuzz/fuzz_http.c) ---- */
+
+/* Longest token the feed route is handed. */
+#define CC__HTTP_TOKEN_MAX 256
+
+typedef enum {
+    CC__HTTP_ROUTE_NOT_ALLOWED, /* a method other than GET and HEAD: 405 */
+    CC__HTTP_ROUTE_HEALTHZ,
+    CC__HTTP_ROUTE_METRICS,
+    CC__HTTP_ROUTE_FEED,        /* /feeds/<token>.ics: token set */
+    CC__HTTP_ROUTE_NOT_FOUND
+} cc__http_route_t;
+
+/* Which route a request for url (the path as libmicrohttpd decoded it)
+ * with method takes. For CC__HTTP_ROUTE_FEED, token receives the text
+ * between "/feeds/" and ".ics": 1 to CC__HTTP_TOKEN_MAX bytes, never
+ * holding '/'; otherwise token is "". */
+cc__http_route_t cc__http_route(const char *method, const char *url, char token[CC__HTTP_TOKEN_MAX + 1]);
+
+/* 1 if an If-None-Match header value matches etag (weak comparison,
+ * RFC 9110 13.1.2; "*" matches). */
+int cc__http_etag_matches(const char *header, const char *etag);
+
+/* An IMF-fixdate to seconds since the epoch; -1 if header is not one. */
+time_t cc__http_parse_date(const char *header);
+
 #endif
