@@ -678,7 +678,8 @@ static int in_care_on(const cc_import_episode_t *eps, size_t n, cc_date_t date)
 
 static void map_reviews(cc_import_t *imp, const cc_import_child_t *c)
 {
-    const cc_import_episode_t *eps = imp->episodes + c->first_episode;
+    /* No episodes file at all leaves imp->episodes NULL: no arithmetic on it. */
+    const cc_import_episode_t *eps = c->nepisodes > 0 ? imp->episodes + c->first_episode : NULL;
     int any_episode = 0, any_review = 0;
     for (size_t i = 0; i < c->nepisodes; i++)
         any_episode |= !eps[i].future;
@@ -786,7 +787,8 @@ int cc_import_map(cc_import_t *imp, char *err, size_t errlen)
         while (k < imp->nreviews && imp->reviews[k].child == i)
             k++;
         c->nreviews = k - c->first_review;
-        map_episodes(imp, imp->episodes + c->first_episode, c->nepisodes);
+        if (c->nepisodes > 0)
+            map_episodes(imp, imp->episodes + c->first_episode, c->nepisodes);
         map_reviews(imp, c);
     }
     /* Problems in file, then line order, as a person fixes them. */
