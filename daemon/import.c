@@ -18,6 +18,7 @@
 #include "careclock/import.h"
 #include "careclock/error.h"
 #include "careclock/grow.h"
+#include "careclock/utf8.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -165,6 +166,23 @@ static int has_control(const char *s)
         if (*p < 0x20 || *p == 0x7f)
             return 1;
     return 0;
+}
+
+/* Text the database and every JSON output can carry: no control
+ * characters, well-formed UTF-8. */
+static int valid_text(const char *s)
+{
+    return !has_control(s) && cc_utf8_valid(s, strlen(s));
+}
+
+/* A 903 code (PLACE, REC): printable ASCII, as the DfE's codes are. It
+ * goes into an event's attributes JSON, which must stay valid. */
+static int valid_code(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            return 0;
+    return strlen(s) <= CODE_MAX;
 }
 
 /* A value for a message: quoted, control characters shown as '?', long
@@ -432,9 +450,9 @@ static int header_row(cc_import_t *imp, cc_import_file_t *f)
         size_t *dup = cc_strmap_get(&imp->child_index, id);
         if (id[0] == '\0')
             rc = problem(imp, f->name, f->csv.row_line, col, "CHILD is empty");
-        else if (strlen(id) > CC_STORE_ID_MAX || has_control(id))
+        else if (strlen(id) > CC_STORE_ID_MAX || !valid_text(id))
             rc = problem(imp, f->name, f->csv.row_line, col,
-                         "CHILD %s is not a valid id (at most %d characters, no control characters)", SHOW(id),
+                         "CHILD %s is not a valid id (at most %d characters, no control characters, UTF-8)", SHOW(id),
                          CC_STORE_ID_MAX);
         else if (dup != NULL)
             rc = problem(imp, f->name, f->csv.row_line, col, "child %s appears twice in the header (first at %s:%zu)",
@@ -508,14 +526,13 @@ static int episode_row(cc_import_t *imp, cc_import_file_t *f)
     else if (!is_rne(rne))
         rc = problem(imp, f->name, line, (size_t)f->col[E_RNE] + 1,
                      "RNE %s is not one of S, L, P, B, T, U (the reason for a new episode)", SHOW(rne));
-    else if (has_control(place) || strlen(place) > CODE_MAX)
+    else if (!valid_code(place))
         rc = problem(imp, f->name, line, (size_t)f->col[E_PLACE] + 1,
-                     "PLACE %s is not a placement code (at most %d characters, no control characters)", SHOW(place),
+                     "PLACE %s is not a placement code (at most %d characters, printable ASCII)", SHOW(place),
                      CODE_MAX);
-    else if (has_control(rec) || strlen(rec) > CODE_MAX)
+    else if (!valid_code(rec))
         rc = problem(imp, f->name, line, (size_t)f->col[E_REC] + 1,
-                     "REC %s is not a reason code (at most %d characters, no control characters)", SHOW(rec),
-                     CODE_MAX);
+                     "REC %s is not a reason code (at most %d characters, printable ASCII)", SHOW(rec), CODE_MAX);
     else if (dectext[0] != '\0' && (rc = date_field(imp, f, E_DEC, "DEC", &dec)) == 1) {
         if (dec < decom)
             rc = problem(imp, f->name, line, (size_t)f->col[E_DEC] + 1, "DEC %s is before DECOM %s", SHOW(dectext),

@@ -324,7 +324,11 @@ class TestBadRows(ImportCase):
         ("episodes", episode_row("A2", "01/04/2025", "P", "U2"), 6, 2,
          'child "A2" already has an episode starting on 2025-04-01 ({episodes}:3): one episode per DECOM'),
         ("episodes", episode_row("A3", "01/10/2025", "P", "U" * 33), 6, 6,
-         'PLACE "%s" is not a placement code (at most 32 characters, no control characters)' % ("U" * 33)),
+         'PLACE "%s" is not a placement code (at most 32 characters, printable ASCII)' % ("U" * 33)),
+        # Not ASCII: the code would go into the event's attributes JSON (found by tests/fuzz/fuzz_import.c,
+        # where invalid UTF-8 made attributes that no JSON reader accepts).
+        ("episodes", episode_row("A3", "01/10/2025", "P", "U\u00e9"), 6, 6,
+         'PLACE "U\u00e9" is not a placement code (at most 32 characters, printable ASCII)'),
         ("episodes", episode_row("A4", "01/01/2000", "S", "U2"), 6, 2,
          'DECOM "01/01/2000" is before the child\'s DOB (2009-05-05)'),
         ("reviews", review_row("A2", "10/10/2010", "32/01/2026"), 6, 3,
@@ -338,7 +342,7 @@ class TestBadRows(ImportCase):
         ("header", header_row("A1", "02/03/2015"), 6, 1, 'child "A1" appears twice in the header (first at '),
         ("header", header_row("", "02/03/2015"), 6, 1, "CHILD is empty"),
         ("header", header_row("X" * 65, "02/03/2015"), 6, 1,
-         'CHILD "%s" is not a valid id (at most 64 characters, no control characters)' % ("X" * 65)),
+         'CHILD "%s" is not a valid id (at most 64 characters, no control characters, UTF-8)' % ("X" * 65)),
     ]
 
     def test_each_bad_row(self):
