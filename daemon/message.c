@@ -16,11 +16,13 @@
 #include "careclock/message.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
+#include "careclock/utf8.h"
 
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,9 +718,40 @@ out:
 
 /* ---- webhooks ------------------------------------------------------------- */
 
+/* A JSON string of text whatever bytes it holds: jansson refuses invalid
+ * UTF-8 (json_string returns NULL, and the field would silently vanish or
+ * the whole payload fail), and the text comes from the plan database,
+ * which other systems write, or from a fixed buffer that may have cut a
+ * character in two. Invalid bytes become U+FFFD. */
+static json_t *jstr(const char *text)
+{
+    cc_buf_t clean;
+    cc_buf_init(&clean);
+    cc_utf8_put(&clean, text ? text : "");
+    json_t *j = clean.failed ? NULL : json_stringn(cc_buf_str(&clean), clean.len);
+    cc_buf_free(&clean);
+    return j;
+}
+
+/* jstr of printf-style text. */
+static json_t *jstrf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *jstrf(const char *fmt, ...)
+{
+    cc_buf_t text;
+    va_list ap;
+    cc_buf_init(&text);
+    va_start(ap, fmt);
+    cc_buf_vprintf(&text, fmt, ap);
+    va_end(ap);
+    json_t *j = text.failed ? NULL : jstr(cc_buf_str(&text));
+    cc_buf_free(&text);
+    return j;
+}
+
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return s ? jstr(s) : json_null();
 }
 
 static json_t *date_or_null(cc_date_t d)
@@ -774,8 +807,7 @@ static json_t *generic_payload(const cc_message_t *m, const view_t *v, const cc_
         json_object_set_new(o, "stage", stage);
         json_object_set_new(o, "worker", str_or_null(it->worker_name));
         json_object_set_new(o, "team", team);
-        json_object_set_new(o, "summary",
-                            json_sprintf("%s: %s", title_label(it, title, sizeof(title)), status));
+        json_object_set_new(o, "summary", jstrf("%s: %s", title_label(it, title, sizeof(title)), status));
         json_array_append_new(items, o);
     }
     cc_buf_init(&summary);
@@ -785,7 +817,7 @@ static json_t *generic_payload(const cc_message_t *m, const view_t *v, const cc_
     json_object_set_new(root, "type", json_string(payload_type(v)));
     json_object_set_new(root, "timestamp", json_string(stamp));
     json_object_set_new(root, "id", str_or_null(m->message_id));
-    json_object_set_new(root, "summary", json_string(cc_buf_str(&summary)));
+    json_object_set_new(root, "summary", jstr(cc_buf_str(&summary)));
     json_object_set_new(root, "items", items);
     json_object_set_new(root, "url", str_or_null(ctx->public_url));
     cc_buf_free(&summary);
@@ -802,8 +834,9 @@ static json_t *teams_payload(const cc_message_t *m, const view_t *v, const cc_me
     cc_buf_init(&summary);
     subject_from_view(m, v, ctx, &summary);
     json_t *body = json_array();
-    json_array_append_new(body, json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock", "text",
-                                          cc_buf_str(&summary), "size", "Medium", "weight", "Bolder", "wrap", 1));
+    json_array_append_new(body, json_pack("{s:s, s:o, s:s, s:s, s:b}", "type", "TextBlock", "text",
+                                          jstr(cc_buf_str(&summary)), "size", "Medium", "weight", "Bolder", "wrap",
+                                          1));
     json_t *container = NULL, *items = NULL;
     for (size_t i = 0; i < v->n; i++) {
         const cc_message_item_t *it = v->entries[i].item;
@@ -811,10 +844,10 @@ static json_t *teams_payload(const cc_message_t *m, const view_t *v, const cc_me
             items = json_array();
             child_label(it, ctx->privacy, 1, child, sizeof(child));
             holder_line(it, holder, sizeof(holder));
-            json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:b}", "type", "TextBlock", "text", child,
+            json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:b}", "type", "TextBlock", "text", jstr(child),
                                                    "weight", "Bolder", "wrap", 1));
-            json_array_append_new(items, json_pack("{s:s, s:s, s:b, s:s, s:b}", "type", "TextBlock", "text", holder,
-                                                   "isSubtle", 1, "spacing", "None", "wrap", 1));
+            json_array_append_new(items, json_pack("{s:s, s:o, s:b, s:s, s:b}", "type", "TextBlock", "text",
+                                                   jstr(holder), "isSubtle", 1, "spacing", "None", "wrap", 1));
             container = json_pack("{s:s, s:s, s:b, s:o}", "type", "Container", "spacing", "Medium", "separator", 1,
                                   "items", items);
             json_array_append_new(body, container);
@@ -823,22 +856,22 @@ static json_t *teams_payload(const cc_message_t *m, const view_t *v, const cc_me
         capitalise(status);
         stage_phrase(it, stage, sizeof(stage));
         capitalise(stage);
-        json_t *line = json_sprintf("**%s**: %s, due %s%s", status, title_label(it, title, sizeof(title)),
-                                    human(it->due, d, sizeof(d)), it->projected ? " (projected)" : "");
+        json_t *line = jstrf("**%s**: %s, due %s%s", status, title_label(it, title, sizeof(title)),
+                             human(it->due, d, sizeof(d)), it->projected ? " (projected)" : "");
         json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:b}", "type", "TextBlock", "text", line, "color",
                                                v->entries[i].rank == RANK_OVERDUE ? "Attention" : "Default",
                                                "wrap", 1));
         json_array_append_new(items, json_pack("{s:s, s:o, s:b, s:s, s:s, s:b}", "type", "TextBlock", "text",
-                                               json_sprintf("%s. Source: %s", stage,
-                                                            it->source && it->source[0] ? it->source : "(none)"),
+                                               jstrf("%s. Source: %s", stage,
+                                                     it->source && it->source[0] ? it->source : "(none)"),
                                                "isSubtle", 1, "size", "Small", "spacing", "None", "wrap", 1));
     }
     json_t *card = json_pack("{s:s, s:s, s:s, s:o}", "$schema", "http://adaptivecards.io/schemas/adaptive-card.json",
                              "type", "AdaptiveCard", "version", "1.4", "body", body);
     if (ctx->public_url)
         json_object_set_new(card, "actions",
-                            json_pack("[{s:s, s:s, s:s}]", "type", "Action.OpenUrl", "title", "Open careclock",
-                                      "url", ctx->public_url));
+                            json_pack("[{s:s, s:s, s:o}]", "type", "Action.OpenUrl", "title", "Open careclock",
+                                      "url", jstr(ctx->public_url)));
     json_object_set_new(card, "msteams", json_pack("{s:s}", "width", "Full"));
     json_t *root = json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments", "contentType",
                              "application/vnd.microsoft.card.adaptive", "contentUrl", "content", card);
@@ -901,7 +934,7 @@ static json_t *slack_payload(const cc_message_t *m, const view_t *v, const cc_me
         slack_escape(&text, ctx->public_url);
         cc_buf_puts(&text, "|Open careclock>\n");
     }
-    json_t *root = json_pack("{s:s}", "text", cc_buf_str(&text));
+    json_t *root = json_pack("{s:o}", "text", jstr(cc_buf_str(&text)));
     cc_buf_free(&text);
     cc_buf_free(&summary);
     return root;

@@ -441,6 +441,36 @@ static void test_slack_payload(void **state)
     json_decref(root);
 }
 
+/* Found by tests/fuzz/fuzz_webhook.c: jansson refuses invalid UTF-8, so a
+ * child id or title another system wrote with a stray byte made the Slack
+ * payload fail ("out of memory", retried for ever) and silently dropped
+ * fields from the generic one (the child's reference). Every format now
+ * carries U+FFFD for the bad byte. */
+static void test_webhook_payloads_survive_invalid_utf8(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C\xff" "1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    items[0].title = "Care \xc3 plan";
+    items[0].team_name = "East \xed\xa0\x80"; /* a surrogate, not UTF-8 */
+    cc_message_t m = message(items, 1, CC_CHANNEL_WEBHOOK);
+    cc_message_context_t ctx = context();
+    for (int f = CC_WEBHOOK_GENERIC; f <= CC_WEBHOOK_SLACK; f++) {
+        json_t *root = render_webhook(&m, (cc_webhook_format_t)f, &ctx);
+        char *dump = json_dumps(root, 0);
+        assert_non_null(strstr(dump, "C\xef\xbf\xbd" "1"));
+        free(dump);
+        if (f == CC_WEBHOOK_GENERIC) {
+            json_t *first = json_array_get(json_object_get(root, "items"), 0);
+            assert_string_equal(json_string_value(json_object_get(json_object_get(first, "child"), "reference")),
+                                "C\xef\xbf\xbd" "1");
+            assert_string_equal(json_string_value(json_object_get(json_object_get(first, "clock"), "title")),
+                                "Care \xef\xbf\xbd plan");
+            assert_non_null(json_object_get(first, "summary"));
+        }
+        json_decref(root);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_generic_payload),
         cmocka_unit_test(test_teams_payload),
         cmocka_unit_test(test_slack_payload),
+        cmocka_unit_test(test_webhook_payloads_survive_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
