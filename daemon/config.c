@@ -299,6 +299,10 @@ static int handle_smtp(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "from") == 0) {
         if (strchr(value, '@') == NULL || strpbrk(value, " <>") != NULL)
             return fail(r, key, "\"%s\" is not an email address", value);
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+            if (*p >= 0x80)
+                return fail(r, key, "\"%s\" is not an ASCII address (careclock sends 7-bit mail, without SMTPUTF8)",
+                            value);
         set_str(&c->smtp_from, value);
     } else if (strcmp(key, "tls") == 0) {
         if (strcmp(value, "required") == 0)

@@ -492,6 +492,15 @@ static int has_crlf(const char *s)
     return s != NULL && strpbrk(s, "\r\n") != NULL;
 }
 
+/* 1 if s is NULL or holds only printable ASCII, no space. */
+static int printable_ascii(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static int is_ascii(const char *s)
 {
     for (; s && *s; s++)
@@ -654,6 +663,16 @@ int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_
         return refuse(err, errlen, "Message-ID", "value");
     if (!cc_notify_email_valid(m->address)) {
         snprintf(err, errlen, "the recipient address is not a valid email address");
+        return CC_EINVAL;
+    }
+    /* The message is 7-bit (no SMTPUTF8): the sender and the Message-ID
+     * go into headers as they are, so they must be plain ASCII. */
+    if (!cc_notify_email_valid(from)) {
+        snprintf(err, errlen, "the sender address ([smtp] from) is not a valid ASCII email address");
+        return CC_EINVAL;
+    }
+    if (!printable_ascii(m->message_id)) {
+        snprintf(err, errlen, "the Message-ID is not printable ASCII");
         return CC_EINVAL;
     }
     if ((rc = view_build(m, ctx->today, &v)) != 0)

@@ -471,6 +471,29 @@ static void test_webhook_payloads_survive_invalid_utf8(void **state)
     }
 }
 
+/* Found by tests/fuzz/fuzz_email.c: a sender address with a non-ASCII byte
+ * went into the From header as it was, and its domain into the Message-ID:
+ * 8-bit headers in a message that claims to be 7-bit. */
+static void test_sender_and_message_id_must_be_ascii(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    cc_buf_t out;
+    char err[256];
+    cc_buf_init(&out);
+    ctx.from = "c\xc3\xa9@council.example";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    assert_non_null(strstr(err, "[smtp] from"));
+    ctx.from = "careclock@council.example";
+    m.message_id = "<cc-abc-7@\xc3\xa9.example>";
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    assert_non_null(strstr(err, "Message-ID"));
+    assert_int_equal(out.len, 0);
+    cc_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_teams_payload),
         cmocka_unit_test(test_slack_payload),
         cmocka_unit_test(test_webhook_payloads_survive_invalid_utf8),
+        cmocka_unit_test(test_sender_and_message_id_must_be_ascii),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
