@@ -277,6 +277,28 @@ static struct icaltimetype ical_stamp(const cc_ics_clock_t *c)
     return t;
 }
 
+/* Append libical's serialisation, mending its folding. libical 3.0.16
+ * (Debian 12) folds a value with no space in it wrongly when it is 73 + 74k
+ * octets long: the fold lands inside the line's own CRLF, giving CR, then
+ * CRLF SP, then LF (found by tests/fuzz/fuzz_ics.c: the UID of a long child
+ * id and rule id; a title can do it too). A bare CR or LF is not allowed in
+ * iCalendar and clients differ on what they make of it, so that sequence is
+ * written as the CRLF it should have been; everything else is copied as it
+ * is. */
+static int put_folded(cc_buf_t *out, const char *text)
+{
+    static const char broken[] = "\r\r\n \n";
+    const char *p = text, *run = text;
+    while ((p = strstr(p, broken)) != NULL) {
+        cc_buf_append(out, run, (size_t)(p - run));
+        cc_buf_puts(out, "\r\n");
+        p += sizeof(broken) - 1;
+        run = p;
+    }
+    cc_buf_puts(out, run);
+    return out->failed ? CC_ENOMEM : 0;
+}
+
 typedef struct {
     int failed;
 } adder_t;
@@ -434,7 +456,7 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     if (a.failed || text.failed)
         goto out;
     serialised = icalcomponent_as_ical_string_r(cal);
-    if (serialised == NULL || cc_buf_puts(out, serialised) != 0)
+    if (serialised == NULL || put_folded(out, serialised) != 0)
         goto out;
     if (info != NULL)
         info->events = shown;

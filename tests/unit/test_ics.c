@@ -502,6 +502,41 @@ static void test_large_feed_valid(void **state)
     free(many);
 }
 
+/* Found by tests/fuzz/fuzz_ics.c: libical 3.0.16 folds a value without a
+ * space wrongly when it is 73 + 74k octets long (a bare CR, then a
+ * continuation line ending in a bare LF). A UID reaches that length with a
+ * long child id and a council's long rule id; so can a title. Every such
+ * length renders clean lines, and the value reads back whole. */
+static void test_libical_fold_boundary(void **state)
+{
+    (void)state;
+    for (size_t uid_len = 60; uid_len <= 230; uid_len++) {
+        char child[256], title[256];
+        /* UID = child + "-" + "care_plan" + "-1@careclock" (22 octets besides the child) */
+        size_t n = uid_len - 22;
+        memset(child, 'C', n);
+        child[n] = '\0';
+        memset(title, 'T', uid_len);
+        title[uid_len] = '\0';
+        row_t r = team_rows[1];
+        r.child = child;
+        r.title = title;
+        cc_ics_clock_t c = clock_of(&r);
+        cc_ics_feed_t feed = feed_of(CC_PRIVACY_REFERENCE);
+        char *text = render(&feed, &c, 1, NULL);
+        for (const char *p = text; *p; p++)
+            if (*p == '\r' && p[1] != '\n')
+                fail_msg("a bare CR in a feed whose UID has %zu octets", uid_len);
+        icalcomponent *cal = check_valid(text, 1);
+        icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+        char want[300];
+        snprintf(want, sizeof(want), "%s-care_plan-1@careclock", child);
+        assert_string_equal(icalcomponent_get_uid(ev), want);
+        icalcomponent_free(cal);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_large_feed_valid),
+        cmocka_unit_test(test_libical_fold_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
