@@ -9,6 +9,7 @@
 #   make SANITIZE=1 test   the whole suite built with ASan and UBSan (build/sanitize)
 #   make valgrind   every unit test binary under valgrind memcheck
 #   make fuzz       the libFuzzer targets (clang, build/fuzz); make fuzz-smoke runs each briefly
+#   make faults     fault tests against the real daemon, SQLite, SMTP and HTTP (docs/reliability.md)
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -57,7 +58,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRCS))
 
 .PHONY: all test unit integration deps bench install clean demo holidays check-holidays valgrind fuzz fuzz-build \
-        fuzz-smoke fuzz-run
+        fuzz-smoke fuzz-run faults
 
 all: $(BUILD)/careclock $(BUILD)/careclockd
 
@@ -113,6 +114,11 @@ fuzz-smoke: fuzz
 # A long run of one target: make fuzz-run TARGET=date FUZZ_SECONDS=600
 fuzz-run: fuzz
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) tests/fuzz/run.sh long $(TARGET)
+
+# Fault tests (tests/faults): SIGKILL, a locked database, a full disk, stuck
+# mail and webhook servers, hostile HTTP clients. docs/reliability.md.
+faults: all
+	BUILD=$(BUILD) PYTHON=$(PYTHON) SHARED=$(SHARED) tests/run.sh faults
 
 deps:
 	tools/deps.sh

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run careclock's tests and print one closing line: "N passed, N failed".
-#   tests/run.sh [unit|integration]   (default: both)
+#   tests/run.sh [unit|integration|faults]   (default: unit and integration)
 # Unit tests are cmocka binaries in $BUILD/tests; integration tests are
-# Python unittest modules in tests/integration driving the real binaries.
+# Python unittest modules in tests/integration driving the real binaries;
+# fault tests (make faults) are Python modules in tests/faults.
 set -u
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -27,10 +28,12 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     done
 fi
 
-if [ "$what" = all ] || [ "$what" = integration ]; then
-    for t in tests/integration/test_*.py; do
+if [ "$what" = all ] || [ "$what" = integration ] || [ "$what" = faults ]; then
+    dir=tests/integration
+    [ "$what" = faults ] && dir=tests/faults
+    for t in "$dir"/test_*.py; do
         [ -f "$t" ] || continue
-        PYTHONPATH=tests/integration CARECLOCK_BUILD="$BUILD" CARECLOCK_SHARED="$SHARED" "$PYTHON" -m unittest -v "$t" >"$log" 2>&1
+        PYTHONPATH=tests/integration:tests/faults CARECLOCK_BUILD="$BUILD" CARECLOCK_SHARED="$SHARED" "$PYTHON" -m unittest -v "$t" >"$log" 2>&1
         rc=$?
         cat "$log"
         ok=$(grep -c -E ' \.\.\. (ok|skipped.*)$' "$log")
