@@ -189,11 +189,11 @@ static int recompute(cc_daemon_t *d)
         rc = cc_evaluate_changes(d->store, d->env.rules, d->env.cal, d->today, now, &stats);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
     if (rc != 0) {
-        int code = sqlite3_extended_errcode(cc_store_db(d->store));
+        int code = 0;
+        const char *why = cc_store_errmsg(d->store, &code);
         d->recompute_failures++;
-        cc_log(code == SQLITE_BUSY || code == SQLITE_LOCKED ? CC_LOG_WARNING : CC_LOG_ERR,
-               "recompute failed after %llu ms: %s (%s); will retry", (unsigned long long)ms, cc_strerror(rc),
-               sqlite3_errmsg(cc_store_db(d->store)));
+        cc_log((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? CC_LOG_WARNING : CC_LOG_ERR,
+               "recompute failed after %llu ms: %s (%s); will retry", (unsigned long long)ms, cc_strerror(rc), why);
         return rc;
     }
     int full = d->full_pending;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,63 @@ struct cc_store {
     int created, from_version, to_version;
 };
 
+/* ---- why a statement failed --------------------------------------------- */
+
+/* SQLite's error message lives on the connection and is cleared by the next
+ * statement, so by the time a failed transaction has been rolled back and
+ * its statements reset, sqlite3_errmsg() says "not an error" and a log line
+ * could not say the disk was full. SQLite's error log (SQLITE_CONFIG_LOG)
+ * reports most errors as they happen (a statement that aborts), and
+ * keep_error() the rest before a ROLLBACK clears them (a COMMIT that could
+ * not write); the last one is kept per thread for cc_store_errmsg().
+ * Diagnostics only: nothing decides on it. */
+static _Thread_local struct {
+    int code;
+    char why[256];
+} last_error;
+
+static void error_log(void *arg, int code, const char *message)
+{
+    (void)arg;
+    int primary = code & 0xff;
+    /* Notices, warnings and schema reloads are not failures. */
+    if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA || primary == SQLITE_OK)
+        return;
+    last_error.code = code;
+    snprintf(last_error.why, sizeof(last_error.why), "%s", message ? message : sqlite3_errstr(code));
+}
+
+/* Keep the connection's current error, if it has one, before a statement
+ * (ROLLBACK) clears it. */
+static void keep_error(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db);
+    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE)
+        error_log(NULL, code, sqlite3_errmsg(db));
+}
+
+static pthread_once_t error_log_once = PTHREAD_ONCE_INIT;
+
+static void error_log_install(void)
+{
+    /* Only possible before SQLite initialises; if something initialised it
+     * first, messages simply fall back to sqlite3_errmsg(). */
+    sqlite3_config(SQLITE_CONFIG_LOG, error_log, NULL);
+}
+
+const char *cc_store_errmsg(cc_store_t *s, int *code)
+{
+    int now = sqlite3_extended_errcode(s->db);
+    if (now == SQLITE_OK && last_error.code != SQLITE_OK) {
+        if (code != NULL)
+            *code = last_error.code;
+        return last_error.why;
+    }
+    if (code != NULL)
+        *code = now;
+    return sqlite3_errmsg(s->db);
+}
+
 /* ---- small helpers ----------------------------------------------------- */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -616,6 +674,7 @@ static int write_end(cc_store_t *s, int own, int rc, char *err, size_t errlen)
 
 int cc_store_begin(cc_store_t *s)
 {
+    last_error.code = SQLITE_OK; /* a new transaction: earlier failures are not its own */
     if (exec(s, "BEGIN IMMEDIATE") != 0)
         return CC_EDB;
     if (actor_set(s) != 0) {
@@ -628,6 +687,9 @@ int cc_store_begin(cc_store_t *s)
 int cc_store_commit(cc_store_t *s)
 {
     if (actor_clear(s) != 0 || exec(s, "COMMIT") != 0) {
+        /* The ROLLBACK clears SQLite's message: keep why the commit failed
+         * (a full disk fails here, when the WAL cannot grow). */
+        keep_error(s->db);
         if (!sqlite3_get_autocommit(s->db))
             exec(s, "ROLLBACK");
         return CC_EDB;
@@ -639,6 +701,7 @@ int cc_store_rollback(cc_store_t *s)
 {
     if (sqlite3_get_autocommit(s->db))
         return 0;
+    keep_error(s->db);
     return exec(s, "ROLLBACK");
 }
 
@@ -728,6 +791,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
     }
     s->created = created;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_CREATE : 0);
+    pthread_once(&error_log_once, error_log_install);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto fail;

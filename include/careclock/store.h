@@ -67,6 +67,15 @@ int cc_store_begin(cc_store_t *s);
 int cc_store_commit(cc_store_t *s);
 int cc_store_rollback(cc_store_t *s);
 
+/* Why the last failed statement failed, for messages and logs:
+ * sqlite3_errmsg(), unless the failed transaction has since been rolled back
+ * and its statements reset, when SQLite's own message reads "not an error":
+ * then the last error SQLite reported on this thread since the last
+ * cc_store_begin() ("database or disk is full"). *code (may be NULL)
+ * receives the matching extended result code (SQLITE_FULL, SQLITE_BUSY...).
+ * The string is valid until the next statement. */
+const char *cc_store_errmsg(cc_store_t *s, int *code);
+
 /* Record actor (for example "cli:alice") as the author of the audit rows
  * that this connection's writes produce; NULL clears it. The store copies
  * the string. See docs/schema.md, audit_actor. Returns 0 or CC_ENOMEM. */
