@@ -18,6 +18,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An outcome that could not be written: another process held the write
+ * lock past the busy timeout, or the disk was full. The message has gone
+ * (or failed); if its rows stayed "sending" they would wait for this
+ * process to exit and then go again. So the outcome is kept, with what
+ * recording it needs, and written at the start of every later cycle (and
+ * on close) until it is. */
+typedef struct unrecorded {
+    struct unrecorded *next;
+    int64_t *ids;            /* the message's delivery rows */
+    size_t n;
+    int64_t batch;
+    int attempts;
+    cc_outcome_t outcome;
+    char *error;             /* NULL when none */
+    long retry_after;
+    time_t at;               /* when the outcome happened */
+    char *message_id;        /* for the log */
+} unrecorded_t;
+
 typedef struct {
     cc_send_job_t job;       /* first: the sender hands it back */
     cc_deliverer_t *d;
@@ -54,6 +73,7 @@ struct cc_deliverer {
     cc_outbox_claim_t claim;
     job_t *jobs;
     size_t outstanding;
+    unrecorded_t *unrecorded; /* oldest first */
 };
 
 void cc_deliverer_options_default(cc_deliverer_options_t *o)
@@ -127,17 +147,88 @@ static time_t cycle_now(const cc_deliverer_t *d)
     return d->now + (time_t)((uv_now(d->loop) - d->started_ms) / 1000);
 }
 
+static void unrecorded_free(unrecorded_t *u)
+{
+    if (u == NULL)
+        return;
+    free(u->ids);
+    free(u->error);
+    free(u->message_id);
+    free(u);
+}
+
+/* Keep m's outcome for a later cycle to write. Returns 0 or CC_ENOMEM (the
+ * rows then stay sending until this process exits, as before). */
+static int keep_unrecorded(cc_deliverer_t *d, const cc_outbox_message_t *m, cc_outcome_t outcome, const char *error,
+                           long retry_after, time_t at)
+{
+    unrecorded_t *u = calloc(1, sizeof(*u));
+    if (u == NULL)
+        return CC_ENOMEM;
+    u->ids = calloc(m->msg.nitems ? m->msg.nitems : 1, sizeof(*u->ids));
+    u->error = error ? strdup(error) : NULL;
+    u->message_id = strdup(m->msg.message_id ? m->msg.message_id : "");
+    if (u->ids == NULL || (error && u->error == NULL) || u->message_id == NULL) {
+        unrecorded_free(u);
+        return CC_ENOMEM;
+    }
+    for (size_t i = 0; i < m->msg.nitems; i++)
+        u->ids[i] = m->msg.items[i].delivery_id;
+    u->n = m->msg.nitems;
+    u->batch = m->msg.batch;
+    u->attempts = m->attempts;
+    u->outcome = outcome;
+    u->retry_after = retry_after;
+    u->at = at;
+    unrecorded_t **tail = &d->unrecorded;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = u;
+    return 0;
+}
+
+/* Write the outcomes kept by earlier cycles, oldest first; stop at the
+ * first that still cannot be written. */
+static void record_unrecorded(cc_deliverer_t *d)
+{
+    while (d->unrecorded != NULL) {
+        unrecorded_t *u = d->unrecorded;
+        cc_message_item_t *items = calloc(u->n ? u->n : 1, sizeof(*items));
+        if (items == NULL)
+            return;
+        for (size_t i = 0; i < u->n; i++)
+            items[i].delivery_id = u->ids[i];
+        cc_outbox_message_t m = {.attempts = u->attempts};
+        m.msg.batch = u->batch;
+        m.msg.message_id = u->message_id;
+        m.msg.items = m.items = items;
+        m.msg.nitems = u->n;
+        const char *state = NULL;
+        int rc = cc_outbox_record(d->store, &m, u->outcome, u->error, u->retry_after, u->at, &state);
+        free(items);
+        if (rc != 0)
+            return;
+        cc_log(CC_LOG_NOTICE, "deliveries: the outcome of message %s is recorded now (%s)", u->message_id, state);
+        d->unrecorded = u->next;
+        unrecorded_free(u);
+    }
+}
+
 static void record(cc_deliverer_t *d, const cc_outbox_message_t *m, cc_outcome_t outcome, const char *error,
                    long retry_after)
 {
     const char *state = NULL;
-    int rc = cc_outbox_record(d->store, m, outcome, error, retry_after, cycle_now(d), &state);
+    time_t at = cycle_now(d);
+    int rc = cc_outbox_record(d->store, m, outcome, error, retry_after, at, &state);
     const char *channel = cc_channel_name(m->msg.channel);
     if (rc != 0) {
-        /* The rows stay in sending; recover hands them back once this
-         * process has gone, or the next start does. */
-        cc_log(CC_LOG_ERR, "deliveries: recording the outcome of message %s failed: %s (%s)", m->msg.message_id,
-               cc_strerror(rc), sqlite3_errmsg(cc_store_db(d->store)));
+        /* The rows stay in sending for now; the outcome is kept and written
+         * by a later cycle, so the message neither waits for a restart nor
+         * goes twice. */
+        int kept = keep_unrecorded(d, m, outcome, error, retry_after, at);
+        cc_log(CC_LOG_ERR, "deliveries: recording the outcome of message %s failed: %s (%s); %s", m->msg.message_id,
+               cc_strerror(rc), cc_store_errmsg(d->store, NULL),
+               kept == 0 ? "it is kept and recorded by a later cycle" : "it goes again after a restart");
         d->stats.error = rc;
         return;
     }
@@ -283,6 +374,7 @@ int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_c
     d->done_data = data;
     d->outstanding = 0;
     memset(&d->stats, 0, sizeof(d->stats));
+    record_unrecorded(d);
     if ((rc = cc_outbox_recover(d->store, now, &d->stats.recovered)) != 0) {
         cc_log(CC_LOG_WARNING, "deliveries: recovering interrupted sends failed: %s", cc_strerror(rc));
         d->stats.error = rc;
@@ -405,6 +497,17 @@ void cc_deliverer_close(cc_deliverer_t *d, void (*closed)(void *data), void *dat
         d->sender_closed = 1;
     if (d->running && d->outstanding == 0)
         end_cycle(d);
+    /* A last try for outcomes still unwritten; what remains goes again
+     * after a restart, with the same ids (recovery). */
+    record_unrecorded(d);
+    while (d->unrecorded != NULL) {
+        unrecorded_t *u = d->unrecorded;
+        cc_log(CC_LOG_WARNING, "deliveries: the outcome of message %s could not be recorded; it goes again, with "
+                               "the same id, when careclock next runs",
+               u->message_id);
+        d->unrecorded = u->next;
+        unrecorded_free(u);
+    }
     uv_close((uv_handle_t *)&d->finish, on_timer_closed);
 }
 

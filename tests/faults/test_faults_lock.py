@@ -7,6 +7,8 @@ then the recompute fails, is logged as a warning saying it will retry, and
 is retried on the next poll; once the lock is released the change is
 processed and its clock appears. The daemon stays up throughout and the
 feed server answers (late, while the loop waits on the lock)."""
+import json
+import os
 import signal
 import sqlite3
 import time
@@ -15,6 +17,7 @@ import urllib.request
 
 import faultlib
 from daemon_harness import Council, Daemon, wait_until
+from test_delivery import Server
 
 NOW = "2026-11-30T10:00:00"
 HOLD = 10.0
@@ -73,6 +76,65 @@ class WriteLockHeld(unittest.TestCase):
               "clock written %.2f s after the release" % (HOLD, len(failures), healthz_wait, caught_up))
         for line in failures:
             print("  " + line)
+
+
+class WriteLockHeldDuringDeliveries(unittest.TestCase):
+    """The lock is taken while a delivery batch is on the wire, and held
+    longer than the busy timeout, so that recording a message's outcome
+    fails. The message must not stay "sending" until careclockd restarts
+    (and then go again): the outcome is recorded once the lock is released,
+    and nothing is sent twice."""
+
+    NOW = "2026-12-11T09:00:00"   # 10 working days before the SGO reports are due: the worker is reminded
+
+    def setUp(self):
+        self.council = Council()
+        self.mail_dir = os.path.join(self.council.dir, "mail")
+        self.smtp = Server("mailsink.py", self.mail_dir, "--delay", "1.0")
+        self.conf = self.council.write_config(
+            "[notify]\nwindow = 08:00-18:00\ndigest = no\n[smtp]\nurl = smtp://127.0.0.1:%d\n"
+            "from = careclock@council.example\ntls = none\n" % self.smtp.port)
+        for i in range(1, 4):
+            child = "L%d" % i
+            self.council.cli("child", "add", child, "--dob", "2012-04-01", "--team", "T1", "--worker", "W1")
+            self.council.cli("event", "add", child, "sgo_notice", "2026-10-05", today="2026-10-05")
+        self.daemon = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.stop(signal.SIGKILL)
+        self.smtp.stop()
+        self.council.cleanup()
+
+    def mails(self):
+        if not os.path.isdir(self.mail_dir):
+            return []
+        return [n for n in os.listdir(self.mail_dir) if n.endswith(".eml")]
+
+    def states(self):
+        rows = json.loads(self.council.cli("deliveries", "--format", "json", today=None).stdout)
+        return sorted(r["state"] for r in rows)
+
+    def test_outcome_recorded_after_the_lock_is_released_without_a_restart(self):
+        d = self.daemon = Daemon(self.council, now=self.NOW, config=self.conf)
+        self.assertTrue(d.wait_notify("READY=1"), "\n".join(d.stderr_lines))
+        # The first message reaches the sink, which waits a second before its 250: take the lock now.
+        self.assertTrue(wait_until(lambda: self.mails(), timeout=30, interval=0.01), "\n".join(d.stderr_lines))
+        con = sqlite3.connect(self.council.db, isolation_level=None, timeout=30)
+        con.execute("BEGIN IMMEDIATE")
+        time.sleep(8.0)
+        con.execute("ROLLBACK")
+        con.close()
+        released = time.monotonic()
+        self.assertTrue(wait_until(lambda: self.states() == ["sent"] * 3, timeout=90),
+                        "%s\n%s" % (self.states(), "\n".join(d.stderr_lines)))
+        settled = time.monotonic() - released
+        self.assertEqual(len(self.mails()), 3, "a message was sent twice")
+        failed = faultlib.lines_with(d.stderr_lines, "recording the outcome")
+        self.assertTrue(failed, "the lock never got in the way: %s" % "\n".join(d.stderr_lines))
+        self.assertEqual(d.stop(), 0)
+        print("\nlock held 8 s during a batch: %d outcome(s) could not be recorded at first, all recorded %.1f s "
+              "after the release, each message sent once\n  %s" % (len(failed), settled, failed[0]))
 
 
 if __name__ == "__main__":
