@@ -525,10 +525,9 @@ static void base64(cc_buf_t *out, const unsigned char *in, size_t len)
     }
 }
 
-int cc_message_encode_header(const char *value, cc_buf_t *out)
+/* RFC 2047 encoded words for value, whatever it holds. */
+static int encode_words(const char *value, cc_buf_t *out)
 {
-    if (is_ascii(value))
-        return cc_buf_puts(out, value);
     /* Encoded words of at most 75 characters: "=?UTF-8?B?" + 60 base64
      * characters (45 bytes) + "?=", never splitting a UTF-8 sequence. */
     const unsigned char *p = (const unsigned char *)value;
@@ -550,6 +549,13 @@ int cc_message_encode_header(const char *value, cc_buf_t *out)
         first = 0;
     }
     return out->failed ? CC_ENOMEM : 0;
+}
+
+int cc_message_encode_header(const char *value, cc_buf_t *out)
+{
+    if (is_ascii(value))
+        return cc_buf_puts(out, value);
+    return encode_words(value, out);
 }
 
 int cc_message_qp(const char *text, size_t len, cc_buf_t *out)
@@ -587,11 +593,14 @@ int cc_message_qp(const char *text, size_t len, cc_buf_t *out)
     return out->failed ? CC_ENOMEM : 0;
 }
 
-/* A display name as a quoted-string, or encoded words when not ASCII. */
+/* A display name as a quoted-string, or encoded words when not ASCII or
+ * long: a quoted-string cannot be folded, and a staff name another system
+ * wrote may be any length (found by tests/fuzz/fuzz_email.c: a To line
+ * past RFC 5322's 998 octets). Encoded words fold with CRLF SP. */
 static void display_name(cc_buf_t *out, const char *name)
 {
-    if (!is_ascii(name)) {
-        cc_message_encode_header(name, out);
+    if (!is_ascii(name) || strlen(name) > 60) {
+        encode_words(name, out);
         return;
     }
     cc_buf_puts(out, "\"");

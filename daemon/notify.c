@@ -93,7 +93,10 @@ cc_notice_kind_t cc_notify_stage_kind(const cc_stage_t *stage)
 
 int cc_notify_email_valid(const char *address)
 {
-    if (address == NULL)
+    /* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle
+     * brackets, so an address at most 254 (and a header line stays far
+     * below RFC 5322's 998). */
+    if (address == NULL || strlen(address) > 254)
         return 0;
     const char *at = strchr(address, '@');
     if (at == NULL || at == address || at[1] == '\0' || strchr(at + 1, '@') != NULL)

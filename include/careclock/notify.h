@@ -144,7 +144,8 @@ int cc_notify_email_configured(const cc_config_t *config, const char **why);
 
 /* 1 if address is usable as an email address: one "@" with text either
  * side, ASCII only (no SMTPUTF8), no spaces, control characters, angle
- * brackets, commas, semicolons, quotes or backslashes. */
+ * brackets, commas, semicolons, quotes or backslashes, at most 254 octets
+ * (RFC 5321). */
 int cc_notify_email_valid(const char *address);
 
 /* Names as stored in the outbox. */

@@ -494,6 +494,45 @@ static void test_sender_and_message_id_must_be_ascii(void **state)
     cc_buf_free(&out);
 }
 
+/* Found by tests/fuzz/fuzz_email.c: a staff name or address another system
+ * wrote, of any length, went into the To header unfolded (a quoted-string
+ * cannot be folded): a line of 1,291 octets, past RFC 5322's 998, which
+ * relays refuse. An address longer than RFC 5321's 254 octets is not
+ * valid; a long name goes as encoded words, folded. */
+static void test_long_names_and_addresses_stay_within_line_limits(void **state)
+{
+    (void)state;
+    cc_message_item_t items[] = {item(7, "C1", "2026-12-28", CC_STATUS_OVERDUE, CC_NOTICE_ESCALATION, "+1wd")};
+    cc_message_t m = message(items, 1, CC_CHANNEL_EMAIL);
+    cc_message_context_t ctx = context();
+    char name[3000], address[400];
+    cc_buf_t out;
+    char err[256];
+    memset(address, 'a', 300);
+    strcpy(address + 300, "@council.example");
+    m.address = address;
+    cc_buf_init(&out);
+    assert_int_equal(cc_message_email(&m, &ctx, &out, err, sizeof(err)), CC_EINVAL);
+    cc_buf_free(&out);
+    m.address = "tm1@council.example";
+    for (int spaced = 0; spaced < 2; spaced++) {
+        for (size_t i = 0; i < sizeof(name) - 1; i++)
+            name[i] = spaced && i % 9 == 8 ? ' ' : 'N';
+        name[sizeof(name) - 1] = '\0';
+        m.recipient_name = name;
+        char *text = render_email(&m, &ctx);
+        for (const char *line = text; *line;) {
+            const char *end = strstr(line, "\r\n");
+            assert_non_null(end);
+            if (end - line > 78)
+                fail_msg("a line of %td octets: %.60s...", end - line, line);
+            line = end + 2;
+        }
+        assert_non_null(strstr(text, "To: =?UTF-8?B?"));
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_slack_payload),
         cmocka_unit_test(test_webhook_payloads_survive_invalid_utf8),
         cmocka_unit_test(test_sender_and_message_id_must_be_ascii),
+        cmocka_unit_test(test_long_names_and_addresses_stay_within_line_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
