@@ -33,6 +33,15 @@
 #define ACCESS_FLUSH_MS 10000
 #define DELIVER_EVERY_MS 30000
 #define DELIVER_SOON_MS 100
+/* How long careclockd's own connection waits for another process's write
+ * lock. The CLI waits 5 s, but the daemon waits on its loop: while it
+ * waits, nothing else runs (feeds, deliveries, the watchdog). So it waits
+ * briefly and retries instead (tests/faults/test_faults_lock.py). */
+#define DAEMON_BUSY_MS 250
+#define RETRY_BUSY_MS 1000        /* after "database is locked": try again soon */
+#define RETRY_FIRST_MS 1000       /* after another failure (a full disk): back off ... */
+#define RETRY_MAX_MS 30000        /* ... up to this */
+#define FAILURE_LOG_EVERY_MS 60000 /* a failure that goes on is logged again this often */
 
 typedef struct {
     uv_loop_t loop;
@@ -63,6 +72,9 @@ typedef struct {
     int plan_owed;
     uint64_t last_recompute_ms, recomputes, recompute_failures;
     time_t last_reload;
+    /* a recompute that keeps failing: when to try again, and the streak */
+    uint64_t retry_at, retry_delay, failing_since, failure_logged_at;
+    unsigned failed_streak;
 } cc_daemon_t;
 
 /* ---- time ---- */
@@ -188,13 +200,36 @@ static int recompute(cc_daemon_t *d)
     else
         rc = cc_evaluate_changes(d->store, d->env.rules, d->env.cal, d->today, now, &stats);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    uint64_t now_ms = uv_now(&d->loop);
     if (rc != 0) {
         int code = 0;
         const char *why = cc_store_errmsg(d->store, &code);
+        int busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
         d->recompute_failures++;
-        cc_log((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? CC_LOG_WARNING : CC_LOG_ERR,
-               "recompute failed after %llu ms: %s (%s); will retry", (unsigned long long)ms, cc_strerror(rc), why);
+        if (d->failed_streak++ == 0)
+            d->failing_since = now_ms;
+        /* Locked: another writer will finish, try again soon. Anything else
+         * (a full disk): back off, doubling, so as not to spin. */
+        if (busy)
+            d->retry_delay = RETRY_BUSY_MS;
+        else
+            d->retry_delay = d->retry_delay == 0 ? RETRY_FIRST_MS
+                                                 : d->retry_delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_delay * 2;
+        d->retry_at = now_ms + d->retry_delay;
+        if (d->failed_streak == 1 || now_ms - d->failure_logged_at >= FAILURE_LOG_EVERY_MS) {
+            d->failure_logged_at = now_ms;
+            cc_log(busy ? CC_LOG_WARNING : CC_LOG_ERR,
+                   "recompute failed after %llu ms: %s (%s); will retry in %.1f s%s", (unsigned long long)ms,
+                   cc_strerror(rc), why, (double)d->retry_delay / 1000.0,
+                   d->failed_streak > 1 ? " (still failing)" : "");
+        }
         return rc;
+    }
+    if (d->failed_streak > 0) {
+        cc_log(CC_LOG_NOTICE, "recompute succeeded after %u failed attempt%s over %.1f s", d->failed_streak,
+               d->failed_streak == 1 ? "" : "s", (double)(now_ms - d->failing_since) / 1000.0);
+        d->failed_streak = 0;
+        d->retry_delay = d->retry_at = 0;
     }
     int full = d->full_pending;
     if (full || stats.children > 0)
@@ -228,7 +263,7 @@ static void on_poll(uv_timer_t *t)
         return;
     if (read_data_version(d, &version) == 0 && version != d->last_data_version)
         d->work_pending = 1;
-    if (d->work_pending || d->full_pending)
+    if ((d->work_pending || d->full_pending) && uv_now(&d->loop) >= d->retry_at)
         recompute(d);
     else if (d->status_dirty && uv_now(&d->loop) - d->last_recount >= STATUS_RECOUNT_MS)
         recount(d);
@@ -250,7 +285,8 @@ static void on_kick(uv_timer_t *t)
     if (read_data_version(d, &version) == 0 && version != d->last_data_version) {
         d->work_pending = 1;
         d->kick_tries = 0;
-        recompute(d);
+        if (uv_now(&d->loop) >= d->retry_at) /* else the poll timer retries after the backoff */
+            recompute(d);
         return;
     }
     if (++d->kick_tries < KICK_TRIES)
@@ -489,6 +525,7 @@ static int open_database(cc_daemon_t *d)
         cc_log(CC_LOG_ERR, "%s", err);
         return rc;
     }
+    sqlite3_busy_timeout(cc_store_db(d->store), DAEMON_BUSY_MS);
     if (sqlite3_prepare_v2(cc_store_db(d->store), "PRAGMA data_version", -1, &d->data_version, NULL) != SQLITE_OK) {
         cc_log(CC_LOG_ERR, "%s: %s", d->db_path, sqlite3_errmsg(cc_store_db(d->store)));
         return CC_EDB;
