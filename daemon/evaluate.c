@@ -175,8 +175,8 @@ typedef struct {
 } kid_t;
 
 /* Children and their events as read from the database: the strings in one
- * block, the events in one array. batch_seal() points the events at their
- * strings once the batch is full; the batch is then read-only. */
+ * block, the events in one array. Once the batch is full, batch_decode()
+ * reads the events' types and dates and points them at their strings. */
 typedef struct {
     char *strings;
     size_t used, capstrings;
@@ -266,8 +266,8 @@ static int batch_add_child(batch_t *b, sqlite3_stmt *st, int id_col)
 }
 
 /* An event of the last child added, from st's columns first..first+3: id,
- * type, date, attributes. */
-static int batch_add_event(batch_t *b, types_t *types, sqlite3_stmt *st, int first)
+ * type, date, attributes, as text (batch_decode() reads them). */
+static int batch_add_event(batch_t *b, sqlite3_stmt *st, int first)
 {
     if (b->nevents == b->capevents) {
         size_t cap = b->capevents ? b->capevents * 2 : 1024;
@@ -281,28 +281,32 @@ static int batch_add_event(batch_t *b, types_t *types, sqlite3_stmt *st, int fir
         b->offs = offs;
         b->capevents = cap;
     }
-    cc_event_t *e = &b->events[b->nevents];
     ev_offsets_t *o = &b->offs[b->nevents];
-    memset(e, 0, sizeof(*e));
-    e->id = sqlite3_column_int64(st, first);
+    b->events[b->nevents].id = sqlite3_column_int64(st, first);
     if (put_text(b, st, first + 1, &o->type) != 0 || put_text(b, st, first + 2, &o->date) != 0 ||
         put_text(b, st, first + 3, &o->attrs) != 0)
         return CC_ENOMEM;
-    e->type = type_index(types, b->strings + o->type);
-    if (cc_date_parse(b->strings + o->date, &e->date) != 0)
-        e->date = CC_DATE_NONE;
     b->nevents++;
     b->kids[b->nkids - 1].n++;
     return 0;
 }
 
-/* Point the events at the (now settled) string block. */
-static void batch_seal(batch_t *b)
+/* The engine's view of the (now settled) events: type and date read, the
+ * text pointed at. A known type's text is the rule set's own name for it
+ * (the same characters). Done by the thread that evaluates, so that the
+ * reader thread, the slower of the two, only reads. */
+static void batch_decode(batch_t *b, types_t *types)
 {
     for (size_t i = 0; i < b->nevents; i++) {
-        b->events[i].raw_type = b->strings + b->offs[i].type;
-        b->events[i].raw_date = b->strings + b->offs[i].date;
-        b->events[i].attrs = b->strings + b->offs[i].attrs;
+        cc_event_t *e = &b->events[i];
+        const ev_offsets_t *o = &b->offs[i];
+        const char *type = b->strings + o->type;
+        e->type = type_index(types, type);
+        e->raw_type = e->type >= 0 ? cc_ruleset_type_name(types->rs, (size_t)e->type) : type;
+        e->raw_date = b->strings + o->date;
+        if (cc_date_parse(e->raw_date, &e->date) != 0)
+            e->date = CC_DATE_NONE;
+        e->attrs = b->strings + o->attrs;
     }
 }
 
@@ -513,12 +517,12 @@ static int load_by_id(ctx_t *x, const char *child_id)
     sqlite3_reset(x->events_get);
     sqlite3_bind_text(x->events_get, 1, child_id, -1, SQLITE_TRANSIENT);
     while (rc == 0 && (step = sqlite3_step(x->events_get)) == SQLITE_ROW)
-        rc = batch_add_event(b, &x->types, x->events_get, 0);
+        rc = batch_add_event(b, x->events_get, 0);
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;
     sqlite3_reset(x->events_get);
     if (rc == 0)
-        batch_seal(b);
+        batch_decode(b, &x->types);
     return rc;
 }
 
@@ -801,7 +805,6 @@ typedef struct {
     int own_db;           /* db was opened here (and is closed here) */
     sqlite3_stmt *children, *events;
     int ev_step;
-    types_t types;
     batch_t batch[NBATCHES];
     int threaded;
     pthread_t thread;
@@ -840,14 +843,13 @@ static int reader_fill(reader_t *r, batch_t *b)
         if (batch_add_child(b, r->children, 0) != 0)
             return CC_ENOMEM;
         while (r->ev_step == SQLITE_ROW && (cmp = compare_id(r->events, 0, id)) <= 0) {
-            if (cmp == 0 && batch_add_event(b, &r->types, r->events, 1) != 0)
+            if (cmp == 0 && batch_add_event(b, r->events, 1) != 0)
                 return CC_ENOMEM;
             r->ev_step = sqlite3_step(r->events);
         }
         if (r->ev_step != SQLITE_ROW && r->ev_step != SQLITE_DONE)
             return CC_EDB;
     }
-    batch_seal(b);
     return 0;
 }
 
@@ -899,10 +901,9 @@ static void reader_close(reader_t *r)
 
 /* Open the reads; on a connection of its own, in a thread of its own, when
  * may_thread and the database is a file. */
-static int reader_open(reader_t *r, sqlite3 *db, const cc_ruleset_t *rs, int may_thread)
+static int reader_open(reader_t *r, sqlite3 *db, int may_thread)
 {
     memset(r, 0, sizeof(*r));
-    r->types.rs = rs;
     r->db = db;
     const char *path = sqlite3_db_filename(db, "main");
     if (may_thread && path != NULL && path[0] != '\0') {
@@ -993,7 +994,7 @@ static int evaluate_stream(ctx_t *x, int may_thread)
     orphans_t orphans = {0};
     sqlite3_stmt *digests = NULL;
     int rc, dg_step, last = 0;
-    if ((rc = reader_open(&r, x->db, x->rs, may_thread)) != 0)
+    if ((rc = reader_open(&r, x->db, may_thread)) != 0)
         return rc;
     if (sqlite3_prepare_v2(x->db, "SELECT child_id, digest FROM clock_digests ORDER BY child_id", -1, &digests,
                            NULL) != SQLITE_OK) {
@@ -1004,6 +1005,8 @@ static int evaluate_stream(ctx_t *x, int may_thread)
     while (rc == 0 && !last) {
         batch_t *b;
         rc = reader_next(&r, &b);
+        if (rc == 0)
+            batch_decode(b, &x->types);
         for (size_t k = 0; rc == 0 && k < b->nkids; k++) {
             const char *id = b->strings + b->kids[k].id;
             uint64_t stored = DIGEST_UNKNOWN;
