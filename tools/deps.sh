@@ -5,7 +5,7 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev
 libsqlite3-dev libical-dev libjansson-dev libinih-dev libcmocka-dev
 libuv1-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libsystemd-dev
-sqlite3 tzdata valgrind curl python3 python3-numpy python3-aiosmtpd python3-icalendar khal
+sqlite3 tzdata valgrind curl python3 python3-numpy python3-pandas python3-aiosmtpd python3-icalendar khal
 wrk nginx-light
 clang libclang-rt-14-dev"
 missing=""
