@@ -121,16 +121,19 @@ time_t cc__http_parse_date(const char *s)
     char day[4], mon[4], tail;
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
-    if (sscanf(s, "%3[A-Za-z], %d %3s %d %d:%d:%d GM%c", day, &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec, &tail) != 8 ||
+    /* Field widths as the format has them: an unbounded %d overflows (and
+     * a value that wrapped negative passed the range checks below: found by
+     * tests/fuzz/fuzz_http.c). */
+    if (sscanf(s, "%3[A-Za-z], %2d %3s %4d %2d:%2d:%2d GM%c", day, &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &tail) != 8 ||
         tail != 'T')
         return -1;
     tm.tm_mon = -1;
     for (int i = 0; i < 12; i++)
         if (strcmp(mon, MONTHS[i]) == 0)
             tm.tm_mon = i;
-    if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970 || tm.tm_hour < 0 ||
+        tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
         return -1;
     tm.tm_year -= 1900;
     return timegm(&tm);

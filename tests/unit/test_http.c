@@ -640,6 +640,27 @@ static void test_http_date_and_etag(void **state)
     assert_string_equal(etag, "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"");
 }
 
+/* Found by tests/fuzz/fuzz_http.c: an If-Modified-Since whose minutes
+ * overflowed %d wrapped negative, passed the range checks and gave a time
+ * in the year 816. Dates out of shape or range are now not dates. */
+static void test_if_modified_since_parsing(void **state)
+{
+    (void)state;
+    assert_int_equal(cc__http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+    assert_int_equal(cc__http_parse_date("t,1Dec2199 2:999999999999:6GMT"), -1);
+    assert_int_equal(cc__http_parse_date("Sun, 06 Nov 1994 08:-1:37 GMT"), -1);
+    assert_int_equal(cc__http_parse_date("Sun, 06 Nov 1994 24:00:00 GMT"), -1);
+    assert_int_equal(cc__http_parse_date("Sun, 06 Foo 1994 08:49:37 GMT"), -1);
+    assert_int_equal(cc__http_parse_date("Sun, 06 Nov 1994 08:49:37 UTC"), -1);
+    char token[CC__HTTP_TOKEN_MAX + 1];
+    assert_int_equal(cc__http_route("GET", "/feeds/abc.ics", token), CC__HTTP_ROUTE_FEED);
+    assert_string_equal(token, "abc");
+    assert_int_equal(cc__http_route("GET", "/feeds/a/b.ics", token), CC__HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(cc__http_route("POST", "/healthz", token), CC__HTTP_ROUTE_NOT_ALLOWED);
+    assert_true(cc__http_etag_matches("W/\"x\", \"y\"", "\"y\""));
+    assert_false(cc__http_etag_matches("\"x", "\"x\""));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -657,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_stop_with_open_connections),
         cmocka_unit_test(test_bad_listen),
         cmocka_unit_test(test_http_date_and_etag),
+        cmocka_unit_test(test_if_modified_since_parsing),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
