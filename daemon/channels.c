@@ -24,6 +24,7 @@
 #include "careclock/message.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -119,6 +120,9 @@ int cc_sender_read_secret(const char *path, char **out)
     while ((got = fread(block, 1, sizeof(block), f)) > 0) {
         if (cc__grow(&buf, &cap, len + got + 1, 1, 256) != 0) {
             fclose(f);
+            OPENSSL_cleanse(block, sizeof(block));
+            if (buf)
+                OPENSSL_cleanse(buf, len);
             free(buf);
             return CC_ENOMEM;
         }
@@ -127,7 +131,10 @@ int cc_sender_read_secret(const char *path, char **out)
     }
     int failed = ferror(f);
     fclose(f);
+    OPENSSL_cleanse(block, sizeof(block));
     if (failed) {
+        if (buf)
+            OPENSSL_cleanse(buf, len);
         free(buf);
         return CC_EIO;
     }
@@ -678,6 +685,7 @@ static void lane_free(lane_t *lane)
     free(lane->name);
     free(lane->url);
     free(lane->key_error);
+    OPENSSL_cleanse(lane->key, sizeof(lane->key)); /* the webhook's signing key */
     memset(lane, 0, sizeof(*lane));
 }
 
@@ -691,7 +699,7 @@ static void sender_free(cc_sender_t *s)
     free(s->smtp_from);
     free(s->smtp_user);
     if (s->smtp_password) {
-        memset(s->smtp_password, 0, strlen(s->smtp_password));
+        OPENSSL_cleanse(s->smtp_password, strlen(s->smtp_password));
         free(s->smtp_password);
     }
     free(s->smtp_error);
@@ -737,7 +745,7 @@ static void load_webhook_key(lane_t *lane, const cc_webhook_config_t *w)
                                    "base64)",
                  w->name);
     if (text) {
-        memset(text, 0, strlen(text));
+        OPENSSL_cleanse(text, strlen(text));
         free(text);
     }
     if (rc != 0 || lane->keylen == 0) {
