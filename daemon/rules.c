@@ -236,26 +236,35 @@ static int parse_yes_no(const char *value, int *out)
     return -1;
 }
 
-/* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes". */
+/* Ages in conditions: whole years, 0 to CC_COND_AGE_MAX. */
+#define CC_COND_AGE_MAX 150
+
+/* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes". Ages
+ * are read with a width and checked, so that no number overflows (%d on
+ * "age=0-2147483647" made b + 1 overflow). */
 static int parse_cond(const char *text, cc_cond_t *out, int max, int *used)
 {
     int a, b;
     char tail;
     *used = 0;
     memset(out, 0, sizeof(*out) * (size_t)max);
-    if (sscanf(text, "age>=%d%c", &a, &tail) == 1) {
+    if (sscanf(text, "age>=%3d%c", &a, &tail) == 1) {
+        if (a < 0 || a > CC_COND_AGE_MAX)
+            return -1;
         out[0].kind = CC_COND_AGE_GE;
         out[0].age = a;
         *used = 1;
         return 0;
     }
-    if (sscanf(text, "age<%d%c", &a, &tail) == 1) {
+    if (sscanf(text, "age<%3d%c", &a, &tail) == 1) {
+        if (a < 0 || a > CC_COND_AGE_MAX)
+            return -1;
         out[0].kind = CC_COND_AGE_LT;
         out[0].age = a;
         *used = 1;
         return 0;
     }
-    if (sscanf(text, "age=%d-%d%c", &a, &b, &tail) == 2 && a <= b && max >= 2) {
+    if (sscanf(text, "age=%3d-%3d%c", &a, &b, &tail) == 2 && a >= 0 && a <= b && b <= CC_COND_AGE_MAX && max >= 2) {
         out[0].kind = CC_COND_AGE_GE;
         out[0].age = a;
         out[1].kind = CC_COND_AGE_LT;
@@ -464,7 +473,9 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
                 error_at(l, e->file, e->line, "%s: supersede: \"%s\" is not yes or no", rule->id, v);
         } else if (strcmp(k, "met_by") == 0) {
             rule->nmet_by = 0;
-            each_item(v, met_by_item, &ctx);
+            if (each_item(v, met_by_item, &ctx) == 0 && rule->nmet_by == 0)
+                error_at(l, e->file, e->line, "%s: met_by: at least one event type (else the clock can never be met)",
+                         rule->id);
             have_met = 1;
         } else if (strcmp(k, "accept_early") == 0) {
             if (parse_yes_no(v, &rule->accept_early) != 0)

@@ -338,6 +338,24 @@ static void test_error_unknown_event_type_in_met_by(void **state)
     assert_fixture_error("unknown_type_met_by.rules", 7, "decision_recorded");
 }
 
+/* Found by tests/fuzz/fuzz_rules.c: "met_by =" with nothing after it was
+ * accepted, a clock that could never be met. */
+static void test_error_empty_met_by(void **state)
+{
+    (void)state;
+    assert_fixture_error("empty_met_by.rules", 7, "met_by: at least one event type");
+}
+
+/* Ages out of range are refused; "age=0-2147483647" overflowed b + 1
+ * (found in review while writing the fuzz target). */
+static void test_error_ages_out_of_range(void **state)
+{
+    (void)state;
+    assert_fixture_error("bad_age.rules", 7, "age>=1000");
+    assert_fixture_error("bad_age.rules", 8, "age<-1");
+    assert_fixture_error("bad_age.rules", 9, "age=0-2147483647");
+}
+
 static void test_error_unknown_event_type_in_starts_on(void **state)
 {
     (void)state;
@@ -704,6 +722,8 @@ int main(void)
         cmocka_unit_test(test_error_unknown_key),
         cmocka_unit_test(test_error_bad_offset),
         cmocka_unit_test(test_error_unknown_event_type_in_met_by),
+        cmocka_unit_test(test_error_empty_met_by),
+        cmocka_unit_test(test_error_ages_out_of_range),
         cmocka_unit_test(test_error_unknown_event_type_in_starts_on),
         cmocka_unit_test(test_error_missing_required_key),
         cmocka_unit_test(test_error_anchor_undefined),
