@@ -70,7 +70,11 @@ class KillDuringRecompute(unittest.TestCase):
         self.assertTrue(d2.wait_notify("READY=1", timeout=300), "\n".join(d2.stderr_lines))
         self.assertTrue(faultlib.lines_with(d2.stderr_lines, "full recompute:", "%d children" % CHILDREN),
                         "\n".join(d2.stderr_lines))
-        self.assertEqual(d2.stop(), 0)
+        # After READY the first delivery cycle plans every stage of every
+        # clock of 40,000 children in one synchronous step (about 10 s here,
+        # longer on a loaded CI machine), and SIGTERM is handled when it
+        # ends: a known limit (docs/reliability.md), so allow for it here.
+        self.assertEqual(d2.stop(timeout=180), 0)
         self.assertEqual(faultlib.integrity(self.council.db), [("ok",)])
         got = faultlib.clocks(self.council.db)
         want = faultlib.from_scratch(self.council.db, TODAY, self.council.dir)
