@@ -1172,6 +1172,10 @@ static int bulk_begin(sqlite3 *db, int *bulk, index_list_t *saved)
         return 0;
     if (step != SQLITE_DONE)
         return CC_EDB;
+    /* No rows, so no digest of them can stand (the rows were deleted by
+     * hand, say): every child is written. */
+    if (sqlite3_exec(db, "DELETE FROM clock_digests", NULL, NULL, NULL) != SQLITE_OK)
+        return CC_EDB;
     if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'clocks' "
                                "AND sql IS NOT NULL ORDER BY name",
                            -1, &st, NULL) != SQLITE_OK)

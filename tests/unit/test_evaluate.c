@@ -432,6 +432,24 @@ static void test_unknown_digest_compares_rows(void **state)
     free(after);
 }
 
+/* An emptied clocks table (by hand) is filled again: its digests no longer
+ * describe any row. */
+static void test_emptied_table_is_filled_again(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    populate(f->store, 300);
+    cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    char *before = dump(f->store);
+    raw(f->store, "DELETE FROM clocks");
+    cc_eval_stats_t again = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    assert_int_equal(again.written, first.written);
+    char *after = dump(f->store);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_day_change_and_queue_agree_with_fresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_events_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_digest_compares_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emptied_table_is_filled_again, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
