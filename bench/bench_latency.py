@@ -122,7 +122,7 @@ def stream(db, children, rate, seconds, day):
             time.sleep(0.002)
         con.close()
 
-    poller = threading.Thread(target=poll)
+    poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     # A writer as patient as need be: how long it waits for the write lock
     # (held by the daemon while it works) is measured, not a failure.
@@ -131,24 +131,26 @@ def stream(db, children, rate, seconds, day):
     next_at = time.monotonic()
     stride = 7919  # a prime: consecutive writes land far apart in the council
     waits = []
-    for k in range(total):
-        child = children[(k * stride) % len(children)]
-        t_lock = time.monotonic()
-        con.execute("BEGIN IMMEDIATE")
-        waits.append(time.monotonic() - t_lock)
-        cur = con.execute("INSERT INTO events (child_id, type, date, source) VALUES (?, 'review_held', ?, 'bench')",
-                          (child, day))
-        eid = cur.lastrowid
-        con.execute("COMMIT")
-        commits[eid] = (child, time.monotonic())
-        last_commit[0] = time.monotonic()
-        next_at += interval
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    done.set()
-    poller.join()
-    con.close()
+    try:
+        for k in range(total):
+            child = children[(k * stride) % len(children)]
+            t_lock = time.monotonic()
+            con.execute("BEGIN IMMEDIATE")
+            waits.append(time.monotonic() - t_lock)
+            cur = con.execute("INSERT INTO events (child_id, type, date, source) VALUES (?, 'review_held', ?, "
+                              "'bench')", (child, day))
+            eid = cur.lastrowid
+            con.execute("COMMIT")
+            commits[eid] = (child, time.monotonic())
+            last_commit[0] = time.monotonic()
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+    finally:
+        done.set()
+        poller.join()
+        con.close()
     lat = sorted((seen[e] - t) * 1000.0 for e, (_, t) in commits.items() if e in seen)
     return lat, len(commits) - len(lat), max(waits) * 1000.0 if waits else 0.0
 
@@ -164,16 +166,18 @@ def run(build, db, rate=100.0, seconds=20.0, today="2026-11-20", log_path=None, 
     children = [r[0] for r in con.execute("SELECT id FROM children ORDER BY id")]
     con.close()
     day = (__import__("datetime").date.fromisoformat(today) - __import__("datetime").timedelta(days=1)).isoformat()
-    cpu0 = cpu_ticks(proc.pid)
-    t0 = time.monotonic()
-    lat, missing, lock_wait = stream(db, children, rate, seconds, day)
-    wall = time.monotonic() - t0
-    cpu = (cpu_ticks(proc.pid) - cpu0) / os.sysconf("SC_CLK_TCK")
-    hwm = status_kb(proc.pid, "VmHWM")
-    proc.terminate()
-    rc = proc.wait(timeout=120)
-    sock.close()
-    log.close()
+    try:
+        cpu0 = cpu_ticks(proc.pid)
+        t0 = time.monotonic()
+        lat, missing, lock_wait = stream(db, children, rate, seconds, day)
+        wall = time.monotonic() - t0
+        cpu = (cpu_ticks(proc.pid) - cpu0) / os.sysconf("SC_CLK_TCK")
+        hwm = status_kb(proc.pid, "VmHWM")
+    finally:  # never leave a daemon behind
+        proc.terminate()
+        rc = proc.wait(timeout=120)
+        sock.close()
+        log.close()
     out = {"ready_s": ready, "settle_s": settle, "writes": int(rate * seconds), "seen": len(lat),
            "missing": missing, "rc": rc, "vmhwm_kb": hwm, "daemon_cpu_share": cpu / wall if wall else 0,
            "lock_wait_max_ms": lock_wait}

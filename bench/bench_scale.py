@@ -104,11 +104,13 @@ def measure(a, n):
     # Cold start: the first full recompute writes every clock.
     with open(log_path, "a") as log:
         proc, ready, sock = bench_latency.start_daemon(os.path.join(a.build, "careclockd"), db, a.today, log, work)
-        settle = bench_latency.wait_idle(proc.pid)
-        r["cold_rss_kb"] = bench_latency.status_kb(proc.pid, "VmHWM")
-        proc.terminate()
-        proc.wait(timeout=300)
-        sock.close()
+        try:
+            settle = bench_latency.wait_idle(proc.pid)
+            r["cold_rss_kb"] = bench_latency.status_kb(proc.pid, "VmHWM")
+        finally:  # never leave a daemon behind
+            proc.terminate()
+            proc.wait(timeout=300)
+            sock.close()
     r["cold_ready_s"] = ready
     line = log_line(log_path, "full recompute:")
     m = re.search(r"(\d+) clocks, (\d+) rows written.* in (\d+) ms", line or "")
