@@ -90,6 +90,15 @@ class SmallDisk:
 
 class DiskFull(unittest.TestCase):
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
         self.disk = SmallDisk(64)
         d = self.disk
         d.cli("init")
@@ -101,9 +110,10 @@ class DiskFull(unittest.TestCase):
         self.daemon = None
 
     def tearDown(self):
-        if self.daemon:
+        if getattr(self, "daemon", None):
             self.daemon.stop(signal.SIGKILL)
-        self.disk.cleanup()
+        if getattr(self, "disk", None):
+            self.disk.cleanup()
 
     def start(self):
         # The harness's Council interface: a directory and a database path.

@@ -40,6 +40,14 @@ def open_fds(pid):
 class HostileClients(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        try:
+            cls._set_up_class()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def _set_up_class(cls):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 4096:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
@@ -57,8 +65,10 @@ class HostileClients(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.daemon.stop(signal.SIGTERM)
-        cls.council.cleanup()
+        if getattr(cls, "daemon", None):
+            cls.daemon.stop(signal.SIGTERM)
+        if getattr(cls, "council", None):
+            cls.council.cleanup()
 
     def fetch(self, timeout=30):
         """One well-behaved feed request: (status, seconds)."""

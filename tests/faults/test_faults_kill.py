@@ -26,14 +26,24 @@ TODAY = "2026-11-30"
 
 class KillDuringRecompute(unittest.TestCase):
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
         self.council = Council()
         faultlib.add_children(self.council.db, CHILDREN)
         self.daemons = []
 
     def tearDown(self):
-        for d in self.daemons:
+        for d in getattr(self, "daemons", []):
             d.stop(signal.SIGKILL)
-        self.council.cleanup()
+        if getattr(self, "council", None):
+            self.council.cleanup()
 
     def start(self):
         d = Daemon(self.council, now=NOW)
@@ -100,6 +110,15 @@ class KillDuringDeliveries(unittest.TestCase):
     KILLS = 3
 
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
         self.council = Council()
         self.dir = self.council.dir
         self.mail_dir = os.path.join(self.dir, "mail")
@@ -118,11 +137,13 @@ class KillDuringDeliveries(unittest.TestCase):
             self.council.cli("event", "add", child, "sgo_notice", "2026-10-05", today="2026-10-05")
 
     def tearDown(self):
-        for d in self.daemons:
+        for d in getattr(self, "daemons", []):
             d.stop(signal.SIGKILL)
-        self.smtp.stop()
-        self.hook.stop()
-        self.council.cleanup()
+        for name in ("smtp", "hook"):
+            if getattr(self, name, None):
+                getattr(self, name).stop()
+        if getattr(self, "council", None):
+            self.council.cleanup()
 
     def deliveries(self):
         return json.loads(self.council.cli("deliveries", "--format", "json", today=None).stdout)

@@ -27,15 +27,25 @@ HOLD = 10.0
 
 class WriteLockHeld(unittest.TestCase):
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
         self.council = Council()
         self.council.cli("child", "add", "C1", "--dob", "2012-04-01", "--team", "T1", "--worker", "W1")
         self.council.cli("event", "add", "C1", "looked_after_start", "2026-11-02")
         self.daemon = None
 
     def tearDown(self):
-        if self.daemon:
+        if getattr(self, "daemon", None):
             self.daemon.stop(signal.SIGKILL)
-        self.council.cleanup()
+        if getattr(self, "council", None):
+            self.council.cleanup()
 
     def care_plan_clocks(self):
         return faultlib.count(self.council.db, "SELECT count(*) FROM clocks WHERE child_id = 'C1' AND "
@@ -93,6 +103,15 @@ class WriteLockHeldDuringDeliveries(unittest.TestCase):
     NOW = "2026-12-11T09:00:00"   # 10 working days before the SGO reports are due: the worker is reminded
 
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
         self.council = Council()
         self.mail_dir = os.path.join(self.council.dir, "mail")
         self.smtp = Server("mailsink.py", self.mail_dir, "--delay", "1.0")
@@ -106,10 +125,12 @@ class WriteLockHeldDuringDeliveries(unittest.TestCase):
         self.daemon = None
 
     def tearDown(self):
-        if self.daemon:
+        if getattr(self, "daemon", None):
             self.daemon.stop(signal.SIGKILL)
-        self.smtp.stop()
-        self.council.cleanup()
+        if getattr(self, "smtp", None):
+            self.smtp.stop()
+        if getattr(self, "council", None):
+            self.council.cleanup()
 
     def mails(self):
         if not os.path.isdir(self.mail_dir):

@@ -62,12 +62,21 @@ class BlackHole:
 
 class StuckServers(unittest.TestCase):
     def setUp(self):
+        # Whatever setUp started is stopped even if it fails half-way (unittest runs
+        # tearDown only after a setUp that succeeded).
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
+        self.servers, self.daemons = [], []
         self.council = Council()
         self.dir = self.council.dir
         self.mail_dir = os.path.join(self.dir, "mail")
         self.slow_dir = os.path.join(self.dir, "slow")
         self.fast_dir = os.path.join(self.dir, "fast")
-        self.servers, self.daemons = [], []
         self.hole = BlackHole()
         self.slow = self.server("hooksink.py", self.slow_dir, "--delay", "20")
         self.fast = self.server("hooksink.py", self.fast_dir)
@@ -86,12 +95,14 @@ class StuckServers(unittest.TestCase):
             self.council.cli("event", "add", child, "sgo_notice", "2026-10-05", today="2026-10-05")
 
     def tearDown(self):
-        for d in self.daemons:
+        for d in getattr(self, "daemons", []):
             d.stop(signal.SIGKILL)
-        for s in self.servers:
+        for s in getattr(self, "servers", []):
             s.stop()
-        self.hole.stop()
-        self.council.cleanup()
+        if getattr(self, "hole", None):
+            self.hole.stop()
+        if getattr(self, "council", None):
+            self.council.cleanup()
 
     def server(self, script, directory, *args):
         s = Server(script, directory, *args)
