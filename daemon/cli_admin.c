@@ -47,6 +47,22 @@ static void bad_subcommand(const char *cmd, int argc, char **argv)
         errorf(cmd, "unknown subcommand \"%s\"", argv[1]);
 }
 
+/* The add | set subcommand of noun: sets *add and returns -1 to go on, or
+ * prints the usage (for --help, or after naming a bad subcommand) and
+ * returns the exit status. */
+static int pick_add_set(const char *noun, int argc, char **argv, const char *add_usage, const char *set_usage,
+                        int *add)
+{
+    *add = argc >= 2 && strcmp(argv[1], "add") == 0;
+    if (*add || (argc >= 2 && strcmp(argv[1], "set") == 0))
+        return -1;
+    int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    if (!help)
+        bad_subcommand(noun, argc, argv);
+    fprintf(help ? stdout : stderr, "usage: careclock %s\n       careclock %s\n", add_usage, set_usage);
+    return help ? CC_EXIT_OK : CC_EXIT_USAGE;
+}
+
 /* Split argv (after the subcommand word) into options and positional
  * words. Returns 0, 1 for --help (usage printed), or CC_EXIT_USAGE with a
  * message printed. */
@@ -132,23 +148,15 @@ static void set_actor(cc_store_t *store)
     cc_store_set_actor(store, actor);
 }
 
-/* Open the existing database (never create one: that is init's job).
- * Returns 0, or the exit status after printing why. */
-static int open_existing(const cc_cli_t *cli, const char *cmd, cc_store_t **store)
+/* Open the existing database (cc_cli_open_db: never create one, that is
+ * init's job) and record the OS user as the audit actor. Returns 0, or the
+ * exit status after printing why. */
+static int open_existing(const cc_cli_t *cli, cc_store_t **store)
 {
-    char err[1024];
-    int rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
-    if (rc == CC_ENOTFOUND) {
-        errorf(cmd, "database \"%s\" does not exist; run careclock init first (or give --db PATH)",
-               cli->db_path);
-        return CC_EXIT_USAGE;
-    }
-    if (rc != 0) {
-        errorf(cmd, "%s", err);
-        return CC_EXIT_FAIL;
-    }
-    set_actor(*store);
-    return 0;
+    int rc = cc_cli_open_db(cli, store);
+    if (rc == 0)
+        set_actor(*store);
+    return rc;
 }
 
 /* A date argument: parsed, and (unless future_ok) not after today. */
@@ -230,7 +238,7 @@ int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
         errorf("staff add", "--role \"%s\" is not one of %s", opts[2].value, CC_STORE_ROLES);
         return CC_EXIT_USAGE;
     }
-    if ((rc = open_existing(cli, "staff add", &store)) != 0)
+    if ((rc = open_existing(cli, &store)) != 0)
         return rc;
     cc_store_staff_t staff = {words[0], opts[0].value, opts[1].value, opts[2].value, opts[3].value};
     rc = cc_store_staff_add(store, &staff, err, sizeof(err));
@@ -256,16 +264,10 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
     size_t nwords;
     char err[1024];
     cc_store_t *store = NULL;
-    int add = argc >= 2 && strcmp(argv[1], "add") == 0;
-    int set = argc >= 2 && strcmp(argv[1], "set") == 0;
-    if (!add && !set) {
-        int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-        if (!help)
-            bad_subcommand("team", argc, argv);
-        fprintf(help ? stdout : stderr, "usage: careclock %s\n       careclock %s\n", TEAM_ADD_USAGE,
-                TEAM_SET_USAGE);
-        return help ? CC_EXIT_OK : CC_EXIT_USAGE;
-    }
+    int add, set, picked = pick_add_set("team", argc, argv, TEAM_ADD_USAGE, TEAM_SET_USAGE, &add);
+    if (picked >= 0)
+        return picked;
+    set = !add;
     const char *cmd = add ? "team add" : "team set";
     const char *usage = add ? TEAM_ADD_USAGE : TEAM_SET_USAGE;
     opt_t opts[] = {{"--name", NULL, add},
@@ -281,7 +283,7 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
         errorf(cmd, "nothing to change: give --webhook, --name, --manager or --service-manager");
         return CC_EXIT_USAGE;
     }
-    if ((rc = open_existing(cli, cmd, &store)) != 0)
+    if ((rc = open_existing(cli, &store)) != 0)
         return rc;
     cc_store_team_t team = {words[0], opts[0].value, opts[1].value, opts[2].value, opts[3].value};
     rc = add ? cc_store_team_add(store, &team, err, sizeof(err)) : cc_store_team_set(store, &team, err, sizeof(err));
@@ -306,16 +308,10 @@ int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
     size_t nwords;
     char err[1024];
     cc_store_t *store = NULL;
-    int add = argc >= 2 && strcmp(argv[1], "add") == 0;
-    int set = argc >= 2 && strcmp(argv[1], "set") == 0;
-    if (!add && !set) {
-        int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-        if (!help)
-            bad_subcommand("child", argc, argv);
-        fprintf(help ? stdout : stderr, "usage: careclock %s\n       careclock %s\n", CHILD_ADD_USAGE,
-                CHILD_SET_USAGE);
-        return help ? CC_EXIT_OK : CC_EXIT_USAGE;
-    }
+    int add, set, picked = pick_add_set("child", argc, argv, CHILD_ADD_USAGE, CHILD_SET_USAGE, &add);
+    if (picked >= 0)
+        return picked;
+    set = !add;
     const char *cmd = add ? "child add" : "child set";
     const char *usage = add ? CHILD_ADD_USAGE : CHILD_SET_USAGE;
     opt_t opts[] = {{"--team", NULL, add},    {"--worker", NULL, add},   {"--iro", NULL, 0},
@@ -330,14 +326,14 @@ int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
             errorf(cmd, "nothing to change: give --team, --worker or --iro");
             return CC_EXIT_USAGE;
         }
-        if ((rc = open_existing(cli, cmd, &store)) != 0)
+        if ((rc = open_existing(cli, &store)) != 0)
             return rc;
         rc = cc_store_child_set(store, words[0], opts[0].value, opts[1].value, opts[2].value, err, sizeof(err));
     } else {
         cc_date_t dob;
         if ((rc = parse_date(cli, cmd, "--dob", opts[3].value, 0, &dob)) != 0)
             return rc;
-        if ((rc = open_existing(cli, cmd, &store)) != 0)
+        if ((rc = open_existing(cli, &store)) != 0)
             return rc;
         cc_store_child_t child = {words[0], opts[4].value, opts[5].value, dob,
                                   opts[0].value, opts[1].value, opts[2].value};
@@ -468,7 +464,7 @@ static int event_add(cc_cli_t *cli, int argc, char **argv)
     }
     if ((rc = attributes_json(words + 3, nwords - 3, &attrs)) != 0)
         goto out;
-    if ((rc = open_existing(cli, cmd, &store)) != 0)
+    if ((rc = open_existing(cli, &store)) != 0)
         goto out;
     cc_store_event_in_t ev = {.child_id = child, .type = type, .date = date, .attributes = attrs,
                               .source = "cli", .note = opts[0].value};
@@ -520,7 +516,7 @@ static int event_list(cc_cli_t *cli, int argc, char **argv)
         return rc == 1 ? CC_EXIT_OK : rc;
     if ((rc = want_words(cmd, EVENT_LIST_USAGE, nwords, 1, 1)) != 0)
         return rc;
-    if ((rc = open_existing(cli, cmd, &store)) != 0)
+    if ((rc = open_existing(cli, &store)) != 0)
         return rc;
     rc = cc_store_event_list(store, words[0], &events, err, sizeof(err));
     if (rc != 0) {
@@ -581,7 +577,7 @@ static int event_delete(cc_cli_t *cli, int argc, char **argv)
         errorf(cmd, "event id \"%s\" is not a positive whole number", words[0]);
         return CC_EXIT_USAGE;
     }
-    if ((rc = open_existing(cli, cmd, &store)) != 0)
+    if ((rc = open_existing(cli, &store)) != 0)
         return rc;
     rc = cc_store_event_delete(store, id, &deleted, err, sizeof(err));
     if (rc == 0) {

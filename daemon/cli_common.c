@@ -26,7 +26,8 @@ int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store)
     char err[512];
     int rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
     if (rc == CC_ENOTFOUND) {
-        fprintf(stderr, "%s: database %s does not exist (run 'careclock init' first)\n", cli->prog, cli->db_path);
+        fprintf(stderr, "%s: database \"%s\" does not exist; run careclock init first (or give --db PATH)\n",
+                cli->prog, cli->db_path);
         return CC_EXIT_USAGE;
     }
     if (rc != 0) {
