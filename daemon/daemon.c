@@ -238,8 +238,11 @@ static int recompute(cc_daemon_t *d)
     d->recomputes++;
     if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
         cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
-    if (d->full_pending || stats.written || stats.deleted)
-        request_delivery(d, 1);
+    /* A full recompute (start, a new day, a reload) is followed by a plan
+     * of the whole council; any other by a plan of the children it touched
+     * (the plan queue, filled by triggers: reassignments too). */
+    if (full || stats.children || stats.written || stats.deleted)
+        request_delivery(d, full);
     d->full_pending = 0;
     d->work_pending = 0;
     d->last_data_version = version;
@@ -637,7 +640,7 @@ static void stop(cc_daemon_t *d, const char *why)
         on_access_flush(&d->access_flush);
     uv_timer_stop(&d->deliver_timer);
     /* A delivery batch in flight may finish within the grace period. */
-    if (d->deliverer != NULL && cc_deliverer_busy(d->deliverer)) {
+    if (d->deliverer != NULL && cc_deliverer_sending(d->deliverer)) {
         cc_log(CC_LOG_INFO, "waiting up to %d s for the delivery batch in flight",
                d->env.config.shutdown_grace_seconds);
         uv_timer_start(&d->grace, on_grace_over, (uint64_t)d->env.config.shutdown_grace_seconds * 1000, 0);

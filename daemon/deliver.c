@@ -45,6 +45,9 @@ typedef struct {
     char file_name[300];
 } job_t;
 
+/* The steps of a cycle. */
+enum { PHASE_FULL, PHASE_QUEUED, PHASE_SEND };
+
 struct cc_deliverer {
     uv_loop_t *loop;
     cc_store_t *store;
@@ -60,9 +63,15 @@ struct cc_deliverer {
     void *closed_data;
     char claimer[64];
     /* planning */
-    cc_date_t last_plan_day;
+    cc_date_t last_plan_day;  /* the day of the last whole-council plan */
     uint64_t last_plan_ms;
-    int plan_owed;
+    int plan_owed;            /* a whole-council plan is owed */
+    cc_outbox_full_t full;    /* the whole-council plan under way (full_active) */
+    int full_active;
+    cc_date_t full_day;       /* the day it began on */
+    uint64_t full_started_ms;
+    int phase;                /* the running cycle's step: PHASE_* */
+    size_t slice;             /* children per planning step, sized by time */
     /* the running cycle */
     int running;
     time_t now;
@@ -80,7 +89,7 @@ void cc_deliverer_options_default(cc_deliverer_options_t *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_messages = 200;
-    o->plan_interval_s = 300;
+    o->plan_interval_s = 3600;
     o->log_outcomes = 1;
     cc_sender_options_default(&o->sender);
 }
@@ -90,10 +99,18 @@ int cc_deliverer_busy(const cc_deliverer_t *d)
     return d != NULL && d->running;
 }
 
+int cc_deliverer_sending(const cc_deliverer_t *d)
+{
+    return d != NULL && d->running && d->outstanding > 0;
+}
+
 void cc_deliverer_reload(cc_deliverer_t *d)
 {
     d->sender_stale = 1;
     d->plan_owed = 1;
+    /* A plan under way was made with the old configuration: start again. */
+    cc_outbox_full_free(&d->full);
+    d->full_active = 0;
 }
 
 static void on_old_sender_closed(void *data)
@@ -276,6 +293,8 @@ static void on_job_done(cc_send_job_t *sj)
 
 /* ---- running a cycle ------------------------------------------------------ */
 
+/* A whole-council plan is wanted: asked for, owed, a new day, or the
+ * safety-net interval passed. */
 static int want_plan(cc_deliverer_t *d, time_t now, unsigned flags)
 {
     cc_local_time_t local = cc_outbox_local(now);
@@ -361,9 +380,108 @@ static void send_all(cc_deliverer_t *d)
     }
 }
 
-int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_cb done, void *data)
+/* Claim what is ready and hand it to the sender; the cycle ends when the
+ * last outcome is recorded (or at once, from the finish timer). */
+static void claim_and_send(cc_deliverer_t *d)
 {
     char err[512];
+    time_t now = cycle_now(d);
+    d->phase = PHASE_SEND;
+    d->stats.window_open = cc_notify_in_window(d->env->cal, &d->env->config, cc_outbox_local(now));
+    if (d->stats.window_open && ensure_sender(d) == 0) {
+        int rc = cc_outbox_claim(d->store, d->env, now, d->claimer, d->options.max_messages, &d->claim, err,
+                                 sizeof(err));
+        if (rc != 0) {
+            cc_log(CC_LOG_WARNING, "deliveries: claiming failed, will retry: %s", err);
+            d->stats.error = rc;
+        } else {
+            d->stats.messages = d->claim.n;
+            d->stats.skipped = d->claim.skipped;
+            d->stats.more = d->claim.more;
+            send_all(d);
+        }
+    }
+    if (d->outstanding == 0)
+        uv_timer_start(&d->finish, on_finish, 0, 0);
+}
+
+/* A planning step should hold the write lock for about this long: the
+ * slice grows while its steps are quicker and shrinks when slower. */
+#define STEP_TARGET_MS 20
+#define SLICE_MIN 8
+#define SLICE_MAX 8192
+
+static void size_slice(cc_deliverer_t *d, uint64_t took_ms)
+{
+    if (took_ms < STEP_TARGET_MS / 2 && d->slice < SLICE_MAX)
+        d->slice *= 2;
+    else if (took_ms > STEP_TARGET_MS * 2 && d->slice > SLICE_MIN)
+        d->slice /= 2;
+}
+
+static void on_plan_step(uv_timer_t *t);
+
+static void log_plan(const cc_outbox_plan_stats_t *p, const char *what)
+{
+    if (p->enqueued || p->cancelled)
+        cc_log(CC_LOG_INFO,
+               "deliveries: %s: planned %zu new (%zu undeliverable: see careclock deliveries --status "
+               "undeliverable), cancelled %zu whose clock closed",
+               what, p->enqueued, p->undeliverable, p->cancelled);
+}
+
+/* One planning step: a slice of the whole council, or a batch of queued
+ * children. Each is its own short transaction, and the loop runs between
+ * steps (the recompute, the feed server, signals), so no step holds the
+ * write lock for long however large the council. A step that fails ends
+ * planning for this cycle; the next cycle goes on from the same slice. */
+static void plan_step(cc_deliverer_t *d)
+{
+    char err[512];
+    time_t now = cycle_now(d);
+    uint64_t t0 = uv_hrtime();
+    int rc, more = 0;
+    if (d->phase == PHASE_FULL) {
+        rc = cc_outbox_plan_slice(d->store, d->env, now, &d->full, d->slice, &d->stats.plan, err, sizeof(err));
+        if (rc == 0 && d->full.done) {
+            cc_outbox_full_free(&d->full);
+            d->full_active = 0;
+            d->stats.planned = 1;
+            d->last_plan_day = d->full_day;
+            d->last_plan_ms = d->full_started_ms;
+            log_plan(&d->stats.plan, "every child");
+            d->phase = PHASE_QUEUED;
+        }
+        more = 1;
+    } else {
+        cc_outbox_plan_stats_t before = d->stats.plan;
+        rc = cc_outbox_plan_queued(d->store, d->env, now, d->slice, &more, &d->stats.plan, err, sizeof(err));
+        if (rc == 0 && d->stats.plan.children > before.children)
+            d->stats.planned = 1;
+    }
+    if (rc != 0) {
+        cc_log(CC_LOG_WARNING, "deliveries: planning failed, will go on next cycle: %s", err);
+        d->stats.error = rc;
+        claim_and_send(d);
+        return;
+    }
+    size_slice(d, (uv_hrtime() - t0) / 1000000);
+    if (more) {
+        uv_timer_start(&d->finish, on_plan_step, 0, 0);
+        return;
+    }
+    claim_and_send(d);
+}
+
+static void on_plan_step(uv_timer_t *t)
+{
+    cc_deliverer_t *d = t->data;
+    if (d->running && !d->closing)
+        plan_step(d);
+}
+
+int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_cb done, void *data)
+{
     int rc;
     if (d->running || d->closing)
         return CC_ESTATE;
@@ -384,40 +502,22 @@ int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_c
                "same message ids",
                d->stats.recovered);
     }
-    if (want_plan(d, now, flags)) {
-        rc = cc_outbox_plan(d->store, d->env, now, &d->stats.plan, err, sizeof(err));
-        if (rc != 0) {
-            cc_log(CC_LOG_WARNING, "deliveries: planning failed, will retry: %s", err);
-            d->stats.error = rc;
-        } else {
-            d->stats.planned = 1;
-            d->plan_owed = 0;
-            d->last_plan_day = cc_outbox_local(now).date;
-            d->last_plan_ms = uv_now(d->loop);
-            const cc_outbox_plan_stats_t *p = &d->stats.plan;
-            if (p->enqueued || p->cancelled)
-                cc_log(CC_LOG_INFO,
-                       "deliveries: planned %zu new (%zu undeliverable: see careclock deliveries --status "
-                       "undeliverable), cancelled %zu whose clock closed",
-                       p->enqueued, p->undeliverable, p->cancelled);
-        }
+    cc_date_t today = cc_outbox_local(now).date;
+    /* A plan begun on another day is begun again: its horizon was that day's. */
+    if (d->full_active && d->full_day != today) {
+        cc_outbox_full_free(&d->full);
+        d->full_active = 0;
     }
-    d->stats.window_open = cc_notify_in_window(d->env->cal, &d->env->config, cc_outbox_local(now));
-    if (d->stats.window_open && ensure_sender(d) == 0) {
-        rc = cc_outbox_claim(d->store, d->env, now, d->claimer, d->options.max_messages, &d->claim, err,
-                             sizeof(err));
-        if (rc != 0) {
-            cc_log(CC_LOG_WARNING, "deliveries: claiming failed, will retry: %s", err);
-            d->stats.error = rc;
-        } else {
-            d->stats.messages = d->claim.n;
-            d->stats.skipped = d->claim.skipped;
-            d->stats.more = d->claim.more;
-            send_all(d);
-        }
+    if (!d->full_active && want_plan(d, now, flags)) {
+        cc_outbox_full_init(&d->full);
+        d->full_active = 1;
+        d->full_day = today;
+        d->full_started_ms = uv_now(d->loop);
+        d->plan_owed = 0;
     }
-    if (d->outstanding == 0)
-        uv_timer_start(&d->finish, on_finish, 0, 0);
+    d->phase = d->full_active ? PHASE_FULL : PHASE_QUEUED;
+    /* The steps run from the loop, never from inside this call. */
+    uv_timer_start(&d->finish, on_plan_step, 0, 0);
     return 0;
 }
 
@@ -443,6 +543,8 @@ int cc_deliverer_new(uv_loop_t *loop, cc_store_t *store, const cc_env_t *env, co
         d->options.max_messages = 200;
     d->last_plan_day = CC_DATE_NONE;
     d->plan_owed = 1;
+    d->slice = 64;
+    cc_outbox_full_init(&d->full);
     cc_outbox_claimer(d->claimer, sizeof(d->claimer));
     uv_timer_init(loop, &d->finish);
     d->finish.data = d;
@@ -456,6 +558,7 @@ static void maybe_closed(cc_deliverer_t *d)
         return;
     void (*closed)(void *) = d->closed;
     void *data = d->closed_data;
+    cc_outbox_full_free(&d->full);
     free(d);
     if (closed)
         closed(data);
@@ -539,6 +642,7 @@ static void add_stats(cc_deliver_stats_t *sum, const cc_deliver_stats_t *s)
     sum->plan.enqueued += s->plan.enqueued;
     sum->plan.undeliverable += s->plan.undeliverable;
     sum->plan.cancelled += s->plan.cancelled;
+    sum->plan.children += s->plan.children;
     sum->recovered += s->recovered;
     sum->window_open = s->window_open;
     sum->messages += s->messages;

@@ -135,6 +135,12 @@ static cc_date_t parse_date(const char *text)
 
 /* ---- plan ----------------------------------------------------------------- */
 
+/* Every planning statement works on a range of child ids, [?lo, ?hi): a
+ * slice of the council, or one child. hi is bound as an empty blob for "to
+ * the end" (every text sorts before every blob), and lo as '' for "from
+ * the start". The unary + keeps SQLite on the child-id keys (the clocks'
+ * primary key, the outbox's unique key) rather than the status indexes,
+ * whose scans would cover the whole council for every slice. */
 static const char PLAN_CLOCKS_SQL[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.status, c.due_date, ch.team_id, ch.worker_id, w.email, ch.iro_id, "
     "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook "
@@ -142,7 +148,8 @@ static const char PLAN_CLOCKS_SQL[] =
     "LEFT JOIN staff w ON w.id = ch.worker_id LEFT JOIN staff i ON i.id = ch.iro_id "
     "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff tm ON tm.id = t.manager_id "
     "LEFT JOIN staff sm ON sm.id = t.service_manager_id "
-    "WHERE c.status IN ('open', 'due_soon', 'overdue') AND c.due_date IS NOT NULL AND c.due_date <= ?1 "
+    "WHERE c.child_id >= ?2 AND c.child_id < ?3 AND +c.status IN ('open', 'due_soon', 'overdue') "
+    "AND +c.due_date IS NOT NULL AND +c.due_date <= ?1 "
     "ORDER BY c.child_id, c.rule_id, c.seq";
 
 static const char PLAN_ESCALATED_SQL[] =
@@ -151,7 +158,8 @@ static const char PLAN_ESCALATED_SQL[] =
     "FROM deliveries d JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
     "LEFT JOIN staff s ON d.channel = 'email' AND s.id = d.recipient "
     "LEFT JOIN teams t ON d.channel = 'webhook' AND t.id = substr(d.recipient, 6) "
-    "WHERE d.state = 'sent' AND d.kind = 'escalation' AND c.status IN ('met', 'met_late', 'cancelled') "
+    "WHERE d.child_id >= ?1 AND d.child_id < ?2 AND +d.state = 'sent' AND +d.kind = 'escalation' "
+    "AND c.status IN ('met', 'met_late', 'cancelled') "
     "AND NOT EXISTS (SELECT 1 FROM deliveries m WHERE m.child_id = d.child_id AND m.rule_id = d.rule_id "
     "AND m.seq = d.seq AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
     "ORDER BY d.child_id, d.rule_id, d.seq, d.recipient, d.channel";
@@ -165,21 +173,49 @@ static const char PLAN_CANCEL_SQL[] =
     "UPDATE deliveries SET state = 'cancelled', claimed_by = NULL, updated_at = ?1, next_attempt_at = NULL, "
     "last_error = 'not sent: the clock is ' || coalesce((SELECT c.status FROM clocks c WHERE c.child_id = "
     "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq), 'gone') || ' now' "
-    "WHERE state IN ('pending', 'retrying') AND kind != 'met' AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "
+    "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "
+    "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "
     "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq AND "
     "c.status IN ('open', 'due_soon', 'overdue'))";
 
+/* The end of the next slice: the first child id after max_children of them
+ * from ?1 (none: the slice runs to the end). */
+static const char PLAN_SLICE_END_SQL[] = "SELECT id FROM children WHERE id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2";
+
+static const char PLAN_QUEUE_MARK_SQL[] = "SELECT coalesce(max(id), 0) FROM plan_queue";
+static const char PLAN_QUEUE_ANY_SQL[] = "SELECT 1 FROM plan_queue LIMIT 1";
+static const char PLAN_QUEUE_READ_SQL[] = "SELECT id, child_id FROM plan_queue ORDER BY id LIMIT ?1";
+static const char PLAN_QUEUE_DONE_SQL[] = "DELETE FROM plan_queue WHERE id <= ?1";
+
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt *insert;
+    const cc_env_t *env;
+    cc_local_time_t local;
+    char horizon[CC_DATE_STRLEN];
+    sqlite3_stmt *active, *escalated, *insert, *cancel;
+    cc_plan_t plan;
     const char *now;
     cc_outbox_plan_stats_t *stats;
 } planner_t;
 
-static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due,
-                   const cc_plan_t *plan)
+/* A range of child ids [lo, hi); hi NULL: to the end. */
+typedef struct {
+    const char *lo, *hi;
+} range_t;
+
+static void bind_range(sqlite3_stmt *st, int i, range_t r)
+{
+    bind_text(st, i, r.lo);
+    if (r.hi == NULL)
+        sqlite3_bind_zeroblob(st, i + 1, 0);
+    else
+        bind_text(st, i + 1, r.hi);
+}
+
+static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due)
 {
     char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32];
+    const cc_plan_t *plan = &p->plan;
     for (size_t i = 0; i < plan->len; i++) {
         const cc_planned_t *d = &plan->items[i];
         int undeliverable = d->undeliverable[0] != '\0';
@@ -232,14 +268,14 @@ static cc_date_t plan_horizon(const cc_env_t *env, cc_date_t today)
     return horizon + 7;
 }
 
-static int plan_active(planner_t *p, const cc_env_t *env, cc_local_time_t now, cc_plan_t *plan)
+/* The open clocks of the range whose stages may have come. */
+static int plan_active(planner_t *p, range_t r)
 {
-    char horizon_s[CC_DATE_STRLEN];
-    sqlite3_stmt *st = prepare(p->db, PLAN_CLOCKS_SQL);
+    sqlite3_stmt *st = p->active;
     int rc = 0, step;
-    if (st == NULL)
-        return CC_EDB;
-    bind_text(st, 1, cc_date_format(plan_horizon(env, now.date), horizon_s));
+    sqlite3_reset(st);
+    bind_text(st, 1, p->horizon);
+    bind_range(st, 2, r);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         cc_notify_clock_t clock = {0};
         clock.child_id = col(st, 0);
@@ -254,18 +290,18 @@ static int plan_active(planner_t *p, const cc_env_t *env, cc_local_time_t now, c
         clock.parties[CC_ROLE_TEAM_MANAGER] = (cc_notify_party_t){col(st, 10), col(st, 11)};
         clock.parties[CC_ROLE_SERVICE_MANAGER] = (cc_notify_party_t){col(st, 12), col(st, 13)};
         clock.parties[CC_ROLE_TEAM_WEBHOOK] = (cc_notify_party_t){col(st, 5), col(st, 14)};
-        const cc_rule_t *rule = clock.rule_id ? cc_ruleset_find(env->rules, clock.rule_id) : NULL;
+        const cc_rule_t *rule = clock.rule_id ? cc_ruleset_find(p->env->rules, clock.rule_id) : NULL;
         p->stats->clocks++;
         if (rule == NULL)
             continue;
-        cc_plan_reset(plan);
-        if ((rc = cc_notify_plan(rule, &clock, env->cal, &env->config, now, plan)) != 0 ||
-            (rc = enqueue(p, clock.child_id, clock.rule_id, clock.seq, clock.due, plan)) != 0)
+        cc_plan_reset(&p->plan);
+        if ((rc = cc_notify_plan(rule, &clock, p->env->cal, &p->env->config, p->local, &p->plan)) != 0 ||
+            (rc = enqueue(p, clock.child_id, clock.rule_id, clock.seq, clock.due)) != 0)
             break;
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -295,31 +331,34 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static int closed_flush(planner_t *p, const cc_env_t *env, cc_local_time_t now, closed_t *c, cc_plan_t *plan)
+static int closed_flush(planner_t *p, closed_t *c)
 {
     if (c->child_id == NULL || c->n == 0)
         return 0;
     cc_notify_clock_t clock = {.child_id = c->child_id, .rule_id = c->rule_id, .seq = c->seq, .status = c->status,
                                .due = CC_DATE_NONE, .escalated = c->sent, .nescalated = c->n};
-    cc_plan_reset(plan);
+    cc_plan_reset(&p->plan);
     p->stats->clocks++;
-    int rc = cc_notify_plan(cc_ruleset_find(env->rules, c->rule_id), &clock, env->cal, &env->config, now, plan);
-    return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->seq, CC_DATE_NONE, plan);
+    int rc = cc_notify_plan(cc_ruleset_find(p->env->rules, c->rule_id), &clock, p->env->cal, &p->env->config,
+                            p->local, &p->plan);
+    return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->seq, CC_DATE_NONE);
 }
 
-static int plan_closed(planner_t *p, const cc_env_t *env, cc_local_time_t now, cc_plan_t *plan)
+/* The closed clocks of the range whose escalations were sent and whose
+ * "now met" notices are not planned yet. */
+static int plan_closed(planner_t *p, range_t r)
 {
     closed_t c = {0};
-    sqlite3_stmt *st = prepare(p->db, PLAN_ESCALATED_SQL);
+    sqlite3_stmt *st = p->escalated;
     int rc = 0, step;
-    if (st == NULL)
-        return CC_EDB;
+    sqlite3_reset(st);
+    bind_range(st, 1, r);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *child = col(st, 0), *rule = col(st, 1);
         int seq = sqlite3_column_int(st, 2);
         if (c.child_id == NULL || strcmp(c.child_id, child ? child : "") != 0 ||
             strcmp(c.rule_id, rule ? rule : "") != 0 || c.seq != seq) {
-            if ((rc = closed_flush(p, env, now, &c, plan)) != 0)
+            if ((rc = closed_flush(p, &c)) != 0)
                 break;
             closed_clear(&c);
             c.child_id = strdup(child ? child : "");
@@ -345,53 +384,256 @@ static int plan_closed(planner_t *p, const cc_env_t *env, cc_local_time_t now, c
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;
+    sqlite3_reset(st);
     if (rc == 0)
-        rc = closed_flush(p, env, now, &c, plan);
+        rc = closed_flush(p, &c);
     closed_clear(&c);
     free(c.sent);
+    return rc;
+}
+
+/* Everything the planner does for a range of children: their open clocks,
+ * their closed escalated ones, and the pending rows of clocks closed since. */
+static int plan_range(planner_t *p, range_t r)
+{
+    int rc;
+    if ((rc = plan_active(p, r)) != 0 || (rc = plan_closed(p, r)) != 0)
+        return rc;
+    sqlite3_reset(p->cancel);
+    bind_text(p->cancel, 1, p->now);
+    bind_range(p->cancel, 2, r);
+    if ((rc = step_done(p->cancel)) != 0)
+        return rc;
+    p->stats->cancelled += (size_t)sqlite3_changes(p->db);
+    return 0;
+}
+
+/* Open a planning transaction: its statements and the day's horizon. */
+static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, time_t now, char *stamp,
+                         size_t stamplen, cc_outbox_plan_stats_t *stats)
+{
+    memset(p, 0, sizeof(*p));
+    p->db = cc_store_db(store);
+    p->env = env;
+    p->now = cc_outbox_stamp(now, stamp, stamplen);
+    p->stats = stats;
+    p->local = cc_outbox_local(now);
+    cc_date_format(plan_horizon(env, p->local.date), p->horizon);
+    cc_plan_init(&p->plan);
+    if (cc_store_begin(store) != 0)
+        return CC_EDB;
+    p->active = prepare(p->db, PLAN_CLOCKS_SQL);
+    p->escalated = prepare(p->db, PLAN_ESCALATED_SQL);
+    p->insert = prepare(p->db, PLAN_INSERT_SQL);
+    p->cancel = prepare(p->db, PLAN_CANCEL_SQL);
+    return p->active && p->escalated && p->insert && p->cancel ? 0 : CC_EDB;
+}
+
+/* Close the planning transaction: commit when rc is 0, else roll back and
+ * describe rc in err. Returns rc, or the commit's failure. */
+static int planner_end(planner_t *p, cc_store_t *store, int rc, char *err, size_t errlen)
+{
+    sqlite3_finalize(p->active);
+    sqlite3_finalize(p->escalated);
+    sqlite3_finalize(p->insert);
+    sqlite3_finalize(p->cancel);
+    cc_plan_free(&p->plan);
+    if (rc == 0 && (rc = cc_store_commit(store)) == 0)
+        return 0;
+    if (rc == CC_ENOMEM)
+        set_err(err, errlen, "out of memory");
+    else
+        db_err(p->db, err, errlen);
+    if (!sqlite3_get_autocommit(p->db))
+        cc_store_rollback(store);
+    return rc;
+}
+
+static int query_int64(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    int step = st ? sqlite3_step(st) : SQLITE_ERROR;
+    *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+void cc_outbox_full_init(cc_outbox_full_t *full)
+{
+    memset(full, 0, sizeof(*full));
+}
+
+void cc_outbox_full_free(cc_outbox_full_t *full)
+{
+    free(full->next);
+    memset(full, 0, sizeof(*full));
+}
+
+int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_full_t *full,
+                         size_t max_children, cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
+{
+    planner_t p;
+    char stamp[32];
+    cc_outbox_plan_stats_t ignored = {0};
+    char *end = NULL;
+    int64_t mark = full->mark;
+    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), stats ? stats : &ignored);
+    if (rc == 0 && !full->started)
+        rc = query_int64(p.db, PLAN_QUEUE_MARK_SQL, &mark);
+    if (rc == 0) {
+        sqlite3_stmt *st = prepare(p.db, PLAN_SLICE_END_SQL);
+        int step = SQLITE_ERROR;
+        if (st != NULL) {
+            bind_text(st, 1, full->next ? full->next : "");
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)(max_children ? max_children : 1));
+            step = sqlite3_step(st);
+            if (step == SQLITE_ROW && (end = strdup(col(st, 0) ? col(st, 0) : "")) == NULL)
+                rc = CC_ENOMEM;
+        }
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = CC_EDB;
+        sqlite3_finalize(st);
+    }
+    if (rc == 0)
+        rc = plan_range(&p, (range_t){full->next ? full->next : "", end});
+    if (rc == 0 && end == NULL) {
+        /* The last slice: the queued children up to the mark were queued
+         * before the first slice began, so every slice has seen them. */
+        sqlite3_stmt *st = prepare(p.db, PLAN_QUEUE_DONE_SQL);
+        if (st == NULL)
+            rc = CC_EDB;
+        else {
+            sqlite3_bind_int64(st, 1, mark);
+            rc = step_done(st);
+            sqlite3_finalize(st);
+        }
+    }
+    rc = planner_end(&p, store, rc, err, errlen);
+    if (rc != 0) {
+        free(end);
+        return rc;
+    }
+    full->started = 1;
+    full->mark = mark;
+    free(full->next);
+    full->next = end;
+    full->done = end == NULL;
+    return 0;
+}
+
+/* The queue's next rows (at most limit), as sorted distinct child ids. */
+typedef struct {
+    char **ids;
+    size_t n, cap;
+    int64_t last;
+    size_t rows;
+} queued_t;
+
+static int compare_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int queue_read(sqlite3 *db, size_t limit, queued_t *q)
+{
+    sqlite3_stmt *st = prepare(db, PLAN_QUEUE_READ_SQL);
+    int step = SQLITE_ERROR, rc = 0;
+    if (st == NULL)
+        return CC_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        q->last = sqlite3_column_int64(st, 0);
+        q->rows++;
+        const char *id = col(st, 1);
+        if (id == NULL)
+            continue;
+        if (cc__grow(&q->ids, &q->cap, q->n + 1, sizeof(*q->ids), 16) != 0 || (q->ids[q->n] = strdup(id)) == NULL) {
+            rc = CC_ENOMEM;
+            break;
+        }
+        q->n++;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    if (rc != 0)
+        return rc;
+    qsort(q->ids, q->n, sizeof(*q->ids), compare_str);
+    size_t kept = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        if (kept > 0 && strcmp(q->ids[kept - 1], q->ids[i]) == 0)
+            free(q->ids[i]);
+        else
+            q->ids[kept++] = q->ids[i];
+    }
+    q->n = kept;
+    return 0;
+}
+
+int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
+                          cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
+{
+    planner_t p;
+    char stamp[32];
+    cc_outbox_plan_stats_t ignored = {0};
+    queued_t q = {0};
+    int64_t any = 0;
+    *more = 0;
+    /* Most cycles find the queue empty: a read, not a write transaction. */
+    if (query_int64(cc_store_db(store), PLAN_QUEUE_ANY_SQL, &any) != 0)
+        return db_err(cc_store_db(store), err, errlen);
+    if (!any)
+        return 0;
+    size_t limit = max_children ? max_children : 1;
+    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), stats ? stats : &ignored);
+    if (rc == 0)
+        rc = queue_read(p.db, limit, &q);
+    for (size_t i = 0; rc == 0 && i < q.n; i++) {
+        /* One child: [id, id "\x01"): ids hold no control characters
+         * (nor could a C string hold the "\0" between). */
+        size_t len = strlen(q.ids[i]);
+        char *hi = malloc(len + 2);
+        if (hi == NULL) {
+            rc = CC_ENOMEM;
+            break;
+        }
+        memcpy(hi, q.ids[i], len);
+        hi[len] = '\x01';
+        hi[len + 1] = '\0';
+        rc = plan_range(&p, (range_t){q.ids[i], hi});
+        free(hi);
+    }
+    if (rc == 0 && q.rows > 0) {
+        sqlite3_stmt *st = prepare(p.db, PLAN_QUEUE_DONE_SQL);
+        if (st == NULL)
+            rc = CC_EDB;
+        else {
+            sqlite3_bind_int64(st, 1, q.last);
+            rc = step_done(st);
+            sqlite3_finalize(st);
+        }
+    }
+    rc = planner_end(&p, store, rc, err, errlen);
+    if (rc == 0) {
+        *more = q.rows >= limit;
+        if (stats)
+            stats->children += q.n;
+    }
+    cc_store_free_ids(q.ids, q.n);
     return rc;
 }
 
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen)
 {
-    sqlite3 *db = cc_store_db(store);
-    char stamp[32];
-    cc_outbox_plan_stats_t ignored = {0};
-    planner_t p = {.db = db, .now = cc_outbox_stamp(now, stamp, sizeof(stamp)), .stats = stats ? stats : &ignored};
-    cc_plan_t plan;
-    cc_local_time_t local = cc_outbox_local(now);
-    int rc;
-    cc_plan_init(&plan);
-    if ((rc = cc_store_begin(store)) != 0)
-        return db_err(db, err, errlen);
-    p.insert = prepare(db, PLAN_INSERT_SQL);
-    if (p.insert == NULL) {
-        rc = CC_EDB;
-        goto out;
-    }
-    if ((rc = plan_active(&p, env, local, &plan)) != 0 || (rc = plan_closed(&p, env, local, &plan)) != 0)
-        goto out;
-    sqlite3_stmt *cancel = prepare(db, PLAN_CANCEL_SQL);
-    if (cancel == NULL) {
-        rc = CC_EDB;
-        goto out;
-    }
-    bind_text(cancel, 1, p.now);
-    rc = step_done(cancel);
-    p.stats->cancelled += (size_t)sqlite3_changes(db);
-    sqlite3_finalize(cancel);
-out:
-    sqlite3_finalize(p.insert);
-    cc_plan_free(&plan);
-    if (rc == 0 && (rc = cc_store_commit(store)) == 0)
-        return 0;
-    if (rc == CC_ENOMEM)
-        set_err(err, errlen, "out of memory");
-    else
-        db_err(db, err, errlen);
-    cc_store_rollback(store);
+    cc_outbox_full_t full;
+    int rc = 0, more = 1;
+    cc_outbox_full_init(&full);
+    while (rc == 0 && !full.done)
+        rc = cc_outbox_plan_slice(store, env, now, &full, CC_OUTBOX_SLICE_CHILDREN, stats, err, errlen);
+    cc_outbox_full_free(&full);
+    while (rc == 0 && more)
+        rc = cc_outbox_plan_queued(store, env, now, CC_OUTBOX_SLICE_CHILDREN, &more, stats, err, errlen);
     return rc;
 }
 

@@ -292,9 +292,48 @@ static const char MIGRATION_4[] =
     ") WITHOUT ROWID;\n"
     "INSERT INTO clock_digests (child_id, digest) SELECT DISTINCT child_id, 0 FROM clocks;\n";
 
+/* Migration 5: the plan queue (docs/delivery.md, "Planning"). The
+ * delivery planner plans the whole council at start, on a new day and
+ * after a reload; between those it plans only the children queued here,
+ * by whichever process made the change: a child whose clock rows were
+ * written (its digest row changes with them), a child given another
+ * worker, IRO or team, the children of a team whose managers or webhook
+ * changed, and those of a member of staff whose email changed. One row per
+ * child: a child queued again moves to the end with a new id
+ * (AUTOINCREMENT: ids never come back), so a plan that began before the
+ * change never deletes it as done. */
+#define PLAN_QUEUE_CHILDREN(set)                                                                                      \
+    "  DELETE FROM plan_queue WHERE child_id IN (" set ");\n"                                                          \
+    "  INSERT INTO plan_queue (child_id) " set ";\n"
+static const char MIGRATION_5[] =
+    "CREATE TABLE plan_queue (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX plan_queue_by_child ON plan_queue(child_id);\n"
+    "CREATE TRIGGER digests_plan_insert AFTER INSERT ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    "CREATE TRIGGER digests_plan_update AFTER UPDATE ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    "CREATE TRIGGER digests_plan_delete AFTER DELETE ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT OLD.child_id")
+    "END;\n"
+    "CREATE TRIGGER children_plan_update AFTER UPDATE OF team_id, worker_id, iro_id ON children BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.id")
+    "END;\n"
+    "CREATE TRIGGER teams_plan_update AFTER UPDATE OF manager_id, service_manager_id, webhook ON teams BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT id FROM children WHERE team_id = NEW.id")
+    "END;\n"
+    "CREATE TRIGGER staff_plan_update AFTER UPDATE OF email ON staff BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT id FROM children WHERE worker_id = NEW.id OR iro_id = NEW.id OR team_id IN "
+                        "(SELECT id FROM teams WHERE manager_id = NEW.id OR service_manager_id = NEW.id)")
+    "END;\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
-static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL, MIGRATION_1, MIGRATION_2, MIGRATION_3,
-                                                                     MIGRATION_4};
+static const char *const MIGRATIONS[CC_STORE_SCHEMA_VERSION + 1] = {NULL,        MIGRATION_1, MIGRATION_2,
+                                                                     MIGRATION_3, MIGRATION_4, MIGRATION_5};
 
 _Static_assert(CC_STORE_APPLICATION_ID == 1128483915, "MIGRATION_1 spells out CC_STORE_APPLICATION_ID");
 

@@ -5,10 +5,13 @@
  * A cycle at time now:
  *  1. recover: rows left in sending by a process that died go back to
  *     pending (same message, same ids);
- *  2. plan (when asked, when the local day changed, or every
- *     plan_interval_s): the planner over the clocks table as it stands,
- *     INSERT OR IGNORE into the outbox, pending rows of closed clocks
- *     cancelled;
+ *  2. plan: the whole council (when asked, when the local day changed,
+ *     or every plan_interval_s), then the children in the plan queue,
+ *     a step at a time: each step (a slice of children by id) is one
+ *     short transaction run from the loop, sized to take about 20 ms, so
+ *     planning never holds the write lock or the loop for long; a plan
+ *     interrupted (a failed step, a stop) goes on from its slice in the
+ *     next cycle (outbox.h);
  *  3. if now is inside the sending window: claim up to max_messages ready
  *     messages, render each (email, or the endpoint's webhook format),
  *     hand them to the sender;
@@ -60,7 +63,7 @@ typedef void (*cc_deliver_cb)(cc_deliverer_t *deliverer, const cc_deliver_stats_
 
 typedef struct {
     size_t max_messages;           /* messages claimed per cycle, 200 */
-    int plan_interval_s;           /* plan at least this often, 300 */
+    int plan_interval_s;           /* plan the whole council at least this often, 3600 */
     int log_outcomes;              /* log one line per message (1) */
     cc_sender_options_t sender;
 } cc_deliverer_options_t;
@@ -81,8 +84,12 @@ int cc_deliverer_new(uv_loop_t *loop, cc_store_t *store, const cc_env_t *env, co
  * CC_ESTATE when a cycle is already running or the deliverer is closing. */
 int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_cb done, void *data);
 
-/* 1 while a cycle is running. */
+/* 1 while a cycle is running (planning or sending). */
 int cc_deliverer_busy(const cc_deliverer_t *d);
+
+/* 1 while a cycle has messages in flight (worth waiting for at a stop;
+ * a cycle that is only planning can stop at once). */
+int cc_deliverer_sending(const cc_deliverer_t *d);
 
 /* The configuration in env changed: the next cycle makes a new sender
  * (re-reading the credentials files) and plans. */

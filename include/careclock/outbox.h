@@ -4,7 +4,8 @@
  * The shell around the planner (notify.h) and the renderers (message.h):
  *  - plan:    read the clocks and the people, run the planner, enqueue each
  *             planned delivery exactly once by its unique key (INSERT OR
- *             IGNORE), and cancel pending rows whose clock closed;
+ *             IGNORE), and cancel pending rows whose clock closed; the
+ *             whole council in slices, or the children queued since;
  *  - claim:   take the rows ready now (pending, or retrying with
  *             next_attempt_at <= now) and mark them sending in one
  *             transaction, grouped into messages (a digest per recipient, or
@@ -46,11 +47,58 @@ typedef struct {
     size_t enqueued;      /* of those, new rows */
     size_t undeliverable; /* of the new rows, recorded undeliverable */
     size_t cancelled;     /* pending or retrying rows cancelled: their clock closed */
+    size_t children;      /* children planned from the plan queue */
 } cc_outbox_plan_stats_t;
 
-/* Plan and enqueue at now from the clocks table as it stands (the caller
- * brings it up to date first), in one transaction. Returns 0, CC_EDB or
- * CC_ENOMEM. */
+/* Children per slice for cc_outbox_plan (careclockd sizes its slices by
+ * the time they take). */
+#define CC_OUTBOX_SLICE_CHILDREN 256
+
+/* What is planned, and when (docs/delivery.md, "Planning"):
+ *  - the whole council, in slices of children by id, each slice its own
+ *    short transaction: at start, on a new day, after a reload, and every
+ *    plan_interval_s as a safety net;
+ *  - between those, only the children in the plan queue (table plan_queue,
+ *    filled by triggers whenever a child's clock rows, its worker, IRO or
+ *    team, its team's managers or webhook, or a staff email change, by any
+ *    process), a few at a time.
+ * Every slice and every queued batch is planned exactly as the whole
+ * council would be: enqueued once by the unique key (INSERT OR IGNORE),
+ * "now met" notices for closed escalated clocks, and pending rows of
+ * closed clocks cancelled. */
+
+/* A whole-council plan under way, slice by slice. Owned by the caller:
+ * cc_outbox_full_init before the first slice, cc_outbox_full_free after
+ * (or to start again). */
+typedef struct {
+    char *next;      /* the first child id of the next slice (NULL: the start) */
+    int64_t mark;    /* plan_queue rows up to this id are covered */
+    int started;
+    int done;        /* the last slice is planned */
+} cc_outbox_full_t;
+
+void cc_outbox_full_init(cc_outbox_full_t *full);
+void cc_outbox_full_free(cc_outbox_full_t *full);
+
+/* Plan the next slice of full (up to max_children children) at now, in one
+ * transaction; stats accumulate. After the last slice full->done is 1 and
+ * the plan queue rows that were there when the first slice began are
+ * deleted. On failure nothing of the slice is written and full is
+ * unchanged (the same slice can be tried again). Returns 0, CC_EDB or
+ * CC_ENOMEM (with err). */
+int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_full_t *full,
+                         size_t max_children, cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
+
+/* Plan the children of the next max_children rows of the plan queue at
+ * now and delete those rows, in one transaction (none when the queue is
+ * empty: that check is a read). *more is 1 when more rows may be waiting.
+ * Returns 0, CC_EDB or CC_ENOMEM (with err). */
+int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
+                          cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
+
+/* The whole council and then the queue, every slice in turn (for the CLI
+ * and the tests). The clocks table is read as it stands (the caller brings
+ * it up to date first). Returns 0, CC_EDB or CC_ENOMEM. */
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen);
 

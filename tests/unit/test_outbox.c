@@ -2,8 +2,9 @@
  * from a version 2 database, enqueueing exactly once, claiming into
  * messages (digest or not), recording outcomes, the backoff schedule,
  * recovery of rows left by a dead process, cancellation when a clock
- * closes, retry by hand, addresses resolved again at claim, and webhooks
- * disabled by a 410. Clock rows are written by hand, as the engine would. */
+ * closes, planning the council in slices and the plan queue (its
+ * triggers), retry by hand, addresses resolved again at claim, and
+ * webhooks disabled by a 410. Clock rows are written by hand, as the engine would. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,8 +162,8 @@ static void test_migration_from_version_2(void **state)
     fixture_t *f = *state;
     int created, from, to;
     /* A version 2 file is this schema without migration 3's objects (and
-     * migration 4's, which the reopen also applies). */
-    exec_sql(f->store, "DROP TABLE deliveries; DROP TABLE webhook_endpoints; "
+     * migrations 4 and 5's, which the reopen also applies). */
+    exec_sql(f->store, "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP TABLE deliveries; DROP TABLE webhook_endpoints; "
                        "DELETE FROM meta WHERE key = 'outbox_instance'; DROP TABLE clock_digests; "
                        "DROP INDEX events_by_child; CREATE INDEX events_by_child ON events(child_id, date); "
                        "PRAGMA user_version = 2;");
@@ -374,6 +375,152 @@ static void test_closing_a_clock_cancels_what_is_pending(void **state)
     assert_string_equal(query_text(f->store, "SELECT state FROM deliveries WHERE child_id = 'C2'"), "pending");
 }
 
+/* ---- planning in slices, and the plan queue ---------------------------------- */
+
+static cc_outbox_plan_stats_t plan_queued_at(fixture_t *f, const char *when, size_t max, int *more)
+{
+    cc_outbox_plan_stats_t stats = {0};
+    if (cc_outbox_plan_queued(f->store, &f->env, local(when), max, more, &stats, f->err, sizeof(f->err)) != 0)
+        fail_msg("plan queued: %s", f->err);
+    return stats;
+}
+
+static const char QUEUE_SQL[] = "SELECT coalesce(group_concat(child_id, ','), '') FROM "
+                                "(SELECT child_id FROM plan_queue ORDER BY id)";
+
+/* The whole council planned one child per slice plans what one plan
+ * does, and the slices' ranges leave no gap: pending rows of children that
+ * are gone (ids before the first child and after the last) are cancelled. */
+static void test_slices_cover_the_whole_council(void **state)
+{
+    fixture_t *f = *state;
+    exec_sql(f->store, "INSERT INTO children (id, initials, dob, team_id, worker_id) VALUES "
+                       " ('C3', 'E.F.', '2012-04-01', 'T1', 'W1'), ('C4', 'G.H.', '2012-04-01', 'T1', 'W1');"
+                       "INSERT INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, "
+                       "stage_date, due_at, next_attempt_at) VALUES "
+                       " ('A0', 'sgo_report', 1, '-1wd', 'W1', 'email', 'worker', 'reminder', '2026-12-24', "
+                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z'),"
+                       " ('Z9', 'sgo_report', 1, '-1wd', 'W1', 'email', 'worker', 'reminder', '2026-12-24', "
+                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z');");
+    clock_row(f, "C1", "overdue");
+    clock_row(f, "C2", "overdue");
+    clock_row(f, "C4", "overdue");
+    cc_outbox_full_t full;
+    cc_outbox_plan_stats_t s = {0};
+    int slices = 0;
+    cc_outbox_full_init(&full);
+    while (!full.done) {
+        assert_int_equal(cc_outbox_plan_slice(f->store, &f->env, local("2027-01-05T09:00"), &full, 1, &s, f->err,
+                                              sizeof(f->err)),
+                         0);
+        slices++;
+    }
+    cc_outbox_full_free(&full);
+    assert_int_equal(slices, 4); /* [start, C2) [C2, C3) [C3, C4) [C4, end) */
+    assert_int_equal(s.clocks, 3);
+    assert_int_equal(s.enqueued, 9);
+    assert_int_equal(s.cancelled, 2);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE child_id IN ('A0', 'Z9') AND "
+                                         "state = 'cancelled'"),
+                     2);
+    /* Planned once more as a whole: nothing new, nothing missed. */
+    s = plan_at(f, "2027-01-05T09:30");
+    assert_int_equal(s.planned, 9);
+    assert_int_equal(s.enqueued, 0);
+}
+
+/* Between whole-council plans only the queued children are planned; the
+ * queue is filled by the evaluator's digest writes and emptied by the plan. */
+static void test_queued_children_alone_are_planned(void **state)
+{
+    fixture_t *f = *state;
+    int more = 1;
+    clock_row(f, "C1", "overdue");
+    clock_row(f, "C2", "due_soon");
+    plan_at(f, "2026-12-24T07:00");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "");
+    /* The queue is empty: nothing is read beyond the check. */
+    cc_outbox_plan_stats_t s = plan_queued_at(f, "2026-12-24T07:05", 16, &more);
+    assert_int_equal(more, 0);
+    assert_int_equal(s.clocks, 0);
+    /* C2's clock is met; C1's overdue clock is untouched. The evaluator
+     * writes C2's rows and its digest, which queues C2. */
+    clock_row(f, "C2", "met");
+    exec_sql(f->store, "INSERT INTO clock_digests (child_id, digest) VALUES ('C2', 7)");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C2");
+    s = plan_queued_at(f, "2026-12-24T08:00", 16, &more);
+    assert_int_equal(more, 0);
+    assert_int_equal(s.children, 1);
+    assert_int_equal(s.clocks, 0); /* C2 has no open clock; C1's was not read */
+    assert_int_equal(s.cancelled, 1);
+    assert_string_equal(query_text(f->store, "SELECT state FROM deliveries WHERE child_id = 'C2'"), "cancelled");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "");
+    /* In batches: more is set while rows remain. */
+    exec_sql(f->store, "UPDATE clock_digests SET digest = 8 WHERE child_id = 'C2';"
+                       "INSERT INTO clock_digests (child_id, digest) VALUES ('C1', 9);");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C2,C1");
+    s = plan_queued_at(f, "2026-12-24T08:05", 1, &more);
+    assert_int_equal(more, 1);
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
+    s = plan_queued_at(f, "2026-12-24T08:05", 1, &more);
+    assert_int_equal(s.clocks, 1);
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "");
+}
+
+/* Who a child's reminders go to changes without its clocks changing: its
+ * worker, IRO or team, its team's managers or webhook, a member of staff's
+ * email. Each queues exactly the children it concerns, once each; a child
+ * queued again moves to the end. */
+static void test_people_changes_queue_their_children(void **state)
+{
+    fixture_t *f = *state;
+    exec_sql(f->store, "INSERT INTO staff (id, name, email, role) VALUES ('W2', 'Will', 'w2@council.example', "
+                       "'worker'), ('I1', 'Ida', 'i1@council.example', 'iro');"
+                       "INSERT INTO teams (id, name) VALUES ('T2', 'West');"
+                       "INSERT INTO children (id, initials, dob, team_id, worker_id, iro_id) VALUES "
+                       " ('C3', 'E.F.', '2012-04-01', 'T2', 'W2', 'I1');");
+    exec_sql(f->store, "DELETE FROM plan_queue");
+    exec_sql(f->store, "UPDATE children SET worker_id = 'W2' WHERE id = 'C1'");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
+    exec_sql(f->store, "UPDATE children SET initials = 'X.Y.' WHERE id = 'C2'"); /* not who: not queued */
+    exec_sql(f->store, "UPDATE staff SET name = 'Wendy W.' WHERE id = 'W1'");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
+    exec_sql(f->store, "UPDATE staff SET email = 'i1@new.example' WHERE id = 'I1'");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1,C3");
+    exec_sql(f->store, "UPDATE teams SET manager_id = 'W2' WHERE id = 'T1'");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C3,C1,C2");
+    exec_sql(f->store, "UPDATE staff SET email = 'sm1@new.example' WHERE id = 'SM1'"); /* T1's service manager */
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C3,C1,C2");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM plan_queue"), 3);
+    exec_sql(f->store, "UPDATE teams SET webhook = 'east' WHERE id = 'T2'");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1,C2,C3");
+}
+
+/* A whole-council plan deletes the queue rows that were there when it
+ * began (every slice saw their changes), not those queued while it ran. */
+static void test_whole_plan_keeps_what_was_queued_while_it_ran(void **state)
+{
+    fixture_t *f = *state;
+    clock_row(f, "C1", "overdue");
+    clock_row(f, "C2", "overdue");
+    exec_sql(f->store, "INSERT INTO clock_digests (child_id, digest) VALUES ('C1', 1), ('C2', 2)");
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1,C2");
+    cc_outbox_full_t full;
+    cc_outbox_full_init(&full);
+    assert_int_equal(cc_outbox_plan_slice(f->store, &f->env, local("2027-01-05T09:00"), &full, 1, NULL, f->err,
+                                          sizeof(f->err)),
+                     0);
+    assert_false(full.done);
+    /* C1 (planned by the first slice) changes again while the plan runs. */
+    exec_sql(f->store, "UPDATE clock_digests SET digest = 3 WHERE child_id = 'C1'");
+    while (!full.done)
+        assert_int_equal(cc_outbox_plan_slice(f->store, &f->env, local("2027-01-05T09:00"), &full, 1, NULL, f->err,
+                                              sizeof(f->err)),
+                         0);
+    cc_outbox_full_free(&full);
+    assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
+}
+
 static void test_retry_by_hand(void **state)
 {
     fixture_t *f = *state;
@@ -466,6 +613,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retrying_keeps_the_message_and_gives_up_in_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_hands_back_only_what_dead_processes_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closing_a_clock_cancels_what_is_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slices_cover_the_whole_council, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_children_alone_are_planned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_people_changes_queue_their_children, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_plan_keeps_what_was_queued_while_it_ran, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addresses_are_resolved_again_at_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_webhook_fails_without_sending, setup, teardown),
