@@ -70,8 +70,11 @@ struct cc_deliverer {
     int full_active;
     cc_date_t full_day;       /* the day it began on */
     uint64_t full_started_ms;
+    cc_outbox_plan_stats_t full_stats; /* its figures so far */
+    size_t full_steps;
     int phase;                /* the running cycle's step: PHASE_* */
     size_t slice;             /* children per planning step, sized by time */
+    int busy_tries;           /* the current step's tries refused as busy */
     /* the running cycle */
     int running;
     time_t now;
@@ -405,29 +408,55 @@ static void claim_and_send(cc_deliverer_t *d)
         uv_timer_start(&d->finish, on_finish, 0, 0);
 }
 
-/* A planning step should hold the write lock for about this long: the
- * slice grows while its steps are quicker and shrinks when slower. */
-#define STEP_TARGET_MS 20
+/* A planning step should hold the write lock (and the loop) for about
+ * this long. The next slice is sized from the last one's time per child,
+ * growing by half at most (children differ: a run of children with
+ * nothing open is quick, the next run may not be), and never beyond
+ * SLICE_MAX, so one step stays well under a tenth of a second even where
+ * every child has many open clocks (about 0.2 ms a child at 100,000). */
+#define STEP_TARGET_US 20000
 #define SLICE_MIN 8
-#define SLICE_MAX 8192
+#define SLICE_MAX 256
 
-static void size_slice(cc_deliverer_t *d, uint64_t took_ms)
+/* A step refused because another process took the write lock meanwhile
+ * is tried again after STEP_BUSY_WAIT_MS, up to STEP_BUSY_TRIES times in a
+ * row; then planning waits for the next cycle. */
+#define STEP_BUSY_WAIT_MS 5
+
+/* The least time between two planning steps. */
+#define STEP_GAP_MS 1
+#define STEP_BUSY_TRIES 40
+
+static void size_slice(cc_deliverer_t *d, uint64_t took_us)
 {
-    if (took_ms < STEP_TARGET_MS / 2 && d->slice < SLICE_MAX)
-        d->slice *= 2;
-    else if (took_ms > STEP_TARGET_MS * 2 && d->slice > SLICE_MIN)
-        d->slice /= 2;
+    uint64_t fit = took_us ? (uint64_t)d->slice * STEP_TARGET_US / took_us : SLICE_MAX;
+    uint64_t most = (uint64_t)d->slice + d->slice / 2;
+    if (fit > most)
+        fit = most;
+    d->slice = fit < SLICE_MIN ? SLICE_MIN : fit > SLICE_MAX ? SLICE_MAX : (size_t)fit;
 }
 
 static void on_plan_step(uv_timer_t *t);
 
-static void log_plan(const cc_outbox_plan_stats_t *p, const char *what)
+static void add_plan_stats(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s)
 {
-    if (p->enqueued || p->cancelled)
-        cc_log(CC_LOG_INFO,
-               "deliveries: %s: planned %zu new (%zu undeliverable: see careclock deliveries --status "
-               "undeliverable), cancelled %zu whose clock closed",
-               what, p->enqueued, p->undeliverable, p->cancelled);
+    sum->clocks += s->clocks;
+    sum->planned += s->planned;
+    sum->enqueued += s->enqueued;
+    sum->undeliverable += s->undeliverable;
+    sum->cancelled += s->cancelled;
+    sum->children += s->children;
+}
+
+/* The whole council is planned: one line (at most hourly). */
+static void log_full_plan(const cc_deliverer_t *d)
+{
+    const cc_outbox_plan_stats_t *p = &d->full_stats;
+    cc_log(CC_LOG_INFO,
+           "deliveries: every child planned in %.1f s (%zu steps): %zu clocks, %zu new deliveries (%zu "
+           "undeliverable: see careclock deliveries --status undeliverable), %zu cancelled whose clock closed",
+           (double)(uv_now(d->loop) - d->full_started_ms) / 1000.0, d->full_steps, p->clocks, p->enqueued,
+           p->undeliverable, p->cancelled);
 }
 
 /* One planning step: a slice of the whole council, or a batch of queued
@@ -441,23 +470,35 @@ static void plan_step(cc_deliverer_t *d)
     time_t now = cycle_now(d);
     uint64_t t0 = uv_hrtime();
     int rc, more = 0;
+    cc_outbox_plan_stats_t before = d->stats.plan;
     if (d->phase == PHASE_FULL) {
-        rc = cc_outbox_plan_slice(d->store, d->env, now, &d->full, d->slice, &d->stats.plan, err, sizeof(err));
+        cc_outbox_plan_stats_t step = {0};
+        rc = cc_outbox_plan_slice(d->store, d->env, now, &d->full, d->slice, &step, err, sizeof(err));
+        if (rc == 0) {
+            d->full_steps++;
+            add_plan_stats(&d->stats.plan, &step);
+            add_plan_stats(&d->full_stats, &step);
+        }
         if (rc == 0 && d->full.done) {
             cc_outbox_full_free(&d->full);
             d->full_active = 0;
             d->stats.planned = 1;
             d->last_plan_day = d->full_day;
             d->last_plan_ms = d->full_started_ms;
-            log_plan(&d->stats.plan, "every child");
+            log_full_plan(d);
             d->phase = PHASE_QUEUED;
         }
         more = 1;
     } else {
-        cc_outbox_plan_stats_t before = d->stats.plan;
         rc = cc_outbox_plan_queued(d->store, d->env, now, d->slice, &more, &d->stats.plan, err, sizeof(err));
         if (rc == 0 && d->stats.plan.children > before.children)
             d->stats.planned = 1;
+    }
+    if (rc == CC_EBUSY && ++d->busy_tries < STEP_BUSY_TRIES) {
+        /* Another process wrote meanwhile: the step goes again shortly,
+         * on a fresh snapshot. */
+        uv_timer_start(&d->finish, on_plan_step, STEP_BUSY_WAIT_MS, 0);
+        return;
     }
     if (rc != 0) {
         cc_log(CC_LOG_WARNING, "deliveries: planning failed, will go on next cycle: %s", err);
@@ -465,9 +506,18 @@ static void plan_step(cc_deliverer_t *d)
         claim_and_send(d);
         return;
     }
-    size_slice(d, (uv_hrtime() - t0) / 1000000);
+    d->busy_tries = 0;
+    uint64_t took_us = (uv_hrtime() - t0) / 1000;
+    size_slice(d, took_us);
     if (more) {
-        uv_timer_start(&d->finish, on_plan_step, 0, 0);
+        /* Never 0: libuv runs a timer restarted at 0 from its own callback
+         * again in the same pass, before polling, so the steps would run
+         * back to back with nothing else (the WAL watch, the feed server)
+         * in between. A step that wrote held the write lock: leave as long
+         * again for other writers, whose busy handlers poll for it. */
+        int wrote = d->stats.plan.enqueued != before.enqueued || d->stats.plan.cancelled != before.cancelled;
+        uint64_t gap = wrote ? took_us / 1000 : 0;
+        uv_timer_start(&d->finish, on_plan_step, gap < STEP_GAP_MS ? STEP_GAP_MS : gap, 0);
         return;
     }
     claim_and_send(d);
@@ -510,12 +560,15 @@ int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_c
     }
     if (!d->full_active && want_plan(d, now, flags)) {
         cc_outbox_full_init(&d->full);
+        memset(&d->full_stats, 0, sizeof(d->full_stats));
+        d->full_steps = 0;
         d->full_active = 1;
         d->full_day = today;
         d->full_started_ms = uv_now(d->loop);
         d->plan_owed = 0;
     }
     d->phase = d->full_active ? PHASE_FULL : PHASE_QUEUED;
+    d->busy_tries = 0;
     /* The steps run from the loop, never from inside this call. */
     uv_timer_start(&d->finish, on_plan_step, 0, 0);
     return 0;
@@ -637,12 +690,7 @@ static void once_closed(void *data)
 static void add_stats(cc_deliver_stats_t *sum, const cc_deliver_stats_t *s)
 {
     sum->planned |= s->planned;
-    sum->plan.clocks += s->plan.clocks;
-    sum->plan.planned += s->plan.planned;
-    sum->plan.enqueued += s->plan.enqueued;
-    sum->plan.undeliverable += s->plan.undeliverable;
-    sum->plan.cancelled += s->plan.cancelled;
-    sum->plan.children += s->plan.children;
+    add_plan_stats(&sum->plan, &s->plan);
     sum->recovered += s->recovered;
     sum->window_open = s->window_open;
     sum->messages += s->messages;

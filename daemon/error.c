@@ -14,6 +14,7 @@ const char *cc_strerror(int err)
     case CC_EEXIST: return "already exists";
     case CC_EDB: return "database error";
     case CC_ESTATE: return "invalid state";
+    case CC_EBUSY: return "the database is busy";
     default: return "unknown error";
     }
 }

@@ -127,6 +127,16 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : CC_EDB;
 }
 
+/* A planner's write: 0, CC_EBUSY when the write lock could not be had
+ * (planning reads in a deferred transaction, so a write may find that
+ * another process wrote meanwhile), or CC_EDB. */
+static int write_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_BUSY ? CC_EBUSY : CC_EDB;
+}
+
 static cc_date_t parse_date(const char *text)
 {
     cc_date_t d;
@@ -138,9 +148,10 @@ static cc_date_t parse_date(const char *text)
 /* Every planning statement works on a range of child ids, [?lo, ?hi): a
  * slice of the council, or one child. hi is bound as an empty blob for "to
  * the end" (every text sorts before every blob), and lo as '' for "from
- * the start". The unary + keeps SQLite on the child-id keys (the clocks'
- * primary key, the outbox's unique key) rather than the status indexes,
- * whose scans would cover the whole council for every slice. */
+ * the start". The unary + (and CROSS JOIN, which fixes the join order)
+ * keep SQLite on the child-id keys (the clocks' primary key, the outbox's
+ * unique key) rather than the status indexes, whose scans would cover the
+ * whole council for every slice. */
 static const char PLAN_CLOCKS_SQL[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.status, c.due_date, ch.team_id, ch.worker_id, w.email, ch.iro_id, "
     "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook "
@@ -155,28 +166,38 @@ static const char PLAN_CLOCKS_SQL[] =
 static const char PLAN_ESCALATED_SQL[] =
     "SELECT DISTINCT d.child_id, d.rule_id, d.seq, d.recipient, d.channel, d.role, c.status, "
     "CASE d.channel WHEN 'email' THEN s.email ELSE t.webhook END "
-    "FROM deliveries d JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "FROM deliveries d CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
     "LEFT JOIN staff s ON d.channel = 'email' AND s.id = d.recipient "
     "LEFT JOIN teams t ON d.channel = 'webhook' AND t.id = substr(d.recipient, 6) "
     "WHERE d.child_id >= ?1 AND d.child_id < ?2 AND +d.state = 'sent' AND +d.kind = 'escalation' "
-    "AND c.status IN ('met', 'met_late', 'cancelled') "
+    "AND +c.status IN ('met', 'met_late', 'cancelled') "
     "AND NOT EXISTS (SELECT 1 FROM deliveries m WHERE m.child_id = d.child_id AND m.rule_id = d.rule_id "
     "AND m.seq = d.seq AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
     "ORDER BY d.child_id, d.rule_id, d.seq, d.recipient, d.channel";
+
+static const char PLAN_EXISTS_SQL[] =
+    "SELECT 1 FROM deliveries WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3 AND stage = ?4 AND recipient = ?5 "
+    "AND channel = ?6";
 
 static const char PLAN_INSERT_SQL[] =
     "INSERT OR IGNORE INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, address, "
     "due_date, stage_date, due_at, immediate, state, next_attempt_at, last_error, created_at, updated_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)";
 
+#define PLAN_CANCEL_WHERE                                                                                      \
+    "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "             \
+    "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "                                                               \
+    "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq AND "         \
+    "c.status IN ('open', 'due_soon', 'overdue'))"
+
+/* ?1 is unused (bound for the shape shared with PLAN_CANCEL_SQL). */
+static const char PLAN_CANCEL_ANY_SQL[] = "SELECT ?1, 1 FROM deliveries " PLAN_CANCEL_WHERE " LIMIT 1";
+
 static const char PLAN_CANCEL_SQL[] =
     "UPDATE deliveries SET state = 'cancelled', claimed_by = NULL, updated_at = ?1, next_attempt_at = NULL, "
     "last_error = 'not sent: the clock is ' || coalesce((SELECT c.status FROM clocks c WHERE c.child_id = "
     "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq), 'gone') || ' now' "
-    "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "
-    "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "
-    "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq AND "
-    "c.status IN ('open', 'due_soon', 'overdue'))";
+    PLAN_CANCEL_WHERE;
 
 /* The end of the next slice: the first child id after max_children of them
  * from ?1 (none: the slice runs to the end). */
@@ -184,6 +205,7 @@ static const char PLAN_SLICE_END_SQL[] = "SELECT id FROM children WHERE id >= ?1
 
 static const char PLAN_QUEUE_MARK_SQL[] = "SELECT coalesce(max(id), 0) FROM plan_queue";
 static const char PLAN_QUEUE_ANY_SQL[] = "SELECT 1 FROM plan_queue LIMIT 1";
+static const char PLAN_QUEUE_FIRST_SQL[] = "SELECT coalesce(min(id), 0) FROM plan_queue";
 static const char PLAN_QUEUE_READ_SQL[] = "SELECT id, child_id FROM plan_queue ORDER BY id LIMIT ?1";
 static const char PLAN_QUEUE_DONE_SQL[] = "DELETE FROM plan_queue WHERE id <= ?1";
 
@@ -192,7 +214,7 @@ typedef struct {
     const cc_env_t *env;
     cc_local_time_t local;
     char horizon[CC_DATE_STRLEN];
-    sqlite3_stmt *active, *escalated, *insert, *cancel;
+    sqlite3_stmt *active, *escalated, *exists, *insert, *cancel_any, *cancel;
     cc_plan_t plan;
     const char *now;
     cc_outbox_plan_stats_t *stats;
@@ -219,6 +241,24 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
     for (size_t i = 0; i < plan->len; i++) {
         const cc_planned_t *d = &plan->items[i];
         int undeliverable = d->undeliverable[0] != '\0';
+        /* Planned before (nearly always, once a council's first plan is
+         * made): a read, so a plan with nothing new never takes the write
+         * lock. */
+        sqlite3_stmt *ex = p->exists;
+        sqlite3_reset(ex);
+        bind_text(ex, 1, child_id);
+        bind_text(ex, 2, rule_id);
+        sqlite3_bind_int(ex, 3, seq);
+        bind_text(ex, 4, d->stage);
+        bind_text(ex, 5, d->recipient);
+        bind_text(ex, 6, cc_channel_name(d->channel));
+        int found = sqlite3_step(ex);
+        sqlite3_reset(ex);
+        if (found != SQLITE_ROW && found != SQLITE_DONE)
+            return CC_EDB;
+        p->stats->planned++;
+        if (found == SQLITE_ROW)
+            continue;
         sqlite3_stmt *st = p->insert;
         cc_outbox_stamp(cc_outbox_time(d->due_at), due_at, sizeof(due_at));
         sqlite3_reset(st);
@@ -240,9 +280,9 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         bind_text(st, 15, undeliverable ? NULL : due_at);
         bind_text(st, 16, undeliverable ? d->undeliverable : NULL);
         bind_text(st, 17, p->now);
-        if (step_done(st) != 0)
-            return CC_EDB;
-        p->stats->planned++;
+        int rc = write_done(st);
+        if (rc != 0)
+            return rc;
         if (sqlite3_changes(p->db) > 0) {
             p->stats->enqueued++;
             p->stats->undeliverable += (size_t)undeliverable;
@@ -399,16 +439,30 @@ static int plan_range(planner_t *p, range_t r)
     int rc;
     if ((rc = plan_active(p, r)) != 0 || (rc = plan_closed(p, r)) != 0)
         return rc;
+    sqlite3_reset(p->cancel_any);
+    bind_text(p->cancel_any, 1, p->now);
+    bind_range(p->cancel_any, 2, r);
+    int any = sqlite3_step(p->cancel_any);
+    sqlite3_reset(p->cancel_any);
+    if (any == SQLITE_DONE)
+        return 0;
+    if (any != SQLITE_ROW)
+        return CC_EDB;
     sqlite3_reset(p->cancel);
     bind_text(p->cancel, 1, p->now);
     bind_range(p->cancel, 2, r);
-    if ((rc = step_done(p->cancel)) != 0)
+    if ((rc = write_done(p->cancel)) != 0)
         return rc;
     p->stats->cancelled += (size_t)sqlite3_changes(p->db);
     return 0;
 }
 
-/* Open a planning transaction: its statements and the day's horizon. */
+/* Open a planning transaction: its statements and the day's horizon. The
+ * transaction is deferred: it reads until the first new row, and only then
+ * takes the write lock (failing with SQLITE_BUSY when another process
+ * committed since it began: the step is simply tried again). A plan that
+ * finds nothing new, as most do, never blocks another writer. No audit
+ * actor: the outbox and the plan queue are not audited. */
 static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, time_t now, char *stamp,
                          size_t stamplen, cc_outbox_plan_stats_t *stats)
 {
@@ -420,33 +474,61 @@ static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, t
     p->local = cc_outbox_local(now);
     cc_date_format(plan_horizon(env, p->local.date), p->horizon);
     cc_plan_init(&p->plan);
-    if (cc_store_begin(store) != 0)
+    if (sqlite3_exec(p->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
         return CC_EDB;
     p->active = prepare(p->db, PLAN_CLOCKS_SQL);
     p->escalated = prepare(p->db, PLAN_ESCALATED_SQL);
+    p->exists = prepare(p->db, PLAN_EXISTS_SQL);
     p->insert = prepare(p->db, PLAN_INSERT_SQL);
+    p->cancel_any = prepare(p->db, PLAN_CANCEL_ANY_SQL);
     p->cancel = prepare(p->db, PLAN_CANCEL_SQL);
-    return p->active && p->escalated && p->insert && p->cancel ? 0 : CC_EDB;
+    return p->active && p->escalated && p->exists && p->insert && p->cancel_any && p->cancel ? 0 : CC_EDB;
 }
 
 /* Close the planning transaction: commit when rc is 0, else roll back and
- * describe rc in err. Returns rc, or the commit's failure. */
-static int planner_end(planner_t *p, cc_store_t *store, int rc, char *err, size_t errlen)
+ * describe rc in err. Returns rc, or the commit's failure; CC_EBUSY when
+ * the write lock could not be had (held by another process, or taken and
+ * committed since this transaction began): the same step can be tried
+ * again at once. */
+static int planner_end(planner_t *p, int rc, char *err, size_t errlen)
 {
+    int busy = rc == CC_EBUSY;
+    if (rc == CC_EDB || rc == CC_EBUSY) {
+        db_err(p->db, err, errlen);
+        rc = CC_EDB;
+    } else if (rc == CC_ENOMEM) {
+        set_err(err, errlen, "out of memory");
+    }
     sqlite3_finalize(p->active);
     sqlite3_finalize(p->escalated);
+    sqlite3_finalize(p->exists);
     sqlite3_finalize(p->insert);
+    sqlite3_finalize(p->cancel_any);
     sqlite3_finalize(p->cancel);
     cc_plan_free(&p->plan);
-    if (rc == 0 && (rc = cc_store_commit(store)) == 0)
-        return 0;
-    if (rc == CC_ENOMEM)
-        set_err(err, errlen, "out of memory");
-    else
+    if (rc == 0) {
+        if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+            return 0;
+        rc = CC_EDB;
+        busy = (sqlite3_errcode(p->db) & 0xff) == SQLITE_BUSY;
         db_err(p->db, err, errlen);
+    }
     if (!sqlite3_get_autocommit(p->db))
-        cc_store_rollback(store);
-    return rc;
+        sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+    return busy ? CC_EBUSY : rc;
+}
+
+/* A step's figures count once it is committed. */
+static void stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s)
+{
+    if (sum == NULL)
+        return;
+    sum->clocks += s->clocks;
+    sum->planned += s->planned;
+    sum->enqueued += s->enqueued;
+    sum->undeliverable += s->undeliverable;
+    sum->cancelled += s->cancelled;
+    sum->children += s->children;
 }
 
 static int query_int64(sqlite3 *db, const char *sql, int64_t *out)
@@ -474,10 +556,10 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
 {
     planner_t p;
     char stamp[32];
-    cc_outbox_plan_stats_t ignored = {0};
+    cc_outbox_plan_stats_t got = {0};
     char *end = NULL;
     int64_t mark = full->mark;
-    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), stats ? stats : &ignored);
+    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), &got);
     if (rc == 0 && !full->started)
         rc = query_int64(p.db, PLAN_QUEUE_MARK_SQL, &mark);
     if (rc == 0) {
@@ -496,7 +578,10 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
     }
     if (rc == 0)
         rc = plan_range(&p, (range_t){full->next ? full->next : "", end});
-    if (rc == 0 && end == NULL) {
+    int64_t queued = 0;
+    if (rc == 0 && end == NULL && mark > 0)
+        rc = query_int64(p.db, PLAN_QUEUE_FIRST_SQL, &queued);
+    if (rc == 0 && end == NULL && queued > 0 && queued <= mark) {
         /* The last slice: the queued children up to the mark were queued
          * before the first slice began, so every slice has seen them. */
         sqlite3_stmt *st = prepare(p.db, PLAN_QUEUE_DONE_SQL);
@@ -504,15 +589,16 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
             rc = CC_EDB;
         else {
             sqlite3_bind_int64(st, 1, mark);
-            rc = step_done(st);
+            rc = write_done(st);
             sqlite3_finalize(st);
         }
     }
-    rc = planner_end(&p, store, rc, err, errlen);
+    rc = planner_end(&p, rc, err, errlen);
     if (rc != 0) {
         free(end);
         return rc;
     }
+    stats_add(stats, &got);
     full->started = 1;
     full->mark = mark;
     free(full->next);
@@ -575,7 +661,7 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
 {
     planner_t p;
     char stamp[32];
-    cc_outbox_plan_stats_t ignored = {0};
+    cc_outbox_plan_stats_t step = {0};
     queued_t q = {0};
     int64_t any = 0;
     *more = 0;
@@ -585,7 +671,7 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
     if (!any)
         return 0;
     size_t limit = max_children ? max_children : 1;
-    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), stats ? stats : &ignored);
+    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), &step);
     if (rc == 0)
         rc = queue_read(p.db, limit, &q);
     for (size_t i = 0; rc == 0 && i < q.n; i++) {
@@ -609,30 +695,33 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
             rc = CC_EDB;
         else {
             sqlite3_bind_int64(st, 1, q.last);
-            rc = step_done(st);
+            rc = write_done(st);
             sqlite3_finalize(st);
         }
     }
-    rc = planner_end(&p, store, rc, err, errlen);
+    rc = planner_end(&p, rc, err, errlen);
     if (rc == 0) {
         *more = q.rows >= limit;
-        if (stats)
-            stats->children += q.n;
+        step.children = q.n;
+        stats_add(stats, &step);
     }
     cc_store_free_ids(q.ids, q.n);
     return rc;
 }
 
+/* Steps refused as busy, in all, before cc_outbox_plan gives up. */
+#define PLAN_BUSY_TRIES 50
+
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen)
 {
     cc_outbox_full_t full;
-    int rc = 0, more = 1;
+    int rc = 0, more = 1, busy = 0;
     cc_outbox_full_init(&full);
-    while (rc == 0 && !full.done)
+    while ((rc == 0 || (rc == CC_EBUSY && ++busy < PLAN_BUSY_TRIES)) && !full.done)
         rc = cc_outbox_plan_slice(store, env, now, &full, CC_OUTBOX_SLICE_CHILDREN, stats, err, errlen);
     cc_outbox_full_free(&full);
-    while (rc == 0 && more)
+    while ((rc == 0 || (rc == CC_EBUSY && ++busy < PLAN_BUSY_TRIES)) && more)
         rc = cc_outbox_plan_queued(store, env, now, CC_OUTBOX_SLICE_CHILDREN, &more, stats, err, errlen);
     return rc;
 }

@@ -13,7 +13,8 @@ enum {
     CC_ENOTFOUND = -7,   /* the named thing does not exist */
     CC_EEXIST = -8,      /* the named thing exists already */
     CC_EDB = -9,         /* the database reported an error */
-    CC_ESTATE = -10      /* the operation does not make sense in this state */
+    CC_ESTATE = -10,     /* the operation does not make sense in this state */
+    CC_EBUSY = -11       /* another process held the database's write lock: try again */
 };
 
 /* Return a static English description of an error code; never NULL. */

@@ -84,21 +84,25 @@ void cc_outbox_full_free(cc_outbox_full_t *full);
  * transaction; stats accumulate. After the last slice full->done is 1 and
  * the plan queue rows that were there when the first slice began are
  * deleted. On failure nothing of the slice is written and full is
- * unchanged (the same slice can be tried again). Returns 0, CC_EDB or
- * CC_ENOMEM (with err). */
+ * unchanged (the same slice can be tried again). The transaction is
+ * deferred: it reads until the first row to write, so a slice with nothing
+ * new never takes the write lock. Returns 0, CC_EBUSY (the write lock was
+ * held, or taken and released, by another process meanwhile: try again),
+ * CC_EDB or CC_ENOMEM (with err). */
 int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_full_t *full,
                          size_t max_children, cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
 
 /* Plan the children of the next max_children rows of the plan queue at
  * now and delete those rows, in one transaction (none when the queue is
  * empty: that check is a read). *more is 1 when more rows may be waiting.
- * Returns 0, CC_EDB or CC_ENOMEM (with err). */
+ * Returns 0, CC_EBUSY (as for a slice), CC_EDB or CC_ENOMEM (with err). */
 int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
                           cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
 
 /* The whole council and then the queue, every slice in turn (for the CLI
  * and the tests). The clocks table is read as it stands (the caller brings
- * it up to date first). Returns 0, CC_EDB or CC_ENOMEM. */
+ * it up to date first). A step refused with CC_EBUSY is tried again, a few
+ * times. Returns 0, CC_EBUSY, CC_EDB or CC_ENOMEM. */
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen);
 

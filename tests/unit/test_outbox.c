@@ -521,6 +521,56 @@ static void test_whole_plan_keeps_what_was_queued_while_it_ran(void **state)
     assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
 }
 
+/* C2's SGO report clock, overdue, written by another connection. */
+static void clock_row_other(sqlite3 *db, const char *child)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at) "
+             "VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', 'overdue', "
+             "'local guidance', '2026-10-05T00:00:00Z')",
+             child);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Planning reads until it finds something new: a plan with nothing new
+ * succeeds while another process holds the write lock (a council's bulk
+ * sync, say), and one with something new says busy (to be tried again)
+ * rather than waiting or failing. */
+static void test_nothing_new_needs_no_write_lock(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3 *other = NULL;
+    clock_row(f, "C1", "overdue");
+    plan_at(f, "2027-01-05T09:00");
+    sqlite3_busy_timeout(cc_store_db(f->store), 0);
+    assert_int_equal(sqlite3_open(f->db, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cc_outbox_plan_stats_t s = {0};
+    assert_int_equal(cc_outbox_plan(f->store, &f->env, local("2027-01-05T09:30"), &s, f->err, sizeof(f->err)), 0);
+    assert_int_equal(s.planned, 3);
+    assert_int_equal(s.enqueued, 0);
+    /* Something new: C2's clock. */
+    clock_row_other(other, "C2");
+    assert_int_equal(sqlite3_exec(other, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cc_outbox_full_t full;
+    cc_outbox_full_init(&full);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(cc_outbox_plan_slice(f->store, &f->env, local("2027-01-05T09:30"), &full, 100, &s, f->err,
+                                          sizeof(f->err)),
+                     CC_EBUSY);
+    assert_false(full.started); /* unchanged: the same slice goes again */
+    assert_int_equal(s.enqueued, 0);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(cc_outbox_plan_slice(f->store, &f->env, local("2027-01-05T09:30"), &full, 100, &s, f->err,
+                                          sizeof(f->err)),
+                     0);
+    assert_true(full.done);
+    assert_int_equal(s.enqueued, 3);
+    cc_outbox_full_free(&full);
+    sqlite3_close(other);
+}
+
 static void test_retry_by_hand(void **state)
 {
     fixture_t *f = *state;
@@ -617,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queued_children_alone_are_planned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_people_changes_queue_their_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_plan_keeps_what_was_queued_while_it_ran, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_new_needs_no_write_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addresses_are_resolved_again_at_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_webhook_fails_without_sending, setup, teardown),
