@@ -1218,11 +1218,22 @@ out:
     return rc;
 }
 
+/* Create the saved indexes again. Each text is the one CREATE INDEX
+ * statement SQLite stored for it: prepared as a single statement (anything
+ * after it is refused, never run), and only a CREATE INDEX. */
 static int bulk_end(sqlite3 *db, const index_list_t *saved)
 {
-    for (size_t i = 0; i < saved->n; i++)
-        if (sqlite3_exec(db, saved->sql[i], NULL, NULL, NULL) != SQLITE_OK)
+    for (size_t i = 0; i < saved->n; i++) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int ok = sqlite3_prepare_v2(db, saved->sql[i], -1, &st, &tail) == SQLITE_OK && st != NULL &&
+                 (tail == NULL || tail[strspn(tail, " \t\r\n;")] == '\0') &&
+                 strncmp(sqlite3_sql(st), "CREATE ", 7) == 0 && strstr(sqlite3_sql(st), "INDEX") != NULL &&
+                 sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok)
             return CC_EDB;
+    }
     return 0;
 }
 
