@@ -1,5 +1,7 @@
 """careclockd delivering reminders on its own loop, against a real SMTP
-server (aiosmtpd) on loopback: reminders arrive with no command run, and a
+server (aiosmtpd) on loopback: reminders arrive with no command run; a
+write while it runs (a child added, a child given another worker) is planned
+for that child alone, without a whole-council plan; and a
 careclockd killed with SIGKILL mid-batch and started again delivers every
 notice, repeating at most the one in flight, with the same Message-ID."""
 import email
@@ -74,6 +76,28 @@ class DaemonDelivery(unittest.TestCase):
         self.assertIn("C1", body)
         self.assertIn("C2", body)  # one digest for the worker, both children
         self.assertTrue(d.wait_log("deliveries:"))
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_write_while_running_is_planned_for_that_child_alone(self):
+        # Between whole-council plans (start, a new day, a reload), careclockd
+        # plans only the children queued by the database's triggers: a child
+        # added with its event, then a child given another worker.
+        smtp = Server("mailsink.py", self.mail_dir)
+        self.servers.append(smtp)
+        conf = self.configure(smtp.port, "yes")
+        self.council.cli("staff", "add", "W2", "--name", "Will Worker", "--email", "w2@council.example", "--role",
+                         "worker")
+        d = self.start(conf)
+        self.assertTrue(d.wait_log("deliveries: every child planned"), "\n".join(d.stderr_lines))
+        self.children(1)
+        self.assertTrue(wait_until(lambda: len(self.mails()) >= 1, timeout=30), "\n".join(d.stderr_lines))
+        self.assertEqual(self.mails()[0]["To"].addresses[0].addr_spec, "w1@council.example")
+        self.council.cli("child", "set", "C1", "--worker", "W2")
+        self.assertTrue(wait_until(lambda: len(self.mails()) >= 2, timeout=30), "\n".join(d.stderr_lines))
+        self.assertEqual(self.mails()[1]["To"].addresses[0].addr_spec, "w2@council.example")
+        self.assertIn("C1", self.mails()[1].get_body(preferencelist=("plain",)).get_content())
+        # The whole council was planned once, at start; never after a write.
+        self.assertEqual(sum("every child planned" in line for line in d.stderr_lines), 1, "\n".join(d.stderr_lines))
         self.assertEqual(d.stop(), 0)
 
     def test_sigkill_mid_batch_then_restart_delivers_everything_once(self):
