@@ -267,6 +267,48 @@ static void test_who_sees_what(void **state)
     assert_string_equal(f->err, "team \"T9\" does not exist");
 }
 
+/* The clocks of a feed as "child/rule/seq" words, in the order loaded. */
+static void items_of(fixture_t *f, cc_feed_kind_t kind, const char *target, char *out, size_t len)
+{
+    cc_feed_clocks_t clocks;
+    assert_int_equal(cc_feeds_load(f->store, kind, target, CC_DATE_NONE, 0, &clocks, f->err, sizeof(f->err)), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < clocks.len; i++) {
+        size_t at = strlen(out);
+        snprintf(out + at, len - at, "%s%s/%s/%d", at ? " " : "", clocks.items[i].child_id, clocks.items[i].rule_id,
+                 clocks.items[i].seq);
+    }
+    cc_feeds_clocks_free(&clocks);
+}
+
+/* A staff feed picks its children first, then reads their clocks: each
+ * clock once, however many ways its child is linked to the person (worker,
+ * IRO, manager of the team), in child, rule, seq order; a child linked only
+ * as IRO counts as much as any other. */
+static void test_staff_feed_each_clock_once_in_order(void **state)
+{
+    fixture_t *f = *state;
+    char got[512];
+    exec_sql(f->store,
+             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, updated_at) VALUES "
+             "('C2', 'review', 2, 'LAC review', '2026-11-30', '2027-05-28', 'open', '2026-11-30T06:00:00Z'), "
+             "('C2', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'met', '2026-11-16T06:00:00Z');"
+             "UPDATE children SET iro_id = 'W2' WHERE id = 'C2';"
+             "UPDATE teams SET manager_id = 'W2' WHERE id = 'T2';");
+    items_of(f, CC_FEED_STAFF, "W2", got, sizeof(got));
+    assert_string_equal(got, "C2/care_plan/1 C2/pep/1 C2/review/1 C2/review/2 C3/visit/1 C4/care_plan/1");
+    /* the IRO of a child in someone else's team, and no one else's */
+    exec_sql(f->store, "UPDATE children SET iro_id = 'NOBODY' WHERE id = 'C3'");
+    items_of(f, CC_FEED_STAFF, "NOBODY", got, sizeof(got));
+    assert_string_equal(got, "C3/visit/1");
+    items_of(f, CC_FEED_STAFF, "IRO1", got, sizeof(got));
+    assert_string_equal(got, "C1/care_plan/1 C1/review/1");
+    /* the service manager: every clock of both teams, once */
+    items_of(f, CC_FEED_STAFF, "SM1", got, sizeof(got));
+    assert_string_equal(got, "C1/care_plan/1 C1/review/1 C2/care_plan/1 C2/pep/1 C2/review/1 C2/review/2 "
+                             "C3/visit/1 C4/care_plan/1");
+}
+
 static void test_load_fields_retention_names(void **state)
 {
     fixture_t *f = *state;
@@ -350,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test_setup_teardown(test_add_lookup_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_sees_what, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staff_feed_each_clock_once_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_fields_retention_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_and_url, setup, teardown),
     };
