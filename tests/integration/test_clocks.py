@@ -151,6 +151,59 @@ class Council(unittest.TestCase):
         self.assertEqual(json.loads(self.ok("clocks", "--worker", "W1", "--format", "json"))[0]["worker"], "W1")
         self.assertTrue(json.loads(self.ok("clocks", "--team", "T1", "--format", "json")))
 
+    def test_filters_select_exactly_their_rows(self):
+        """Each filter and each combination of them lists exactly the rows of
+        the unfiltered listing that match, in the same order (the WHERE
+        clause is built from the filters given, README "The careclock command")."""
+        self.ok("staff", "add", "W2", "--name", "Will Worker", "--email", "w2@council.example", "--role", "worker")
+        self.ok("team", "add", "T2", "--name", "West", "--manager", "TM1")
+        self.ok("child", "add", "C2", "--dob", "2012-06-01", "--team", "T1", "--worker", "W2")
+        self.ok("child", "add", "C3", "--dob", "2013-06-01", "--team", "T2", "--worker", "W1")
+        self.ok("child", "add", "C4", "--dob", "2014-06-01", "--team", "T2", "--worker", "W2")
+        for child, day in (("C1", "2026-11-02"), ("C2", "2026-09-01"), ("C3", "2026-11-18"), ("C4", "2026-10-05")):
+            self.ok("event", "add", child, "looked_after_start", day, today=day)
+            self.ok("event", "add", child, "placement_start", day, today=day)
+        self.ok("event", "add", "C2", "looked_after_end", "2026-10-20", today="2026-10-20")
+        self.ok("event", "add", "C4", "care_plan_completed", "2026-10-09", today="2026-10-09")
+        self.ok("event", "add", "C4", "pep_completed", "2026-10-30", today="2026-10-30")
+        con = sqlite3.connect(self.db)
+        with con:
+            con.execute("INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C5', '2011-01-01', 'T2', 'W2')")
+            con.execute("INSERT INTO events (child_id, type, date, source) VALUES ('C5', 'visit', '2026-02-30', 'x')")
+        con.close()
+        today = "2026-11-20"
+        every = list(csv.reader(io.StringIO(self.ok("clocks", "--format", "csv", today=today))))
+        head, rows = every[0], every[1:]
+        self.assertEqual(head[6:10], ["status", "met_on", "worker", "team"])
+        self.assertEqual({r[6] for r in rows}, {"open", "due_soon", "overdue", "met", "met_late", "cancelled",
+                                                "data_error"})
+        self.assertEqual({r[0] for r in rows}, {"C1", "C2", "C3", "C4", "C5"})
+        cases = [
+            {}, {"child": "C3"}, {"team": "T1"}, {"team": "T2"}, {"worker": "W2"}, {"status": "overdue"},
+            {"status": "met,met_late,cancelled"}, {"status": "open,due_soon,overdue,met,met_late,cancelled,data_error"},
+            {"child": "C4", "status": "met"}, {"team": "T2", "worker": "W2"}, {"team": "T2", "worker": "W2",
+                                                                              "status": "data_error,overdue"},
+            {"child": "C1", "team": "T1", "worker": "W1", "status": "due_soon,overdue"},
+            {"child": "C1", "team": "T2"}, {"worker": "W1", "status": "cancelled"},
+        ]
+        for case in cases:
+            args = []
+            for key in ("child", "team", "worker", "status"):
+                if key in case:
+                    args += ["--" + key, case[key]]
+            want = [r for r in rows
+                    if r[0] == case.get("child", r[0]) and r[9] == case.get("team", r[9])
+                    and r[8] == case.get("worker", r[8]) and r[6] in case.get("status", r[6]).split(",")]
+            got = list(csv.reader(io.StringIO(self.ok("clocks", "--format", "csv", *args, today=today))))
+            self.assertEqual(got, [head] + want, case)
+            # the table and JSON list the same rows
+            table = self.ok("clocks", "--cached", *args, today=today).splitlines()
+            self.assertEqual([line.split()[:3] for line in table[1:-1]], [r[:3] for r in want], case)
+            self.assertEqual(table[-1], "(%d clock%s)" % (len(want), "" if len(want) == 1 else "s"), case)
+            listed = json.loads(self.ok("clocks", "--cached", "--format", "json", *args, today=today))
+            self.assertEqual([[c["child"], c["clock"], str(c["seq"])] for c in listed], [r[:3] for r in want], case)
+        self.assertEqual(len(rows), sum(len([r for r in rows if r[0] == c]) for c in ("C1", "C2", "C3", "C4", "C5")))
+
     def test_cached_lists_without_recomputing(self):
         self.ok("event", "add", "C1", "looked_after_start", "2026-11-02")
         self.assertEqual(json.loads(self.ok("clocks", "--cached", "--format", "json")), [])
