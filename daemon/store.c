@@ -311,6 +311,9 @@ static const char MIGRATION_5[] =
     "  child_id TEXT NOT NULL\n"
     ");\n"
     "CREATE INDEX plan_queue_by_child ON plan_queue(child_id);\n"
+    /* Whose children: a staff feed and staff_plan_update look children up
+     * by worker, IRO or team (children_by_worker, children_by_team). */
+    "CREATE INDEX children_by_iro ON children(iro_id);\n"
     "CREATE TRIGGER digests_plan_insert AFTER INSERT ON clock_digests BEGIN\n"
     PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
     "END;\n"
