@@ -209,6 +209,13 @@ static const char PLAN_QUEUE_FIRST_SQL[] = "SELECT coalesce(min(id), 0) FROM pla
 static const char PLAN_QUEUE_READ_SQL[] = "SELECT id, child_id FROM plan_queue ORDER BY id LIMIT ?1";
 static const char PLAN_QUEUE_DONE_SQL[] = "DELETE FROM plan_queue WHERE id <= ?1";
 
+const char *cc_outbox_plan_sql(size_t i)
+{
+    static const char *const all[] = {PLAN_CLOCKS_SQL,     PLAN_ESCALATED_SQL, PLAN_EXISTS_SQL,
+                                      PLAN_CANCEL_ANY_SQL, PLAN_CANCEL_SQL,    PLAN_SLICE_END_SQL};
+    return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
+}
+
 typedef struct {
     sqlite3 *db;
     const cc_env_t *env;

@@ -99,6 +99,10 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
 int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
                           cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
 
+/* The planner's per-range statements, i = 0, 1, ... (NULL past the last),
+ * for the tests that check SQLite serves each from the child-id keys. */
+const char *cc_outbox_plan_sql(size_t i);
+
 /* The whole council and then the queue, every slice in turn (for the CLI
  * and the tests). The clocks table is read as it stands (the caller brings
  * it up to date first). A step refused with CC_EBUSY is tried again, a few
