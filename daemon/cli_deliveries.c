@@ -4,6 +4,7 @@
  *   careclock deliveries retry ID
  *   careclock deliveries webhooks
  *   careclock deliveries enable-webhook NAME
+ *   careclock deliveries prune --before YYYY-MM-DD
  * `run` is the same delivery cycle careclockd runs on its timer (deliver.h),
  * once, on a private loop: for cron and for tests. */
 #include "careclock/cli.h"
@@ -28,12 +29,15 @@ static void usage(FILE *out)
           "       careclock deliveries retry ID\n"
           "       careclock deliveries webhooks\n"
           "       careclock deliveries enable-webhook NAME\n"
+          "       careclock deliveries prune --before YYYY-MM-DD\n"
           "  S: " STATES "\n"
           "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
           "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
           "  --now T         the local time to run at (tests and demonstrations); default: now\n"
           "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
-          "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n",
+          "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n"
+          "  prune           delete the delivery records of clocks closed (or gone) whose every record is final\n"
+          "                  and was last changed before the date (UTC); the date may not be after today\n",
           out);
 }
 
@@ -404,6 +408,43 @@ static int cmd_enable(cc_cli_t *cli, int argc, char **argv)
     return CC_EXIT_FAIL;
 }
 
+/* ---- prune ------------------------------------------------------------------- */
+
+static int cmd_prune(cc_cli_t *cli, int argc, char **argv)
+{
+    char err[512], day[CC_DATE_STRLEN];
+    cc_date_t before;
+    size_t deleted = 0;
+    cc_store_t *store = NULL;
+    if (argc != 4 || strcmp(argv[2], "--before") != 0) {
+        fprintf(stderr, "careclock deliveries prune: needs --before YYYY-MM-DD\n");
+        usage(stderr);
+        return CC_EXIT_USAGE;
+    }
+    if (cc_date_parse(argv[3], &before) != 0) {
+        fprintf(stderr, "careclock deliveries prune: --before \"%s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)\n",
+                argv[3]);
+        return CC_EXIT_USAGE;
+    }
+    if (before > cli->today) {
+        fprintf(stderr, "careclock deliveries prune: --before %s is after today (%s)\n", argv[3],
+                cc_date_format(cli->today, day));
+        return CC_EXIT_USAGE;
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = cc_outbox_prune(store, before, &deleted, err, sizeof(err));
+    cc_store_close(store);
+    if (rc != 0) {
+        fprintf(stderr, "careclock deliveries prune: %s\n", err);
+        return CC_EXIT_FAIL;
+    }
+    printf("pruned %zu delivery record%s of closed clocks, all final and last changed before %s\n", deleted,
+           deleted == 1 ? "" : "s", cc_date_format(before, day));
+    return CC_EXIT_OK;
+}
+
 int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
@@ -414,5 +455,7 @@ int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
         return cmd_webhooks(cli, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "enable-webhook") == 0)
         return cmd_enable(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+        return cmd_prune(cli, argc, argv);
     return cmd_list(cli, argc, argv);
 }

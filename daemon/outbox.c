@@ -1363,6 +1363,48 @@ int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
     return rc;
 }
 
+/* ---- prune ---------------------------------------------------------------- */
+
+/* Every row of a clock instance goes, or none: the instance is closed (or
+ * gone), none of its rows can still be sent, and none changed since the
+ * cutoff. Then nothing is planned for it again: the planner plans only
+ * open clocks, and "now met" notices only for closed ones with sent
+ * escalations still in the table. updated_at is UTC text, so a date
+ * "YYYY-MM-DD" as the cutoff means "before that day began (UTC)". */
+static const char PRUNE_SQL[] =
+    "DELETE FROM deliveries WHERE (child_id, rule_id, seq) IN ("
+    "SELECT d.child_id, d.rule_id, d.seq FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND "
+    "c.rule_id = d.rule_id AND c.seq = d.seq "
+    "WHERE c.status IS NULL OR c.status IN ('met', 'met_late', 'cancelled') "
+    "GROUP BY d.child_id, d.rule_id, d.seq "
+    "HAVING max(d.updated_at) < ?1 AND sum(d.state IN ('pending', 'retrying', 'sending')) = 0)";
+
+int cc_outbox_prune(cc_store_t *store, cc_date_t before, size_t *deleted, char *err, size_t errlen)
+{
+    sqlite3 *db = cc_store_db(store);
+    char day[CC_DATE_STRLEN];
+    int rc;
+    if (deleted)
+        *deleted = 0;
+    if (cc_store_begin(store) != 0)
+        return db_err(db, err, errlen);
+    sqlite3_stmt *st = prepare(db, PRUNE_SQL);
+    if (st == NULL) {
+        rc = CC_EDB;
+    } else {
+        bind_text(st, 1, cc_date_format(before, day));
+        rc = step_done(st);
+        if (rc == 0 && deleted)
+            *deleted = (size_t)sqlite3_changes(db);
+        sqlite3_finalize(st);
+    }
+    if (rc == 0 && (rc = cc_store_commit(store)) == 0)
+        return 0;
+    db_err(db, err, errlen);
+    cc_store_rollback(store);
+    return CC_EDB;
+}
+
 /* ---- retry by hand, webhook endpoints --------------------------------------- */
 
 int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t errlen)

@@ -176,6 +176,15 @@ int cc_outbox_backoff(int attempts, int64_t key, long *delay);
  * CC_ESTATE (another state) with the reason in err. */
 int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t errlen);
 
+/* Delete the outbox rows of every clock instance that is closed (met,
+ * met late, cancelled) or gone, whose rows are all final (sent, failed,
+ * undeliverable, cancelled) and none updated on or after the day before
+ * (UTC), in one transaction: the retention of delivery records, for
+ * `careclock deliveries prune`. Nothing pruned is planned again, unless
+ * its clock opens again. *deleted receives the rows deleted. Returns 0 or
+ * CC_EDB (with err). */
+int cc_outbox_prune(cc_store_t *store, cc_date_t before, size_t *deleted, char *err, size_t errlen);
+
 /* Webhook endpoints disabled by a 410 Gone. disable records it (and fails
  * nothing by itself); enable clears it (CC_ENOTFOUND when it was not
  * disabled); disabled returns 1 (with the time and reason into since, when

@@ -309,6 +309,34 @@ class DeliveryTest(unittest.TestCase):
         self.deliver("2027-01-06T09:00")
         self.assertEqual(len(self.mails()), 3)
 
+    def test_prune_removes_the_records_of_closed_clocks_only_and_nothing_is_sent_again(self):
+        smtp = self.mail_server()
+        self.configure(smtp_port=smtp.port)
+        self.council(children=("C1", "C2"))
+        self.deliver("2026-12-29T09:00")  # both children: the worker's reminder, the manager's escalation
+        self.ok("event", "add", "C1", "sgo_report_filed", "2026-12-30", today="2026-12-30")
+        self.deliver("2026-12-30T10:00")  # C1's "now met" notice to the manager
+        sent = len(self.mails())
+        self.assertEqual(sent, 3)  # a digest to the worker, one to the manager, then C1's "now met"
+        # Bad input: named, nothing done.
+        p = self.run_cc("deliveries", "prune", "--before", "2027-02-30", today="2027-03-01")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('--before "2027-02-30" is not a date', p.stderr)
+        p = self.run_cc("deliveries", "prune", "--before", "2027-03-02", today="2027-03-01")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("after today (2027-03-01)", p.stderr)
+        # Before the records were written: nothing.
+        out = self.ok("deliveries", "prune", "--before", "2026-12-29", today="2027-03-01")
+        self.assertIn("pruned 0 delivery records", out)
+        out = self.ok("deliveries", "prune", "--before", "2027-03-01", today="2027-03-01")
+        self.assertIn("pruned 3 delivery records", out)  # C1's reminder, escalation and "now met"
+        left = self.deliveries()
+        self.assertEqual(sorted({r["child"] for r in left}), ["C2"])
+        # C2's clock is still open: its records stay, and C1's are not planned or sent again.
+        self.deliver("2027-01-05T09:00")
+        self.assertEqual(sorted({r["child"] for r in self.deliveries()}), ["C2"])
+        self.assertEqual(len(self.mails()), sent + 1)  # only C2's service manager stage (+5wd)
+
     def test_pending_deliveries_of_a_met_clock_are_cancelled(self):
         smtp = self.mail_server()
         self.configure(smtp_port=smtp.port)

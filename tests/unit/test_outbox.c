@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "careclock/date.h"
 #include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/outbox.h"
@@ -601,6 +602,49 @@ static void test_planning_reads_by_child(void **state)
     }
 }
 
+/* Pruning takes every record of a closed (or gone) clock whose records
+ * are all final and older than the cutoff, and nothing else; a plan
+ * afterwards does not bring any of them back. */
+static void test_prune_takes_only_closed_final_old_records(void **state)
+{
+    fixture_t *f = *state;
+    size_t deleted = 0;
+    cc_date_t before;
+    exec_sql(f->store, "INSERT INTO children (id, initials, dob, team_id, worker_id) VALUES "
+                       " ('C3', 'E.F.', '2012-04-01', 'T1', 'W1'), ('C4', 'G.H.', '2012-04-01', 'T1', 'W1');");
+    clock_row(f, "C1", "overdue");
+    clock_row(f, "C2", "overdue");
+    clock_row(f, "C3", "overdue");
+    clock_row(f, "C4", "overdue");
+    plan_at(f, "2027-01-05T09:00");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries"), 12);
+    /* C1: met, every record sent long ago: pruned. C2: met, one record
+     * still pending: kept. C3: met, but a record changed on the cutoff day:
+     * kept. C4: still overdue: kept. C9: a child gone, its records sent:
+     * pruned. */
+    exec_sql(f->store, "UPDATE clocks SET status = 'met' WHERE child_id IN ('C1', 'C2', 'C3');"
+                       "UPDATE deliveries SET state = 'sent', updated_at = '2027-01-06T10:00:00Z';"
+                       "UPDATE deliveries SET state = 'pending' WHERE child_id = 'C2' AND stage = '+5wd';"
+                       "UPDATE deliveries SET updated_at = '2027-02-01T00:00:00Z' WHERE child_id = 'C3' AND "
+                       "stage = '-1wd';"
+                       "INSERT INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, "
+                       "stage_date, due_at, state, updated_at) VALUES ('C9', 'sgo_report', 1, '-1wd', 'W1', 'email', "
+                       "'worker', 'reminder', '2027-01-04', '2027-01-04T09:00:00Z', 'sent', '2027-01-04T09:00:00Z');");
+    assert_int_equal(cc_date_parse("2027-02-01", &before), 0);
+    assert_int_equal(cc_outbox_prune(f->store, before, &deleted, f->err, sizeof(f->err)), 0);
+    assert_int_equal(deleted, 4);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(child_id || ':' || n, ' ') FROM (SELECT child_id, "
+                                             "count(*) AS n FROM deliveries GROUP BY child_id ORDER BY child_id)"),
+                        "C2:3 C3:3 C4:3");
+    /* The met clocks' escalations are gone with them: no "now met" notice
+     * is planned for C1, and nothing of it comes back. */
+    cc_outbox_plan_stats_t s = plan_at(f, "2027-02-02T09:00");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE child_id IN ('C1', 'C9')"), 0);
+    /* C2 and C3 keep theirs: "now met" to each sent escalation (C2: the
+     * team manager's; C3: the team and service managers'). */
+    assert_int_equal(s.enqueued, 3);
+}
+
 static void test_retry_by_hand(void **state)
 {
     fixture_t *f = *state;
@@ -699,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_whole_plan_keeps_what_was_queued_while_it_ran, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_new_needs_no_write_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planning_reads_by_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_takes_only_closed_final_old_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addresses_are_resolved_again_at_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_webhook_fails_without_sending, setup, teardown),
