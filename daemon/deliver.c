@@ -453,10 +453,10 @@ static void log_full_plan(const cc_deliverer_t *d)
 {
     const cc_outbox_plan_stats_t *p = &d->full_stats;
     cc_log(CC_LOG_INFO,
-           "deliveries: every child planned in %.1f s (%zu steps): %zu clocks, %zu new deliveries (%zu "
+           "deliveries: every child planned in %.1f s (%zu step%s): %zu clocks, %zu new deliveries (%zu "
            "undeliverable: see careclock deliveries --status undeliverable), %zu cancelled whose clock closed",
-           (double)(uv_now(d->loop) - d->full_started_ms) / 1000.0, d->full_steps, p->clocks, p->enqueued,
-           p->undeliverable, p->cancelled);
+           (double)(uv_now(d->loop) - d->full_started_ms) / 1000.0, d->full_steps, d->full_steps == 1 ? "" : "s",
+           p->clocks, p->enqueued, p->undeliverable, p->cancelled);
 }
 
 /* One planning step: a slice of the whole council, or a batch of queued
