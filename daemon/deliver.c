@@ -438,16 +438,6 @@ static void size_slice(cc_deliverer_t *d, uint64_t took_us)
 
 static void on_plan_step(uv_timer_t *t);
 
-static void add_plan_stats(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s)
-{
-    sum->clocks += s->clocks;
-    sum->planned += s->planned;
-    sum->enqueued += s->enqueued;
-    sum->undeliverable += s->undeliverable;
-    sum->cancelled += s->cancelled;
-    sum->children += s->children;
-}
-
 /* The whole council is planned: one line (at most hourly). */
 static void log_full_plan(const cc_deliverer_t *d)
 {
@@ -476,8 +466,8 @@ static void plan_step(cc_deliverer_t *d)
         rc = cc_outbox_plan_slice(d->store, d->env, now, &d->full, d->slice, &step, err, sizeof(err));
         if (rc == 0) {
             d->full_steps++;
-            add_plan_stats(&d->stats.plan, &step);
-            add_plan_stats(&d->full_stats, &step);
+            cc_outbox_plan_stats_add(&d->stats.plan, &step);
+            cc_outbox_plan_stats_add(&d->full_stats, &step);
         }
         if (rc == 0 && d->full.done) {
             cc_outbox_full_free(&d->full);
@@ -690,7 +680,7 @@ static void once_closed(void *data)
 static void add_stats(cc_deliver_stats_t *sum, const cc_deliver_stats_t *s)
 {
     sum->planned |= s->planned;
-    add_plan_stats(&sum->plan, &s->plan);
+    cc_outbox_plan_stats_add(&sum->plan, &s->plan);
     sum->recovered += s->recovered;
     sum->window_open = s->window_open;
     sum->messages += s->messages;

@@ -525,8 +525,7 @@ static int planner_end(planner_t *p, int rc, char *err, size_t errlen)
     return busy ? CC_EBUSY : rc;
 }
 
-/* A step's figures count once it is committed. */
-static void stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s)
+void cc_outbox_plan_stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s)
 {
     if (sum == NULL)
         return;
@@ -536,6 +535,19 @@ static void stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t 
     sum->undeliverable += s->undeliverable;
     sum->cancelled += s->cancelled;
     sum->children += s->children;
+}
+
+/* Delete the plan queue's rows up to id upto (planned): 0, CC_EBUSY or
+ * CC_EDB, as write_done. */
+static int queue_done(sqlite3 *db, int64_t upto)
+{
+    sqlite3_stmt *st = prepare(db, PLAN_QUEUE_DONE_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    sqlite3_bind_int64(st, 1, upto);
+    int rc = write_done(st);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int query_int64(sqlite3 *db, const char *sql, int64_t *out)
@@ -591,21 +603,14 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
     if (rc == 0 && end == NULL && queued > 0 && queued <= mark) {
         /* The last slice: the queued children up to the mark were queued
          * before the first slice began, so every slice has seen them. */
-        sqlite3_stmt *st = prepare(p.db, PLAN_QUEUE_DONE_SQL);
-        if (st == NULL)
-            rc = CC_EDB;
-        else {
-            sqlite3_bind_int64(st, 1, mark);
-            rc = write_done(st);
-            sqlite3_finalize(st);
-        }
+        rc = queue_done(p.db, mark);
     }
     rc = planner_end(&p, rc, err, errlen);
     if (rc != 0) {
         free(end);
         return rc;
     }
-    stats_add(stats, &got);
+    cc_outbox_plan_stats_add(stats, &got); /* a step's figures count once it is committed */
     full->started = 1;
     full->mark = mark;
     free(full->next);
@@ -696,21 +701,13 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
         rc = plan_range(&p, (range_t){q.ids[i], hi});
         free(hi);
     }
-    if (rc == 0 && q.rows > 0) {
-        sqlite3_stmt *st = prepare(p.db, PLAN_QUEUE_DONE_SQL);
-        if (st == NULL)
-            rc = CC_EDB;
-        else {
-            sqlite3_bind_int64(st, 1, q.last);
-            rc = write_done(st);
-            sqlite3_finalize(st);
-        }
-    }
+    if (rc == 0 && q.rows > 0)
+        rc = queue_done(p.db, q.last);
     rc = planner_end(&p, rc, err, errlen);
     if (rc == 0) {
         *more = q.rows >= limit;
         step.children = q.n;
-        stats_add(stats, &step);
+        cc_outbox_plan_stats_add(stats, &step);
     }
     cc_store_free_ids(q.ids, q.n);
     return rc;

@@ -50,6 +50,9 @@ typedef struct {
     size_t children;      /* children planned from the plan queue */
 } cc_outbox_plan_stats_t;
 
+/* Add s's figures to sum (NULL: nothing). */
+void cc_outbox_plan_stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_stats_t *s);
+
 /* Children per slice for cc_outbox_plan (careclockd sizes its slices by
  * the time they take). */
 #define CC_OUTBOX_SLICE_CHILDREN 256

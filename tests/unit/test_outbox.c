@@ -129,8 +129,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* An SGO report clock due Mon 28 Dec 2026 for child. */
-static void clock_row(fixture_t *f, const char *child, const char *status)
+/* An SGO report clock due Mon 28 Dec 2026 for child, written on db. */
+static void clock_row_on(sqlite3 *db, const char *child, const char *status)
 {
     char sql[512];
     snprintf(sql, sizeof(sql),
@@ -139,7 +139,14 @@ static void clock_row(fixture_t *f, const char *child, const char *status)
              "'local guidance', '2026-10-05T00:00:00Z') ON CONFLICT (child_id, rule_id, seq) DO UPDATE SET "
              "status = excluded.status",
              child, status);
-    exec_sql(f->store, sql);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+static void clock_row(fixture_t *f, const char *child, const char *status)
+{
+    clock_row_on(cc_store_db(f->store), child, status);
 }
 
 static cc_outbox_plan_stats_t plan_at(fixture_t *f, const char *when)
@@ -522,18 +529,6 @@ static void test_whole_plan_keeps_what_was_queued_while_it_ran(void **state)
     assert_string_equal(query_text(f->store, QUEUE_SQL), "C1");
 }
 
-/* C2's SGO report clock, overdue, written by another connection. */
-static void clock_row_other(sqlite3 *db, const char *child)
-{
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at) "
-             "VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', 'overdue', "
-             "'local guidance', '2026-10-05T00:00:00Z')",
-             child);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
 /* Planning reads until it finds something new: a plan with nothing new
  * succeeds while another process holds the write lock (a council's bulk
  * sync, say), and one with something new says busy (to be tried again)
@@ -552,7 +547,7 @@ static void test_nothing_new_needs_no_write_lock(void **state)
     assert_int_equal(s.planned, 3);
     assert_int_equal(s.enqueued, 0);
     /* Something new: C2's clock. */
-    clock_row_other(other, "C2");
+    clock_row_on(other, "C2", "overdue"); /* by another connection */
     assert_int_equal(sqlite3_exec(other, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     cc_outbox_full_t full;
     cc_outbox_full_init(&full);
