@@ -1,7 +1,8 @@
 """Helpers for careclock's fault tests (tests/faults, `make faults`): a plan
 database of many children written with SQL (as a council's integration
 writes it), the clocks table as comparable rows, SQLite's own integrity
-check, and a from-scratch recompute of a copy with the real CLI.
+check, a from-scratch recompute of a copy with the real CLI, and FaultTest,
+the test case whose set-up never leaves a process behind.
 
 The fault tests drive the real careclockd (tests/integration/daemon_harness.py),
 real SQLite files, and the real SMTP and webhook sinks of the integration tests
@@ -12,8 +13,26 @@ import random
 import shutil
 import sqlite3
 import subprocess
+import unittest
 
 from daemon_harness import CLI
+
+
+
+class FaultTest(unittest.TestCase):
+    """A test case set up by _set_up(). Whatever _set_up started (daemons,
+    sinks) is stopped by tearDown even if it fails half-way: unittest runs
+    tearDown only after a setUp that succeeded."""
+
+    def setUp(self):
+        try:
+            self._set_up()
+        except BaseException:
+            self.tearDown()
+            raise
+
+    def _set_up(self):
+        raise NotImplementedError("a FaultTest sets itself up in _set_up")
 
 
 def add_children(db, n, start="2024-01-08", seed=9, team="T1", worker="W1"):

@@ -88,16 +88,7 @@ class SmallDisk:
         self.tmp.cleanup()
 
 
-class DiskFull(unittest.TestCase):
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
-
+class DiskFull(faultlib.FaultTest):
     def _set_up(self):
         self.disk = SmallDisk(64)
         d = self.disk

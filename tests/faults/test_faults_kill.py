@@ -24,16 +24,7 @@ NOW = "2026-11-30T10:00:00"
 TODAY = "2026-11-30"
 
 
-class KillDuringRecompute(unittest.TestCase):
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
-
+class KillDuringRecompute(faultlib.FaultTest):
     def _set_up(self):
         self.council = Council()
         faultlib.add_children(self.council.db, CHILDREN)
@@ -98,7 +89,7 @@ class KillDuringRecompute(unittest.TestCase):
                                     else "again (the second run finished first)", wal2 // 1024, len(got), full))
 
 
-class KillDuringDeliveries(unittest.TestCase):
+class KillDuringDeliveries(faultlib.FaultTest):
     """12 children whose SGO reports were due on Mon 28 Dec 2026: on Tue 29
     Dec each child's worker is reminded (-1wd, caught up) and the team
     manager escalated (+1wd) by email, and the team's channel gets the
@@ -108,15 +99,6 @@ class KillDuringDeliveries(unittest.TestCase):
 
     NOW = "2026-12-29T09:00:00"
     KILLS = 3
-
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
 
     def _set_up(self):
         self.council = Council()

@@ -25,16 +25,7 @@ NOW = "2026-11-30T10:00:00"
 HOLD = 10.0
 
 
-class WriteLockHeld(unittest.TestCase):
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
-
+class WriteLockHeld(faultlib.FaultTest):
     def _set_up(self):
         self.council = Council()
         self.council.cli("child", "add", "C1", "--dob", "2012-04-01", "--team", "T1", "--worker", "W1")
@@ -93,7 +84,7 @@ class WriteLockHeld(unittest.TestCase):
             print("  " + line)
 
 
-class WriteLockHeldDuringDeliveries(unittest.TestCase):
+class WriteLockHeldDuringDeliveries(faultlib.FaultTest):
     """The lock is taken while a delivery batch is on the wire, and held
     longer than the busy timeout, so that recording a message's outcome
     fails. The message must not stay "sending" until careclockd restarts
@@ -101,15 +92,6 @@ class WriteLockHeldDuringDeliveries(unittest.TestCase):
     and nothing is sent twice."""
 
     NOW = "2026-12-11T09:00:00"   # 10 working days before the SGO reports are due: the worker is reminded
-
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
 
     def _set_up(self):
         self.council = Council()

@@ -60,16 +60,7 @@ class BlackHole:
             c.close()
 
 
-class StuckServers(unittest.TestCase):
-    def setUp(self):
-        # Whatever setUp started is stopped even if it fails half-way (unittest runs
-        # tearDown only after a setUp that succeeded).
-        try:
-            self._set_up()
-        except BaseException:
-            self.tearDown()
-            raise
-
+class StuckServers(faultlib.FaultTest):
     def _set_up(self):
         self.servers, self.daemons = [], []
         self.council = Council()
