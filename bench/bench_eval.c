@@ -16,9 +16,12 @@
  * makes every second run use that day instead (a day change between runs).
  * --cache-kib N sets the connection's page cache first (an experiment: a
  * full recompute sets its own 64 MiB when the connection has less).
+ * --commit-rows N sets the rows a first computation commits at a time
+ * (cc_evaluate_set_commit_rows; a very large N gives one transaction).
  *
  * usage: bench_eval --db PATH [--mode all|refresh|changes] [--runs N]
  *                   [--today YYYY-MM-DD] [--today2 YYYY-MM-DD] [--cache-kib N]
+ *                   [--commit-rows N]
  */
 #include "careclock/date.h"
 #include "careclock/env.h"
@@ -71,9 +74,11 @@ int main(int argc, char **argv)
             today2_s = argv[++i];
         else if (strcmp(argv[i], "--cache-kib") == 0 && i + 1 < argc)
             cache_kib = atol(argv[++i]);
+        else if (strcmp(argv[i], "--commit-rows") == 0 && i + 1 < argc)
+            cc_evaluate_set_commit_rows((size_t)strtoull(argv[++i], NULL, 10));
         else {
             fprintf(stderr, "usage: bench_eval --db PATH [--mode all|refresh|changes] [--runs N] [--today DATE] "
-                            "[--today2 DATE] [--cache-kib N]\n");
+                            "[--today2 DATE] [--cache-kib N] [--commit-rows N]\n");
             return 2;
         }
     }
@@ -121,9 +126,9 @@ int main(int argc, char **argv)
         }
         char d[CC_DATE_STRLEN];
         printf("eval mode=%s run=%d today=%s seconds=%.3f children=%zu clocks=%zu written=%zu removed=%zu "
-               "data_errors=%zu clocks_per_s=%.0f\n",
+               "data_errors=%zu commits=%zu clocks_per_s=%.0f\n",
                mode, r + 1, cc_date_format(day, d), secs, st.children, st.clocks, st.written, st.deleted,
-               st.data_errors, secs > 0 ? (double)st.clocks / secs : 0.0);
+               st.data_errors, st.commits, secs > 0 ? (double)st.clocks / secs : 0.0);
         fflush(stdout);
     }
     printf("eval peak_rss_kb=%ld\n", vm_hwm_kb());

@@ -182,9 +182,9 @@ static void log_stats(const char *what, const cc_eval_stats_t *s, uint64_t ms)
 {
     cc_log(CC_LOG_INFO,
            "%s: %zu children, %zu clocks, %zu rows written, %zu removed, %zu data errors, %zu outside the "
-           "holiday years, in %llu ms",
+           "holiday years, in %llu ms%s",
            what, s->children, s->clocks, s->written, s->deleted, s->data_errors, s->uncovered,
-           (unsigned long long)ms);
+           (unsigned long long)ms, s->commits > 0 ? " (a first computation, committed as it went)" : "");
 }
 
 static void request_delivery(cc_daemon_t *d, int plan);

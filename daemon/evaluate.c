@@ -15,7 +15,8 @@
  *    read back nor written. Only the children whose clocks changed (a new
  *    day moves some statuses) cost a read and a write.
  *  - Filling an empty clocks table drops its secondary index and makes it
- *    again afterwards, in the same transaction (bulk_begin, bulk_end).
+ *    again at the end, committing every 250,000 rows on the way (bulk_begin,
+ *    commit_and_go_on, indexes_repair).
  *  - Statements are prepared once per call; buffers are reused from child
  *    to child; a full recompute runs with a 64 MiB page cache.
  */
@@ -333,6 +334,8 @@ typedef struct {
     const char *now_utc;
     cc_eval_stats_t *stats;
     int bulk;             /* the clocks table was empty: insert without looking */
+    size_t commit_rows;   /* commit after about this many rows written (0: one transaction) */
+    int64_t data_version; /* PRAGMA data_version in our last transaction */
     /* statements, prepared once per call */
     sqlite3_stmt *existing, *upsert, *insert, *remove, *remove_child;
     sqlite3_stmt *child_get, *events_get, *digest_get, *digest_set, *digest_del;
@@ -902,6 +905,39 @@ static void reader_close(reader_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Start (or, after reader_pause, resume) the two ordered reads: from the
+ * first child, or from the first child after the id `after`. The first
+ * step starts the reads' snapshot, so the caller holds the write lock when
+ * it calls this (the snapshot is then the writer's). */
+static int reader_start(reader_t *r, const char *after)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT id, dob FROM children ORDER BY id",
+         "SELECT child_id, id, type, date, attributes FROM events ORDER BY child_id"},
+        {"SELECT id, dob FROM children WHERE id > ?1 ORDER BY id",
+         "SELECT child_id, id, type, date, attributes FROM events WHERE child_id > ?1 ORDER BY child_id"}};
+    int v = after != NULL;
+    if (sqlite3_prepare_v2(r->db, sql[v][0], -1, &r->children, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, sql[v][1], -1, &r->events, NULL) != SQLITE_OK)
+        return CC_EDB;
+    if (after != NULL) {
+        sqlite3_bind_text(r->children, 1, after, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(r->events, 1, after, -1, SQLITE_TRANSIENT);
+    }
+    r->ev_step = sqlite3_step(r->events);
+    return r->ev_step == SQLITE_ROW || r->ev_step == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+/* End the reads (and with them their snapshot) of a reader without a
+ * thread, so that its connection can commit and the WAL be checkpointed;
+ * reader_start(r, last child read) goes on from there. */
+static void reader_pause(reader_t *r)
+{
+    sqlite3_finalize(r->children);
+    sqlite3_finalize(r->events);
+    r->children = r->events = NULL;
+}
+
 /* Open the reads; on a connection of its own, in a thread of its own, when
  * may_thread and the database is a file. */
 static int reader_open(reader_t *r, sqlite3 *db, int may_thread)
@@ -919,15 +955,7 @@ static int reader_open(reader_t *r, sqlite3 *db, int may_thread)
             sqlite3_close(own);
         }
     }
-    if (sqlite3_prepare_v2(r->db, "SELECT id, dob FROM children ORDER BY id", -1, &r->children, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "SELECT child_id, id, type, date, attributes FROM events ORDER BY child_id", -1,
-                           &r->events, NULL) != SQLITE_OK) {
-        reader_close(r);
-        return CC_EDB;
-    }
-    /* The first step starts the reader's snapshot, here, under our lock. */
-    r->ev_step = sqlite3_step(r->events);
-    if (r->ev_step != SQLITE_ROW && r->ev_step != SQLITE_DONE) {
+    if (reader_start(r, NULL) != 0) {
         reader_close(r);
         return CC_EDB;
     }
@@ -989,22 +1017,85 @@ static int add_orphan(orphans_t *o, const char *id)
     return 0;
 }
 
+static int data_version(sqlite3 *db, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CC_EDB;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Start (or resume after the child `after`) the read of the stored
+ * digests, in child order, on the writer's connection. */
+static int digests_start(sqlite3 *db, const char *after, sqlite3_stmt **st, int *step)
+{
+    const char *sql = after != NULL ? "SELECT child_id, digest FROM clock_digests WHERE child_id > ?1 ORDER BY child_id"
+                                    : "SELECT child_id, digest FROM clock_digests ORDER BY child_id";
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return CC_EDB;
+    if (after != NULL)
+        sqlite3_bind_text(*st, 1, after, -1, SQLITE_TRANSIENT);
+    *step = sqlite3_step(*st);
+    return *step == SQLITE_ROW || *step == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+/* Commit what the first computation has written so far and go on in a new
+ * transaction, from the child after `last` (a copy: the batch it points
+ * into is refilled), the reads (children, events, digests) ended and begun
+ * again so that no snapshot is held across the commit and the WAL can be
+ * checkpointed and reused. Between the two transactions other connections
+ * may commit: if one did (its events are in the change queue, which
+ * drain_changes() reads at the end; it may have written clocks), the rest
+ * is written by comparing rows instead of inserting blind. */
+static int commit_and_go_on(ctx_t *x, reader_t *r, const char *last, sqlite3_stmt **digests, int *dg_step)
+{
+    char *after = strdup(last);
+    int64_t version = 0;
+    int rc = after != NULL ? 0 : CC_ENOMEM;
+    reader_pause(r);
+    sqlite3_finalize(*digests);
+    *digests = NULL;
+    if (rc == 0)
+        rc = cc_store_commit(x->store);
+    if (rc == 0)
+        rc = cc_store_begin(x->store);
+    if (rc == 0)
+        rc = data_version(x->db, &version);
+    if (rc == 0) {
+        x->stats->commits++;
+        if (version != x->data_version)
+            x->bulk = 0;
+        x->data_version = version;
+        rc = reader_start(r, after);
+    }
+    if (rc == 0)
+        rc = digests_start(x->db, after, digests, dg_step);
+    free(after);
+    return rc;
+}
+
 /* Every child through the engine. The stored digests are read in the same
- * order (on this connection: this thread writes them) and merged in. */
+ * order (on this connection: this thread writes them) and merged in. With
+ * x->commit_rows set (a first computation, in its own transactions), the
+ * reads are on this connection and the work is committed every
+ * x->commit_rows rows (commit_and_go_on). */
 static int evaluate_stream(ctx_t *x, int may_thread)
 {
     reader_t r;
     orphans_t orphans = {0};
     sqlite3_stmt *digests = NULL;
-    int rc, dg_step, last = 0;
-    if ((rc = reader_open(&r, x->db, may_thread)) != 0)
+    int rc, dg_step = SQLITE_DONE, last = 0;
+    size_t committed = x->stats->written;
+    if ((rc = reader_open(&r, x->db, may_thread && x->commit_rows == 0)) != 0)
         return rc;
-    if (sqlite3_prepare_v2(x->db, "SELECT child_id, digest FROM clock_digests ORDER BY child_id", -1, &digests,
-                           NULL) != SQLITE_OK) {
-        rc = CC_EDB;
+    if (x->commit_rows > 0 && (rc = data_version(x->db, &x->data_version)) != 0)
         goto out;
-    }
-    dg_step = sqlite3_step(digests);
+    if ((rc = digests_start(x->db, NULL, &digests, &dg_step)) != 0)
+        goto out;
     while (rc == 0 && !last) {
         batch_t *b;
         rc = reader_next(&r, &b);
@@ -1028,6 +1119,11 @@ static int evaluate_stream(ctx_t *x, int may_thread)
         }
         last = b->last;
         reader_release(&r);
+        if (rc == 0 && !last && x->commit_rows > 0 && x->stats->written - committed >= x->commit_rows &&
+            b->nkids > 0) {
+            rc = commit_and_go_on(x, &r, b->strings + b->kids[b->nkids - 1].id, &digests, &dg_step);
+            committed = x->stats->written;
+        }
     }
     while (rc == 0 && dg_step == SQLITE_ROW) {
         rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
@@ -1079,27 +1175,32 @@ int cc_evaluate_children(cc_store_t *store, const cc_ruleset_t *rs, const cc_cal
     return rc;
 }
 
+/* Evaluate every child in the change queue and acknowledge it, in the
+ * current transaction. */
+static int drain_changes(ctx_t *x)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int64_t upto = 0;
+    int rc = cc_store_changes_take(x->store, &upto, &ids, &n);
+    if (rc == 0 && n > 0)
+        rc = evaluate_list(x, ids, n);
+    if (rc == 0 && upto > 0)
+        rc = cc_store_changes_ack(x->store, upto);
+    cc_store_free_ids(ids, n);
+    return rc;
+}
+
 int cc_evaluate_changes(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                         const char *now_utc, cc_eval_stats_t *stats)
 {
     ctx_t x;
-    char **ids = NULL;
-    size_t n = 0;
-    int64_t upto = 0;
     int own, rc = ctx_init(&x, store, rs, cal, today, now_utc, stats);
     if (rc != 0)
         return rc;
     rc = in_transaction(store, &own);
-    if (rc != 0)
-        goto out;
-    rc = cc_store_changes_take(store, &upto, &ids, &n);
-    if (rc == 0 && n > 0)
-        rc = evaluate_list(&x, ids, n);
-    if (rc == 0 && upto > 0)
-        rc = cc_store_changes_ack(store, upto);
-    rc = finish_transaction(store, own, rc);
-out:
-    cc_store_free_ids(ids, n);
+    if (rc == 0)
+        rc = finish_transaction(store, own, drain_changes(&x));
     ctx_free(&x);
     return rc;
 }
@@ -1137,32 +1238,31 @@ static int meta_set(sqlite3 *db, const char *key, const char *value)
 
 /* ---- the first computation: an empty clocks table ---- */
 
-/* The clocks table's own indexes (clocks_by_status), as their CREATE
- * statements from the schema. */
-typedef struct {
-    char **sql;
-    size_t n, cap;
-} index_list_t;
-
-static void index_list_free(index_list_t *l)
-{
-    cc_store_free_ids(l->sql, l->n);
-    memset(l, 0, sizeof(*l));
-}
-
 /* Filling an empty clocks table: inserting millions of rows into
  * clocks_by_status (ordered by status and due date, so every insert lands
- * somewhere else in it) costs more than the rows themselves. When the table
- * is empty, its secondary indexes are dropped, the rows inserted in key
- * order, and the indexes created again from their own schema text (a sort),
- * all inside the caller's transaction, so no reader ever sees the table
- * without them. *bulk is 1 when that is the case. */
-static int bulk_begin(sqlite3 *db, int *bulk, index_list_t *saved)
+ * somewhere else in it) costs more than the rows themselves, and one
+ * transaction of millions of rows costs more per row than several smaller
+ * ones (a WAL of gigabytes, never reused; bench/RESULTS.md, "Scale"). So
+ * when the table is empty, its secondary indexes are dropped, the rows
+ * inserted in key order over several transactions, and the indexes created
+ * again from their own schema text (a sort) in the last one. Each index
+ * dropped is owed: a meta row OWED_INDEX + its name holds its CREATE text,
+ * written in the transaction that drops it and deleted in the one that
+ * makes it again, so an evaluation cut short (a crash, a full disk) leaves
+ * a note that the next full recompute honours (indexes_repair), and
+ * cc_evaluate_refresh() sees it as a reason for one. Until then queries
+ * on clocks are right, only slower. */
+#define OWED_INDEX "owed_index:"
+/* Bounds of the owed keys: ':' + 1 is ';'. */
+#define OWED_FIRST OWED_INDEX
+#define OWED_END "owed_index;"
+
+/* *bulk is 1 when the table was empty and its indexes are now owed. */
+static int bulk_begin(sqlite3 *db, int *bulk)
 {
     sqlite3_stmt *st = NULL;
     int rc = CC_EDB, step;
     *bulk = 0;
-    memset(saved, 0, sizeof(*saved));
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM clocks LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return CC_EDB;
     step = sqlite3_step(st);
@@ -1186,17 +1286,17 @@ static int bulk_begin(sqlite3 *db, int *bulk, index_list_t *saved)
         const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
         if (name == NULL || sql == NULL)
             continue;
-        if (cc__grow(&saved->sql, &saved->cap, saved->n + 1, sizeof(char *), 4) != 0 ||
-            cc__grow(&names, &capnames, nnames + 1, sizeof(char *), 4) != 0) {
+        char key[256];
+        if (snprintf(key, sizeof(key), "%s%s", OWED_INDEX, name) >= (int)sizeof(key))
+            continue; /* a name this long is kept, not dropped */
+        if (meta_set(db, key, sql) != 0)
+            goto out;
+        if (cc__grow(&names, &capnames, nnames + 1, sizeof(char *), 4) != 0 ||
+            (names[nnames] = strdup(name)) == NULL) {
             rc = CC_ENOMEM;
             goto out;
         }
-        saved->sql[saved->n] = strdup(sql);
-        names[nnames] = strdup(name);
-        if (saved->sql[saved->n++] == NULL || names[nnames++] == NULL) {
-            rc = CC_ENOMEM;
-            goto out;
-        }
+        nnames++;
     }
     if (step != SQLITE_DONE)
         goto out;
@@ -1218,23 +1318,94 @@ out:
     return rc;
 }
 
-/* Create the saved indexes again. Each text is the one CREATE INDEX
- * statement SQLite stored for it: prepared as a single statement (anything
- * after it is refused, never run), and only a CREATE INDEX. */
-static int bulk_end(sqlite3 *db, const index_list_t *saved)
+/* 1 when an index of clocks is owed, 0 when none is, or CC_EDB. */
+static int indexes_owed(sqlite3 *db)
 {
-    for (size_t i = 0; i < saved->n; i++) {
+    sqlite3_stmt *st = NULL;
+    int rc = CC_EDB;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key >= ?1 AND key < ?2 LIMIT 1", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, OWED_FIRST, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, OWED_END, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 1 when sql is one CREATE INDEX statement as SQLite stores it in
+ * sqlite_schema ("CREATE INDEX" or "CREATE UNIQUE INDEX", nothing after
+ * the statement) and st holds it, prepared. */
+static int prepare_create_index(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    const char *tail = NULL;
+    *st = NULL;
+    if (sql == NULL ||
+        (strncmp(sql, "CREATE INDEX ", 13) != 0 && strncmp(sql, "CREATE UNIQUE INDEX ", 20) != 0) ||
+        sqlite3_prepare_v2(db, sql, -1, st, &tail) != SQLITE_OK || *st == NULL)
+        return 0;
+    return tail == NULL || tail[strspn(tail, " \t\r\n;")] == '\0';
+}
+
+/* Create every owed index that does not exist (another full recompute may
+ * have made it already) and settle the notes. Each text is the CREATE
+ * INDEX statement SQLite stored for it, copied by bulk_begin; meta is
+ * writable by others, so it is run only if it is one statement and a
+ * CREATE INDEX (prepare_create_index): anything else is never run, and its
+ * note is deleted with the others (a stray note must not stop every
+ * recompute). */
+static int indexes_repair(sqlite3 *db)
+{
+    sqlite3_stmt *owed = NULL, *exists = NULL;
+    int rc = CC_EDB, step;
+    if (sqlite3_prepare_v2(db, "SELECT substr(key, ?3), value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
+                           -1, &owed, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1", -1, &exists,
+                           NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(owed, 1, OWED_FIRST, -1, SQLITE_STATIC);
+    sqlite3_bind_text(owed, 2, OWED_END, -1, SQLITE_STATIC);
+    sqlite3_bind_int(owed, 3, (int)strlen(OWED_INDEX) + 1);
+    while ((step = sqlite3_step(owed)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(owed, 0);
+        const char *sql = (const char *)sqlite3_column_text(owed, 1);
+        sqlite3_reset(exists);
+        sqlite3_bind_text(exists, 1, name, -1, SQLITE_TRANSIENT);
+        int found = sqlite3_step(exists);
+        if (found == SQLITE_ROW)
+            continue;
+        if (found != SQLITE_DONE)
+            goto out;
         sqlite3_stmt *st = NULL;
-        const char *tail = NULL;
-        int ok = sqlite3_prepare_v2(db, saved->sql[i], -1, &st, &tail) == SQLITE_OK && st != NULL &&
-                 (tail == NULL || tail[strspn(tail, " \t\r\n;")] == '\0') &&
-                 strncmp(sqlite3_sql(st), "CREATE ", 7) == 0 && strstr(sqlite3_sql(st), "INDEX") != NULL &&
-                 sqlite3_step(st) == SQLITE_DONE;
+        int ok = !prepare_create_index(db, sql, &st) || sqlite3_step(st) == SQLITE_DONE;
         sqlite3_finalize(st);
         if (!ok)
-            return CC_EDB;
+            goto out;
     }
-    return 0;
+    if (step != SQLITE_DONE)
+        goto out;
+    sqlite3_finalize(owed);
+    owed = NULL;
+    if (sqlite3_prepare_v2(db, "DELETE FROM meta WHERE key >= ?1 AND key < ?2", -1, &owed, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(owed, 1, OWED_FIRST, -1, SQLITE_STATIC);
+    sqlite3_bind_text(owed, 2, OWED_END, -1, SQLITE_STATIC);
+    rc = sqlite3_step(owed) == SQLITE_DONE ? 0 : CC_EDB;
+out:
+    sqlite3_finalize(owed);
+    sqlite3_finalize(exists);
+    return rc;
+}
+
+/* Rows the first computation writes per transaction (commit_and_go_on):
+ * about 50 MB of WAL, under the 64 MiB it is cut back to. */
+#define DEFAULT_COMMIT_ROWS 250000
+static size_t g_commit_rows = DEFAULT_COMMIT_ROWS;
+
+void cc_evaluate_set_commit_rows(size_t rows)
+{
+    g_commit_rows = rows > 0 ? rows : DEFAULT_COMMIT_ROWS;
 }
 
 /* The page cache for a full recompute, in KiB: enough for the leaf pages
@@ -1267,7 +1438,6 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
 {
     ctx_t x;
     char day[CC_DATE_STRLEN];
-    index_list_t saved = {0};
     long long cache = 0;
     int own, rc = ctx_init(&x, store, rs, cal, today, now_utc, stats);
     if (rc != 0)
@@ -1279,7 +1449,14 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
     rc = in_transaction(store, &own);
     if (rc != 0)
         goto out;
-    rc = bulk_begin(x.db, &x.bulk, &saved);
+    rc = bulk_begin(x.db, &x.bulk);
+    /* In its own transactions, a first computation (or the rest of one cut
+     * short, its indexes still owed) commits as it goes. */
+    int owed = rc == 0 ? indexes_owed(x.db) : 0;
+    if (owed < 0)
+        rc = owed;
+    else if (own && (x.bulk || owed))
+        x.commit_rows = g_commit_rows;
     /* Every child is evaluated, so the whole queue is consumed. Inside our
      * transaction nobody else can add to it, so this is "up to its highest
      * id", and without a WHERE clause SQLite truncates instead of deleting
@@ -1288,8 +1465,13 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         rc = CC_EDB;
     if (rc == 0)
         rc = evaluate_stream(&x, own);
-    if (rc == 0 && x.bulk)
-        rc = bulk_end(x.db, &saved);
+    /* What others queued between our transactions (none when there was
+     * only one), then the indexes the first computation owes. */
+    x.bulk = 0;
+    if (rc == 0)
+        rc = drain_changes(&x);
+    if (rc == 0)
+        rc = indexes_repair(x.db);
     if (rc == 0)
         rc = meta_set(x.db, "clocks_as_of", cc_date_format(today, day));
     if (rc == 0 && fingerprint != NULL)
@@ -1298,7 +1480,6 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
 out:
     if (restore_cache)
         set_cache_size(x.db, cache);
-    index_list_free(&saved);
     ctx_free(&x);
     return rc;
 }
@@ -1310,9 +1491,11 @@ int cc_evaluate_refresh(cc_store_t *store, const cc_ruleset_t *rs, const cc_cale
     sqlite3 *db = cc_store_db(store);
     int a = meta_get(db, "clocks_as_of", as_of, sizeof(as_of));
     int f = meta_get(db, "rules_fingerprint", fp, sizeof(fp));
-    if (a < 0 || f < 0)
+    int owed = indexes_owed(db);
+    if (a < 0 || f < 0 || owed < 0)
         return CC_EDB;
-    if (!a || strcmp(as_of, cc_date_format(today, day)) != 0 || (fingerprint && strcmp(fp, fingerprint) != 0))
+    /* An index still owed: a first computation was cut short. */
+    if (owed || !a || strcmp(as_of, cc_date_format(today, day)) != 0 || (fingerprint && strcmp(fp, fingerprint) != 0))
         return cc_evaluate_all(store, rs, cal, today, fingerprint, now_utc, stats);
     return cc_evaluate_changes(store, rs, cal, today, now_utc, stats);
 }

@@ -18,6 +18,7 @@ typedef struct {
     size_t deleted;        /* rows removed */
     size_t data_errors;    /* children whose data could not be evaluated */
     size_t uncovered;      /* instances counted outside the holiday calendar's years */
+    size_t commits;        /* transactions committed before the last (a first computation's) */
 } cc_eval_stats_t;
 
 /* The id written in the clocks table for a child's data_error row. */
@@ -35,17 +36,31 @@ int cc_evaluate_children(cc_store_t *store, const cc_ruleset_t *rs, const cc_cal
 int cc_evaluate_changes(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                         const char *now_utc, cc_eval_stats_t *stats);
 
-/* Evaluate every child (and clear the change queue), in one transaction,
- * and record today and fingerprint (may be NULL) in the meta table as what
- * the clocks table is as of. */
+/* Evaluate every child (and clear the change queue) and record today and
+ * fingerprint (may be NULL) in the meta table as what the clocks table is
+ * as of. In the caller's transaction if one is open, else in one of its
+ * own; except that the first computation (an empty clocks table) in its
+ * own transactions commits every so many rows (cc_evaluate_set_commit_rows)
+ * and makes the table's secondary indexes in the last, so a failure part
+ * way leaves the children done so far written and a note in meta that
+ * makes the next cc_evaluate_refresh() a full recompute, which finishes
+ * the job. Others may read and write between those transactions: what
+ * they queue is evaluated in the last one. Returns 0, CC_EDB or
+ * CC_ENOMEM. */
 int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                     const char *fingerprint, const char *now_utc, cc_eval_stats_t *stats);
 
 /* Bring the clocks table up to date for today: everything when the table
- * is as of another day (statuses move with the calendar) or when the rule
- * set changed, else only the children that changed. */
+ * is as of another day (statuses move with the calendar), when the rule
+ * set changed or when a first computation was cut short, else only the
+ * children that changed. */
 int cc_evaluate_refresh(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
                         const char *fingerprint, const char *now_utc, cc_eval_stats_t *stats);
+
+/* Rows the first computation writes per transaction; 0 restores the
+ * default (250,000: about 50 MB of WAL). Process-wide, for tests and
+ * benchmarks; set it before evaluating, not during. */
+void cc_evaluate_set_commit_rows(size_t rows);
 
 /* A fingerprint of the rule and holiday files' contents (16 hex digits and
  * a NUL into out), so a changed rule set forces a full recompute. */

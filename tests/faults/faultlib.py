@@ -81,6 +81,18 @@ def clocks(db):
         con.close()
 
 
+def first_computation_state(db):
+    """(clock rows committed, indexes noted as owed in meta): how far a first
+    computation, which commits as it goes, has got."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    try:
+        rows = con.execute("SELECT count(*) FROM clocks").fetchone()[0]
+        owed = con.execute("SELECT count(*) FROM meta WHERE key LIKE 'owed_index:%'").fetchone()[0]
+        return rows, owed
+    finally:
+        con.close()
+
+
 def integrity(db):
     con = sqlite3.connect(db, timeout=30)
     try:

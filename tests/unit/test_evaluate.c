@@ -4,7 +4,10 @@
  * child-by-child path and as the caller's-transaction path; an unchanged
  * recompute writes nothing; the first computation into an empty table keeps
  * clocks_by_status; the clocks of deleted children go; a day change writes
- * only what moved, and the result equals a fresh computation on that day. */
+ * only what moved, and the result equals a fresh computation on that day.
+ * The first computation commits as it goes: its rows equal one
+ * transaction's; cut short, it leaves a note that the next refresh
+ * honours; others writing between its transactions are taken in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +40,7 @@ typedef struct {
     char dir[PATH_MAX];
     char path[PATH_MAX + 16];
     char path2[PATH_MAX + 16];
-    cc_store_t *store, *store2;
+    cc_store_t *store, *store2, *store3;
     char err[512];
 } fixture_t;
 
@@ -89,6 +92,8 @@ static int teardown(void **state)
     fixture_t *f = *state;
     cc_store_close(f->store);
     cc_store_close(f->store2);
+    cc_store_close(f->store3);
+    cc_evaluate_set_commit_rows(0);
     nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -450,6 +455,195 @@ static void test_emptied_table_is_filled_again(void **state)
     free(after);
 }
 
+static int64_t status_index_count(cc_store_t *s)
+{
+    return query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'clocks_by_status' AND "
+                        "sql = 'CREATE INDEX clocks_by_status ON clocks(status, due_date)'");
+}
+
+static int64_t owed_count(cc_store_t *s)
+{
+    return query_int(s, "SELECT count(*) FROM meta WHERE key LIKE 'owed_index:%'");
+}
+
+/* Every row is what a computation from nothing gives: with the digests
+ * gone, a full recompute compares every row, and finds nothing to write. */
+static void assert_rows_fresh(cc_store_t *s)
+{
+    raw(s, "DELETE FROM clock_digests");
+    cc_eval_stats_t check = all(s, "2026-11-20", "2026-11-20T10:00:00Z");
+    assert_int_equal(check.written, 0);
+    assert_int_equal(check.deleted, 0);
+}
+
+/* The first computation, committed as often as it can, writes the rows one
+ * transaction writes, and ends with the index made and nothing owed. */
+static void test_first_computation_commits_as_it_goes(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    f->store2 = open_db(f, f->path2);
+    populate(f->store, 1300);
+    populate(f->store2, 1300);
+    cc_evaluate_set_commit_rows(1); /* after every batch of children read */
+    cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    assert_true(a.commits >= 4);
+    assert_int_equal(a.children, 1300);
+    assert_int_equal(a.written, a.clocks);
+    /* b: in the caller's transaction, so in one. */
+    cc_eval_stats_t b = {0};
+    assert_int_equal(cc_store_begin(f->store2), 0);
+    assert_int_equal(cc_evaluate_all(f->store2, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &b), 0);
+    assert_int_equal(cc_store_commit(f->store2), 0);
+    assert_int_equal(b.commits, 0);
+    assert_int_equal(a.clocks, b.clocks);
+    char *da = dump(f->store), *db = dump(f->store2);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    assert_int_equal(status_index_count(f->store), 1);
+    assert_int_equal(owed_count(f->store), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_digests"), 1300);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM changes"), 0);
+}
+
+/* What a commit hook of the test does between the first computation's
+ * transactions, on other connections to the same file. */
+typedef struct {
+    fixture_t *f;
+    int commits;
+    int mode;             /* HOOK_CUT or HOOK_WRITE */
+} hook_t;
+
+enum { HOOK_CUT, HOOK_WRITE };
+
+static int after_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    hook_t *h = arg;
+    (void)name;
+    (void)pages;
+    if (h->commits++ != 0)
+        return SQLITE_OK;
+    if (h->mode == HOOK_CUT) {
+        /* Another writer holds the lock and ours will not wait: the next
+         * transaction cannot begin. */
+        assert_int_equal(cc_store_begin(h->f->store2), 0);
+        sqlite3_busy_timeout(db, 0);
+        return SQLITE_OK;
+    }
+    /* A review for the last child, evaluated by another process before the
+     * first computation reaches that child, and a referral for a child done
+     * already, only queued. */
+    cc_eval_stats_t st = {0};
+    raw(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C01299', 'review_held', '2026-11-02')");
+    assert_int_equal(cc_evaluate_changes(h->f->store2, g_rs, g_cal, iso("2026-11-20"), "2026-11-20T08:30:00Z", &st),
+                     0);
+    assert_true(st.written > 0);
+    raw(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-18')");
+    return SQLITE_OK;
+}
+
+/* A first computation cut short (the next transaction could not begin)
+ * leaves the children done so far, the index owed and noted; the next
+ * refresh, even on the same day, finishes the job. */
+static void test_cut_short_first_computation_is_finished(void **state)
+{
+    fixture_t *f = *state;
+    cc_eval_stats_t st = {0};
+    hook_t h = {f, 0, HOOK_CUT};
+    f->store = open_db(f, f->path);
+    f->store3 = open_db(f, f->path2);
+    populate(f->store, 1300);
+    populate(f->store3, 1300);
+    f->store2 = open_db(f, f->path);
+    cc_evaluate_set_commit_rows(2000);
+    sqlite3_wal_hook(cc_store_db(f->store), after_commit, &h);
+    assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st),
+                     CC_EDB);
+    sqlite3_wal_hook(cc_store_db(f->store), NULL, NULL);
+    assert_int_equal(cc_store_rollback(f->store2), 0);
+    sqlite3_busy_timeout(cc_store_db(f->store), 5000);
+    int64_t done = query_int(f->store, "SELECT count(*) FROM clocks");
+    assert_true(done >= 2000);
+    assert_true(done < (int64_t)st.clocks + 1);
+    assert_true(query_int(f->store, "SELECT count(DISTINCT child_id) FROM clocks") < 1300);
+    assert_int_equal(status_index_count(f->store), 0);
+    assert_int_equal(owed_count(f->store), 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM meta WHERE key = 'owed_index:clocks_by_status' AND "
+                                         "value = 'CREATE INDEX clocks_by_status ON clocks(status, due_date)'"),
+                     1);
+    /* Even with the day recorded as today, the note means a full recompute. */
+    raw(f->store, "INSERT INTO meta (key, value) VALUES ('clocks_as_of', '2026-11-20'), ('rules_fingerprint', 'fp') "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    cc_eval_stats_t again = {0};
+    assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T09:00:00Z",
+                                         &again),
+                     0);
+    assert_int_equal(again.children, 1300);
+    assert_true(again.commits >= 2); /* the rest, too, committed as it went */
+    assert_int_equal(status_index_count(f->store), 1);
+    assert_int_equal(owed_count(f->store), 0);
+    all(f->store3, "2026-11-20", "2026-11-20T08:00:00Z");
+    char *da = dump(f->store), *db = dump(f->store3);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
+/* A note in meta whose text is not one CREATE INDEX statement is never
+ * run; it is settled with the others, and the evaluation goes on. */
+static void test_owed_note_that_is_not_an_index_is_not_run(void **state)
+{
+    fixture_t *f = *state;
+    f->store = open_db(f, f->path);
+    populate(f->store, 50);
+    raw(f->store, "INSERT INTO meta (key, value) VALUES "
+                  "('owed_index:a', 'CREATE TRIGGER t AFTER INSERT ON clocks BEGIN DELETE FROM children; END'), "
+                  "('owed_index:b', 'CREATE INDEX b ON children(dob); DROP TABLE events'), "
+                  "('owed_index:c', 'CREATE TABLE c (x) -- INDEX')");
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st),
+                     0);
+    assert_int_equal(st.children, 50);
+    assert_int_equal(owed_count(f->store), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE name IN ('t', 'b', 'c')"), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = "
+                                         "'events'"),
+                     1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM children"), 50);
+    assert_int_equal(status_index_count(f->store), 1);
+}
+
+/* Another process writing between the first computation's transactions:
+ * its clocks for a child not yet reached are compared, not inserted again
+ * (which would break the primary key), and its queued change for a child
+ * already done is evaluated before the end. */
+static void test_writes_between_first_transactions_are_taken_in(void **state)
+{
+    fixture_t *f = *state;
+    cc_eval_stats_t st = {0};
+    hook_t h = {f, 0, HOOK_WRITE};
+    f->store = open_db(f, f->path);
+    populate(f->store, 1300);
+    f->store2 = open_db(f, f->path);
+    cc_evaluate_set_commit_rows(2000);
+    sqlite3_wal_hook(cc_store_db(f->store), after_commit, &h);
+    assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st),
+                     0);
+    sqlite3_wal_hook(cc_store_db(f->store), NULL, NULL);
+    assert_true(h.commits >= 3);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C01299' AND rule_id = "
+                                         "'review_minutes' AND start_date = '2026-11-02'"),
+                     1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00003' AND rule_id = "
+                                         "'referral_decision' AND start_date = '2026-11-18'"),
+                     1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM changes"), 0);
+    assert_int_equal(status_index_count(f->store), 1);
+    assert_int_equal(owed_count(f->store), 0);
+    assert_rows_fresh(f->store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +656,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan_events_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_digest_compares_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emptied_table_is_filled_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_computation_commits_as_it_goes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_short_first_computation_is_finished, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_between_first_transactions_are_taken_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owed_note_that_is_not_an_index_is_not_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
