@@ -6,7 +6,9 @@
   - generate the database (not timed as careclock's work);
   - cold start: careclockd on the new database to READY, which includes the
     first full recompute, computing and writing every clock; its peak
-    resident memory (VmHWM) once idle (after its first delivery cycle);
+    resident memory (VmHWM) once idle (after its first delivery cycle); the
+    bytes it wrote by READY, and the machine alone writing as many (dd), the
+    kernel's and the disk's share of that growth;
   - restart: careclockd again to READY (a full recompute of every clock,
     nothing changed), then commit-to-visible latency while another process
     commits 100 review_held events a second (bench_latency.py), and the
@@ -27,8 +29,13 @@ next, and writes that table, the machine and the commands into
 bench/RESULTS.md between the markers <!-- scale:begin --> and
 <!-- scale:end --> (--results; --no-results leaves the file alone).
 
-usage: bench_scale.py --build DIR [--children 1000,10000,100000] [--seed S] [--today D]
-                      [--workdir DIR] [--rate R] [--seconds S] [--runs N] [--results FILE | --no-results]
+With --first-only N,..., it then generates those larger councils too and
+measures only their first computation (with its bytes and the machine's
+own cost of writing them), in a second table.
+
+usage: bench_scale.py --build DIR [--children 1000,10000,100000] [--first-only 200000] [--seed S]
+                      [--today D] [--workdir DIR] [--rate R] [--seconds S] [--runs N]
+                      [--results FILE | --no-results]
 """
 import argparse
 import csv
@@ -36,6 +43,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,27 +93,55 @@ def log_line(path, prefix):
     return found
 
 
-def measure(a, n):
-    r = {"n": n}
-    work = os.path.join(a.workdir, "n%d" % n)
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    db = os.path.join(work, "plan.db")
-    cli = os.path.join(a.build, "careclock")
-    log_path = os.path.join(work, "careclockd.log")
+def io_field(pid, name):
+    """A field of /proc/PID/io (bytes), 0 when it cannot be read."""
+    try:
+        with open("/proc/%d/io" % pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key == name:
+                    return int(value)
+    except OSError:
+        pass
+    return 0
+
+
+def machine_writes(work, nbytes):
+    """The machine's own cost of writing nbytes to a new file in work, as
+    careclock's first computation writes through the page cache: `dd
+    bs=1M conv=fdatasync`; (wall seconds, system CPU seconds). What the
+    kernel and the disk cost for that many bytes, with no SQLite and no
+    careclock: the floor under the first computation's growth."""
+    path = os.path.join(work, "dd.out")
+    mib = max(1, nbytes // (1 << 20))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+    t0 = time.monotonic()
+    sh(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=%d" % mib, "conv=fdatasync", "status=none"])
+    wall = time.monotonic() - t0
+    sys_s = resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime - before
+    os.unlink(path)
+    return wall, sys_s
+
+
+def generate(a, r, n, work, db):
     print("scale: N=%d: generating" % n, flush=True)
     t0 = time.monotonic()
-    out = sh([PY, os.path.join(HERE, "gen_plan.py"), "--cli", cli, "--db", db, "--children", str(n),
-              "--seed", str(a.seed), "--today", a.today]).stdout
+    out = sh([PY, os.path.join(HERE, "gen_plan.py"), "--cli", os.path.join(a.build, "careclock"), "--db", db,
+              "--children", str(n), "--seed", str(a.seed), "--today", a.today]).stdout
     r["gen_s"] = time.monotonic() - t0
     r["events"] = int(re.search(r"(\d+) events", out).group(1))
     print("  " + out.strip(), flush=True)
 
-    # Cold start: the first full recompute writes every clock.
+
+def cold_start(a, r, work, db, log_path, settle):
+    """careclockd on the new database to READY: the first computation writes
+    every clock. Then (settle) its peak RSS once idle; then the machine
+    alone writing as many bytes as it wrote by READY."""
     with open(log_path, "a") as log:
         proc, ready, sock = bench_latency.start_daemon(os.path.join(a.build, "careclockd"), db, a.today, log, work)
         try:
-            settle = bench_latency.wait_idle(proc.pid)
+            r["first_wchar"] = io_field(proc.pid, "wchar")  # at READY: the first computation's bytes
+            idle = bench_latency.wait_idle(proc.pid) if settle else 0.0
             r["cold_rss_kb"] = bench_latency.status_kb(proc.pid, "VmHWM")
         finally:  # never leave a daemon behind
             proc.terminate()
@@ -117,7 +153,39 @@ def measure(a, n):
     r["clocks"] = int(m.group(1)) if m else 0
     r["first_s"] = int(m.group(3)) / 1000.0 if m else float("nan")
     print("  cold start: READY after %.2f s (first computation %.2f s, %d clocks written), idle %.1f s later, "
-          "VmHWM %d KiB" % (ready, r["first_s"], r["clocks"], settle, r["cold_rss_kb"]), flush=True)
+          "VmHWM %d KiB" % (ready, r["first_s"], r["clocks"], idle, r["cold_rss_kb"]), flush=True)
+    r["dd_s"], r["dd_sys_s"] = machine_writes(work, r["first_wchar"])
+    print("  the machine alone writing the first computation's %d MB (dd, 1 MiB blocks, fdatasync at the end): "
+          "%.2f s (system CPU %.2f s)" % (r["first_wchar"] / 1e6, r["dd_s"], r["dd_sys_s"]), flush=True)
+
+
+def measure_first(a, n):
+    """Only the first computation (and the machine's writes) for N children:
+    how it grows beyond the largest N of the whole table."""
+    r = {"n": n}
+    work = os.path.join(a.workdir, "first%d" % n)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    db = os.path.join(work, "plan.db")
+    generate(a, r, n, work, db)
+    cold_start(a, r, work, db, os.path.join(work, "careclockd.log"), settle=False)
+    r["db_bytes"] = db_bytes(db)  # after the first computation only (the table's N: after everything)
+    if not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return r
+
+
+def measure(a, n):
+    r = {"n": n}
+    work = os.path.join(a.workdir, "n%d" % n)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    db = os.path.join(work, "plan.db")
+    cli = os.path.join(a.build, "careclock")
+    log_path = os.path.join(work, "careclockd.log")
+    generate(a, r, n, work, db)
+
+    cold_start(a, r, work, db, log_path, settle=True)
 
     # Restart, then the write stream.
     lat = bench_latency.run(a.build, db, a.rate, a.seconds, a.today, log_path, work)
@@ -219,6 +287,9 @@ ROWS = [
     ("clocks evaluated per second, unchanged", "full_rate", "{:,.0f}", None),
     ("first computation alone (from the cold start's log)", "first_s", "{:.2f} s", "t"),
     ("clocks computed and written per second, first computation", "first_rate", "{:,.0f}", None),
+    ("bytes the first computation wrote (careclockd's `wchar` at READY)", "first_mb", "{:,.0f} MB", "t"),
+    ("the machine alone writing as many bytes (`dd bs=1M conv=fdatasync`)", "dd_s", "{:.2f} s", "t"),
+    ("... of which the kernel's CPU (system time)", "dd_sys_s", "{:.2f} s", "t"),
     ("daily recompute (next working day: statuses move)", "daily_s", "{:.3f} s", "t"),
     ("rows rewritten by the daily recompute", "daily_written", "{:,}", None),
     ("commit-to-visible latency at 100 writes/s, median", "lat_median_ms", "{:.1f} ms", "t"),
@@ -235,11 +306,23 @@ ROWS = [
 ]
 
 
-def table(results):
+FIRST_ROWS = [
+    ("events in the plan database", "events", "{:,}", None),
+    ("clock instances", "clocks", "{:,}", None),
+    ("first computation (careclockd's log at the cold start)", "first_s", "{:.2f} s", "t"),
+    ("clocks computed and written per second", "first_rate", "{:,.0f}", None),
+    ("bytes it wrote (careclockd's `wchar` at READY)", "first_mb", "{:,.0f} MB", "t"),
+    ("the machine alone writing as many bytes (`dd bs=1M conv=fdatasync`)", "dd_s", "{:.2f} s", "t"),
+    ("... of which the kernel's CPU (system time)", "dd_sys_s", "{:.2f} s", "t"),
+]
+
+
+def table(results, rows=None):
     for r in results:
-        r["full_rate"] = r["clocks"] / r["full_s"] if r["full_s"] else 0
+        r["full_rate"] = r["clocks"] / r["full_s"] if r.get("full_s") else 0
         r["first_rate"] = r["clocks"] / r["first_s"] if r["first_s"] else 0
-        r["rss_mib"] = r["rss_kb"] / 1024.0
+        r["first_mb"] = r["first_wchar"] / 1e6
+        r["rss_mib"] = r.get("rss_kb", 0) / 1024.0
         r["db_mb"] = r["db_bytes"] / 1e6
     head = "| | " + " | ".join("N = {:,}".format(r["n"]) for r in results)
     growth = []
@@ -248,7 +331,7 @@ def table(results):
                                                     results[i]["n"] / results[i - 1]["n"]))
     head += "".join(" | growth " + g for g in growth) + " |"
     lines = [head, "|" + " --- |" * (1 + len(results) + len(growth))]
-    for label, key, fmt, unit in ROWS:
+    for label, key, fmt, unit in rows or ROWS:
         cells = [fmt.format(r[key]) for r in results]
         for i in range(1, len(results)):
             prev, cur = results[i - 1][key], results[i][key]
@@ -301,6 +384,8 @@ def main():
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--first-only", default="", help="N,... measured for the first computation alone, beyond "
+                    "--children (empty: none)")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-results", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep each N's database and files")
@@ -311,19 +396,24 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load = machine()
     results = [measure(a, int(n)) for n in a.children.split(",")]
+    beyond = [measure_first(a, int(n)) for n in a.first_only.split(",") if n.strip()]
     head = sh(["git", "-C", HERE, "rev-parse", "--short", "HEAD"]).stdout.strip() if shutil.which("git") else "?"
     dirty = sh(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"]).stdout.strip() != "" \
         if shutil.which("git") else False
     tab = table(results)
+    if beyond:
+        tab += ("\n\nBeyond the table, the same run: the first computation alone (nothing else is measured at these "
+                "sizes), with the largest N above for comparison:\n\n" + table([results[-1]] + beyond, FIRST_ROWS))
     print()
     print(tab)
     took = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
     text = ("Measured by `make bench` (target `scale`) on %s, HEAD %s%s; the whole target took %.0f s.\n\n"
             "Machine: %s.\n\n"
-            "Commands: `bench_scale.py --build %s --children %s --seed %d --today %s --rate %g --seconds %g "
+            "Commands: `bench_scale.py --build %s --children %s%s --seed %d --today %s --rate %g --seconds %g "
             "--runs %d` (from bench/Makefile; each step's own command is in its docstring).\n\n%s"
             % (started.strftime("%Y-%m-%d %H:%M UTC"), head, " (with uncommitted changes)" if dirty else "", took,
-               load, "build", a.children, a.seed, a.today, a.rate, a.seconds, a.runs, tab))
+               load, "build", a.children, " --first-only " + a.first_only if a.first_only else "", a.seed, a.today,
+               a.rate, a.seconds, a.runs, tab))
     if not a.no_results:
         write_results(a.results, text)
         print("\nscale: table written to %s" % a.results)
