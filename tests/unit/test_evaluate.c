@@ -153,21 +153,46 @@ static int gen_cmp(const void *a, const void *b)
     return x->child - y->child;
 }
 
+static void add_event(sqlite3_stmt *event, int child, const char *type, const char *date, const char *attrs)
+{
+    char id[16];
+    snprintf(id, sizeof(id), "C%05d", child);
+    sqlite3_bind_text(event, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(event, 2, type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(event, 3, date, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(event, 4, attrs, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(event), SQLITE_DONE);
+    sqlite3_reset(event);
+}
+
 static void populate(cc_store_t *s, int n)
 {
-    char sql[512], d[CC_DATE_STRLEN];
+    char id[16], dob[CC_DATE_STRLEN], d[CC_DATE_STRLEN];
     size_t cap = (size_t)n * 64, len = 0;
+    sqlite3_stmt *child, *event;
     gen_event_t *ev = calloc(cap, sizeof(*ev));
     assert_non_null(ev);
     raw(s, "BEGIN");
     raw(s, "INSERT INTO staff (id, name, email, role) VALUES ('M1', 'Mina', 'm1@x.example', 'team_manager'), "
            "('W1', 'Wes', 'w1@x.example', 'worker')");
     raw(s, "INSERT INTO teams (id, name, manager_id) VALUES ('T1', 'Team', 'M1')");
+    /* Prepared once: a few hundred thousand rows in all, run under valgrind too. */
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
+                                        "INSERT INTO children (id, dob, team_id, worker_id) VALUES (?1, ?2, 'T1', "
+                                        "'W1')",
+                                        -1, &child, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
+                                        "INSERT INTO events (child_id, type, date, attributes) VALUES (?1, ?2, ?3, ?4)",
+                                        -1, &event, NULL),
+                     SQLITE_OK);
     for (int k = 0; k < n; k++) {
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C%05d', '%04d-%02d-%02d', 'T1', 'W1')", k,
-                 2008 + k % 15, 1 + k % 12, 1 + k % 28);
-        raw(s, sql);
+        snprintf(id, sizeof(id), "C%05d", k);
+        snprintf(dob, sizeof(dob), "%04d-%02d-%02d", 2008 + k % 15, 1 + k % 12, 1 + k % 28);
+        sqlite3_bind_text(child, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(child, 2, dob, -1, SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(child), SQLITE_DONE);
+        sqlite3_reset(child);
         cc_date_t start = iso("2024-01-08") + (k * 37) % 900;
         cc_date_t end = k % 11 == 0 ? start + 200 + k % 50 : iso("2026-11-20");
         ev[len++] = (gen_event_t){start, k, "looked_after_start", "{}"};
@@ -187,17 +212,12 @@ static void populate(cc_store_t *s, int n)
             ev[len++] = (gen_event_t){iso("2026-06-01") + k % 90, k, "referral", "{}"};
     }
     qsort(ev, len, sizeof(*ev), gen_cmp);
-    for (size_t i = 0; i < len; i++) {
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO events (child_id, type, date, attributes) VALUES ('C%05d', '%s', '%s', '%s')",
-                 ev[i].child, ev[i].type, cc_date_format(ev[i].date, d), ev[i].attrs);
-        raw(s, sql);
-    }
-    for (int k = 0; k < n; k += 50) {
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO events (child_id, type, date) VALUES ('C%05d', 'visit', '2025-02-30')", k);
-        raw(s, sql);
-    }
+    for (size_t i = 0; i < len; i++)
+        add_event(event, ev[i].child, ev[i].type, cc_date_format(ev[i].date, d), ev[i].attrs);
+    for (int k = 0; k < n; k += 50)
+        add_event(event, k, "visit", "2025-02-30", "{}");
+    sqlite3_finalize(child);
+    sqlite3_finalize(event);
     raw(s, "COMMIT");
     free(ev);
 }
