@@ -167,7 +167,7 @@ static void add_event(sqlite3_stmt *event, int child, const char *type, const ch
 
 static void populate(cc_store_t *s, int n)
 {
-    char id[16], dob[CC_DATE_STRLEN], d[CC_DATE_STRLEN];
+    char id[16], dob[16], d[CC_DATE_STRLEN];
     size_t cap = (size_t)n * 64, len = 0;
     sqlite3_stmt *child, *event;
     gen_event_t *ev = calloc(cap, sizeof(*ev));
