@@ -335,7 +335,7 @@ typedef struct {
     cc_eval_stats_t *stats;
     int bulk;             /* the clocks table was empty: insert without looking */
     size_t commit_rows;   /* commit after about this many rows written (0: one transaction) */
-    int64_t data_version; /* PRAGMA data_version in our last transaction */
+    long long data_version; /* PRAGMA data_version in our last transaction */
     /* statements, prepared once per call */
     sqlite3_stmt *existing, *upsert, *insert, *remove, *remove_child;
     sqlite3_stmt *child_get, *events_get, *digest_get, *digest_set, *digest_del;
@@ -1017,11 +1017,12 @@ static int add_orphan(orphans_t *o, const char *id)
     return 0;
 }
 
-static int data_version(sqlite3 *db, int64_t *out)
+/* The integer a PRAGMA (or any one-row query) returns. */
+static int pragma_int(sqlite3 *db, const char *sql, long long *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = CC_EDB;
-    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
         rc = 0;
     }
@@ -1054,7 +1055,7 @@ static int digests_start(sqlite3 *db, const char *after, sqlite3_stmt **st, int 
 static int commit_and_go_on(ctx_t *x, reader_t *r, const char *last, sqlite3_stmt **digests, int *dg_step)
 {
     char *after = strdup(last);
-    int64_t version = 0;
+    long long version = 0;
     int rc = after != NULL ? 0 : CC_ENOMEM;
     reader_pause(r);
     sqlite3_finalize(*digests);
@@ -1064,7 +1065,7 @@ static int commit_and_go_on(ctx_t *x, reader_t *r, const char *last, sqlite3_stm
     if (rc == 0)
         rc = cc_store_begin(x->store);
     if (rc == 0)
-        rc = data_version(x->db, &version);
+        rc = pragma_int(x->db, "PRAGMA data_version", &version);
     if (rc == 0) {
         x->stats->commits++;
         if (version != x->data_version)
@@ -1092,7 +1093,7 @@ static int evaluate_stream(ctx_t *x, int may_thread)
     size_t committed = x->stats->written;
     if ((rc = reader_open(&r, x->db, may_thread && x->commit_rows == 0)) != 0)
         return rc;
-    if (x->commit_rows > 0 && (rc = data_version(x->db, &x->data_version)) != 0)
+    if (x->commit_rows > 0 && (rc = pragma_int(x->db, "PRAGMA data_version", &x->data_version)) != 0)
         goto out;
     if ((rc = digests_start(x->db, NULL, &digests, &dg_step)) != 0)
         goto out;
@@ -1413,18 +1414,6 @@ void cc_evaluate_set_commit_rows(size_t rows)
  * date) to stay in memory instead of being written out and read back
  * mid-transaction. Restored to the connection's own setting afterwards. */
 #define FULL_CACHE_KIB 65536
-
-static int pragma_int(sqlite3 *db, const char *sql, long long *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = CC_EDB;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 static void set_cache_size(sqlite3 *db, long long value)
 {
