@@ -241,6 +241,18 @@ static void bind_range(sqlite3_stmt *st, int i, range_t r)
         bind_text(st, i + 1, r.hi);
 }
 
+/* A delivery's unique key (child, rule, seq, stage, recipient, channel) as
+ * parameters 1 to 6: the same in the lookup and in the insert. */
+static void bind_key(sqlite3_stmt *st, const char *child_id, const char *rule_id, int seq, const cc_planned_t *d)
+{
+    bind_text(st, 1, child_id);
+    bind_text(st, 2, rule_id);
+    sqlite3_bind_int(st, 3, seq);
+    bind_text(st, 4, d->stage);
+    bind_text(st, 5, d->recipient);
+    bind_text(st, 6, cc_channel_name(d->channel));
+}
+
 static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due)
 {
     char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32];
@@ -253,12 +265,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
          * lock. */
         sqlite3_stmt *ex = p->exists;
         sqlite3_reset(ex);
-        bind_text(ex, 1, child_id);
-        bind_text(ex, 2, rule_id);
-        sqlite3_bind_int(ex, 3, seq);
-        bind_text(ex, 4, d->stage);
-        bind_text(ex, 5, d->recipient);
-        bind_text(ex, 6, cc_channel_name(d->channel));
+        bind_key(ex, child_id, rule_id, seq, d);
         int found = sqlite3_step(ex);
         sqlite3_reset(ex);
         if (found != SQLITE_ROW && found != SQLITE_DONE)
@@ -270,12 +277,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         cc_outbox_stamp(cc_outbox_time(d->due_at), due_at, sizeof(due_at));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        bind_text(st, 1, child_id);
-        bind_text(st, 2, rule_id);
-        sqlite3_bind_int(st, 3, seq);
-        bind_text(st, 4, d->stage);
-        bind_text(st, 5, d->recipient);
-        bind_text(st, 6, cc_channel_name(d->channel));
+        bind_key(st, child_id, rule_id, seq, d);
         bind_text(st, 7, cc_role_name(d->role));
         bind_text(st, 8, cc_notice_kind_name(d->kind));
         bind_text(st, 9, d->address);
