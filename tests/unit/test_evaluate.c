@@ -247,6 +247,15 @@ static char *dump(cc_store_t *s)
     return out;
 }
 
+/* The two databases hold the same clocks, row for row (dump()). */
+static void assert_same_clocks(cc_store_t *a, cc_store_t *b)
+{
+    char *da = dump(a), *db = dump(b);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+}
+
 static cc_eval_stats_t all(cc_store_t *s, const char *day, const char *now)
 {
     cc_eval_stats_t st = {0};
@@ -300,10 +309,7 @@ static void test_first_computation_matches_row_by_row(void **state)
     cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_int_equal(a.clocks, b.clocks);
     assert_int_equal(b.deleted, 1);
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
                                          "'clocks_by_status' AND sql = 'CREATE INDEX clocks_by_status ON "
                                          "clocks(status, due_date)'"),
@@ -333,10 +339,7 @@ static void test_caller_transaction_sees_its_own_events(void **state)
                      1);
     raw(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
     all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
 }
 
 /* An in-memory database (no file for a second connection) works too. */
@@ -349,10 +352,7 @@ static void test_in_memory(void **state)
     populate(f->store2, 300);
     all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
 }
 
 static void test_deleted_children_lose_their_clocks(void **state)
@@ -407,10 +407,7 @@ static void test_day_change_and_queue_agree_with_fresh(void **state)
     assert_int_equal(st.children, 1);
     assert_true(st.written > 0);
     all(f->store2, "2026-12-21", "2026-12-21T08:00:00Z");
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
 }
 
 /* Events of a child that does not exist (written with foreign keys off)
@@ -430,10 +427,7 @@ static void test_orphan_events_are_skipped(void **state)
     cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_int_equal(a.children, 300);
     assert_int_equal(a.clocks, b.clocks);
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
 }
 
 /* A digest reset (0, as migration 4 writes) makes the next full recompute
@@ -523,10 +517,7 @@ static void test_first_computation_commits_as_it_goes(void **state)
     assert_int_equal(cc_store_commit(f->store2), 0);
     assert_int_equal(b.commits, 0);
     assert_int_equal(a.clocks, b.clocks);
-    char *da = dump(f->store), *db = dump(f->store2);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store2);
     assert_int_equal(status_index_count(f->store), 1);
     assert_int_equal(owed_count(f->store), 0);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_digests"), BATCHED);
@@ -614,10 +605,7 @@ static void test_cut_short_first_computation_is_finished(void **state)
     assert_int_equal(status_index_count(f->store), 1);
     assert_int_equal(owed_count(f->store), 0);
     all(f->store3, "2026-11-20", "2026-11-20T08:00:00Z");
-    char *da = dump(f->store), *db = dump(f->store3);
-    assert_string_equal(da, db);
-    free(da);
-    free(db);
+    assert_same_clocks(f->store, f->store3);
 }
 
 /* A note in meta whose text is not one CREATE INDEX statement is never
