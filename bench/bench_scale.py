@@ -306,15 +306,10 @@ ROWS = [
 ]
 
 
-FIRST_ROWS = [
-    ("events in the plan database", "events", "{:,}", None),
-    ("clock instances", "clocks", "{:,}", None),
-    ("first computation (careclockd's log at the cold start)", "first_s", "{:.2f} s", "t"),
-    ("clocks computed and written per second", "first_rate", "{:,.0f}", None),
-    ("bytes it wrote (careclockd's `wchar` at READY)", "first_mb", "{:,.0f} MB", "t"),
-    ("the machine alone writing as many bytes (`dd bs=1M conv=fdatasync`)", "dd_s", "{:.2f} s", "t"),
-    ("... of which the kernel's CPU (system time)", "dd_sys_s", "{:.2f} s", "t"),
-]
+# The second table (--first-only): the main table's rows about the first
+# computation, with the same labels and formats.
+FIRST_KEYS = ("events", "clocks", "first_s", "first_rate", "first_mb", "dd_s", "dd_sys_s")
+FIRST_ROWS = [row for row in ROWS if row[1] in FIRST_KEYS]
 
 
 def table(results, rows=None):
