@@ -22,14 +22,21 @@ SHARED  ?= ../shared
 PKGS    := sqlite3 libical jansson inih libuv libcurl libmicrohttpd libcrypto libsystemd
 TEST_PKGS := cmocka
 
+# pkg-config name -> the Debian package that provides it, for the message
+# when one is missing (make deps installs them all).
+PKG_DEBIAN := sqlite3:libsqlite3-dev libical:libical-dev jansson:libjansson-dev inih:libinih-dev libuv:libuv1-dev \
+              libcurl:libcurl4-openssl-dev libmicrohttpd:libmicrohttpd-dev libcrypto:libssl-dev \
+              libsystemd:libsystemd-dev cmocka:libcmocka-dev
+
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude $(PKG_CFLAGS) \
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude -Idaemon $(PKG_CFLAGS) \
            -DCC_DATADIR='"$(PREFIX)/share/careclock"' -DCC_SYSCONFDIR='"$(SYSCONFDIR)/careclock"'
+DEPFLAGS = -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
@@ -47,42 +54,58 @@ CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-point
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS     := daemon/careclock.c daemon/careclockd.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard daemon/*.c))
+# The layers, lowest first (docs/architecture.md). The library is every
+# layer below the two programs; cli/ is careclock, daemon/ is careclockd.
+LIB_LAYERS := util core config store notify http
+LIB_SRCS  := $(foreach d,$(LIB_LAYERS),$(wildcard daemon/$(d)/*.c))
 LIB_OBJS  := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libcareclock.a
+CLI_OBJS  := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(wildcard daemon/cli/*.c))
+DAEMON_OBJS := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(wildcard daemon/daemon/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-HEADERS   := $(wildcard include/careclock/*.h)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRCS))
+ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS)
 
-.PHONY: all test unit integration deps bench install clean demo holidays check-holidays valgrind fuzz fuzz-build \
+.PHONY: all pkgcheck layers test unit integration deps bench install clean demo holidays check-holidays valgrind fuzz fuzz-build \
         fuzz-smoke fuzz-run faults
 
 all: $(BUILD)/careclock $(BUILD)/careclockd
 
-$(BUILD)/obj/%.o: daemon/%.c $(HEADERS) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
+# Every library pkg-config knows, or the build stops here naming what is
+# missing and the Debian package to install (instead of a wall of errors).
+pkgcheck:
+	@missing=""; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    for m in $$missing; do for pair in $(PKG_DEBIAN); do \
+	        [ "$${pair%%:*}" = "$$m" ] && echo "missing library: $$m (Debian package $${pair#*:}; make deps installs it)" >&2; \
+	    done; done; exit 1; fi
+
+$(BUILD)/obj/%.o: daemon/%.c | pkgcheck
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/careclock: $(BUILD)/obj/careclock.o $(LIB)
+$(BUILD)/careclock: $(CLI_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/careclockd: $(BUILD)/obj/careclockd.o $(LIB)
+$(BUILD)/careclockd: $(DAEMON_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS) $(LDLIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(TEST_CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS) $(LDLIBS)
 
-$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LIB) $(HEADERS) | $(BUILD)/fuzzers
-	$(CC) $(CFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/fuzzers/%: tests/fuzz/%.c $(LIB) | $(BUILD)/fuzzers
+	$(CC) $(CFLAGS) $(DEPFLAGS) -DCC_SOURCE_DIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzers:
+$(BUILD)/tests $(BUILD)/fuzzers:
 	mkdir -p $@
+
+-include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)
 
 test: all $(UNIT_BINS)
 	BUILD=$(BUILD) PYTHON=$(PYTHON) SHARED=$(SHARED) tests/run.sh

@@ -1,4 +1,4 @@
-/* Sustained delivery rate of careclock's channels (daemon/channels.c): N
+/* Sustained delivery rate of careclock's channels (daemon/notify/sender.c): N
  * rendered messages queued on the sender at once, sent through the libcurl
  * multi interface on a libuv loop to a local SMTP server (aiosmtpd) or a
  * local webhook receiver (Python http.server), timed from the first queue

@@ -24,6 +24,9 @@
 
 #define CC_DATE_NONE INT32_MIN
 
+/* Longest id (staff, team, child) accepted anywhere, in bytes. */
+#define CC_ID_MAX 64
+
 typedef enum {
     CC_STATUS_OPEN,
     CC_STATUS_DUE_SOON,

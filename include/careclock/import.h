@@ -3,10 +3,10 @@
  * events. docs/import.md describes the mapping and every choice in words.
  *
  * Two halves:
- *  - daemon/import.c is pure: file contents in (the caller reads them),
+ *  - daemon/core/import.c is pure: file contents in (the caller reads them),
  *    checked rows, warnings and the events each child should have out. No
  *    I/O, no clock reads (today is a parameter).
- *  - daemon/import_db.c is the shell: it compares that with the plan
+ *  - daemon/store/import_db.c is the shell: it compares that with the plan
  *    database and writes only what differs, in one transaction.
  *
  * Usage: cc_import_init; cc_import_add_file for each file (any order);
@@ -20,8 +20,7 @@
 #include "careclock/csv.h"
 #include "careclock/date.h"
 #include "careclock/engine.h" /* CC_DATE_NONE */
-#include "careclock/store.h"
-#include "careclock/strmap.h"
+#include "util/strmap.h"
 
 #include <stddef.h>
 
@@ -191,31 +190,5 @@ const char *cc_import_slot_type(int slot);
  * bytes): {"place":"A5"} for a placement, {"rec":"E11"} for an end, {}
  * otherwise. Returns buf. */
 char *cc_import_episode_attrs(const cc_import_episode_t *ep, int slot, char *buf, size_t len);
-
-/* ---- the shell: daemon/import_db.c ---- */
-
-typedef struct {
-    size_t children_new, children_updated, children_unchanged;
-    size_t episodes_new, episodes_updated, episodes_unchanged, episodes_no_events, episodes_future;
-    size_t reviews_new, reviews_updated, reviews_unchanged, reviews_duplicate, reviews_future;
-    size_t events_inserted, events_updated, events_deleted;
-    size_t unallocated;     /* new children placed in CC_IMPORT_TEAM */
-    int team_created;       /* CC_IMPORT_TEAM was created */
-} cc_import_result_t;
-
-/* Bring the database in line with a mapped import, in one transaction
- * (BEGIN IMMEDIATE ... COMMIT; rolled back instead when dry_run):
- *  - children: new ones added (team CC_IMPORT_TEAM, created when needed,
- *    no worker, no initials); a changed DOB updated; nothing else touched.
- *  - events: each keyed by cc_import_*_key, source CC_IMPORT_SOURCE;
- *    inserted when new, updated when type, date or attributes differ,
- *    left alone when equal. For a child in the files with no rows skipped,
- *    imported events no longer produced are deleted when their own date
- *    (DECOM for episode events) is on or after the child's window: an
- *    annual return leaves out episodes that closed before its year.
- * Events of other sources and children not in the files are never
- * touched. Returns 0, or CC_EDB / CC_ENOMEM with err (nothing written). */
-int cc_import_apply(cc_store_t *store, const cc_import_t *imp, int dry_run, cc_import_result_t *res, char *err,
-                    size_t errlen);
 
 #endif

@@ -21,7 +21,7 @@
 #include "careclock/calendar.h"
 #include "careclock/config.h"
 #include "careclock/engine.h"
-#include "careclock/notify.h"
+#include "careclock/planner.h"
 
 #include <stddef.h>
 #include <stdint.h>

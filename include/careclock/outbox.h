@@ -1,7 +1,7 @@
 /* The outbox: durable delivery state in the plan database (table
  * deliveries, docs/schema.md; the policy in docs/delivery.md).
  *
- * The shell around the planner (notify.h) and the renderers (message.h):
+ * The shell around the planner (planner.h) and the renderers (message.h):
  *  - plan:    read the clocks and the people, run the planner, enqueue each
  *             planned delivery exactly once by its unique key (INSERT OR
  *             IGNORE), and cancel pending rows whose clock closed; the
@@ -27,7 +27,7 @@
 
 #include "careclock/env.h"
 #include "careclock/message.h"
-#include "careclock/notify.h"
+#include "careclock/planner.h"
 #include "careclock/store.h"
 
 #include <stddef.h>

@@ -32,7 +32,7 @@
 #define CARECLOCK_SENDER_H
 
 #include "careclock/config.h"
-#include "careclock/notify.h"
+#include "careclock/planner.h"
 
 #include <stddef.h>
 #include <uv.h>

@@ -22,6 +22,7 @@
 #define CARECLOCK_STORE_H
 
 #include "careclock/date.h"
+#include "careclock/engine.h"
 
 #include <sqlite3.h>
 #include <stddef.h>
@@ -34,7 +35,7 @@
 #define CC_STORE_APPLICATION_ID 0x43434c4b
 
 /* Longest id (staff, team, child) accepted, in bytes. */
-#define CC_STORE_ID_MAX 64
+#define CC_STORE_ID_MAX CC_ID_MAX
 
 typedef struct cc_store cc_store_t;
 

@@ -1,7 +1,7 @@
 """Integration tests for `careclock calc`: the real binary, the shipped
 holiday calendars, exact stdout, exit statuses and stderr messages.
 
-Exit statuses (include/careclock/cli.h): 0 ok, 1 system failure, 2 bad
+Exit statuses (daemon/cli/cli.h): 0 ok, 1 system failure, 2 bad
 argument or input, 3 an answer computed outside the holiday calendar's
 covered years (2018-2028).
 """

@@ -25,7 +25,7 @@ import unittest
 
 from daemon_harness import CLI, DAEMON, ROOT, Council
 
-SOURCES = sorted(glob.glob(os.path.join(ROOT, "daemon", "*.c")))
+SOURCES = sorted(glob.glob(os.path.join(ROOT, "daemon", "*", "*.c")))
 
 
 class Tokens(unittest.TestCase):

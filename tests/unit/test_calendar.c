@@ -1,4 +1,4 @@
-/* Unit tests for daemon/calendar.c and daemon/offset.c: the working-day
+/* Unit tests for daemon/core/calendar.c and daemon/core/offset.c: the working-day
  * calendar built from the shipped GOV.UK holiday ICS files, councils' own ICS
  * files, coverage, and offset parsing and application.
  *

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/config.c: what the configuration reader refuses,
+/* Unit tests for daemon/config/config.c: what the configuration reader refuses,
  * each with FILE:LINE: key. Cases found by fuzzing (tests/fuzz/fuzz_config.c,
  * tests/fuzz/fuzz_email.c) are marked so. */
 #include <setjmp.h>

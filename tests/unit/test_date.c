@@ -1,4 +1,4 @@
-/* Unit tests for daemon/date.c: parsing, formatting, months, ages. */
+/* Unit tests for daemon/core/date.c: parsing, formatting, months, ages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

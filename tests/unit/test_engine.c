@@ -1,4 +1,4 @@
-/* Unit tests for daemon/engine.c: the statutory clock engine run on the
+/* Unit tests for daemon/core/engine.c: the statutory clock engine run on the
  * default England rule set (config/rules/england.rules) and the England and
  * Wales working-day calendar, one child at a time, with an injected today.
  *

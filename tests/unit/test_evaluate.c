@@ -1,4 +1,4 @@
-/* Unit tests for daemon/evaluate.c against real SQLite files in a temporary
+/* Unit tests for daemon/store/evaluate.c against real SQLite files in a temporary
  * directory, with the default England rules and calendar: the full
  * recompute (streamed, with its reader thread) writes the same rows as the
  * child-by-child path and as the caller's-transaction path; an unchanged

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/feeds.c against a real SQLite file in a temporary
+/* Unit tests for daemon/store/feeds.c against a real SQLite file in a temporary
  * directory: tokens (shape, hash, only the hash stored), lookup and
  * revocation, access recording, which children each kind of feed shows,
  * retention and privacy at load time, subscription URLs. */

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/http.c: the feed server, started on an ephemeral
+/* Unit tests for daemon/http/http.c: the feed server, started on an ephemeral
  * port on 127.0.0.1 inside a libuv loop on its own thread, and driven by a
  * real HTTP client (libcurl) and raw sockets from the test thread. The
  * routes are stand-ins for the daemon's: they count what they hand out and

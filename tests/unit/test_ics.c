@@ -1,4 +1,4 @@
-/* Unit tests for daemon/ics.c: the calendar feed renderer.
+/* Unit tests for daemon/core/ics.c: the calendar feed renderer.
  *
  * Golden files: the .ics files in tests/fixtures/ics hold the exact bytes each scenario
  * must render. To regenerate them after a deliberate change, run this

@@ -1,6 +1,6 @@
-/* Unit tests for the pure half of the SSDA903 import (daemon/import.c), the
- * CSV reader it stands on (daemon/csv.c), and the report's arithmetic
- * (daemon/report.c): in-memory files in, rows, events and warnings out. */
+/* Unit tests for the pure half of the SSDA903 import (daemon/core/import.c), the
+ * CSV reader it stands on (daemon/util/csv.c), and the report's arithmetic
+ * (daemon/store/report.c): in-memory files in, rows, events and warnings out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/message.c: the email renderer (headers, RFC 2047,
+/* Unit tests for daemon/core/message.c: the email renderer (headers, RFC 2047,
  * quoted-printable, MIME, refusal of CR/LF in header values), the webhook
  * payloads (generic, Teams, Slack: parsed back with jansson), the order of a
  * digest, privacy, and the Standard Webhooks signature against the

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/rules.c: the default England rule set, the checker's
+/* Unit tests for daemon/core/rules.c: the default England rule set, the checker's
  * FILE:LINE errors on bad rule files (the committed fixtures in
  * tests/fixtures/rules/), and how a council's later file overrides an
  * earlier one. */

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/store.c against a real SQLite file in a temporary
+/* Unit tests for daemon/store/store.c against a real SQLite file in a temporary
  * directory: creation mode, migrations, the change queue, the audit
  * triggers, failed writes leaving nothing behind, and the queue API. */
 #include <setjmp.h>

@@ -1,0 +1,140 @@
+/* careclock: the command-line front end. Global options come before the
+ * command; each command lives in its own daemon/cli/*.c. */
+#include "cli/cli.h"
+#include "careclock/date.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: careclock [--db PATH] [--config FILE] [--today YYYY-MM-DD] COMMAND [ARGS]\n"
+          "commands:\n"
+          "  calc DATE OFFSET...      date arithmetic on the working-day calendar\n"
+          "  calc --between D1 D2     working days after D1 up to and including D2\n"
+          "  init                     create the plan database, or migrate it to this version\n"
+          "  staff add ID ...         add a staff member (worker, team_manager, service_manager, iro)\n"
+          "  team add|set ID ...      add a team, or change its webhook or managers\n"
+          "  child add|set ID ...     add a child, or change their team, worker or IRO\n"
+          "  event add CHILD TYPE DATE [key=value ...]   record an event; prints its id\n"
+          "  event list CHILD         a child's events\n"
+          "  event delete EVENT_ID    delete an event (the audit table keeps it)\n"
+          "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
+          "  explain CHILD CLOCK [N]  how a due date was derived, in plain words\n"
+          "  rules check FILE...      validate rule files\n"
+          "  feed add --team ID | --staff ID   create a calendar feed; prints its URL, once\n"
+          "  feed list | revoke ID    calendar feeds and their last fetch; end one\n"
+          "  ics --team ID | --staff ID        a feed's calendar on stdout\n"
+          "  import ssda903 PATH...   import the SSDA903 return (header, episodes, reviews CSVs)\n"
+          "  report timeliness        clocks due in a period per clock and team: on time, late, overdue\n"
+          "  deliveries [--status S]  reminders and escalations in the outbox, and their state\n"
+          "  deliveries run [--now T] plan, send what is ready and record it (the daemon's cycle, once)\n"
+          "  deliveries retry ID      requeue a failed or undeliverable delivery\n"
+          "Run 'careclock COMMAND --help' for a command's options.\n",
+          out);
+}
+
+/* Today's date in Europe/London, the zone English councils work in. */
+static cc_date_t london_today(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    localtime_r(&now, &tm);
+    return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Dispatch argv[0] to its command; returns the exit status. */
+static int run_command(cc_cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "calc") == 0)
+        return cc_cli_calc(cli, argc, argv);
+    if (strcmp(cmd, "init") == 0)
+        return cc_cli_init(cli, argc, argv);
+    if (strcmp(cmd, "staff") == 0)
+        return cc_cli_staff(cli, argc, argv);
+    if (strcmp(cmd, "team") == 0)
+        return cc_cli_team(cli, argc, argv);
+    if (strcmp(cmd, "child") == 0)
+        return cc_cli_child(cli, argc, argv);
+    if (strcmp(cmd, "event") == 0)
+        return cc_cli_event(cli, argc, argv);
+    if (strcmp(cmd, "clocks") == 0)
+        return cc_cli_clocks(cli, argc, argv);
+    if (strcmp(cmd, "explain") == 0)
+        return cc_cli_explain(cli, argc, argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cc_cli_rules(cli, argc, argv);
+    if (strcmp(cmd, "feed") == 0)
+        return cc_cli_feed(cli, argc, argv);
+    if (strcmp(cmd, "ics") == 0)
+        return cc_cli_ics(cli, argc, argv);
+    if (strcmp(cmd, "import") == 0)
+        return cc_cli_import(cli, argc, argv);
+    if (strcmp(cmd, "report") == 0)
+        return cc_cli_report(cli, argc, argv);
+    if (strcmp(cmd, "deliveries") == 0)
+        return cc_cli_deliveries(cli, argc, argv);
+    fprintf(stderr, "careclock: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return CC_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    cc_cli_t cli = {.prog = "careclock", .db_path = getenv("CARECLOCK_DB"), .config_path = NULL};
+    const char *today = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return CC_EXIT_OK;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "careclock: %s needs a value\n", a);
+            return CC_EXIT_USAGE;
+        }
+        if (strcmp(a, "--db") == 0)
+            cli.db_path = argv[++i];
+        else if (strcmp(a, "--config") == 0)
+            cli.config_path = argv[++i];
+        else if (strcmp(a, "--today") == 0)
+            today = argv[++i];
+        else {
+            fprintf(stderr, "careclock: unknown option \"%s\"\n", a);
+            usage(stderr);
+            return CC_EXIT_USAGE;
+        }
+    }
+    /* The database: --db, else $CARECLOCK_DB, else the configuration's
+     * [careclock] database, else ./careclock.db. */
+    cc_config_t config = {0};
+    if ((cli.db_path == NULL || cli.db_path[0] == '\0') && cli.config_path != NULL) {
+        char err[1024];
+        if (cc_config_defaults(&config) != 0 || cc_config_load(&config, cli.config_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "careclock: %s\n", err);
+            cc_config_free(&config);
+            return CC_EXIT_USAGE;
+        }
+        cli.db_path = config.database;
+    }
+    if (cli.db_path == NULL || cli.db_path[0] == '\0')
+        cli.db_path = "careclock.db";
+    if (today != NULL) {
+        if (cc_date_parse_iso(today, &cli.today) != 0) {
+            fprintf(stderr, "careclock: --today \"%s\" is not a valid date (expected YYYY-MM-DD)\n", today);
+            cc_config_free(&config);
+            return CC_EXIT_USAGE;
+        }
+    } else {
+        cli.today = london_today();
+    }
+    int status = i < argc ? run_command(&cli, argc - i, argv + i) : (usage(stderr), CC_EXIT_USAGE);
+    cc_config_free(&config);
+    return status;
+}

@@ -1,0 +1,103 @@
+/* The careclock command: global options shared by every subcommand, and
+ * one entry point per subcommand (daemon/cli/*.c). Each returns a process
+ * exit status: 0 success, 1 a failure of the system (I/O, database), 2 a
+ * bad argument or bad input, 3 an answer computed outside the holiday
+ * calendar's covered years. */
+#ifndef CARECLOCK_CLI_H
+#define CARECLOCK_CLI_H
+
+#include "careclock/calendar.h"
+#include "careclock/config.h"
+#include "careclock/date.h"
+#include "careclock/env.h"
+#include "careclock/store.h"
+#include "careclock/rules.h"
+
+enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
+
+typedef struct {
+    const char *prog;        /* argv[0] for messages */
+    const char *db_path;     /* --db, else $CARECLOCK_DB, else ./careclock.db */
+    const char *config_path; /* --config, or NULL */
+    cc_date_t today;         /* --today, else today in Europe/London */
+} cc_cli_t;
+
+/* What most commands need: the configuration (defaults, then --config),
+ * the rules it names and the calendar (see env.h). */
+typedef cc_env_t cc_cli_env_t;
+
+/* Load cli's configuration, rules and calendar into env. On failure prints
+ * the reason on stderr and returns the exit status to use (2 for bad
+ * configuration or rules, 1 for I/O); env then holds nothing to free.
+ * Returns 0 on success; free with cc_cli_env_free(). */
+int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env);
+void cc_cli_env_free(cc_cli_env_t *env);
+
+/* Open the database named by cli (it must exist: commands other than init
+ * never create one). Returns 0, or an exit status after printing why. */
+int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store);
+
+/* Bring the clocks table up to date for cli->today (everything when the day
+ * or the rule files changed, else the children in the change queue),
+ * warning on stderr about counts outside the holiday calendar's years.
+ * Returns 0 or an exit status after printing why. */
+int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
+
+/* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
+int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock clocks [--child ID] [--team ID] [--worker ID] [--status S,...]
+ *                  [--format table|json|csv] [--cached] */
+int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock explain CHILD_ID CLOCK [SEQ] */
+int cc_cli_explain(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock rules check FILE... */
+int cc_cli_rules(cc_cli_t *cli, int argc, char **argv);
+
+/* The administrative commands (daemon/cli/admin.c). Each opens the
+ * database at cli->db_path; all but init refuse (exit 2) when it does not
+ * exist rather than create an empty one.
+ *   careclock init
+ *   careclock staff add ID --name N --email E --role R [--manager ID]
+ *   careclock team add ID --name N --manager ID [--service-manager ID] [--webhook NAME]
+ *   careclock team set ID [--webhook NAME] [--name N] [--manager ID] [--service-manager ID]
+ *   careclock child add ID --dob DATE --team T --worker W [--iro I] [--initials AB] [--name NAME]
+ *   careclock child set ID [--team T] [--worker W] [--iro I]
+ *   careclock event add CHILD_ID TYPE DATE [key=value ...] [--note TEXT]
+ *   careclock event list CHILD_ID
+ *   careclock event delete EVENT_ID
+ * argv[0] is the command word. */
+int cc_cli_init(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_staff(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_team(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_child(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_event(cc_cli_t *cli, int argc, char **argv);
+
+/* Calendar feeds (daemon/cli/feeds.c).
+ *   careclock feed add --team ID | --staff ID   prints the subscription URL, once
+ *   careclock feed list [--format table|json]   feeds and their last fetch, never tokens
+ *   careclock feed revoke FEED_ID
+ *   careclock ics --team ID | --staff ID        refresh, then the feed's calendar on stdout */
+int cc_cli_feed(cc_cli_t *cli, int argc, char **argv);
+int cc_cli_ics(cc_cli_t *cli, int argc, char **argv);
+
+/* The SSDA903 import (daemon/cli/import.c; docs/import.md).
+ *   careclock import ssda903 PATH... [--skip-bad-rows] [--dry-run] */
+int cc_cli_import(cc_cli_t *cli, int argc, char **argv);
+
+/* Timeliness report (daemon/cli/report.c, daemon/store/report.c).
+ *   careclock report timeliness [--from DATE] [--to DATE] [--team ID] [--clock ID]
+ *                               [--format table|csv|json] [--detail] */
+int cc_cli_report(cc_cli_t *cli, int argc, char **argv);
+
+/* Reminders and escalations (daemon/cli/deliveries.c; docs/delivery.md).
+ *   careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]
+ *   careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N]
+ *   careclock deliveries retry ID
+ *   careclock deliveries webhooks
+ *   careclock deliveries enable-webhook NAME */
+int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,461 @@
+/* careclock deliveries: the outbox from the command line.
+ *   careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]
+ *   careclock deliveries run [--now YYYY-MM-DDTHH:MM[:SS]] [--max-messages N]
+ *   careclock deliveries retry ID
+ *   careclock deliveries webhooks
+ *   careclock deliveries enable-webhook NAME
+ *   careclock deliveries prune --before YYYY-MM-DD
+ * `run` is the same delivery cycle careclockd runs on its timer (deliver.h),
+ * once, on a private loop: for cron and for tests. */
+#include "cli/cli.h"
+#include "careclock/csv.h"
+#include "careclock/deliver.h"
+#include "careclock/error.h"
+#include "careclock/outbox.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STATES "pending, sending, sent, retrying, failed, undeliverable, cancelled"
+#define MAX_STATES 7
+
+static void usage(FILE *out)
+{
+    fputs("usage: careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]\n"
+          "       careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N]\n"
+          "       careclock deliveries retry ID\n"
+          "       careclock deliveries webhooks\n"
+          "       careclock deliveries enable-webhook NAME\n"
+          "       careclock deliveries prune --before YYYY-MM-DD\n"
+          "  S: " STATES "\n"
+          "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
+          "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
+          "  --now T         the local time to run at (tests and demonstrations); default: now\n"
+          "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
+          "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n"
+          "  prune           delete the delivery records of clocks closed (or gone) whose every record is final\n"
+          "                  and was last changed before the date (UTC); the date may not be after today\n",
+          out);
+}
+
+static int valid_state(const char *s)
+{
+    static const char *const states[] = {"pending", "sending", "sent", "retrying", "failed", "undeliverable",
+                                         "cancelled"};
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        if (strcmp(s, states[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Load the configuration and apply its time zone to the process. */
+static int load_env(const cc_cli_t *cli, cc_cli_env_t *env)
+{
+    int rc = cc_cli_env_load(cli, env);
+    if (rc != 0)
+        return rc;
+    setenv("TZ", env->config.timezone, 1);
+    tzset();
+    return 0;
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+enum { C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_STAGE_DATE, C_KIND, C_ROLE, C_RECIPIENT, C_CHANNEL, C_ADDRESS, C_DUE,
+       C_DUE_AT, C_ATTEMPTS, C_NEXT, C_SENT, C_MESSAGE_ID, C_ERROR, NCOLS };
+static const char *const names[NCOLS] = {"id",        "state",   "child",   "clock",  "seq",     "stage",
+                                         "stage_date", "kind",      "role",    "recipient", "channel", "address", "due_date",
+                                         "due_at",    "attempts", "next_attempt_at", "sent_at", "message_id",
+                                         "last_error"};
+
+static const char LIST_SQL[] =
+    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, due_at, "
+    "attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries "
+    "WHERE (?1 IS NULL OR state IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)) AND (?8 IS NULL OR child_id = ?8) ORDER BY id";
+
+static const char *text(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? t : "";
+}
+
+/* One line per value in a table: no line breaks another system may have
+ * left in a value. */
+static void table_value(FILE *out, const char *s, int width)
+{
+    int n = 0;
+    for (; *s; s++, n++)
+        fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
+    for (; n < width; n++)
+        fputc(' ', out);
+}
+
+static int list(sqlite3 *db, const char **states, size_t nstates, const char *child, const char *format)
+{
+    sqlite3_stmt *st = NULL;
+    int step, rows = 0;
+    if (sqlite3_prepare_v2(db, LIST_SQL, -1, &st, NULL) != SQLITE_OK)
+        return CC_EDB;
+    for (size_t i = 0; i < nstates; i++)
+        sqlite3_bind_text(st, (int)i + 1, states[i], -1, SQLITE_STATIC);
+    if (child)
+        sqlite3_bind_text(st, 8, child, -1, SQLITE_STATIC);
+    if (strcmp(format, "json") == 0) {
+        json_t *arr = json_array();
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            json_t *o = json_object();
+            for (int i = 0; i < NCOLS; i++) {
+                if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                    json_object_set_new(o, names[i], json_null());
+                else if (i == C_ID || i == C_SEQ || i == C_ATTEMPTS)
+                    json_object_set_new(o, names[i], json_integer(sqlite3_column_int64(st, i)));
+                else
+                    json_object_set_new(o, names[i], json_string(text(st, i)));
+            }
+            json_array_append_new(arr, o);
+        }
+        char *dump = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (dump)
+            printf("%s\n", dump);
+        free(dump);
+        json_decref(arr);
+    } else if (strcmp(format, "csv") == 0) {
+        for (int i = 0; i < NCOLS; i++) {
+            cc_csv_fput(stdout, names[i]);
+            fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
+        }
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            for (int i = 0; i < NCOLS; i++) {
+                cc_csv_fput(stdout, text(st, i));
+                fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
+            }
+    } else {
+        static const int shown[] = {C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_KIND, C_RECIPIENT,
+                                    C_CHANNEL, C_DUE_AT, C_ATTEMPTS, C_SENT, C_ERROR};
+        size_t nshown = sizeof(shown) / sizeof(shown[0]);
+        int width[NCOLS] = {0};
+        for (size_t i = 0; i < nshown; i++)
+            width[shown[i]] = (int)strlen(names[shown[i]]);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            rows++;
+            for (size_t i = 0; i < nshown; i++) {
+                int w = (int)strlen(text(st, shown[i]));
+                if (w > width[shown[i]])
+                    width[shown[i]] = w;
+            }
+        }
+        if (step != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return CC_EDB;
+        }
+        sqlite3_reset(st);
+        for (size_t i = 0; i < nshown; i++) {
+            table_value(stdout, names[shown[i]], i + 1 < nshown ? width[shown[i]] : 0);
+            fputs(i + 1 < nshown ? "  " : "\n", stdout);
+        }
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            for (size_t i = 0; i < nshown; i++) {
+                table_value(stdout, text(st, shown[i]), i + 1 < nshown ? width[shown[i]] : 0);
+                fputs(i + 1 < nshown ? "  " : "\n", stdout);
+            }
+        printf("(%d deliver%s)\n", rows, rows == 1 ? "y" : "ies");
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+static int cmd_list(cc_cli_t *cli, int argc, char **argv)
+{
+    const char *states[MAX_STATES] = {0}, *child = NULL, *format = "table";
+    char buf[256];
+    size_t nstates = 0;
+    cc_store_t *store = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return CC_EXIT_OK;
+        }
+        if (i + 1 >= argc || (strcmp(a, "--status") && strcmp(a, "--format") && strcmp(a, "--child"))) {
+            fprintf(stderr, "careclock deliveries: %s \"%s\"\n",
+                    i + 1 >= argc && a[0] == '-' ? "missing value for" : "unknown option or subcommand", a);
+            usage(stderr);
+            return CC_EXIT_USAGE;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "--child") == 0) {
+            child = v;
+        } else if (strcmp(a, "--format") == 0) {
+            if (strcmp(v, "table") && strcmp(v, "json") && strcmp(v, "csv")) {
+                fprintf(stderr, "careclock deliveries: --format \"%s\" is not table, json or csv\n", v);
+                return CC_EXIT_USAGE;
+            }
+            format = v;
+        } else {
+            snprintf(buf, sizeof(buf), "%s", v);
+            nstates = 0;
+            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                if (!valid_state(tok)) {
+                    fprintf(stderr, "careclock deliveries: --status \"%s\" is not one of " STATES "\n", tok);
+                    return CC_EXIT_USAGE;
+                }
+                if (nstates < MAX_STATES)
+                    states[nstates++] = tok;
+            }
+        }
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = list(cc_store_db(store), states, nstates, child, format);
+    if (rc != 0)
+        fprintf(stderr, "careclock deliveries: %s\n", sqlite3_errmsg(cc_store_db(store)));
+    cc_store_close(store);
+    return rc == 0 ? CC_EXIT_OK : CC_EXIT_FAIL;
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+/* "YYYY-MM-DDTHH:MM" or "...:SS", local time in the process's zone. */
+static int parse_local(const char *s, time_t *out)
+{
+    struct tm tm = {0};
+    int y, mo, d, h, mi, sec = 0;
+    char tail;
+    size_t len = strlen(s);
+    int n = len == 16 ? sscanf(s, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail)
+            : len == 19 ? sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail)
+                        : 0;
+    if ((len == 16 && n != 5) || (len == 19 && n != 6) || (len != 16 && len != 19))
+        return -1;
+    if (!cc_date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    tm.tm_isdst = -1;
+    *out = mktime(&tm);
+    return *out == (time_t)-1 ? -1 : 0;
+}
+
+static int cmd_run(cc_cli_t *cli, int argc, char **argv)
+{
+    const char *now_text = NULL;
+    long max_messages = 200;
+    cc_cli_env_t env;
+    cc_store_t *store = NULL;
+    char err[512], day[64];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return CC_EXIT_OK;
+        }
+        if (i + 1 < argc && strcmp(a, "--now") == 0) {
+            now_text = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--max-messages") == 0) {
+            char *end;
+            max_messages = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || max_messages < 1 || max_messages > 100000) {
+                fprintf(stderr, "careclock deliveries run: --max-messages \"%s\" is not a number from 1 to 100000\n",
+                        argv[i]);
+                return CC_EXIT_USAGE;
+            }
+        } else {
+            fprintf(stderr, "careclock deliveries run: unknown option or missing value \"%s\"\n", a);
+            usage(stderr);
+            return CC_EXIT_USAGE;
+        }
+    }
+    int rc = load_env(cli, &env);
+    if (rc != 0)
+        return rc;
+    time_t now = time(NULL);
+    if (now_text != NULL && parse_local(now_text, &now) != 0) {
+        fprintf(stderr, "careclock deliveries run: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
+        cc_cli_env_free(&env);
+        return CC_EXIT_USAGE;
+    }
+    if ((rc = cc_cli_open_db(cli, &store)) != 0) {
+        cc_cli_env_free(&env);
+        return rc;
+    }
+    cc_local_time_t local = cc_outbox_local(now);
+    cli->today = local.date;
+    if ((rc = cc_cli_refresh(cli, &env, store)) != 0)
+        goto out;
+    cc_deliverer_options_t options;
+    cc_deliver_stats_t stats;
+    cc_deliverer_options_default(&options);
+    options.max_messages = (size_t)max_messages;
+    int failed = cc_deliver_once(store, &env, now, &options, 1000, &stats, err, sizeof(err));
+    printf("deliveries at %s %02d:%02d: planned %zu new (%zu undeliverable), cancelled %zu", 
+           cc_date_format_human(local.date, day, sizeof(day)), local.minute / 60, local.minute % 60,
+           stats.plan.enqueued, stats.plan.undeliverable, stats.plan.cancelled);
+    if (stats.recovered)
+        printf(", recovered %zu interrupted", stats.recovered);
+    printf("\n");
+    if (!stats.window_open) {
+        cc_local_time_t next = cc_planner_next_opening(env.cal, &env.config, local);
+        printf("outside the sending window (working days %02d:%02d-%02d:%02d): nothing sent; next opening %s "
+               "%02d:%02d\n",
+               env.config.window_start_minute / 60, env.config.window_start_minute % 60,
+               env.config.window_end_minute / 60, env.config.window_end_minute % 60,
+               cc_date_format_human(next.date, day, sizeof(day)), next.minute / 60, next.minute % 60);
+    } else {
+        printf("sent %zu message%s (%zu item%s), %zu to retry, %zu failed; %zu undeliverable at sending\n",
+               stats.sent, stats.sent == 1 ? "" : "s", stats.items, stats.items == 1 ? "" : "s", stats.retrying,
+               stats.failed, stats.skipped);
+    }
+    if (failed != 0) {
+        fprintf(stderr, "careclock deliveries run: %s\n", err);
+        rc = CC_EXIT_FAIL;
+    }
+out:
+    cc_store_close(store);
+    cc_cli_env_free(&env);
+    return rc;
+}
+
+/* ---- retry, webhooks -------------------------------------------------------- */
+
+static int cmd_retry(cc_cli_t *cli, int argc, char **argv)
+{
+    char err[512], *end;
+    cc_store_t *store = NULL;
+    if (argc != 3) {
+        fprintf(stderr, "careclock deliveries retry: needs one delivery id\n");
+        usage(stderr);
+        return CC_EXIT_USAGE;
+    }
+    long long id = strtoll(argv[2], &end, 10);
+    if (*end != '\0' || id <= 0) {
+        fprintf(stderr, "careclock deliveries retry: \"%s\" is not a delivery id\n", argv[2]);
+        return CC_EXIT_USAGE;
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = cc_outbox_retry(store, id, time(NULL), err, sizeof(err));
+    cc_store_close(store);
+    if (rc == 0) {
+        printf("delivery %lld requeued: it goes at the next delivery cycle inside the sending window\n", id);
+        return CC_EXIT_OK;
+    }
+    fprintf(stderr, "careclock deliveries retry: %s\n", err);
+    return rc == CC_ENOTFOUND || rc == CC_ESTATE ? CC_EXIT_USAGE : CC_EXIT_FAIL;
+}
+
+static int cmd_webhooks(cc_cli_t *cli, int argc, char **argv)
+{
+    cc_cli_env_t env;
+    cc_store_t *store = NULL;
+    char since[512];
+    (void)argv;
+    if (argc != 2) {
+        usage(stderr);
+        return CC_EXIT_USAGE;
+    }
+    int rc = load_env(cli, &env);
+    if (rc != 0)
+        return rc;
+    if ((rc = cc_cli_open_db(cli, &store)) != 0) {
+        cc_cli_env_free(&env);
+        return rc;
+    }
+    for (size_t i = 0; i < env.config.nwebhooks; i++) {
+        const cc_webhook_config_t *w = &env.config.webhooks[i];
+        int disabled = cc_outbox_webhook_disabled(store, w->name, since, sizeof(since));
+        printf("%s  %s  %s  %s%s\n", w->name, cc_webhook_format_name(w->format),
+               w->secret_file ? "signed" : "unsigned", disabled > 0 ? "DISABLED " : "enabled",
+               disabled > 0 ? since : "");
+    }
+    if (env.config.nwebhooks == 0)
+        printf("(no [webhook:NAME] sections in the configuration)\n");
+    cc_store_close(store);
+    cc_cli_env_free(&env);
+    return CC_EXIT_OK;
+}
+
+static int cmd_enable(cc_cli_t *cli, int argc, char **argv)
+{
+    cc_store_t *store = NULL;
+    if (argc != 3) {
+        fprintf(stderr, "careclock deliveries enable-webhook: needs the webhook's name\n");
+        return CC_EXIT_USAGE;
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = cc_outbox_webhook_enable(store, argv[2]);
+    cc_store_close(store);
+    if (rc == 0) {
+        printf("webhook %s enabled: failed deliveries to it can be requeued with careclock deliveries retry ID\n",
+               argv[2]);
+        return CC_EXIT_OK;
+    }
+    if (rc == CC_ENOTFOUND) {
+        fprintf(stderr, "careclock deliveries enable-webhook: webhook \"%s\" is not disabled\n", argv[2]);
+        return CC_EXIT_USAGE;
+    }
+    fprintf(stderr, "careclock deliveries enable-webhook: %s\n", cc_strerror(rc));
+    return CC_EXIT_FAIL;
+}
+
+/* ---- prune ------------------------------------------------------------------- */
+
+static int cmd_prune(cc_cli_t *cli, int argc, char **argv)
+{
+    char err[512], day[CC_DATE_STRLEN];
+    cc_date_t before;
+    size_t deleted = 0;
+    cc_store_t *store = NULL;
+    if (argc != 4 || strcmp(argv[2], "--before") != 0) {
+        fprintf(stderr, "careclock deliveries prune: needs --before YYYY-MM-DD\n");
+        usage(stderr);
+        return CC_EXIT_USAGE;
+    }
+    if (cc_date_parse(argv[3], &before) != 0) {
+        fprintf(stderr, "careclock deliveries prune: --before \"%s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)\n",
+                argv[3]);
+        return CC_EXIT_USAGE;
+    }
+    if (before > cli->today) {
+        fprintf(stderr, "careclock deliveries prune: --before %s is after today (%s)\n", argv[3],
+                cc_date_format(cli->today, day));
+        return CC_EXIT_USAGE;
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = cc_outbox_prune(store, before, &deleted, err, sizeof(err));
+    cc_store_close(store);
+    if (rc != 0) {
+        fprintf(stderr, "careclock deliveries prune: %s\n", err);
+        return CC_EXIT_FAIL;
+    }
+    printf("pruned %zu delivery record%s of closed clocks, all final and last changed before %s\n", deleted,
+           deleted == 1 ? "" : "s", cc_date_format(before, day));
+    return CC_EXIT_OK;
+}
+
+int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return cmd_run(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "retry") == 0)
+        return cmd_retry(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "webhooks") == 0)
+        return cmd_webhooks(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "enable-webhook") == 0)
+        return cmd_enable(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+        return cmd_prune(cli, argc, argv);
+    return cmd_list(cli, argc, argv);
+}

@@ -1,0 +1,450 @@
+/* careclock.conf reader. Unknown keys in a section careclock owns are
+ * errors (a typo must not silently fall back to a default); sections that
+ * later modules own are read by those modules. */
+#include "careclock/config.h"
+#include "careclock/error.h"
+#include "careclock/paths.h"
+
+#include "util/inifile.h"
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void set_str(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = dup_or_null(value);
+}
+
+static void clear_list(char **list, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+}
+
+int cc_config_defaults(cc_config_t *config)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    memset(config, 0, sizeof(*config));
+    cc_paths_datadir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/rules/england.rules", dir);
+    config->rules[config->nrules++] = strdup(path);
+    snprintf(path, sizeof(path), "%s/holidays", dir);
+    config->holiday_dir = strdup(path);
+    config->division = strdup("england-and-wales");
+    config->timezone = strdup("Europe/London");
+    config->privacy = CC_PRIVACY_INITIALS;
+    config->listen = strdup("127.0.0.1:8787");
+    config->feed_ttl_minutes = 60;
+    config->feed_retention_days = 30;
+    config->http_max_connections = 512;
+    config->http_timeout_seconds = 10;
+    config->smtp_tls_required = 1;
+    config->window_start_minute = 8 * 60;
+    config->window_end_minute = 18 * 60;
+    config->digest = 1;
+    config->recompute_interval_ms = 250;
+    config->shutdown_grace_seconds = 10;
+    if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL ||
+        config->timezone == NULL || config->listen == NULL) {
+        cc_config_free(config);
+        return CC_ENOMEM;
+    }
+    return 0;
+}
+
+void cc_config_free(cc_config_t *config)
+{
+    free(config->database);
+    clear_list(config->rules, &config->nrules);
+    free(config->division);
+    free(config->holiday_dir);
+    clear_list(config->holidays, &config->nholidays);
+    free(config->timezone);
+    free(config->listen);
+    free(config->public_url);
+    free(config->smtp_url);
+    free(config->smtp_from);
+    free(config->smtp_username);
+    free(config->smtp_password_file);
+    free(config->file_channel);
+    for (size_t i = 0; i < config->nwebhooks; i++) {
+        free(config->webhooks[i].name);
+        free(config->webhooks[i].url);
+        free(config->webhooks[i].secret_file);
+    }
+    memset(config, 0, sizeof(*config));
+}
+
+const char *cc_webhook_format_name(cc_webhook_format_t format)
+{
+    switch (format) {
+    case CC_WEBHOOK_TEAMS: return "teams";
+    case CC_WEBHOOK_SLACK: return "slack";
+    default: return "generic";
+    }
+}
+
+const cc_webhook_config_t *cc_config_webhook(const cc_config_t *config, const char *name)
+{
+    for (size_t i = 0; i < config->nwebhooks; i++)
+        if (strcmp(config->webhooks[i].name, name) == 0)
+            return &config->webhooks[i];
+    return NULL;
+}
+
+const char *cc_privacy_name(cc_privacy_t privacy)
+{
+    switch (privacy) {
+    case CC_PRIVACY_REFERENCE: return "reference";
+    case CC_PRIVACY_FULL: return "full";
+    default: return "initials";
+    }
+}
+
+typedef struct {
+    cc_config_t *config;
+    const char *path;
+    char dir[PATH_MAX];
+    int line;
+    char *err;
+    size_t errlen;
+    int failed;
+    int rules_seen, holidays_seen;
+} reader_t;
+
+/* Paths in the file are relative to the file's directory. A path too long
+ * for out is cut, and then fails to open with its name in the message. */
+static void resolve(const reader_t *r, const char *value, char *out, size_t len)
+{
+    int n;
+    if (value[0] == '/' || r->dir[0] == '\0')
+        n = snprintf(out, len, "%s", value);
+    else
+        n = snprintf(out, len, "%s/%s", r->dir, value);
+    if (n < 0 || (size_t)n >= len)
+        out[len - 1] = '\0';
+}
+
+static int fail(reader_t *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Record the first error as "FILE:LINE: key: message"; returns 0 for inih. */
+static int fail(reader_t *r, const char *key, const char *fmt, ...)
+{
+    if (!r->failed) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        snprintf(r->err, r->errlen, "%s:%d: %s: %s", r->path, r->line, key, msg);
+    }
+    r->failed = 1;
+    return 0;
+}
+
+/* Split a list value on commas and whitespace into list (replacing it the
+ * first time the key is seen in this file, appending after). */
+static int add_list(reader_t *r, const char *key, const char *value, char **list, size_t *n, int *seen)
+{
+    char copy[4096], path[PATH_MAX];
+    if (!*seen)
+        clear_list(list, n);
+    *seen = 1;
+    snprintf(copy, sizeof(copy), "%s", value);
+    for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (*n >= CC_CONFIG_MAX_FILES)
+            return fail(r, key, "more than 16 files in \"%s\"", value);
+        resolve(r, tok, path, sizeof(path));
+        list[(*n)++] = strdup(path);
+    }
+    return 1;
+}
+
+/* "08:00" -> 480. */
+static int parse_hhmm(const char *v, int *minutes)
+{
+    int h, m;
+    char tail;
+    if (strlen(v) != 5 || sscanf(v, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 24 || m < 0 || m > 59 ||
+        (h == 24 && m != 0))
+        return -1;
+    *minutes = h * 60 + m;
+    return 0;
+}
+
+static int parse_int(const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* No CR, LF or other control characters: values end up in headers and URLs. */
+static int clean(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int handle_careclock(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    char path[PATH_MAX];
+    if (strcmp(key, "database") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&c->database, path);
+    } else if (strcmp(key, "rules") == 0) {
+        return add_list(r, key, value, c->rules, &c->nrules, &r->rules_seen);
+    } else if (strcmp(key, "holidays") == 0) {
+        return add_list(r, key, value, c->holidays, &c->nholidays, &r->holidays_seen);
+    } else if (strcmp(key, "holiday_dir") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&c->holiday_dir, path);
+    } else if (strcmp(key, "division") == 0) {
+        if (strcmp(value, "england-and-wales") != 0 && strcmp(value, "scotland") != 0 &&
+            strcmp(value, "northern-ireland") != 0)
+            return fail(r, key, "\"%s\" is not england-and-wales, scotland or northern-ireland", value);
+        set_str(&c->division, value);
+    } else if (strcmp(key, "timezone") == 0) {
+        char zone[PATH_MAX];
+        snprintf(zone, sizeof(zone), "/usr/share/zoneinfo/%s", value);
+        if (strstr(value, "..") != NULL || access(zone, R_OK) != 0)
+            return fail(r, key, "\"%s\" is not a time zone this machine knows (see /usr/share/zoneinfo)", value);
+        set_str(&c->timezone, value);
+    } else if (strcmp(key, "privacy") == 0) {
+        if (strcmp(value, "initials") == 0)
+            c->privacy = CC_PRIVACY_INITIALS;
+        else if (strcmp(value, "reference") == 0)
+            c->privacy = CC_PRIVACY_REFERENCE;
+        else if (strcmp(value, "full") == 0)
+            c->privacy = CC_PRIVACY_FULL;
+        else
+            return fail(r, key, "\"%s\" is not initials, reference or full", value);
+    } else {
+        return fail(r, key, "unknown key in [careclock] (value \"%s\")", value);
+    }
+    return 1;
+}
+
+static int handle_http(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    if (strcmp(key, "listen") == 0) {
+        const char *colon = strrchr(value, ':');
+        int port;
+        if (colon == NULL || colon == value || parse_int(colon + 1, 0, 65535, &port) != 0 || !clean(value))
+            return fail(r, key, "\"%s\" is not ADDRESS:PORT (127.0.0.1:8787)", value);
+        set_str(&c->listen, value);
+    } else if (strcmp(key, "public_url") == 0) {
+        if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) || !clean(value) ||
+            strchr(value, ' '))
+            return fail(r, key, "\"%s\" is not an http:// or https:// URL", value);
+        set_str(&c->public_url, value);
+    } else if (strcmp(key, "feed_ttl") == 0) {
+        if (parse_int(value, 5, 7 * 24 * 60, &c->feed_ttl_minutes) != 0)
+            return fail(r, key, "\"%s\" is not a number of minutes from 5 to 10080", value);
+    } else if (strcmp(key, "feed_retention_days") == 0) {
+        if (parse_int(value, 0, 3650, &c->feed_retention_days) != 0)
+            return fail(r, key, "\"%s\" is not a number of days from 0 to 3650", value);
+    } else if (strcmp(key, "max_connections") == 0) {
+        if (parse_int(value, 1, 100000, &c->http_max_connections) != 0)
+            return fail(r, key, "\"%s\" is not a number from 1 to 100000", value);
+    } else if (strcmp(key, "timeout") == 0) {
+        if (parse_int(value, 1, 3600, &c->http_timeout_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 1 to 3600", value);
+    } else {
+        return fail(r, key, "unknown key in [http] (value \"%s\")", value);
+    }
+    return 1;
+}
+
+static int handle_smtp(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    char path[PATH_MAX];
+    if (!clean(value))
+        return fail(r, key, "%s", "control characters are not allowed");
+    if (strcmp(key, "url") == 0) {
+        if (strncmp(value, "smtp://", 7) != 0 && strncmp(value, "smtps://", 8) != 0)
+            return fail(r, key, "\"%s\" is not an smtp:// or smtps:// URL", value);
+        set_str(&c->smtp_url, value);
+    } else if (strcmp(key, "from") == 0) {
+        if (strchr(value, '@') == NULL || strpbrk(value, " <>") != NULL)
+            return fail(r, key, "\"%s\" is not an email address", value);
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+            if (*p >= 0x80)
+                return fail(r, key, "\"%s\" is not an ASCII address (careclock sends 7-bit mail, without SMTPUTF8)",
+                            value);
+        set_str(&c->smtp_from, value);
+    } else if (strcmp(key, "tls") == 0) {
+        if (strcmp(value, "required") == 0)
+            c->smtp_tls_required = 1;
+        else if (strcmp(value, "none") == 0)
+            c->smtp_tls_required = 0;
+        else
+            return fail(r, key, "\"%s\" is not required or none", value);
+    } else if (strcmp(key, "username") == 0) {
+        set_str(&c->smtp_username, value);
+    } else if (strcmp(key, "password_file") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&c->smtp_password_file, path);
+    } else if (strcmp(key, "password") == 0) {
+        return fail(r, key, "%s", "passwords are never written in the configuration: use password_file");
+    } else {
+        return fail(r, key, "unknown key in [smtp] (value \"%s\")", value);
+    }
+    return 1;
+}
+
+static int handle_notify(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    char path[PATH_MAX];
+    if (strcmp(key, "window") == 0) {
+        char a[8], b[8], tail;
+        int start, end;
+        if (sscanf(value, "%5[0-9:]-%5[0-9:]%c", a, b, &tail) != 2 || parse_hhmm(a, &start) != 0 ||
+            parse_hhmm(b, &end) != 0 || start >= end)
+            return fail(r, key, "\"%s\" is not HH:MM-HH:MM with the start first (08:00-18:00)", value);
+        c->window_start_minute = start;
+        c->window_end_minute = end;
+    } else if (strcmp(key, "digest") == 0) {
+        if (parse_bool(value, &c->digest) != 0)
+            return fail(r, key, "\"%s\" is not yes or no", value);
+    } else if (strcmp(key, "file_channel") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&c->file_channel, path);
+    } else {
+        return fail(r, key, "unknown key in [notify] (value \"%s\")", value);
+    }
+    return 1;
+}
+
+static int handle_webhook(reader_t *r, const char *name, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    cc_webhook_config_t *w = (cc_webhook_config_t *)cc_config_webhook(c, name);
+    char path[PATH_MAX];
+    if (w == NULL) {
+        if (c->nwebhooks >= CC_CONFIG_MAX_WEBHOOKS)
+            return fail(r, key, "more than %d webhook sections", CC_CONFIG_MAX_WEBHOOKS);
+        if (name[0] == '\0' || !clean(name))
+            return fail(r, key, "%s", "a [webhook:NAME] section needs a name");
+        w = &c->webhooks[c->nwebhooks++];
+        w->name = strdup(name);
+    }
+    if (!clean(value))
+        return fail(r, key, "%s", "control characters are not allowed");
+    if (strcmp(key, "url") == 0) {
+        if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) || strchr(value, ' '))
+            return fail(r, key, "\"%s\" is not an http:// or https:// URL", value);
+        set_str(&w->url, value);
+    } else if (strcmp(key, "format") == 0) {
+        if (strcmp(value, "generic") == 0)
+            w->format = CC_WEBHOOK_GENERIC;
+        else if (strcmp(value, "teams") == 0)
+            w->format = CC_WEBHOOK_TEAMS;
+        else if (strcmp(value, "slack") == 0)
+            w->format = CC_WEBHOOK_SLACK;
+        else
+            return fail(r, key, "\"%s\" is not generic, teams or slack", value);
+    } else if (strcmp(key, "secret_file") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&w->secret_file, path);
+    } else if (strcmp(key, "secret") == 0) {
+        return fail(r, key, "%s", "secrets are never written in the configuration: use secret_file");
+    } else {
+        return fail(r, key, "unknown key in [webhook:%s] (value \"%s\")", name, value);
+    }
+    return 1;
+}
+
+static int handle_daemon(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    if (strcmp(key, "poll_interval_ms") == 0) {
+        if (parse_int(value, 10, 60000, &c->recompute_interval_ms) != 0)
+            return fail(r, key, "\"%s\" is not a number of milliseconds from 10 to 60000", value);
+    } else if (strcmp(key, "shutdown_grace") == 0) {
+        if (parse_int(value, 0, 600, &c->shutdown_grace_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 0 to 600", value);
+    } else {
+        return fail(r, key, "unknown key in [careclockd] (value \"%s\")", value);
+    }
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    reader_t *r = user;
+    if (r->failed)
+        return 0;
+    if (strcmp(section, "careclock") == 0)
+        return handle_careclock(r, key, value);
+    if (strcmp(section, "http") == 0)
+        return handle_http(r, key, value);
+    if (strcmp(section, "smtp") == 0)
+        return handle_smtp(r, key, value);
+    if (strcmp(section, "notify") == 0)
+        return handle_notify(r, key, value);
+    if (strcmp(section, "careclockd") == 0)
+        return handle_daemon(r, key, value);
+    if (strncmp(section, "webhook:", 8) == 0)
+        return handle_webhook(r, section + 8, key, value);
+    return fail(r, key, "unknown section [%s] (expected careclock, careclockd, http, smtp, notify or webhook:NAME)",
+                section);
+}
+
+int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errlen)
+{
+    reader_t r = {.config = config, .path = path, .err = err, .errlen = errlen};
+    const char *slash = strrchr(path, '/');
+    if (slash != NULL)
+        snprintf(r.dir, sizeof(r.dir), "%.*s", (int)(slash - path), path);
+    int rc = cc__ini_parse(path, handler, &r, &r.line);
+    if (rc == CC_EIO) {
+        snprintf(err, errlen, "%s: cannot read configuration file", path);
+        return CC_EIO;
+    }
+    if (r.failed)
+        return CC_EPARSE;
+    for (size_t i = 0; i < config->nwebhooks; i++) {
+        if (config->webhooks[i].url == NULL) {
+            snprintf(err, errlen, "%s: [webhook:%s]: url is required", path, config->webhooks[i].name);
+            return CC_EPARSE;
+        }
+    }
+    if (rc > 0) {
+        snprintf(err, errlen, "%s:%d: not a valid line (expected [section], key = value or a ; comment, at most %d characters)", path, rc, CC_INI_MAX_LINE - 2);
+        return CC_EPARSE;
+    }
+    return 0;
+}

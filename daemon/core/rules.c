@@ -1,0 +1,698 @@
+/* Rule files: parsing, overriding and compiling into a ruleset.
+ *
+ * Two phases. Reading collects every key of every rule section, with its
+ * file and line, across all files in order; when a later file names a key
+ * of a rule again, that key's earlier entries are dropped (so list keys such
+ * as due_if or stages are replaced whole, never merged). Compiling then
+ * turns each rule's entries into a cc_rule_t, once the event vocabulary of
+ * every file is known, and orders rules so that anchors come first.
+ */
+#include "careclock/rules.h"
+#include "careclock/error.h"
+#include "util/grow.h"
+#include "util/inifile.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const builtin_types[] = {
+    "looked_after_start", "looked_after_end", "placement_start", "care_plan_completed", "review_scheduled",
+    "review_held", "review_report_sent", "review_minutes_sent", "iro_report_issued", "permanence_plan_agreed",
+    "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
+    "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
+    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", NULL};
+
+static const char *const builtin_future[] = {"review_scheduled", "court_filing_scheduled", NULL};
+
+#define MAX_TYPES 128
+#define TYPE_LEN 48
+
+typedef struct {
+    char *key, *value, *file;
+    int line, filegen;
+} entry_t;
+
+typedef struct {
+    char id[CC_RULE_ID_MAX];
+    char *file;
+    int line;
+    entry_t *entries;
+    size_t n, cap;
+} raw_rule_t;
+
+struct cc_ruleset {
+    cc_rule_t *rules;      /* enabled rules in evaluation order */
+    size_t nrules;
+    char types[MAX_TYPES][TYPE_LEN];
+    unsigned char future[MAX_TYPES];
+    size_t ntypes;
+};
+
+typedef struct {
+    raw_rule_t *raw;
+    size_t nraw, capraw;
+    cc_ruleset_t *rs;
+    cc_buf_t *errors;
+    int nerrors;
+    const char *file;
+    int filegen;
+    int line;
+} loader_t;
+
+static void error_at(loader_t *l, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void error_at(loader_t *l, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    l->nerrors++;
+    if (l->nerrors > 100)
+        return;
+    cc_buf_printf(l->errors, "%s:%d: ", file, line);
+    va_start(ap, fmt);
+    cc_buf_vprintf(l->errors, fmt, ap);
+    va_end(ap);
+    cc_buf_puts(l->errors, "\n");
+}
+
+/* ---- vocabulary ---- */
+
+int cc_ruleset_type_index(const cc_ruleset_t *rs, const char *type)
+{
+    for (size_t i = 0; i < rs->ntypes; i++)
+        if (strcmp(rs->types[i], type) == 0)
+            return (int)i;
+    return -1;
+}
+
+size_t cc_ruleset_type_count(const cc_ruleset_t *rs)
+{
+    return rs->ntypes;
+}
+
+const char *cc_ruleset_type_name(const cc_ruleset_t *rs, size_t i)
+{
+    return i < rs->ntypes ? rs->types[i] : NULL;
+}
+
+int cc_ruleset_type_future_ok(const cc_ruleset_t *rs, int type)
+{
+    return type >= 0 && (size_t)type < rs->ntypes && rs->future[type];
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s || strlen(s) >= TYPE_LEN)
+        return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static int add_type(loader_t *l, const char *name)
+{
+    int i = cc_ruleset_type_index(l->rs, name);
+    if (i >= 0)
+        return i;
+    if (!valid_name(name)) {
+        error_at(l, l->file, l->line, "event type \"%s\" must be lower-case letters, digits and _", name);
+        return -1;
+    }
+    if (l->rs->ntypes >= MAX_TYPES) {
+        error_at(l, l->file, l->line, "too many event types (at most %d)", MAX_TYPES);
+        return -1;
+    }
+    snprintf(l->rs->types[l->rs->ntypes], TYPE_LEN, "%s", name);
+    return (int)l->rs->ntypes++;
+}
+
+/* Call fn for each comma-separated, trimmed item of value. */
+static int each_item(const char *value, int (*fn)(void *, const char *), void *ctx)
+{
+    char copy[1024];
+    snprintf(copy, sizeof(copy), "%s", value);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        if (*tok && fn(ctx, tok) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_type_item(void *ctx, const char *item)
+{
+    return add_type(ctx, item) < 0 ? -1 : 0;
+}
+
+static int future_item(void *ctx, const char *item)
+{
+    loader_t *l = ctx;
+    int i = add_type(l, item);
+    if (i < 0)
+        return -1;
+    l->rs->future[i] = 1;
+    return 0;
+}
+
+/* ---- reading ---- */
+
+static raw_rule_t *raw_find(loader_t *l, const char *id)
+{
+    for (size_t i = 0; i < l->nraw; i++)
+        if (strcmp(l->raw[i].id, id) == 0)
+            return &l->raw[i];
+    return NULL;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    loader_t *l = user;
+    if (strcmp(section, "events") == 0) {
+        if (strcmp(key, "add") == 0)
+            each_item(value, add_type_item, l);
+        else if (strcmp(key, "future") == 0)
+            each_item(value, future_item, l);
+        else
+            error_at(l, l->file, l->line, "[events]: unknown key \"%s\" (expected add or future)", key);
+        return 1;
+    }
+    if (!valid_name(section) || strlen(section) >= CC_RULE_ID_MAX) {
+        error_at(l, l->file, l->line, "rule id \"%s\" must be lower-case letters, digits and _", section);
+        return 1;
+    }
+    raw_rule_t *r = raw_find(l, section);
+    if (r == NULL) {
+        if (cc__grow(&l->raw, &l->capraw, l->nraw + 1, sizeof(raw_rule_t), 32) != 0)
+            return 0;
+        r = &l->raw[l->nraw++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->id, sizeof(r->id), "%s", section);
+    }
+    /* A key named again by a later file replaces all its earlier entries. */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (strcmp(r->entries[i].key, key) == 0 && r->entries[i].filegen != l->filegen) {
+            free(r->entries[i].key);
+            free(r->entries[i].value);
+            continue;
+        }
+        r->entries[kept++] = r->entries[i];
+    }
+    r->n = kept;
+    if (cc__grow(&r->entries, &r->cap, r->n + 1, sizeof(entry_t), 16) != 0)
+        return 0;
+    entry_t *e = &r->entries[r->n++];
+    e->key = strdup(key);
+    e->value = strdup(value);
+    e->file = (char *)l->file;
+    e->line = l->line;
+    e->filegen = l->filegen;
+    if (r->file == NULL || l->filegen != 0) {
+        r->file = (char *)l->file;
+        r->line = l->line;
+    }
+    return e->key && e->value;
+}
+
+/* ---- compiling ---- */
+
+static int parse_yes_no(const char *value, int *out)
+{
+    if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* Ages in conditions: whole years, 0 to CC_COND_AGE_MAX. */
+#define CC_COND_AGE_MAX 150
+
+/* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes". Ages
+ * are read with a width and checked, so that no number overflows (%d on
+ * "age=0-2147483647" made b + 1 overflow). */
+static int parse_cond(const char *text, cc_cond_t *out, int max, int *used)
+{
+    int a, b;
+    char tail;
+    *used = 0;
+    memset(out, 0, sizeof(*out) * (size_t)max);
+    if (sscanf(text, "age>=%3d%c", &a, &tail) == 1) {
+        if (a < 0 || a > CC_COND_AGE_MAX)
+            return -1;
+        out[0].kind = CC_COND_AGE_GE;
+        out[0].age = a;
+        *used = 1;
+        return 0;
+    }
+    if (sscanf(text, "age<%3d%c", &a, &tail) == 1) {
+        if (a < 0 || a > CC_COND_AGE_MAX)
+            return -1;
+        out[0].kind = CC_COND_AGE_LT;
+        out[0].age = a;
+        *used = 1;
+        return 0;
+    }
+    if (sscanf(text, "age=%3d-%3d%c", &a, &b, &tail) == 2 && a >= 0 && a <= b && b <= CC_COND_AGE_MAX && max >= 2) {
+        out[0].kind = CC_COND_AGE_GE;
+        out[0].age = a;
+        out[1].kind = CC_COND_AGE_LT;
+        out[1].age = b + 1;
+        *used = 2;
+        return 0;
+    }
+    const char *eq = strchr(text, '=');
+    if (eq == NULL || eq == text || eq[1] == '\0' || strncmp(text, "age", 3) == 0 ||
+        (size_t)(eq - text) >= sizeof(out->key) || strlen(eq + 1) >= sizeof(out->value) ||
+        strpbrk(eq + 1, " \t=") != NULL)
+        return -1;
+    out[0].kind = CC_COND_ATTR;
+    snprintf(out[0].key, sizeof(out[0].key), "%.*s", (int)(eq - text), text);
+    snprintf(out[0].value, sizeof(out[0].value), "%s", eq + 1);
+    *used = 1;
+    return 0;
+}
+
+/* "COND OFFSET", as in "emergency=yes +10wd" or "age>=5 +12m". */
+static int parse_interval(const char *text, cc_interval_t *out)
+{
+    char cond[96], off[32], tail[2];
+    int used;
+    if (sscanf(text, "%95s %31s %1s", cond, off, tail) != 2)
+        return -1;
+    if (parse_cond(cond, &out->when, 1, &used) != 0 || cc_offset_parse(off, 0, &out->offset) != 0)
+        return -1;
+    return 0;
+}
+
+const char *cc_role_name(cc_role_t role)
+{
+    switch (role) {
+    case CC_ROLE_WORKER: return "worker";
+    case CC_ROLE_IRO: return "iro";
+    case CC_ROLE_TEAM_MANAGER: return "team_manager";
+    case CC_ROLE_SERVICE_MANAGER: return "service_manager";
+    default: return "team_webhook";
+    }
+}
+
+typedef struct {
+    loader_t *l;
+    const entry_t *e;
+    cc_rule_t *rule;
+} item_ctx_t;
+
+static int stage_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    char off[32], role[32], flag[16] = "", tail[2];
+    int n = sscanf(item, "%31s %31s %15s %1s", off, role, flag, tail);
+    cc_stage_t st = {.immediate = 0};
+    int ok = (n == 2 || n == 3) && cc_offset_parse(off, 0, &st.offset) == 0 && st.offset.unit == CC_UNIT_WORKING_DAYS;
+    if (ok && n == 3)
+        ok = strcmp(flag, "now") == 0 && (st.immediate = 1);
+    int r;
+    for (r = CC_ROLE_WORKER; ok && r <= CC_ROLE_TEAM_WEBHOOK; r++)
+        if (strcmp(role, cc_role_name((cc_role_t)r)) == 0)
+            break;
+    if (!ok || r > CC_ROLE_TEAM_WEBHOOK) {
+        error_at(c->l, c->e->file, c->e->line,
+                 "%s: stage \"%s\" must be OFFSET ROLE [now], OFFSET in working days (-5wd, +0wd, +1wd), "
+                 "ROLE worker, iro, team_manager, service_manager or team_webhook",
+                 c->rule->id, item);
+        return -1;
+    }
+    st.role = (cc_role_t)r;
+    if (c->rule->nstages >= CC_RULE_MAX_STAGES) {
+        error_at(c->l, c->e->file, c->e->line, "%s: at most %d stages", c->rule->id, CC_RULE_MAX_STAGES);
+        return -1;
+    }
+    c->rule->stages[c->rule->nstages++] = st;
+    return 0;
+}
+
+static int met_by_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    int t = cc_ruleset_type_index(c->l->rs, item);
+    if (t < 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: met_by: unknown event type \"%s\"", c->rule->id, item);
+        return -1;
+    }
+    if (c->rule->nmet_by >= CC_RULE_MAX_TYPES) {
+        error_at(c->l, c->e->file, c->e->line, "%s: met_by: at most %d types", c->rule->id, CC_RULE_MAX_TYPES);
+        return -1;
+    }
+    c->rule->met_by[c->rule->nmet_by++] = t;
+    return 0;
+}
+
+static int then_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    cc_offset_t off;
+    if (c->rule->nthen >= CC_RULE_MAX_IFS || cc_offset_parse(item, 0, &off) != 0 || off.n <= 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: then: \"%s\" is not a positive offset (at most %d)",
+                 c->rule->id, item, CC_RULE_MAX_IFS);
+        return -1;
+    }
+    c->rule->then[c->rule->nthen++] = off;
+    return 0;
+}
+
+static int applies_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    int used;
+    if (c->rule->napplies + 2 > CC_RULE_MAX_IFS ||
+        parse_cond(item, &c->rule->applies[c->rule->napplies], 2, &used) != 0) {
+        error_at(c->l, c->e->file, c->e->line,
+                 "%s: applies: \"%s\" is not a condition (age>=N, age<N, age=A-B or key=value)", c->rule->id, item);
+        return -1;
+    }
+    c->rule->napplies += used;
+    return 0;
+}
+
+/* Type name of an entry that names one event type, or -1 with an error. */
+static int entry_type(loader_t *l, const cc_rule_t *rule, const entry_t *e)
+{
+    int t = cc_ruleset_type_index(l->rs, e->value);
+    if (t < 0)
+        error_at(l, e->file, e->line, "%s: %s: unknown event type \"%s\"", rule->id, e->key, e->value);
+    return t;
+}
+
+/* Resolve "RULE#N" anchors after every rule is compiled. */
+typedef struct {
+    char rule[CC_RULE_ID_MAX];
+    const entry_t *e;
+} anchor_ref_t;
+
+static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anchor_ref_t *anchor)
+{
+    int before = l->nerrors;
+    int have_title = 0, have_source = 0, have_start = 0, have_due = 0, have_met = 0;
+    memset(rule, 0, sizeof(*rule));
+    memset(anchor, 0, sizeof(*anchor));
+    snprintf(rule->id, sizeof(rule->id), "%s", raw->id);
+    rule->anchor_rule = -1;
+    rule->cancel_type = -1;
+    rule->warn_wd = 5;
+    rule->enabled = 1;
+    rule->line = raw->line;
+    for (size_t i = 0; i < raw->n; i++) {
+        const entry_t *e = &raw->entries[i];
+        const char *k = e->key, *v = e->value;
+        item_ctx_t ctx = {l, e, rule};
+        if (strcmp(k, "title") == 0) {
+            free(rule->title);
+            rule->title = strdup(v);
+            have_title = 1;
+        } else if (strcmp(k, "source") == 0) {
+            free(rule->source);
+            rule->source = strdup(v);
+            have_source = 1;
+        } else if (strcmp(k, "starts_on") == 0) {
+            rule->start_type = entry_type(l, rule, e);
+            have_start = 1;
+        } else if (strcmp(k, "per") == 0) {
+            if (strcmp(v, "event") == 0)
+                rule->per = CC_PER_EVENT;
+            else if (strcmp(v, "episode") == 0)
+                rule->per = CC_PER_EPISODE;
+            else
+                error_at(l, e->file, e->line, "%s: per: \"%s\" is not event or episode", rule->id, v);
+        } else if (strcmp(k, "due") == 0) {
+            const char *hash = strchr(v, '#');
+            have_due = 1;
+            rule->anchor_rule = -1;
+            if (hash != NULL) {
+                int seq = 0;
+                char tail;
+                if (hash == v || (size_t)(hash - v) >= CC_RULE_ID_MAX || sscanf(hash + 1, "%d%c", &seq, &tail) != 1 ||
+                    seq < 1)
+                    error_at(l, e->file, e->line, "%s: due: \"%s\" is not an offset or RULE#N", rule->id, v);
+                snprintf(anchor->rule, sizeof(anchor->rule), "%.*s", (int)(hash - v), v);
+                anchor->e = e;
+                rule->anchor_seq = seq;
+            } else if (cc_offset_parse(v, 0, &rule->due) != 0) {
+                error_at(l, e->file, e->line,
+                         "%s: due: \"%s\" is not an offset (+10wd, -3wd, +12w, +3m, +84d) or RULE#N", rule->id, v);
+            } else {
+                anchor->e = NULL;
+            }
+        } else if (strcmp(k, "due_if") == 0 || strcmp(k, "then_if") == 0) {
+            int is_due = k[0] == 'd';
+            int *n = is_due ? &rule->ndue_if : &rule->nthen_if;
+            cc_interval_t *arr = is_due ? rule->due_if : rule->then_if;
+            if (*n >= CC_RULE_MAX_IFS)
+                error_at(l, e->file, e->line, "%s: %s: at most %d", rule->id, k, CC_RULE_MAX_IFS);
+            else if (parse_interval(v, &arr[*n]) != 0)
+                error_at(l, e->file, e->line,
+                         "%s: %s: \"%s\" must be CONDITION OFFSET (emergency=yes +10wd, age>=5 +12m)", rule->id, k,
+                         v);
+            else
+                (*n)++;
+        } else if (strcmp(k, "then") == 0) {
+            rule->nthen = 0;
+            each_item(v, then_item, &ctx);
+        } else if (strcmp(k, "supersede") == 0) {
+            if (parse_yes_no(v, &rule->restart_cancels) != 0)
+                error_at(l, e->file, e->line, "%s: supersede: \"%s\" is not yes or no", rule->id, v);
+        } else if (strcmp(k, "met_by") == 0) {
+            rule->nmet_by = 0;
+            if (each_item(v, met_by_item, &ctx) == 0 && rule->nmet_by == 0)
+                error_at(l, e->file, e->line, "%s: met_by: at least one event type (else the clock can never be met)",
+                         rule->id);
+            have_met = 1;
+        } else if (strcmp(k, "accept_early") == 0) {
+            if (parse_yes_no(v, &rule->accept_early) != 0)
+                error_at(l, e->file, e->line, "%s: accept_early: \"%s\" is not yes or no", rule->id, v);
+        } else if (strcmp(k, "applies") == 0) {
+            rule->napplies = 0;
+            each_item(v, applies_item, &ctx);
+        } else if (strcmp(k, "cancel_on") == 0) {
+            rule->cancel_type = strcmp(v, "none") == 0 ? -1 : entry_type(l, rule, e);
+        } else if (strcmp(k, "in_care") == 0) {
+            if (parse_yes_no(v, &rule->in_care_only) != 0)
+                error_at(l, e->file, e->line, "%s: in_care: \"%s\" is not yes or no", rule->id, v);
+        } else if (strcmp(k, "warn") == 0) {
+            cc_offset_t w;
+            if (cc_offset_parse(v, 0, &w) != 0 || w.unit != CC_UNIT_WORKING_DAYS || w.n < 0)
+                error_at(l, e->file, e->line, "%s: warn: \"%s\" is not a number of working days (5wd)", rule->id, v);
+            else
+                rule->warn_wd = w.n;
+        } else if (strcmp(k, "stages") == 0) {
+            rule->nstages = 0;
+            if (strcmp(v, "none") != 0)
+                each_item(v, stage_item, &ctx);
+        } else if (strcmp(k, "enabled") == 0) {
+            if (parse_yes_no(v, &rule->enabled) != 0)
+                error_at(l, e->file, e->line, "%s: enabled: \"%s\" is not yes or no", rule->id, v);
+        } else {
+            error_at(l, e->file, e->line, "%s: unknown key \"%s\"", rule->id, k);
+        }
+    }
+    const char *missing = !have_title ? "title" : !have_source ? "source" : !have_start ? "starts_on"
+                        : !have_due ? "due" : !have_met ? "met_by" : NULL;
+    if (missing != NULL && rule->enabled)
+        error_at(l, raw->file, raw->line, "%s: missing required key \"%s\"", rule->id, missing);
+    rule->file = strdup(raw->file ? raw->file : "");
+    return l->nerrors == before ? 0 : -1;
+}
+
+static void rule_free_strings(cc_rule_t *rule)
+{
+    free(rule->title);
+    free(rule->source);
+    free(rule->file);
+}
+
+void cc_ruleset_free(cc_ruleset_t *rs)
+{
+    if (rs == NULL)
+        return;
+    for (size_t i = 0; i < rs->nrules; i++)
+        rule_free_strings(&rs->rules[i]);
+    free(rs->rules);
+    free(rs);
+}
+
+static void loader_free(loader_t *l)
+{
+    for (size_t i = 0; i < l->nraw; i++) {
+        for (size_t j = 0; j < l->raw[i].n; j++) {
+            free(l->raw[i].entries[j].key);
+            free(l->raw[i].entries[j].value);
+        }
+        free(l->raw[i].entries);
+    }
+    free(l->raw);
+}
+
+/* Compile and order the rules: every rule whose due date is anchored on
+ * another comes after it. Returns 0 or -1 (errors in l). */
+static int compile_all(loader_t *l)
+{
+    cc_ruleset_t *rs = l->rs;
+    size_t n = l->nraw;
+    cc_rule_t *tmp = calloc(n ? n : 1, sizeof(*tmp));
+    anchor_ref_t *anchors = calloc(n ? n : 1, sizeof(*anchors));
+    int *order = calloc(n ? n : 1, sizeof(int));
+    int *placed = calloc(n ? n : 1, sizeof(int));
+    int rc = -1;
+    if (!tmp || !anchors || !order || !placed)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        compile_rule(l, &l->raw[i], &tmp[i], &anchors[i]);
+    /* Resolve anchors to raw indexes first. */
+    int *anchor_idx = order; /* reuse as scratch: anchor raw index or -1 */
+    for (size_t i = 0; i < n; i++) {
+        anchor_idx[i] = -1;
+        if (anchors[i].e == NULL)
+            continue;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(l->raw[j].id, anchors[i].rule) == 0 && tmp[j].enabled)
+                anchor_idx[i] = (int)j;
+        if (anchor_idx[i] < 0)
+            error_at(l, anchors[i].e->file, anchors[i].e->line, "%s: due: anchor rule \"%s\" is not defined",
+                     tmp[i].id, anchors[i].rule);
+    }
+    if (l->nerrors)
+        goto out;
+    rs->rules = calloc(n ? n : 1, sizeof(cc_rule_t));
+    if (rs->rules == NULL)
+        goto out;
+    size_t out_n = 0;
+    int progress = 1;
+    while (progress) {
+        progress = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (placed[i] || !tmp[i].enabled)
+                continue;
+            int a = anchor_idx[i];
+            if (a >= 0 && !placed[a])
+                continue;
+            placed[i] = (int)out_n + 1;
+            rs->rules[out_n] = tmp[i];
+            if (a >= 0)
+                rs->rules[out_n].anchor_rule = placed[a] - 1;
+            memset(&tmp[i], 0, sizeof(tmp[i]));
+            out_n++;
+            progress = 1;
+        }
+    }
+    rs->nrules = out_n;
+    for (size_t i = 0; i < n; i++)
+        if (!placed[i] && tmp[i].enabled)
+            error_at(l, l->raw[i].file, l->raw[i].line, "%s: due: anchors form a cycle", tmp[i].id);
+    rc = l->nerrors ? -1 : 0;
+out:
+    for (size_t i = 0; tmp && i < n; i++)
+        rule_free_strings(&tmp[i]);
+    free(tmp);
+    free(anchors);
+    free(order);
+    free(placed);
+    return rc;
+}
+
+/* Read and compile files into a new ruleset; errors go to l->errors. */
+static cc_ruleset_t *load(const char *const *files, size_t nfiles, cc_buf_t *errors, int *nerrors)
+{
+    loader_t l = {.errors = errors};
+    l.rs = calloc(1, sizeof(cc_ruleset_t));
+    if (l.rs == NULL) {
+        *nerrors = 1;
+        cc_buf_puts(errors, "out of memory\n");
+        return NULL;
+    }
+    for (size_t i = 0; builtin_types[i]; i++)
+        snprintf(l.rs->types[l.rs->ntypes++], TYPE_LEN, "%s", builtin_types[i]);
+    for (size_t i = 0; builtin_future[i]; i++)
+        l.rs->future[cc_ruleset_type_index(l.rs, builtin_future[i])] = 1;
+    for (size_t f = 0; f < nfiles; f++) {
+        l.file = files[f];
+        l.filegen = (int)f + 1;
+        int rc = cc__ini_parse(files[f], handler, &l, &l.line);
+        if (rc == CC_EIO)
+            error_at(&l, files[f], 0, "cannot read rule file");
+        else if (rc > 0)
+            error_at(&l, files[f], rc, "not a valid line (expected [rule_id], key = value or a ; comment, at most %d characters)", CC_INI_MAX_LINE - 2);
+    }
+    if (nfiles == 0)
+        error_at(&l, "(none)", 0, "no rule files given");
+    if (l.nerrors == 0)
+        compile_all(&l);
+    /* The file names in rules point at the caller's strings only until
+     * compile copies them; nothing else keeps them. */
+    loader_free(&l);
+    *nerrors = l.nerrors;
+    if (l.nerrors) {
+        cc_ruleset_free(l.rs);
+        return NULL;
+    }
+    return l.rs;
+}
+
+int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen)
+{
+    cc_buf_t errors;
+    int nerrors = 0;
+    cc_buf_init(&errors);
+    cc_ruleset_t *rs = load(files, nfiles, &errors, &nerrors);
+    if (rs == NULL) {
+        const char *text = cc_buf_str(&errors);
+        const char *nl = strchr(text, '\n');
+        snprintf(err, errlen, "%.*s", nl ? (int)(nl - text) : (int)strlen(text), text);
+        int rc = strstr(text, "cannot read") ? CC_EIO : CC_EPARSE;
+        cc_buf_free(&errors);
+        return rc;
+    }
+    cc_buf_free(&errors);
+    *out = rs;
+    return 0;
+}
+
+int cc_ruleset_check(const char *const *files, size_t nfiles, cc_buf_t *report)
+{
+    int nerrors = 0;
+    cc_ruleset_t *rs = load(files, nfiles, report, &nerrors);
+    cc_ruleset_free(rs);
+    return nerrors;
+}
+
+size_t cc_ruleset_count(const cc_ruleset_t *rs)
+{
+    return rs->nrules;
+}
+
+const cc_rule_t *cc_ruleset_rule(const cc_ruleset_t *rs, size_t i)
+{
+    return i < rs->nrules ? &rs->rules[i] : NULL;
+}
+
+const cc_rule_t *cc_ruleset_find(const cc_ruleset_t *rs, const char *id)
+{
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (strcmp(rs->rules[i].id, id) == 0)
+            return &rs->rules[i];
+    return NULL;
+}
+
+size_t cc_ruleset_index(const cc_ruleset_t *rs, const cc_rule_t *rule)
+{
+    return (size_t)(rule - rs->rules);
+}

@@ -1,0 +1,894 @@
+/* Channels: SMTP and webhooks through libcurl's multi interface on a libuv
+ * loop, and the file channel. See include/careclock/sender.h.
+ *
+ * Design notes:
+ *  - curl tells us which sockets to watch (on_socket) and when to call it
+ *    back (on_timeout); each watched socket gets a sock_t owning a
+ *    uv_poll_t, freed in that handle's close callback; the curl timer is a
+ *    uv_timer_t embedded in the sender. curl is never re-entered from its
+ *    own callbacks: socket events and the timer call
+ *    curl_multi_socket_action from libuv callbacks only.
+ *  - Finished transfers are collected first and their jobs completed
+ *    after curl_multi_info_read is drained, so a done() callback may queue
+ *    new jobs safely.
+ *  - Every job completes exactly once: through a transfer, through the
+ *    deferred list (file channel, missing credentials), or through close.
+ *  - The sender is freed when its last handle is closed (open_handles
+ *    counts them), never before: libuv may still call a closing handle's
+ *    callback.
+ */
+#include "careclock/sender.h"
+#include "careclock/error.h"
+#include "util/grow.h"
+#include "careclock/log.h"
+#include "careclock/message.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 15000
+#define USER_AGENT "careclock/1 (statutory-clock reminders)"
+
+typedef struct cc_lane lane_t;
+
+typedef struct {
+    CURL *easy;
+    cc_send_job_t *job;     /* in flight, or NULL */
+    lane_t *lane;
+    struct curl_slist *list; /* MAIL_RCPT or HTTPHEADER of the job in flight */
+    char errbuf[CURL_ERROR_SIZE];
+} slot_t;
+
+struct cc_lane {
+    char *name;             /* "smtp" or the webhook's name */
+    cc_channel_t channel;
+    /* webhook */
+    char *url;
+    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    size_t keylen;
+    char *key_error;        /* why the secret could not be read; NULL when fine */
+    /* queue */
+    cc_send_job_t *head, *tail;
+    slot_t *slots;
+    int nslots;
+    int active;
+};
+
+typedef struct sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    cc_sender_t *sender;
+    struct sock *prev, *next;
+} sock_t;
+
+struct cc_sender {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;       /* curl's timeout */
+    uv_timer_t defer;       /* completes jobs that need no transfer */
+    int open_handles;
+    int closing;
+    void (*closed)(void *);
+    void *closed_data;
+    cc_sender_options_t options;
+    size_t pending;
+    sock_t *socks;
+    cc_send_job_t *deferred_head, *deferred_tail;
+    /* SMTP */
+    lane_t smtp;
+    char *smtp_url, *smtp_from, *smtp_user, *smtp_password, *smtp_error;
+    int smtp_tls_required;
+    /* webhooks */
+    lane_t *hooks;
+    size_t nhooks;
+    /* file channel */
+    char *file_dir;
+};
+
+void cc_sender_options_default(cc_sender_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->reuse_connections = 1;
+    o->webhook_timeout_ms = 15000;
+    o->smtp_timeout_ms = 60000;
+    o->lane_parallel = 1;
+    o->file_channel = 1;
+}
+
+/* ---- credentials ------------------------------------------------------------ */
+
+int cc_sender_read_secret(const char *path, char **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return CC_EIO;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char block[4096];
+    size_t got;
+    while ((got = fread(block, 1, sizeof(block), f)) > 0) {
+        if (cc__grow(&buf, &cap, len + got + 1, 1, 256) != 0) {
+            fclose(f);
+            OPENSSL_cleanse(block, sizeof(block));
+            if (buf)
+                OPENSSL_cleanse(buf, len);
+            free(buf);
+            return CC_ENOMEM;
+        }
+        memcpy(buf + len, block, got);
+        len += got;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    OPENSSL_cleanse(block, sizeof(block));
+    if (failed) {
+        if (buf)
+            OPENSSL_cleanse(buf, len);
+        free(buf);
+        return CC_EIO;
+    }
+    if (buf == NULL && (buf = malloc(1)) == NULL)
+        return CC_ENOMEM;
+    /* One trailing newline (as `echo` writes) is not part of the secret. */
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+        if (len > 0 && buf[len - 1] == '\r')
+            len--;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* ---- curl <-> libuv --------------------------------------------------------- */
+
+static void check_done(cc_sender_t *s);
+static void maybe_free(cc_sender_t *s);
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    cc_sender_t *s = h->data;
+    s->open_handles--;
+    maybe_free(s);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    sock_t *sk = h->data;
+    cc_sender_t *s = sk->sender;
+    free(sk);
+    s->open_handles--;
+    maybe_free(s);
+}
+
+static void sock_close(cc_sender_t *s, sock_t *sk)
+{
+    if (sk->prev)
+        sk->prev->next = sk->next;
+    else
+        s->socks = sk->next;
+    if (sk->next)
+        sk->next->prev = sk->prev;
+    uv_poll_stop(&sk->poll);
+    uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    sock_t *sk = h->data;
+    cc_sender_t *s = sk->sender;
+    int flags = 0, running = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(s->multi, sk->fd, flags, &running);
+    check_done(s);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    cc_sender_t *s = userp;
+    sock_t *sk = socketp;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (sk != NULL) {
+            curl_multi_assign(s->multi, fd, NULL);
+            sock_close(s, sk);
+        }
+        return 0;
+    }
+    if (sk == NULL) {
+        sk = calloc(1, sizeof(*sk));
+        if (sk == NULL)
+            return -1;
+        if (uv_poll_init_socket(s->loop, &sk->poll, fd) != 0) {
+            free(sk);
+            return -1;
+        }
+        sk->fd = fd;
+        sk->sender = s;
+        sk->poll.data = sk;
+        sk->next = s->socks;
+        if (s->socks)
+            s->socks->prev = sk;
+        s->socks = sk;
+        s->open_handles++;
+        curl_multi_assign(s->multi, fd, sk);
+    }
+    int events = 0;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&sk->poll, events, on_poll);
+    return 0;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    cc_sender_t *s = t->data;
+    int running = 0;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(s);
+}
+
+static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
+{
+    cc_sender_t *s = userp;
+    (void)multi;
+    if (s->closing)
+        return 0;
+    if (timeout_ms < 0)
+        uv_timer_stop(&s->timer);
+    else
+        uv_timer_start(&s->timer, on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- jobs ----------------------------------------------------------------- */
+
+static void set_error(cc_send_job_t *job, cc_send_result_t result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_error(cc_send_job_t *job, cc_send_result_t result, const char *fmt, ...)
+{
+    va_list ap;
+    job->result = result;
+    va_start(ap, fmt);
+    vsnprintf(job->error, sizeof(job->error), fmt, ap);
+    va_end(ap);
+}
+
+static void complete(cc_sender_t *s, cc_send_job_t *job)
+{
+    s->pending--;
+    job->next = NULL;
+    job->done(job);
+}
+
+static void on_defer(uv_timer_t *t)
+{
+    cc_sender_t *s = t->data;
+    cc_send_job_t *list = s->deferred_head;
+    s->deferred_head = s->deferred_tail = NULL;
+    while (list != NULL) {
+        cc_send_job_t *next = list->next;
+        complete(s, list);
+        list = next;
+    }
+}
+
+/* Complete job from the loop, soon (never inside cc_sender_send). */
+static void defer(cc_sender_t *s, cc_send_job_t *job)
+{
+    job->next = NULL;
+    if (s->deferred_tail)
+        s->deferred_tail->next = job;
+    else
+        s->deferred_head = job;
+    s->deferred_tail = job;
+    if (!s->closing)
+        uv_timer_start(&s->defer, on_defer, 0, 0);
+}
+
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *userp)
+{
+    cc_send_job_t *job = userp;
+    size_t room = size * nitems, left = job->len - job->offset;
+    size_t n = left < room ? left : room;
+    memcpy(buffer, job->body + job->offset, n);
+    job->offset += n;
+    return n;
+}
+
+/* Seconds from a Retry-After value: a number, or an HTTP date. */
+static long parse_retry_after(const char *value)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+        end++;
+    if (end != value && *end == '\0')
+        return n < 0 ? 0 : n;
+    time_t when = curl_getdate(value, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    long delta = (long)(when - time(NULL));
+    return delta < 0 ? 0 : delta;
+}
+
+static size_t on_header(char *buffer, size_t size, size_t nitems, void *userp)
+{
+    cc_send_job_t *job = userp;
+    size_t len = size * nitems;
+    static const char name[] = "retry-after:";
+    if (len > sizeof(name) - 1 && strncasecmp(buffer, name, sizeof(name) - 1) == 0) {
+        char value[128];
+        size_t vlen = len - (sizeof(name) - 1);
+        if (vlen >= sizeof(value))
+            vlen = sizeof(value) - 1;
+        memcpy(value, buffer + sizeof(name) - 1, vlen);
+        value[vlen] = '\0';
+        char *v = value;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        job->retry_after = parse_retry_after(v);
+    }
+    return len;
+}
+
+/* Response bodies are not needed: an endpoint's status says everything. */
+static size_t on_write(char *data, size_t size, size_t nitems, void *userp)
+{
+    (void)data;
+    (void)userp;
+    return size * nitems;
+}
+
+static lane_t *find_hook(cc_sender_t *s, const char *name)
+{
+    for (size_t i = 0; name && i < s->nhooks; i++)
+        if (strcmp(s->hooks[i].name, name) == 0)
+            return &s->hooks[i];
+    return NULL;
+}
+
+static int setup_email(cc_sender_t *s, slot_t *slot, cc_send_job_t *job)
+{
+    CURL *e = slot->easy;
+    char rcpt[600];
+    snprintf(rcpt, sizeof(rcpt), "<%s>", job->rcpt);
+    slot->list = curl_slist_append(NULL, rcpt);
+    if (slot->list == NULL)
+        return CC_ENOMEM;
+    char from[600];
+    snprintf(from, sizeof(from), "<%s>", s->smtp_from);
+    curl_easy_setopt(e, CURLOPT_URL, s->smtp_url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_USE_SSL, (long)(s->smtp_tls_required ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    if (s->smtp_user != NULL) {
+        curl_easy_setopt(e, CURLOPT_USERNAME, s->smtp_user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, s->smtp_password ? s->smtp_password : "");
+    }
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, slot->list);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, job);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->len);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->options.smtp_timeout_ms);
+    return 0;
+}
+
+static int setup_webhook(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job_t *job)
+{
+    CURL *e = slot->easy;
+    char header[512], signature[128];
+    long long stamp = (long long)time(NULL);
+    struct curl_slist *list = NULL, *grown;
+#define ADD(text)                                   \
+    do {                                            \
+        if ((grown = curl_slist_append(list, text)) == NULL) { \
+            curl_slist_free_all(list);              \
+            return CC_ENOMEM;                       \
+        }                                           \
+        list = grown;                               \
+    } while (0)
+    ADD("Content-Type: application/json");
+    ADD("Expect:");
+    snprintf(header, sizeof(header), "webhook-id: %s", job->message_id);
+    ADD(header);
+    snprintf(header, sizeof(header), "webhook-timestamp: %lld", stamp);
+    ADD(header);
+    if (lane->keylen > 0) {
+        if (cc_webhook_sign(lane->key, lane->keylen, job->message_id, stamp, job->body, job->len, signature,
+                            sizeof(signature)) != 0) {
+            curl_slist_free_all(list);
+            return CC_ENOMEM;
+        }
+        snprintf(header, sizeof(header), "webhook-signature: %s", signature);
+        ADD(header);
+    }
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", job->message_id);
+    ADD(header);
+#undef ADD
+    slot->list = list;
+    curl_easy_setopt(e, CURLOPT_URL, lane->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, job);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->options.webhook_timeout_ms);
+    return 0;
+}
+
+/* Start queued jobs of lane while it has a free slot. */
+static void lane_pump(cc_sender_t *s, lane_t *lane)
+{
+    while (!s->closing && lane->head != NULL && lane->active < lane->nslots) {
+        slot_t *slot = NULL;
+        for (int i = 0; i < lane->nslots && slot == NULL; i++)
+            if (lane->slots[i].job == NULL)
+                slot = &lane->slots[i];
+        cc_send_job_t *job = lane->head;
+        lane->head = job->next;
+        if (lane->head == NULL)
+            lane->tail = NULL;
+        job->next = NULL;
+        if (slot->easy == NULL)
+            slot->easy = curl_easy_init();
+        else
+            curl_easy_reset(slot->easy);
+        if (slot->easy == NULL) {
+            set_error(job, CC_SEND_RETRY, "out of memory starting a transfer");
+            defer(s, job);
+            continue;
+        }
+        CURL *e = slot->easy;
+        slot->errbuf[0] = '\0';
+        slot->lane = lane;
+        curl_easy_setopt(e, CURLOPT_PRIVATE, slot);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot->errbuf);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+        if (!s->options.reuse_connections) {
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        }
+        int rc = lane->channel == CC_CHANNEL_EMAIL ? setup_email(s, slot, job) : setup_webhook(s, lane, slot, job);
+        if (rc != 0 || curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+            curl_slist_free_all(slot->list);
+            slot->list = NULL;
+            set_error(job, CC_SEND_RETRY, "could not start the transfer");
+            defer(s, job);
+            continue;
+        }
+        slot->job = job;
+        lane->active++;
+    }
+}
+
+static int auth_code(long code)
+{
+    return code >= 530 && code <= 538;
+}
+
+/* Classify a finished transfer into job->result. */
+static void classify(cc_sender_t *s, lane_t *lane, slot_t *slot, CURLcode res)
+{
+    cc_send_job_t *job = slot->job;
+    long code = 0;
+    curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &code);
+    job->code = code;
+    const char *detail = slot->errbuf[0] ? slot->errbuf : curl_easy_strerror(res);
+    if (lane->channel == CC_CHANNEL_EMAIL) {
+        if (res == CURLE_OK)
+            job->result = CC_SEND_OK;
+        else if (code >= 500 && code < 600 && !auth_code(code))
+            set_error(job, CC_SEND_FAILED, "the mail server refused it (%ld): %s", code, detail);
+        else if (res == CURLE_USE_SSL_FAILED)
+            set_error(job, CC_SEND_RETRY, "the mail server does not offer STARTTLS and [smtp] tls = required: %s",
+                      detail);
+        else if (code > 0)
+            set_error(job, CC_SEND_RETRY, "SMTP reply %ld: %s", code, detail);
+        else
+            set_error(job, CC_SEND_RETRY, "%s", detail);
+        return;
+    }
+    (void)s;
+    if (res != CURLE_OK) {
+        set_error(job, CC_SEND_RETRY, "%s", detail);
+    } else if (code >= 200 && code < 300) {
+        job->result = CC_SEND_OK;
+    } else if (code == 410) {
+        set_error(job, CC_SEND_GONE, "the endpoint answered 410 Gone");
+    } else if (code == 408 || code == 429 || (code >= 500 && code < 600)) {
+        set_error(job, CC_SEND_RETRY, "the endpoint answered %ld", code);
+    } else if (code >= 300 && code < 400) {
+        set_error(job, CC_SEND_FAILED, "the endpoint answered %ld (a redirect, which careclock does not follow: "
+                                       "correct the url)",
+                  code);
+    } else {
+        set_error(job, CC_SEND_FAILED, "the endpoint answered %ld", code);
+    }
+}
+
+static void check_done(cc_sender_t *s)
+{
+    CURLMsg *msg;
+    int left;
+    cc_send_job_t *done_head = NULL, *done_tail = NULL;
+    while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        slot_t *slot = NULL;
+        CURL *easy = msg->easy_handle;
+        CURLcode res = msg->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&slot);
+        curl_multi_remove_handle(s->multi, easy);
+        if (slot == NULL || slot->job == NULL)
+            continue;
+        lane_t *lane = slot->lane;
+        classify(s, lane, slot, res);
+        curl_slist_free_all(slot->list);
+        slot->list = NULL;
+        cc_send_job_t *job = slot->job;
+        slot->job = NULL;
+        lane->active--;
+        job->next = NULL;
+        if (done_tail)
+            done_tail->next = job;
+        else
+            done_head = job;
+        done_tail = job;
+    }
+    while (done_head != NULL) {
+        cc_send_job_t *next = done_head->next;
+        complete(s, done_head);
+        done_head = next;
+    }
+    if (!s->closing) {
+        lane_pump(s, &s->smtp);
+        for (size_t i = 0; i < s->nhooks; i++)
+            lane_pump(s, &s->hooks[i]);
+    }
+}
+
+/* ---- file channel ----------------------------------------------------------- */
+
+static void write_file(cc_sender_t *s, cc_send_job_t *job)
+{
+    char name[256], path[4096], tmp[4200];
+    size_t n = 0;
+    for (const char *p = job->file_name ? job->file_name : "message"; *p && n + 1 < sizeof(name); p++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                 c == '-' || c == '_' || c == '@';
+        name[n++] = ok ? c : '_';
+    }
+    name[n] = '\0';
+    if (name[0] == '.' || name[0] == '\0')
+        name[0] = '_';
+    snprintf(path, sizeof(path), "%s/%s", s->file_dir, name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    mkdir(s->file_dir, 0700);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t off = 0;
+    while (fd >= 0 && off < job->len) {
+        ssize_t w = write(fd, job->body + off, job->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    int ok = fd >= 0 && off == job->len && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = 0;
+    if (ok && rename(tmp, path) == 0) {
+        job->result = CC_SEND_OK;
+    } else {
+        set_error(job, CC_SEND_RETRY, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    defer(s, job);
+}
+
+/* ---- the sender ------------------------------------------------------------- */
+
+int cc_sender_send(cc_sender_t *s, cc_send_job_t *job)
+{
+    if (s->closing)
+        return CC_ESTATE;
+    job->next = NULL;
+    job->offset = 0;
+    job->result = CC_SEND_RETRY;
+    job->code = 0;
+    job->retry_after = -1;
+    job->error[0] = '\0';
+    s->pending++;
+    if (s->file_dir != NULL) {
+        write_file(s, job);
+        return 0;
+    }
+    lane_t *lane = NULL;
+    if (job->channel == CC_CHANNEL_EMAIL) {
+        if (s->smtp_url == NULL || s->smtp_from == NULL) {
+            set_error(job, CC_SEND_RETRY, "email is not configured ([smtp] url and from)");
+            defer(s, job);
+            return 0;
+        }
+        if (s->smtp_error != NULL) {
+            set_error(job, CC_SEND_RETRY, "%s", s->smtp_error);
+            defer(s, job);
+            return 0;
+        }
+        lane = &s->smtp;
+    } else {
+        lane = find_hook(s, job->webhook);
+        if (lane == NULL) {
+            set_error(job, CC_SEND_RETRY, "webhook \"%s\" is not in the configuration",
+                      job->webhook ? job->webhook : "");
+            defer(s, job);
+            return 0;
+        }
+        if (lane->key_error != NULL) {
+            set_error(job, CC_SEND_RETRY, "%s", lane->key_error);
+            defer(s, job);
+            return 0;
+        }
+    }
+    if (lane->tail)
+        lane->tail->next = job;
+    else
+        lane->head = job;
+    lane->tail = job;
+    /* Start from the loop, not from the caller's stack. */
+    uv_timer_start(&s->timer, on_timer, 0, 0);
+    lane_pump(s, lane);
+    return 0;
+}
+
+size_t cc_sender_pending(const cc_sender_t *s)
+{
+    return s ? s->pending : 0;
+}
+
+static void lane_free(lane_t *lane)
+{
+    for (int i = 0; i < lane->nslots; i++) {
+        curl_slist_free_all(lane->slots[i].list);
+        if (lane->slots[i].easy)
+            curl_easy_cleanup(lane->slots[i].easy);
+    }
+    free(lane->slots);
+    free(lane->name);
+    free(lane->url);
+    free(lane->key_error);
+    OPENSSL_cleanse(lane->key, sizeof(lane->key)); /* the webhook's signing key */
+    memset(lane, 0, sizeof(*lane));
+}
+
+static void sender_free(cc_sender_t *s)
+{
+    lane_free(&s->smtp);
+    for (size_t i = 0; i < s->nhooks; i++)
+        lane_free(&s->hooks[i]);
+    free(s->hooks);
+    free(s->smtp_url);
+    free(s->smtp_from);
+    free(s->smtp_user);
+    if (s->smtp_password) {
+        OPENSSL_cleanse(s->smtp_password, strlen(s->smtp_password));
+        free(s->smtp_password);
+    }
+    free(s->smtp_error);
+    free(s->file_dir);
+    free(s);
+}
+
+static void maybe_free(cc_sender_t *s)
+{
+    if (!s->closing || s->open_handles > 0)
+        return;
+    void (*closed)(void *) = s->closed;
+    void *data = s->closed_data;
+    sender_free(s);
+    if (closed)
+        closed(data);
+}
+
+static int lane_init(lane_t *lane, const char *name, cc_channel_t channel, int parallel)
+{
+    lane->name = strdup(name);
+    lane->channel = channel;
+    lane->nslots = parallel < 1 ? 1 : parallel;
+    lane->slots = calloc((size_t)lane->nslots, sizeof(*lane->slots));
+    return lane->name && lane->slots ? 0 : CC_ENOMEM;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void load_webhook_key(lane_t *lane, const cc_webhook_config_t *w)
+{
+    char *text = NULL, msg[512];
+    if (w->secret_file == NULL)
+        return;
+    int rc = cc_sender_read_secret(w->secret_file, &text);
+    if (rc != 0)
+        snprintf(msg, sizeof(msg), "cannot read the secret_file of webhook %s (%s)", w->name, w->secret_file);
+    else if (cc_webhook_secret_decode(text, lane->key, &lane->keylen) != 0)
+        snprintf(msg, sizeof(msg), "the secret_file of webhook %s is not a Standard Webhooks secret (whsec_ then "
+                                   "base64)",
+                 w->name);
+    if (text) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    if (rc != 0 || lane->keylen == 0) {
+        lane->key_error = strdup(msg);
+        cc_log(CC_LOG_ERR, "%s: webhooks to it are held until it is fixed", msg);
+    }
+}
+
+int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_options_t *options,
+                  cc_sender_t **out, char *err, size_t errlen)
+{
+    static int curl_ready;
+    *out = NULL;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            snprintf(err, errlen, "libcurl could not start");
+            return CC_EIO;
+        }
+        curl_ready = 1;
+    }
+    cc_sender_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        goto oom;
+    s->loop = loop;
+    if (options)
+        s->options = *options;
+    else
+        cc_sender_options_default(&s->options);
+    if (s->options.webhook_timeout_ms <= 0)
+        s->options.webhook_timeout_ms = 15000;
+    if (s->options.smtp_timeout_ms <= 0)
+        s->options.smtp_timeout_ms = 60000;
+    if (lane_init(&s->smtp, "smtp", CC_CHANNEL_EMAIL, s->options.lane_parallel) != 0)
+        goto oom;
+    s->smtp_url = dup_or_null(config->smtp_url);
+    s->smtp_from = dup_or_null(config->smtp_from);
+    s->smtp_user = dup_or_null(config->smtp_username);
+    s->smtp_tls_required = config->smtp_tls_required;
+    if (s->options.file_channel && config->file_channel)
+        s->file_dir = strdup(config->file_channel);
+    if (config->smtp_url != NULL && config->smtp_password_file != NULL && s->file_dir == NULL) {
+        int rc = cc_sender_read_secret(config->smtp_password_file, &s->smtp_password);
+        if (rc != 0) {
+            char msg[600];
+            snprintf(msg, sizeof(msg), "cannot read [smtp] password_file %s", config->smtp_password_file);
+            s->smtp_error = strdup(msg);
+            cc_log(CC_LOG_ERR, "%s: email is held until it is fixed", msg);
+        }
+    }
+    if (config->nwebhooks > 0 && (s->hooks = calloc(config->nwebhooks, sizeof(*s->hooks))) == NULL)
+        goto oom;
+    for (size_t i = 0; i < config->nwebhooks; i++) {
+        const cc_webhook_config_t *w = &config->webhooks[i];
+        lane_t *lane = &s->hooks[s->nhooks++];
+        if (lane_init(lane, w->name, CC_CHANNEL_WEBHOOK, s->options.lane_parallel) != 0 ||
+            (lane->url = strdup(w->url)) == NULL)
+            goto oom;
+        if (s->file_dir == NULL)
+            load_webhook_key(lane, w);
+    }
+    if ((s->multi = curl_multi_init()) == NULL)
+        goto oom;
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timeout);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    uv_timer_init(loop, &s->timer);
+    uv_timer_init(loop, &s->defer);
+    s->timer.data = s->defer.data = s;
+    s->open_handles = 2;
+    *out = s;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    if (s != NULL) {
+        if (s->multi)
+            curl_multi_cleanup(s->multi);
+        sender_free(s);
+    }
+    return CC_ENOMEM;
+}
+
+/* Fail every job of a lane (queued or in flight) with "interrupted". */
+static void lane_abort(cc_sender_t *s, lane_t *lane, cc_send_job_t **head, cc_send_job_t **tail)
+{
+    for (int i = 0; i < lane->nslots; i++) {
+        slot_t *slot = &lane->slots[i];
+        if (slot->job == NULL)
+            continue;
+        curl_multi_remove_handle(s->multi, slot->easy);
+        set_error(slot->job, CC_SEND_RETRY, "interrupted: careclock stopped while sending it");
+        slot->job->next = NULL;
+        if (*tail)
+            (*tail)->next = slot->job;
+        else
+            *head = slot->job;
+        *tail = slot->job;
+        slot->job = NULL;
+        lane->active--;
+    }
+    while (lane->head) {
+        cc_send_job_t *job = lane->head;
+        lane->head = job->next;
+        set_error(job, CC_SEND_RETRY, "interrupted: careclock stopped before sending it");
+        job->next = NULL;
+        if (*tail)
+            (*tail)->next = job;
+        else
+            *head = job;
+        *tail = job;
+    }
+    lane->tail = NULL;
+}
+
+void cc_sender_close(cc_sender_t *s, void (*closed)(void *data), void *data)
+{
+    if (s == NULL) {
+        if (closed)
+            closed(data);
+        return;
+    }
+    if (s->closing)
+        return;
+    s->closing = 1;
+    s->closed = closed;
+    s->closed_data = data;
+    cc_send_job_t *head = s->deferred_head, *tail = s->deferred_tail;
+    s->deferred_head = s->deferred_tail = NULL;
+    lane_abort(s, &s->smtp, &head, &tail);
+    for (size_t i = 0; i < s->nhooks; i++)
+        lane_abort(s, &s->hooks[i], &head, &tail);
+    /* Closes the cached connections; curl reports their sockets removed. */
+    curl_multi_cleanup(s->multi);
+    s->multi = NULL;
+    while (s->socks != NULL)
+        sock_close(s, s->socks);
+    uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->defer);
+    uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&s->defer, on_handle_closed);
+    while (head != NULL) {
+        cc_send_job_t *next = head->next;
+        complete(s, head);
+        head = next;
+    }
+}

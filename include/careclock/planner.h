@@ -1,0 +1,158 @@
+/* Reminders and escalations: the planner. Pure code: one clock instance,
+ * its rule's stages, the calendar, the configuration and the local time in;
+ * the deliveries that should exist now, and when each may go, out. No I/O,
+ * no clock reads. docs/delivery.md is the policy in words.
+ *
+ * Policy:
+ *  - A stage falls on the due date plus its offset in working days. It is
+ *    planned once that day has come (stage date <= today) and only while the
+ *    clock is open, due_soon or overdue: completion stops every later stage.
+ *  - Catching up: when several stages of the same role have come (the
+ *    daemon was stopped, or the events were recorded late), only the latest
+ *    of them is planned; its message says how late the clock is now.
+ *  - A stage may go at the opening of the sending window on its date
+ *    ([notify] window, working days only), or, when that has passed, at the
+ *    first moment inside the window from now. Nothing is dropped for being
+ *    outside the window: it waits for the next opening.
+ *  - Recipients by role: the allocated worker, the IRO, the team manager
+ *    and service manager of the child's team, by email; the team's webhook
+ *    (team_webhook). What a team manager is sent also goes to the team's
+ *    webhook when the team has one.
+ *  - A met, met_late or cancelled clock: everyone who was sent an
+ *    escalation for it gets one short notice ("now met").
+ *  - A recipient without an address is planned all the same, marked
+ *    undeliverable with the reason, so that it is listed and never silently
+ *    missing; the other recipients are unaffected.
+ */
+#ifndef CARECLOCK_PLANNER_H
+#define CARECLOCK_PLANNER_H
+
+#include "careclock/calendar.h"
+#include "careclock/config.h"
+#include "careclock/engine.h"
+#include "careclock/rules.h"
+
+#include <stddef.h>
+
+typedef enum { CC_NOTICE_REMINDER, CC_NOTICE_ESCALATION, CC_NOTICE_MET } cc_notice_kind_t;
+
+typedef enum { CC_CHANNEL_EMAIL, CC_CHANNEL_WEBHOOK } cc_channel_t;
+
+/* Number of recipient roles (cc_role_t values). */
+#define CC_NOTIFY_ROLES 5
+
+/* Longest recipient key: "team:" + an id. */
+#define CC_NOTIFY_RECIPIENT_MAX 80
+
+/* The recipient key of a role that has nobody. */
+#define CC_NOTIFY_NOBODY "(none)"
+
+/* The stage key of the "now met" notice. */
+#define CC_NOTIFY_MET_STAGE "met"
+
+/* A local wall-clock time in the configured zone. */
+typedef struct {
+    cc_date_t date;
+    int minute; /* 0..1439 */
+} cc_local_time_t;
+
+/* Who holds a role for a clock. For the staff roles id is the staff id and
+ * address the email; for CC_ROLE_TEAM_WEBHOOK id is the team id and address
+ * the webhook name the team names. NULL when there is none. Borrowed. */
+typedef struct {
+    const char *id;
+    const char *address;
+} cc_planner_party_t;
+
+/* Someone who was sent an escalation for a clock (from the outbox). */
+typedef struct {
+    const char *recipient; /* the delivery's recipient key */
+    cc_channel_t channel;
+    cc_role_t role;
+    const char *address;   /* current address; NULL when none now */
+} cc_planner_sent_t;
+
+/* One clock instance as the planner sees it: a row of the clocks table and
+ * the people around the child. Every pointer is borrowed. */
+typedef struct {
+    const char *child_id;
+    const char *rule_id;
+    int seq;
+    cc_status_t status;
+    cc_date_t due;                               /* CC_DATE_NONE when unknown */
+    const char *team_id;                         /* NULL when the child has no team */
+    cc_planner_party_t parties[CC_NOTIFY_ROLES];  /* indexed by cc_role_t */
+    const cc_planner_sent_t *escalated;           /* for met notices */
+    size_t nescalated;
+} cc_planner_clock_t;
+
+/* One delivery that should exist. */
+typedef struct {
+    char stage[16];                  /* "-5wd", "+1wd", or CC_NOTIFY_MET_STAGE */
+    cc_role_t role;
+    cc_notice_kind_t kind;
+    cc_channel_t channel;
+    char recipient[CC_NOTIFY_RECIPIENT_MAX]; /* staff id, "team:ID", or CC_NOTIFY_NOBODY */
+    const char *address;             /* borrowed from the input; NULL when none */
+    char undeliverable[200];         /* "" when deliverable, else the reason */
+    cc_date_t stage_date;
+    cc_local_time_t due_at;          /* when it may first go */
+    int immediate;                   /* a stage marked "now": not held for a digest */
+} cc_planned_t;
+
+/* A growable list of planned deliveries; the caller owns it. */
+typedef struct {
+    cc_planned_t *items;
+    size_t len, cap;
+} cc_plan_t;
+
+void cc_plan_init(cc_plan_t *plan);
+void cc_plan_reset(cc_plan_t *plan);
+void cc_plan_free(cc_plan_t *plan);
+
+/* Append to out the deliveries that should exist for clock (of rule) at
+ * now. config supplies the window, the email transport and the webhook
+ * names. Returns 0 or CC_ENOMEM. Stages that have not come yet produce
+ * nothing; planning the same clock again produces the same keys, so the
+ * outbox's unique key makes enqueueing idempotent. */
+int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, const cc_calendar_t *cal,
+                   const cc_config_t *config, cc_local_time_t now, cc_plan_t *out);
+
+/* 1 if statuses of this kind still take reminders and escalations (open,
+ * due_soon, overdue); 0 otherwise. */
+int cc_planner_status_active(cc_status_t status);
+
+/* 1 if status closes a clock for the "now met" notice (met, met_late,
+ * cancelled). */
+int cc_planner_status_closed(cc_status_t status);
+
+/* The kind of a stage: escalation after the due date or to a manager,
+ * else reminder. */
+cc_notice_kind_t cc_planner_stage_kind(const cc_stage_t *stage);
+
+/* 1 if t is inside the sending window: a working day, window start <= the
+ * minute < window end. */
+int cc_planner_in_window(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t);
+
+/* The earliest time at or after t inside the sending window. */
+cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t);
+
+/* 1 if an email transport is configured ([smtp] url and from, or [notify]
+ * file_channel); otherwise 0 and, when why is not NULL, *why says what is
+ * missing. */
+int cc_planner_email_configured(const cc_config_t *config, const char **why);
+
+/* 1 if address is usable as an email address: one "@" with text either
+ * side, ASCII only (no SMTPUTF8), no spaces, control characters, angle
+ * brackets, commas, semicolons, quotes or backslashes, at most 254 octets
+ * (RFC 5321). */
+int cc_planner_email_valid(const char *address);
+
+/* Names as stored in the outbox. */
+const char *cc_notice_kind_name(cc_notice_kind_t kind);
+const char *cc_channel_name(cc_channel_t channel);
+int cc_notice_kind_parse(const char *name);   /* -1 when unknown */
+int cc_channel_parse(const char *name);       /* -1 when unknown */
+int cc_role_parse(const char *name);          /* -1 when unknown */
+
+#endif
