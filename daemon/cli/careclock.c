@@ -1,5 +1,5 @@
 /* careclock: the command-line front end. Global options come before the
- * command; each command lives in its own daemon/cli/*.c. */
+ * command; each command lives in its own file in daemon/cli/. */
 #include "cli/cli.h"
 #include "careclock/date.h"
 

@@ -1,5 +1,5 @@
 /* The careclock command: global options shared by every subcommand, and
- * one entry point per subcommand (daemon/cli/*.c). Each returns a process
+ * one entry point per subcommand (one file each in daemon/cli/). Each returns a process
  * exit status: 0 success, 1 a failure of the system (I/O, database), 2 a
  * bad argument or bad input, 3 an answer computed outside the holiday
  * calendar's covered years. */

@@ -240,7 +240,7 @@ static int prepare_list(cc_store_t *store, const list_opts_t *o, sqlite3_stmt **
     rc = sqlite3_prepare_v2(cc_store_db(store), cc_buf_str(&sql), -1, st, NULL);
     cc_buf_free(&sql);
     if (rc != SQLITE_OK) {
-        fprintf(stderr, "careclock clocks: %s\n", sqlite3_errmsg(cc_store_db(store)));
+        fprintf(stderr, "careclock clocks: %s\n", cc_store_errmsg(store, NULL));
         return CC_EXIT_FAIL;
     }
     /* Each parameter is bound only when its fragment is in the statement. */
@@ -283,7 +283,7 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
              : strcmp(o.format, "csv") == 0 ? print_csv(st, stdout)
                                             : print_table(st, stdout);
     if (rc != 0) {
-        fprintf(stderr, "careclock clocks: %s\n", sqlite3_errmsg(cc_store_db(store)));
+        fprintf(stderr, "careclock clocks: %s\n", cc_store_errmsg(store, NULL));
         status = CC_EXIT_FAIL;
     }
 out:

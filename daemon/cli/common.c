@@ -45,7 +45,7 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store)
                                  cc_evaluate_now_utc(now, sizeof(now)), &stats);
     if (rc != 0) {
         fprintf(stderr, "%s: recomputing clocks failed: %s (%s)\n", cli->prog, cc_strerror(rc),
-                sqlite3_errmsg(cc_store_db(store)));
+                cc_store_errmsg(store, NULL));
         return CC_EXIT_FAIL;
     }
     if (stats.uncovered > 0) {

@@ -212,7 +212,7 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
         return rc;
     rc = list(cc_store_db(store), states, nstates, child, format);
     if (rc != 0)
-        fprintf(stderr, "careclock deliveries: %s\n", sqlite3_errmsg(cc_store_db(store)));
+        fprintf(stderr, "careclock deliveries: %s\n", cc_store_errmsg(store, NULL));
     cc_store_close(store);
     return rc == 0 ? CC_EXIT_OK : CC_EXIT_FAIL;
 }

@@ -133,7 +133,7 @@ static int feed_list(cc_cli_t *cli, int argc, char **argv)
         return status;
     int rc = cc_feeds_list(store, &feeds, &n);
     if (rc != 0) {
-        fprintf(stderr, "careclock feed list: %s (%s)\n", cc_strerror(rc), sqlite3_errmsg(cc_store_db(store)));
+        fprintf(stderr, "careclock feed list: %s (%s)\n", cc_strerror(rc), cc_store_errmsg(store, NULL));
         cc_store_close(store);
         return CC_EXIT_FAIL;
     }

@@ -121,7 +121,7 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
                                            : cc_report_table(&report, &text);
     if (rc != 0) {
         fprintf(stderr, "careclock report timeliness: %s (%s)\n", cc_strerror(rc),
-                sqlite3_errmsg(cc_store_db(store)));
+                cc_store_errmsg(store, NULL));
         status = CC_EXIT_FAIL;
         goto out;
     }

@@ -334,12 +334,6 @@ static int by_uid(const void *x, const void *y)
     return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
 }
 
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "%s", msg);
-}
-
 static icalcomponent *make_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *c, const char *uid,
                                  cc_buf_t *text)
 {
@@ -391,7 +385,7 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     if (info != NULL)
         memset(info, 0, sizeof(*info));
     if (feed == NULL || empty(feed->name)) {
-        set_err(err, errlen, "the feed has no name");
+        cc_set_err(err, errlen, "the feed has no name");
         return CC_EINVAL;
     }
     for (size_t i = 0; i < n; i++)
@@ -463,7 +457,7 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     rc = 0;
 out:
     if (rc == CC_ENOMEM)
-        set_err(err, errlen, "out of memory");
+        cc_set_err(err, errlen, "out of memory");
     if (serialised != NULL)
         icalmemory_free_buffer(serialised);
     if (ttl != NULL)

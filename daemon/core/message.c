@@ -14,6 +14,7 @@
  *    never contain, so no body line can end the part early.
  */
 #include "careclock/message.h"
+#include "careclock/email.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
 #include "careclock/utf8.h"
@@ -670,13 +671,13 @@ int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_
         return refuse(err, errlen, "From", "address");
     if (has_crlf(m->message_id))
         return refuse(err, errlen, "Message-ID", "value");
-    if (!cc_planner_email_valid(m->address)) {
+    if (!cc_email_valid(m->address)) {
         snprintf(err, errlen, "the recipient address is not a valid email address");
         return CC_EINVAL;
     }
     /* The message is 7-bit (no SMTPUTF8): the sender and the Message-ID
      * go into headers as they are, so they must be plain ASCII. */
-    if (!cc_planner_email_valid(from)) {
+    if (!cc_email_valid(from)) {
         snprintf(err, errlen, "the sender address ([smtp] from) is not a valid ASCII email address");
         return CC_EINVAL;
     }

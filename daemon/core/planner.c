@@ -9,6 +9,7 @@
  * likes and a restart plans the same rows again.
  */
 #include "careclock/planner.h"
+#include "careclock/email.h"
 #include "careclock/error.h"
 #include "util/grow.h"
 
@@ -89,23 +90,6 @@ cc_notice_kind_t cc_planner_stage_kind(const cc_stage_t *stage)
     if (stage->offset.n > 0 || stage->role == CC_ROLE_TEAM_MANAGER || stage->role == CC_ROLE_SERVICE_MANAGER)
         return CC_NOTICE_ESCALATION;
     return CC_NOTICE_REMINDER;
-}
-
-int cc_planner_email_valid(const char *address)
-{
-    /* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle
-     * brackets, so an address at most 254 (and a header line stays far
-     * below RFC 5322's 998). */
-    if (address == NULL || strlen(address) > 254)
-        return 0;
-    const char *at = strchr(address, '@');
-    if (at == NULL || at == address || at[1] == '\0' || strchr(at + 1, '@') != NULL)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)address; *p != '\0'; p++)
-        if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' || *p == '"' ||
-            *p == '\\')
-            return 0;
-    return 1;
 }
 
 int cc_planner_email_configured(const cc_config_t *config, const char **why)
@@ -208,7 +192,7 @@ static void resolve(const cc_planner_clock_t *clock, const cc_config_t *config, 
     snprintf(p->recipient, sizeof(p->recipient), "%s", party->id);
     if (party->address == NULL || party->address[0] == '\0')
         reason(p, "staff %s has no email address", party->id);
-    else if (!cc_planner_email_valid(party->address))
+    else if (!cc_email_valid(party->address))
         reason(p, "staff %s has an email address that is not valid (a line break, space or angle bracket in it)", party->id);
     else if (!cc_planner_email_configured(config, &why))
         reason(p, "%s", why);

@@ -361,7 +361,7 @@ static void on_watchdog(uv_timer_t *t)
     if (read_data_version(d, &version) == 0)
         sd_notify(0, "WATCHDOG=1");
     else
-        cc_log(CC_LOG_ERR, "watchdog: the database does not answer: %s", sqlite3_errmsg(cc_store_db(d->store)));
+        cc_log(CC_LOG_ERR, "watchdog: the database does not answer: %s", cc_store_errmsg(d->store, NULL));
 }
 
 /* ---- deliveries ---- */
@@ -491,7 +491,7 @@ static void on_access_flush(uv_timer_t *t)
     cc_daemon_t *d = t->data;
     char now[32];
     if (d->feeds && cc_feedserver_flush_access(d->feeds, utc_stamp(daemon_now(d), now, sizeof(now))) != 0)
-        cc_log(CC_LOG_WARNING, "recording feed access failed: %s", sqlite3_errmsg(cc_store_db(d->store)));
+        cc_log(CC_LOG_WARNING, "recording feed access failed: %s", cc_store_errmsg(d->store, NULL));
 }
 
 /* The listen address: --listen wins over the configuration. */
@@ -542,7 +542,7 @@ static int open_database(cc_daemon_t *d)
     }
     sqlite3_busy_timeout(cc_store_db(d->store), DAEMON_BUSY_MS);
     if (sqlite3_prepare_v2(cc_store_db(d->store), "PRAGMA data_version", -1, &d->data_version, NULL) != SQLITE_OK) {
-        cc_log(CC_LOG_ERR, "%s: %s", d->db_path, sqlite3_errmsg(cc_store_db(d->store)));
+        cc_log(CC_LOG_ERR, "%s: %s", d->db_path, cc_store_errmsg(d->store, NULL));
         return CC_EDB;
     }
     return 0;

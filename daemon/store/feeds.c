@@ -58,18 +58,6 @@ int cc_feeds_token_hash(const char *token, char hash[CC_FEED_HASH_LEN + 1])
     return 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int prepare(cc_store_t *s, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v2(cc_store_db(s), sql, -1, st, NULL) == SQLITE_OK ? 0 : CC_EDB;
@@ -105,21 +93,21 @@ int cc_feeds_add(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char
     sqlite3_stmt *st = NULL;
     const char *what = kind == CC_FEED_TEAM ? "team" : "staff member";
     if (target_id == NULL || target_id[0] == '\0') {
-        set_err(err, errlen, "no %s given", what);
+        cc_set_err(err, errlen, "no %s given", what);
         return CC_EINVAL;
     }
     int exists = kind == CC_FEED_TEAM ? cc_store_team_exists(s, target_id) : cc_store_staff_exists(s, target_id);
     if (exists < 0) {
-        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+        cc_set_err(err, errlen, "database error: %s", cc_store_errmsg(s, NULL));
         return CC_EDB;
     }
     if (exists == 0) {
-        set_err(err, errlen, "%s \"%s\" does not exist", what, target_id);
+        cc_set_err(err, errlen, "%s \"%s\" does not exist", what, target_id);
         return CC_ENOTFOUND;
     }
     int rc = cc_feeds_token_new(token);
     if (rc != 0) {
-        set_err(err, errlen, "no randomness available for a token");
+        cc_set_err(err, errlen, "no randomness available for a token");
         return rc;
     }
     if ((rc = cc_feeds_token_hash(token, hash)) != 0)
@@ -134,7 +122,7 @@ int cc_feeds_add(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char
         *id = sqlite3_last_insert_rowid(cc_store_db(s));
 out:
     if (rc != 0) {
-        set_err(err, errlen, "could not create the feed: %s", sqlite3_errmsg(cc_store_db(s)));
+        cc_set_err(err, errlen, "could not create the feed: %s", cc_store_errmsg(s, NULL));
         OPENSSL_cleanse(token, CC_FEED_TOKEN_LEN + 1);
     }
     sqlite3_finalize(st);
@@ -204,7 +192,7 @@ int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, s
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
     sqlite3_finalize(st);
     if (rc != 0) {
-        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+        cc_set_err(err, errlen, "database error: %s", cc_store_errmsg(s, NULL));
         return rc;
     }
     if (sqlite3_changes(cc_store_db(s)) == 1)
@@ -212,9 +200,9 @@ int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, s
     cc_feed_t f;
     rc = cc_feeds_get(s, id, &f);
     if (rc == CC_ENOTFOUND)
-        set_err(err, errlen, "feed %s does not exist", idtext);
+        cc_set_err(err, errlen, "feed %s does not exist", idtext);
     else if (rc == 0) {
-        set_err(err, errlen, "feed %s was revoked already, at %s", idtext, f.revoked_at);
+        cc_set_err(err, errlen, "feed %s was revoked already, at %s", idtext, f.revoked_at);
         rc = CC_ESTATE;
     }
     return rc;
@@ -357,7 +345,7 @@ static int load_name(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, 
         else
             snprintf(*name, len, "careclock: %s", n ? n : target_id);
     } else if (step == SQLITE_DONE) {
-        set_err(err, errlen, "%s \"%s\" does not exist", kind == CC_FEED_TEAM ? "team" : "staff member", target_id);
+        cc_set_err(err, errlen, "%s \"%s\" does not exist", kind == CC_FEED_TEAM ? "team" : "staff member", target_id);
         rc = CC_ENOTFOUND;
     } else {
         rc = CC_EDB;
@@ -443,9 +431,9 @@ int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_
     rc = 0;
 out:
     if (rc == CC_EDB)
-        set_err(err, errlen, "database error: %s", sqlite3_errmsg(cc_store_db(s)));
+        cc_set_err(err, errlen, "database error: %s", cc_store_errmsg(s, NULL));
     else if (rc == CC_ENOMEM)
-        set_err(err, errlen, "out of memory");
+        cc_set_err(err, errlen, "out of memory");
     sqlite3_finalize(st);
     free(offsets);
     cc_buf_free(&block);

@@ -65,7 +65,7 @@ typedef struct {
 
 static int db_fail(apply_t *a)
 {
-    snprintf(a->err, a->errlen, "database: %s", sqlite3_errmsg(a->db));
+    snprintf(a->err, a->errlen, "database: %s", cc_store_db_errmsg(a->db, NULL));
     return CC_EDB;
 }
 

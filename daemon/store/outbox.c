@@ -17,6 +17,7 @@
  *    next_attempt_at <= now on the partial index deliveries_ready.
  */
 #include "careclock/outbox.h"
+#include "careclock/email.h"
 #include "careclock/error.h"
 #include "util/grow.h"
 
@@ -79,21 +80,9 @@ time_t cc_outbox_time(cc_local_time_t local)
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int db_err(sqlite3 *db, char *err, size_t errlen)
 {
-    set_err(err, errlen, "database: %s", sqlite3_errmsg(db));
+    cc_set_err(err, errlen, "database: %s", cc_store_db_errmsg(db, NULL));
     return CC_EDB;
 }
 
@@ -506,7 +495,7 @@ static int planner_end(planner_t *p, int rc, char *err, size_t errlen)
         db_err(p->db, err, errlen);
         rc = CC_EDB;
     } else if (rc == CC_ENOMEM) {
-        set_err(err, errlen, "out of memory");
+        cc_set_err(err, errlen, "out of memory");
     }
     sqlite3_finalize(p->active);
     sqlite3_finalize(p->escalated);
@@ -892,7 +881,7 @@ static int resolve_group(claimer_t *c, const group_t *g, char *address, size_t a
         snprintf(reason, rlen, "staff %.80s does not exist now", key);
     else if (address[0] == '\0')
         snprintf(reason, rlen, "staff %.80s has no email address now", key);
-    else if (!cc_planner_email_valid(address))
+    else if (!cc_email_valid(address))
         snprintf(reason, rlen, "staff %.80s has an email address that is not valid (a line break, space or angle "
                                "bracket in it)",
                  key);
@@ -1162,7 +1151,7 @@ int cc_outbox_claim(cc_store_t *store, const cc_env_t *env, time_t now, const ch
     if (rc == 0 && (rc = cc_store_commit(store)) == 0)
         return 0;
     if (rc == CC_ENOMEM)
-        set_err(err, errlen, "out of memory");
+        cc_set_err(err, errlen, "out of memory");
     else
         db_err(db, err, errlen);
     cc_store_rollback(store);
@@ -1422,7 +1411,7 @@ int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
-        set_err(err, errlen, "delivery %lld does not exist", (long long)id);
+        cc_set_err(err, errlen, "delivery %lld does not exist", (long long)id);
         rc = CC_ENOTFOUND;
         goto out;
     }
@@ -1433,7 +1422,7 @@ int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t
     const char *state = col(st, 0);
     int64_t batch = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
     if (strcmp(state, "undeliverable") == 0 && strcmp(col(st, 2), CC_NOTIFY_NOBODY) == 0) {
-        set_err(err, errlen,
+        cc_set_err(err, errlen,
                 "delivery %lld has no recipient (nobody holds the role); allocate someone and careclock plans "
                 "the stage for them",
                 (long long)id);
@@ -1441,7 +1430,7 @@ int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t
         goto out;
     }
     if (strcmp(state, "failed") != 0 && strcmp(state, "undeliverable") != 0) {
-        set_err(err, errlen, "delivery %lld is %s; only failed or undeliverable deliveries can be retried",
+        cc_set_err(err, errlen, "delivery %lld is %s; only failed or undeliverable deliveries can be retried",
                 (long long)id, state);
         rc = CC_ESTATE;
         goto out;

@@ -18,6 +18,7 @@
  *    so no process-wide umask change is needed.
  */
 #include "careclock/store.h"
+#include "careclock/email.h"
 #include "careclock/error.h"
 
 #include <errno.h>
@@ -31,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NO_DATE INT32_MIN
 
 /* ---- schema ------------------------------------------------------------ */
 
@@ -451,9 +451,9 @@ static void error_log_install(void)
     sqlite3_config(SQLITE_CONFIG_LOG, error_log, NULL);
 }
 
-const char *cc_store_errmsg(cc_store_t *s, int *code)
+const char *cc_store_db_errmsg(sqlite3 *db, int *code)
 {
-    int now = sqlite3_extended_errcode(s->db);
+    int now = sqlite3_extended_errcode(db);
     if (now == SQLITE_OK && last_error.code != SQLITE_OK) {
         if (code != NULL)
             *code = last_error.code;
@@ -461,26 +461,19 @@ const char *cc_store_errmsg(cc_store_t *s, int *code)
     }
     if (code != NULL)
         *code = now;
-    return sqlite3_errmsg(s->db);
+    return sqlite3_errmsg(db);
+}
+
+const char *cc_store_errmsg(cc_store_t *s, int *code)
+{
+    return cc_store_db_errmsg(s->db, code);
 }
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int db_fail(cc_store_t *s, char *err, size_t errlen)
 {
-    set_err(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+    cc_set_err(err, errlen, "database: %s", cc_store_errmsg(s, NULL));
     return CC_EDB;
 }
 
@@ -534,11 +527,11 @@ static int check_id(const char *field, const char *id, char *err, size_t errlen)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0) {
-        set_err(err, errlen, "%s is empty", field);
+        cc_set_err(err, errlen, "%s is empty", field);
         return CC_EINVAL;
     }
     if (n > CC_STORE_ID_MAX || has_control(id) || id[0] == ' ' || id[n - 1] == ' ') {
-        set_err(err, errlen,
+        cc_set_err(err, errlen,
                 "%s %s is not a valid id (at most %d characters, no control characters or surrounding spaces)",
                 field, Q(id), CC_STORE_ID_MAX);
         return CC_EINVAL;
@@ -553,11 +546,11 @@ static int check_text(const char *field, const char *text, int required, char *e
     if (text == NULL || text[0] == '\0') {
         if (!required)
             return 0;
-        set_err(err, errlen, "%s is empty", field);
+        cc_set_err(err, errlen, "%s is empty", field);
         return CC_EINVAL;
     }
     if (has_control(text)) {
-        set_err(err, errlen, "%s %s contains a control character (a line break or tab, for example)", field,
+        cc_set_err(err, errlen, "%s %s contains a control character (a line break or tab, for example)", field,
                 Q(text));
         return CC_EINVAL;
     }
@@ -630,7 +623,7 @@ static int check_ref(cc_store_t *s, int which, const char *what, const char *id,
     if (rc < 0)
         return db_fail(s, err, errlen);
     if (rc == 0) {
-        set_err(err, errlen, "%s %s does not exist", what, Q(id));
+        cc_set_err(err, errlen, "%s %s does not exist", what, Q(id));
         return CC_ENOTFOUND;
     }
     return 0;
@@ -646,7 +639,7 @@ static int check_new_id(cc_store_t *s, int which, const char *what, const char *
     if (rc < 0)
         return db_fail(s, err, errlen);
     if (rc == 1) {
-        set_err(err, errlen, "%s %s already exists", what, Q(id));
+        cc_set_err(err, errlen, "%s %s already exists", what, Q(id));
         return CC_EEXIST;
     }
     return 0;
@@ -794,8 +787,8 @@ static int migrate(cc_store_t *s, const char *path, char *err, size_t errlen)
         goto fail;
     return 0;
 fail:
-    set_err(err, errlen, "%s: migrating the schema to version %d failed: %s", path, CC_STORE_SCHEMA_VERSION,
-            sqlite3_errmsg(s->db));
+    cc_set_err(err, errlen, "%s: migrating the schema to version %d failed: %s", path, CC_STORE_SCHEMA_VERSION,
+            cc_store_errmsg(s, NULL));
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
     return CC_EDB;
@@ -811,11 +804,11 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
 
     if (!memory && stat(path, &sb) != 0) {
         if (errno != ENOENT) {
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            cc_set_err(err, errlen, "%s: %s", path, strerror(errno));
             return CC_EIO;
         }
         if (!create) {
-            set_err(err, errlen, "database \"%s\" does not exist", path);
+            cc_set_err(err, errlen, "database \"%s\" does not exist", path);
             return CC_ENOTFOUND;
         }
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -823,19 +816,19 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
             created = 1;
             close(fd);
         } else if (errno != EEXIST) {
-            set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+            cc_set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
             return CC_EIO;
         }
     }
     if ((s = calloc(1, sizeof(*s))) == NULL) {
-        set_err(err, errlen, "out of memory");
+        cc_set_err(err, errlen, "out of memory");
         return CC_ENOMEM;
     }
     s->created = created;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_CREATE : 0);
     pthread_once(&error_log_once, error_log_install);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        cc_set_err(err, errlen, "%s: %s", path, s->db ? cc_store_errmsg(s, NULL) : "cannot open");
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
@@ -843,15 +836,15 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         pragma_int(s, "PRAGMA user_version", &s->from_version) != 0 ||
         pragma_int(s, "PRAGMA application_id", &app_id) != 0 ||
         pragma_int(s, "SELECT count(*) FROM sqlite_schema", &objects) != 0) {
-        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        cc_set_err(err, errlen, "%s: %s", path, cc_store_errmsg(s, NULL));
         goto fail;
     }
     if ((app_id != 0 && app_id != CC_STORE_APPLICATION_ID) || (s->from_version == 0 && objects > 0)) {
-        set_err(err, errlen, "%s is an SQLite database but not a careclock one; refusing to touch it", path);
+        cc_set_err(err, errlen, "%s is an SQLite database but not a careclock one; refusing to touch it", path);
         goto fail;
     }
     if (s->from_version > CC_STORE_SCHEMA_VERSION) {
-        set_err(err, errlen,
+        cc_set_err(err, errlen,
                 "%s has schema version %d, newer than this careclock understands (%d); upgrade careclock", path,
                 s->from_version, CC_STORE_SCHEMA_VERSION);
         rc = CC_ESTATE;
@@ -866,7 +859,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         int wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
         sqlite3_finalize(st);
         if (!wal) {
-            set_err(err, errlen, "%s: cannot switch to WAL journal mode: %s", path, sqlite3_errmsg(s->db));
+            cc_set_err(err, errlen, "%s: cannot switch to WAL journal mode: %s", path, cc_store_errmsg(s, NULL));
             goto fail;
         }
     }
@@ -875,7 +868,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
      * cut back to this size once checkpointed, instead of keeping its
      * largest size on disk for good. */
     if (exec(s, "PRAGMA synchronous = NORMAL") != 0 || exec(s, "PRAGMA journal_size_limit = 67108864") != 0) {
-        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        cc_set_err(err, errlen, "%s: %s", path, cc_store_errmsg(s, NULL));
         goto fail;
     }
     if ((rc = migrate(s, path, err, errlen)) != 0)
@@ -934,19 +927,6 @@ int cc_store_role_valid(const char *role)
     return 0;
 }
 
-int cc_store_email_valid(const char *email)
-{
-    if (email == NULL)
-        return 0;
-    const char *at = strchr(email, '@');
-    if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') != NULL)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)email; *p != '\0'; p++)
-        if (*p <= 0x20 || *p == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* ---- staff, teams, children -------------------------------------------- */
 
 int cc_store_staff_add(cc_store_t *s, const cc_store_staff_t *staff, char *err, size_t errlen)
@@ -958,12 +938,14 @@ int cc_store_staff_add(cc_store_t *s, const cc_store_staff_t *staff, char *err, 
         (rc = check_text("name", staff->name, 1, err, errlen)) != 0)
         goto out;
     if (!cc_store_role_valid(staff->role)) {
-        set_err(err, errlen, "role %s is not one of %s", Q(staff->role ? staff->role : ""), CC_STORE_ROLES);
+        cc_set_err(err, errlen, "role %s is not one of %s", Q(staff->role ? staff->role : ""), CC_STORE_ROLES);
         rc = CC_EINVAL;
         goto out;
     }
-    if (staff->email != NULL && !cc_store_email_valid(staff->email)) {
-        set_err(err, errlen, "email %s is not a valid address (it needs one \"@\" and no spaces or line breaks)",
+    if (staff->email != NULL && !cc_email_valid(staff->email)) {
+        cc_set_err(err, errlen, "email %s is not an address careclock can send to (one \"@\" with text either side; ASCII "
+                   "only; no spaces, line breaks, quotes, brackets, commas, semicolons or backslashes; "
+                   "at most 254 characters)",
                 Q(staff->email));
         rc = CC_EINVAL;
         goto out;
@@ -1026,7 +1008,7 @@ int cc_store_team_set(cc_store_t *s, const cc_store_team_t *team, char *err, siz
         goto out;
     if (team->name == NULL && team->manager_id == NULL && team->service_manager_id == NULL &&
         team->webhook == NULL) {
-        set_err(err, errlen, "nothing to change for team %s", Q(team->id));
+        cc_set_err(err, errlen, "nothing to change for team %s", Q(team->id));
         rc = CC_EINVAL;
         goto out;
     }
@@ -1072,7 +1054,7 @@ int cc_store_child_set(cc_store_t *s, const char *id, const char *team_id, const
         (iro_id && iro_id[0] != '\0' && (rc = check_ref(s, ST_STAFF_EXISTS, "iro", iro_id, err, errlen)) != 0))
         goto out;
     if (team_id == NULL && worker_id == NULL && iro_id == NULL) {
-        set_err(err, errlen, "nothing to change for child %s", Q(id));
+        cc_set_err(err, errlen, "nothing to change for child %s", Q(id));
         rc = CC_EINVAL;
         goto out;
     }
@@ -1095,7 +1077,7 @@ out:
  * the starts, then the ends after the chosen start. */
 static int check_episode_end(cc_store_t *s, const char *child_id, cc_date_t date, char *err, size_t errlen)
 {
-    cc_date_t start = NO_DATE, later_start = NO_DATE, ended = NO_DATE;
+    cc_date_t start = CC_DATE_NONE, later_start = CC_DATE_NONE, ended = CC_DATE_NONE;
     int rc = SQLITE_DONE;
     sqlite3_stmt *st = stmt(s, ST_EPISODE_EVENTS);
     if (st == NULL || bind_text(st, 1, child_id) != SQLITE_OK)
@@ -1108,34 +1090,34 @@ static int check_episode_end(cc_store_t *s, const char *child_id, cc_date_t date
             if (type == NULL || text == NULL || cc_date_parse(text, &d) != 0)
                 continue;
             int is_start = strcmp(type, "looked_after_start") == 0;
-            if (pass == 0 && is_start && d <= date && (start == NO_DATE || d > start))
+            if (pass == 0 && is_start && d <= date && (start == CC_DATE_NONE || d > start))
                 start = d;
-            if (pass == 0 && is_start && d > date && (later_start == NO_DATE || d < later_start))
+            if (pass == 0 && is_start && d > date && (later_start == CC_DATE_NONE || d < later_start))
                 later_start = d;
-            if (pass == 1 && !is_start && d > start && d <= date && (ended == NO_DATE || d < ended))
+            if (pass == 1 && !is_start && d > start && d <= date && (ended == CC_DATE_NONE || d < ended))
                 ended = d;
         }
         sqlite3_reset(st);
-        if (start == NO_DATE)
+        if (start == CC_DATE_NONE)
             break;
     }
     if (rc != SQLITE_DONE)
         return db_fail(s, err, errlen);
     char iso[CC_DATE_STRLEN], first[CC_DATE_STRLEN], other[CC_DATE_STRLEN];
     cc_date_format(date, iso);
-    if (start == NO_DATE) {
-        if (later_start != NO_DATE)
-            set_err(err, errlen,
+    if (start == CC_DATE_NONE) {
+        if (later_start != CC_DATE_NONE)
+            cc_set_err(err, errlen,
                     "looked_after_end date \"%s\" is before the start of the episode of care it would close "
                     "(looked_after_start on %s)",
                     iso, cc_date_format(later_start, other));
         else
-            set_err(err, errlen, "looked_after_end date \"%s\": child %s has no looked_after_start on or before it",
+            cc_set_err(err, errlen, "looked_after_end date \"%s\": child %s has no looked_after_start on or before it",
                     iso, Q(child_id));
         return CC_ESTATE;
     }
-    if (ended != NO_DATE) {
-        set_err(err, errlen,
+    if (ended != CC_DATE_NONE) {
+        cc_set_err(err, errlen,
                 "looked_after_end date \"%s\": the episode of care that started on %s already ended on %s", iso,
                 cc_date_format(start, first), cc_date_format(ended, other));
         return CC_ESTATE;
@@ -1161,7 +1143,7 @@ int cc_store_event_add(cc_store_t *s, const cc_store_event_in_t *ev, int64_t *id
             if (rc < 0) {
                 rc = db_fail(s, err, errlen);
             } else {
-                set_err(err, errlen, "source_key %s already exists", Q(ev->source_key));
+                cc_set_err(err, errlen, "source_key %s already exists", Q(ev->source_key));
                 rc = CC_EEXIST;
             }
             goto out;
@@ -1276,7 +1258,7 @@ int cc_store_event_list(cc_store_t *s, const char *child_id, cc_store_events_t *
 oom:
     sqlite3_reset(st);
     cc_store_events_free(out);
-    set_err(err, errlen, "out of memory");
+    cc_set_err(err, errlen, "out of memory");
     return CC_ENOMEM;
 }
 
@@ -1295,9 +1277,9 @@ int cc_store_event_delete(cc_store_t *s, int64_t id, cc_store_event_t *deleted, 
     if (rc == SQLITE_ROW) {
         rc = event_from_row(st, &row);
         if (rc != 0)
-            set_err(err, errlen, "out of memory");
+            cc_set_err(err, errlen, "out of memory");
     } else if (rc == SQLITE_DONE) {
-        set_err(err, errlen, "event %lld does not exist", (long long)id);
+        cc_set_err(err, errlen, "event %lld does not exist", (long long)id);
         rc = CC_ENOTFOUND;
     } else {
         rc = db_fail(s, err, errlen);

@@ -1,5 +1,8 @@
 #include "careclock/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *cc_strerror(int err)
 {
     switch (err) {
@@ -17,4 +20,14 @@ const char *cc_strerror(int err)
     case CC_EBUSY: return "the database is busy";
     default: return "unknown error";
     }
+}
+
+void cc_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

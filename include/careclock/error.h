@@ -17,7 +17,14 @@ enum {
     CC_EBUSY = -11       /* another process held the database's write lock: try again */
 };
 
+#include <stddef.h>
+
 /* Return a static English description of an error code; never NULL. */
 const char *cc_strerror(int err);
+
+/* Write a message into the caller's err buffer (the err/errlen convention
+ * of every function that explains a failure): printf-style, truncated to
+ * errlen. err may be NULL or errlen 0: then nothing is written. */
+void cc_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -142,12 +142,6 @@ cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_confi
  * missing. */
 int cc_planner_email_configured(const cc_config_t *config, const char **why);
 
-/* 1 if address is usable as an email address: one "@" with text either
- * side, ASCII only (no SMTPUTF8), no spaces, control characters, angle
- * brackets, commas, semicolons, quotes or backslashes, at most 254 octets
- * (RFC 5321). */
-int cc_planner_email_valid(const char *address);
-
 /* Names as stored in the outbox. */
 const char *cc_notice_kind_name(cc_notice_kind_t kind);
 const char *cc_channel_name(cc_channel_t channel);

@@ -77,6 +77,11 @@ int cc_store_rollback(cc_store_t *s);
  * The string is valid until the next statement. */
 const char *cc_store_errmsg(cc_store_t *s, int *code);
 
+/* The same for a connection the store layer holds directly (a module's own
+ * reader connection). Every message about a failed statement goes through
+ * one of these two, never sqlite3_errmsg() alone. */
+const char *cc_store_db_errmsg(sqlite3 *db, int *code);
+
 /* Record actor (for example "cli:alice") as the author of the audit rows
  * that this connection's writes produce; NULL clears it. The store copies
  * the string. See docs/schema.md, audit_actor. Returns 0 or CC_ENOMEM. */
@@ -92,10 +97,6 @@ int cc_store_child_exists(cc_store_t *s, const char *id);
 
 /* 1 if role is one of CC_STORE_ROLES. */
 int cc_store_role_valid(const char *role);
-
-/* 1 if email is acceptable: text@text with no spaces, CR, LF or other
- * control characters. */
-int cc_store_email_valid(const char *email);
 
 typedef struct {
     const char *id;         /* required */

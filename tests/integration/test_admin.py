@@ -175,6 +175,20 @@ class StaffTest(AdminTestCase):
             self.assert_refused(args, "email " + shown)
         self.assert_refused(["staff", "add", "W9", "--email", "n@council.example", "--role", "worker"],
                             "--name is required")
+
+    def test_staff_add_refuses_what_the_planner_could_not_send_to(self):
+        """What is stored is deliverable: the addresses the delivery planner
+        marks undeliverable (RFC 5321 4.5.3.1.3's 254-octet limit, non-ASCII
+        without SMTPUTF8, angle brackets, commas, semicolons, quotes) are
+        refused when recorded, with nothing written."""
+        self.office()
+        base = ["staff", "add", "W9", "--name", "New", "--email", "n@council.example", "--role", "worker"]
+        long = "a" * 243 + "@council.example"  # 259 octets
+        for email in ("zo\u00eb@council.example", "<w9@council.example>", "w9,x@council.example",
+                      "w9;x@council.example", '"w9"@council.example', "w9\\x@council.example", long):
+            with self.subTest(email=email):
+                self.assert_refused(base[:6] + [email] + base[7:], "is not an address careclock can send to")
+        self.ok(*(base[:6] + ["a" * 238 + "@council.example"] + base[7:]))  # 254 octets: accepted
         self.assert_refused(base + ["--colour", "blue"], 'unknown option "--colour"')
         self.assert_refused(["staff", "add", "--name", "x", "--email", "n@x.example", "--role", "worker"],
                             "missing arguments")
