@@ -302,7 +302,7 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
         printf(", recovered %zu interrupted", stats.recovered);
     printf("\n");
     if (!stats.window_open) {
-        cc_local_time_t next = cc_planner_next_opening(env.cal, &env.config, local);
+        cc_local_time_t next = cc_planner_next_opening(env.cal, &env.planner, local);
         printf("outside the sending window (working days %02d:%02d-%02d:%02d): nothing sent; next opening %s "
                "%02d:%02d\n",
                env.config.window_start_minute / 60, env.config.window_start_minute % 60,

@@ -85,30 +85,12 @@ void cc_config_free(cc_config_t *config)
     memset(config, 0, sizeof(*config));
 }
 
-const char *cc_webhook_format_name(cc_webhook_format_t format)
-{
-    switch (format) {
-    case CC_WEBHOOK_TEAMS: return "teams";
-    case CC_WEBHOOK_SLACK: return "slack";
-    default: return "generic";
-    }
-}
-
 const cc_webhook_config_t *cc_config_webhook(const cc_config_t *config, const char *name)
 {
     for (size_t i = 0; i < config->nwebhooks; i++)
         if (strcmp(config->webhooks[i].name, name) == 0)
             return &config->webhooks[i];
     return NULL;
-}
-
-const char *cc_privacy_name(cc_privacy_t privacy)
-{
-    switch (privacy) {
-    case CC_PRIVACY_REFERENCE: return "reference";
-    case CC_PRIVACY_FULL: return "full";
-    default: return "initials";
-    }
 }
 
 typedef struct {
@@ -447,4 +429,26 @@ int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errl
         return CC_EPARSE;
     }
     return 0;
+}
+
+const char *cc_config_email_unavailable(const cc_config_t *config)
+{
+    if (config->file_channel != NULL)
+        return NULL;
+    if (config->smtp_url == NULL)
+        return "email is not configured ([smtp] url is not set)";
+    if (config->smtp_from == NULL)
+        return "email is not configured ([smtp] from is not set)";
+    return NULL;
+}
+
+void cc_config_planner_settings(const cc_config_t *config, cc_planner_settings_t *out)
+{
+    _Static_assert(CC_CONFIG_MAX_WEBHOOKS <= CC_PLANNER_MAX_WEBHOOKS, "every configured webhook reaches the planner");
+    memset(out, 0, sizeof(*out));
+    out->window_start_minute = config->window_start_minute;
+    out->window_end_minute = config->window_end_minute;
+    out->email_unavailable = cc_config_email_unavailable(config);
+    for (size_t i = 0; i < config->nwebhooks; i++)
+        out->webhooks[out->nwebhooks++] = config->webhooks[i].name;
 }

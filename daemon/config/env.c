@@ -1,9 +1,30 @@
 #include "careclock/env.h"
 #include "careclock/error.h"
-#include "careclock/evaluate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* FNV-1a over each file's name and bytes (a missing file counts by name),
+ * as 16 hex digits: a changed rule or holiday file changes it. */
+static void hash_files(const char *const *files, size_t n, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char block[8192];
+    for (size_t i = 0; i < n; i++) {
+        FILE *f = fopen(files[i], "rb");
+        for (const char *p = files[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        if (f == NULL)
+            continue;
+        size_t got;
+        while ((got = fread(block, 1, sizeof(block), f)) > 0)
+            for (size_t j = 0; j < got; j++)
+                h = (h ^ block[j]) * 1099511628211ULL;
+        fclose(f);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
 
 static void fingerprint(cc_env_t *env)
 {
@@ -16,7 +37,7 @@ static void fingerprint(cc_env_t *env)
     files[n++] = divfile;
     for (size_t i = 0; i < env->config.nholidays; i++)
         files[n++] = env->config.holidays[i];
-    cc_evaluate_fingerprint(files, n, env->fingerprint);
+    hash_files(files, n, env->fingerprint);
 }
 
 int cc_env_load(cc_env_t *env, const char *config_path, char *err, size_t errlen)
@@ -37,6 +58,7 @@ int cc_env_load(cc_env_t *env, const char *config_path, char *err, size_t errlen
                           env->config.nholidays, &env->cal, err, errlen);
     if (rc != 0)
         goto fail;
+    cc_config_planner_settings(&env->config, &env->planner);
     fingerprint(env);
     return 0;
 fail:

@@ -13,6 +13,7 @@
  *    else varies, so an unchanged feed is byte-identical and its ETag holds.
  */
 #include "careclock/ics.h"
+#include "careclock/privacy.h"
 #include "careclock/error.h"
 
 #include <libical/ical.h>
@@ -110,11 +111,7 @@ size_t cc_ics_uid(const char *child_id, const char *rule_id, int seq, char *buf,
 /* "C1234 (A.B.)", "C1234", or "C1234 (Alice Brown)" under privacy. */
 static void put_child(cc_buf_t *out, cc_privacy_t privacy, const cc_ics_clock_t *c)
 {
-    const char *extra = NULL;
-    if (privacy == CC_PRIVACY_FULL && !empty(c->full_name))
-        extra = c->full_name;
-    else if (privacy != CC_PRIVACY_REFERENCE && !empty(c->initials))
-        extra = c->initials;
+    const char *extra = cc_privacy_shown(privacy, c->initials, c->full_name, 1);
     put_clean(out, c->child_id);
     if (extra != NULL) {
         cc_buf_puts(out, " (");

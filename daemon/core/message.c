@@ -167,12 +167,13 @@ static char *human(cc_date_t d, char *buf, size_t len)
 static char *child_label(const cc_message_item_t *it, cc_privacy_t privacy, int webhook, char *buf, size_t len)
 {
     const char *id = it->child_id ? it->child_id : "?";
-    if (privacy == CC_PRIVACY_FULL && !webhook && it->full_name && it->full_name[0])
-        snprintf(buf, len, "%s %s", id, it->full_name);
-    else if (privacy != CC_PRIVACY_REFERENCE && it->initials && it->initials[0])
-        snprintf(buf, len, "%s (%s)", id, it->initials);
-    else
+    const char *shown = cc_privacy_shown(privacy, it->initials, it->full_name, !webhook);
+    if (shown == NULL)
         snprintf(buf, len, "%s", id);
+    else if (shown == it->full_name)
+        snprintf(buf, len, "%s %s", id, shown);
+    else
+        snprintf(buf, len, "%s (%s)", id, shown);
     return buf;
 }
 
@@ -1057,4 +1058,13 @@ int cc_webhook_sign(const unsigned char *key, size_t keylen, const char *id, lon
     memcpy(out, "v1,", 3);
     EVP_EncodeBlock((unsigned char *)out + 3, mac, (int)got);
     return 0;
+}
+
+const char *cc_webhook_format_name(cc_webhook_format_t format)
+{
+    switch (format) {
+    case CC_WEBHOOK_TEAMS: return "teams";
+    case CC_WEBHOOK_SLACK: return "slack";
+    default: return "generic";
+    }
 }

@@ -13,6 +13,7 @@
 #include "careclock/error.h"
 #include "util/grow.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,35 +93,20 @@ cc_notice_kind_t cc_planner_stage_kind(const cc_stage_t *stage)
     return CC_NOTICE_REMINDER;
 }
 
-int cc_planner_email_configured(const cc_config_t *config, const char **why)
+int cc_planner_in_window(const cc_calendar_t *cal, const cc_planner_settings_t *settings, cc_local_time_t t)
 {
-    if (config->file_channel != NULL)
-        return 1;
-    if (config->smtp_url == NULL) {
-        if (why)
-            *why = "email is not configured ([smtp] url is not set)";
-        return 0;
-    }
-    if (config->smtp_from == NULL) {
-        if (why)
-            *why = "email is not configured ([smtp] from is not set)";
-        return 0;
-    }
-    return 1;
+    assert(settings->window_start_minute < settings->window_end_minute);
+    return cc_calendar_is_working_day(cal, t.date) && t.minute >= settings->window_start_minute &&
+           t.minute < settings->window_end_minute;
 }
 
-int cc_planner_in_window(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t)
+cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_planner_settings_t *settings,
+                                        cc_local_time_t t)
 {
-    return cc_calendar_is_working_day(cal, t.date) && t.minute >= config->window_start_minute &&
-           t.minute < config->window_end_minute;
-}
-
-cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t)
-{
-    if (cc_planner_in_window(cal, config, t))
+    if (cc_planner_in_window(cal, settings, t))
         return t;
-    cc_local_time_t next = {.date = t.date, .minute = config->window_start_minute};
-    if (!cc_calendar_is_working_day(cal, t.date) || t.minute >= config->window_start_minute)
+    cc_local_time_t next = {.date = t.date, .minute = settings->window_start_minute};
+    if (!cc_calendar_is_working_day(cal, t.date) || t.minute >= settings->window_start_minute)
         next.date = t.date + 1;
     for (int i = 0; i < MAX_DAYS_AHEAD && !cc_calendar_is_working_day(cal, next.date); i++)
         next.date++;
@@ -153,10 +139,18 @@ static void reason(cc_planned_t *p, const char *fmt, ...)
 }
 
 /* Who to send to for a role, and why not when nobody can be. */
-static void resolve(const cc_planner_clock_t *clock, const cc_config_t *config, cc_role_t role, cc_planned_t *p)
+static int webhook_known(const cc_planner_settings_t *settings, const char *name)
+{
+    for (size_t i = 0; i < settings->nwebhooks; i++)
+        if (strcmp(settings->webhooks[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void resolve(const cc_planner_clock_t *clock, const cc_planner_settings_t *settings, cc_role_t role,
+                    cc_planned_t *p)
 {
     const cc_planner_party_t *party = &clock->parties[role];
-    const char *why = NULL;
     p->address = party->address;
     if (role == CC_ROLE_TEAM_WEBHOOK) {
         p->channel = CC_CHANNEL_WEBHOOK;
@@ -168,7 +162,7 @@ static void resolve(const cc_planner_clock_t *clock, const cc_config_t *config, 
         snprintf(p->recipient, sizeof(p->recipient), "team:%s", clock->team_id);
         if (party->address == NULL || party->address[0] == '\0')
             reason(p, "team %s has no webhook", clock->team_id);
-        else if (cc_config_webhook(config, party->address) == NULL)
+        else if (!webhook_known(settings, party->address))
             reason(p, "team %s names webhook \"%s\", which the configuration does not define", clock->team_id,
                    party->address);
         return;
@@ -194,17 +188,18 @@ static void resolve(const cc_planner_clock_t *clock, const cc_config_t *config, 
         reason(p, "staff %s has no email address", party->id);
     else if (!cc_email_valid(party->address))
         reason(p, "staff %s has an email address that is not valid (a line break, space or angle bracket in it)", party->id);
-    else if (!cc_planner_email_configured(config, &why))
-        reason(p, "%s", why);
+    else if (settings->email_unavailable != NULL)
+        reason(p, "%s", settings->email_unavailable);
 }
 
 /* Plan one stage of an active clock for its role (and the team's webhook
  * for what goes to the team manager). */
 static int plan_stage(const cc_planner_clock_t *clock, const cc_stage_t *stage, cc_date_t stage_date,
-                      const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t now, cc_plan_t *out)
+                      const cc_calendar_t *cal, const cc_planner_settings_t *settings, cc_local_time_t now,
+                      cc_plan_t *out)
 {
-    cc_local_time_t first = {.date = stage_date, .minute = config->window_start_minute};
-    cc_local_time_t due_at = cc_planner_next_opening(cal, config, later(first, now) ? first : now);
+    cc_local_time_t first = {.date = stage_date, .minute = settings->window_start_minute};
+    cc_local_time_t due_at = cc_planner_next_opening(cal, settings, later(first, now) ? first : now);
     cc_role_t roles[2] = {stage->role, CC_ROLE_TEAM_WEBHOOK};
     int nroles = 1;
     /* The team's channel sees what its manager is sent, when it has one. */
@@ -222,17 +217,17 @@ static int plan_stage(const cc_planner_clock_t *clock, const cc_stage_t *stage, 
         p->stage_date = stage_date;
         p->due_at = due_at;
         p->immediate = stage->immediate;
-        resolve(clock, config, roles[i], p);
+        resolve(clock, settings, roles[i], p);
     }
     return 0;
 }
 
 int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, const cc_calendar_t *cal,
-                   const cc_config_t *config, cc_local_time_t now, cc_plan_t *out)
+                    const cc_planner_settings_t *settings, cc_local_time_t now, cc_plan_t *out)
 {
     if (cc_planner_status_closed(clock->status)) {
         /* "Now met": to everyone who was sent an escalation, once. */
-        cc_local_time_t due_at = cc_planner_next_opening(cal, config, now);
+        cc_local_time_t due_at = cc_planner_next_opening(cal, settings, now);
         for (size_t i = 0; i < clock->nescalated; i++) {
             const cc_planner_sent_t *sent = &clock->escalated[i];
             cc_planned_t *p = push(out);
@@ -271,7 +266,7 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
                          dates[j] <= now.date && dates[j] > dates[i];
         if (superseded)
             continue;
-        int rc = plan_stage(clock, &rule->stages[i], dates[i], cal, config, now, out);
+        int rc = plan_stage(clock, &rule->stages[i], dates[i], cal, settings, now, out);
         if (rc != 0)
             return rc;
     }

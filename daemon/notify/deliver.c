@@ -390,7 +390,7 @@ static void claim_and_send(cc_deliverer_t *d)
     char err[512];
     time_t now = cycle_now(d);
     d->phase = PHASE_SEND;
-    d->stats.window_open = cc_planner_in_window(d->env->cal, &d->env->config, cc_outbox_local(now));
+    d->stats.window_open = cc_planner_in_window(d->env->cal, &d->env->planner, cc_outbox_local(now));
     if (d->stats.window_open && ensure_sender(d) == 0) {
         int rc = cc_outbox_claim(d->store, d->env, now, d->claimer, d->options.max_messages, &d->claim, err,
                                  sizeof(err));

@@ -39,25 +39,6 @@ char *cc_evaluate_now_utc(char *buf, size_t len)
     return buf;
 }
 
-void cc_evaluate_fingerprint(const char *const *files, size_t n, char out[17])
-{
-    uint64_t h = 1469598103934665603ULL;
-    unsigned char block[8192];
-    for (size_t i = 0; i < n; i++) {
-        FILE *f = fopen(files[i], "rb");
-        for (const char *p = files[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        if (f == NULL)
-            continue;
-        size_t got;
-        while ((got = fread(block, 1, sizeof(block), f)) > 0)
-            for (size_t j = 0; j < got; j++)
-                h = (h ^ block[j]) * 1099511628211ULL;
-        fclose(f);
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 /* ---- loading ---- */
 
 void cc_evaluate_child_free(cc_eval_child_t *child)

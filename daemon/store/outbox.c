@@ -333,7 +333,7 @@ static int plan_active(planner_t *p, range_t r)
         if (rule == NULL)
             continue;
         cc_plan_reset(&p->plan);
-        if ((rc = cc_planner_plan(rule, &clock, p->env->cal, &p->env->config, p->local, &p->plan)) != 0 ||
+        if ((rc = cc_planner_plan(rule, &clock, p->env->cal, &p->env->planner, p->local, &p->plan)) != 0 ||
             (rc = enqueue(p, clock.child_id, clock.rule_id, clock.seq, clock.due)) != 0)
             break;
     }
@@ -377,7 +377,7 @@ static int closed_flush(planner_t *p, closed_t *c)
                                .due = CC_DATE_NONE, .escalated = c->sent, .nescalated = c->n};
     cc_plan_reset(&p->plan);
     p->stats->clocks++;
-    int rc = cc_planner_plan(cc_ruleset_find(p->env->rules, c->rule_id), &clock, p->env->cal, &p->env->config,
+    int rc = cc_planner_plan(cc_ruleset_find(p->env->rules, c->rule_id), &clock, p->env->cal, &p->env->planner,
                             p->local, &p->plan);
     return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->seq, CC_DATE_NONE);
 }
@@ -835,7 +835,6 @@ static int finalise(claimer_t *c, const group_t *g, const char *state, const cha
 static int resolve_group(claimer_t *c, const group_t *g, char *address, size_t alen, char *name, size_t nlen,
                          const char **state, char *reason, size_t rlen, cc_webhook_format_t *format)
 {
-    const char *why = NULL;
     *state = NULL;
     address[0] = name[0] = '\0';
     int webhook = g->channel == CC_CHANNEL_WEBHOOK;
@@ -885,8 +884,8 @@ static int resolve_group(claimer_t *c, const group_t *g, char *address, size_t a
         snprintf(reason, rlen, "staff %.80s has an email address that is not valid (a line break, space or angle "
                                "bracket in it)",
                  key);
-    else if (!cc_planner_email_configured(&c->env->config, &why))
-        snprintf(reason, rlen, "%s", why);
+    else if (c->env->planner.email_unavailable != NULL)
+        snprintf(reason, rlen, "%s", c->env->planner.email_unavailable);
     else
         return 0;
     *state = "undeliverable";

@@ -4,12 +4,14 @@
 #ifndef CARECLOCK_CONFIG_H
 #define CARECLOCK_CONFIG_H
 
+#include "careclock/message.h" /* cc_webhook_format_t */
+#include "careclock/planner.h"
+#include "careclock/privacy.h"
+
 #include <stddef.h>
 
 #define CC_CONFIG_MAX_FILES 16
 #define CC_CONFIG_MAX_WEBHOOKS 32
-
-typedef enum { CC_WEBHOOK_GENERIC, CC_WEBHOOK_TEAMS, CC_WEBHOOK_SLACK } cc_webhook_format_t;
 
 /* [webhook:NAME]: one endpoint; a team names it (careclock team set --webhook NAME). */
 typedef struct {
@@ -18,8 +20,6 @@ typedef struct {
     cc_webhook_format_t format;
     char *secret_file;  /* Standard Webhooks secret ("whsec_" + base64), NULL for unsigned */
 } cc_webhook_config_t;
-
-typedef enum { CC_PRIVACY_INITIALS, CC_PRIVACY_REFERENCE, CC_PRIVACY_FULL } cc_privacy_t;
 
 typedef struct {
     char *database;                          /* NULL: the caller's default */
@@ -74,10 +74,16 @@ int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errl
 /* Free every string the config holds (the struct is the caller's). */
 void cc_config_free(cc_config_t *config);
 
-const char *cc_privacy_name(cc_privacy_t privacy);
-const char *cc_webhook_format_name(cc_webhook_format_t format);
 
 /* The webhook section named name, or NULL. */
 const cc_webhook_config_t *cc_config_webhook(const cc_config_t *config, const char *name);
+
+/* NULL when an email transport is configured ([smtp] url and from, or
+ * [notify] file_channel); otherwise what is missing, in words. */
+const char *cc_config_email_unavailable(const cc_config_t *config);
+
+/* The planner's view of config (the window, e-mail, the webhook names);
+ * out borrows config's strings, so it lives no longer than config. */
+void cc_config_planner_settings(const cc_config_t *config, cc_planner_settings_t *out);
 
 #endif

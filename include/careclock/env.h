@@ -11,6 +11,7 @@
 
 typedef struct {
     cc_config_t config;
+    cc_planner_settings_t planner; /* the planner's view of config (borrows its strings) */
     cc_ruleset_t *rules;
     cc_calendar_t *cal;
     char fingerprint[17];

@@ -62,10 +62,6 @@ int cc_evaluate_refresh(cc_store_t *store, const cc_ruleset_t *rs, const cc_cale
  * benchmarks; set it before evaluating, not during. */
 void cc_evaluate_set_commit_rows(size_t rows);
 
-/* A fingerprint of the rule and holiday files' contents (16 hex digits and
- * a NUL into out), so a changed rule set forces a full recompute. */
-void cc_evaluate_fingerprint(const char *const *files, size_t n, char out[17]);
-
 /* One child and its events as the engine takes them; owns its memory. */
 typedef struct {
     cc_child_t child;

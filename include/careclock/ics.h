@@ -28,7 +28,7 @@
 #define CARECLOCK_ICS_H
 
 #include "careclock/buf.h"
-#include "careclock/config.h"
+#include "careclock/privacy.h"
 #include "careclock/date.h"
 #include "careclock/engine.h"
 

@@ -19,13 +19,20 @@
 
 #include "careclock/buf.h"
 #include "careclock/calendar.h"
-#include "careclock/config.h"
 #include "careclock/engine.h"
 #include "careclock/planner.h"
+#include "careclock/privacy.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+/* [webhook:NAME] format: careclock's own JSON, a Teams Adaptive Card, a
+ * Slack message. */
+typedef enum { CC_WEBHOOK_GENERIC, CC_WEBHOOK_TEAMS, CC_WEBHOOK_SLACK } cc_webhook_format_t;
+
+/* "generic", "teams" or "slack". */
+const char *cc_webhook_format_name(cc_webhook_format_t format);
 
 /* One item of a message: a clock instance and the stage that brought it.
  * Strings are borrowed; NULL where unknown. */

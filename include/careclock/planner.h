@@ -28,7 +28,6 @@
 #define CARECLOCK_PLANNER_H
 
 #include "careclock/calendar.h"
-#include "careclock/config.h"
 #include "careclock/engine.h"
 #include "careclock/rules.h"
 
@@ -49,6 +48,20 @@ typedef enum { CC_CHANNEL_EMAIL, CC_CHANNEL_WEBHOOK } cc_channel_t;
 
 /* The stage key of the "now met" notice. */
 #define CC_NOTIFY_MET_STAGE "met"
+
+/* Most webhook endpoints a configuration may name. */
+#define CC_PLANNER_MAX_WEBHOOKS 32
+
+/* The few configured values the planner needs ([notify] window, whether
+ * e-mail can be sent, the webhook names), filled from the configuration by
+ * cc_config_planner_settings(). Strings are borrowed. */
+typedef struct {
+    int window_start_minute;   /* 08:00 -> 480 */
+    int window_end_minute;     /* 18:00 -> 1080; start < end */
+    const char *email_unavailable; /* NULL when e-mail can be sent; else why not, in words */
+    const char *webhooks[CC_PLANNER_MAX_WEBHOOKS]; /* the [webhook:NAME] names */
+    size_t nwebhooks;
+} cc_planner_settings_t;
 
 /* A local wall-clock time in the configured zone. */
 typedef struct {
@@ -111,12 +124,12 @@ void cc_plan_reset(cc_plan_t *plan);
 void cc_plan_free(cc_plan_t *plan);
 
 /* Append to out the deliveries that should exist for clock (of rule) at
- * now. config supplies the window, the email transport and the webhook
+ * now. settings supplies the window, the email transport and the webhook
  * names. Returns 0 or CC_ENOMEM. Stages that have not come yet produce
  * nothing; planning the same clock again produces the same keys, so the
  * outbox's unique key makes enqueueing idempotent. */
 int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, const cc_calendar_t *cal,
-                   const cc_config_t *config, cc_local_time_t now, cc_plan_t *out);
+                   const cc_planner_settings_t *settings, cc_local_time_t now, cc_plan_t *out);
 
 /* 1 if statuses of this kind still take reminders and escalations (open,
  * due_soon, overdue); 0 otherwise. */
@@ -132,15 +145,11 @@ cc_notice_kind_t cc_planner_stage_kind(const cc_stage_t *stage);
 
 /* 1 if t is inside the sending window: a working day, window start <= the
  * minute < window end. */
-int cc_planner_in_window(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t);
+int cc_planner_in_window(const cc_calendar_t *cal, const cc_planner_settings_t *settings, cc_local_time_t t);
 
 /* The earliest time at or after t inside the sending window. */
-cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_config_t *config, cc_local_time_t t);
-
-/* 1 if an email transport is configured ([smtp] url and from, or [notify]
- * file_channel); otherwise 0 and, when why is not NULL, *why says what is
- * missing. */
-int cc_planner_email_configured(const cc_config_t *config, const char **why);
+cc_local_time_t cc_planner_next_opening(const cc_calendar_t *cal, const cc_planner_settings_t *settings,
+                                        cc_local_time_t t);
 
 /* Names as stored in the outbox. */
 const char *cc_notice_kind_name(cc_notice_kind_t kind);
