@@ -28,6 +28,7 @@
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
 #include "careclock/store.h"
+#include "careclock/time.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
         cc_eval_stats_t st = {0};
         char now[32];
         cc_date_t day = (today2_s && r % 2 == 1) ? today2 : today;
-        cc_evaluate_now_utc(now, sizeof(now));
+        cc_time_format_utc(time(NULL), now, sizeof(now));
         double t0 = now_s();
         int rc;
         if (strcmp(mode, "refresh") == 0)

@@ -2,6 +2,7 @@
  * command; each command lives in its own file in daemon/cli/. */
 #include "cli/cli.h"
 #include "careclock/date.h"
+#include "careclock/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +40,8 @@ static void usage(FILE *out)
 /* Today's date in Europe/London, the zone English councils work in. */
 static cc_date_t london_today(void)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    setenv("TZ", "Europe/London", 1);
-    tzset();
-    localtime_r(&now, &tm);
-    return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    cc_time_set_zone("Europe/London", NULL, 0);
+    return cc_time_local(time(NULL)).date;
 }
 
 /* Dispatch argv[0] to its command; returns the exit status. */

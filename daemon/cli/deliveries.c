@@ -12,6 +12,7 @@
 #include "careclock/deliver.h"
 #include "careclock/error.h"
 #include "careclock/outbox.h"
+#include "careclock/time.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -54,11 +55,15 @@ static int valid_state(const char *s)
 /* Load the configuration and apply its time zone to the process. */
 static int load_env(const cc_cli_t *cli, cc_cli_env_t *env)
 {
+    char err[512];
     int rc = cc_cli_env_load(cli, env);
     if (rc != 0)
         return rc;
-    setenv("TZ", env->config.timezone, 1);
-    tzset();
+    if (cc_time_set_zone(env->config.timezone, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", cli->prog, err);
+        cc_cli_env_free(env);
+        return CC_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -219,31 +224,6 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
 
 /* ---- run ----------------------------------------------------------------- */
 
-/* "YYYY-MM-DDTHH:MM" or "...:SS", local time in the process's zone. */
-static int parse_local(const char *s, time_t *out)
-{
-    struct tm tm = {0};
-    int y, mo, d, h, mi, sec = 0;
-    char tail;
-    size_t len = strlen(s);
-    int n = len == 16 ? sscanf(s, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail)
-            : len == 19 ? sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail)
-                        : 0;
-    if ((len == 16 && n != 5) || (len == 19 && n != 6) || (len != 16 && len != 19))
-        return -1;
-    if (!cc_date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 59)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    *out = mktime(&tm);
-    return *out == (time_t)-1 ? -1 : 0;
-}
-
 static int cmd_run(cc_cli_t *cli, int argc, char **argv)
 {
     const char *now_text = NULL;
@@ -277,7 +257,7 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
     if (rc != 0)
         return rc;
     time_t now = time(NULL);
-    if (now_text != NULL && parse_local(now_text, &now) != 0) {
+    if (now_text != NULL && cc_time_parse_wall(now_text, 0, &now) != 0) {
         fprintf(stderr, "careclock deliveries run: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
         cc_cli_env_free(&env);
         return CC_EXIT_USAGE;
@@ -286,7 +266,7 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
         cc_cli_env_free(&env);
         return rc;
     }
-    cc_local_time_t local = cc_outbox_local(now);
+    cc_local_time_t local = cc_time_local(now);
     cli->today = local.date;
     if ((rc = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;

@@ -4,6 +4,7 @@
 #include "careclock/config.h"
 #include "careclock/error.h"
 #include "careclock/paths.h"
+#include "careclock/time.h"
 
 #include "util/inifile.h"
 #include <limits.h>
@@ -216,9 +217,7 @@ static int handle_careclock(reader_t *r, const char *key, const char *value)
             return fail(r, key, "\"%s\" is not england-and-wales, scotland or northern-ireland", value);
         set_str(&c->division, value);
     } else if (strcmp(key, "timezone") == 0) {
-        char zone[PATH_MAX];
-        snprintf(zone, sizeof(zone), "/usr/share/zoneinfo/%s", value);
-        if (strstr(value, "..") != NULL || access(zone, R_OK) != 0)
+        if (!cc_time_zone_known(value))
             return fail(r, key, "\"%s\" is not a time zone this machine knows (see /usr/share/zoneinfo)", value);
         set_str(&c->timezone, value);
     } else if (strcmp(key, "privacy") == 0) {

@@ -19,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cc_local_time_t (util/, below the core) spells its date as int32_t: it
+ * must stay the cc_date_t the planner compares it with. */
+_Static_assert(_Generic(((cc_local_time_t){0}).date, cc_date_t: 1, default: 0),
+               "cc_local_time_t.date must be a cc_date_t");
+
 /* Days searched for the next working day: longer than any closure. */
 #define MAX_DAYS_AHEAD 400
 

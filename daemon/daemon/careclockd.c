@@ -2,6 +2,7 @@
  * configuration file; see `careclockd --help` and README.md. */
 #include "daemon/daemon.h"
 #include "careclock/env.h"
+#include "careclock/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,34 +12,15 @@
 static void usage(FILE *out)
 {
     fputs("usage: careclockd [--config FILE] [--db PATH] [--listen ADDR:PORT] [--foreground]\n"
-          "                  [--now YYYY-MM-DDTHH:MM:SS] [--check-config]\n"
+          "                  [--now YYYY-MM-DDTHH:MM[:SS]] [--check-config]\n"
           "  --config FILE   configuration (default: built-in defaults; see config/careclock.conf)\n"
           "  --db PATH       the plan database, overriding [careclock] database\n"
           "  --listen A:P    the feed server's address, overriding [http] listen\n"
           "  --foreground    accepted for compatibility: careclockd never forks (systemd Type=notify)\n"
-          "  --now T         start the daemon's clock at local time T, then run on in real time: the one way\n"
-          "                  tests and demonstrations move time\n"
+          "  --now T         start the daemon's clock at local time T in [careclock] timezone, then run on in\n"
+          "                  real time: the one way tests and demonstrations move time\n"
           "  --check-config  validate the configuration, rules and holiday files, then exit (0 valid, 2 not)\n",
           out);
-}
-
-/* Parse "YYYY-MM-DDTHH:MM:SS" as local time in tz. */
-static int parse_now(const char *text, const char *tz, time_t *out)
-{
-    struct tm tm = {0};
-    char tail;
-    if (strlen(text) != 19 || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail) != 6)
-        return -1;
-    if (!cc_date_valid(tm.tm_year, tm.tm_mon, tm.tm_mday) || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    tm.tm_isdst = -1;
-    setenv("TZ", tz, 1);
-    tzset();
-    *out = mktime(&tm);
-    return *out == (time_t)-1 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -89,12 +71,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "careclockd: %s\n", err);
             return 2;
         }
-        int bad = parse_now(now, env.config.timezone, &opts.now);
+        int bad = cc_time_set_zone(env.config.timezone, err, sizeof(err));
+        if (bad)
+            fprintf(stderr, "careclockd: %s\n", err);
+        else if ((bad = cc_time_parse_wall(now, 0, &opts.now)) != 0)
+            fprintf(stderr, "careclockd: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM[:SS]\n", now);
         cc_env_free(&env);
-        if (bad) {
-            fprintf(stderr, "careclockd: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM:SS\n", now);
+        if (bad)
             return 2;
-        }
         opts.has_now = 1;
     }
     return cc_daemon_run(&opts);

@@ -4,8 +4,8 @@
  *  - Every libuv handle is embedded in cc_daemon_t and closed once, on stop;
  *    the loop runs until all are closed, then the database is closed.
  *  - The daemon's notion of now is the wall clock plus clock_offset (set by
- *    --now); today is derived from it in the configured time zone (TZ is
- *    set for the whole process at start).
+ *    --now); today is derived from it in the configured time zone
+ *    (careclock/time.h: set for the whole process at start and on reload).
  *  - A recompute that fails (a writer holding the lock past the busy
  *    timeout, a full disk) leaves the change queue as it was; the next tick
  *    tries again. Nothing is lost: the queue is in the database.
@@ -19,6 +19,7 @@
 #include "careclock/http.h"
 #include "careclock/log.h"
 #include "careclock/store.h"
+#include "careclock/time.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -89,36 +90,6 @@ typedef struct {
 static time_t daemon_now(const cc_daemon_t *d)
 {
     return time(NULL) + d->clock_offset;
-}
-
-static cc_date_t local_date(time_t t)
-{
-    struct tm tm;
-    localtime_r(&t, &tm);
-    return cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-static char *utc_stamp(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-/* Milliseconds from now until the next local midnight (DST-safe: mktime
- * resolves the local wall time of the next day's 00:00). */
-static uint64_t ms_to_midnight(time_t now)
-{
-    struct tm tm;
-    localtime_r(&now, &tm);
-    tm.tm_mday += 1;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    time_t next = mktime(&tm);
-    if (next <= now)
-        next = now + 60;
-    return (uint64_t)(next - now) * 1000 + 200;
 }
 
 static double wall_minus_mono(void)
@@ -199,14 +170,14 @@ static int recompute(cc_daemon_t *d)
     uint64_t t0 = uv_hrtime();
     if (read_data_version(d, &version) != 0)
         version = d->last_data_version;
-    cc_date_t today = local_date(daemon_now(d));
+    cc_date_t today = cc_time_local(daemon_now(d)).date;
     if (today != d->today) {
         char day[CC_DATE_STRLEN];
         cc_log(CC_LOG_INFO, "the day is now %s: recomputing every clock", cc_date_format(today, day));
         d->today = today;
         d->full_pending = 1;
     }
-    utc_stamp(daemon_now(d), now, sizeof(now));
+    cc_time_format_utc(daemon_now(d), now, sizeof(now));
     if (d->full_pending)
         rc = cc_evaluate_all(d->store, d->env.rules, d->env.cal, d->today, d->env.fingerprint, now, &stats);
     else
@@ -334,7 +305,7 @@ static void on_midnight(uv_timer_t *t)
 
 static void schedule_midnight(cc_daemon_t *d)
 {
-    uv_timer_start(&d->midnight, on_midnight, ms_to_midnight(daemon_now(d)), 0);
+    uv_timer_start(&d->midnight, on_midnight, cc_time_ms_to_midnight(daemon_now(d)), 0);
 }
 
 static void on_jumpcheck(uv_timer_t *t)
@@ -347,7 +318,7 @@ static void on_jumpcheck(uv_timer_t *t)
         cc_log(CC_LOG_NOTICE, "the wall clock moved by %.0f s (a clock change or a resume from suspend): "
                               "re-evaluating",
                drift);
-        d->full_pending = local_date(daemon_now(d)) != d->today;
+        d->full_pending = cc_time_local(daemon_now(d)).date != d->today;
         recompute(d);
         schedule_midnight(d);
     }
@@ -490,7 +461,7 @@ static void on_access_flush(uv_timer_t *t)
 {
     cc_daemon_t *d = t->data;
     char now[32];
-    if (d->feeds && cc_feedserver_flush_access(d->feeds, utc_stamp(daemon_now(d), now, sizeof(now))) != 0)
+    if (d->feeds && cc_feedserver_flush_access(d->feeds, cc_time_format_utc(daemon_now(d), now, sizeof(now))) != 0)
         cc_log(CC_LOG_WARNING, "recording feed access failed: %s", cc_store_errmsg(d->store, NULL));
 }
 
@@ -548,14 +519,6 @@ static int open_database(cc_daemon_t *d)
     return 0;
 }
 
-static int apply_timezone(const cc_config_t *config)
-{
-    if (setenv("TZ", config->timezone, 1) != 0)
-        return CC_ENOMEM;
-    tzset();
-    return 0;
-}
-
 static void on_sighup(uv_signal_t *s, int signum)
 {
     cc_daemon_t *d = s->data;
@@ -574,7 +537,8 @@ static void on_sighup(uv_signal_t *s, int signum)
     cc_env_free(&d->env);
     d->env = fresh;
     apply_listen_override(d);
-    apply_timezone(&d->env.config);
+    if (cc_time_set_zone(d->env.config.timezone, err, sizeof(err)) != 0)
+        cc_log(CC_LOG_ERR, "%s", err);
     d->last_reload = daemon_now(d);
     if (d->deliverer != NULL)
         cc_deliverer_reload(d->deliverer);
@@ -739,8 +703,10 @@ int cc_daemon_run(const cc_daemon_options_t *options)
         cc_log(CC_LOG_ERR, "%s", err);
         goto out;
     }
-    if (apply_timezone(&d->env.config) != 0)
+    if (cc_time_set_zone(d->env.config.timezone, err, sizeof(err)) != 0) {
+        cc_log(CC_LOG_ERR, "%s", err);
         goto out;
+    }
     if (options->has_now)
         d->clock_offset = options->now - time(NULL);
     if (apply_listen_override(d) != 0)
@@ -749,7 +715,7 @@ int cc_daemon_run(const cc_daemon_options_t *options)
     d->wall_minus_mono = wall_minus_mono();
     if (open_database(d) != 0)
         goto out;
-    d->today = local_date(daemon_now(d));
+    d->today = cc_time_local(daemon_now(d)).date;
     cc_log(CC_LOG_INFO, "careclockd starting: database %s, %zu rules, division %s, time zone %s, today %s%s",
            d->db_path, cc_ruleset_count(d->env.rules), d->env.config.division, d->env.config.timezone,
            cc_date_format(d->today, day), options->has_now ? " (clock set by --now)" : "");

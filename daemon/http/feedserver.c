@@ -15,6 +15,7 @@
 #include "careclock/feeds.h"
 #include "util/grow.h"
 #include "careclock/log.h"
+#include "careclock/time.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -105,18 +106,6 @@ static entry_t *entry_for(cc_feedserver_t *fs, int64_t feed_id)
     return e;
 }
 
-/* "2026-11-20T10:00:00Z" -> time_t; 0 when empty or malformed. */
-static time_t parse_utc(const char *s)
-{
-    struct tm tm = {0};
-    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                            &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
-}
-
 static int render(cc_feedserver_t *fs, const cc_feed_t *feed, entry_t *e)
 {
     cc_buf_t text;
@@ -144,7 +133,8 @@ static int render(cc_feedserver_t *fs, const cc_feed_t *feed, entry_t *e)
         return CC_ENOMEM;
     }
     cc_http_etag(b->data, b->len, b->etag);
-    b->last_modified = parse_utc(info.last_modified);
+    time_t modified = cc_time_parse_utc(info.last_modified); /* -1 when empty or malformed: none */
+    b->last_modified = modified == (time_t)-1 ? 0 : modified;
     if (e->body != NULL && strcmp(e->body->etag, b->etag) == 0) {
         /* Same bytes: keep the old body (and its Last-Modified). */
         body_unref(b);

@@ -300,7 +300,7 @@ static void on_job_done(cc_send_job_t *sj)
  * safety-net interval passed. */
 static int want_plan(cc_deliverer_t *d, time_t now, unsigned flags)
 {
-    cc_local_time_t local = cc_outbox_local(now);
+    cc_local_time_t local = cc_time_local(now);
     uint64_t ms = uv_now(d->loop);
     return (flags & CC_DELIVER_PLAN) || d->plan_owed || d->last_plan_day != local.date ||
            ms - d->last_plan_ms >= (uint64_t)d->options.plan_interval_s * 1000;
@@ -322,7 +322,7 @@ static void message_context(const cc_deliverer_t *d, cc_message_context_t *ctx)
     time_t now = cycle_now(d);
     localtime_r(&now, &tm);
     memset(ctx, 0, sizeof(*ctx));
-    ctx->today = cc_outbox_local(now).date;
+    ctx->today = cc_time_local(now).date;
     ctx->now = now;
     ctx->utc_offset_minutes = (int)(tm.tm_gmtoff / 60);
     ctx->privacy = d->env->config.privacy;
@@ -390,7 +390,7 @@ static void claim_and_send(cc_deliverer_t *d)
     char err[512];
     time_t now = cycle_now(d);
     d->phase = PHASE_SEND;
-    d->stats.window_open = cc_planner_in_window(d->env->cal, &d->env->planner, cc_outbox_local(now));
+    d->stats.window_open = cc_planner_in_window(d->env->cal, &d->env->planner, cc_time_local(now));
     if (d->stats.window_open && ensure_sender(d) == 0) {
         int rc = cc_outbox_claim(d->store, d->env, now, d->claimer, d->options.max_messages, &d->claim, err,
                                  sizeof(err));
@@ -542,7 +542,7 @@ int cc_deliverer_run(cc_deliverer_t *d, time_t now, unsigned flags, cc_deliver_c
                "same message ids",
                d->stats.recovered);
     }
-    cc_date_t today = cc_outbox_local(now).date;
+    cc_date_t today = cc_time_local(now).date;
     /* A plan begun on another day is begun again: its horizon was that day's. */
     if (d->full_active && d->full_day != today) {
         cc_outbox_full_free(&d->full);

@@ -19,6 +19,7 @@
 #include "careclock/outbox.h"
 #include "careclock/email.h"
 #include "careclock/error.h"
+#include "careclock/time.h"
 #include "util/grow.h"
 
 #include <errno.h>
@@ -32,51 +33,6 @@
 
 static int webhook_disabled(sqlite3 *db, const char *name, char *since, size_t len);
 #define CLAIM_ROWS_PER_MESSAGE 50
-
-/* ---- time ----------------------------------------------------------------- */
-
-char *cc_outbox_stamp(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-time_t cc_outbox_parse_stamp(const char *text)
-{
-    struct tm tm = {0};
-    char tail;
-    if (text == NULL || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                               &tm.tm_min, &tm.tm_sec, &tail) != 6)
-        return (time_t)-1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
-}
-
-cc_local_time_t cc_outbox_local(time_t t)
-{
-    struct tm tm;
-    localtime_r(&t, &tm);
-    cc_local_time_t l = {.date = cc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
-                         .minute = tm.tm_hour * 60 + tm.tm_min};
-    return l;
-}
-
-time_t cc_outbox_time(cc_local_time_t local)
-{
-    struct tm tm = {0};
-    int y, m, d;
-    cc_date_to_ymd(local.date, &y, &m, &d);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = local.minute / 60;
-    tm.tm_min = local.minute % 60;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
-}
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -263,7 +219,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         if (found == SQLITE_ROW)
             continue;
         sqlite3_stmt *st = p->insert;
-        cc_outbox_stamp(cc_outbox_time(d->due_at), due_at, sizeof(due_at));
+        cc_time_format_utc(cc_time_from_local(d->due_at), due_at, sizeof(due_at));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
         bind_key(st, child_id, rule_id, seq, d);
@@ -467,9 +423,9 @@ static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, t
     memset(p, 0, sizeof(*p));
     p->db = cc_store_db(store);
     p->env = env;
-    p->now = cc_outbox_stamp(now, stamp, stamplen);
+    p->now = cc_time_format_utc(now, stamp, stamplen);
     p->stats = stats;
-    p->local = cc_outbox_local(now);
+    p->local = cc_time_local(now);
     cc_date_format(plan_horizon(env, p->local.date), p->horizon);
     cc_plan_init(&p->plan);
     if (sqlite3_exec(p->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
@@ -915,7 +871,7 @@ static int load_item(claimer_t *c, int64_t id, cc_message_item_t *item, cc_outbo
     int attempts = sqlite3_column_int(st, 7);
     if (attempts > m->attempts)
         m->attempts = attempts;
-    time_t first = cc_outbox_parse_stamp(col(st, 8));
+    time_t first = cc_time_parse_utc(col(st, 8));
     if (first != (time_t)-1 && (m->first_attempt_at == 0 || first < m->first_attempt_at))
         m->first_attempt_at = first;
     item->title = keep(o, col(st, 9), oom);
@@ -1123,7 +1079,7 @@ int cc_outbox_claim(cc_store_t *store, const cc_env_t *env, time_t now, const ch
 {
     sqlite3 *db = cc_store_db(store);
     char stamp[32];
-    claimer_t c = {.db = db, .env = env, .out = out, .now = cc_outbox_stamp(now, stamp, sizeof(stamp)), .now_t = now,
+    claimer_t c = {.db = db, .env = env, .out = out, .now = cc_time_format_utc(now, stamp, sizeof(stamp)), .now_t = now,
                    .claimer = claimer};
     int rc;
     memset(out, 0, sizeof(*out));
@@ -1195,7 +1151,7 @@ int cc_outbox_record(cc_store_t *store, const cc_outbox_message_t *m, cc_outcome
     sqlite3 *db = cc_store_db(store);
     char stamp[32], next[32], reason[768];
     const char *state = "sent", *last_error = NULL, *next_at = NULL, *sent_at = NULL;
-    cc_outbox_stamp(now, stamp, sizeof(stamp));
+    cc_time_format_utc(now, stamp, sizeof(stamp));
     switch (outcome) {
     case CC_OUTCOME_SENT:
         sent_at = stamp;
@@ -1212,7 +1168,7 @@ int cc_outbox_record(cc_store_t *store, const cc_outbox_message_t *m, cc_outcome
             delay = retry_after > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : retry_after;
         state = "retrying";
         last_error = error;
-        next_at = cc_outbox_stamp(now + delay, next, sizeof(next));
+        next_at = cc_time_format_utc(now + delay, next, sizeof(next));
         break;
     }
     case CC_OUTCOME_FAILED:
@@ -1328,7 +1284,7 @@ int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
     }
     if (who != NULL)
         sqlite3_reset(who);
-    cc_outbox_stamp(now, stamp, sizeof(stamp));
+    cc_time_format_utc(now, stamp, sizeof(stamp));
     for (size_t i = 0; rc == 0 && i < ndead; i++) {
         sqlite3_reset(reset);
         bind_text(reset, 1, dead[i]);
@@ -1445,7 +1401,7 @@ int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t
     }
     sqlite3_bind_int64(up, 1, id);
     sqlite3_bind_int64(up, 2, strcmp(state, "failed") == 0 ? batch : 0);
-    bind_text(up, 3, cc_outbox_stamp(now, stamp, sizeof(stamp)));
+    bind_text(up, 3, cc_time_format_utc(now, stamp, sizeof(stamp)));
     rc = step_done(up);
 out:
     sqlite3_finalize(st);
@@ -1468,7 +1424,7 @@ int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *r
     if (st == NULL)
         return CC_EDB;
     bind_text(st, 1, name);
-    bind_text(st, 2, cc_outbox_stamp(now, stamp, sizeof(stamp)));
+    bind_text(st, 2, cc_time_format_utc(now, stamp, sizeof(stamp)));
     bind_text(st, 3, reason);
     int rc = step_done(st);
     sqlite3_finalize(st);

@@ -75,7 +75,4 @@ typedef struct {
 int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char *child_id, cc_eval_child_t *out);
 void cc_evaluate_child_free(cc_eval_child_t *child);
 
-/* "YYYY-MM-DDTHH:MM:SSZ" for the current time, into buf (21+ bytes). */
-char *cc_evaluate_now_utc(char *buf, size_t len);
-
 #endif

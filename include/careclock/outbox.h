@@ -17,10 +17,10 @@
  *  - recover: rows left in sending by a process that died go back to
  *             pending, to be sent again with the same ids.
  *
- * Times are time_t (UTC seconds); local times (the window, stage dates)
- * are taken in the process's time zone (TZ, which careclockd and the CLI
- * set from [careclock] timezone). Functions return 0 or a negative
- * CC_E* code; err (when given) receives a message.
+ * Times are time_t (UTC seconds), stored as UTC text (careclock/time.h);
+ * local times (the window, stage dates) are taken in the process's time
+ * zone (cc_time_set_zone(), from [careclock] timezone). Functions return
+ * 0 or a negative CC_E* code; err (when given) receives a message.
  */
 #ifndef CARECLOCK_OUTBOX_H
 #define CARECLOCK_OUTBOX_H
@@ -195,13 +195,5 @@ int cc_outbox_prune(cc_store_t *store, cc_date_t before, size_t *deleted, char *
 int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *reason, time_t now);
 int cc_outbox_webhook_enable(cc_store_t *store, const char *name);
 int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since, size_t len);
-
-/* The local time of t, and back (the process's time zone). */
-cc_local_time_t cc_outbox_local(time_t t);
-time_t cc_outbox_time(cc_local_time_t local);
-
-/* "YYYY-MM-DDTHH:MM:SSZ" for t; and back (-1 when it does not parse). */
-char *cc_outbox_stamp(time_t t, char *buf, size_t len);
-time_t cc_outbox_parse_stamp(const char *text);
 
 #endif

@@ -30,6 +30,7 @@
 #include "careclock/calendar.h"
 #include "careclock/engine.h"
 #include "careclock/rules.h"
+#include "careclock/time.h" /* cc_local_time_t */
 
 #include <stddef.h>
 
@@ -62,12 +63,6 @@ typedef struct {
     const char *webhooks[CC_PLANNER_MAX_WEBHOOKS]; /* the [webhook:NAME] names */
     size_t nwebhooks;
 } cc_planner_settings_t;
-
-/* A local wall-clock time in the configured zone. */
-typedef struct {
-    cc_date_t date;
-    int minute; /* 0..1439 */
-} cc_local_time_t;
 
 /* Who holds a role for a clock. For the staff roles id is the staff id and
  * address the email; for CC_ROLE_TEAM_WEBHOOK id is the team id and address

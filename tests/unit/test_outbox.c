@@ -704,21 +704,6 @@ static void test_disabled_webhook_fails_without_sending(void **state)
     assert_int_equal(cc_outbox_webhook_disabled(f->store, "east", NULL, 0), 0);
 }
 
-static void test_stamps(void **state)
-{
-    char buf[32];
-    (void)state;
-    time_t t = cc_outbox_parse_stamp("2026-07-01T07:00:00Z");
-    assert_string_equal(cc_outbox_stamp(t, buf, sizeof(buf)), "2026-07-01T07:00:00Z");
-    assert_int_equal(cc_outbox_parse_stamp("2026-07-01 07:00"), (time_t)-1);
-    /* Local time in summer is BST: 08:00 local is 07:00 UTC. */
-    cc_local_time_t l = {.date = cc_date_from_ymd(2026, 7, 1), .minute = 8 * 60};
-    assert_int_equal(cc_outbox_time(l), t);
-    cc_local_time_t back = cc_outbox_local(t);
-    assert_int_equal(back.date, l.date);
-    assert_int_equal(back.minute, l.minute);
-}
-
 int main(void)
 {
     setenv("TZ", "Europe/London", 1);
@@ -742,7 +727,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addresses_are_resolved_again_at_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_webhook_fails_without_sending, setup, teardown),
-        cmocka_unit_test(test_stamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
