@@ -2,6 +2,7 @@
  * command; each command lives in its own file in daemon/cli/. */
 #include "cli/cli.h"
 #include "careclock/date.h"
+#include "careclock/error.h"
 #include "careclock/time.h"
 
 #include <stdio.h>
@@ -11,7 +12,14 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: careclock [--db PATH] [--config FILE] [--today YYYY-MM-DD] COMMAND [ARGS]\n"
+    fputs("usage: careclock [--db PATH] [--config FILE] [--today YYYY-MM-DD] [--now YYYY-MM-DDTHH:MM[:SS]]\n"
+          "                 COMMAND [ARGS]\n"
+          "  --db PATH       the plan database (else $CARECLOCK_DB, [careclock] database, ./careclock.db)\n"
+          "  --config FILE   configuration (default: built-in defaults; see config/careclock.conf)\n"
+          "  --today DATE    today's date, instead of the date now in [careclock] timezone\n"
+          "  --now T         the current instant, in UTC (a trailing Z is accepted), instead of the\n"
+          "                  system clock: today is its date in [careclock] timezone, as careclockd\n"
+          "                  computes it (for tests and demonstrations)\n"
           "commands:\n"
           "  calc DATE OFFSET...      date arithmetic on the working-day calendar\n"
           "  calc --between D1 D2     working days after D1 up to and including D2\n"
@@ -35,13 +43,6 @@ static void usage(FILE *out)
           "  deliveries retry ID      requeue a failed or undeliverable delivery\n"
           "Run 'careclock COMMAND --help' for a command's options.\n",
           out);
-}
-
-/* Today's date in Europe/London, the zone English councils work in. */
-static cc_date_t london_today(void)
-{
-    cc_time_set_zone("Europe/London", NULL, 0);
-    return cc_time_local(time(NULL)).date;
 }
 
 /* Dispatch argv[0] to its command; returns the exit status. */
@@ -81,11 +82,19 @@ static int run_command(cc_cli_t *cli, int argc, char **argv)
     return CC_EXIT_USAGE;
 }
 
+/* The exit status for a configuration that failed to load with rc (as
+ * cc_cli_env_load: 1 when it could not be read, 2 when it is wrong). */
+static int config_status(int rc)
+{
+    return rc == CC_EIO || rc == CC_ENOMEM ? CC_EXIT_FAIL : CC_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     cc_cli_t cli = {.prog = "careclock", .db_path = getenv("CARECLOCK_DB"), .config_path = NULL};
-    const char *today = NULL;
-    int i = 1;
+    const char *today = NULL, *now = NULL;
+    char err[1024] = "";
+    int i = 1, rc;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) {
@@ -102,24 +111,33 @@ int main(int argc, char **argv)
             cli.config_path = argv[++i];
         else if (strcmp(a, "--today") == 0)
             today = argv[++i];
+        else if (strcmp(a, "--now") == 0)
+            now = argv[++i];
         else {
             fprintf(stderr, "careclock: unknown option \"%s\"\n", a);
             usage(stderr);
             return CC_EXIT_USAGE;
         }
     }
+    cli.now = time(NULL);
+    if (now != NULL && cc_time_parse_wall(now, 1, &cli.now) != 0) {
+        fprintf(stderr, "careclock: --now \"%s\" is not a UTC time YYYY-MM-DDTHH:MM[:SS]\n", now);
+        return CC_EXIT_USAGE;
+    }
+    /* The configuration (defaults, then --config): the database and the
+     * time zone that today is taken in, once for the whole process. */
+    cc_config_t config = {0};
+    if ((rc = cc_config_defaults(&config)) != 0 ||
+        (cli.config_path != NULL && (rc = cc_config_load(&config, cli.config_path, err, sizeof(err))) != 0) ||
+        (rc = cc_time_set_zone(config.timezone, err, sizeof(err))) != 0) {
+        fprintf(stderr, "careclock: %s\n", err[0] ? err : cc_strerror(rc));
+        cc_config_free(&config);
+        return config_status(rc);
+    }
     /* The database: --db, else $CARECLOCK_DB, else the configuration's
      * [careclock] database, else ./careclock.db. */
-    cc_config_t config = {0};
-    if ((cli.db_path == NULL || cli.db_path[0] == '\0') && cli.config_path != NULL) {
-        char err[1024];
-        if (cc_config_defaults(&config) != 0 || cc_config_load(&config, cli.config_path, err, sizeof(err)) != 0) {
-            fprintf(stderr, "careclock: %s\n", err);
-            cc_config_free(&config);
-            return CC_EXIT_USAGE;
-        }
+    if (cli.db_path == NULL || cli.db_path[0] == '\0')
         cli.db_path = config.database;
-    }
     if (cli.db_path == NULL || cli.db_path[0] == '\0')
         cli.db_path = "careclock.db";
     if (today != NULL) {
@@ -129,7 +147,7 @@ int main(int argc, char **argv)
             return CC_EXIT_USAGE;
         }
     } else {
-        cli.today = london_today();
+        cli.today = cc_time_local(cli.now).date;
     }
     int status = i < argc ? run_command(&cli, argc - i, argv + i) : (usage(stderr), CC_EXIT_USAGE);
     cc_config_free(&config);

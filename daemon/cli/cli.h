@@ -13,13 +13,16 @@
 #include "careclock/store.h"
 #include "careclock/rules.h"
 
+#include <time.h>
+
 enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
 
 typedef struct {
     const char *prog;        /* argv[0] for messages */
     const char *db_path;     /* --db, else $CARECLOCK_DB, else ./careclock.db */
     const char *config_path; /* --config, or NULL */
-    cc_date_t today;         /* --today, else today in Europe/London */
+    time_t now;              /* --now (UTC), else the wall clock at start: the CLI's one reading of it */
+    cc_date_t today;         /* --today, else the date at now in [careclock] timezone (as careclockd) */
 } cc_cli_t;
 
 /* What most commands need: the configuration (defaults, then --config),

@@ -43,7 +43,7 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store)
     char now[32];
     cc_eval_stats_t stats = {0};
     int rc = cc_evaluate_refresh(store, env->rules, env->cal, cli->today, env->fingerprint,
-                                 cc_time_format_utc(time(NULL), now, sizeof(now)), &stats);
+                                 cc_time_format_utc(cli->now, now, sizeof(now)), &stats);
     if (rc != 0) {
         fprintf(stderr, "%s: recomputing clocks failed: %s (%s)\n", cli->prog, cc_strerror(rc),
                 cc_store_errmsg(store, NULL));

@@ -34,7 +34,8 @@ static void usage(FILE *out)
           "  S: " STATES "\n"
           "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
           "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
-          "  --now T         the local time to run at (tests and demonstrations); default: now\n"
+          "  --now T         the local time to run at, in [careclock] timezone (tests and demonstrations);\n"
+          "                  default: the instant of careclock --now (UTC), else now\n"
           "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
           "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n"
           "  prune           delete the delivery records of clocks closed (or gone) whose every record is final\n"
@@ -49,21 +50,6 @@ static int valid_state(const char *s)
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
         if (strcmp(s, states[i]) == 0)
             return 1;
-    return 0;
-}
-
-/* Load the configuration and apply its time zone to the process. */
-static int load_env(const cc_cli_t *cli, cc_cli_env_t *env)
-{
-    char err[512];
-    int rc = cc_cli_env_load(cli, env);
-    if (rc != 0)
-        return rc;
-    if (cc_time_set_zone(env->config.timezone, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", cli->prog, err);
-        cc_cli_env_free(env);
-        return CC_EXIT_USAGE;
-    }
     return 0;
 }
 
@@ -253,10 +239,10 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
             return CC_EXIT_USAGE;
         }
     }
-    int rc = load_env(cli, &env);
+    int rc = cc_cli_env_load(cli, &env);
     if (rc != 0)
         return rc;
-    time_t now = time(NULL);
+    time_t now = cli->now;
     if (now_text != NULL && cc_time_parse_wall(now_text, 0, &now) != 0) {
         fprintf(stderr, "careclock deliveries run: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
         cc_cli_env_free(&env);
@@ -322,7 +308,7 @@ static int cmd_retry(cc_cli_t *cli, int argc, char **argv)
     int rc = cc_cli_open_db(cli, &store);
     if (rc != 0)
         return rc;
-    rc = cc_outbox_retry(store, id, time(NULL), err, sizeof(err));
+    rc = cc_outbox_retry(store, id, cli->now, err, sizeof(err));
     cc_store_close(store);
     if (rc == 0) {
         printf("delivery %lld requeued: it goes at the next delivery cycle inside the sending window\n", id);
@@ -342,7 +328,7 @@ static int cmd_webhooks(cc_cli_t *cli, int argc, char **argv)
         usage(stderr);
         return CC_EXIT_USAGE;
     }
-    int rc = load_env(cli, &env);
+    int rc = cc_cli_env_load(cli, &env);
     if (rc != 0)
         return rc;
     if ((rc = cc_cli_open_db(cli, &store)) != 0) {

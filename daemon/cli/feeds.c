@@ -195,7 +195,7 @@ static int feed_revoke(cc_cli_t *cli, int argc, char **argv)
     int status = cc_cli_open_db(cli, &store);
     if (status != 0)
         return status;
-    int rc = cc_feeds_revoke(store, id, cc_time_format_utc(time(NULL), now, sizeof(now)), err, sizeof(err));
+    int rc = cc_feeds_revoke(store, id, cc_time_format_utc(cli->now, now, sizeof(now)), err, sizeof(err));
     if (rc == 0)
         printf("feed %lld revoked\n", id);
     else
