@@ -19,6 +19,7 @@
  *                       [--holidays DIR] [--division NAME] --out FILE
  */
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/date.h"
 #include "careclock/error.h"
 
@@ -111,7 +112,7 @@ int main(int argc, char **argv)
 
     char err[512];
     cc_calendar_t *cal = NULL;
-    int rc = cc_calendar_open(holidays, division, NULL, 0, &cal, err, sizeof(err));
+    int rc = cc_holidays_open(holidays, division, NULL, 0, &cal, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "bench_calendar: %s\n", err);
         return 1;

@@ -12,10 +12,6 @@ daemon/; a public header include/careclock/NAME.h belongs to the layer of
 the folder that holds NAME.c. An include names its layer: "util/grow.h" is
 util, "careclock/store.h" is store's.
 
-tools/layers.owed lists, one "FILE WHAT" a line, the known violations still
-being moved (WHAT: the included header, or the call as "fopen()"); they are
-reported as owed, not refused. The file goes once it is empty.
-
 Exit 0 when every include is allowed; otherwise 1, with one line per
 offending include: FILE:LINE: what it includes and why that is refused.
 A plain script over #include lines: no compiler, no new dependency.
@@ -159,30 +155,13 @@ def check(root):
     return problems
 
 
-def owed_list(root):
-    path = os.path.join(root, "tools", "layers.owed")
-    owed = set()
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                line = line.split("#", 1)[0].split()
-                if len(line) == 2:
-                    owed.add(tuple(line))
-    return owed
-
-
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    owed = owed_list(root)
-    refused = 0
-    for rel, what, message in check(root):
-        if (rel, what) in owed:
-            print("owed: " + message)
-        else:
-            print(message)
-            refused += 1
-    if refused:
-        print(f"layers: {refused} problem(s)", file=sys.stderr)
+    problems = check(root)
+    for _rel, _what, message in problems:
+        print(message)
+    if problems:
+        print(f"layers: {len(problems)} problem(s)", file=sys.stderr)
         return 1
     print("layers: every include goes downward; the core includes no I/O library")
     return 0

@@ -1,5 +1,6 @@
 /* careclock calc: date arithmetic on the council's working-day calendar. */
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "cli/cli.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
@@ -114,7 +115,7 @@ int cc_cli_calc(cc_cli_t *cli, int argc, char **argv)
     cc_paths_datadir(dir, sizeof(dir));
     char holiday_dir[PATH_MAX + 16];
     snprintf(holiday_dir, sizeof(holiday_dir), "%s/holidays", dir);
-    int rc = cc_calendar_open(holiday_dir, division, extra, nextra, &cal, err, sizeof(err));
+    int rc = cc_holidays_open(holiday_dir, division, extra, nextra, &cal, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "careclock calc: %s\n", err);
         return rc == CC_EINVAL ? CC_EXIT_USAGE : CC_EXIT_FAIL;

@@ -8,6 +8,7 @@
 #include "careclock/error.h"
 #include "careclock/import_db.h"
 #include "careclock/store.h"
+#include "util/readfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -125,43 +126,6 @@ static int expand(const char *path, paths_t *out)
         status = CC_EXIT_USAGE;
     }
     return status;
-}
-
-/* The whole file, with one spare byte, into *buf. */
-static int read_file(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    size_t size = 0, cap = 0;
-    *buf = NULL;
-    if (f == NULL)
-        return CC_EIO;
-    for (;;) {
-        if (cap - size < 65536 + 1) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *grown = realloc(data, cap);
-            if (grown == NULL) {
-                free(data);
-                fclose(f);
-                return CC_ENOMEM;
-            }
-            data = grown;
-        }
-        size_t got = fread(data + size, 1, cap - size - 1, f);
-        size += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(data);
-        return CC_EIO;
-    }
-    data[size] = '\0';
-    *buf = data;
-    *len = size;
-    return 0;
 }
 
 static void set_actor(cc_store_t *store)
@@ -312,7 +276,7 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
             seen = strcmp(imp.files[k].name, paths.paths[i]) == 0;
         if (seen)
             continue;
-        rc = read_file(paths.paths[i], &buf, &len);
+        rc = cc__read_file(paths.paths[i], &buf, &len);
         if (rc != 0) {
             fprintf(stderr, "careclock import: %s: %s\n", paths.paths[i],
                     rc == CC_ENOMEM ? "out of memory" : strerror(errno));

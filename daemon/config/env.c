@@ -1,5 +1,6 @@
 #include "careclock/env.h"
 #include "careclock/error.h"
+#include "careclock/holidays.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ int cc_env_load(cc_env_t *env, const char *config_path, char *err, size_t errlen
     rc = cc_ruleset_load((const char *const *)env->config.rules, env->config.nrules, &env->rules, err, errlen);
     if (rc != 0)
         goto fail;
-    rc = cc_calendar_open(env->config.holiday_dir, env->config.division, (const char *const *)env->config.holidays,
+    rc = cc_holidays_open(env->config.holiday_dir, env->config.division, (const char *const *)env->config.holidays,
                           env->config.nholidays, &env->cal, err, errlen);
     if (rc != 0)
         goto fail;

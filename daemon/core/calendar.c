@@ -96,41 +96,6 @@ void cc_calendar_set_coverage(cc_calendar_t *cal, int first_year, int last_year)
     cal->cov_hi = cc_date_from_ymd(cal->last_year + 1, 1, 1);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, used = 0;
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (cap - used < 4096) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *grown = realloc(buf, ncap + 1);
-            if (grown == NULL) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-            cap = ncap;
-        }
-        size_t got = fread(buf + used, 1, cap - used, f);
-        used += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return NULL;
-    }
-    buf[used] = '\0';
-    *len = used;
-    return buf;
-}
-
 /* Read the X-CARECLOCK-COVERS property of a VCALENDAR, if any. */
 static int read_coverage(icalcomponent *root, int *first, int *last)
 {
@@ -148,13 +113,13 @@ static int read_coverage(icalcomponent *root, int *first, int *last)
     return 0;
 }
 
-static int load_event(cc_calendar_t *cal, icalcomponent *ev, const char *path, char *err, size_t errlen)
+static int load_event(cc_calendar_t *cal, icalcomponent *ev, const char *name, char *err, size_t errlen)
 {
     struct icaltimetype start = icalcomponent_get_dtstart(ev);
     struct icaltimetype end = icalcomponent_get_dtend(ev);
     const char *summary = icalcomponent_get_summary(ev);
     if (icaltime_is_null_time(start) || !cc_date_valid(start.year, start.month, start.day)) {
-        snprintf(err, errlen, "%s: event \"%s\" has no valid DTSTART", path, summary ? summary : "");
+        snprintf(err, errlen, "%s: event \"%s\" has no valid DTSTART", name, summary ? summary : "");
         return CC_EPARSE;
     }
     cc_date_t first = cc_date_from_ymd(start.year, start.month, start.day);
@@ -165,45 +130,38 @@ static int load_event(cc_calendar_t *cal, icalcomponent *ev, const char *path, c
             stop = e;
     }
     if (stop - first > 366) {
-        snprintf(err, errlen, "%s: event \"%s\" spans more than a year", path, summary ? summary : "");
+        snprintf(err, errlen, "%s: event \"%s\" spans more than a year", name, summary ? summary : "");
         return CC_EPARSE;
     }
     for (cc_date_t d = first; d < stop; d++) {
         int rc = cc_calendar_add_holiday(cal, d, summary);
         if (rc != 0) {
-            snprintf(err, errlen, "%s: event \"%s\": %s", path, summary ? summary : "", cc_strerror(rc));
+            snprintf(err, errlen, "%s: event \"%s\": %s", name, summary ? summary : "", cc_strerror(rc));
             return rc;
         }
     }
     return 0;
 }
 
-int cc_calendar_load_ics(cc_calendar_t *cal, const char *path, char *err, size_t errlen)
+int cc_calendar_add_ics(cc_calendar_t *cal, const char *text, const char *name, char *err, size_t errlen)
 {
-    size_t len = 0;
     int rc = 0;
-    icalcomponent *root = NULL;
-    char *text = read_file(path, &len);
-    if (text == NULL) {
-        snprintf(err, errlen, "%s: cannot read holiday calendar", path);
-        return CC_EIO;
-    }
-    root = icalparser_parse_string(text);
+    icalcomponent *root = icalparser_parse_string(text);
     if (root == NULL || icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
-        snprintf(err, errlen, "%s: not an iCalendar file (no VCALENDAR)", path);
+        snprintf(err, errlen, "%s: not an iCalendar file (no VCALENDAR)", name);
         rc = CC_EPARSE;
         goto out;
     }
     int first = 0, last = 0;
     int covers = read_coverage(root, &first, &last);
     if (covers < 0) {
-        snprintf(err, errlen, "%s: X-CARECLOCK-COVERS must be YEAR-YEAR", path);
+        snprintf(err, errlen, "%s: X-CARECLOCK-COVERS must be YEAR-YEAR", name);
         rc = CC_EPARSE;
         goto out;
     }
     for (icalcomponent *ev = icalcomponent_get_first_component(root, ICAL_VEVENT_COMPONENT); ev != NULL;
          ev = icalcomponent_get_next_component(root, ICAL_VEVENT_COMPONENT)) {
-        rc = load_event(cal, ev, path, err, errlen);
+        rc = load_event(cal, ev, name, err, errlen);
         if (rc != 0)
             goto out;
     }
@@ -212,7 +170,6 @@ int cc_calendar_load_ics(cc_calendar_t *cal, const char *path, char *err, size_t
 out:
     if (root != NULL)
         icalcomponent_free(root);
-    free(text);
     return rc;
 }
 
@@ -314,38 +271,4 @@ int cc_calendar_working_days_between(const cc_calendar_t *cal, cc_date_t from, c
         return CC_ERANGE;
     *out = (int)(cal->rank[to - cal->span_first + 1] - cal->rank[from - cal->span_first + 1]);
     return coverage_status(cal, from, to);
-}
-
-const char *const cc_calendar_divisions[] = {"england-and-wales", "scotland", "northern-ireland", NULL};
-
-int cc_calendar_open(const char *holiday_dir, const char *division, const char *const *extra, size_t nextra,
-                     cc_calendar_t **out, char *err, size_t errlen)
-{
-    cc_calendar_t *cal = NULL;
-    char path[4096];
-    int known = 0, rc;
-    for (size_t i = 0; cc_calendar_divisions[i] != NULL; i++)
-        known |= strcmp(division, cc_calendar_divisions[i]) == 0;
-    if (!known) {
-        snprintf(err, errlen, "unknown division \"%s\" (expected england-and-wales, scotland or northern-ireland)",
-                 division);
-        return CC_EINVAL;
-    }
-    rc = cc_calendar_new(&cal);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s", cc_strerror(rc));
-        return rc;
-    }
-    snprintf(path, sizeof(path), "%s/%s.ics", holiday_dir, division);
-    rc = cc_calendar_load_ics(cal, path, err, errlen);
-    for (size_t i = 0; rc == 0 && i < nextra; i++)
-        rc = cc_calendar_load_ics(cal, extra[i], err, errlen);
-    if (rc == 0)
-        rc = cc_calendar_finish(cal);
-    if (rc != 0) {
-        cc_calendar_free(cal);
-        return rc;
-    }
-    *out = cal;
-    return 0;
 }

@@ -1,5 +1,6 @@
 /* The working-day calendar of one council: weekends plus the bank holidays of
- * its division, plus any days of its own, read from ICS files.
+ * its division, plus any days of its own, given as iCalendar text (the
+ * files are read by config/holidays.c, careclock/holidays.h).
  *
  * Building a calendar allocates; once cc_calendar_finish() has run, every
  * query is constant time from precomputed tables and allocates nothing.
@@ -34,13 +35,16 @@ int cc_calendar_new(cc_calendar_t **out);
 /* Free a calendar; NULL is fine. */
 void cc_calendar_free(cc_calendar_t *cal);
 
-/* Add the non-working days of an ICS file (each VEVENT's all-day DTSTART up
- * to its exclusive DTEND, named by its SUMMARY). An X-CARECLOCK-COVERS:Y1-Y2
- * property on the VCALENDAR widens the covered years; a file without it (a
- * council's own additions) leaves them alone. May be called for several
- * files before cc_calendar_finish(). On error returns CC_EIO or CC_EPARSE
- * and writes a message naming the file into err (errlen bytes). */
-int cc_calendar_load_ics(cc_calendar_t *cal, const char *path, char *err, size_t errlen);
+/* Add the non-working days of an iCalendar text (each VEVENT's all-day
+ * DTSTART up to its exclusive DTEND, named by its SUMMARY); name (the file
+ * it came from) starts every message. An X-CARECLOCK-COVERS:Y1-Y2 property
+ * on the VCALENDAR widens the covered years; a text without it (a council's
+ * own additions) leaves them alone. May be called for several texts before
+ * cc_calendar_finish(). Reads no file: config/holidays.c does
+ * (careclock/holidays.h). On error returns CC_EPARSE (or CC_ERANGE,
+ * CC_ENOMEM for an event) and writes "NAME: what is wrong" into err
+ * (errlen bytes); the days added before the error stay added. */
+int cc_calendar_add_ics(cc_calendar_t *cal, const char *text, const char *name, char *err, size_t errlen);
 
 /* Add one non-working day by hand (tests, councils' closures). name is
  * copied. Returns 0, CC_ERANGE or CC_ENOMEM. */
@@ -75,15 +79,5 @@ int cc_calendar_add_working_days(const cc_calendar_t *cal, cc_date_t date, int n
 /* Count working days after from, up to and including to (negative when to
  * is before from). Same returns as above. */
 int cc_calendar_working_days_between(const cc_calendar_t *cal, cc_date_t from, cc_date_t to, int *out);
-
-/* The divisions whose official lists careclock ships. */
-extern const char *const cc_calendar_divisions[];
-
-/* Build a finished calendar from holiday_dir/<division>.ics plus each of the
- * nextra files in extra (a council's own days). Returns 0 with *out owned by
- * the caller, or an error with a message naming the file in err. An unknown
- * division is CC_EINVAL. */
-int cc_calendar_open(const char *holiday_dir, const char *division, const char *const *extra, size_t nextra,
-                     cc_calendar_t **out, char *err, size_t errlen);
 
 #endif

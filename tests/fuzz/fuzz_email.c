@@ -10,6 +10,7 @@
 #include "fuzz_message.h"
 
 #include "careclock/error.h"
+#include "careclock/holidays.h"
 
 static cc_calendar_t *cal;
 
@@ -18,7 +19,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[512];
     (void)argc;
     (void)argv;
-    if (cc_calendar_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0)
+    if (cc_holidays_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0)
         abort();
     return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "careclock/buf.h"
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
 #include "careclock/rules.h"
@@ -28,7 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *files[] = {FZ_RULES};
     (void)argc;
     (void)argv;
-    if (cc_calendar_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0 ||
+    if (cc_holidays_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0 ||
         cc_ruleset_load(files, 1, &rs, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_events: %s\n", err);
         abort();

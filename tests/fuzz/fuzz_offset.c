@@ -7,6 +7,7 @@
 
 #include "careclock/buf.h"
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
 
@@ -17,7 +18,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[512];
     (void)argc;
     (void)argv;
-    if (cc_calendar_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0) {
+    if (cc_holidays_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_offset: %s\n", err);
         abort();
     }

@@ -10,6 +10,7 @@
 
 #include "careclock/buf.h"
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
 #include "careclock/rules.h"
@@ -21,7 +22,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[512];
     (void)argc;
     (void)argv;
-    if (cc_calendar_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0) {
+    if (cc_holidays_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_rules: %s\n", err);
         abort();
     }

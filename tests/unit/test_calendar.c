@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/date.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
@@ -42,9 +43,9 @@ static cc_calendar_t *open_division(const char *division)
 {
     cc_calendar_t *cal = NULL;
     char err[512] = "";
-    int rc = cc_calendar_open(HOLIDAY_DIR, division, NULL, 0, &cal, err, sizeof err);
+    int rc = cc_holidays_open(HOLIDAY_DIR, division, NULL, 0, &cal, err, sizeof err);
     if (rc != 0)
-        print_error("cc_calendar_open(%s): %d %s\n", division, rc, err);
+        print_error("cc_holidays_open(%s): %d %s\n", division, rc, err);
     assert_int_equal(rc, 0);
     assert_non_null(cal);
     return cal;
@@ -105,7 +106,7 @@ static int setup_ew(void **state)
 {
     cc_calendar_t *cal = NULL;
     char err[512] = "";
-    if (cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &cal, err, sizeof err) != 0) {
+    if (cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &cal, err, sizeof err) != 0) {
         print_error("cannot open england-and-wales: %s\n", err);
         return -1;
     }
@@ -453,7 +454,7 @@ static void test_several_ics_files_combine(void **state)
     write_temp(path, sizeof path, council_ics);
     const char *extra[] = {path};
     cc_calendar_t *cal = NULL;
-    int rc = cc_calendar_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err);
+    int rc = cc_holidays_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err);
     unlink(path);
     if (rc != 0)
         print_error("%s\n", err);
@@ -497,7 +498,7 @@ static void test_several_ics_files_by_hand_and_finish_again(void **state)
     cc_calendar_t *cal = NULL;
     assert_int_equal(cc_calendar_new(&cal), 0);
     /* Council file alone: holidays but no coverage. */
-    int rc = cc_calendar_load_ics(cal, path, err, sizeof err);
+    int rc = cc_holidays_load_ics(cal, path, err, sizeof err);
     unlink(path);
     assert_int_equal(rc, 0);
     assert_int_equal(cc_calendar_finish(cal), 0);
@@ -509,7 +510,7 @@ static void test_several_ics_files_by_hand_and_finish_again(void **state)
     assert_int_equal(cc_calendar_is_working_day(cal, iso("2026-12-25")), 1);
     assert_add_wd_rc(cal, "2026-12-24", 1, "2026-12-25", CC_EUNCOVERED);
     /* Then the division's file, and finish again. */
-    assert_int_equal(cc_calendar_load_ics(cal, HOLIDAY_DIR "/england-and-wales.ics", err, sizeof err), 0);
+    assert_int_equal(cc_holidays_load_ics(cal, HOLIDAY_DIR "/england-and-wales.ics", err, sizeof err), 0);
     assert_int_equal(cc_calendar_finish(cal), 0);
     cc_calendar_coverage(cal, &first, &last);
     assert_int_equal(first, 2018);
@@ -588,6 +589,22 @@ static void test_northern_ireland_st_patricks_day(void **state)
     cc_calendar_free(ni);
 }
 
+/* The calendar itself takes text and reads no file (config/holidays.c
+ * reads them): the name given is what its messages name. */
+static void test_ics_text_without_a_file(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    cc_calendar_t *cal = NULL;
+    assert_int_equal(cc_calendar_new(&cal), 0);
+    assert_int_equal(cc_calendar_add_ics(cal, council_ics, "closures.ics", err, sizeof err), 0);
+    assert_int_equal(cc_calendar_finish(cal), 0);
+    assert_string_equal(cc_calendar_holiday_name(cal, iso("2026-12-29")), "Council closure day");
+    assert_int_equal(cc_calendar_add_ics(cal, "not iCalendar\n", "closures.ics", err, sizeof err), CC_EPARSE);
+    assert_string_equal(err, "closures.ics: not an iCalendar file (no VCALENDAR)");
+    cc_calendar_free(cal);
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 static void test_malformed_ics_is_eparse_naming_file(void **state)
@@ -609,18 +626,18 @@ static void test_malformed_ics_is_eparse_naming_file(void **state)
         write_temp(path, sizeof path, bad[i]);
         cc_calendar_t *cal = NULL;
         assert_int_equal(cc_calendar_new(&cal), 0);
-        int rc = cc_calendar_load_ics(cal, path, err, sizeof err);
+        int rc = cc_holidays_load_ics(cal, path, err, sizeof err);
         if (rc != CC_EPARSE || strstr(err, path) == NULL)
             print_error("case %zu: rc %d, err \"%s\"\n", i, rc, err);
         assert_int_equal(rc, CC_EPARSE);
         assert_non_null(strstr(err, path));
         cc_calendar_free(cal);
 
-        /* Through cc_calendar_open as an extra file. */
+        /* Through cc_holidays_open as an extra file. */
         const char *extra[] = {path};
         cal = NULL;
         err[0] = '\0';
-        rc = cc_calendar_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err);
+        rc = cc_holidays_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err);
         unlink(path);
         assert_int_equal(rc, CC_EPARSE);
         assert_non_null(strstr(err, path));
@@ -634,11 +651,11 @@ static void test_missing_file_is_eio_naming_path(void **state)
     cc_calendar_t *cal = NULL;
     const char *missing = CC_SOURCE_DIR "/tests/fixtures/no-such-file.ics";
     const char *extra[] = {missing};
-    assert_int_equal(cc_calendar_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err), CC_EIO);
+    assert_int_equal(cc_holidays_open(HOLIDAY_DIR, "england-and-wales", extra, 1, &cal, err, sizeof err), CC_EIO);
     assert_non_null(strstr(err, missing));
 
     err[0] = '\0';
-    assert_int_equal(cc_calendar_open("/nonexistent-careclock-dir", "scotland", NULL, 0, &cal, err, sizeof err),
+    assert_int_equal(cc_holidays_open("/nonexistent-careclock-dir", "scotland", NULL, 0, &cal, err, sizeof err),
                      CC_EIO);
     assert_non_null(strstr(err, "/nonexistent-careclock-dir/scotland.ics"));
 }
@@ -648,10 +665,10 @@ static void test_unknown_division_is_einval(void **state)
     (void)state;
     char err[512] = "";
     cc_calendar_t *cal = NULL;
-    assert_int_equal(cc_calendar_open(HOLIDAY_DIR, "wales", NULL, 0, &cal, err, sizeof err), CC_EINVAL);
+    assert_int_equal(cc_holidays_open(HOLIDAY_DIR, "wales", NULL, 0, &cal, err, sizeof err), CC_EINVAL);
     assert_non_null(strstr(err, "wales"));
-    assert_int_equal(cc_calendar_open(HOLIDAY_DIR, "", NULL, 0, &cal, err, sizeof err), CC_EINVAL);
-    assert_int_equal(cc_calendar_open(HOLIDAY_DIR, "England-and-Wales", NULL, 0, &cal, err, sizeof err),
+    assert_int_equal(cc_holidays_open(HOLIDAY_DIR, "", NULL, 0, &cal, err, sizeof err), CC_EINVAL);
+    assert_int_equal(cc_holidays_open(HOLIDAY_DIR, "England-and-Wales", NULL, 0, &cal, err, sizeof err),
                      CC_EINVAL);
 }
 
@@ -836,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_working_days_between),
         cmocka_unit_test(test_scotland_st_andrews_day),
         cmocka_unit_test(test_northern_ireland_st_patricks_day),
+        cmocka_unit_test(test_ics_text_without_a_file),
         cmocka_unit_test(test_malformed_ics_is_eparse_naming_file),
         cmocka_unit_test(test_missing_file_is_eio_naming_path),
         cmocka_unit_test(test_unknown_division_is_einval),

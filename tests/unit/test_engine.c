@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/date.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
@@ -202,7 +203,7 @@ static int setup_group(void **state)
         print_error("cannot load %s: %s\n", ENGLAND_RULES, err);
         return -1;
     }
-    if (cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof err) != 0) {
+    if (cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof err) != 0) {
         print_error("cannot open the calendar: %s\n", err);
         return -1;
     }

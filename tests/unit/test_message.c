@@ -17,6 +17,7 @@
 
 #include "careclock/buf.h"
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/error.h"
 #include "careclock/message.h"
 
@@ -40,7 +41,7 @@ static int setup(void **state)
 {
     char err[256];
     (void)state;
-    return cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) == 0 ? 0 : -1;
+    return cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "careclock/calendar.h"
+#include "careclock/holidays.h"
 #include "careclock/config.h"
 #include "careclock/date.h"
 #include "careclock/email.h"
@@ -60,7 +61,7 @@ static int setup(void **state)
     char err[512];
     const char *files[] = {ENGLAND_RULES};
     (void)state;
-    if (cc_calendar_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) != 0 ||
+    if (cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) != 0 ||
         cc_ruleset_load(files, 1, &g_rs, err, sizeof(err)) != 0 || cc_config_defaults(&g_config) != 0) {
         fprintf(stderr, "setup: %s\n", err);
         return -1;
