@@ -4,6 +4,7 @@
 #include "careclock/csv.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
+#include "careclock/rulefiles.h"
 #include "careclock/store.h"
 
 #include <jansson.h>
@@ -384,14 +385,14 @@ int cc_cli_rules(cc_cli_t *cli, int argc, char **argv)
     }
     cc_buf_t report;
     cc_buf_init(&report);
-    int errors = cc_ruleset_check((const char *const *)argv + 2, (size_t)argc - 2, &report);
+    int errors = cc_rulefiles_check((const char *const *)argv + 2, (size_t)argc - 2, &report);
     if (errors > 0) {
         fputs(cc_buf_str(&report), stderr);
         fprintf(stderr, "careclock rules check: %d error%s\n", errors, errors == 1 ? "" : "s");
     } else {
         char err[256];
         cc_ruleset_t *rs = NULL;
-        cc_ruleset_load((const char *const *)argv + 2, (size_t)argc - 2, &rs, err, sizeof(err));
+        cc_rulefiles_load((const char *const *)argv + 2, (size_t)argc - 2, &rs, err, sizeof(err));
         printf("%zu rules, %zu event types: OK\n", rs ? cc_ruleset_count(rs) : 0, rs ? cc_ruleset_type_count(rs) : 0);
         cc_ruleset_free(rs);
     }

@@ -415,6 +415,10 @@ int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errl
         snprintf(err, errlen, "%s: cannot read configuration file", path);
         return CC_EIO;
     }
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, cc_strerror(rc));
+        return rc;
+    }
     if (r.failed)
         return CC_EPARSE;
     for (size_t i = 0; i < config->nwebhooks; i++) {

@@ -1,6 +1,7 @@
 #include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/holidays.h"
+#include "careclock/rulefiles.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ int cc_env_load(cc_env_t *env, const char *config_path, char *err, size_t errlen
     }
     if (config_path != NULL && (rc = cc_config_load(&env->config, config_path, err, errlen)) != 0)
         goto fail;
-    rc = cc_ruleset_load((const char *const *)env->config.rules, env->config.nrules, &env->rules, err, errlen);
+    rc = cc_rulefiles_load((const char *const *)env->config.rules, env->config.nrules, &env->rules, err, errlen);
     if (rc != 0)
         goto fail;
     rc = cc_holidays_open(env->config.holiday_dir, env->config.division, (const char *const *)env->config.holidays,

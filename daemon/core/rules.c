@@ -12,6 +12,7 @@
 #include "util/grow.h"
 #include "util/inifile.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,8 +610,8 @@ out:
     return rc;
 }
 
-/* Read and compile files into a new ruleset; errors go to l->errors. */
-static cc_ruleset_t *load(const char *const *files, size_t nfiles, cc_buf_t *errors, int *nerrors)
+/* Parse and compile the texts into a new ruleset; errors go to l->errors. */
+static cc_ruleset_t *load(const cc_rule_text_t *texts, size_t nfiles, cc_buf_t *errors, int *nerrors)
 {
     loader_t l = {.errors = errors};
     l.rs = calloc(1, sizeof(cc_ruleset_t));
@@ -624,13 +625,17 @@ static cc_ruleset_t *load(const char *const *files, size_t nfiles, cc_buf_t *err
     for (size_t i = 0; builtin_future[i]; i++)
         l.rs->future[cc_ruleset_type_index(l.rs, builtin_future[i])] = 1;
     for (size_t f = 0; f < nfiles; f++) {
-        l.file = files[f];
+        assert(texts[f].name != NULL);
+        l.file = texts[f].name;
         l.filegen = (int)f + 1;
-        int rc = cc__ini_parse(files[f], handler, &l, &l.line);
+        int rc = texts[f].text == NULL ? CC_EIO
+                                       : cc__ini_parse_text(texts[f].text, texts[f].len, handler, &l, &l.line);
         if (rc == CC_EIO)
-            error_at(&l, files[f], 0, "cannot read rule file");
+            error_at(&l, texts[f].name, 0, "cannot read rule file");
+        else if (rc < 0)
+            error_at(&l, texts[f].name, 0, "%s", cc_strerror(rc));
         else if (rc > 0)
-            error_at(&l, files[f], rc, "not a valid line (expected [rule_id], key = value or a ; comment, at most %d characters)", CC_INI_MAX_LINE - 2);
+            error_at(&l, texts[f].name, rc, "not a valid line (expected [rule_id], key = value or a ; comment, at most %d characters)", CC_INI_MAX_LINE - 2);
     }
     if (nfiles == 0)
         error_at(&l, "(none)", 0, "no rule files given");
@@ -647,12 +652,13 @@ static cc_ruleset_t *load(const char *const *files, size_t nfiles, cc_buf_t *err
     return l.rs;
 }
 
-int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen)
+int cc_ruleset_parse(const cc_rule_text_t *texts, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen)
 {
     cc_buf_t errors;
     int nerrors = 0;
+    assert(out != NULL && (texts != NULL || nfiles == 0));
     cc_buf_init(&errors);
-    cc_ruleset_t *rs = load(files, nfiles, &errors, &nerrors);
+    cc_ruleset_t *rs = load(texts, nfiles, &errors, &nerrors);
     if (rs == NULL) {
         const char *text = cc_buf_str(&errors);
         const char *nl = strchr(text, '\n');
@@ -666,10 +672,11 @@ int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out,
     return 0;
 }
 
-int cc_ruleset_check(const char *const *files, size_t nfiles, cc_buf_t *report)
+int cc_ruleset_check_texts(const cc_rule_text_t *texts, size_t nfiles, cc_buf_t *report)
 {
     int nerrors = 0;
-    cc_ruleset_t *rs = load(files, nfiles, report, &nerrors);
+    assert(report != NULL && (texts != NULL || nfiles == 0));
+    cc_ruleset_t *rs = load(texts, nfiles, report, &nerrors);
     cc_ruleset_free(rs);
     return nerrors;
 }

@@ -1,7 +1,8 @@
 /* Statutory rule sets: what starts each clock, how its due date is
  * computed, what meets it, when it applies and when it is cancelled.
  *
- * Rule files are INI (read with inih); the language is documented in
+ * Rule files are INI (parsed with inih; read by config/rulefiles.c,
+ * careclock/rulefiles.h); the language is documented in
  * docs/rules.md and config/rules/england.rules is the default set. Several
  * files load in order and a later file overrides an earlier one rule by rule
  * (key by key within a rule), so a council's file can change one number or
@@ -94,14 +95,25 @@ typedef struct {
     int enabled;
 } cc_rule_t;
 
-/* Load the rule files in order into a new ruleset. On error returns
- * CC_EIO or CC_EPARSE with "FILE:LINE: what is wrong" in err; *out is
- * untouched. A ruleset owns all its strings; free with cc_ruleset_free(). */
-int cc_ruleset_load(const char *const *files, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen);
+/* One rule file's text, read by the caller (config/rulefiles.c reads the
+ * files; the core reads none): name (the file's) starts each message; text
+ * holds len bytes, or is NULL when the file could not be read (reported as
+ * "NAME:0: cannot read rule file"). Borrowed for the call. */
+typedef struct {
+    const char *name;
+    const char *text;
+    size_t len;
+} cc_rule_text_t;
 
-/* Validate rule files, reporting every error (one per line, each
+/* Parse the rule files' texts in order into a new ruleset. On error returns
+ * CC_EIO (a text NULL) or CC_EPARSE with "FILE:LINE: what is wrong" (the
+ * first error) in err; *out is untouched. A ruleset owns all its strings;
+ * free with cc_ruleset_free(). */
+int cc_ruleset_parse(const cc_rule_text_t *texts, size_t nfiles, cc_ruleset_t **out, char *err, size_t errlen);
+
+/* Validate rule files' texts, reporting every error (one per line, each
  * "FILE:LINE: message") into report. Returns the number of errors. */
-int cc_ruleset_check(const char *const *files, size_t nfiles, cc_buf_t *report);
+int cc_ruleset_check_texts(const cc_rule_text_t *texts, size_t nfiles, cc_buf_t *report);
 
 /* Free a ruleset; NULL is fine. */
 void cc_ruleset_free(cc_ruleset_t *rs);

@@ -16,6 +16,7 @@
 #include "careclock/holidays.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 
 #include <jansson.h>
@@ -30,7 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     if (cc_holidays_open(FZ_HOLIDAYS, "england-and-wales", NULL, 0, &cal, err, sizeof(err)) != 0 ||
-        cc_ruleset_load(files, 1, &rs, err, sizeof(err)) != 0) {
+        cc_rulefiles_load(files, 1, &rs, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_events: %s\n", err);
         abort();
     }

@@ -1,4 +1,4 @@
-/* Fuzz target: rule files (cc_ruleset_load and cc_ruleset_check), alone or
+/* Fuzz target: rule files (cc_rulefiles_load and cc_rulefiles_check), alone or
  * as a council's override file after the shipped england.rules, then the
  * clock engine run with whatever rules loaded over one child whose events
  * cover every event type, and every clock explained.
@@ -13,6 +13,7 @@
 #include "careclock/holidays.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 
 static cc_calendar_t *cal;
@@ -131,8 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     cc_buf_t report;
     cc_buf_init(&report);
-    int rc = cc_ruleset_load(files, n, &rs, err, sizeof(err));
-    int errors = cc_ruleset_check(files, n, &report);
+    int rc = cc_rulefiles_load(files, n, &rs, err, sizeof(err));
+    int errors = cc_rulefiles_check(files, n, &report);
     FZ_CHECK((rc == 0) == (errors == 0), "load %d but check found %d errors", rc, errors);
     FZ_CHECK(rc == 0 || rc == CC_EPARSE || rc == CC_EIO, "rc %d", rc);
     if (rc != 0)

@@ -17,6 +17,7 @@
 #include "careclock/date.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 
 #include <stdio.h>
@@ -199,7 +200,7 @@ static int setup_group(void **state)
     (void)state;
     char err[512] = "";
     const char *files[] = {ENGLAND_RULES};
-    if (cc_ruleset_load(files, 1, &g_default, err, sizeof err) != 0) {
+    if (cc_rulefiles_load(files, 1, &g_default, err, sizeof err) != 0) {
         print_error("cannot load %s: %s\n", ENGLAND_RULES, err);
         return -1;
     }
@@ -248,7 +249,7 @@ static void use_override(const char *text)
     char path[64], err[512] = "";
     write_temp(path, sizeof path, text);
     const char *files[] = {ENGLAND_RULES, path};
-    int rc = cc_ruleset_load(files, 2, &g_override, err, sizeof err);
+    int rc = cc_rulefiles_load(files, 2, &g_override, err, sizeof err);
     unlink(path);
     if (rc != 0)
         print_error("override did not load: %s\n", err);

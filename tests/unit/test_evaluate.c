@@ -20,6 +20,7 @@
 #include "careclock/date.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 #include "careclock/store.h"
 
@@ -50,7 +51,7 @@ static int group_setup(void **state)
     char err[512];
     const char *files[] = {ENGLAND_RULES};
     (void)state;
-    if (cc_ruleset_load(files, 1, &g_rs, err, sizeof(err)) != 0 ||
+    if (cc_rulefiles_load(files, 1, &g_rs, err, sizeof(err)) != 0 ||
         cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;

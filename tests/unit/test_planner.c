@@ -21,6 +21,7 @@
 #include "careclock/email.h"
 #include "careclock/error.h"
 #include "careclock/planner.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 
 #include <stdio.h>
@@ -62,7 +63,7 @@ static int setup(void **state)
     const char *files[] = {ENGLAND_RULES};
     (void)state;
     if (cc_holidays_open(HOLIDAY_DIR, "england-and-wales", NULL, 0, &g_cal, err, sizeof(err)) != 0 ||
-        cc_ruleset_load(files, 1, &g_rs, err, sizeof(err)) != 0 || cc_config_defaults(&g_config) != 0) {
+        cc_rulefiles_load(files, 1, &g_rs, err, sizeof(err)) != 0 || cc_config_defaults(&g_config) != 0) {
         fprintf(stderr, "setup: %s\n", err);
         return -1;
     }

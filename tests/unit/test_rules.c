@@ -11,6 +11,7 @@
 #include "careclock/buf.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
+#include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 
 #include <stdio.h>
@@ -43,9 +44,9 @@ static cc_ruleset_t *load_files(const char *const *files, size_t n)
 {
     cc_ruleset_t *rs = NULL;
     char err[512] = "";
-    int rc = cc_ruleset_load(files, n, &rs, err, sizeof err);
+    int rc = cc_rulefiles_load(files, n, &rs, err, sizeof err);
     if (rc != 0)
-        print_error("cc_ruleset_load: %d %s\n", rc, err);
+        print_error("cc_rulefiles_load: %d %s\n", rc, err);
     assert_int_equal(rc, 0);
     assert_non_null(rs);
     return rs;
@@ -91,7 +92,7 @@ static void write_temp(char *path, size_t len, const char *text)
 static int check(const char *const *files, size_t n, cc_buf_t *report)
 {
     cc_buf_init(report);
-    return cc_ruleset_check(files, n, report);
+    return cc_rulefiles_check(files, n, report);
 }
 
 static int report_has(const char *report, const char *path, int line, const char *word)
@@ -148,7 +149,7 @@ static void assert_fixture_error(const char *name, int line, const char *word)
 
     cc_ruleset_t *rs = NULL;
     char err[512] = "";
-    int rc = cc_ruleset_load(files, 2, &rs, err, sizeof err);
+    int rc = cc_rulefiles_load(files, 2, &rs, err, sizeof err);
     assert_int_equal(rc, CC_EPARSE);
     assert_null(rs);
     char prefix[600];
@@ -456,7 +457,7 @@ static void test_check_reports_every_error(void **state)
 {
     (void)state;
     /* A line that is not INI (line 3) and an unknown [events] key (line 5)
-     * in one file: cc_ruleset_check reports every error. */
+     * in one file: cc_rulefiles_check reports every error. */
     assert_fixture_error("several_errors.rules", 5, "colour");
     assert_fixture_error("several_errors.rules", 3, NULL);
 }
@@ -467,7 +468,7 @@ static void test_error_unreadable_file(void **state)
     const char *files[] = {FIXTURES "no-such-file.rules"};
     cc_ruleset_t *rs = NULL;
     char err[512] = "";
-    assert_int_equal(cc_ruleset_load(files, 1, &rs, err, sizeof err), CC_EIO);
+    assert_int_equal(cc_rulefiles_load(files, 1, &rs, err, sizeof err), CC_EIO);
     assert_null(rs);
     assert_non_null(strstr(err, "no-such-file.rules"));
     cc_buf_t report;
@@ -695,7 +696,7 @@ static void test_long_lines(void **state)
     write_temp(council, sizeof council, text);
     char err[512] = "", prefix[128];
     rs = NULL;
-    assert_int_equal(cc_ruleset_load(files, 2, &rs, err, sizeof err), CC_EPARSE);
+    assert_int_equal(cc_rulefiles_load(files, 2, &rs, err, sizeof err), CC_EPARSE);
     assert_null(rs);
     snprintf(prefix, sizeof prefix, "%s:2: ", council);
     if (strncmp(err, prefix, strlen(prefix)) != 0)
@@ -710,6 +711,59 @@ static void test_long_lines(void **state)
     assert_reports(cc_buf_str(&report), council, 4, "Bad-Id");
     cc_buf_free(&report);
     unlink(council);
+}
+
+/* The parser takes text and reads no file (config/rulefiles.c reads them):
+ * the names given are what its messages name, line numbers count in the
+ * text, a text that could not be read is reported by name, and the same
+ * text gives the same ruleset from memory as from a file. */
+static void test_rules_from_text(void **state)
+{
+    (void)state;
+    static const char council[] = "; a council's own file\n[care_plan]\ndue = +15wd\n";
+    static const char broken[] = "[care_plan]\n\ndue = soon\n";
+    char err[512] = "";
+    cc_ruleset_t *rs = NULL, *from_file = NULL;
+    const char *files[] = {ENGLAND_RULES};
+    from_file = load_files(files, 1);
+    char *england = NULL;
+    size_t len = 0;
+    {
+        FILE *f = fopen(ENGLAND_RULES, "rb");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 0, SEEK_END), 0);
+        len = (size_t)ftell(f);
+        rewind(f);
+        england = malloc(len + 1);
+        assert_non_null(england);
+        assert_int_equal(fread(england, 1, len, f), len);
+        england[len] = '\0';
+        fclose(f);
+    }
+    cc_rule_text_t texts[] = {{"england.rules", england, len}, {"council.rules", council, sizeof council - 1}};
+    assert_int_equal(cc_ruleset_parse(texts, 2, &rs, err, sizeof err), 0);
+    assert_int_equal(cc_ruleset_count(rs), cc_ruleset_count(from_file));
+    const cc_rule_t *care_plan = must_find(rs, "care_plan");
+    assert_int_equal(care_plan->due.n, 15);
+    assert_string_equal(care_plan->file, "council.rules");
+    cc_ruleset_free(rs);
+    cc_ruleset_free(from_file);
+
+    rs = NULL;
+    texts[1] = (cc_rule_text_t){"council.rules", broken, sizeof broken - 1};
+    assert_int_equal(cc_ruleset_parse(texts, 2, &rs, err, sizeof err), CC_EPARSE);
+    assert_null(rs);
+    assert_int_equal(strncmp(err, "council.rules:3: ", 17), 0);
+
+    texts[1] = (cc_rule_text_t){"gone.rules", NULL, 0};
+    assert_int_equal(cc_ruleset_parse(texts, 2, &rs, err, sizeof err), CC_EIO);
+    assert_string_equal(err, "gone.rules:0: cannot read rule file");
+    cc_buf_t report;
+    cc_buf_init(&report);
+    assert_int_equal(cc_ruleset_check_texts(texts, 2, &report), 1);
+    assert_string_equal(cc_buf_str(&report), "gone.rules:0: cannot read rule file\n");
+    cc_buf_free(&report);
+    free(england);
 }
 
 int main(void)
@@ -743,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_override_adds_rule_and_event_types),
         cmocka_unit_test(test_override_error_names_the_council_file),
         cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_rules_from_text),
     };
     return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }
