@@ -5,11 +5,15 @@
  * (so rank has one more entry than the span has days); byrank[k] is the day
  * index of the working day whose rank is k. Adding working days is then two
  * array reads. Holidays are kept sorted for names (explanations only).
+ * The tables are only as new as the last cc_calendar_finish(): a holiday
+ * added since makes them stale until the next, and queries assert that
+ * none is pending (finished).
  */
 #include "careclock/calendar.h"
 #include "careclock/error.h"
 #include "util/grow.h"
 
+#include <assert.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +36,12 @@ struct cc_calendar {
     size_t nholidays, capholidays;
     int first_year, last_year; /* covered years, 0 when none */
     cc_date_t cov_lo, cov_hi;  /* covered days: [cov_lo, cov_hi), empty when none */
+    int finished;              /* the tables hold every holiday added */
 };
 
 int cc_calendar_new(cc_calendar_t **out)
 {
+    assert(out != NULL);
     cc_calendar_t *cal = calloc(1, sizeof(*cal));
     if (cal == NULL)
         return CC_ENOMEM;
@@ -72,6 +78,7 @@ static int in_span(const cc_calendar_t *cal, cc_date_t date)
 
 int cc_calendar_add_holiday(cc_calendar_t *cal, cc_date_t date, const char *name)
 {
+    assert(cal != NULL);
     if (!in_span(cal, date))
         return CC_ERANGE;
     if (cc__grow(&cal->holidays, &cal->capholidays, cal->nholidays + 1, sizeof(holiday_t), 64) != 0)
@@ -83,11 +90,14 @@ int cc_calendar_add_holiday(cc_calendar_t *cal, cc_date_t date, const char *name
     cal->holidays[cal->nholidays].order = cal->nholidays;
     cal->holidays[cal->nholidays].name = copy;
     cal->nholidays++;
+    cal->finished = 0;
     return 0;
 }
 
 void cc_calendar_set_coverage(cc_calendar_t *cal, int first_year, int last_year)
 {
+    assert(cal != NULL);
+    assert(CC_DATE_MIN_YEAR <= first_year && first_year <= last_year && last_year <= CC_DATE_MAX_YEAR);
     if (cal->first_year == 0 || first_year < cal->first_year)
         cal->first_year = first_year;
     if (last_year > cal->last_year)
@@ -106,7 +116,8 @@ static int read_coverage(icalcomponent *root, int *first, int *last)
         if (name == NULL || value == NULL || strcasecmp(name, "X-CARECLOCK-COVERS") != 0)
             continue;
         char tail;
-        if (sscanf(value, "%d-%d%c", first, last, &tail) != 2 || *first > *last)
+        if (sscanf(value, "%d-%d%c", first, last, &tail) != 2 || *first > *last || *first < CC_DATE_MIN_YEAR ||
+            *last > CC_DATE_MAX_YEAR)
             return CC_EPARSE;
         return 1;
     }
@@ -146,6 +157,7 @@ static int load_event(cc_calendar_t *cal, icalcomponent *ev, const char *name, c
 int cc_calendar_add_ics(cc_calendar_t *cal, const char *text, const char *name, char *err, size_t errlen)
 {
     int rc = 0;
+    assert(cal != NULL && text != NULL && name != NULL);
     icalcomponent *root = icalparser_parse_string(text);
     if (root == NULL || icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
         snprintf(err, errlen, "%s: not an iCalendar file (no VCALENDAR)", name);
@@ -188,6 +200,7 @@ static int holiday_order_cmp(const void *a, const void *b)
 
 int cc_calendar_finish(cc_calendar_t *cal)
 {
+    assert(cal != NULL);
     /* Keep the first name given for a date; drop later duplicates. */
     if (cal->nholidays > 1) {
         qsort(cal->holidays, cal->nholidays, sizeof(holiday_t), holiday_order_cmp);
@@ -214,22 +227,26 @@ int cc_calendar_finish(cc_calendar_t *cal)
     }
     cal->rank[cal->span_days] = count;
     cal->working_days = count;
+    cal->finished = 1;
     return 0;
 }
 
 void cc_calendar_coverage(const cc_calendar_t *cal, int *first_year, int *last_year)
 {
+    assert(cal != NULL && first_year != NULL && last_year != NULL);
     *first_year = cal->first_year;
     *last_year = cal->last_year;
 }
 
 int cc_calendar_covers(const cc_calendar_t *cal, cc_date_t date)
 {
+    assert(cal != NULL);
     return date >= cal->cov_lo && date < cal->cov_hi;
 }
 
 int cc_calendar_is_working_day(const cc_calendar_t *cal, cc_date_t date)
 {
+    assert(cal != NULL && cal->finished);
     if (!in_span(cal, date))
         return 0;
     int32_t i = date - cal->span_first;
@@ -238,6 +255,7 @@ int cc_calendar_is_working_day(const cc_calendar_t *cal, cc_date_t date)
 
 const char *cc_calendar_holiday_name(const cc_calendar_t *cal, cc_date_t date)
 {
+    assert(cal != NULL && cal->finished);
     if (!in_span(cal, date) || !cal->closed[date - cal->span_first])
         return NULL;
     holiday_t key = {.date = date};
@@ -255,6 +273,7 @@ static int coverage_status(const cc_calendar_t *cal, cc_date_t a, cc_date_t b)
 
 int cc_calendar_add_working_days(const cc_calendar_t *cal, cc_date_t date, int n, cc_date_t *out)
 {
+    assert(cal != NULL && cal->finished && out != NULL);
     if (!in_span(cal, date))
         return CC_ERANGE;
     int32_t i = date - cal->span_first;
@@ -267,6 +286,7 @@ int cc_calendar_add_working_days(const cc_calendar_t *cal, cc_date_t date, int n
 
 int cc_calendar_working_days_between(const cc_calendar_t *cal, cc_date_t from, cc_date_t to, int *out)
 {
+    assert(cal != NULL && cal->finished && out != NULL);
     if (!in_span(cal, from) || !in_span(cal, to))
         return CC_ERANGE;
     *out = (int)(cal->rank[to - cal->span_first + 1] - cal->rank[from - cal->span_first + 1]);

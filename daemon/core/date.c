@@ -3,6 +3,7 @@
 #include "careclock/date.h"
 #include "careclock/error.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ static int is_leap(int y)
 int cc_date_days_in_month(int year, int month)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    assert(month >= 1 && month <= 12);
     if (month == 2 && is_leap(year))
         return 29;
     return days[month - 1];
@@ -30,6 +32,10 @@ int cc_date_valid(int year, int month, int day)
 
 cc_date_t cc_date_from_ymd(int y, int m, int d)
 {
+    /* A real day of a real month; any year the arithmetic holds (cc_date_add_months reaches past the
+     * parsed years). */
+    assert(m >= 1 && m <= 12 && d >= 1 && d <= cc_date_days_in_month(y, m));
+    assert(y > -5000000 && y < 5000000);
     y -= m <= 2;
     int era = (y >= 0 ? y : y - 399) / 400;
     int yoe = y - era * 400;
@@ -40,6 +46,7 @@ cc_date_t cc_date_from_ymd(int y, int m, int d)
 
 void cc_date_to_ymd(cc_date_t date, int *year, int *month, int *day)
 {
+    assert(year != NULL && month != NULL && day != NULL);
     int z = date + 719468;
     int era = (z >= 0 ? z : z - 146096) / 146097;
     int doe = z - era * 146097;
@@ -83,6 +90,7 @@ static int digits(const char *s, int n, int *out)
 
 static int finish(int y, int m, int d, cc_date_t *out)
 {
+    assert(out != NULL);
     if (!cc_date_valid(y, m, d))
         return CC_EINVAL;
     *out = cc_date_from_ymd(y, m, d);
@@ -118,6 +126,7 @@ int cc_date_parse(const char *text, cc_date_t *out)
 
 char *cc_date_format(cc_date_t date, char *buf)
 {
+    assert(buf != NULL);
     int y, m, d;
     cc_date_to_ymd(date, &y, &m, &d);
     snprintf(buf, CC_DATE_STRLEN, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
@@ -129,6 +138,7 @@ char *cc_date_format_human(cc_date_t date, char *buf, size_t len)
     static const char *months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     int y, m, d;
+    assert(buf != NULL && len > 0);
     cc_date_to_ymd(date, &y, &m, &d);
     snprintf(buf, len, "%.3s %d %s %d", cc_date_weekday_name(date), d, months[m - 1], y);
     return buf;

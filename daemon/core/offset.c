@@ -1,11 +1,20 @@
 #include "careclock/offset.h"
 #include "careclock/error.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
+/* An offset as cc_offset_parse makes them: the callers' precondition. */
+static int valid(cc_offset_t off)
+{
+    return off.unit >= CC_UNIT_WORKING_DAYS && off.unit <= CC_UNIT_MONTHS && off.n >= -CC_OFFSET_MAX &&
+           off.n <= CC_OFFSET_MAX;
+}
+
 int cc_offset_parse(const char *text, int require_sign, cc_offset_t *out)
 {
+    assert(out != NULL);
     if (text == NULL)
         return CC_EINVAL;
     const char *p = text;
@@ -53,6 +62,7 @@ static const char *unit_suffix(cc_unit_t unit)
 
 char *cc_offset_format(cc_offset_t off, char *buf, size_t len)
 {
+    assert(buf != NULL && len > 0 && valid(off));
     snprintf(buf, len, "%+d%s", off.n, unit_suffix(off.unit));
     return buf;
 }
@@ -61,6 +71,7 @@ char *cc_offset_words(cc_offset_t off, char *buf, size_t len)
 {
     static const char *one[] = {"working day", "day", "week", "month"};
     static const char *many[] = {"working days", "days", "weeks", "months"};
+    assert(buf != NULL && len > 0 && valid(off));
     int n = off.n < 0 ? -off.n : off.n;
     snprintf(buf, len, "%d %s", n, n == 1 ? one[off.unit] : many[off.unit]);
     return buf;
@@ -68,6 +79,7 @@ char *cc_offset_words(cc_offset_t off, char *buf, size_t len)
 
 int cc_offset_apply(const cc_calendar_t *cal, cc_date_t date, cc_offset_t off, cc_date_t *out)
 {
+    assert(out != NULL && valid(off));
     switch (off.unit) {
     case CC_UNIT_WORKING_DAYS:
         return cc_calendar_add_working_days(cal, date, off.n, out);
@@ -97,6 +109,7 @@ int cc_offset_explain(const cc_calendar_t *cal, cc_date_t date, cc_offset_t off,
                       cc_buf_t *text, cc_date_t *out)
 {
     char a[CC_DATE_STRLEN], b[32], words[48];
+    assert(indent != NULL && text != NULL);
     int rc = cc_offset_apply(cal, date, off, out);
     if (rc != 0 && rc != CC_EUNCOVERED)
         return rc;

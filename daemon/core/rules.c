@@ -82,6 +82,7 @@ static void error_at(loader_t *l, const char *file, int line, const char *fmt, .
 
 int cc_ruleset_type_index(const cc_ruleset_t *rs, const char *type)
 {
+    assert(rs != NULL && type != NULL);
     for (size_t i = 0; i < rs->ntypes; i++)
         if (strcmp(rs->types[i], type) == 0)
             return (int)i;
@@ -90,16 +91,19 @@ int cc_ruleset_type_index(const cc_ruleset_t *rs, const char *type)
 
 size_t cc_ruleset_type_count(const cc_ruleset_t *rs)
 {
+    assert(rs != NULL);
     return rs->ntypes;
 }
 
 const char *cc_ruleset_type_name(const cc_ruleset_t *rs, size_t i)
 {
+    assert(rs != NULL);
     return i < rs->ntypes ? rs->types[i] : NULL;
 }
 
 int cc_ruleset_type_future_ok(const cc_ruleset_t *rs, int type)
 {
+    assert(rs != NULL);
     return type >= 0 && (size_t)type < rs->ntypes && rs->future[type];
 }
 
@@ -299,6 +303,7 @@ static int parse_interval(const char *text, cc_interval_t *out)
 
 const char *cc_role_name(cc_role_t role)
 {
+    assert(role >= CC_ROLE_WORKER && role <= CC_ROLE_TEAM_WEBHOOK);
     switch (role) {
     case CC_ROLE_WORKER: return "worker";
     case CC_ROLE_IRO: return "iro";
@@ -683,16 +688,19 @@ int cc_ruleset_check_texts(const cc_rule_text_t *texts, size_t nfiles, cc_buf_t 
 
 size_t cc_ruleset_count(const cc_ruleset_t *rs)
 {
+    assert(rs != NULL);
     return rs->nrules;
 }
 
 const cc_rule_t *cc_ruleset_rule(const cc_ruleset_t *rs, size_t i)
 {
+    assert(rs != NULL);
     return i < rs->nrules ? &rs->rules[i] : NULL;
 }
 
 const cc_rule_t *cc_ruleset_find(const cc_ruleset_t *rs, const char *id)
 {
+    assert(rs != NULL && id != NULL);
     for (size_t i = 0; i < rs->nrules; i++)
         if (strcmp(rs->rules[i].id, id) == 0)
             return &rs->rules[i];
@@ -701,5 +709,7 @@ const cc_rule_t *cc_ruleset_find(const cc_ruleset_t *rs, const char *id)
 
 size_t cc_ruleset_index(const cc_ruleset_t *rs, const cc_rule_t *rule)
 {
+    /* rule is one of rs's own (from cc_ruleset_rule or cc_ruleset_find). */
+    assert(rs != NULL && rule >= rs->rules && rule < rs->rules + rs->nrules);
     return (size_t)(rule - rs->rules);
 }

@@ -38,24 +38,28 @@ void cc_calendar_free(cc_calendar_t *cal);
 /* Add the non-working days of an iCalendar text (each VEVENT's all-day
  * DTSTART up to its exclusive DTEND, named by its SUMMARY); name (the file
  * it came from) starts every message. An X-CARECLOCK-COVERS:Y1-Y2 property
- * on the VCALENDAR widens the covered years; a text without it (a council's
- * own additions) leaves them alone. May be called for several texts before
- * cc_calendar_finish(). Reads no file: config/holidays.c does
- * (careclock/holidays.h). On error returns CC_EPARSE (or CC_ERANGE,
- * CC_ENOMEM for an event) and writes "NAME: what is wrong" into err
- * (errlen bytes); the days added before the error stay added. */
+ * on the VCALENDAR (Y1 <= Y2, years a cc_date_t may name) widens the
+ * covered years; a text without it (a council's own additions) leaves them
+ * alone. May be called for several texts before cc_calendar_finish().
+ * Reads no file: config/holidays.c does (careclock/holidays.h). On error
+ * returns CC_EPARSE (or CC_ERANGE, CC_ENOMEM for an event) and writes
+ * "NAME: what is wrong" into err (errlen bytes); the days added before the
+ * error stay added. */
 int cc_calendar_add_ics(cc_calendar_t *cal, const char *text, const char *name, char *err, size_t errlen);
 
 /* Add one non-working day by hand (tests, councils' closures). name is
  * copied. Returns 0, CC_ERANGE or CC_ENOMEM. */
 int cc_calendar_add_holiday(cc_calendar_t *cal, cc_date_t date, const char *name);
 
-/* Declare the covered years explicitly (widening what is there). */
+/* Declare the covered years explicitly (widening what is there); the
+ * caller guarantees CC_DATE_MIN_YEAR <= first_year <= last_year <=
+ * CC_DATE_MAX_YEAR. */
 void cc_calendar_set_coverage(cc_calendar_t *cal, int first_year, int last_year);
 
 /* Build the lookup tables. Must be called after the last load and before
- * any query; may be called again after further loads. Returns 0 or
- * CC_ENOMEM. */
+ * any query (the queries below assert it: a holiday added since the last
+ * finish is a caller's bug); may be called again after further loads.
+ * Returns 0 or CC_ENOMEM. */
 int cc_calendar_finish(cc_calendar_t *cal);
 
 /* The covered years; both 0 when the calendar covers none. */

@@ -125,7 +125,8 @@ const cc_rule_t *cc_ruleset_rule(const cc_ruleset_t *rs, size_t i);
 /* Find an enabled rule by id; NULL if none. */
 const cc_rule_t *cc_ruleset_find(const cc_ruleset_t *rs, const char *id);
 
-/* Index of a rule (its position in evaluation order). */
+/* Index of a rule of rs (one that cc_ruleset_rule or cc_ruleset_find gave):
+ * its position in evaluation order. */
 size_t cc_ruleset_index(const cc_ruleset_t *rs, const cc_rule_t *rule);
 
 /* The event vocabulary: the built-in types plus those the files add. */

@@ -620,6 +620,9 @@ static void test_malformed_ics_is_eparse_naming_file(void **state)
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-CARECLOCK-COVERS:2018\r\nEND:VCALENDAR\r\n",
         /* a coverage range backwards */
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-CARECLOCK-COVERS:2028-2018\r\nEND:VCALENDAR\r\n",
+        /* coverage past the years a date may name (the tables' arithmetic would overflow) */
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-CARECLOCK-COVERS:2018-2147483647\r\nEND:VCALENDAR\r\n",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-CARECLOCK-COVERS:-5-2018\r\nEND:VCALENDAR\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[64], err[512] = "";
