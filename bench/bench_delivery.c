@@ -8,7 +8,7 @@
  *                  [--reuse 1|0] [--parallel P] [--secret whsec_...]
  *
  * The message is what careclock sends: a three-child digest rendered by
- * cc_message_email (about 5 kB) or cc_message_webhook (generic JSON, about
+ * cc_message_email (about 5 kB) or cc_payload_render (generic JSON, about
  * 2 kB, signed when --secret is given, a new webhook-id per message).
  * --reuse 0 forbids connection reuse (a new TCP connection, and for SMTP a
  * new EHLO and AUTH-less session, per message). Prints one line of results.
@@ -18,6 +18,7 @@
 #include "careclock/config.h"
 #include "careclock/error.h"
 #include "careclock/message.h"
+#include "careclock/payload.h"
 #include "careclock/sender.h"
 
 #include <stdio.h>
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
     char err[256];
     cc_buf_init(&body);
     int rc = email ? cc_message_email(&m, &ctx, &body, err, sizeof(err))
-                   : cc_message_webhook(&m, CC_WEBHOOK_GENERIC, &ctx, &body);
+                   : cc_payload_render(&m, CC_WEBHOOK_GENERIC, &ctx, &body);
     if (rc != 0) {
         fprintf(stderr, "render: %s\n", cc_strerror(rc));
         return 1;

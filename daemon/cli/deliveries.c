@@ -12,6 +12,7 @@
 #include "careclock/deliver.h"
 #include "careclock/error.h"
 #include "careclock/outbox.h"
+#include "careclock/payload.h"
 #include "careclock/time.h"
 
 #include <jansson.h>
@@ -338,7 +339,7 @@ static int cmd_webhooks(cc_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < env.config.nwebhooks; i++) {
         const cc_webhook_config_t *w = &env.config.webhooks[i];
         int disabled = cc_outbox_webhook_disabled(store, w->name, since, sizeof(since));
-        printf("%s  %s  %s  %s%s\n", w->name, cc_webhook_format_name(w->format),
+        printf("%s  %s  %s  %s%s\n", w->name, cc_payload_format_name(w->format),
                w->secret_file ? "signed" : "unsigned", disabled > 0 ? "DISABLED " : "enabled",
                disabled > 0 ? since : "");
     }

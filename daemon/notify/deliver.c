@@ -13,6 +13,7 @@
 #include "careclock/error.h"
 #include "careclock/log.h"
 #include "careclock/message.h"
+#include "careclock/payload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,7 +356,7 @@ static void send_all(cc_deliverer_t *d)
         if (m->msg.channel == CC_CHANNEL_EMAIL)
             rc = cc_message_email(&m->msg, &ctx, &job->body, err, sizeof(err));
         else
-            rc = cc_message_webhook(&m->msg, m->format, &ctx, &job->body);
+            rc = cc_payload_render(&m->msg, m->format, &ctx, &job->body);
         if (rc == CC_EINVAL) {
             /* A header value with a line break: refused, never sent. */
             record(d, m, CC_OUTCOME_FAILED, err, -1);

@@ -21,7 +21,7 @@
 #include "careclock/error.h"
 #include "util/grow.h"
 #include "careclock/log.h"
-#include "careclock/message.h"
+#include "careclock/payload.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -54,7 +54,7 @@ struct cc_lane {
     cc_channel_t channel;
     /* webhook */
     char *url;
-    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    unsigned char key[CC_PAYLOAD_KEY_MAX];
     size_t keylen;
     char *key_error;        /* why the secret could not be read; NULL when fine */
     /* queue */
@@ -415,7 +415,7 @@ static int setup_webhook(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job
     snprintf(header, sizeof(header), "webhook-timestamp: %lld", stamp);
     ADD(header);
     if (lane->keylen > 0) {
-        if (cc_webhook_sign(lane->key, lane->keylen, job->message_id, stamp, job->body, job->len, signature,
+        if (cc_payload_sign(lane->key, lane->keylen, job->message_id, stamp, job->body, job->len, signature,
                             sizeof(signature)) != 0) {
             curl_slist_free_all(list);
             return CC_ENOMEM;
@@ -740,7 +740,7 @@ static void load_webhook_key(lane_t *lane, const cc_webhook_config_t *w)
     int rc = cc_sender_read_secret(w->secret_file, &text);
     if (rc != 0)
         snprintf(msg, sizeof(msg), "cannot read the secret_file of webhook %s (%s)", w->name, w->secret_file);
-    else if (cc_webhook_secret_decode(text, lane->key, &lane->keylen) != 0)
+    else if (cc_payload_secret_decode(text, lane->key, &lane->keylen) != 0)
         snprintf(msg, sizeof(msg), "the secret_file of webhook %s is not a Standard Webhooks secret (whsec_ then "
                                    "base64)",
                  w->name);

@@ -1,7 +1,8 @@
 /* Message renderers: pure code. A message (one recipient, one channel, the
  * items of one delivery or one digest) and a context in; bytes out: an
- * RFC 5322 email, or a webhook body in the endpoint's format. Also the
- * Standard Webhooks signature. No I/O, no clock reads (now is given).
+ * RFC 5322 email here; a webhook body in the endpoint's format, and the
+ * Standard Webhooks signature, in payload.h. No I/O, no clock reads (now
+ * is given).
  *
  * What a message says (docs/delivery.md): for each child, by reference and
  * initials (or per the privacy setting; webhooks never carry full names),
@@ -28,11 +29,9 @@
 #include <time.h>
 
 /* [webhook:NAME] format: careclock's own JSON, a Teams Adaptive Card, a
- * Slack message. */
+ * Slack message (rendered by payload.h; defined here, where config.h
+ * finds it). */
 typedef enum { CC_WEBHOOK_GENERIC, CC_WEBHOOK_TEAMS, CC_WEBHOOK_SLACK } cc_webhook_format_t;
-
-/* "generic", "teams" or "slack". */
-const char *cc_webhook_format_name(cc_webhook_format_t format);
 
 /* One item of a message: a clock instance and the stage that brought it.
  * Strings are borrowed; NULL where unknown. */
@@ -101,11 +100,6 @@ int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_b
 int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out, char *err,
                      size_t errlen);
 
-/* The webhook body in format (generic, teams, slack), as JSON text.
- * Returns 0 or CC_ENOMEM. */
-int cc_message_webhook(const cc_message_t *m, cc_webhook_format_t format, const cc_message_context_t *ctx,
-                       cc_buf_t *out);
-
 /* RFC 2047 encode a header value when it holds non-ASCII bytes (B encoding,
  * UTF-8, encoded words of at most 75 characters folded with CRLF SP),
  * else copy it. Returns 0 or CC_ENOMEM. */
@@ -114,19 +108,5 @@ int cc_message_encode_header(const char *value, cc_buf_t *out);
 /* Quoted-printable encode text (LF or CRLF line ends in; CRLF out; lines
  * of at most 76 characters). */
 int cc_message_qp(const char *text, size_t len, cc_buf_t *out);
-
-/* Largest Standard Webhooks key accepted, in bytes. */
-#define CC_WEBHOOK_KEY_MAX 128
-
-/* Decode a Standard Webhooks secret ("whsec_" + base64, surrounding
- * whitespace ignored) into key (CC_WEBHOOK_KEY_MAX bytes). Returns 0 and
- * sets *keylen, or CC_EINVAL when the text is not of that form. */
-int cc_webhook_secret_decode(const char *text, unsigned char *key, size_t *keylen);
-
-/* The webhook-signature header value: "v1," + base64(HMAC-SHA256(key,
- * id + "." + timestamp + "." + body)). out needs at least 64 bytes.
- * Returns 0, or CC_ERANGE when out is too small. */
-int cc_webhook_sign(const unsigned char *key, size_t keylen, const char *id, long long timestamp,
-                    const char *body, size_t bodylen, char *out, size_t outlen);
 
 #endif

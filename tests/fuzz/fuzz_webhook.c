@@ -1,14 +1,15 @@
-/* Fuzz target: building webhook payloads (cc_message_webhook: generic,
+/* Fuzz target: building webhook payloads (cc_payload_render: generic,
  * Teams Adaptive Card, Slack) from hostile names, ids and titles, and the
  * Standard Webhooks secret decoding and signing.
  * Invariants: each payload is one JSON object that jansson reads back;
  * webhooks never carry a child's full name, whatever the privacy setting;
- * a decoded secret has 1..CC_WEBHOOK_KEY_MAX bytes and signs to
+ * a decoded secret has 1..CC_PAYLOAD_KEY_MAX bytes and signs to
  * "v1," + 44 base64 characters. */
 #include "fuzz_message.h"
 
 #include "careclock/error.h"
 #include "careclock/holidays.h"
+#include "careclock/payload.h"
 
 #include <jansson.h>
 
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int format = CC_WEBHOOK_GENERIC; format <= CC_WEBHOOK_SLACK; format++) {
         cc_buf_t out;
         cc_buf_init(&out);
-        int rc = cc_message_webhook(&fm.m, (cc_webhook_format_t)format, &fm.ctx, &out);
+        int rc = cc_payload_render(&fm.m, (cc_webhook_format_t)format, &fm.ctx, &out);
         FZ_CHECK(rc == 0, "format %d rc %d", format, rc);
         json_error_t jerr;
         json_t *root = json_loadb(out.data ? out.data : "", out.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -72,13 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The signing secret, as a secret_file holds it. */
     const char *secret = fz_str(&f);
-    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    unsigned char key[CC_PAYLOAD_KEY_MAX];
     size_t keylen = 0;
-    if (cc_webhook_secret_decode(secret, key, &keylen) == 0) {
-        FZ_CHECK(keylen >= 1 && keylen <= CC_WEBHOOK_KEY_MAX, "key of %zu bytes", keylen);
+    if (cc_payload_secret_decode(secret, key, &keylen) == 0) {
+        FZ_CHECK(keylen >= 1 && keylen <= CC_PAYLOAD_KEY_MAX, "key of %zu bytes", keylen);
         char sig[128];
         const char *body = fz_str(&f);
-        FZ_CHECK(cc_webhook_sign(key, keylen, fm.m.message_id ? fm.m.message_id : "msg", 1798534800, body,
+        FZ_CHECK(cc_payload_sign(key, keylen, fm.m.message_id ? fm.m.message_id : "msg", 1798534800, body,
                                  strlen(body), sig, sizeof(sig)) == 0,
                  "sign failed");
         FZ_CHECK(strncmp(sig, "v1,", 3) == 0 && strlen(sig) == 47, "signature %s", sig);

@@ -1,9 +1,9 @@
-/* Unit tests for daemon/core/message.c: the email renderer (headers, RFC 2047,
- * quoted-printable, MIME, refusal of CR/LF in header values), the webhook
- * payloads (generic, Teams, Slack: parsed back with jansson), the order of a
- * digest, privacy, and the Standard Webhooks signature against the
- * specification's published test vector, recomputed independently with
- * Python's hmac module:
+/* Unit tests for daemon/core/message.c and payload.c: the email renderer
+ * (headers, RFC 2047, quoted-printable, MIME, refusal of CR/LF in header
+ * values), the webhook payloads (generic, Teams, Slack: parsed back with
+ * jansson), the order of a digest, privacy, and the Standard Webhooks
+ * signature against the specification's published test vector,
+ * recomputed independently with Python's hmac module:
  *   python3 -c 'import hmac,hashlib,base64;
  *     k=base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
  *     m=b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}";
@@ -20,6 +20,7 @@
 #include "careclock/holidays.h"
 #include "careclock/error.h"
 #include "careclock/message.h"
+#include "careclock/payload.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -99,35 +100,35 @@ static char *render_email(const cc_message_t *m, const cc_message_context_t *ctx
 
 static void test_standard_webhooks_vector(void **state)
 {
-    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    unsigned char key[CC_PAYLOAD_KEY_MAX];
     size_t keylen = 0;
     char sig[128];
     const char *body = "{\"test\": 2432232314}";
     (void)state;
-    assert_int_equal(cc_webhook_secret_decode("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", key, &keylen), 0);
+    assert_int_equal(cc_payload_secret_decode("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", key, &keylen), 0);
     assert_int_equal(keylen, 24);
-    assert_int_equal(cc_webhook_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
+    assert_int_equal(cc_payload_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
                                      sig, sizeof(sig)),
                      0);
     assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     /* Any change to the id, time or body changes it. */
-    cc_webhook_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), sig, sizeof(sig));
+    cc_payload_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), sig, sizeof(sig));
     assert_string_not_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-    assert_int_equal(cc_webhook_sign(key, keylen, "x", 1, "", 0, sig, 10), CC_ERANGE);
+    assert_int_equal(cc_payload_sign(key, keylen, "x", 1, "", 0, sig, 10), CC_ERANGE);
 }
 
 static void test_secret_decoding(void **state)
 {
-    unsigned char key[CC_WEBHOOK_KEY_MAX];
+    unsigned char key[CC_PAYLOAD_KEY_MAX];
     size_t keylen = 0;
     (void)state;
-    assert_int_equal(cc_webhook_secret_decode("  whsec_aGVsbG8=  \r\n", key, &keylen), 0);
+    assert_int_equal(cc_payload_secret_decode("  whsec_aGVsbG8=  \r\n", key, &keylen), 0);
     assert_int_equal(keylen, 5);
     assert_memory_equal(key, "hello", 5);
-    assert_int_equal(cc_webhook_secret_decode("aGVsbG8=", key, &keylen), CC_EINVAL);      /* no prefix */
-    assert_int_equal(cc_webhook_secret_decode("whsec_", key, &keylen), CC_EINVAL);        /* empty */
-    assert_int_equal(cc_webhook_secret_decode("whsec_aGV*bG8=", key, &keylen), CC_EINVAL); /* not base64 */
-    assert_int_equal(cc_webhook_secret_decode("whsec_aGVs bG8=", key, &keylen), CC_EINVAL); /* two words */
+    assert_int_equal(cc_payload_secret_decode("aGVsbG8=", key, &keylen), CC_EINVAL);      /* no prefix */
+    assert_int_equal(cc_payload_secret_decode("whsec_", key, &keylen), CC_EINVAL);        /* empty */
+    assert_int_equal(cc_payload_secret_decode("whsec_aGV*bG8=", key, &keylen), CC_EINVAL); /* not base64 */
+    assert_int_equal(cc_payload_secret_decode("whsec_aGVs bG8=", key, &keylen), CC_EINVAL); /* two words */
 }
 
 /* ---- email --------------------------------------------------------------- */
@@ -338,7 +339,7 @@ static void test_privacy_levels(void **state)
     m = message(items, 1, CC_CHANNEL_WEBHOOK);
     for (int f = CC_WEBHOOK_GENERIC; f <= CC_WEBHOOK_SLACK; f++) {
         cc_buf_reset(&out);
-        assert_int_equal(cc_message_webhook(&m, (cc_webhook_format_t)f, &ctx, &out), 0);
+        assert_int_equal(cc_payload_render(&m, (cc_webhook_format_t)f, &ctx, &out), 0);
         assert_null(strstr(cc_buf_str(&out), "Alice"));
     }
     cc_buf_free(&out);
@@ -351,7 +352,7 @@ static json_t *render_webhook(const cc_message_t *m, cc_webhook_format_t f, cons
     cc_buf_t out;
     json_error_t jerr;
     cc_buf_init(&out);
-    assert_int_equal(cc_message_webhook(m, f, ctx, &out), 0);
+    assert_int_equal(cc_payload_render(m, f, ctx, &out), 0);
     json_t *root = json_loads(cc_buf_str(&out), 0, &jerr);
     if (root == NULL)
         fail_msg("not JSON: %s: %s", jerr.text, cc_buf_str(&out));
