@@ -73,6 +73,8 @@ static int cmp_entry(const void *pa, const void *pb)
 
 int cc_message_view_build(const cc_message_t *m, cc_date_t today, cc_message_view_t *v)
 {
+    assert(m != NULL && v != NULL);
+    assert(m->items != NULL || m->nitems == 0);
     memset(v, 0, sizeof(*v));
     v->entries = calloc(m->nitems ? m->nitems : 1, sizeof(*v->entries));
     if (v->entries == NULL)
@@ -117,6 +119,7 @@ int cc_message_view_build(const cc_message_t *m, cc_date_t today, cc_message_vie
 
 void cc_message_view_free(cc_message_view_t *v)
 {
+    assert(v != NULL);
     free(v->entries);
     memset(v, 0, sizeof(*v));
 }
@@ -292,6 +295,7 @@ int cc_message_view_subject(const cc_message_t *m, const cc_message_view_t *v, c
                             cc_buf_t *out)
 {
     char child[160], title[200], d[40];
+    assert(m != NULL && v != NULL && ctx != NULL && out != NULL);
     if (v->n == 1) {
         const cc_message_item_t *it = v->entries[0].item;
         int webhook = m->channel == CC_CHANNEL_WEBHOOK;
@@ -318,6 +322,7 @@ int cc_message_view_subject(const cc_message_t *m, const cc_message_view_t *v, c
 int cc_message_subject(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out)
 {
     cc_message_view_t v;
+    assert(m != NULL && ctx != NULL && out != NULL);
     int rc = cc_message_view_build(m, ctx->today, &v);
     if (rc == 0)
         rc = cc_message_view_subject(m, &v, ctx, out);
@@ -374,6 +379,7 @@ static int text_from_view(const cc_message_t *m, const cc_message_view_t *v, con
 int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out)
 {
     cc_message_view_t v;
+    assert(m != NULL && ctx != NULL && out != NULL);
     int rc = cc_message_view_build(m, ctx->today, &v);
     if (rc == 0)
         rc = text_from_view(m, &v, ctx, out);
@@ -459,6 +465,7 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
 char *cc_message_id(char *out, size_t len, cc_channel_t channel, const char *instance, int64_t batch,
                     const char *from)
 {
+    assert(out != NULL);
     if (channel == CC_CHANNEL_WEBHOOK) {
         snprintf(out, len, "msg_cc-%s-%lld", instance ? instance : "0", (long long)batch);
         return out;
@@ -535,6 +542,7 @@ static int encode_words(const char *value, cc_buf_t *out)
 
 int cc_message_encode_header(const char *value, cc_buf_t *out)
 {
+    assert(value != NULL && out != NULL);
     if (is_ascii(value))
         return cc_buf_puts(out, value);
     return encode_words(value, out);
@@ -544,6 +552,7 @@ int cc_message_qp(const char *text, size_t len, cc_buf_t *out)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t col = 0;
+    assert((text != NULL || len == 0) && out != NULL);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c == '\r' && i + 1 < len && text[i + 1] == '\n')
@@ -642,6 +651,8 @@ int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_
     cc_message_view_t v;
     char date[64], boundary[160];
     int rc;
+    assert(m != NULL && ctx != NULL && out != NULL);
+    assert(err != NULL);
     const char *from = ctx->from ? ctx->from : "careclock@localhost";
     /* Check every caller-supplied header value before writing anything. */
     if (has_crlf(m->address))

@@ -256,6 +256,7 @@ int cc_payload_render(const cc_message_t *m, cc_webhook_format_t format, const c
                       cc_buf_t *out)
 {
     cc_message_view_t v;
+    assert(m != NULL && ctx != NULL && out != NULL);
     int rc = cc_message_view_build(m, ctx->today, &v);
     if (rc != 0)
         return rc;
@@ -286,6 +287,7 @@ int cc_payload_secret_decode(const char *text, unsigned char *key, size_t *keyle
     size_t n = 0;
     unsigned acc = 0;
     int bits = 0, pad = 0;
+    assert(text != NULL && key != NULL && keylen != NULL);
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
     if (strncmp(p, "whsec_", 6) != 0)
@@ -320,6 +322,7 @@ int cc_payload_sign(const unsigned char *key, size_t keylen, const char *id, lon
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     char stamp[32];
+    assert(key != NULL && id != NULL && (body != NULL || bodylen == 0) && out != NULL);
     int n = snprintf(stamp, sizeof(stamp), "%lld", timestamp);
     if (outlen < 64)
         return CC_ERANGE;

@@ -80,6 +80,10 @@ typedef struct {
     const cc_calendar_t *cal; /* working days late or left */
 } cc_message_context_t;
 
+/* Preconditions of every function below, asserted: pointers not NULL
+ * (except the message's and the context's optional strings), and m->items
+ * holding m->nitems items (NULL when there are none). */
+
 /* Write the message id of a batch into out: "<cc-INSTANCE-BATCH@DOMAIN>"
  * for email (DOMAIN from the from address, "careclock.invalid" without
  * one), "msg_cc-INSTANCE-BATCH" for a webhook. Returns out. */
