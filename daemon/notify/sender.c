@@ -1,5 +1,7 @@
-/* Channels: SMTP and webhooks through libcurl's multi interface on a libuv
- * loop, and the file channel. See include/careclock/sender.h.
+/* The sender: libcurl's multi interface on a libuv loop, lanes, the job
+ * queue and completion. See include/careclock/sender.h for the contract
+ * and notify/sender_internal.h for the parts: email is notify/smtp.c,
+ * webhooks notify/webhook.c, the file channel notify/filechannel.c.
  *
  * Design notes:
  *  - curl tells us which sockets to watch (on_socket) and when to call it
@@ -12,88 +14,26 @@
  *    after curl_multi_info_read is drained, so a done() callback may queue
  *    new jobs safely.
  *  - Every job completes exactly once: through a transfer, through the
- *    deferred list (file channel, missing credentials), or through close.
+ *    deferred list (the file channel; email or a webhook not configured or
+ *    its credentials unreadable; a transfer that could not start), or
+ *    through close.
  *  - The sender is freed when its last handle is closed (open_handles
  *    counts them), never before: libuv may still call a closing handle's
  *    callback.
  */
 #include "careclock/sender.h"
+#include "notify/sender_internal.h"
 #include "careclock/error.h"
 #include "util/grow.h"
-#include "careclock/log.h"
-#include "careclock/payload.h"
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 15000
 #define USER_AGENT "careclock/1 (statutory-clock reminders)"
-
-typedef struct cc_lane lane_t;
-
-typedef struct {
-    CURL *easy;
-    cc_send_job_t *job;     /* in flight, or NULL */
-    lane_t *lane;
-    struct curl_slist *list; /* MAIL_RCPT or HTTPHEADER of the job in flight */
-    char errbuf[CURL_ERROR_SIZE];
-} slot_t;
-
-struct cc_lane {
-    char *name;             /* "smtp" or the webhook's name */
-    cc_channel_t channel;
-    /* webhook */
-    char *url;
-    unsigned char key[CC_PAYLOAD_KEY_MAX];
-    size_t keylen;
-    char *key_error;        /* why the secret could not be read; NULL when fine */
-    /* queue */
-    cc_send_job_t *head, *tail;
-    slot_t *slots;
-    int nslots;
-    int active;
-};
-
-typedef struct sock {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    cc_sender_t *sender;
-    struct sock *prev, *next;
-} sock_t;
-
-struct cc_sender {
-    uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;       /* curl's timeout */
-    uv_timer_t defer;       /* completes jobs that need no transfer */
-    int open_handles;
-    int closing;
-    void (*closed)(void *);
-    void *closed_data;
-    cc_sender_options_t options;
-    size_t pending;
-    sock_t *socks;
-    cc_send_job_t *deferred_head, *deferred_tail;
-    /* SMTP */
-    lane_t smtp;
-    char *smtp_url, *smtp_from, *smtp_user, *smtp_password, *smtp_error;
-    int smtp_tls_required;
-    /* webhooks */
-    lane_t *hooks;
-    size_t nhooks;
-    /* file channel */
-    char *file_dir;
-};
 
 void cc_sender_options_default(cc_sender_options_t *o)
 {
@@ -261,10 +201,7 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- jobs ----------------------------------------------------------------- */
 
-static void set_error(cc_send_job_t *job, cc_send_result_t result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(cc_send_job_t *job, cc_send_result_t result, const char *fmt, ...)
+void cc_sender_set_error(cc_send_job_t *job, cc_send_result_t result, const char *fmt, ...)
 {
     va_list ap;
     job->result = result;
@@ -292,8 +229,7 @@ static void on_defer(uv_timer_t *t)
     }
 }
 
-/* Complete job from the loop, soon (never inside cc_sender_send). */
-static void defer(cc_sender_t *s, cc_send_job_t *job)
+void cc_sender_defer(cc_sender_t *s, cc_send_job_t *job)
 {
     job->next = NULL;
     if (s->deferred_tail)
@@ -305,139 +241,12 @@ static void defer(cc_sender_t *s, cc_send_job_t *job)
         uv_timer_start(&s->defer, on_defer, 0, 0);
 }
 
-static size_t on_read(char *buffer, size_t size, size_t nitems, void *userp)
-{
-    cc_send_job_t *job = userp;
-    size_t room = size * nitems, left = job->len - job->offset;
-    size_t n = left < room ? left : room;
-    memcpy(buffer, job->body + job->offset, n);
-    job->offset += n;
-    return n;
-}
-
-/* Seconds from a Retry-After value: a number, or an HTTP date. */
-static long parse_retry_after(const char *value)
-{
-    char *end;
-    long n = strtol(value, &end, 10);
-    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-        end++;
-    if (end != value && *end == '\0')
-        return n < 0 ? 0 : n;
-    time_t when = curl_getdate(value, NULL);
-    if (when == (time_t)-1)
-        return -1;
-    long delta = (long)(when - time(NULL));
-    return delta < 0 ? 0 : delta;
-}
-
-static size_t on_header(char *buffer, size_t size, size_t nitems, void *userp)
-{
-    cc_send_job_t *job = userp;
-    size_t len = size * nitems;
-    static const char name[] = "retry-after:";
-    if (len > sizeof(name) - 1 && strncasecmp(buffer, name, sizeof(name) - 1) == 0) {
-        char value[128];
-        size_t vlen = len - (sizeof(name) - 1);
-        if (vlen >= sizeof(value))
-            vlen = sizeof(value) - 1;
-        memcpy(value, buffer + sizeof(name) - 1, vlen);
-        value[vlen] = '\0';
-        char *v = value;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        job->retry_after = parse_retry_after(v);
-    }
-    return len;
-}
-
 /* Response bodies are not needed: an endpoint's status says everything. */
 static size_t on_write(char *data, size_t size, size_t nitems, void *userp)
 {
     (void)data;
     (void)userp;
     return size * nitems;
-}
-
-static lane_t *find_hook(cc_sender_t *s, const char *name)
-{
-    for (size_t i = 0; name && i < s->nhooks; i++)
-        if (strcmp(s->hooks[i].name, name) == 0)
-            return &s->hooks[i];
-    return NULL;
-}
-
-static int setup_email(cc_sender_t *s, slot_t *slot, cc_send_job_t *job)
-{
-    CURL *e = slot->easy;
-    char rcpt[600];
-    snprintf(rcpt, sizeof(rcpt), "<%s>", job->rcpt);
-    slot->list = curl_slist_append(NULL, rcpt);
-    if (slot->list == NULL)
-        return CC_ENOMEM;
-    char from[600];
-    snprintf(from, sizeof(from), "<%s>", s->smtp_from);
-    curl_easy_setopt(e, CURLOPT_URL, s->smtp_url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(e, CURLOPT_USE_SSL, (long)(s->smtp_tls_required ? CURLUSESSL_ALL : CURLUSESSL_NONE));
-    if (s->smtp_user != NULL) {
-        curl_easy_setopt(e, CURLOPT_USERNAME, s->smtp_user);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, s->smtp_password ? s->smtp_password : "");
-    }
-    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, slot->list);
-    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(e, CURLOPT_READDATA, job);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->len);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->options.smtp_timeout_ms);
-    return 0;
-}
-
-static int setup_webhook(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job_t *job)
-{
-    CURL *e = slot->easy;
-    char header[512], signature[128];
-    long long stamp = (long long)time(NULL);
-    struct curl_slist *list = NULL, *grown;
-#define ADD(text)                                   \
-    do {                                            \
-        if ((grown = curl_slist_append(list, text)) == NULL) { \
-            curl_slist_free_all(list);              \
-            return CC_ENOMEM;                       \
-        }                                           \
-        list = grown;                               \
-    } while (0)
-    ADD("Content-Type: application/json");
-    ADD("Expect:");
-    snprintf(header, sizeof(header), "webhook-id: %s", job->message_id);
-    ADD(header);
-    snprintf(header, sizeof(header), "webhook-timestamp: %lld", stamp);
-    ADD(header);
-    if (lane->keylen > 0) {
-        if (cc_payload_sign(lane->key, lane->keylen, job->message_id, stamp, job->body, job->len, signature,
-                            sizeof(signature)) != 0) {
-            curl_slist_free_all(list);
-            return CC_ENOMEM;
-        }
-        snprintf(header, sizeof(header), "webhook-signature: %s", signature);
-        ADD(header);
-    }
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", job->message_id);
-    ADD(header);
-#undef ADD
-    slot->list = list;
-    curl_easy_setopt(e, CURLOPT_URL, lane->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, job);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->options.webhook_timeout_ms);
-    return 0;
 }
 
 /* Start queued jobs of lane while it has a free slot. */
@@ -458,8 +267,8 @@ static void lane_pump(cc_sender_t *s, lane_t *lane)
         else
             curl_easy_reset(slot->easy);
         if (slot->easy == NULL) {
-            set_error(job, CC_SEND_RETRY, "out of memory starting a transfer");
-            defer(s, job);
+            cc_sender_set_error(job, CC_SEND_RETRY, "out of memory starting a transfer");
+            cc_sender_defer(s, job);
             continue;
         }
         CURL *e = slot->easy;
@@ -475,12 +284,13 @@ static void lane_pump(cc_sender_t *s, lane_t *lane)
             curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         }
-        int rc = lane->channel == CC_CHANNEL_EMAIL ? setup_email(s, slot, job) : setup_webhook(s, lane, slot, job);
+        int rc = lane->channel == CC_CHANNEL_EMAIL ? cc_smtp_setup(s, slot, job)
+                                                   : cc_webhook_setup(s, lane, slot, job);
         if (rc != 0 || curl_multi_add_handle(s->multi, e) != CURLM_OK) {
             curl_slist_free_all(slot->list);
             slot->list = NULL;
-            set_error(job, CC_SEND_RETRY, "could not start the transfer");
-            defer(s, job);
+            cc_sender_set_error(job, CC_SEND_RETRY, "could not start the transfer");
+            cc_sender_defer(s, job);
             continue;
         }
         slot->job = job;
@@ -488,49 +298,18 @@ static void lane_pump(cc_sender_t *s, lane_t *lane)
     }
 }
 
-static int auth_code(long code)
-{
-    return code >= 530 && code <= 538;
-}
-
 /* Classify a finished transfer into job->result. */
-static void classify(cc_sender_t *s, lane_t *lane, slot_t *slot, CURLcode res)
+static void classify(lane_t *lane, slot_t *slot, CURLcode res)
 {
     cc_send_job_t *job = slot->job;
     long code = 0;
     curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &code);
     job->code = code;
     const char *detail = slot->errbuf[0] ? slot->errbuf : curl_easy_strerror(res);
-    if (lane->channel == CC_CHANNEL_EMAIL) {
-        if (res == CURLE_OK)
-            job->result = CC_SEND_OK;
-        else if (code >= 500 && code < 600 && !auth_code(code))
-            set_error(job, CC_SEND_FAILED, "the mail server refused it (%ld): %s", code, detail);
-        else if (res == CURLE_USE_SSL_FAILED)
-            set_error(job, CC_SEND_RETRY, "the mail server does not offer STARTTLS and [smtp] tls = required: %s",
-                      detail);
-        else if (code > 0)
-            set_error(job, CC_SEND_RETRY, "SMTP reply %ld: %s", code, detail);
-        else
-            set_error(job, CC_SEND_RETRY, "%s", detail);
-        return;
-    }
-    (void)s;
-    if (res != CURLE_OK) {
-        set_error(job, CC_SEND_RETRY, "%s", detail);
-    } else if (code >= 200 && code < 300) {
-        job->result = CC_SEND_OK;
-    } else if (code == 410) {
-        set_error(job, CC_SEND_GONE, "the endpoint answered 410 Gone");
-    } else if (code == 408 || code == 429 || (code >= 500 && code < 600)) {
-        set_error(job, CC_SEND_RETRY, "the endpoint answered %ld", code);
-    } else if (code >= 300 && code < 400) {
-        set_error(job, CC_SEND_FAILED, "the endpoint answered %ld (a redirect, which careclock does not follow: "
-                                       "correct the url)",
-                  code);
-    } else {
-        set_error(job, CC_SEND_FAILED, "the endpoint answered %ld", code);
-    }
+    if (lane->channel == CC_CHANNEL_EMAIL)
+        cc_smtp_classify(job, res, code, detail);
+    else
+        cc_webhook_classify(job, res, code, detail);
 }
 
 static void check_done(cc_sender_t *s)
@@ -549,7 +328,7 @@ static void check_done(cc_sender_t *s)
         if (slot == NULL || slot->job == NULL)
             continue;
         lane_t *lane = slot->lane;
-        classify(s, lane, slot, res);
+        classify(lane, slot, res);
         curl_slist_free_all(slot->list);
         slot->list = NULL;
         cc_send_job_t *job = slot->job;
@@ -574,46 +353,6 @@ static void check_done(cc_sender_t *s)
     }
 }
 
-/* ---- file channel ----------------------------------------------------------- */
-
-static void write_file(cc_sender_t *s, cc_send_job_t *job)
-{
-    char name[256], path[4096], tmp[4200];
-    size_t n = 0;
-    for (const char *p = job->file_name ? job->file_name : "message"; *p && n + 1 < sizeof(name); p++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                 c == '-' || c == '_' || c == '@';
-        name[n++] = ok ? c : '_';
-    }
-    name[n] = '\0';
-    if (name[0] == '.' || name[0] == '\0')
-        name[0] = '_';
-    snprintf(path, sizeof(path), "%s/%s", s->file_dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    mkdir(s->file_dir, 0700);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t off = 0;
-    while (fd >= 0 && off < job->len) {
-        ssize_t w = write(fd, job->body + off, job->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    int ok = fd >= 0 && off == job->len && fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) == 0) {
-        job->result = CC_SEND_OK;
-    } else {
-        set_error(job, CC_SEND_RETRY, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    defer(s, job);
-}
-
 /* ---- the sender ------------------------------------------------------------- */
 
 int cc_sender_send(cc_sender_t *s, cc_send_job_t *job)
@@ -628,42 +367,21 @@ int cc_sender_send(cc_sender_t *s, cc_send_job_t *job)
     job->error[0] = '\0';
     s->pending++;
     if (s->file_dir != NULL) {
-        write_file(s, job);
+        cc_filechannel_write(s, job);
         return 0;
     }
-    lane_t *lane = NULL;
-    if (job->channel == CC_CHANNEL_EMAIL) {
-        if (s->smtp_url == NULL || s->smtp_from == NULL) {
-            set_error(job, CC_SEND_RETRY, "email is not configured ([smtp] url and from)");
-            defer(s, job);
-            return 0;
-        }
-        if (s->smtp_error != NULL) {
-            set_error(job, CC_SEND_RETRY, "%s", s->smtp_error);
-            defer(s, job);
-            return 0;
-        }
-        lane = &s->smtp;
-    } else {
-        lane = find_hook(s, job->webhook);
-        if (lane == NULL) {
-            set_error(job, CC_SEND_RETRY, "webhook \"%s\" is not in the configuration",
-                      job->webhook ? job->webhook : "");
-            defer(s, job);
-            return 0;
-        }
-        if (lane->key_error != NULL) {
-            set_error(job, CC_SEND_RETRY, "%s", lane->key_error);
-            defer(s, job);
-            return 0;
-        }
+    lane_t *lane = job->channel == CC_CHANNEL_EMAIL ? cc_smtp_lane(s, job) : cc_webhook_lane(s, job);
+    if (lane == NULL) {
+        cc_sender_defer(s, job);
+        return 0;
     }
     if (lane->tail)
         lane->tail->next = job;
     else
         lane->head = job;
     lane->tail = job;
-    /* Start from the loop, not from the caller's stack. */
+    /* lane_pump only adds the transfer; curl starts it from the loop (the
+     * timer), not from the caller's stack. */
     uv_timer_start(&s->timer, on_timer, 0, 0);
     lane_pump(s, lane);
     return 0;
@@ -695,14 +413,7 @@ static void sender_free(cc_sender_t *s)
     for (size_t i = 0; i < s->nhooks; i++)
         lane_free(&s->hooks[i]);
     free(s->hooks);
-    free(s->smtp_url);
-    free(s->smtp_from);
-    free(s->smtp_user);
-    if (s->smtp_password) {
-        OPENSSL_cleanse(s->smtp_password, strlen(s->smtp_password));
-        free(s->smtp_password);
-    }
-    free(s->smtp_error);
+    cc_smtp_free(s);
     free(s->file_dir);
     free(s);
 }
@@ -725,33 +436,6 @@ static int lane_init(lane_t *lane, const char *name, cc_channel_t channel, int p
     lane->nslots = parallel < 1 ? 1 : parallel;
     lane->slots = calloc((size_t)lane->nslots, sizeof(*lane->slots));
     return lane->name && lane->slots ? 0 : CC_ENOMEM;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void load_webhook_key(lane_t *lane, const cc_webhook_config_t *w)
-{
-    char *text = NULL, msg[512];
-    if (w->secret_file == NULL)
-        return;
-    int rc = cc_sender_read_secret(w->secret_file, &text);
-    if (rc != 0)
-        snprintf(msg, sizeof(msg), "cannot read the secret_file of webhook %s (%s)", w->name, w->secret_file);
-    else if (cc_payload_secret_decode(text, lane->key, &lane->keylen) != 0)
-        snprintf(msg, sizeof(msg), "the secret_file of webhook %s is not a Standard Webhooks secret (whsec_ then "
-                                   "base64)",
-                 w->name);
-    if (text) {
-        OPENSSL_cleanse(text, strlen(text));
-        free(text);
-    }
-    if (rc != 0 || lane->keylen == 0) {
-        lane->key_error = strdup(msg);
-        cc_log(CC_LOG_ERR, "%s: webhooks to it are held until it is fixed", msg);
-    }
 }
 
 int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_options_t *options,
@@ -780,21 +464,9 @@ int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_op
         s->options.smtp_timeout_ms = 60000;
     if (lane_init(&s->smtp, "smtp", CC_CHANNEL_EMAIL, s->options.lane_parallel) != 0)
         goto oom;
-    s->smtp_url = dup_or_null(config->smtp_url);
-    s->smtp_from = dup_or_null(config->smtp_from);
-    s->smtp_user = dup_or_null(config->smtp_username);
-    s->smtp_tls_required = config->smtp_tls_required;
     if (s->options.file_channel && config->file_channel)
         s->file_dir = strdup(config->file_channel);
-    if (config->smtp_url != NULL && config->smtp_password_file != NULL && s->file_dir == NULL) {
-        int rc = cc_sender_read_secret(config->smtp_password_file, &s->smtp_password);
-        if (rc != 0) {
-            char msg[600];
-            snprintf(msg, sizeof(msg), "cannot read [smtp] password_file %s", config->smtp_password_file);
-            s->smtp_error = strdup(msg);
-            cc_log(CC_LOG_ERR, "%s: email is held until it is fixed", msg);
-        }
-    }
+    cc_smtp_init(s, config);
     if (config->nwebhooks > 0 && (s->hooks = calloc(config->nwebhooks, sizeof(*s->hooks))) == NULL)
         goto oom;
     for (size_t i = 0; i < config->nwebhooks; i++) {
@@ -804,7 +476,7 @@ int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_op
             (lane->url = strdup(w->url)) == NULL)
             goto oom;
         if (s->file_dir == NULL)
-            load_webhook_key(lane, w);
+            cc_webhook_load_key(lane, w);
     }
     if ((s->multi = curl_multi_init()) == NULL)
         goto oom;
@@ -836,7 +508,7 @@ static void lane_abort(cc_sender_t *s, lane_t *lane, cc_send_job_t **head, cc_se
         if (slot->job == NULL)
             continue;
         curl_multi_remove_handle(s->multi, slot->easy);
-        set_error(slot->job, CC_SEND_RETRY, "interrupted: careclock stopped while sending it");
+        cc_sender_set_error(slot->job, CC_SEND_RETRY, "interrupted: careclock stopped while sending it");
         slot->job->next = NULL;
         if (*tail)
             (*tail)->next = slot->job;
@@ -849,7 +521,7 @@ static void lane_abort(cc_sender_t *s, lane_t *lane, cc_send_job_t **head, cc_se
     while (lane->head) {
         cc_send_job_t *job = lane->head;
         lane->head = job->next;
-        set_error(job, CC_SEND_RETRY, "interrupted: careclock stopped before sending it");
+        cc_sender_set_error(job, CC_SEND_RETRY, "interrupted: careclock stopped before sending it");
         job->next = NULL;
         if (*tail)
             (*tail)->next = job;

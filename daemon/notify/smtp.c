@@ -1,0 +1,128 @@
+/* Email jobs of the sender: the SMTP lane's settings and password, the
+ * transfer, the outcome. See notify/sender_internal.h.
+ *
+ * Design notes:
+ *  - All email goes down one lane ("smtp"), so a batch of messages shares
+ *    one connection (the multi handle's connection cache keeps it open
+ *    between transfers on the lane's reused easy handle).
+ *  - The password is read once, when the sender is made (a reload makes a
+ *    new sender), held in memory only, and wiped with OPENSSL_cleanse
+ *    before it is freed.
+ *  - The body is uploaded from job->body in place (on_read, job->offset):
+ *    never copied, and the same bytes on every attempt.
+ */
+#include "notify/sender_internal.h"
+#include "careclock/error.h"
+#include "careclock/log.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void cc_smtp_init(cc_sender_t *s, const cc_config_t *config)
+{
+    s->smtp_url = dup_or_null(config->smtp_url);
+    s->smtp_from = dup_or_null(config->smtp_from);
+    s->smtp_user = dup_or_null(config->smtp_username);
+    s->smtp_tls_required = config->smtp_tls_required;
+    if (config->smtp_url != NULL && config->smtp_password_file != NULL && s->file_dir == NULL) {
+        int rc = cc_sender_read_secret(config->smtp_password_file, &s->smtp_password);
+        if (rc != 0) {
+            char msg[600];
+            snprintf(msg, sizeof(msg), "cannot read [smtp] password_file %s", config->smtp_password_file);
+            s->smtp_error = strdup(msg);
+            cc_log(CC_LOG_ERR, "%s: email is held until it is fixed", msg);
+        }
+    }
+}
+
+void cc_smtp_free(cc_sender_t *s)
+{
+    free(s->smtp_url);
+    free(s->smtp_from);
+    free(s->smtp_user);
+    if (s->smtp_password) {
+        OPENSSL_cleanse(s->smtp_password, strlen(s->smtp_password));
+        free(s->smtp_password);
+    }
+    free(s->smtp_error);
+    s->smtp_url = s->smtp_from = s->smtp_user = s->smtp_password = s->smtp_error = NULL;
+}
+
+lane_t *cc_smtp_lane(cc_sender_t *s, cc_send_job_t *job)
+{
+    if (s->smtp_url == NULL || s->smtp_from == NULL) {
+        cc_sender_set_error(job, CC_SEND_RETRY, "email is not configured ([smtp] url and from)");
+        return NULL;
+    }
+    if (s->smtp_error != NULL) {
+        cc_sender_set_error(job, CC_SEND_RETRY, "%s", s->smtp_error);
+        return NULL;
+    }
+    return &s->smtp;
+}
+
+/* The upload: the next part of job's body. */
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *userp)
+{
+    cc_send_job_t *job = userp;
+    size_t room = size * nitems, left = job->len - job->offset;
+    size_t n = left < room ? left : room;
+    memcpy(buffer, job->body + job->offset, n);
+    job->offset += n;
+    return n;
+}
+
+int cc_smtp_setup(cc_sender_t *s, slot_t *slot, cc_send_job_t *job)
+{
+    CURL *e = slot->easy;
+    char rcpt[600];
+    snprintf(rcpt, sizeof(rcpt), "<%s>", job->rcpt);
+    slot->list = curl_slist_append(NULL, rcpt);
+    if (slot->list == NULL)
+        return CC_ENOMEM;
+    char from[600];
+    snprintf(from, sizeof(from), "<%s>", s->smtp_from);
+    curl_easy_setopt(e, CURLOPT_URL, s->smtp_url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_USE_SSL, (long)(s->smtp_tls_required ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    if (s->smtp_user != NULL) {
+        curl_easy_setopt(e, CURLOPT_USERNAME, s->smtp_user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, s->smtp_password ? s->smtp_password : "");
+    }
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, slot->list);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, job);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->len);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->options.smtp_timeout_ms);
+    return 0;
+}
+
+/* 530-538: authentication failures, worth retrying once fixed. */
+static int auth_code(long code)
+{
+    return code >= 530 && code <= 538;
+}
+
+void cc_smtp_classify(cc_send_job_t *job, CURLcode res, long code, const char *detail)
+{
+    if (res == CURLE_OK)
+        job->result = CC_SEND_OK;
+    else if (code >= 500 && code < 600 && !auth_code(code))
+        cc_sender_set_error(job, CC_SEND_FAILED, "the mail server refused it (%ld): %s", code, detail);
+    else if (res == CURLE_USE_SSL_FAILED)
+        cc_sender_set_error(job, CC_SEND_RETRY,
+                            "the mail server does not offer STARTTLS and [smtp] tls = required: %s", detail);
+    else if (code > 0)
+        cc_sender_set_error(job, CC_SEND_RETRY, "SMTP reply %ld: %s", code, detail);
+    else
+        cc_sender_set_error(job, CC_SEND_RETRY, "%s", detail);
+}
