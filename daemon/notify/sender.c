@@ -26,6 +26,7 @@
 #include "careclock/error.h"
 #include "util/grow.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ void cc_sender_options_default(cc_sender_options_t *o)
 
 int cc_sender_read_secret(const char *path, char **out)
 {
+    assert(path != NULL && out != NULL);
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -212,8 +214,10 @@ void cc_sender_set_error(cc_send_job_t *job, cc_send_result_t result, const char
 
 static void complete(cc_sender_t *s, cc_send_job_t *job)
 {
+    assert(job->queued && s->pending > 0);
     s->pending--;
     job->next = NULL;
+    job->queued = 0;
     job->done(job);
 }
 
@@ -257,6 +261,7 @@ static void lane_pump(cc_sender_t *s, lane_t *lane)
         for (int i = 0; i < lane->nslots && slot == NULL; i++)
             if (lane->slots[i].job == NULL)
                 slot = &lane->slots[i];
+        assert(slot != NULL); /* active < nslots: one is free */
         cc_send_job_t *job = lane->head;
         lane->head = job->next;
         if (lane->head == NULL)
@@ -333,6 +338,7 @@ static void check_done(cc_sender_t *s)
         slot->list = NULL;
         cc_send_job_t *job = slot->job;
         slot->job = NULL;
+        assert(lane->active > 0);
         lane->active--;
         job->next = NULL;
         if (done_tail)
@@ -357,8 +363,14 @@ static void check_done(cc_sender_t *s)
 
 int cc_sender_send(cc_sender_t *s, cc_send_job_t *job)
 {
+    assert(s != NULL && job != NULL && job->done != NULL);
+    assert(job->channel != CC_CHANNEL_EMAIL || job->rcpt != NULL);
+    assert(job->channel != CC_CHANNEL_WEBHOOK || job->message_id != NULL);
+    assert(job->body != NULL || job->len == 0);
+    assert(!job->queued); /* queued once until done() is called */
     if (s->closing)
         return CC_ESTATE;
+    job->queued = 1;
     job->next = NULL;
     job->offset = 0;
     job->result = CC_SEND_RETRY;
@@ -442,6 +454,7 @@ int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_op
                   cc_sender_t **out, char *err, size_t errlen)
 {
     static int curl_ready;
+    assert(loop != NULL && config != NULL && out != NULL);
     *out = NULL;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

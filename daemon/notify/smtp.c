@@ -15,6 +15,7 @@
 #include "careclock/error.h"
 #include "careclock/log.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *userp)
 
 int cc_smtp_setup(cc_sender_t *s, slot_t *slot, cc_send_job_t *job)
 {
+    assert(s->smtp_url != NULL && s->smtp_from != NULL); /* cc_smtp_lane let it through */
     CURL *e = slot->easy;
     char rcpt[600];
     snprintf(rcpt, sizeof(rcpt), "<%s>", job->rcpt);

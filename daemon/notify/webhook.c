@@ -18,6 +18,7 @@
 #include "careclock/error.h"
 #include "careclock/log.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ static size_t on_header(char *buffer, size_t size, size_t nitems, void *userp)
 
 int cc_webhook_setup(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job_t *job)
 {
+    assert(lane->url != NULL && lane->key_error == NULL); /* cc_webhook_lane let it through */
     CURL *e = slot->easy;
     char header[512], signature[128];
     long long stamp = (long long)time(NULL);

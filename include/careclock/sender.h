@@ -59,9 +59,10 @@ struct cc_send_job {
     long code;               /* SMTP reply or HTTP status; 0 when none */
     long retry_after;        /* seconds the server asked for; -1 when none */
     char error[256];         /* what went wrong, in words; "" on success */
-    /* the sender's */
+    /* the sender's: zero when a job is first queued (allocate jobs zeroed) */
     cc_send_job_t *next;
     size_t offset;
+    int queued;              /* 1 from cc_sender_send until just before done() */
 };
 
 typedef struct {
@@ -75,17 +76,21 @@ typedef struct {
 void cc_sender_options_default(cc_sender_options_t *options);
 
 /* A sender on loop for config (copied: later changes to config do not
- * reach it; make a new sender after a reload). The SMTP password and the
+ * reach it; make a new sender after a reload). loop, config and out are
+ * not NULL; options may be NULL (defaults). The SMTP password and the
  * webhook secrets are read now from their files; a file that cannot be
  * read does not fail creation: the jobs needing it complete with RETRY and
- * the reason, and the reason is logged. options may be NULL (defaults).
+ * the reason, and the reason is logged.
  * Returns 0, CC_ENOMEM or CC_EIO (libcurl could not start) with err. */
 int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_options_t *options,
                   cc_sender_t **out, char *err, size_t errlen);
 
 /* Queue job; job->done is called from the loop when it completes (never
- * before this returns). Returns 0, or CC_ESTATE once the sender is
- * closing. */
+ * before this returns); from done() on, job may be queued again. sender,
+ * job and job->done are not NULL, job->rcpt is set for email and
+ * job->message_id for a webhook, job->body unless job->len is 0; job is
+ * not queued already (asserted). Returns 0, or CC_ESTATE once the sender
+ * is closing. */
 int cc_sender_send(cc_sender_t *sender, cc_send_job_t *job);
 
 /* Jobs queued or in flight. */
@@ -98,7 +103,8 @@ size_t cc_sender_pending(const cc_sender_t *sender);
 void cc_sender_close(cc_sender_t *sender, void (*closed)(void *data), void *data);
 
 /* Read a credentials file: its bytes, less one trailing newline, into a
- * new string in *out. Returns 0, CC_EIO or CC_ENOMEM. */
+ * new string in *out (path and out not NULL). Returns 0, CC_EIO or
+ * CC_ENOMEM. */
 int cc_sender_read_secret(const char *path, char **out);
 
 #endif
