@@ -10,14 +10,22 @@
  *    ever refers to a closed sender. Old senders close on their own.
  */
 #include "careclock/deliver.h"
+#include "careclock/buf.h"
+#include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/log.h"
 #include "careclock/message.h"
+#include "careclock/outbox.h"
 #include "careclock/payload.h"
+#include "careclock/planner.h"
+#include "careclock/sender.h"
+#include "careclock/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <uv.h>
 
 /* An outcome that could not be written: another process held the write
  * lock past the busy timeout, or the disk was full. The message has gone
