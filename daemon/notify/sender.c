@@ -5,7 +5,7 @@
  *
  * Design notes:
  *  - curl tells us which sockets to watch (on_socket) and when to call it
- *    back (on_timeout); each watched socket gets a sock_t owning a
+ *    back (on_timeout); each watched socket gets a cc_sender_sock_t owning a
  *    uv_poll_t, freed in that handle's close callback; the curl timer is a
  *    uv_timer_t embedded in the sender. curl is never re-entered from its
  *    own callbacks: socket events and the timer call
@@ -35,6 +35,13 @@
 
 #define CONNECT_TIMEOUT_MS 15000
 #define USER_AGENT "careclock/1 (statutory-clock reminders)"
+
+struct cc_sender_sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    cc_sender_t *sender;
+    cc_sender_sock_t *prev, *next;
+};
 
 void cc_sender_options_default(cc_sender_options_t *o)
 {
@@ -107,14 +114,14 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void on_sock_closed(uv_handle_t *h)
 {
-    sock_t *sk = h->data;
+    cc_sender_sock_t *sk = h->data;
     cc_sender_t *s = sk->sender;
     free(sk);
     s->open_handles--;
     maybe_free(s);
 }
 
-static void sock_close(cc_sender_t *s, sock_t *sk)
+static void sock_close(cc_sender_t *s, cc_sender_sock_t *sk)
 {
     if (sk->prev)
         sk->prev->next = sk->next;
@@ -128,7 +135,7 @@ static void sock_close(cc_sender_t *s, sock_t *sk)
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
-    sock_t *sk = h->data;
+    cc_sender_sock_t *sk = h->data;
     cc_sender_t *s = sk->sender;
     int flags = 0, running = 0;
     if (status < 0)
@@ -144,7 +151,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     cc_sender_t *s = userp;
-    sock_t *sk = socketp;
+    cc_sender_sock_t *sk = socketp;
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (sk != NULL) {
@@ -254,10 +261,10 @@ static size_t on_write(char *data, size_t size, size_t nitems, void *userp)
 }
 
 /* Start queued jobs of lane while it has a free slot. */
-static void lane_pump(cc_sender_t *s, lane_t *lane)
+static void lane_pump(cc_sender_t *s, cc_sender_lane_t *lane)
 {
     while (!s->closing && lane->head != NULL && lane->active < lane->nslots) {
-        slot_t *slot = NULL;
+        cc_sender_slot_t *slot = NULL;
         for (int i = 0; i < lane->nslots && slot == NULL; i++)
             if (lane->slots[i].job == NULL)
                 slot = &lane->slots[i];
@@ -304,7 +311,7 @@ static void lane_pump(cc_sender_t *s, lane_t *lane)
 }
 
 /* Classify a finished transfer into job->result. */
-static void classify(lane_t *lane, slot_t *slot, CURLcode res)
+static void classify(cc_sender_lane_t *lane, cc_sender_slot_t *slot, CURLcode res)
 {
     cc_send_job_t *job = slot->job;
     long code = 0;
@@ -325,14 +332,14 @@ static void check_done(cc_sender_t *s)
     while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
-        slot_t *slot = NULL;
+        cc_sender_slot_t *slot = NULL;
         CURL *easy = msg->easy_handle;
         CURLcode res = msg->data.result;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&slot);
         curl_multi_remove_handle(s->multi, easy);
         if (slot == NULL || slot->job == NULL)
             continue;
-        lane_t *lane = slot->lane;
+        cc_sender_lane_t *lane = slot->lane;
         classify(lane, slot, res);
         curl_slist_free_all(slot->list);
         slot->list = NULL;
@@ -382,7 +389,7 @@ int cc_sender_send(cc_sender_t *s, cc_send_job_t *job)
         cc_filechannel_write(s, job);
         return 0;
     }
-    lane_t *lane = job->channel == CC_CHANNEL_EMAIL ? cc_smtp_lane(s, job) : cc_webhook_lane(s, job);
+    cc_sender_lane_t *lane = job->channel == CC_CHANNEL_EMAIL ? cc_smtp_lane(s, job) : cc_webhook_lane(s, job);
     if (lane == NULL) {
         cc_sender_defer(s, job);
         return 0;
@@ -404,7 +411,7 @@ size_t cc_sender_pending(const cc_sender_t *s)
     return s ? s->pending : 0;
 }
 
-static void lane_free(lane_t *lane)
+static void lane_free(cc_sender_lane_t *lane)
 {
     for (int i = 0; i < lane->nslots; i++) {
         curl_slist_free_all(lane->slots[i].list);
@@ -441,7 +448,7 @@ static void maybe_free(cc_sender_t *s)
         closed(data);
 }
 
-static int lane_init(lane_t *lane, const char *name, cc_channel_t channel, int parallel)
+static int lane_init(cc_sender_lane_t *lane, const char *name, cc_channel_t channel, int parallel)
 {
     lane->name = strdup(name);
     lane->channel = channel;
@@ -484,7 +491,7 @@ int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_op
         goto oom;
     for (size_t i = 0; i < config->nwebhooks; i++) {
         const cc_webhook_config_t *w = &config->webhooks[i];
-        lane_t *lane = &s->hooks[s->nhooks++];
+        cc_sender_lane_t *lane = &s->hooks[s->nhooks++];
         if (lane_init(lane, w->name, CC_CHANNEL_WEBHOOK, s->options.lane_parallel) != 0 ||
             (lane->url = strdup(w->url)) == NULL)
             goto oom;
@@ -514,10 +521,10 @@ oom:
 }
 
 /* Fail every job of a lane (queued or in flight) with "interrupted". */
-static void lane_abort(cc_sender_t *s, lane_t *lane, cc_send_job_t **head, cc_send_job_t **tail)
+static void lane_abort(cc_sender_t *s, cc_sender_lane_t *lane, cc_send_job_t **head, cc_send_job_t **tail)
 {
     for (int i = 0; i < lane->nslots; i++) {
-        slot_t *slot = &lane->slots[i];
+        cc_sender_slot_t *slot = &lane->slots[i];
         if (slot->job == NULL)
             continue;
         curl_multi_remove_handle(s->multi, slot->easy);

@@ -25,19 +25,19 @@
 #include <stddef.h>
 #include <uv.h>
 
-typedef struct cc_lane lane_t;
+typedef struct cc_sender_lane cc_sender_lane_t;
 
 /* One transfer at a time on one reused easy handle. */
 typedef struct {
     CURL *easy;
     cc_send_job_t *job;      /* in flight, or NULL */
-    lane_t *lane;
+    cc_sender_lane_t *lane;
     struct curl_slist *list; /* MAIL_RCPT or HTTPHEADER of the job in flight */
     char errbuf[CURL_ERROR_SIZE];
-} slot_t;
+} cc_sender_slot_t;
 
 /* Where one channel's jobs wait and run: SMTP, or one webhook endpoint. */
-struct cc_lane {
+struct cc_sender_lane {
     char *name;             /* "smtp" or the webhook's name */
     cc_channel_t channel;
     /* webhook */
@@ -47,18 +47,13 @@ struct cc_lane {
     char *key_error;        /* why the secret could not be read; NULL when fine */
     /* queue */
     cc_send_job_t *head, *tail;
-    slot_t *slots;
+    cc_sender_slot_t *slots;
     int nslots;
     int active;             /* slots with a job in flight */
 };
 
-/* A socket curl asked us to watch. */
-typedef struct sock {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    cc_sender_t *sender;
-    struct sock *prev, *next;
-} sock_t;
+/* A socket curl asked us to watch (notify/sender.c's alone). */
+typedef struct cc_sender_sock cc_sender_sock_t;
 
 struct cc_sender {
     uv_loop_t *loop;
@@ -71,14 +66,14 @@ struct cc_sender {
     void *closed_data;
     cc_sender_options_t options;
     size_t pending;
-    sock_t *socks;
+    cc_sender_sock_t *socks;
     cc_send_job_t *deferred_head, *deferred_tail;
     /* SMTP (notify/smtp.c) */
-    lane_t smtp;
+    cc_sender_lane_t smtp;
     char *smtp_url, *smtp_from, *smtp_user, *smtp_password, *smtp_error;
     int smtp_tls_required;
     /* webhooks (notify/webhook.c) */
-    lane_t *hooks;
+    cc_sender_lane_t *hooks;
     size_t nhooks;
     /* file channel (notify/filechannel.c): the directory, or NULL */
     char *file_dir;
@@ -107,10 +102,10 @@ void cc_smtp_free(cc_sender_t *s);
 
 /* The SMTP lane for job, or NULL with job's error set when email cannot
  * go (not configured, or the password could not be read). */
-lane_t *cc_smtp_lane(cc_sender_t *s, cc_send_job_t *job);
+cc_sender_lane_t *cc_smtp_lane(cc_sender_t *s, cc_send_job_t *job);
 
 /* Set slot's easy handle up to send job by SMTP. Returns 0 or CC_ENOMEM. */
-int cc_smtp_setup(cc_sender_t *s, slot_t *slot, cc_send_job_t *job);
+int cc_smtp_setup(cc_sender_t *s, cc_sender_slot_t *slot, cc_send_job_t *job);
 
 /* job's outcome from curl's result res, the last SMTP reply code and
  * curl's words for what went wrong. */
@@ -121,16 +116,16 @@ void cc_smtp_classify(cc_send_job_t *job, CURLcode res, long code, const char *d
 /* Read and decode the secret_file of w into lane's key; when it cannot be
  * read or is not a Standard Webhooks secret, lane->key_error holds the
  * reason, logged, and the lane's jobs complete with RETRY and it. */
-void cc_webhook_load_key(lane_t *lane, const cc_webhook_config_t *w);
+void cc_webhook_load_key(cc_sender_lane_t *lane, const cc_webhook_config_t *w);
 
 /* The lane of job's webhook, or NULL with job's error set when it is not
  * configured or its secret could not be read. */
-lane_t *cc_webhook_lane(cc_sender_t *s, cc_send_job_t *job);
+cc_sender_lane_t *cc_webhook_lane(cc_sender_t *s, cc_send_job_t *job);
 
 /* Set slot's easy handle up to POST job to lane's endpoint, with the
  * Standard Webhooks headers (signed when the lane has a key). Returns 0
  * or CC_ENOMEM. */
-int cc_webhook_setup(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job_t *job);
+int cc_webhook_setup(cc_sender_t *s, cc_sender_lane_t *lane, cc_sender_slot_t *slot, cc_send_job_t *job);
 
 /* job's outcome from curl's result res, the HTTP status and curl's words
  * for what went wrong. */

@@ -56,7 +56,7 @@ void cc_smtp_free(cc_sender_t *s)
     s->smtp_url = s->smtp_from = s->smtp_user = s->smtp_password = s->smtp_error = NULL;
 }
 
-lane_t *cc_smtp_lane(cc_sender_t *s, cc_send_job_t *job)
+cc_sender_lane_t *cc_smtp_lane(cc_sender_t *s, cc_send_job_t *job)
 {
     if (s->smtp_url == NULL || s->smtp_from == NULL) {
         cc_sender_set_error(job, CC_SEND_RETRY, "email is not configured ([smtp] url and from)");
@@ -80,7 +80,7 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *userp)
     return n;
 }
 
-int cc_smtp_setup(cc_sender_t *s, slot_t *slot, cc_send_job_t *job)
+int cc_smtp_setup(cc_sender_t *s, cc_sender_slot_t *slot, cc_send_job_t *job)
 {
     assert(s->smtp_url != NULL && s->smtp_from != NULL); /* cc_smtp_lane let it through */
     CURL *e = slot->easy;

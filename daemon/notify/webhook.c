@@ -26,7 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
-void cc_webhook_load_key(lane_t *lane, const cc_webhook_config_t *w)
+void cc_webhook_load_key(cc_sender_lane_t *lane, const cc_webhook_config_t *w)
 {
     char *text = NULL, msg[512];
     if (w->secret_file == NULL)
@@ -48,7 +48,7 @@ void cc_webhook_load_key(lane_t *lane, const cc_webhook_config_t *w)
     }
 }
 
-static lane_t *find_hook(cc_sender_t *s, const char *name)
+static cc_sender_lane_t *find_hook(cc_sender_t *s, const char *name)
 {
     for (size_t i = 0; name && i < s->nhooks; i++)
         if (strcmp(s->hooks[i].name, name) == 0)
@@ -56,9 +56,9 @@ static lane_t *find_hook(cc_sender_t *s, const char *name)
     return NULL;
 }
 
-lane_t *cc_webhook_lane(cc_sender_t *s, cc_send_job_t *job)
+cc_sender_lane_t *cc_webhook_lane(cc_sender_t *s, cc_send_job_t *job)
 {
-    lane_t *lane = find_hook(s, job->webhook);
+    cc_sender_lane_t *lane = find_hook(s, job->webhook);
     if (lane == NULL) {
         cc_sender_set_error(job, CC_SEND_RETRY, "webhook \"%s\" is not in the configuration",
                             job->webhook ? job->webhook : "");
@@ -107,7 +107,7 @@ static size_t on_header(char *buffer, size_t size, size_t nitems, void *userp)
     return len;
 }
 
-int cc_webhook_setup(cc_sender_t *s, lane_t *lane, slot_t *slot, cc_send_job_t *job)
+int cc_webhook_setup(cc_sender_t *s, cc_sender_lane_t *lane, cc_sender_slot_t *slot, cc_send_job_t *job)
 {
     assert(lane->url != NULL && lane->key_error == NULL); /* cc_webhook_lane let it through */
     CURL *e = slot->easy;
