@@ -8,8 +8,10 @@
  *  - Every text from the message goes into JSON through jstr, which
  *    replaces invalid UTF-8 with U+FFFD (see jstr): no field vanishes and
  *    no payload fails because another system wrote odd bytes.
- *  - Webhooks never carry a child's full name: every child label here is
- *    asked for with webhook set, whatever the privacy setting.
+ *  - Webhooks never carry a child's full name, whatever the privacy
+ *    setting: every child label here is asked for with webhook set, and
+ *    the summary (the subject, which chooses by m->channel) only for a
+ *    message whose channel is the webhook, asserted.
  *  - The signature's HMAC is fed in pieces (id, ".", timestamp, ".",
  *    body): the body is signed as it is sent, never copied.
  */
@@ -257,6 +259,7 @@ int cc_payload_render(const cc_message_t *m, cc_webhook_format_t format, const c
 {
     cc_message_view_t v;
     assert(m != NULL && ctx != NULL && out != NULL);
+    assert(m->channel == CC_CHANNEL_WEBHOOK); /* or the summary could carry a full name */
     int rc = cc_message_view_build(m, ctx->today, &v);
     if (rc != 0)
         return rc;

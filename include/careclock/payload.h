@@ -20,7 +20,9 @@ const char *cc_payload_format_name(cc_webhook_format_t format);
 
 /* The webhook body of m in format (generic, teams, slack; any other value
  * renders generic), as compact JSON appended to out. m, ctx and out are
- * not NULL, and m->items holds m->nitems items. Returns 0 or CC_ENOMEM. */
+ * not NULL, m->items holds m->nitems items, and m->channel is
+ * CC_CHANNEL_WEBHOOK (the child labels depend on it). Returns 0 or
+ * CC_ENOMEM. */
 int cc_payload_render(const cc_message_t *m, cc_webhook_format_t format, const cc_message_context_t *ctx,
                       cc_buf_t *out);
 
