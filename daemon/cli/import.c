@@ -188,6 +188,22 @@ static void print_summary(const cc_import_t *imp, const cc_import_result_t *r, i
             r->reviews_duplicate, r->reviews_future, skipped[CC_IMPORT_REVIEWS], rows_word(skipped[CC_IMPORT_REVIEWS]));
     fprintf(out, "  events    %zu inserted, %zu updated, %zu deleted (no longer in the extract)\n", r->events_inserted,
             r->events_updated, r->events_deleted);
+    /* What was deleted, by kind; a kind whose file was not among the inputs
+     * is never deleted, and the summary says so. */
+    if (r->episodes_input && r->reviews_input)
+        fprintf(out, "  deleted   %zu episode event%s, %zu review%s (no longer in the newer files)\n",
+                r->episode_events_deleted, r->episode_events_deleted == 1 ? "" : "s", r->reviews_deleted,
+                r->reviews_deleted == 1 ? "" : "s");
+    else if (r->episodes_input)
+        fprintf(out, "  deleted   %zu episode event%s (no longer in the newer files)\n", r->episode_events_deleted,
+                r->episode_events_deleted == 1 ? "" : "s");
+    else if (r->reviews_input)
+        fprintf(out, "  deleted   %zu review%s (no longer in the newer files)\n", r->reviews_deleted,
+                r->reviews_deleted == 1 ? "" : "s");
+    if (!r->episodes_input)
+        fprintf(out, "  episodes: no episodes file among the inputs, so no imported episode event was deleted\n");
+    if (!r->reviews_input)
+        fprintf(out, "  reviews: no reviews file among the inputs, so no imported review was deleted\n");
     if (r->unallocated > 0)
         fprintf(out,
                 "  %zu new children are in team \"%s\"%s with no worker: allocate each with\n"

@@ -177,21 +177,26 @@ static int sync_event(apply_t *a, const char *child, const char *key, const char
 }
 
 /* The date an imported key is filed under (DECOM for an episode's events,
- * the date of a review), or CC_DATE_NONE when the key is not one of ours. */
-static cc_date_t key_date(const char *key, const char *child)
+ * the date of a review), or CC_DATE_NONE when the key is not one of ours;
+ * *kind says which file the key's event came from. */
+static cc_date_t key_date(const char *key, const char *child, cc_import_kind_t *kind)
 {
     size_t n = strlen(child);
     cc_date_t d;
     char iso[CC_DATE_STRLEN];
+    *kind = CC_IMPORT_UNKNOWN;
     if (strncmp(key, "903:", 4) != 0 || strncmp(key + 4, child, n) != 0 || key[4 + n] != ':')
         return CC_DATE_NONE;
     const char *rest = key + 5 + n;
-    if (strncmp(rest, "episode:", 8) == 0)
+    if (strncmp(rest, "episode:", 8) == 0) {
         rest += 8;
-    else if (strncmp(rest, "review:", 7) == 0)
+        *kind = CC_IMPORT_EPISODES;
+    } else if (strncmp(rest, "review:", 7) == 0) {
         rest += 7;
-    else
+        *kind = CC_IMPORT_REVIEWS;
+    } else {
         return CC_DATE_NONE;
+    }
     if (strlen(rest) < 10)
         return CC_DATE_NONE;
     memcpy(iso, rest, 10);
@@ -275,6 +280,7 @@ static int sync_child(apply_t *a, cc_store_t *store, const cc_import_t *imp, con
             if (rc < 0)
                 return rc;
             counts[rc]++;
+            a->res->episode_events_deleted += rc == DELETED;
         }
         if (counts[INSERTED] == produced && produced > 0)
             a->res->episodes_new++;
@@ -305,14 +311,23 @@ static int sync_child(apply_t *a, cc_store_t *store, const cc_import_t *imp, con
         else
             a->res->reviews_new++;
     }
-    /* What a newer extract no longer has, within the span it covers. */
+    /* What a newer extract no longer has, within the span it covers, of
+     * the kinds of event whose file is among the inputs: without a reviews
+     * file, the reviews are not "no longer there", they were not looked at. */
     if (c->skipped_rows || c->window == CC_DATE_NONE)
         return 0;
     for (size_t i = 0; i < a->nex; i++) {
         existing_t *e = &a->ex[i];
-        cc_date_t d = key_date(at(a, e->key), c->id);
+        cc_import_kind_t kind;
+        cc_date_t d = key_date(at(a, e->key), c->id, &kind);
         if (e->seen || d == CC_DATE_NONE || d < c->window)
             continue;
+        if (kind == CC_IMPORT_EPISODES ? !a->res->episodes_input : !a->res->reviews_input)
+            continue;
+        if (kind == CC_IMPORT_EPISODES)
+            a->res->episode_events_deleted++;
+        else
+            a->res->reviews_deleted++;
         sqlite3_stmt *st = q(a, Q_EVENT_DELETE);
         sqlite3_bind_int64(st, 1, e->id);
         if ((rc = done(a, st)) != 0)
@@ -329,6 +344,10 @@ int cc_import_apply(cc_store_t *store, const cc_import_t *imp, int dry_run, cc_i
     apply_t a = {.db = cc_store_db(store), .err = err, .errlen = errlen, .res = res};
     int rc = 0;
     memset(res, 0, sizeof(*res));
+    for (size_t i = 0; i < imp->nfiles; i++) {
+        res->episodes_input |= imp->files[i].kind == CC_IMPORT_EPISODES;
+        res->reviews_input |= imp->files[i].kind == CC_IMPORT_REVIEWS;
+    }
     cc_buf_init(&a.text);
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(a.db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &a.st[i], NULL) != SQLITE_OK) {

@@ -51,21 +51,25 @@ static int fail(cc_csv_t *r, size_t line, const char *what)
     return CC_EPARSE;
 }
 
-/* Consume one line ending at p (LF, CRLF or CR); p points at it. */
-static char *skip_newline(cc_csv_t *r, char *p)
+/* Consume one line ending at p (LF, CRLF or CR); p points at it and c is
+ * the byte that was there (the field before it may have put its NUL on
+ * it: reading *p instead counted a CRLF as two lines). */
+static char *skip_newline(cc_csv_t *r, char *p, char c)
 {
-    if (*p == '\r' && p + 1 < r->end && p[1] == '\n')
+    if (c == '\r' && p + 1 < r->end && p[1] == '\n')
         p++;
     r->line++;
     return p + 1;
 }
+
+static const char NUL_MESSAGE[] = "a NUL byte in the field (the file is not text; refused rather than read short)";
 
 int cc_csv_next(cc_csv_t *r)
 {
     char *p = r->p, *end = r->end;
     /* Skip blank lines. */
     while (p < end && (*p == '\n' || *p == '\r'))
-        p = skip_newline(r, p);
+        p = skip_newline(r, p, *p);
     r->nfields = 0;
     r->row_line = r->line;
     if (p >= end) {
@@ -89,6 +93,8 @@ int cc_csv_next(cc_csv_t *r)
                     p++;
                     break;
                 }
+                if (*p == '\0')
+                    return fail(r, r->line, NUL_MESSAGE);
                 if (*p == '\n' || (*p == '\r' && !(p + 1 < end && p[1] == '\n')))
                     r->line++;
                 *w++ = *p++;
@@ -96,8 +102,11 @@ int cc_csv_next(cc_csv_t *r)
             if (p < end && *p != ',' && *p != '\n' && *p != '\r')
                 return fail(r, r->line, "text after a closing quote (write \"\" for a quote inside a quoted field)");
         } else {
-            while (p < end && *p != ',' && *p != '\n' && *p != '\r')
+            while (p < end && *p != ',' && *p != '\n' && *p != '\r') {
+                if (*p == '\0')
+                    return fail(r, r->line, NUL_MESSAGE);
                 p++;
+            }
             w = p;
         }
         /* A quoted field's text was moved down to start (the write cursor
@@ -112,7 +121,7 @@ int cc_csv_next(cc_csv_t *r)
             continue;
         }
         if (p < end)
-            p = skip_newline(r, p);
+            p = skip_newline(r, p, delim);
         r->p = p;
         return 1;
     }

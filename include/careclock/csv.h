@@ -10,7 +10,8 @@
  * quotes; rows ending LF, CRLF or a lone CR; no newline at the end; a UTF-8
  * byte order mark at the start. Blank lines are skipped. Refused
  * (CC_EPARSE, with the line and column of the problem): a quote that is
- * never closed, and text after a closing quote ("ab"c).
+ * never closed, text after a closing quote ("ab"c), and a NUL byte in a
+ * field (it would end the field's C string early).
  */
 #ifndef CARECLOCK_CSV_H
 #define CARECLOCK_CSV_H

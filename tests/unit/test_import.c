@@ -96,6 +96,59 @@ static void test_csv_trailing_empty_field_and_errors(void **state)
     free(b);
 }
 
+/* Every council's SSDA903 extract is CRLF (docs/import.md): a row's line
+ * number is its line in the file. A bad row on line 59 was reported as
+ * line 117: the CR of a row ending in an unquoted field was overwritten by
+ * the field's NUL before the LF after it was looked at. */
+static void test_csv_crlf_line_numbers(void **state)
+{
+    (void)state;
+    size_t len;
+    char *b = buffer("CHILD,DOB\r\nA1,01/01/2015\r\n\"A2\",\"02/02/2015\"\r\n\r\nA3,x\r\nA4,y", &len);
+    cc_csv_t r = {0};
+    cc_csv_init(&r, b, len);
+    static const size_t lines[] = {1, 2, 3, 5, 6};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(cc_csv_next(&r), 1);
+        assert_int_equal(r.row_line, lines[i]);
+        assert_int_equal(r.nfields, 2);
+    }
+    assert_string_equal(r.fields[0], "A4");
+    assert_int_equal(cc_csv_next(&r), 0);
+    cc_csv_free(&r);
+    free(b);
+}
+
+/* A NUL byte in a field would end its C string early ("77\0" + "99" read
+ * as child 77, which might "correct" another child's date of birth): the
+ * reader refuses it, with its line and column, quoted or not. */
+static void test_csv_nul_byte_is_refused(void **state)
+{
+    (void)state;
+    static const char plain[] = "CHILD,DOB\r\nA1,01/01/2015\r\n77\00099,02/02/2015\r\n";
+    static const char quoted[] = "CHILD,DOB\nA1,\"01/01\0002015\"\n";
+    const struct {
+        const char *text;
+        size_t len, line, column;
+    } cases[] = {{plain, sizeof(plain) - 1, 3, 1}, {quoted, sizeof(quoted) - 1, 2, 2}};
+    for (size_t i = 0; i < 2; i++) {
+        char *b = malloc(cases[i].len + 1);
+        assert_non_null(b);
+        memcpy(b, cases[i].text, cases[i].len + 1);
+        cc_csv_t r = {0};
+        cc_csv_init(&r, b, cases[i].len);
+        int rc;
+        while ((rc = cc_csv_next(&r)) == 1)
+            ;
+        assert_int_equal(rc, CC_EPARSE);
+        assert_int_equal(r.err_line, cases[i].line);
+        assert_int_equal(r.err_column, cases[i].column);
+        assert_non_null(strstr(r.err, "NUL"));
+        cc_csv_free(&r);
+        free(b);
+    }
+}
+
 static void test_csv_cell_quotes_and_defuses(void **state)
 {
     (void)state;
@@ -316,6 +369,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_newlines_and_line_numbers),
         cmocka_unit_test(test_csv_trailing_empty_field_and_errors),
+        cmocka_unit_test(test_csv_crlf_line_numbers),
+        cmocka_unit_test(test_csv_nul_byte_is_refused),
         cmocka_unit_test(test_csv_cell_quotes_and_defuses),
         cmocka_unit_test(test_recognise_by_columns_not_names),
         cmocka_unit_test_setup_teardown(test_periods_of_care, setup, teardown),
