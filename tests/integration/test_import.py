@@ -274,6 +274,61 @@ class TestImport(ImportCase):
         self.assertEqual(self.events("A1")[1][2], '{"place":"U1"}')
         self.assertEqual(self.scalar("SELECT dob FROM children WHERE id = 'A1'"), "2015-03-02")
 
+
+    def test_crlf_extract_names_the_real_line(self):
+        """Every council's extract is CRLF: a bad row on line 59 was reported
+        as line 117 (tests/fixtures/ssda903-crlf, committed with its CRs)."""
+        fixture = os.path.join(ROOT, "tests", "fixtures", "ssda903-crlf")
+        with open(os.path.join(fixture, "episodes.csv"), "rb") as f:
+            raw = f.read()
+        self.assertEqual(raw.count(b"\r\n"), raw.count(b"\n"))  # the fixture really is CRLF
+        path = os.path.join(fixture, "episodes.csv")
+        p = self.run_cc("import", "ssda903", os.path.join(fixture, "header.csv"), path)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn('careclock import: %s:59:2: DECOM "31/09/2025" is not a valid date' % path, p.stderr)
+        self.assertIn("1 bad row; nothing was imported", p.stderr)
+        out = self.ok("import", "ssda903", "--skip-bad-rows", os.path.join(fixture, "header.csv"), path)
+        self.assertIn("  skipped %s:59:2: " % path, out)
+
+    def test_nul_byte_in_a_field_is_refused(self):
+        """A NUL byte silently truncated a field ("77\\0" + "99" imported as
+        child 77): refused, naming file, line and column, nothing written."""
+        d = os.path.join(self.dir, "nul")
+        os.makedirs(d)
+        path = os.path.join(d, "header.csv")
+        with open(path, "wb") as f:
+            f.write(("%s\r\n%s\r\n" % (HEADER_COLS, header_row("A1", "02/03/2015"))).encode())
+            f.write(b"77\x0099,1,01/01/2015,WBRI,A123456789012,,\r\n")
+        before = dump(self.db)
+        for extra in ([], ["--skip-bad-rows"]):
+            p = self.run_cc("import", "ssda903", path, *extra)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("careclock import: %s:3:1: " % path, p.stderr)
+            self.assertIn("NUL", p.stderr)
+            self.assertEqual(dump(self.db), before)
+
+    def test_reimport_without_a_reviews_file_keeps_the_reviews(self):
+        """An import deletes only the kinds of event whose file was among its
+        inputs, and says what it deleted (re-importing header and episodes
+        deleted every imported review, exit 0, "warnings: none")."""
+        paths = self.extract()
+        self.ok("import", "ssda903", *paths)
+        reviews = self.scalar("SELECT count(*) FROM events WHERE type = 'review_held'")
+        self.assertEqual(reviews, 4)
+        out = self.ok("import", "ssda903", paths[0], paths[1])
+        self.assertEqual(self.scalar("SELECT count(*) FROM events WHERE type = 'review_held'"), 4)
+        self.assertIn("events    0 inserted, 0 updated, 0 deleted", out)
+        self.assertIn("reviews: no reviews file among the inputs, so no imported review was deleted", out)
+        # And without the episodes file, no episode's events go either.
+        out = self.ok("import", "ssda903", paths[0], paths[2])
+        self.assertEqual(self.scalar("SELECT count(*) FROM events"), 11)
+        self.assertIn("episodes: no episodes file among the inputs, so no imported episode event was deleted", out)
+        # A reviews file without the review of 5 Aug 2025: that one goes, and the summary says so.
+        reviews = [r for r in REVIEWS if "05/08/2025" not in r]
+        out = self.ok("import", "ssda903", *self.extract(reviews=reviews, subdir="newer"))
+        self.assertIn("deleted   0 episode events, 1 review (no longer in the newer files)", out)
+        self.assertEqual(self.scalar("SELECT count(*) FROM events WHERE type = 'review_held'"), 3)
+
     def test_usage_errors(self):
         paths = self.extract()
         for args, needle in [
