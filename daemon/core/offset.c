@@ -77,23 +77,43 @@ char *cc_offset_words(cc_offset_t off, char *buf, size_t len)
     return buf;
 }
 
+/* The dates careclock counts with: the calendar's span, 1 Jan
+ * CC_CALENDAR_FIRST_YEAR to 31 Dec CC_CALENDAR_LAST_YEAR. */
+static int countable(cc_date_t date)
+{
+    return date >= cc_date_from_ymd(CC_CALENDAR_FIRST_YEAR, 1, 1) &&
+           date <= cc_date_from_ymd(CC_CALENDAR_LAST_YEAR, 12, 31);
+}
+
 int cc_offset_apply(const cc_calendar_t *cal, cc_date_t date, cc_offset_t off, cc_date_t *out)
 {
     assert(out != NULL && valid(off));
+    cc_date_t d;
+    /* Days, weeks and months are bounded like working days: an answer (or a
+     * start) outside the span is CC_ERANGE, never a date whose year no
+     * longer fits four digits. |n| <= CC_OFFSET_MAX keeps the sums in range
+     * for any start that is countable. */
+    if (off.unit != CC_UNIT_WORKING_DAYS && !countable(date))
+        return CC_ERANGE;
     switch (off.unit) {
     case CC_UNIT_WORKING_DAYS:
         return cc_calendar_add_working_days(cal, date, off.n, out);
     case CC_UNIT_DAYS:
-        *out = date + off.n;
-        return 0;
+        d = date + off.n;
+        break;
     case CC_UNIT_WEEKS:
-        *out = date + 7 * off.n;
-        return 0;
+        d = date + 7 * off.n;
+        break;
     case CC_UNIT_MONTHS:
-        *out = cc_date_add_months(date, off.n);
-        return 0;
+        d = cc_date_add_months(date, off.n);
+        break;
+    default:
+        return CC_EINVAL;
     }
-    return CC_EINVAL;
+    if (!countable(d))
+        return CC_ERANGE;
+    *out = d;
+    return 0;
 }
 
 /* One line naming a non-working day: "2026-12-28 Boxing Day (substitute day)". */

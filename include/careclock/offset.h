@@ -32,8 +32,10 @@ char *cc_offset_words(cc_offset_t off, char *buf, size_t len);
 
 /* Apply off to date. Returns 0, or CC_EUNCOVERED (answer still written)
  * when a working-day count starts or lands outside the calendar's covered
- * years, or CC_ERANGE. Calendar days, weeks and months need no holiday data
- * and never report CC_EUNCOVERED. */
+ * years, or CC_ERANGE (*out untouched) when the start or the answer lies
+ * outside CC_CALENDAR_FIRST_YEAR..CC_CALENDAR_LAST_YEAR, the years careclock
+ * counts in, whatever the unit. Calendar days, weeks and months need no
+ * holiday data and never report CC_EUNCOVERED. */
 int cc_offset_apply(const cc_calendar_t *cal, cc_date_t date, cc_offset_t off, cc_date_t *out);
 
 /* As cc_offset_apply(), also appending to out_text one line per step, each

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "careclock/calendar.h"
 #include "careclock/date.h"
 #include "careclock/error.h"
+#include "careclock/offset.h"
 
 static cc_date_t iso(const char *s)
 {
@@ -113,6 +115,37 @@ static void test_format_human(void **state)
     assert_string_equal(cc_date_format_human(iso("2026-11-02"), buf, sizeof(buf)), "Mon 2 Nov 2026");
 }
 
+/* Month and week arithmetic is bounded (issue 15): an answer outside
+ * 1900-2199, the years careclock can count (CC_CALENDAR_FIRST_YEAR to
+ * CC_CALENDAR_LAST_YEAR), is CC_ERANGE, never a wrapped year ("careclock calc
+ * 2026-12-07 +9999m" printed year 0359 at some repetitions). */
+static void test_offsets_outside_the_countable_years_are_errors(void **state)
+{
+    (void)state;
+    cc_calendar_t *cal = NULL;
+    assert_int_equal(cc_calendar_new(&cal), 0);
+    assert_int_equal(cc_calendar_finish(cal), 0);
+    cc_date_t out = 0;
+    const cc_offset_t m9999 = {9999, CC_UNIT_MONTHS}, mminus = {-9999, CC_UNIT_MONTHS}, w9999 = {9999, CC_UNIT_WEEKS},
+                      d1 = {1, CC_UNIT_DAYS}, dminus1 = {-1, CC_UNIT_DAYS}, m1 = {1, CC_UNIT_MONTHS};
+    assert_int_equal(cc_offset_apply(cal, iso("2026-12-07"), m9999, &out), CC_ERANGE);
+    assert_int_equal(cc_offset_apply(cal, iso("2026-12-07"), mminus, &out), CC_ERANGE);
+    assert_int_equal(cc_offset_apply(cal, iso("2026-12-07"), w9999, &out), CC_ERANGE);
+    /* The edges of the span. */
+    assert_int_equal(cc_offset_apply(cal, iso("2199-12-30"), d1, &out), 0);
+    assert_date(out, "2199-12-31");
+    assert_int_equal(cc_offset_apply(cal, iso("2199-12-31"), d1, &out), CC_ERANGE);
+    assert_int_equal(cc_offset_apply(cal, iso("1900-01-02"), dminus1, &out), 0);
+    assert_date(out, "1900-01-01");
+    assert_int_equal(cc_offset_apply(cal, iso("1900-01-01"), dminus1, &out), CC_ERANGE);
+    assert_int_equal(cc_offset_apply(cal, iso("2199-11-30"), m1, &out), 0);
+    assert_date(out, "2199-12-30");
+    assert_int_equal(cc_offset_apply(cal, iso("2199-12-01"), m1, &out), CC_ERANGE);
+    /* A start outside the span is refused too. */
+    assert_int_equal(cc_offset_apply(cal, iso("1850-01-01"), m1, &out), CC_ERANGE);
+    cc_calendar_free(cal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_months_corresponding_date_rule),
         cmocka_unit_test(test_age_whole_years),
         cmocka_unit_test(test_format_human),
+        cmocka_unit_test(test_offsets_outside_the_countable_years_are_errors),
     };
     return cmocka_run_group_tests_name("date", tests, NULL, NULL);
 }
