@@ -108,6 +108,10 @@ typedef struct {
     unsigned char *used;  /* per sorted event: consumed by a meeting */
     size_t *rel;          /* indices of the sorted events the current rule looks at */
     unsigned char *ep_has_origin;
+    /* A due date that could not be counted (outside 1900-2199): the run
+     * ends as a data_error naming the event it was counted for. */
+    const cc_event_t *range_event;
+    cc_date_t range_from;
 } run_t;
 
 static int phase(int type)
@@ -191,6 +195,11 @@ static int validate_and_episodes(run_t *r)
         if (e->date == CC_DATE_NONE)
             return data_error(r, "event %lld (%s): date \"%s\" is not a valid date", (long long)e->id,
                               cc_ruleset_type_name(r->rs, (size_t)e->type), e->raw_date ? e->raw_date : "");
+        char why[96];
+        if (cc_engine_attrs_check(e->attrs, why, sizeof(why)) != 0)
+            return data_error(r, "event %lld (%s): attributes %.40s%s are not a JSON object of strings: %s",
+                              (long long)e->id, cc_ruleset_type_name(r->rs, (size_t)e->type), e->attrs,
+                              strlen(e->attrs) > 40 ? "..." : "", why);
     }
     /* On one day starts sort before ends (so that clocks of a new episode
      * exist before the end's cancellations run); but an episode that ends
@@ -241,14 +250,80 @@ static int attr_equals(const cc_event_t *e, const char *key, const char *value)
     return match;
 }
 
-static int cond_holds(const run_t *r, const cc_cond_t *c, const cc_event_t *e, cc_date_t at)
+/* The string value of attribute key of event e into buf; 0 when absent. */
+static int attr_value(const cc_event_t *e, const char *key, char *buf, size_t len)
 {
+    int found = 0;
+    if (e == NULL || e->attrs == NULL || e->attrs[0] == '\0')
+        return 0;
+    json_t *root = json_loads(e->attrs, JSON_REJECT_DUPLICATES, NULL);
+    json_t *v = root ? json_object_get(root, key) : NULL;
+    if (json_is_string(v)) {
+        snprintf(buf, len, "%s", json_string_value(v));
+        found = 1;
+    }
+    json_decref(root);
+    return found;
+}
+
+int cc_engine_attrs_check(const char *attrs, char *why, size_t len)
+{
+    if (attrs == NULL || attrs[strspn(attrs, " \t\r\n")] == '\0' || strcmp(attrs, "{}") == 0)
+        return 0;
+    json_error_t jerr;
+    json_t *root = json_loads(attrs, JSON_REJECT_DUPLICATES, &jerr);
+    int rc = CC_EINVAL;
+    if (root == NULL) {
+        snprintf(why, len, "%s (column %d)", jerr.text, jerr.column);
+        return rc;
+    }
+    if (!json_is_object(root)) {
+        snprintf(why, len, "not an object");
+        goto out;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        if (!json_is_string(value)) {
+            snprintf(why, len, "the value of \"%.32s\" is not a string", key);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* Whether condition c holds: attributes on event e, the child's age on
+ * date at, the time from the chain's starting event (origin) to at. */
+static int cond_holds(const run_t *r, const cc_cond_t *c, const cc_event_t *e, cc_date_t at,
+                      const cc_event_t *origin)
+{
+    cc_date_t from;
+    int rc;
     switch (c->kind) {
     case CC_COND_ATTR: return attr_equals(e, c->key, c->value);
+    case CC_COND_ATTR_NE: return !attr_equals(e, c->key, c->value);
     case CC_COND_AGE_LT: return cc_date_age(r->child->dob, at) < c->age;
     case CC_COND_AGE_GE: return cc_date_age(r->child->dob, at) >= c->age;
+    case CC_COND_SINCE_GE:
+        if (origin == NULL)
+            return 0;
+        rc = cc_offset_apply(r->cal, origin->date, c->since, &from);
+        return (rc == 0 || rc == CC_EUNCOVERED) && at >= from;
     default: return 1;
     }
+}
+
+/* Index of the first of conds[0..n) that does not hold, or -1 when all do. */
+static int first_failing(const run_t *r, const cc_cond_t *conds, int n, const cc_event_t *e, cc_date_t at,
+                         const cc_event_t *origin)
+{
+    for (int i = 0; i < n; i++)
+        if (!cond_holds(r, &conds[i], e, at, origin))
+            return i;
+    return -1;
 }
 
 static int apply(const run_t *r, cc_date_t from, cc_offset_t off, cc_clock_t *c)
@@ -262,15 +337,18 @@ static int apply(const run_t *r, cc_date_t from, cc_offset_t off, cc_clock_t *c)
     return 0;
 }
 
-/* Interval for the instance after chain_index (0-based) of a chain. */
-static int next_due(const run_t *r, const cc_rule_t *rule, const cc_event_t *origin, int chain_index, cc_date_t from,
-                    cc_clock_t *c)
+/* Interval for the instance after chain_index (0-based) of a chain: its
+ * conditions are judged on date at (the new instance's start), the offset
+ * counted from date from (the previous instance's met date). */
+static int next_due(const run_t *r, const cc_rule_t *rule, const cc_event_t *origin, int chain_index, cc_date_t at,
+                    cc_date_t from, cc_clock_t *c)
 {
     for (int i = 0; i < rule->nthen_if; i++) {
-        if (cond_holds(r, &rule->then_if[i].when, origin, from)) {
+        const cc_interval_t *iv = &rule->then_if[i];
+        if (first_failing(r, iv->when, iv->nwhen, origin, at, origin) < 0) {
             c->basis = CC_BASIS_THEN_IF;
             c->basis_index = i;
-            return apply(r, from, rule->then_if[i].offset, c);
+            return apply(r, from, iv->offset, c);
         }
     }
     int k = chain_index < rule->nthen ? chain_index : rule->nthen - 1;
@@ -308,7 +386,7 @@ static int anchored_due(run_t *r, const cc_rule_t *rule, int episode, cc_clock_t
             return 0;
         for (; count < rule->anchor_seq; count++, k++) {
             memset(&tmp, 0, sizeof(tmp));
-            if (next_due(r, arule, NULL, k, d, &tmp) != 0)
+            if (next_due(r, arule, NULL, k, d, d, &tmp) != 0)
                 return 0;
             c->flags |= tmp.flags;
             d = tmp.due;
@@ -339,10 +417,42 @@ static void meet(run_t *r, inst_t *in, const cc_event_t *e)
     in->closed = 1;
 }
 
-/* Create an instance; for the first of a chain chain_index is 0. Returns
- * the new inst_t index, -1 when the rule gives no instance, or CC_ENOMEM. */
+/* The first day a meeting event dated before start may have, for an
+ * instance of rule in episode (docs/engine.md, "accept_early"). */
+static cc_date_t early_from(const run_t *r, const cc_rule_t *rule, cc_date_t start, int episode)
+{
+    cc_date_t from = start;
+    switch (rule->accept_early) {
+    case CC_EARLY_NO:
+        return start;
+    case CC_EARLY_EPISODE:
+        from = episode >= 0 ? r->eps[episode].start : CC_DATE_NONE + 1;
+        break;
+    case CC_EARLY_WINDOW: {
+        cc_offset_t back = {-rule->early_window.n, rule->early_window.unit};
+        int rc = cc_offset_apply(r->cal, start, back, &from);
+        if (rc != 0 && rc != CC_EUNCOVERED)
+            from = start;
+        /* Within the episode (today's meaning of yes) is never less. */
+        if (episode >= 0 && r->eps[episode].start < from)
+            from = r->eps[episode].start;
+        /* Never the previous episode's: on or before the day it ended, an
+         * event was that episode's (episodes are in date order). */
+        if (episode > 0 && r->eps[episode - 1].end != CC_DATE_NONE && from <= r->eps[episode - 1].end)
+            from = r->eps[episode - 1].end + 1;
+        break;
+    }
+    }
+    return from < start ? from : start;
+}
+
+/* Create an instance; for the first of a chain chain_index is 0 and prev
+ * NULL; for a later one, from is the date its interval counts from (the
+ * previous instance's met date). Returns the new inst_t index, -1 when the
+ * rule gives no instance (or its due date cannot be counted: r->range_event
+ * is set), or CC_ENOMEM. */
 static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_event_t *origin, int chain,
-                   int chain_index, cc_date_t start, int episode, const cc_clock_t *prev)
+                   int chain_index, cc_date_t start, cc_date_t from, int episode, const cc_clock_t *prev)
 {
     cc_clock_t *c = clocks_push(r->out);
     if (c == NULL)
@@ -356,7 +466,7 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     int rc = 0;
     if (prev != NULL) {
         c->start_event = prev->met_event;
-        rc = next_due(r, rule, origin, chain_index - 1, start, c);
+        rc = next_due(r, rule, origin, chain_index - 1, start, from, c);
     } else if (rule->anchor_rule >= 0) {
         if (!anchored_due(r, rule, episode, c)) {
             r->out->len--;
@@ -365,7 +475,7 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     } else {
         int done = 0;
         for (int i = 0; i < rule->ndue_if && !done; i++) {
-            if (cond_holds(r, &rule->due_if[i].when, origin, start)) {
+            if (first_failing(r, rule->due_if[i].when, rule->due_if[i].nwhen, origin, start, origin) < 0) {
                 c->basis = CC_BASIS_DUE_IF;
                 c->basis_index = i;
                 rc = apply(r, start, rule->due_if[i].offset, c);
@@ -379,6 +489,10 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     }
     if (rc != 0) {
         r->out->len--;
+        if (rc == CC_ERANGE && r->range_event == NULL) {
+            r->range_event = origin;
+            r->range_from = start;
+        }
         return rc == CC_ENOMEM ? CC_ENOMEM : -1;
     }
     size_t out_index = r->out->len - 1;
@@ -388,13 +502,9 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     in->out = out_index;
     in->chain = chain;
     in->origin = origin;
-    in->accept_from = start;
-    /* Early meeting events count from the start of the episode of care (or
-     * from any date when the clock is not tied to one). */
-    if (rule->accept_early) {
-        cc_date_t from = episode >= 0 ? r->eps[episode].start : CC_DATE_NONE + 1;
-        in->accept_from = from < start ? from : start;
-    }
+    /* Early meeting events: only for the first instance of a chain (a
+     * chain's later ones start on the previous one's met date). */
+    in->accept_from = prev == NULL ? early_from(r, rule, start, episode) : start;
     return (long)(r->ninst - 1);
 }
 
@@ -405,8 +515,13 @@ static int continue_chain(run_t *r, const cc_rule_t *rule, int rule_index, size_
     cc_clock_t prev = r->out->items[in.out];
     if (rule->nthen == 0)
         return 0;
+    /* An instance met early (before its start) starts the next on its own
+     * start, so that sequence numbers follow the chain, but the interval
+     * counts from the met date: reg 7(3)'s "every six months" runs from the
+     * assessment actually done. */
     cc_date_t start = prev.met_on > prev.start ? prev.met_on : prev.start;
-    long made = create(r, rule, rule_index, in.origin, in.chain, prev.chain_index + 1, start, prev.episode, &prev);
+    long made = create(r, rule, rule_index, in.origin, in.chain, prev.chain_index + 1, start, prev.met_on,
+                       prev.episode, &prev);
     return made == CC_ENOMEM ? CC_ENOMEM : 0;
 }
 
@@ -440,11 +555,22 @@ static int is_met_by(const cc_rule_t *rule, int type)
     return 0;
 }
 
-/* Close every open instance that cancel applies to: cancelled when not yet
- * due on date, otherwise left unmet (it was missed) but no longer meetable. */
-static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t date, const char *why)
+/* Close one instance: cancelled when not yet due on date, otherwise left
+ * unmet (it was missed) but no longer meetable. */
+static void close_inst(run_t *r, inst_t *in, cc_date_t date, const char *why)
 {
     char d[CC_DATE_STRLEN];
+    cc_clock_t *c = &r->out->items[in->out];
+    in->closed = 1;
+    if (c->due >= date) {
+        c->status = CC_STATUS_CANCELLED;
+        snprintf(c->reason, sizeof(c->reason), "%s on %s, before the due date", why, cc_date_format(date, d));
+    }
+}
+
+/* Close every open instance that cancel applies to (close_inst). */
+static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t date, const char *why)
+{
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->inst[i];
         cc_clock_t *c = &r->out->items[in->out];
@@ -455,12 +581,32 @@ static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t dat
                          (episode_only >= 0 && c->episode == -1 && c->start >= r->eps[episode_only].start);
         if (in->closed || (chain_only >= 0 && in->chain != chain_only) || (episode_only >= -1 && !in_episode))
             continue;
-        in->closed = 1;
-        if (c->due >= date) {
-            c->status = CC_STATUS_CANCELLED;
-            snprintf(c->reason, sizeof(c->reason), "%s on %s, before the due date", why, cc_date_format(date, d));
-        }
+        close_inst(r, in, date, why);
     }
+}
+
+/* Close the open instance started latest on or before date (the clock of
+ * the referral a decision is about), if there is one. */
+static void close_latest(run_t *r, cc_date_t date, const char *why)
+{
+    inst_t *latest = NULL;
+    for (size_t i = 0; i < r->ninst; i++) {
+        inst_t *in = &r->inst[i];
+        const cc_clock_t *c = &r->out->items[in->out];
+        if (!in->closed && c->start <= date && (latest == NULL || c->start >= r->out->items[latest->out].start))
+            latest = in;
+    }
+    if (latest != NULL)
+        close_inst(r, latest, date, why);
+}
+
+/* 1 when an instance of the rule being swept is still to be met. */
+static int has_open(const run_t *r)
+{
+    for (size_t i = 0; i < r->ninst; i++)
+        if (!r->inst[i].closed && r->out->items[r->inst[i].out].status != CC_STATUS_CANCELLED)
+            return 1;
+    return 0;
 }
 
 /* Whether starting event e starts an instance. For per-episode rules only
@@ -475,10 +621,7 @@ static int origin_applies(run_t *r, const cc_rule_t *rule, const cc_event_t *e, 
             return 0;
         r->ep_has_origin[episode] = 1;
     }
-    for (int i = 0; i < rule->napplies; i++)
-        if (!cond_holds(r, &rule->applies[i], e, e->date))
-            return 0;
-    return 1;
+    return first_failing(r, rule->applies, rule->napplies, e, e->date, e) < 0;
 }
 
 static int clock_start_cmp(const void *a, const void *b)
@@ -542,9 +685,11 @@ static int sweep_rule(run_t *r, int rule_index)
             int ep = episode_of(r, e->date);
             if (!origin_applies(r, rule, e, ep))
                 continue;
+            if (rule->one_open && has_open(r))
+                continue;
             if (rule->restart_cancels)
                 close_open(r, -1, -2, e->date, "superseded by a new start");
-            long made = create(r, rule, rule_index, e, chains++, 0, e->date, ep, NULL);
+            long made = create(r, rule, rule_index, e, chains++, 0, e->date, e->date, ep, NULL);
             if (made == CC_ENOMEM)
                 return CC_ENOMEM;
             if (made >= 0 && rule->accept_early) {
@@ -596,14 +741,18 @@ static int sweep_rule(run_t *r, int rule_index)
         for (size_t q = i; q < j; q++) {
             size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
-            if (rule->cancel_type < 0 || e->type != rule->cancel_type)
+            if (rule->cancel_type < 0 || e->type != rule->cancel_type ||
+                first_failing(r, rule->cancel_when, rule->ncancel_when, e, e->date, NULL) >= 0)
                 continue;
             if (e->type == CC_TYPE_LOOKED_AFTER_END) {
                 for (size_t ep = 0; ep < r->neps; ep++)
                     if (r->eps[ep].end_event == e->id)
-                        close_open(r, -1, (int)ep, e->date, "the episode of care ended");
+                        close_open(r, -1, (int)ep, e->date,
+                                   rule->cancel_reason ? rule->cancel_reason : "the episode of care ended");
+            } else if (rule->cancel_latest) {
+                close_latest(r, e->date, rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event");
             } else {
-                close_open(r, -1, -2, e->date, "cancelled by a later event");
+                close_open(r, -1, -2, e->date, rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event");
             }
         }
         i = j;
@@ -655,6 +804,14 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
         if (rc != 0)
             goto out;
     }
+    if (r.range_event != NULL) {
+        char d[CC_DATE_STRLEN];
+        rc = data_error(&r, "event %lld (%s): a due date counted from %s falls outside %d-%d, the years careclock "
+                            "can count",
+                        (long long)r.range_event->id, cc_ruleset_type_name(rs, (size_t)r.range_event->type),
+                        cc_date_format(r.range_from, d), CC_CALENDAR_FIRST_YEAR, CC_CALENDAR_LAST_YEAR);
+        goto out;
+    }
     for (size_t i = r.base; i < out->len; i++) {
         cc_clock_t *c = &out->items[i];
         c->status = cc_engine_status(cc_ruleset_rule(rs, (size_t)c->rule), cal, today, c);
@@ -695,12 +852,39 @@ static const cc_event_t *find_event(const cc_event_t *events, size_t n, int64_t 
 
 static void explain_cond(cc_buf_t *t, const cc_cond_t *c)
 {
+    char words[48];
     switch (c->kind) {
     case CC_COND_ATTR: cc_buf_printf(t, "%s is %s", c->key, c->value); break;
+    case CC_COND_ATTR_NE: cc_buf_printf(t, "%s is not %s", c->key, c->value); break;
     case CC_COND_AGE_LT: cc_buf_printf(t, "the child is under %d", c->age); break;
     case CC_COND_AGE_GE: cc_buf_printf(t, "the child is %d or older", c->age); break;
+    case CC_COND_SINCE_GE:
+        cc_buf_printf(t, "it is at least %s since the series began", cc_offset_words(c->since, words, sizeof(words)));
+        break;
     default: break;
     }
+}
+
+static void explain_conds(cc_buf_t *t, const cc_cond_t *conds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cc_buf_puts(t, i == 0 ? "" : i + 1 == n ? " and " : ", ");
+        explain_cond(t, &conds[i]);
+    }
+}
+
+/* What the starting event of a clock is, in words, for "prepared before
+ * ...": "the placement", "the child became looked after", "the referral". */
+static const char *start_words(const cc_ruleset_t *rs, int type, char *buf, size_t len)
+{
+    if (type == CC_TYPE_LOOKED_AFTER_START)
+        return "the child became looked after";
+    const char *name = type >= 0 ? cc_ruleset_type_name(rs, (size_t)type) : NULL;
+    if (name != NULL && strcmp(name, "placement_start") == 0)
+        return "the placement";
+    char tw[64];
+    snprintf(buf, len, "the %s", type_words(rs, type, tw, sizeof(tw)));
+    return buf;
 }
 
 static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_clocks_t *clocks,
@@ -717,7 +901,7 @@ static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const 
     case CC_BASIS_DUE_IF:
         off = rule->due_if[c->basis_index].offset;
         cc_buf_puts(t, "Due date: because ");
-        explain_cond(t, &rule->due_if[c->basis_index].when);
+        explain_conds(t, rule->due_if[c->basis_index].when, rule->due_if[c->basis_index].nwhen);
         cc_buf_printf(t, ", %s %s the start (%s).\n", cc_offset_words(off, words, sizeof(words)),
                       off.n < 0 ? "before" : "after", cc_date_format_human(c->from, h, sizeof(h)));
         break;
@@ -728,7 +912,7 @@ static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const 
                       rule->title, cc_date_format_human(c->from, h, sizeof(h)));
         if (c->basis == CC_BASIS_THEN_IF) {
             cc_buf_puts(t, ", because ");
-            explain_cond(t, &rule->then_if[c->basis_index].when);
+            explain_conds(t, rule->then_if[c->basis_index].when, rule->then_if[c->basis_index].nwhen);
         }
         cc_buf_printf(t, " (number %d in this series).\n", c->chain_index + 1);
         break;
@@ -788,15 +972,26 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
     cc_buf_puts(t, "Met by: ");
     for (int i = 0; i < rule->nmet_by; i++)
         cc_buf_printf(t, "%s%s", i ? " or " : "", type_words(rs, rule->met_by[i], tw, sizeof(tw)));
-    cc_buf_printf(t, "%s.\n", rule->accept_early ? " (one recorded before the start, within the episode, also counts)"
-                                                 : "");
+    if (rule->accept_early == CC_EARLY_EPISODE)
+        cc_buf_puts(t, " (one recorded before the start, within the episode, also counts)");
+    else if (rule->accept_early == CC_EARLY_WINDOW)
+        cc_buf_printf(t, " (one recorded up to %s before the start also counts, but not one from an earlier "
+                         "episode of care)",
+                      cc_offset_words(rule->early_window, h, sizeof(h)));
+    cc_buf_puts(t, ".\n");
     cc_date_format_human(today, h2, sizeof(h2));
     int wd = 0;
     switch (c->status) {
     case CC_STATUS_MET:
-        cc_buf_printf(t, "Status on %s: met. Met on %s (event %lld), on or before the due date%s.\n", h2,
-                      cc_date_format_human(c->met_on, h, sizeof(h)), (long long)c->met_event,
-                      c->flags & CC_CLOCK_EARLY ? ", before the clock even started" : "");
+        cc_buf_printf(t, "Status on %s: met. Met on %s (event %lld), on or before the due date", h2,
+                      cc_date_format_human(c->met_on, h, sizeof(h)), (long long)c->met_event);
+        if (c->flags & CC_CLOCK_EARLY) {
+            char sw[80];
+            cc_buf_printf(t, ": prepared before %s (%s)",
+                          start_words(rs, start ? start->type : rule->start_type, sw, sizeof(sw)),
+                          cc_date_format_human(c->start, h, sizeof(h)));
+        }
+        cc_buf_puts(t, ".\n");
         break;
     case CC_STATUS_MET_LATE:
         cc_calendar_working_days_between(cal, c->due, c->met_on, &wd);
@@ -834,4 +1029,115 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
                       first, last);
     }
     return t->failed ? CC_ENOMEM : 0;
+}
+
+/* Why condition c kept starting event e from starting a clock, in words,
+ * ending the sentence. */
+static void explain_refusal(cc_buf_t *t, const run_t *r, const cc_cond_t *c, const cc_event_t *e)
+{
+    char value[64], words[64];
+    int age = cc_date_age(r->child->dob, e->date);
+    switch (c->kind) {
+    case CC_COND_ATTR:
+        if (attr_value(e, c->key, value, sizeof(value)))
+            cc_buf_printf(t, "its %s is \"%s\", and this clock starts only when %s is \"%s\".\n", c->key, value,
+                          c->key, c->value);
+        else
+            cc_buf_printf(t, "it records no %s, and this clock starts only when %s is \"%s\".\n", c->key, c->key,
+                          c->value);
+        break;
+    case CC_COND_ATTR_NE:
+        /* "no_plan" -> "no plan: its outcome is ..." */
+        snprintf(words, sizeof(words), "%s", c->value);
+        for (char *p = words; *p; p++)
+            if (*p == '_')
+                *p = ' ';
+        cc_buf_printf(t, "%s: its %s is \"%s\", and this clock starts only when %s is not \"%s\".\n", words, c->key,
+                      c->value, c->key, c->value);
+        break;
+    case CC_COND_AGE_GE:
+        cc_buf_printf(t, "the child was %d on that day, and this clock starts only from age %d.\n", age, c->age);
+        break;
+    case CC_COND_AGE_LT:
+        cc_buf_printf(t, "the child was %d on that day, and this clock starts only under %d.\n", age, c->age);
+        break;
+    default:
+        cc_buf_puts(t, "a condition of the rule does not hold.\n");
+        break;
+    }
+}
+
+int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
+                           const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *t)
+{
+    cc_clocks_t scratch;
+    cc_clocks_init(&scratch);
+    run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = &scratch};
+    size_t n = nevents ? nevents : 1;
+    unsigned char *seen = calloc(n, 1);
+    char h[32], tw[64];
+    int rc = 0, count = 0;
+    r.sorted = malloc(n * sizeof(*r.sorted));
+    r.eps = malloc(n * sizeof(*r.eps));
+    r.used = calloc(n, 1);
+    if (!r.sorted || !r.eps || !r.used || !seen) {
+        rc = CC_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nevents; i++)
+        r.sorted[i] = &events[i];
+    sort_events(r.sorted, nevents);
+    rc = validate_and_episodes(&r);
+    if (rc < 0)
+        goto out;
+    if (rc == 0) {
+        cc_buf_printf(t, "Child %s: the data cannot be evaluated, so no clock can be trusted until it is mended.\n"
+                         "Reason: %s\n",
+                      child->id, scratch.len ? scratch.items[0].reason : "");
+        goto out;
+    }
+    rc = 0;
+    cc_buf_printf(t, "No %s (%s) clock for child %s.\nRule: %s\nStarted by: %s%s.\n", rule->title, rule->id, child->id,
+                  rule->source, type_words(rs, rule->start_type, tw, sizeof(tw)),
+                  rule->per == CC_PER_EPISODE ? ", the first in each episode of care" : "");
+    for (size_t i = 0; i < nevents; i++) {
+        const cc_event_t *e = r.sorted[i];
+        if (e->type != rule->start_type)
+            continue;
+        count++;
+        int ep = episode_of(&r, e->date);
+        cc_buf_printf(t, "- %s on %s (event %lld): ", type_words(rs, e->type, tw, sizeof(tw)),
+                      cc_date_format_human(e->date, h, sizeof(h)), (long long)e->id);
+        if (rule->in_care_only && ep < 0) {
+            cc_buf_puts(t, "the child was not looked after on that day, and this clock starts only in care.\n");
+            continue;
+        }
+        if (rule->per == CC_PER_EPISODE) {
+            if (ep < 0) {
+                cc_buf_puts(t, "not inside an episode of care.\n");
+                continue;
+            }
+            if (seen[ep]) {
+                cc_buf_printf(t, "not the first %s of its episode of care, on which the clock is judged.\n", tw);
+                continue;
+            }
+            seen[ep] = 1;
+        }
+        int k = first_failing(&r, rule->applies, rule->napplies, e, e->date, e);
+        if (k >= 0)
+            explain_refusal(t, &r, &rule->applies[k], e);
+        else
+            cc_buf_puts(t, "started no clock (another was still open).\n");
+    }
+    if (count == 0)
+        rc = CC_ENOTFOUND;
+out:
+    free(r.sorted);
+    free(r.eps);
+    free(r.used);
+    free(seen);
+    cc_clocks_free(&scratch);
+    if (rc == 0 && t->failed)
+        rc = CC_ENOMEM;
+    return rc;
 }

@@ -23,7 +23,7 @@ static const char *const builtin_types[] = {
     "review_held", "review_report_sent", "review_minutes_sent", "iro_report_issued", "permanence_plan_agreed",
     "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
     "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
-    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", NULL};
+    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", "cp_plan_end", NULL};
 
 static const char *const builtin_future[] = {"review_scheduled", "court_filing_scheduled", NULL};
 
@@ -244,10 +244,38 @@ static int parse_yes_no(const char *value, int *out)
 /* Ages in conditions: whole years, 0 to CC_COND_AGE_MAX. */
 #define CC_COND_AGE_MAX 150
 
-/* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes". Ages
- * are read with a width and checked, so that no number overflows (%d on
+/* The largest count a rule may give in unit (CC_RULE_MAX_*). */
+static int rule_max(cc_unit_t unit)
+{
+    switch (unit) {
+    case CC_UNIT_WORKING_DAYS: return CC_RULE_MAX_WD;
+    case CC_UNIT_DAYS: return CC_RULE_MAX_DAYS;
+    case CC_UNIT_WEEKS: return CC_RULE_MAX_WEEKS;
+    default: return CC_RULE_MAX_MONTHS;
+    }
+}
+
+/* 1 when off is within what a rule may state; else 0 with the bound, in
+ * the offset's own unit ("60m"), in max. */
+static int bounded(cc_offset_t off, char *max, size_t len)
+{
+    int n = off.n < 0 ? -off.n : off.n;
+    if (n <= rule_max(off.unit))
+        return 1;
+    cc_offset_t limit = {rule_max(off.unit), off.unit};
+    cc_offset_format(limit, max, len);
+    memmove(max, max + 1, strlen(max)); /* no sign */
+    return 0;
+}
+
+/* Why a condition or interval did not parse, for the error message. */
+typedef enum { PARSE_OK = 0, PARSE_BAD = -1, PARSE_TOO_BIG = -2 } parse_rc_t;
+
+/* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes",
+ * "outcome!=no_plan", and, when allow_since, "since>=12m". Ages are read
+ * with a width and checked, so that no number overflows (%d on
  * "age=0-2147483647" made b + 1 overflow). */
-static int parse_cond(const char *text, cc_cond_t *out, int max, int *used)
+static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *used, int allow_since)
 {
     int a, b;
     char tail;
@@ -255,19 +283,19 @@ static int parse_cond(const char *text, cc_cond_t *out, int max, int *used)
     memset(out, 0, sizeof(*out) * (size_t)max);
     if (sscanf(text, "age>=%3d%c", &a, &tail) == 1) {
         if (a < 0 || a > CC_COND_AGE_MAX)
-            return -1;
+            return PARSE_BAD;
         out[0].kind = CC_COND_AGE_GE;
         out[0].age = a;
         *used = 1;
-        return 0;
+        return PARSE_OK;
     }
     if (sscanf(text, "age<%3d%c", &a, &tail) == 1) {
         if (a < 0 || a > CC_COND_AGE_MAX)
-            return -1;
+            return PARSE_BAD;
         out[0].kind = CC_COND_AGE_LT;
         out[0].age = a;
         *used = 1;
-        return 0;
+        return PARSE_OK;
     }
     if (sscanf(text, "age=%3d-%3d%c", &a, &b, &tail) == 2 && a >= 0 && a <= b && b <= CC_COND_AGE_MAX && max >= 2) {
         out[0].kind = CC_COND_AGE_GE;
@@ -275,30 +303,81 @@ static int parse_cond(const char *text, cc_cond_t *out, int max, int *used)
         out[1].kind = CC_COND_AGE_LT;
         out[1].age = b + 1;
         *used = 2;
-        return 0;
+        return PARSE_OK;
+    }
+    if (strncmp(text, "since", 5) == 0) {
+        char max_text[16];
+        if (!allow_since || strncmp(text + 5, ">=", 2) != 0 || cc_offset_parse(text + 7, 0, &out[0].since) != 0 ||
+            out[0].since.n < 0)
+            return PARSE_BAD;
+        if (!bounded(out[0].since, max_text, sizeof(max_text)))
+            return PARSE_TOO_BIG;
+        out[0].kind = CC_COND_SINCE_GE;
+        *used = 1;
+        return PARSE_OK;
     }
     const char *eq = strchr(text, '=');
-    if (eq == NULL || eq == text || eq[1] == '\0' || strncmp(text, "age", 3) == 0 ||
-        (size_t)(eq - text) >= sizeof(out->key) || strlen(eq + 1) >= sizeof(out->value) ||
-        strpbrk(eq + 1, " \t=") != NULL)
-        return -1;
-    out[0].kind = CC_COND_ATTR;
-    snprintf(out[0].key, sizeof(out[0].key), "%.*s", (int)(eq - text), text);
+    int negated = eq != NULL && eq > text && eq[-1] == '!';
+    const char *key_end = negated ? eq - 1 : eq;
+    if (eq == NULL || key_end == text || eq[1] == '\0' || strncmp(text, "age", 3) == 0 ||
+        (size_t)(key_end - text) >= sizeof(out->key) || strlen(eq + 1) >= sizeof(out->value) ||
+        strpbrk(eq + 1, " \t=!") != NULL || memchr(text, '!', (size_t)(key_end - text)) != NULL)
+        return PARSE_BAD;
+    out[0].kind = negated ? CC_COND_ATTR_NE : CC_COND_ATTR;
+    snprintf(out[0].key, sizeof(out[0].key), "%.*s", (int)(key_end - text), text);
     snprintf(out[0].value, sizeof(out[0].value), "%s", eq + 1);
     *used = 1;
-    return 0;
+    return PARSE_OK;
 }
 
-/* "COND OFFSET", as in "emergency=yes +10wd" or "age>=5 +12m". */
-static int parse_interval(const char *text, cc_interval_t *out)
+/* Whitespace-separated conditions (all must hold) into out[0..max), as
+ * parse_cond reads each. words[0..n) are the tokens. */
+static parse_rc_t parse_conds(char *const *words, int n, cc_cond_t *out, int max, int *used, int allow_since)
 {
-    char cond[96], off[32], tail[2];
-    int used;
-    if (sscanf(text, "%95s %31s %1s", cond, off, tail) != 2)
-        return -1;
-    if (parse_cond(cond, &out->when, 1, &used) != 0 || cc_offset_parse(off, 0, &out->offset) != 0)
-        return -1;
-    return 0;
+    *used = 0;
+    for (int i = 0; i < n; i++) {
+        int one;
+        if (*used >= max)
+            return PARSE_BAD;
+        parse_rc_t rc = parse_cond(words[i], out + *used, max - *used, &one, allow_since);
+        if (rc != PARSE_OK)
+            return rc;
+        *used += one;
+    }
+    return PARSE_OK;
+}
+
+#define MAX_WORDS 8
+
+/* Split text at spaces and tabs into words (pointers into buf, a copy).
+ * Returns the number of words, or -1 when there are more than max. */
+static int split_words(const char *text, char *buf, size_t len, char **words, int max)
+{
+    int n = 0;
+    snprintf(buf, len, "%s", text);
+    for (char *tok = strtok(buf, " \t"); tok != NULL; tok = strtok(NULL, " \t")) {
+        if (n >= max)
+            return -1;
+        words[n++] = tok;
+    }
+    return n;
+}
+
+/* "COND [COND...] OFFSET", as in "emergency=yes +10wd", "age>=5 +12m" or
+ * "long_term=yes since>=12m +3m". */
+static parse_rc_t parse_interval(const char *text, cc_interval_t *out, int allow_since)
+{
+    char buf[256], *words[MAX_WORDS], max_text[16];
+    int n = split_words(text, buf, sizeof(buf), words, MAX_WORDS);
+    memset(out, 0, sizeof(*out));
+    if (n < 2)
+        return PARSE_BAD;
+    parse_rc_t rc = parse_conds(words, n - 1, out->when, CC_INTERVAL_MAX_CONDS, &out->nwhen, allow_since);
+    if (rc != PARSE_OK)
+        return rc;
+    if (cc_offset_parse(words[n - 1], 0, &out->offset) != 0)
+        return PARSE_BAD;
+    return bounded(out->offset, max_text, sizeof(max_text)) ? PARSE_OK : PARSE_TOO_BIG;
 }
 
 const char *cc_role_name(cc_role_t role)
@@ -339,6 +418,12 @@ static int stage_item(void *ctx, const char *item)
                  c->rule->id, item);
         return -1;
     }
+    char max[16];
+    if (!bounded(st.offset, max, sizeof(max))) {
+        error_at(c->l, c->e->file, c->e->line, "%s: stage \"%s\": %s is more than any clock can mean (at most %s)",
+                 c->rule->id, item, off, max);
+        return -1;
+    }
     st.role = (cc_role_t)r;
     if (c->rule->nstages >= CC_RULE_MAX_STAGES) {
         error_at(c->l, c->e->file, c->e->line, "%s: at most %d stages", c->rule->id, CC_RULE_MAX_STAGES);
@@ -368,9 +453,15 @@ static int then_item(void *ctx, const char *item)
 {
     item_ctx_t *c = ctx;
     cc_offset_t off;
+    char max[16];
     if (c->rule->nthen >= CC_RULE_MAX_IFS || cc_offset_parse(item, 0, &off) != 0 || off.n <= 0) {
         error_at(c->l, c->e->file, c->e->line, "%s: then: \"%s\" is not a positive offset (at most %d)",
                  c->rule->id, item, CC_RULE_MAX_IFS);
+        return -1;
+    }
+    if (!bounded(off, max, sizeof(max))) {
+        error_at(c->l, c->e->file, c->e->line, "%s: then: \"%s\" is more than any clock can mean (at most %s)",
+                 c->rule->id, item, max);
         return -1;
     }
     c->rule->then[c->rule->nthen++] = off;
@@ -382,9 +473,10 @@ static int applies_item(void *ctx, const char *item)
     item_ctx_t *c = ctx;
     int used;
     if (c->rule->napplies + 2 > CC_RULE_MAX_IFS ||
-        parse_cond(item, &c->rule->applies[c->rule->napplies], 2, &used) != 0) {
+        parse_cond(item, &c->rule->applies[c->rule->napplies], 2, &used, 0) != PARSE_OK) {
         error_at(c->l, c->e->file, c->e->line,
-                 "%s: applies: \"%s\" is not a condition (age>=N, age<N, age=A-B or key=value)", c->rule->id, item);
+                 "%s: applies: \"%s\" is not a condition (age>=N, age<N, age=A-B, key=value or key!=value)",
+                 c->rule->id, item);
         return -1;
     }
     c->rule->napplies += used;
@@ -400,6 +492,31 @@ static int entry_type(loader_t *l, const cc_rule_t *rule, const entry_t *e)
     return t;
 }
 
+/* "cancel_on = none", "= TYPE" or "= TYPE COND [COND...]": the event type
+ * that cancels, and conditions on that event (attributes, or the child's
+ * age on its date), all of which must hold. */
+static void compile_cancel_on(loader_t *l, const entry_t *e, cc_rule_t *rule)
+{
+    char buf[256], *words[MAX_WORDS];
+    rule->cancel_type = -1;
+    rule->ncancel_when = 0;
+    if (strcmp(e->value, "none") == 0)
+        return;
+    int n = split_words(e->value, buf, sizeof(buf), words, MAX_WORDS);
+    if (n < 1) {
+        error_at(l, e->file, e->line, "%s: cancel_on: give an event type (or none)", rule->id);
+        return;
+    }
+    rule->cancel_type = cc_ruleset_type_index(l->rs, words[0]);
+    if (rule->cancel_type < 0)
+        error_at(l, e->file, e->line, "%s: cancel_on: unknown event type \"%s\"", rule->id, words[0]);
+    else if (parse_conds(words + 1, n - 1, rule->cancel_when, CC_RULE_MAX_IFS, &rule->ncancel_when, 0) != PARSE_OK)
+        error_at(l, e->file, e->line,
+                 "%s: cancel_on: \"%s\" must be EVENT_TYPE [CONDITION...] (referral_decision outcome=nfa), "
+                 "conditions key=value, key!=value, age>=N, age<N or age=A-B",
+                 rule->id, e->value);
+}
+
 /* Resolve "RULE#N" anchors after every rule is compiled. */
 typedef struct {
     char rule[CC_RULE_ID_MAX];
@@ -410,6 +527,7 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
 {
     int before = l->nerrors;
     int have_title = 0, have_source = 0, have_start = 0, have_due = 0, have_met = 0;
+    char max[16];
     memset(rule, 0, sizeof(*rule));
     memset(anchor, 0, sizeof(*anchor));
     snprintf(rule->id, sizeof(rule->id), "%s", raw->id);
@@ -456,6 +574,9 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             } else if (cc_offset_parse(v, 0, &rule->due) != 0) {
                 error_at(l, e->file, e->line,
                          "%s: due: \"%s\" is not an offset (+10wd, -3wd, +12w, +3m, +84d) or RULE#N", rule->id, v);
+            } else if (!bounded(rule->due, max, sizeof(max))) {
+                error_at(l, e->file, e->line, "%s: due: \"%s\" is more than any clock can mean (at most %s)",
+                         rule->id, v, max);
             } else {
                 anchor->e = NULL;
             }
@@ -463,12 +584,18 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             int is_due = k[0] == 'd';
             int *n = is_due ? &rule->ndue_if : &rule->nthen_if;
             cc_interval_t *arr = is_due ? rule->due_if : rule->then_if;
+            parse_rc_t prc = *n < CC_RULE_MAX_IFS ? parse_interval(v, &arr[*n], !is_due) : PARSE_OK;
             if (*n >= CC_RULE_MAX_IFS)
                 error_at(l, e->file, e->line, "%s: %s: at most %d", rule->id, k, CC_RULE_MAX_IFS);
-            else if (parse_interval(v, &arr[*n]) != 0)
+            else if (prc == PARSE_TOO_BIG)
                 error_at(l, e->file, e->line,
-                         "%s: %s: \"%s\" must be CONDITION OFFSET (emergency=yes +10wd, age>=5 +12m)", rule->id, k,
-                         v);
+                         "%s: %s: \"%s\": an offset is more than any clock can mean (at most %dwd, %dd, %dw or "
+                         "%dm)",
+                         rule->id, k, v, CC_RULE_MAX_WD, CC_RULE_MAX_DAYS, CC_RULE_MAX_WEEKS, CC_RULE_MAX_MONTHS);
+            else if (prc != PARSE_OK)
+                error_at(l, e->file, e->line,
+                         "%s: %s: \"%s\" must be CONDITION [CONDITION...] OFFSET (emergency=yes +10wd, age>=5 +12m%s)",
+                         rule->id, k, v, is_due ? "" : ", long_term=yes since>=12m +3m");
             else
                 (*n)++;
         } else if (strcmp(k, "then") == 0) {
@@ -484,13 +611,36 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
                          rule->id);
             have_met = 1;
         } else if (strcmp(k, "accept_early") == 0) {
-            if (parse_yes_no(v, &rule->accept_early) != 0)
-                error_at(l, e->file, e->line, "%s: accept_early: \"%s\" is not yes or no", rule->id, v);
+            int yes;
+            if (parse_yes_no(v, &yes) == 0) {
+                rule->accept_early = yes ? CC_EARLY_EPISODE : CC_EARLY_NO;
+            } else if (v[0] != '-' && cc_offset_parse(v, 0, &rule->early_window) == 0) {
+                rule->accept_early = CC_EARLY_WINDOW;
+                if (!bounded(rule->early_window, max, sizeof(max)))
+                    error_at(l, e->file, e->line,
+                             "%s: accept_early: \"%s\" is more than any clock can mean (at most %s)", rule->id, v,
+                             max);
+            } else {
+                error_at(l, e->file, e->line,
+                         "%s: accept_early: \"%s\" is not yes, no or how long before the start (3m, 10wd)",
+                         rule->id, v);
+            }
         } else if (strcmp(k, "applies") == 0) {
             rule->napplies = 0;
             each_item(v, applies_item, &ctx);
+        } else if (strcmp(k, "one_open") == 0) {
+            if (parse_yes_no(v, &rule->one_open) != 0)
+                error_at(l, e->file, e->line, "%s: one_open: \"%s\" is not yes or no", rule->id, v);
         } else if (strcmp(k, "cancel_on") == 0) {
-            rule->cancel_type = strcmp(v, "none") == 0 ? -1 : entry_type(l, rule, e);
+            compile_cancel_on(l, e, rule);
+        } else if (strcmp(k, "cancels") == 0) {
+            if (strcmp(v, "all") == 0 || strcmp(v, "latest") == 0)
+                rule->cancel_latest = v[0] == 'l';
+            else
+                error_at(l, e->file, e->line, "%s: cancels: \"%s\" is not all or latest", rule->id, v);
+        } else if (strcmp(k, "cancel_reason") == 0) {
+            free(rule->cancel_reason);
+            rule->cancel_reason = strdup(v);
         } else if (strcmp(k, "in_care") == 0) {
             if (parse_yes_no(v, &rule->in_care_only) != 0)
                 error_at(l, e->file, e->line, "%s: in_care: \"%s\" is not yes or no", rule->id, v);
@@ -498,6 +648,9 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             cc_offset_t w;
             if (cc_offset_parse(v, 0, &w) != 0 || w.unit != CC_UNIT_WORKING_DAYS || w.n < 0)
                 error_at(l, e->file, e->line, "%s: warn: \"%s\" is not a number of working days (5wd)", rule->id, v);
+            else if (!bounded(w, max, sizeof(max)))
+                error_at(l, e->file, e->line, "%s: warn: \"%s\" is more than any clock can mean (at most %s)",
+                         rule->id, v, max);
             else
                 rule->warn_wd = w.n;
         } else if (strcmp(k, "stages") == 0) {
@@ -524,6 +677,7 @@ static void rule_free_strings(cc_rule_t *rule)
     free(rule->title);
     free(rule->source);
     free(rule->file);
+    free(rule->cancel_reason);
 }
 
 void cc_ruleset_free(cc_ruleset_t *rs)

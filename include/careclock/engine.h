@@ -114,6 +114,22 @@ cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc
 const char *cc_status_name(cc_status_t status);
 int cc_status_parse(const char *name);
 
+/* Check event attributes: NULL, blank, or a JSON object whose every value
+ * is a string, with no key twice (what rule conditions can be judged on).
+ * Returns 0, or CC_EINVAL with why (len bytes) in words. The engine makes
+ * a child with any other attributes a data_error; writers (the CLI) refuse
+ * them. */
+int cc_engine_attrs_check(const char *attrs, char *why, size_t len);
+
+/* Explain, in plain words appended to text, why the child has no instance
+ * of rule: each of its starting events and what kept it from starting one
+ * (outside care, not the episode's first, a condition of applies such as
+ * outcome!=no_plan or age<15). Returns 0; CC_ENOTFOUND (text holds only the
+ * heading) when the child has no starting event for the rule at all;
+ * CC_ENOMEM. For a child whose data is unusable, text says so. */
+int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
+                           const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *text);
+
 /* Explain how one clock instance was derived, in plain words, appending to
  * text: the starting event, each step with every non-working day skipped,
  * the rule and its source, and why the status is what it is. The clocks

@@ -25,21 +25,51 @@ typedef enum {
     CC_PER_EPISODE  /* one clock per episode of care: its first starting event */
 } cc_per_t;
 
-/* A condition on the starting event: an attribute value, or the child's age. */
-typedef enum { CC_COND_NONE, CC_COND_ATTR, CC_COND_AGE_LT, CC_COND_AGE_GE } cc_cond_kind_t;
+/* A condition on an event (the starting event, or the cancelling one for
+ * cancel_on): an attribute value (key=value, key!=value; an attribute the
+ * event lacks is "not equal"), the child's age on a date, or (in then_if
+ * only) the time since the chain's starting event. */
+typedef enum {
+    CC_COND_NONE,
+    CC_COND_ATTR,     /* key=value */
+    CC_COND_AGE_LT,   /* age<N */
+    CC_COND_AGE_GE,   /* age>=N */
+    CC_COND_ATTR_NE,  /* key!=value */
+    CC_COND_SINCE_GE  /* since>=OFFSET: the date judged is at least OFFSET after the chain's starting event */
+} cc_cond_kind_t;
 
 typedef struct {
     cc_cond_kind_t kind;
-    char key[32];     /* CC_COND_ATTR: attribute name */
-    char value[32];   /* CC_COND_ATTR: required value */
-    int age;          /* CC_COND_AGE_*: years */
+    char key[32];      /* CC_COND_ATTR*: attribute name */
+    char value[32];    /* CC_COND_ATTR*: the value compared with */
+    int age;           /* CC_COND_AGE_*: years */
+    cc_offset_t since; /* CC_COND_SINCE_GE */
 } cc_cond_t;
 
-/* A due-date computation: an offset from a date, optionally under a condition. */
+#define CC_INTERVAL_MAX_CONDS 4
+
+/* A due-date computation: an offset from a date, under conditions that must
+ * all hold (nwhen == 0: always). */
 typedef struct {
-    cc_cond_t when;
+    cc_cond_t when[CC_INTERVAL_MAX_CONDS];
+    int nwhen;
     cc_offset_t offset;
 } cc_interval_t;
+
+/* Which meeting events dated before an instance's start meet it. */
+typedef enum {
+    CC_EARLY_NO,      /* none */
+    CC_EARLY_EPISODE, /* from the start of the instance's episode of care (any date when it has none) */
+    CC_EARLY_WINDOW   /* from early_window before the start (or the episode's start, if earlier), but never
+                         on or before the end of the child's previous episode of care */
+} cc_early_t;
+
+/* The largest offset a rule may state, per unit (five years): larger ones
+ * cannot be meant and `rules check` refuses them. */
+#define CC_RULE_MAX_WD 1300
+#define CC_RULE_MAX_DAYS 1830
+#define CC_RULE_MAX_WEEKS 260
+#define CC_RULE_MAX_MONTHS 60
 
 #define CC_RULE_MAX_IFS 4
 #define CC_RULE_MAX_TYPES 8
@@ -84,10 +114,16 @@ typedef struct {
     int restart_cancels;  /* a new chain origin cancels the previous chain's open instance */
     int met_by[CC_RULE_MAX_TYPES];
     int nmet_by;
-    int accept_early;     /* a meeting event may predate the start (within the episode) */
+    cc_early_t accept_early; /* whether a meeting event may predate the start, and how far */
+    cc_offset_t early_window; /* CC_EARLY_WINDOW: how far before the start */
     cc_cond_t applies[CC_RULE_MAX_IFS]; /* all must hold at the start */
     int napplies;
+    int one_open;         /* a starting event while an instance is still unmet starts no other */
     int cancel_type;      /* event type that cancels an unmet clock due on or after it; -1 none */
+    cc_cond_t cancel_when[CC_RULE_MAX_IFS]; /* all must hold on the cancelling event */
+    int ncancel_when;
+    int cancel_latest;    /* 1: it closes only the latest open instance started on or before it; 0: every one */
+    char *cancel_reason;  /* the reason in words ("ended with the plan"), or NULL for the default */
     int in_care_only;     /* the start must fall inside an episode of care */
     int warn_wd;          /* due_soon window in working days */
     cc_stage_t stages[CC_RULE_MAX_STAGES];

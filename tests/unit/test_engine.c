@@ -305,8 +305,9 @@ static void test_acceptance_scenario(void **state)
     expect("iro_report", 1, "2026-11-27", "2026-12-29", CC_STATUS_OPEN);
     pp = expect("permanence_plan", 1, "2026-11-02", "2027-02-27", CC_STATUS_OPEN);
     assert_false(pp->flags & CC_CLOCK_PROJECTED);
-    /* The health assessment is due by the first review: its held date. */
-    expect("health_assessment", 1, "2026-11-02", "2026-11-27", CC_STATUS_DUE_SOON);
+    /* The initial health assessment is due 20 working days after care
+     * began, whenever the review is held (statutory guidance 2015). */
+    expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_DUE_SOON);
 }
 
 /* ---- care plan -------------------------------------------------------- */
@@ -351,13 +352,15 @@ static void test_care_plan_completed_before_placement_is_met(void **state)
     assert_true(c->flags & CC_CLOCK_EARLY);
 }
 
-static void test_care_plan_completed_before_episode_does_not_count(void **state)
+static void test_care_plan_completed_long_before_episode_does_not_count(void **state)
 {
     (void)state;
-    /* A plan dated before the child became looked after is not this
-     * episode's care plan. */
+    /* A plan dated more than 3 months before the placement (the window
+     * england.rules gives CPPCR reg 4(2)'s "before C is first placed") is
+     * not this admission's care plan. One the working day before is: see
+     * test_plans_prepared_before_the_child_became_looked_after. */
     run(DOB_11, "2026-11-10",
-        EVENTS({"care_plan_completed", "2026-10-30", NULL}, {"looked_after_start", "2026-11-02", NULL},
+        EVENTS({"care_plan_completed", "2026-06-30", NULL}, {"looked_after_start", "2026-11-02", NULL},
                {"placement_start", "2026-11-02", NULL}));
     const cc_clock_t *c = expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_DUE_SOON);
     expect_met_on(c, NULL);
@@ -531,40 +534,45 @@ static void test_permanence_plan_projected_while_first_review_not_held(void **st
 
 /* ---- PEP -------------------------------------------------------------- */
 
-static void test_no_pep_for_a_three_year_old(void **state)
+/* The PEP band is 3 to 17 at the first placement (statutory guidance on the
+ * education of looked-after children, 2018: early years to 18). */
+static void test_no_pep_for_a_two_year_old(void **state)
 {
     (void)state;
-    run("2023-06-01", "2026-11-10",
+    run("2024-06-01", "2026-11-10",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
     expect_none("pep");
     expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_DUE_SOON);
 }
 
-static void test_no_pep_for_a_sixteen_year_old(void **state)
+/* Statutory guidance on the education of looked-after children (2018): the
+ * PEP is for every looked-after child to 18, not only to the end of
+ * compulsory school age (the old band stopped at 15). */
+static void test_pep_for_a_sixteen_year_old(void **state)
 {
     (void)state;
     run("2010-06-01", "2026-11-10",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
-    expect_none("pep");
-    /* Sixteenth birthday on the day of placement: no PEP. */
+    expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_OVERDUE);
+    /* Sixteenth birthday on the day of placement: a PEP. */
     run("2010-11-02", "2026-11-10",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
-    expect_none("pep");
+    expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_OVERDUE);
 }
 
 static void test_pep_age_boundaries(void **state)
 {
     (void)state;
-    /* Fifth birthday on the day of placement: PEP. */
-    run("2021-11-02", "2026-11-02",
+    /* Third birthday on the day of placement: PEP. */
+    run("2023-11-02", "2026-11-02",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
     expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_DUE_SOON);
-    /* Fifth birthday the day after: none. */
-    run("2021-11-03", "2026-11-02",
+    /* Third birthday the day after: none. */
+    run("2023-11-03", "2026-11-02",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
     expect_none("pep");
-    /* Fifteen, sixteen the day after: PEP. */
-    run("2010-11-03", "2026-11-02",
+    /* Seventeen, eighteen the day after: PEP. */
+    run("2008-11-03", "2026-11-02",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
     expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_DUE_SOON);
 }
@@ -572,10 +580,10 @@ static void test_pep_age_boundaries(void **state)
 static void test_pep_age_is_taken_at_the_first_placement(void **state)
 {
     (void)state;
-    /* Four at the first placement (Mon 2 Nov 2026), five at a placement move
-     * on 15 Dec 2026: the PEP applies to a child aged 5 to 15 on the date of
-     * the first placement, so there is none. */
-    run("2021-12-01", "2026-12-20",
+    /* Two at the first placement (Mon 2 Nov 2026), three at a placement
+     * move on 15 Dec 2026: the PEP applies to a child aged 3 to 17 on the
+     * date of the first placement, so there is none. */
+    run("2023-12-01", "2026-12-20",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL},
                {"placement_start", "2026-12-15", NULL}));
     expect_none("pep");
@@ -625,15 +633,17 @@ static void test_pep_completed_before_placement_and_met_late(void **state)
 static void test_health_assessment_under_five_every_six_months(void **state)
 {
     (void)state;
-    /* Born 1 Jun 2022: four until 1 Jun 2027. First due by the first review
-     * (held 27 Nov); done 20 Nov; then + 6 m = 20 May 2027; done 10 May
-     * (still four): + 6 m = 10 Nov 2027; done 1 Nov 2027 (five): + 12 m. */
+    /* Born 1 Jun 2022: four until 1 Jun 2027. First due 20 working days
+     * after care began, Mon 30 Nov (statutory guidance 2015), whatever the
+     * review's date; done 20 Nov; then (CPPCR reg 7(3)) + 6 m = 20 May 2027;
+     * done 10 May (still four): + 6 m = 10 Nov 2027; done 1 Nov 2027
+     * (five): + 12 m. */
     run("2022-06-01", "2027-11-02",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"health_assessment", "2026-11-20", NULL},
                {"review_held", "2026-11-27", NULL}, {"health_assessment", "2027-05-10", NULL},
                {"health_assessment", "2027-11-01", NULL}));
-    const cc_clock_t *c = expect("health_assessment", 1, "2026-11-02", "2026-11-27", CC_STATUS_MET);
-    assert_int_equal(c->basis, CC_BASIS_ANCHOR);
+    const cc_clock_t *c = expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_MET);
+    assert_int_equal(c->basis, CC_BASIS_DUE);
     expect_met_on(c, "2026-11-20");
     c = expect("health_assessment", 2, "2026-11-20", "2027-05-20", CC_STATUS_MET);
     assert_int_equal(c->basis, CC_BASIS_THEN);
@@ -647,10 +657,10 @@ static void test_health_assessment_from_five_every_twelve_months(void **state)
     (void)state;
     run(DOB_11, "2026-12-01",
         EVENTS({"looked_after_start", "2026-11-02", NULL}, {"health_assessment", "2026-11-20", NULL}));
-    /* First review not held: due on its due date, 30 Nov. */
+    /* 20 working days after care began: 30 Nov. */
     expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_MET);
     expect("health_assessment", 2, "2026-11-20", "2027-11-20", CC_STATUS_OPEN);
-    /* Not done by the first review: overdue. */
+    /* Not done within 20 working days: overdue. */
     run(DOB_11, "2026-12-01", EVENTS({"looked_after_start", "2026-11-02", NULL}));
     expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_OVERDUE);
 }
@@ -676,11 +686,17 @@ static void test_visit_one_week_then_six_weeks(void **state)
 static void test_visit_long_term_placement_three_months(void **state)
 {
     (void)state;
-    run(DOB_11, "2026-12-20",
+    /* CPPCR reg 28(2): six weeks in the placement's first year, long-term
+     * or not (6 Nov + 6 weeks = 18 Dec); after it, 3 months for a
+     * placement intended to last until 18 (2 Nov 2027 + 3 m = 2 Feb 2028). */
+    run(DOB_11, "2027-11-03",
         EVENTS({"looked_after_start", "2026-11-02", NULL},
-               {"placement_start", "2026-11-02", "{\"long_term\":\"yes\"}"}, {"visit", "2026-11-06", NULL}));
+               {"placement_start", "2026-11-02", "{\"long_term\":\"yes\"}"}, {"visit", "2026-11-06", NULL},
+               {"visit", "2027-11-02", NULL}));
     expect("visit", 1, "2026-11-02", "2026-11-09", CC_STATUS_MET);
-    const cc_clock_t *c = expect("visit", 2, "2026-11-06", "2027-02-06", CC_STATUS_OPEN);
+    const cc_clock_t *c = expect("visit", 2, "2026-11-06", "2026-12-18", CC_STATUS_MET_LATE);
+    assert_int_equal(c->basis, CC_BASIS_THEN);
+    c = expect("visit", 3, "2027-11-02", "2028-02-02", CC_STATUS_OPEN);
     assert_int_equal(c->basis, CC_BASIS_THEN_IF);
 }
 
@@ -914,12 +930,13 @@ static void test_referral_decision_and_assessment(void **state)
 static void test_child_protection_clocks(void **state)
 {
     (void)state;
-    /* Strategy discussion Mon 2 Nov 2026: ICPC due + 15 wd = Mon 23 Nov,
+    /* Strategy discussion Mon 2 Nov 2026 that initiates s47 enquiries
+     * (Working Together 2023): ICPC due + 15 wd = Mon 23 Nov,
      * held then. First core group + 10 wd = Mon 7 Dec, held Fri 4 Dec;
      * its minutes + 7 wd = Tue 15 Dec, sent 16 Dec (late). CP review + 3 m
      * = 23 Feb 2027, held 22 Feb; next + 6 m = 22 Aug 2027. */
     run(DOB_11, "2027-03-01",
-        EVENTS({"strategy_discussion", "2026-11-02", NULL}, {"icpc_held", "2026-11-23", NULL},
+        EVENTS({"strategy_discussion", "2026-11-02", "{\"s47\":\"yes\"}"}, {"icpc_held", "2026-11-23", NULL},
                {"core_group_held", "2026-12-04", NULL}, {"core_group_minutes_sent", "2026-12-16", NULL},
                {"cp_review_held", "2027-02-22", NULL}));
     expect("icpc", 1, "2026-11-02", "2026-11-23", CC_STATUS_MET);
@@ -1317,6 +1334,318 @@ static void test_episode_ends_and_new_one_starts_the_same_day(void **state)
     expect("review", 2, "2026-12-07", "2027-01-07", CC_STATUS_OPEN);
 }
 
+/* ---- issue 15: every clock right -------------------------------------- */
+
+/* CPPCR 2010 reg 4(2): "the care plan must be prepared before C is first
+ * placed by the responsible authority or, if it is not practicable to do so,
+ * within ten working days of the start of the first placement". A planned
+ * (s20) admission whose plan was completed the working day before the child
+ * became looked after has met the clock on time. The local guidance says the
+ * same of the PEP (../shared/seeds/004, section 3.1: "drawn up ... before the
+ * child is placed"). The window the rule accepts (england.rules,
+ * accept_early = 3m): up to 3 months before the clock's start, and after the
+ * end of the child's previous episode of care. */
+static void test_plans_prepared_before_the_child_became_looked_after(void **state)
+{
+    (void)state;
+    /* Looked after and placed Mon 2 Nov 2026; care plan and PEP completed
+     * Fri 30 Oct, the working day before. */
+    run(DOB_11, "2026-11-10",
+        EVENTS({"care_plan_completed", "2026-10-30", NULL}, {"pep_completed", "2026-10-30", NULL},
+               {"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    const cc_clock_t *c = expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_MET);
+    expect_met_on(c, "2026-10-30");
+    assert_int_equal(c->met_event, EVENT_ID(0));
+    assert_true(c->flags & CC_CLOCK_EARLY);
+    c = expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_MET);
+    expect_met_on(c, "2026-10-30");
+    /* The window's edge: 2 Nov - 3 months = Sun 2 Aug 2026 counts, Sat 1
+     * Aug does not (a plan that old is not this admission's plan). */
+    run(DOB_11, "2026-11-10",
+        EVENTS({"care_plan_completed", "2026-08-02", NULL}, {"looked_after_start", "2026-11-02", NULL},
+               {"placement_start", "2026-11-02", NULL}));
+    expect_met_on(expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_MET), "2026-08-02");
+    run(DOB_11, "2026-11-10",
+        EVENTS({"care_plan_completed", "2026-08-01", NULL}, {"looked_after_start", "2026-11-02", NULL},
+               {"placement_start", "2026-11-02", NULL}));
+    expect_met_on(expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_DUE_SOON), NULL);
+}
+
+/* The same window never reaches back into the child's previous episode of
+ * care: a plan made during it (or on the day it ended) was that episode's
+ * plan; one made after the child went home, for the return, counts. */
+static void test_plan_before_the_episode_not_from_the_previous_one(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-10",
+        EVENTS({"looked_after_start", "2026-08-03", NULL}, {"looked_after_end", "2026-09-15", NULL},
+               {"care_plan_completed", "2026-09-15", NULL}, {"looked_after_start", "2026-11-02", NULL},
+               {"placement_start", "2026-11-02", NULL}));
+    expect_met_on(expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_DUE_SOON), NULL);
+    run(DOB_11, "2026-11-10",
+        EVENTS({"looked_after_start", "2026-08-03", NULL}, {"looked_after_end", "2026-09-15", NULL},
+               {"care_plan_completed", "2026-09-16", NULL}, {"looked_after_start", "2026-11-02", NULL},
+               {"placement_start", "2026-11-02", NULL}));
+    expect_met_on(expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_MET), "2026-09-16");
+}
+
+/* CPPCR 2010 reg 28(2): R visits C "(a) within one week of the start of any
+ * placement, (b) at intervals of not more than six weeks for the first year
+ * of any placement, and (c) thereafter (i) where the placement is intended to
+ * last until C is aged 18, at intervals of not more than three months, (ii)
+ * and in any other case, at intervals of not more than six weeks". The
+ * interval is chosen on the date it starts (the previous visit): one that
+ * starts inside the first year is a first-year interval. */
+static void test_visit_long_term_placement_six_weeks_for_the_first_year(void **state)
+{
+    (void)state;
+    /* The issue's case: placed Mon 6 Jan 2025, long-term; visited Fri 10
+     * Jan: the next is due 10 Jan + 6 weeks = Fri 21 Feb 2025. */
+    run(DOB_11, "2025-01-11",
+        EVENTS({"looked_after_start", "2025-01-06", NULL},
+               {"placement_start", "2025-01-06", "{\"long_term\":\"yes\"}"}, {"visit", "2025-01-10", NULL}));
+    const cc_clock_t *c = expect("visit", 2, "2025-01-10", "2025-02-21", CC_STATUS_OPEN);
+    assert_int_equal(c->basis, CC_BASIS_THEN);
+    /* A visit on Mon 5 Jan 2026, still inside the first year: + 6 weeks =
+     * Mon 16 Feb. One on Tue 6 Jan 2026, a year after the placement: + 3
+     * months = Mon 6 Apr 2026. */
+    static const ev_t lt[] = {{"looked_after_start", "2025-01-06", NULL},
+                              {"placement_start", "2025-01-06", "{\"long_term\":\"yes\"}"},
+                              {"visit", "2025-01-10", NULL},
+                              {"visit", "2026-01-05", NULL},
+                              {"visit", "2026-01-06", NULL}};
+    run(DOB_11, "2026-01-07", lt, 5);
+    expect("visit", 3, "2026-01-05", "2026-02-16", CC_STATUS_MET);
+    c = expect("visit", 4, "2026-01-06", "2026-04-06", CC_STATUS_OPEN);
+    assert_int_equal(c->basis, CC_BASIS_THEN_IF);
+    /* Not intended to last until 18: six weeks after the first year too. */
+    static const ev_t st[] = {{"looked_after_start", "2025-01-06", NULL},
+                              {"placement_start", "2025-01-06", NULL},
+                              {"visit", "2025-01-10", NULL},
+                              {"visit", "2026-01-05", NULL},
+                              {"visit", "2026-01-06", NULL}};
+    run(DOB_11, "2026-01-07", st, 5);
+    c = expect("visit", 4, "2026-01-06", "2026-02-17", CC_STATUS_OPEN);
+    assert_int_equal(c->basis, CC_BASIS_THEN);
+}
+
+/* Working Together to Safeguard Children 2023, chapter 3 (section 47
+ * enquiries and initial child protection conferences): the ICPC is held
+ * within 15 working days of the strategy discussion at which section 47
+ * enquiries were initiated. A strategy discussion that initiates none
+ * starts no ICPC clock; a further one while the enquiry's ICPC is still to
+ * be held starts no second clock. */
+static void test_icpc_only_from_the_strategy_discussion_that_starts_s47(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-10", EVENTS({"strategy_discussion", "2026-11-02", NULL}));
+    expect_none("icpc");
+    run(DOB_11, "2026-11-10", EVENTS({"strategy_discussion", "2026-11-02", "{\"s47\":\"no\"}"}));
+    expect_none("icpc");
+    /* Mon 2 Nov 2026 + 15 wd = Mon 23 Nov; a second discussion on 10 Nov
+     * (s47 still open) starts nothing; after the ICPC, a new enquiry on Mon
+     * 1 Mar 2027 starts a new clock: + 15 wd = Mon 22 Mar 2027. */
+    run(DOB_11, "2027-03-02",
+        EVENTS({"strategy_discussion", "2026-11-02", "{\"s47\":\"yes\"}"},
+               {"strategy_discussion", "2026-11-10", "{\"s47\":\"yes\"}"}, {"icpc_held", "2026-11-23", NULL},
+               {"strategy_discussion", "2027-03-01", "{\"s47\":\"yes\"}"}));
+    assert_int_equal(count_rule("icpc"), 2);
+    const cc_clock_t *c = expect("icpc", 1, "2026-11-02", "2026-11-23", CC_STATUS_MET);
+    assert_int_equal(c->start_event, EVENT_ID(0));
+    c = expect("icpc", 2, "2027-03-01", "2027-03-22", CC_STATUS_OPEN);
+    assert_int_equal(c->start_event, EVENT_ID(3));
+}
+
+/* Working Together 2023: core groups and review conferences exist only for a
+ * child protection plan; an ICPC that decides on no plan starts neither. */
+static void test_icpc_with_no_plan_starts_no_core_group_or_review(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-25",
+        EVENTS({"strategy_discussion", "2026-11-02", "{\"s47\":\"yes\"}"},
+               {"icpc_held", "2026-11-23", "{\"outcome\":\"no_plan\"}"}));
+    expect("icpc", 1, "2026-11-02", "2026-11-23", CC_STATUS_MET);
+    expect_none("core_group");
+    expect_none("cp_review");
+    /* With a plan (said, or not said): both. */
+    run(DOB_11, "2026-11-25",
+        EVENTS({"strategy_discussion", "2026-11-02", "{\"s47\":\"yes\"}"},
+               {"icpc_held", "2026-11-23", "{\"outcome\":\"plan\"}"}));
+    expect("core_group", 1, "2026-11-23", "2026-12-07", CC_STATUS_OPEN);
+    expect("cp_review", 1, "2026-11-23", "2027-02-23", CC_STATUS_OPEN);
+}
+
+/* Working Together 2023: review conferences and core groups are held for as
+ * long as the child is the subject of a plan. cp_plan_end ends it: the open
+ * clocks of the plan are cancelled and the review chain stops. */
+static void test_cp_plan_end_cancels_the_plan_clocks(void **state)
+{
+    (void)state;
+    /* Plan from the ICPC on Mon 23 Nov 2026; reviewed 22 Feb 2027 (next due
+     * 22 Aug); a core group on Wed 5 May 2027 (minutes due + 7 wd = Fri 14
+     * May); the plan ends on Mon 10 May. */
+    run(DOB_11, "2027-09-01",
+        EVENTS({"icpc_held", "2026-11-23", NULL}, {"core_group_held", "2026-12-04", NULL},
+               {"cp_review_held", "2027-02-22", NULL}, {"core_group_held", "2027-05-05", NULL},
+               {"cp_plan_end", "2027-05-10", NULL}));
+    const cc_clock_t *c = expect("cp_review", 2, "2027-02-22", "2027-08-22", CC_STATUS_CANCELLED);
+    if (strstr(c->reason, "ended with the plan on 2027-05-10") == NULL)
+        print_error("reason: %s\n", c->reason);
+    assert_non_null(strstr(c->reason, "ended with the plan on 2027-05-10"));
+    assert_int_equal(count_rule("cp_review"), 2);
+    c = expect("core_group_minutes", 2, "2027-05-05", "2027-05-14", CC_STATUS_CANCELLED);
+    assert_non_null(strstr(c->reason, "ended with the plan on 2027-05-10"));
+    /* The plan ends a week after the ICPC: the first core group (due 7 Dec)
+     * and the first review (due 23 Feb) are cancelled. */
+    run(DOB_11, "2027-03-01",
+        EVENTS({"icpc_held", "2026-11-23", NULL}, {"cp_plan_end", "2026-11-30", NULL}));
+    expect("core_group", 1, "2026-11-23", "2026-12-07", CC_STATUS_CANCELLED);
+    expect("cp_review", 1, "2026-11-23", "2027-02-23", CC_STATUS_CANCELLED);
+    /* A review already missed when the plan ends stays overdue (a missed
+     * deadline stays missed), but no further one is due. */
+    run(DOB_11, "2027-03-10",
+        EVENTS({"icpc_held", "2026-11-23", NULL}, {"core_group_held", "2026-12-04", NULL},
+               {"cp_plan_end", "2027-03-01", NULL}));
+    expect("cp_review", 1, "2026-11-23", "2027-02-23", CC_STATUS_OVERDUE);
+    assert_int_equal(count_rule("cp_review"), 1);
+}
+
+/* Working Together 2023: a referral decided as no further action needs no
+ * assessment, so its 45-working-day clock is cancelled; an assessment
+ * completed after a later referral is that referral's. */
+static void test_referral_nfa_cancels_its_assessment(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-25",
+        EVENTS({"referral", "2026-08-28", NULL}, {"referral_decision", "2026-09-01", "{\"outcome\":\"nfa\"}"},
+               {"referral", "2026-11-02", NULL}, {"referral_decision", "2026-11-03", NULL},
+               {"assessment_completed", "2026-11-20", NULL}));
+    expect("referral_decision", 1, "2026-08-28", "2026-09-01", CC_STATUS_MET);
+    const cc_clock_t *c = expect("assessment", 1, "2026-08-28", "2026-11-02", CC_STATUS_CANCELLED);
+    expect_met_on(c, NULL);
+    c = expect("assessment", 2, "2026-11-02", "2027-01-07", CC_STATUS_MET);
+    expect_met_on(c, "2026-11-20");
+    /* The second referral's NFA cancels the second assessment only: the
+     * first is still to be completed. */
+    run(DOB_11, "2026-11-25",
+        EVENTS({"referral", "2026-08-28", NULL}, {"referral_decision", "2026-09-01", NULL},
+               {"referral", "2026-11-02", NULL}, {"referral_decision", "2026-11-03", "{\"outcome\":\"nfa\"}"}));
+    expect("assessment", 1, "2026-08-28", "2026-11-02", CC_STATUS_OVERDUE);
+    expect("assessment", 2, "2026-11-02", "2027-01-07", CC_STATUS_CANCELLED);
+}
+
+/* Promoting the health and wellbeing of looked-after children (DfE/DH,
+ * statutory guidance, March 2015): the initial health assessment is
+ * completed within 20 working days of the child becoming looked after, in
+ * time to inform the first review. CPPCR 2010 reg 7(2): an assessment in the
+ * three months before the placement stands. Later ones as reg 7(3): every 6
+ * months under 5, every 12 months from 5. */
+static void test_initial_health_assessment_twenty_working_days(void **state)
+{
+    (void)state;
+    /* Looked after Mon 2 Nov 2026: due + 20 wd = Mon 30 Nov. Assessed 9 Dec,
+     * first review held late on 10 Dec: the assessment was late too. */
+    run(DOB_11, "2026-12-11",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"health_assessment", "2026-12-09", NULL},
+               {"review_held", "2026-12-10", NULL}));
+    const cc_clock_t *c = expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_MET_LATE);
+    assert_int_equal(c->basis, CC_BASIS_DUE);
+    expect("health_assessment", 2, "2026-12-09", "2027-12-09", CC_STATUS_OPEN);
+    /* Assessed Thu 10 Sep 2026, within the three months before: met; the
+     * next is due 12 months after that assessment. */
+    run(DOB_11, "2026-12-11",
+        EVENTS({"health_assessment", "2026-09-10", NULL}, {"looked_after_start", "2026-11-02", NULL}));
+    c = expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_MET);
+    expect_met_on(c, "2026-09-10");
+    expect("health_assessment", 2, "2026-11-02", "2027-09-10", CC_STATUS_OPEN);
+    /* Under five: 6 months after it. */
+    run("2022-06-01", "2026-12-11",
+        EVENTS({"health_assessment", "2026-09-10", NULL}, {"looked_after_start", "2026-11-02", NULL}));
+    expect("health_assessment", 2, "2026-11-02", "2027-03-10", CC_STATUS_OPEN);
+    /* Assessed 1 Aug 2026, more than three months before: it does not
+     * count. */
+    run(DOB_11, "2026-12-11",
+        EVENTS({"health_assessment", "2026-08-01", NULL}, {"looked_after_start", "2026-11-02", NULL}));
+    expect_met_on(expect("health_assessment", 1, "2026-11-02", "2026-11-30", CC_STATUS_OVERDUE), NULL);
+}
+
+/* ../shared/seeds/003 (care planning guidance) section 1.1: permanence
+ * planning for all looked after children "except for those who start to be
+ * looked after at age 15+ years where the Needs Assessment and Pathway Plan
+ * form the Permanence Plan": no permanence_plan clock for them. */
+static void test_no_permanence_plan_clock_for_a_15_plus_entrant(void **state)
+{
+    (void)state;
+    /* Fifteenth birthday on the day care begins: none. */
+    run("2011-11-02", "2026-11-10", EVENTS({"looked_after_start", "2026-11-02", NULL}));
+    expect_none("permanence_plan");
+    expect("review", 1, "2026-11-02", "2026-11-30", CC_STATUS_OPEN);
+    /* Fourteen (fifteen the day after): the clock. */
+    run("2011-11-03", "2026-11-10", EVENTS({"looked_after_start", "2026-11-02", NULL}));
+    expect("permanence_plan", 1, "2026-11-02", "2027-02-28", CC_STATUS_OPEN);
+}
+
+/* Promoting the education of looked-after children and previously
+ * looked-after children (DfE statutory guidance, February 2018), "The
+ * Personal Education Plan (PEP)": every looked-after child's care plan
+ * includes a PEP, from early years provision (a nursery place is part of
+ * its content) to 18, not only children of compulsory school age. The
+ * default band is 3 to 17 at the first placement. */
+static void test_pep_from_three_to_seventeen(void **state)
+{
+    (void)state;
+    /* Three (born 1 Jun 2023): a PEP. */
+    run("2023-06-01", "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_OVERDUE);
+    /* Sixteen and seventeen: a PEP. */
+    run("2010-06-01", "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_OVERDUE);
+    run("2009-01-01", "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    expect("pep", 1, "2026-11-02", "2026-11-02", CC_STATUS_OVERDUE);
+    /* Two (third birthday the day after placement): none. */
+    run("2023-11-03", "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    expect_none("pep");
+}
+
+/* Attributes that are not a JSON object of strings are bad data: the child's
+ * clocks are one data_error with the reason, never a silent "no match" (the
+ * PEP of {"emergency":true} fell due on the placement day). */
+static void test_data_error_attributes_not_an_object_of_strings(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"emergency\":true}",                        /* not a string */
+        "{\"emergency\":\"yes\",}",                    /* a trailing comma */
+        "{\"emergency\":\"yes\",\"emergency\":\"no\"}", /* a key twice */
+        "[\"emergency\"]",                             /* not an object */
+        "{\"emergency\":\"yes\"} x",                   /* text after it */
+        "{\"when\":{\"emergency\":\"yes\"}}",          /* nested */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const ev_t evs[] = {{"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", bad[i]}};
+        run(DOB_11, "2026-11-10", evs, 2);
+        expect_single_data_error("event 102", "attributes");
+    }
+    /* Good ones: empty, absent, an object of strings. */
+    run(DOB_11, "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", "{}"}, {"placement_start", "2026-11-02", ""},
+               {"visit", "2026-11-03", " { \"by\" : \"W1\" } "}));
+    expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_DUE_SOON);
+}
+
+/* A date the engine cannot count to (outside 1900-2199) makes the child's
+ * data unusable, with the reason, instead of dropping the clock silently. */
+static void test_data_error_due_date_out_of_range(void **state)
+{
+    (void)state;
+    run("1880-01-01", "2026-11-10", EVENTS({"looked_after_start", "1899-12-01", NULL}));
+    expect_single_data_error("event 101", "1900");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1324,7 +1653,7 @@ int main(void)
         cmocka_unit_test(test_placement_friday_before_bank_holiday),
         cmocka_unit_test(test_care_plan_per_episode_first_placement_only),
         cmocka_unit_test(test_care_plan_completed_before_placement_is_met),
-        cmocka_unit_test(test_care_plan_completed_before_episode_does_not_count),
+        cmocka_unit_test(test_care_plan_completed_long_before_episode_does_not_count),
         cmocka_unit_test(test_leaving_care_before_care_plan_due_cancels),
         cmocka_unit_test(test_leaving_care_on_the_due_date_cancels),
         cmocka_unit_test(test_leaving_care_after_care_plan_overdue_stays_overdue),
@@ -1334,8 +1663,8 @@ int main(void)
         cmocka_unit_test(test_permanence_plan_agreed_after_second_review_is_met_late),
         cmocka_unit_test(test_permanence_plan_agreed_before_second_review_is_met),
         cmocka_unit_test(test_permanence_plan_projected_while_first_review_not_held),
-        cmocka_unit_test(test_no_pep_for_a_three_year_old),
-        cmocka_unit_test(test_no_pep_for_a_sixteen_year_old),
+        cmocka_unit_test(test_no_pep_for_a_two_year_old),
+        cmocka_unit_test(test_pep_for_a_sixteen_year_old),
         cmocka_unit_test(test_pep_age_boundaries),
         cmocka_unit_test(test_pep_age_is_taken_at_the_first_placement),
         cmocka_unit_test(test_episode_ends_and_new_one_starts_the_same_day),
@@ -1369,6 +1698,18 @@ int main(void)
         cmocka_unit_test(test_no_events_no_clocks),
         cmocka_unit_test(test_unsorted_input_gives_the_same_result),
         cmocka_unit_test(test_output_sorted_by_rule_then_seq),
+        cmocka_unit_test(test_plans_prepared_before_the_child_became_looked_after),
+        cmocka_unit_test(test_plan_before_the_episode_not_from_the_previous_one),
+        cmocka_unit_test(test_visit_long_term_placement_six_weeks_for_the_first_year),
+        cmocka_unit_test(test_icpc_only_from_the_strategy_discussion_that_starts_s47),
+        cmocka_unit_test(test_icpc_with_no_plan_starts_no_core_group_or_review),
+        cmocka_unit_test(test_cp_plan_end_cancels_the_plan_clocks),
+        cmocka_unit_test(test_referral_nfa_cancels_its_assessment),
+        cmocka_unit_test(test_initial_health_assessment_twenty_working_days),
+        cmocka_unit_test(test_no_permanence_plan_clock_for_a_15_plus_entrant),
+        cmocka_unit_test(test_pep_from_three_to_seventeen),
+        cmocka_unit_test(test_data_error_attributes_not_an_object_of_strings),
+        cmocka_unit_test(test_data_error_due_date_out_of_range),
         cmocka_unit_test_teardown(test_override_changes_only_care_plan, restore_default),
         cmocka_unit_test_teardown(test_override_disables_pep, restore_default),
         cmocka_unit_test_teardown(test_override_adds_a_rule_and_event_type, restore_default),

@@ -34,7 +34,7 @@ static const char *const builtin_types[] = {
     "review_held", "review_report_sent", "review_minutes_sent", "iro_report_issued", "permanence_plan_agreed",
     "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
     "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
-    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held",
+    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", "cp_plan_end",
 };
 #define NBUILTIN (sizeof(builtin_types) / sizeof(builtin_types[0]))
 
@@ -241,7 +241,9 @@ static void test_default_rule_contents(void **state)
     assert_int_equal(r->start_type, t_placement);
     assert_int_equal(r->per, CC_PER_EPISODE);
     assert_offset(r->due, 10, CC_UNIT_WORKING_DAYS);
-    assert_true(r->accept_early);
+    /* CPPCR reg 4(2): prepared before the placement; up to 3 months before. */
+    assert_int_equal(r->accept_early, CC_EARLY_WINDOW);
+    assert_offset(r->early_window, 3, CC_UNIT_MONTHS);
     assert_true(r->in_care_only);
     assert_int_equal(r->cancel_type, CC_TYPE_LOOKED_AFTER_END);
     assert_int_equal(r->warn_wd, 5);
@@ -265,37 +267,80 @@ static void test_default_rule_contents(void **state)
     assert_int_equal(pp->anchor_rule, (int)cc_ruleset_index(rs, review));
     assert_int_equal(pp->anchor_seq, 2);
     assert_true(cc_ruleset_index(rs, review) < cc_ruleset_index(rs, pp));
+    /* Statutory guidance 2015: the initial health assessment within 20
+     * working days of care starting (no longer the first review's date);
+     * CPPCR reg 7(2): one in the 3 months before counts. */
     const cc_rule_t *ha = must_find(rs, "health_assessment");
-    assert_int_equal(ha->anchor_rule, (int)cc_ruleset_index(rs, review));
-    assert_int_equal(ha->anchor_seq, 1);
-    assert_true(cc_ruleset_index(rs, review) < cc_ruleset_index(rs, ha));
+    assert_int_equal(ha->anchor_rule, -1);
+    assert_offset(ha->due, 20, CC_UNIT_WORKING_DAYS);
+    assert_int_equal(ha->accept_early, CC_EARLY_WINDOW);
+    assert_offset(ha->early_window, 3, CC_UNIT_MONTHS);
     assert_int_equal(ha->nthen, 1);
     assert_offset(ha->then[0], 6, CC_UNIT_MONTHS);
     assert_int_equal(ha->nthen_if, 1);
-    assert_int_equal(ha->then_if[0].when.kind, CC_COND_AGE_GE);
-    assert_int_equal(ha->then_if[0].when.age, 5);
+    assert_int_equal(ha->then_if[0].nwhen, 1);
+    assert_int_equal(ha->then_if[0].when[0].kind, CC_COND_AGE_GE);
+    assert_int_equal(ha->then_if[0].when[0].age, 5);
     assert_offset(ha->then_if[0].offset, 12, CC_UNIT_MONTHS);
 
+    /* Statutory guidance on the education of looked-after children (2018):
+     * early years to 18. */
     const cc_rule_t *pep = must_find(rs, "pep");
     assert_int_equal(pep->napplies, 2);
     assert_int_equal(pep->applies[0].kind, CC_COND_AGE_GE);
-    assert_int_equal(pep->applies[0].age, 5);
+    assert_int_equal(pep->applies[0].age, 3);
     assert_int_equal(pep->applies[1].kind, CC_COND_AGE_LT);
-    assert_int_equal(pep->applies[1].age, 16);
+    assert_int_equal(pep->applies[1].age, 18);
     assert_offset(pep->due, 0, CC_UNIT_DAYS);
     assert_int_equal(pep->ndue_if, 1);
-    assert_int_equal(pep->due_if[0].when.kind, CC_COND_ATTR);
-    assert_string_equal(pep->due_if[0].when.key, "emergency");
-    assert_string_equal(pep->due_if[0].when.value, "yes");
+    assert_int_equal(pep->due_if[0].nwhen, 1);
+    assert_int_equal(pep->due_if[0].when[0].kind, CC_COND_ATTR);
+    assert_string_equal(pep->due_if[0].when[0].key, "emergency");
+    assert_string_equal(pep->due_if[0].when[0].value, "yes");
     assert_offset(pep->due_if[0].offset, 10, CC_UNIT_WORKING_DAYS);
 
+    /* seeds/003 s1.1: no permanence plan clock from 15. */
+    const cc_rule_t *perm = must_find(rs, "permanence_plan");
+    assert_int_equal(perm->napplies, 1);
+    assert_int_equal(perm->applies[0].kind, CC_COND_AGE_LT);
+    assert_int_equal(perm->applies[0].age, 15);
+
+    /* CPPCR reg 28(2): 3 months only after the placement's first year. */
     const cc_rule_t *visit = must_find(rs, "visit");
     assert_int_equal(visit->per, CC_PER_EVENT);
     assert_offset(visit->due, 1, CC_UNIT_WEEKS);
     assert_offset(visit->then[0], 6, CC_UNIT_WEEKS);
-    assert_string_equal(visit->then_if[0].when.key, "long_term");
+    assert_int_equal(visit->then_if[0].nwhen, 2);
+    assert_int_equal(visit->then_if[0].when[0].kind, CC_COND_ATTR);
+    assert_string_equal(visit->then_if[0].when[0].key, "long_term");
+    assert_int_equal(visit->then_if[0].when[1].kind, CC_COND_SINCE_GE);
+    assert_offset(visit->then_if[0].when[1].since, 12, CC_UNIT_MONTHS);
     assert_offset(visit->then_if[0].offset, 3, CC_UNIT_MONTHS);
     assert_true(visit->restart_cancels);
+
+    /* Working Together 2023: the ICPC from the s47 strategy discussion,
+     * one at a time; core groups and reviews only for a plan, until it
+     * ends; an NFA decision ends its referral's assessment clock. */
+    int t_end = cc_ruleset_type_index(rs, "cp_plan_end");
+    const cc_rule_t *icpc = must_find(rs, "icpc");
+    assert_int_equal(icpc->napplies, 1);
+    assert_int_equal(icpc->applies[0].kind, CC_COND_ATTR);
+    assert_string_equal(icpc->applies[0].key, "s47");
+    assert_true(icpc->one_open);
+    const char *plan_rules[] = {"core_group", "cp_review"};
+    for (int i = 0; i < 2; i++) {
+        const cc_rule_t *pr = must_find(rs, plan_rules[i]);
+        assert_int_equal(pr->applies[0].kind, CC_COND_ATTR_NE);
+        assert_string_equal(pr->applies[0].value, "no_plan");
+        assert_int_equal(pr->cancel_type, t_end);
+        assert_string_equal(pr->cancel_reason, "ended with the plan");
+    }
+    assert_int_equal(must_find(rs, "core_group_minutes")->cancel_type, t_end);
+    const cc_rule_t *as = must_find(rs, "assessment");
+    assert_int_equal(as->cancel_type, cc_ruleset_type_index(rs, "referral_decision"));
+    assert_int_equal(as->ncancel_when, 1);
+    assert_string_equal(as->cancel_when[0].value, "nfa");
+    assert_true(as->cancel_latest);
 
     assert_offset(must_find(rs, "review_report_to_iro")->due, -3, CC_UNIT_WORKING_DAYS);
     assert_offset(must_find(rs, "report_to_managers")->due, -5, CC_UNIT_WORKING_DAYS);
@@ -477,6 +522,97 @@ static void test_error_unreadable_file(void **state)
     cc_buf_free(&report);
 }
 
+/* Offsets that no clock can mean are refused (issue 15: "rules check accepts
+ * due = +9999m"). The bounds, per unit, are five years: 60m, 260w, 1830d,
+ * 1300wd (docs/rules.md, "Offsets"); the bounds themselves load. */
+static void test_error_offsets_that_cannot_be_meant(void **state)
+{
+    (void)state;
+    assert_fixture_error("huge_offsets.rules", 3, "+9999m");
+    assert_fixture_error("huge_offsets.rules", 5, "+6000w");
+    assert_fixture_error("huge_offsets.rules", 7, "+9999d");
+    assert_fixture_error("huge_offsets.rules", 9, "-2000wd");
+    assert_fixture_error("huge_offsets.rules", 11, "100m");
+    char council[64];
+    write_temp(council, sizeof council,
+               "[care_plan]\ndue = +60m\n[review]\nthen = +260w, +1830d\n[visit]\ndue = +1300wd\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    assert_offset(must_find(rs, "care_plan")->due, 60, CC_UNIT_MONTHS);
+    cc_ruleset_free(rs);
+    unlink(council);
+    write_temp(council, sizeof council, "[care_plan]\ndue = +61m\n");
+    cc_buf_t report;
+    assert_int_equal(check(files, 2, &report), 1);
+    assert_reports(cc_buf_str(&report), council, 2, "at most 60m");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
+/* The rule language of issue 15 (docs/rules.md): accept_early as a window,
+ * key!=value and since>= conditions, several conditions in then_if,
+ * one_open, conditions on cancel_on, cancels = latest, cancel_reason; and
+ * what each refuses, at its own line. */
+static void test_new_keys_and_conditions(void **state)
+{
+    (void)state;
+    char council[64];
+    write_temp(council, sizeof council,
+               "[care_plan]\naccept_early = 10wd\n"
+               "[visit]\nthen_if = long_term=yes since>=52w age<16 +3m\n"
+               "[review_minutes]\none_open = yes\ncancel_on = looked_after_end rec!=X1 age>=4\ncancels = latest\n"
+               "cancel_reason = not needed\napplies = place!=K1\n");
+    const char *files[] = {ENGLAND_RULES, council};
+    cc_ruleset_t *rs = load_files(files, 2);
+    unlink(council);
+    const cc_rule_t *cp = must_find(rs, "care_plan");
+    assert_int_equal(cp->accept_early, CC_EARLY_WINDOW);
+    assert_offset(cp->early_window, 10, CC_UNIT_WORKING_DAYS);
+    const cc_rule_t *v = must_find(rs, "visit");
+    assert_int_equal(v->nthen_if, 1);
+    assert_int_equal(v->then_if[0].nwhen, 3);
+    assert_int_equal(v->then_if[0].when[1].kind, CC_COND_SINCE_GE);
+    assert_offset(v->then_if[0].when[1].since, 52, CC_UNIT_WEEKS);
+    assert_int_equal(v->then_if[0].when[2].kind, CC_COND_AGE_LT);
+    const cc_rule_t *m = must_find(rs, "review_minutes");
+    assert_true(m->one_open);
+    assert_int_equal(m->cancel_type, CC_TYPE_LOOKED_AFTER_END);
+    assert_int_equal(m->ncancel_when, 2);
+    assert_int_equal(m->cancel_when[0].kind, CC_COND_ATTR_NE);
+    assert_string_equal(m->cancel_when[0].key, "rec");
+    assert_string_equal(m->cancel_when[0].value, "X1");
+    assert_int_equal(m->cancel_when[1].kind, CC_COND_AGE_GE);
+    assert_true(m->cancel_latest);
+    assert_string_equal(m->cancel_reason, "not needed");
+    assert_int_equal(m->applies[0].kind, CC_COND_ATTR_NE);
+    /* "yes" keeps its meaning: within the episode of care. */
+    assert_int_equal(must_find(rs, "permanence_plan")->accept_early, CC_EARLY_EPISODE);
+    cc_ruleset_free(rs);
+
+    write_temp(council, sizeof council,
+               "[care_plan]\naccept_early = -3m\n"                 /* 2 */
+               "[review]\ncancels = some\n"                         /* 4 */
+               "[visit]\ncancel_on = looked_after_end outcome\n"    /* 6 */
+               "[pep]\napplies = since>=12m\n"                      /* 8 */
+               "[sgo_report]\ndue_if = since>=1m +1wd\n"            /* 10 */
+               "[icpc]\none_open = sometimes\n"                     /* 12 */
+               "[iro_report]\nthen_if = long_term=yes since>=99m +3m\n" /* 14 */
+               "[core_group]\ncancel_on = cp_plan_ending\n");      /* 16 */
+    cc_buf_t report;
+    assert_int_equal(check(files, 2, &report), 8);
+    const char *text = cc_buf_str(&report);
+    assert_reports(text, council, 2, "-3m");
+    assert_reports(text, council, 4, "some");
+    assert_reports(text, council, 6, "outcome");
+    assert_reports(text, council, 8, "since>=12m");
+    assert_reports(text, council, 10, "since>=1m");
+    assert_reports(text, council, 12, "sometimes");
+    assert_reports(text, council, 14, "at most");
+    assert_reports(text, council, 16, "cp_plan_ending");
+    cc_buf_free(&report);
+    unlink(council);
+}
+
 /* ---- overrides -------------------------------------------------------- */
 
 static void test_override_one_key_keeps_the_rest(void **state)
@@ -527,7 +663,7 @@ static void test_override_list_keys_are_replaced_not_merged(void **state)
     /* Within one file, due_if lines accumulate. */
     const cc_rule_t *s = must_find(rs, "sample");
     assert_int_equal(s->ndue_if, 2);
-    assert_string_equal(s->due_if[1].when.key, "long_term");
+    assert_string_equal(s->due_if[1].when[0].key, "long_term");
     assert_int_equal(s->nstages, 2);
     assert_int_equal(must_find(rs, "chain")->nthen, 2);
     assert_int_equal(cc_ruleset_count(rs), 2);
@@ -538,7 +674,7 @@ static void test_override_list_keys_are_replaced_not_merged(void **state)
     s = must_find(rs, "sample");
     /* A later file naming due_if replaces both earlier lines. */
     assert_int_equal(s->ndue_if, 1);
-    assert_string_equal(s->due_if[0].when.key, "emergency");
+    assert_string_equal(s->due_if[0].when[0].key, "emergency");
     assert_offset(s->due_if[0].offset, 5, CC_UNIT_WORKING_DAYS);
     assert_int_equal(s->warn_wd, 2);
     /* Keys it does not name stay. */
@@ -596,8 +732,6 @@ static void test_override_disables_and_reenables_a_rule(void **state)
     /* Anchors still resolve to the right rule after the gap. */
     const cc_rule_t *pp = must_find(rs, "permanence_plan");
     assert_string_equal(cc_ruleset_rule(rs, (size_t)pp->anchor_rule)->id, "review");
-    const cc_rule_t *ha = must_find(rs, "health_assessment");
-    assert_string_equal(cc_ruleset_rule(rs, (size_t)ha->anchor_rule)->id, "review");
     cc_ruleset_free(rs);
     const char *three[] = {ENGLAND_RULES, off, on};
     rs = load_files(three, 3);
@@ -611,15 +745,15 @@ static void test_override_disables_and_reenables_a_rule(void **state)
 static void test_override_disabling_an_anchor_is_an_error(void **state)
 {
     (void)state;
-    /* permanence_plan (line 62) and health_assessment (line 90) are due on
-     * review instances: disabling review leaves them anchored on nothing. */
+    /* permanence_plan (line 71) is due on a review instance: disabling
+     * review leaves it anchored on nothing. (The health assessment no
+     * longer is: 20 working days from care starting, issue 15.) */
     char council[64];
     write_temp(council, sizeof council, "[review]\nenabled = no\n");
     const char *files[] = {ENGLAND_RULES, council};
     cc_buf_t report;
-    assert_int_equal(check(files, 2, &report), 2);
-    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 62, "review");
-    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 90, "review");
+    assert_int_equal(check(files, 2, &report), 1);
+    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 71, "review");
     cc_buf_free(&report);
     unlink(council);
 }
@@ -789,6 +923,8 @@ int main(void)
         cmocka_unit_test(test_error_bad_events_section),
         cmocka_unit_test(test_check_reports_every_error),
         cmocka_unit_test(test_error_unreadable_file),
+        cmocka_unit_test(test_error_offsets_that_cannot_be_meant),
+        cmocka_unit_test(test_new_keys_and_conditions),
         cmocka_unit_test(test_override_one_key_keeps_the_rest),
         cmocka_unit_test(test_override_list_keys_are_replaced_not_merged),
         cmocka_unit_test(test_override_replaces_stages_and_due_if_of_default),
