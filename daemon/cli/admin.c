@@ -5,6 +5,7 @@
  * transaction. Every refusal exits 2 with the field and value named, and
  * leaves the database as it was. */
 #include "cli/cli.h"
+#include "careclock/engine.h"
 #include "careclock/error.h"
 #include "careclock/store.h"
 
@@ -411,6 +412,16 @@ static int attributes_json(const char *const *words, size_t n, char **json)
     }
     *json = json_dumps(obj, JSON_COMPACT);
     rc = *json ? 0 : CC_EXIT_FAIL;
+    /* What the engine will judge the attributes by: refuse here anything it
+     * would make a data_error (it cannot happen with the object built
+     * above, but this keeps the two in step). */
+    char why[96];
+    if (rc == 0 && cc_engine_attrs_check(*json, why, sizeof(why)) != 0) {
+        errorf(cmd, "attributes %s are not an object of strings: %s", *json, why);
+        free(*json);
+        *json = NULL;
+        rc = CC_EXIT_USAGE;
+    }
 out:
     json_decref(obj);
     return rc;

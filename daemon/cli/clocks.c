@@ -352,6 +352,21 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
                 found = (long)i;
         }
     }
+    if (found < 0 && count == 0 && rule != NULL) {
+        /* Starting events that started nothing: say why (no plan at the
+         * conference, a child looked after from 15, ...). */
+        rc = cc_engine_explain_none(env.rules, env.cal, &child.child, child.events, child.nevents, rule, &text);
+        if (rc == 0) {
+            fputs(cc_buf_str(&text), stdout);
+            status = CC_EXIT_OK;
+            goto out;
+        }
+        if (rc != CC_ENOTFOUND) {
+            fprintf(stderr, "careclock explain: %s\n", cc_strerror(rc));
+            status = CC_EXIT_FAIL;
+            goto out;
+        }
+    }
     if (found < 0) {
         if (count == 0)
             fprintf(stderr, "careclock explain: child %s has no %s clock (nothing has started it)\n", child_id,

@@ -245,6 +245,101 @@ class Council(unittest.TestCase):
         self.assertFalse(os.path.exists(db))
 
 
+class StatutoryModel(Council):
+    """Issue 15 through the real binary: each test names its source."""
+
+    def test_planned_admission_plans_prepared_the_day_before(self):
+        """CPPCR 2010 reg 4(2): the care plan is prepared before the first
+        placement (or, if not practicable, within 10 working days); the local
+        guidance (../shared/seeds/004 s3.1) says the same of the PEP."""
+        for event, day in (("care_plan_completed", "2026-10-30"), ("pep_completed", "2026-10-30"),
+                           ("looked_after_start", "2026-11-02"), ("placement_start", "2026-11-02")):
+            self.ok("event", "add", "C1", event, day, today="2026-11-10")
+        clocks = self.clocks("2026-11-10")
+        for clock in ("care_plan", "pep"):
+            c = self.find(clocks, clock)
+            self.assertEqual((c["status"], c["met_on"]), ("met", "2026-10-30"), clock)
+        text = self.ok("explain", "C1", "care_plan", today="2026-11-10")
+        self.assertIn("prepared before the placement", text)
+
+    def test_long_term_placement_visits_six_weekly_in_the_first_year(self):
+        """CPPCR 2010 reg 28(2)(b): at most six weeks apart for the first year
+        of any placement, even one intended to last until 18."""
+        self.ok("event", "add", "C1", "looked_after_start", "2025-01-06", today="2025-01-11")
+        self.ok("event", "add", "C1", "placement_start", "2025-01-06", "long_term=yes", today="2025-01-11")
+        self.ok("event", "add", "C1", "visit", "2025-01-10", today="2025-01-11")
+        self.assertEqual(self.find(self.clocks("2025-01-11"), "visit", 2)["due"], "2025-02-21")
+
+    def test_child_protection_plan_lifecycle(self):
+        """Working Together to Safeguard Children 2023: the ICPC within 15
+        working days of the strategy discussion that initiated section 47
+        enquiries; core groups and review conferences only while a plan
+        lasts."""
+        self.ok("event", "add", "C1", "strategy_discussion", "2026-11-02", today="2026-11-02")
+        self.assertIsNone(self.find(self.clocks("2026-11-02"), "icpc"))
+        self.ok("event", "add", "C1", "strategy_discussion", "2026-11-03", "s47=yes", today="2026-11-03")
+        self.assertEqual(self.find(self.clocks("2026-11-03"), "icpc")["due"], "2026-11-24")
+        self.ok("event", "add", "C1", "icpc_held", "2026-11-23", "outcome=no_plan", today="2026-11-23")
+        clocks = self.clocks("2026-11-23")
+        self.assertEqual(self.find(clocks, "icpc")["status"], "met")
+        self.assertIsNone(self.find(clocks, "core_group"))
+        self.assertIsNone(self.find(clocks, "cp_review"))
+        text = self.ok("explain", "C1", "cp_review", today="2026-11-23")
+        self.assertIn("no plan", text)
+        # A later plan, then its end.
+        self.ok("event", "add", "C1", "strategy_discussion", "2027-01-04", "s47=yes", today="2027-01-04")
+        self.ok("event", "add", "C1", "icpc_held", "2027-01-20", "outcome=plan", today="2027-01-20")
+        self.ok("event", "add", "C1", "cp_plan_end", "2027-03-01", today="2027-03-01")
+        review = self.find(self.clocks("2027-03-02"), "cp_review")
+        self.assertEqual((review["due"], review["status"]), ("2027-04-20", "cancelled"))
+        text = self.ok("explain", "C1", "cp_review", today="2027-03-02")
+        self.assertIn("ended with the plan on 2027-03-01", text)
+
+    def test_attributes_not_an_object_of_strings_are_a_data_error(self):
+        """Bad data is a data error, never a silent default: {"emergency":true}
+        made the PEP fall due on the placement day."""
+        self.ok("event", "add", "C1", "looked_after_start", "2026-11-02")
+        con = sqlite3.connect(self.db)
+        with con:
+            con.execute("INSERT INTO events (child_id, type, date, attributes, source) "
+                        "VALUES ('C1', 'placement_start', '2026-11-02', '{\"emergency\":true}', 'sync')")
+        con.close()
+        out = self.clocks("2026-11-10")
+        self.assertEqual([c["status"] for c in out], ["data_error"])
+        self.assertIn("attributes", out[0]["reason"])
+        self.assertIn("emergency", out[0]["reason"])
+
+    def test_event_add_builds_an_object_of_strings(self):
+        p = self.run_cc("event", "add", "C1", "placement_start", "2026-11-02", "emergency=yes", "emergency=no")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("twice", p.stderr)
+        self.ok("event", "add", "C1", "placement_start", "2026-11-02", "emergency=yes")
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("SELECT attributes FROM events").fetchone()[0], '{"emergency":"yes"}')
+        con.close()
+
+    def test_calc_refuses_answers_outside_the_countable_years(self):
+        """Month and week arithmetic is bounded: 1900-2199, never a wrapped
+        year (calc 2026-12-07 +9999m printed year 0359)."""
+        p = self.run_cc("calc", "2026-12-07", "+9999m", today=None)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("outside 1900-2199", p.stderr)
+        p = self.run_cc("calc", "2026-12-07", *(["+999m"] * 10), today=None)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout, "")
+
+    def test_rules_check_refuses_offsets_that_cannot_be_meant(self):
+        path = os.path.join(self.tmp.name, "council.rules")
+        with open(path, "w") as f:
+            f.write("[care_plan]\ndue = +9999m\n")
+        p = subprocess.run([BIN, "rules", "check", os.path.join(ROOT, "config", "rules", "england.rules"), path],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(path + ":2:", p.stderr)
+        self.assertIn("+9999m", p.stderr)
+
+
 class RulesCheck(unittest.TestCase):
     def test_default_rules_pass(self):
         p = subprocess.run([BIN, "rules", "check", os.path.join(ROOT, "config", "rules", "england.rules")],
