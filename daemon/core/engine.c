@@ -12,6 +12,7 @@
 #include "careclock/error.h"
 #include "util/grow.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,7 @@ static int attr_value(const cc_event_t *e, const char *key, char *buf, size_t le
 
 int cc_engine_attrs_check(const char *attrs, char *why, size_t len)
 {
+    assert(why != NULL && len > 0);
     if (attrs == NULL || attrs[strspn(attrs, " \t\r\n")] == '\0' || strcmp(attrs, "{}") == 0)
         return 0;
     json_error_t jerr;
@@ -421,6 +423,7 @@ static void meet(run_t *r, inst_t *in, const cc_event_t *e)
  * instance of rule in episode (docs/engine.md, "accept_early"). */
 static cc_date_t early_from(const run_t *r, const cc_rule_t *rule, cc_date_t start, int episode)
 {
+    assert(episode >= -1 && episode < (int)r->neps);
     cc_date_t from = start;
     switch (rule->accept_early) {
     case CC_EARLY_NO:
@@ -589,6 +592,7 @@ static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t dat
  * the referral a decision is about), if there is one. */
 static void close_latest(run_t *r, cc_date_t date, const char *why)
 {
+    assert(why != NULL);
     inst_t *latest = NULL;
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->inst[i];
@@ -744,15 +748,16 @@ static int sweep_rule(run_t *r, int rule_index)
             if (rule->cancel_type < 0 || e->type != rule->cancel_type ||
                 first_failing(r, rule->cancel_when, rule->ncancel_when, e, e->date, NULL) >= 0)
                 continue;
+            const char *why = rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event";
             if (e->type == CC_TYPE_LOOKED_AFTER_END) {
                 for (size_t ep = 0; ep < r->neps; ep++)
                     if (r->eps[ep].end_event == e->id)
                         close_open(r, -1, (int)ep, e->date,
                                    rule->cancel_reason ? rule->cancel_reason : "the episode of care ended");
             } else if (rule->cancel_latest) {
-                close_latest(r, e->date, rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event");
+                close_latest(r, e->date, why);
             } else {
-                close_open(r, -1, -2, e->date, rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event");
+                close_open(r, -1, -2, e->date, why);
             }
         }
         i = j;
@@ -1070,6 +1075,7 @@ static void explain_refusal(cc_buf_t *t, const run_t *r, const cc_cond_t *c, con
 int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
                            const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *t)
 {
+    assert(rs != NULL && child != NULL && rule != NULL && t != NULL && (events != NULL || nevents == 0));
     cc_clocks_t scratch;
     cc_clocks_init(&scratch);
     run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = &scratch};

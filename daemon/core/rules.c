@@ -305,10 +305,9 @@ static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *use
         *used = 2;
         return PARSE_OK;
     }
-    if (strncmp(text, "since", 5) == 0) {
+    if (strncmp(text, "since>=", 7) == 0) {
         char max_text[16];
-        if (!allow_since || strncmp(text + 5, ">=", 2) != 0 || cc_offset_parse(text + 7, 0, &out[0].since) != 0 ||
-            out[0].since.n < 0)
+        if (!allow_since || cc_offset_parse(text + 7, 0, &out[0].since) != 0 || out[0].since.n < 0)
             return PARSE_BAD;
         if (!bounded(out[0].since, max_text, sizeof(max_text)))
             return PARSE_TOO_BIG;
@@ -321,8 +320,14 @@ static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *use
     const char *key_end = negated ? eq - 1 : eq;
     if (eq == NULL || key_end == text || eq[1] == '\0' || strncmp(text, "age", 3) == 0 ||
         (size_t)(key_end - text) >= sizeof(out->key) || strlen(eq + 1) >= sizeof(out->value) ||
-        strpbrk(eq + 1, " \t=!") != NULL || memchr(text, '!', (size_t)(key_end - text)) != NULL)
+        strpbrk(eq + 1, " \t=!") != NULL)
         return PARSE_BAD;
+    /* An attribute name as event add accepts it: letters, digits, _ and -
+     * (so that "since>=12m" where it is not allowed, or "age>>5", is never
+     * read as an attribute called "since>" or "age>"). */
+    for (const char *k = text; k < key_end; k++)
+        if (!isalnum((unsigned char)*k) && *k != '_' && *k != '-')
+            return PARSE_BAD;
     out[0].kind = negated ? CC_COND_ATTR_NE : CC_COND_ATTR;
     snprintf(out[0].key, sizeof(out[0].key), "%.*s", (int)(key_end - text), text);
     snprintf(out[0].value, sizeof(out[0].value), "%s", eq + 1);
