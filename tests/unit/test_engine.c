@@ -50,6 +50,7 @@ typedef struct {
 #define EVENT_ID(i) ((int64_t)(101 + (i)))
 
 static cc_event_t g_events[64];
+static size_t g_nevents; /* how many build_events last wrote */
 
 static cc_date_t iso(const char *s)
 {
@@ -95,6 +96,7 @@ static void dump(const cc_clocks_t *out)
 static void build_events(const ev_t *evs, size_t n)
 {
     assert_true(n <= sizeof(g_events) / sizeof(g_events[0]));
+    g_nevents = n;
     for (size_t i = 0; i < n; i++) {
         cc_event_t *e = &g_events[i];
         memset(e, 0, sizeof(*e));
@@ -1646,6 +1648,57 @@ static void test_data_error_due_date_out_of_range(void **state)
     expect_single_data_error("event 101", "1900");
 }
 
+/* The explanation of a child's clocks in words (issue 15, "Done when"): the
+ * early plan, the plan's end, and why a clock the child lacks was never
+ * started (the conference decided on no plan; a child looked after from 15,
+ * seeds/003 s1.1). */
+static void explain_contains(const char *rule, int seq, const char *today, const char *want)
+{
+    cc_child_t child = {.id = "C1", .dob = iso(DOB_11), .raw_dob = DOB_11};
+    const cc_clock_t *c = find(rule, seq);
+    cc_buf_t text;
+    cc_buf_init(&text);
+    assert_int_equal(cc_engine_explain(g_rs, g_cal, iso(today), &child, g_events, g_nevents, &g_out,
+                                       (size_t)(c - g_out.items), &text),
+                     0);
+    if (strstr(cc_buf_str(&text), want) == NULL)
+        print_error("explanation lacks \"%s\":\n%s", want, cc_buf_str(&text));
+    assert_non_null(strstr(cc_buf_str(&text), want));
+    cc_buf_free(&text);
+}
+
+static void test_explain_tells_the_new_reasons(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-10",
+        EVENTS({"care_plan_completed", "2026-10-30", NULL}, {"looked_after_start", "2026-11-02", NULL},
+               {"placement_start", "2026-11-02", NULL}));
+    explain_contains("care_plan", 1, "2026-11-10", "prepared before the placement (Mon 2 Nov 2026)");
+    run(DOB_11, "2027-03-02", EVENTS({"icpc_held", "2026-11-23", NULL}, {"cp_plan_end", "2026-11-30", NULL}));
+    explain_contains("cp_review", 1, "2027-03-02", "ended with the plan on 2026-11-30");
+
+    cc_child_t child = {.id = "C1", .dob = iso("2011-11-02"), .raw_dob = "2011-11-02"};
+    cc_buf_t text;
+    cc_buf_init(&text);
+    build_events(EVENTS({"looked_after_start", "2026-11-02", NULL},
+                        {"icpc_held", "2026-11-23", "{\"outcome\":\"no_plan\"}"}));
+    assert_int_equal(cc_engine_explain_none(g_rs, g_cal, &child, g_events, 2,
+                                            cc_ruleset_find(g_rs, "permanence_plan"), &text),
+                     0);
+    assert_non_null(strstr(cc_buf_str(&text), "the child was 15 on that day, and this clock starts only under 15"));
+    cc_buf_reset(&text);
+    assert_int_equal(cc_engine_explain_none(g_rs, g_cal, &child, g_events, 2, cc_ruleset_find(g_rs, "core_group"),
+                                            &text),
+                     0);
+    assert_non_null(strstr(cc_buf_str(&text), "no plan: its outcome is \"no_plan\""));
+    /* No starting event at all: nothing to explain. */
+    cc_buf_reset(&text);
+    assert_int_equal(cc_engine_explain_none(g_rs, g_cal, &child, g_events, 2, cc_ruleset_find(g_rs, "sgo_report"),
+                                            &text),
+                     CC_ENOTFOUND);
+    cc_buf_free(&text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1710,6 +1763,7 @@ int main(void)
         cmocka_unit_test(test_pep_from_three_to_seventeen),
         cmocka_unit_test(test_data_error_attributes_not_an_object_of_strings),
         cmocka_unit_test(test_data_error_due_date_out_of_range),
+        cmocka_unit_test(test_explain_tells_the_new_reasons),
         cmocka_unit_test_teardown(test_override_changes_only_care_plan, restore_default),
         cmocka_unit_test_teardown(test_override_disables_pep, restore_default),
         cmocka_unit_test_teardown(test_override_adds_a_rule_and_event_type, restore_default),
