@@ -7,6 +7,8 @@
 #include "cli/cli.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/events.h"
+#include "careclock/people.h"
 #include "careclock/store.h"
 
 #include <errno.h>

@@ -4,6 +4,7 @@
 #include "careclock/csv.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
+#include "careclock/people.h"
 #include "careclock/rulefiles.h"
 #include "careclock/store.h"
 

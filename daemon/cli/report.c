@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/people.h"
 #include "careclock/report.h"
 
 #include <stdio.h>

@@ -21,6 +21,7 @@
  *    to child; a full recompute runs with a 64 MiB page cache.
  */
 #include "careclock/evaluate.h"
+#include "careclock/changes.h"
 #include "careclock/error.h"
 #include "util/grow.h"
 

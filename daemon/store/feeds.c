@@ -8,6 +8,7 @@
  */
 #include "careclock/feeds.h"
 #include "careclock/error.h"
+#include "careclock/people.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>

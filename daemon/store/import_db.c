@@ -15,6 +15,7 @@
 #include "careclock/import_db.h"
 #include "careclock/buf.h"
 #include "careclock/error.h"
+#include "careclock/people.h"
 #include "util/grow.h"
 
 #include <stdio.h>

@@ -9,6 +9,7 @@
 
 #include "careclock/error.h"
 #include "careclock/feeds.h"
+#include "careclock/people.h"
 #include "careclock/store.h"
 
 #include <ftw.h>

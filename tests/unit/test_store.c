@@ -9,6 +9,9 @@
 
 #include "careclock/buf.h"
 #include "careclock/error.h"
+#include "careclock/changes.h"
+#include "careclock/events.h"
+#include "careclock/people.h"
 #include "careclock/store.h"
 
 #include <ftw.h>

@@ -1,0 +1,149 @@
+/* The store layer's shared internals: the statement cache, the write
+ * transaction every cc_store_*_add/set/delete runs in, the checks of ids
+ * and text, the quoting of values in messages, the meta table. Internal:
+ * included only by the .c files of daemon/store/ (see store.c).
+ *
+ * The store's assertions stay in every build: NDEBUG is undefined here,
+ * before <assert.h>, so a release build that defines it still checks the
+ * preconditions the store's contracts state.
+ */
+#ifndef CARECLOCK_STORE_INTERNAL_H
+#define CARECLOCK_STORE_INTERNAL_H
+
+#include "careclock/store.h"
+
+#undef NDEBUG
+#include <assert.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- statements (store.c) ---- */
+
+/* The store's cached statement for sql, reset and with its bindings
+ * cleared; NULL when it does not prepare. The cache is keyed by the
+ * address of sql, so sql is a string with static storage (an element of a
+ * module's SQL[] table or a static array). Reset it after use (cc__store_run
+ * and cc__store_exists do), so that no statement keeps a read transaction
+ * open between calls. */
+sqlite3_stmt *cc__store_stmt(cc_store_t *s, const char *sql);
+
+/* Bind text, or NULL when text is NULL. SQLite's result code. */
+int cc__store_bind_text(sqlite3_stmt *st, int i, const char *text);
+
+/* Run a statement that returns no rows (or ignore them), then reset it.
+ * 0 or CC_EDB. */
+int cc__store_run(sqlite3_stmt *st);
+
+/* 1 if the cached statement sql, bound to key as ?1, returns a row; 0;
+ * CC_EDB. */
+int cc__store_exists(cc_store_t *s, const char *sql, const char *key);
+
+/* Run sql (no parameters, no rows) on the store's connection: 0 or CC_EDB. */
+int cc__store_exec(cc_store_t *s, const char *sql);
+
+/* The integer a PRAGMA (or any one-row query without parameters) returns,
+ * on the connection db. 0 or CC_EDB. */
+int cc__store_pragma_int(sqlite3 *db, const char *sql, int64_t *value);
+
+/* "database: <why>" into err; returns CC_EDB. */
+int cc__store_db_fail(cc_store_t *s, char *err, size_t errlen);
+
+/* 1 when the connection is inside a transaction. */
+int cc__store_in_transaction(cc_store_t *s);
+
+/* Collect column 0 of every row of st (already bound) as strings into a
+ * new array (free with cc_store_free_ids); NULL values are skipped. st is
+ * reset. 0, CC_EDB or CC_ENOMEM. */
+int cc__store_collect_ids(sqlite3_stmt *st, char ***ids, size_t *n);
+
+/* ---- writes (store.c) ---- */
+
+/* Start a write: a BEGIN IMMEDIATE transaction of its own when none is
+ * open (*own = 1; the audit actor is written in it), else a savepoint
+ * inside the caller's. 0 or CC_EDB with err. */
+int cc__store_write_begin(cc_store_t *s, int *own, char *err, size_t errlen);
+
+/* Finish a write begun by cc__store_write_begin: keep it when rc is 0,
+ * else undo it. Returns rc, or CC_EDB when keeping it failed. */
+int cc__store_write_end(cc_store_t *s, int own, int rc, char *err, size_t errlen);
+
+/* ---- checks and messages (store.c) ---- */
+
+/* Quote a value for a message: "text", control characters escaped, long
+ * values shortened. Returns buf (len >= 8). */
+const char *cc__store_quote(const char *value, char *buf, size_t len);
+
+/* A quoted value in a temporary buffer that lives until the end of the
+ * enclosing full expression (a cc_set_err call). */
+#define CC__Q(v) cc__store_quote((v), (char[160]){0}, 160)
+
+/* An id: non-empty, at most CC_STORE_ID_MAX bytes, no control characters,
+ * no surrounding spaces. 0 or CC_EINVAL with err naming field. */
+int cc__store_check_id(const char *field, const char *id, char *err, size_t errlen);
+
+/* Free text (names, initials, notes): no control characters; required
+ * text must not be empty. 0 or CC_EINVAL with err naming field. */
+int cc__store_check_text(const char *field, const char *text, int required, char *err, size_t errlen);
+
+/* An existence check of one table: 1, 0 or CC_EDB (cc_store_child_exists
+ * and its kind). */
+typedef int (*cc__store_exists_fn)(cc_store_t *s, const char *id);
+
+/* A reference that must name an existing row: its shape, then that it
+ * exists. "what" names the field in messages ("manager", "team"). 0,
+ * CC_EINVAL, CC_ENOTFOUND or CC_EDB, with err. */
+int cc__store_check_ref(cc_store_t *s, cc__store_exists_fn exists, const char *what, const char *id, char *err,
+                        size_t errlen);
+
+/* A new row's id: well formed and not taken. 0, CC_EINVAL, CC_EEXIST or
+ * CC_EDB, with err. */
+int cc__store_check_new_id(cc_store_t *s, cc__store_exists_fn exists, const char *what, const char *id, char *err,
+                           size_t errlen);
+
+/* ---- the change queue (changes.c) ---- */
+
+/* Delete the whole change queue, in the caller's transaction: for a full
+ * recompute, which evaluates every child. 0 or CC_EDB. */
+int cc__store_changes_clear(cc_store_t *s);
+
+/* ---- schema (schema.c) ---- */
+
+/* Check that the open connection db (path, for messages) holds a careclock
+ * database (or an empty file) of a schema version this build knows;
+ * *version receives its PRAGMA user_version. 0, CC_EDB (not a careclock
+ * database, or SQLite failed) or CC_ESTATE (a newer schema), with err. */
+int cc__schema_check(cc_store_t *s, const char *path, int *version, char *err, size_t errlen);
+
+/* Apply the numbered migrations after from_version, each in its own
+ * transaction; *to_version receives the version now. 0 or CC_EDB with
+ * err. */
+int cc__schema_migrate(cc_store_t *s, const char *path, int from_version, int *to_version, char *err,
+                       size_t errlen);
+
+/* ---- the meta table (meta.c) ----
+ * Keys: clocks_as_of and rules_fingerprint (the evaluation), owed_index:*
+ * (the first computation, first.c), outbox_instance (migration 3, the
+ * outbox's message ids). Each function takes the connection it runs on:
+ * the evaluation writes through the store's, inside its transaction. */
+
+/* The value of key into out (len bytes; "" when absent): 1 when found, 0
+ * when not, CC_EDB. */
+int cc__meta_get(sqlite3 *db, const char *key, char *out, size_t len);
+
+/* Set key to value (insert or replace). 0 or CC_EDB. */
+int cc__meta_set(sqlite3 *db, const char *key, const char *value);
+
+/* 1 when a key begins with prefix, 0 when none does, CC_EDB. */
+int cc__meta_any(sqlite3 *db, const char *prefix);
+
+/* Call fn(arg, key without the prefix, value) for every key that begins
+ * with prefix, in key order, until fn returns nonzero (returned). 0,
+ * CC_EDB or fn's value. */
+int cc__meta_each(sqlite3 *db, const char *prefix, int (*fn)(void *arg, const char *name, const char *value),
+                  void *arg);
+
+/* Delete every key that begins with prefix. 0 or CC_EDB. */
+int cc__meta_delete(sqlite3 *db, const char *prefix);
+
+#endif

@@ -1,0 +1,388 @@
+/* The schema of the plan database: every numbered migration, and the
+ * PRAGMA user_version that says which of them a file has. docs/schema.md
+ * documents what they build.
+ *
+ * Design notes:
+ *  - Migration v takes a file from version v-1 to v, in one transaction
+ *    that also sets user_version; a migration is never edited once
+ *    released: the next one is added (and CC_STORE_SCHEMA_VERSION raised,
+ *    which the _Static_assert below holds in step with MIGRATIONS[]).
+ *  - Several processes may open an old file at once: each migration
+ *    re-reads user_version under the write lock and skips what another
+ *    process applied meanwhile.
+ *  - A file with tables but no careclock version, or another application
+ *    id, is refused untouched: a mistyped --db cannot damage another
+ *    system's database.
+ */
+#include "store/internal.h"
+#include "careclock/error.h"
+
+#include <stdio.h>
+
+/* ---- the migrations ---------------------------------------------------- */
+
+/* Migration 1: the first schema. Each migration runs in one transaction
+ * that also sets user_version; never edit a migration once released: add
+ * the next one. */
+static const char MIGRATION_1[] =
+    "PRAGMA application_id = 1128483915;\n" /* CC_STORE_APPLICATION_ID */
+    "CREATE TABLE staff (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  email TEXT,\n"
+    "  role TEXT NOT NULL CHECK (role IN ('worker','team_manager','service_manager','iro')),\n"
+    "  manager_id TEXT REFERENCES staff(id)\n"
+    ");\n"
+    "CREATE TABLE teams (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  manager_id TEXT REFERENCES staff(id),\n"
+    "  service_manager_id TEXT REFERENCES staff(id),\n"
+    "  webhook TEXT\n"
+    ");\n"
+    "CREATE TABLE children (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  initials TEXT,\n"
+    "  full_name TEXT,\n"
+    "  dob TEXT NOT NULL,\n"
+    "  team_id TEXT REFERENCES teams(id),\n"
+    "  worker_id TEXT REFERENCES staff(id),\n"
+    "  iro_id TEXT REFERENCES staff(id)\n"
+    ");\n"
+    "CREATE INDEX children_by_team ON children(team_id);\n"
+    "CREATE INDEX children_by_worker ON children(worker_id);\n"
+    "CREATE TABLE events (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,\n"
+    "  type TEXT NOT NULL,\n"
+    "  date TEXT NOT NULL,\n"
+    "  attributes TEXT NOT NULL DEFAULT '{}',\n"
+    "  recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  source TEXT NOT NULL DEFAULT 'cli',\n"
+    "  source_key TEXT UNIQUE,\n"
+    "  note TEXT\n"
+    ");\n"
+    "CREATE INDEX events_by_child ON events(child_id, date);\n"
+    "CREATE TABLE clocks (\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  title TEXT NOT NULL,\n"
+    "  start_date TEXT,\n"
+    "  due_date TEXT,\n"
+    "  status TEXT NOT NULL,\n"
+    "  met_on TEXT,\n"
+    "  start_event_id INTEGER,\n"
+    "  met_event_id INTEGER,\n"
+    "  reason TEXT,\n"
+    "  flags INTEGER NOT NULL DEFAULT 0,\n"
+    "  source TEXT,\n"
+    "  updated_at TEXT NOT NULL,\n"
+    "  PRIMARY KEY (child_id, rule_id, seq)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX clocks_by_status ON clocks(status, due_date);\n"
+    "CREATE TABLE audit (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  actor TEXT,\n"
+    "  action TEXT NOT NULL,\n"
+    "  table_name TEXT NOT NULL,\n"
+    "  row_id TEXT NOT NULL,\n"
+    "  old_value TEXT,\n"
+    "  new_value TEXT\n"
+    ");\n"
+    "CREATE INDEX audit_by_row ON audit(table_name, row_id);\n"
+    "CREATE TABLE changes (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))\n"
+    ");\n"
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE audit_actor (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  actor TEXT\n"
+    ");\n"
+    /* The change queue: every write to events or children, whoever makes it. */
+    "CREATE TRIGGER events_queue_insert AFTER INSERT ON events BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (NEW.child_id);\n"
+    "END;\n"
+    "CREATE TRIGGER events_queue_update AFTER UPDATE ON events BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (NEW.child_id);\n"
+    "  INSERT INTO changes(child_id) SELECT OLD.child_id WHERE OLD.child_id IS NOT NEW.child_id;\n"
+    "END;\n"
+    "CREATE TRIGGER events_queue_delete AFTER DELETE ON events BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (OLD.child_id);\n"
+    "END;\n"
+    "CREATE TRIGGER children_queue_insert AFTER INSERT ON children BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (NEW.id);\n"
+    "END;\n"
+    "CREATE TRIGGER children_queue_update AFTER UPDATE ON children BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (NEW.id);\n"
+    "  INSERT INTO changes(child_id) SELECT OLD.id WHERE OLD.id IS NOT NEW.id;\n"
+    "END;\n"
+    "CREATE TRIGGER children_queue_delete AFTER DELETE ON children BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (OLD.id);\n"
+    "END;\n"
+    /* The audit trail: updates and deletes of the tables people maintain. */
+    "CREATE TRIGGER events_audit_update AFTER UPDATE ON events BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'update', 'events', OLD.id,\n"
+    "    json_object('id', OLD.id, 'child_id', OLD.child_id, 'type', OLD.type, 'date', OLD.date,\n"
+    "      'attributes', OLD.attributes, 'recorded_at', OLD.recorded_at, 'source', OLD.source,\n"
+    "      'source_key', OLD.source_key, 'note', OLD.note),\n"
+    "    json_object('id', NEW.id, 'child_id', NEW.child_id, 'type', NEW.type, 'date', NEW.date,\n"
+    "      'attributes', NEW.attributes, 'recorded_at', NEW.recorded_at, 'source', NEW.source,\n"
+    "      'source_key', NEW.source_key, 'note', NEW.note));\n"
+    "END;\n"
+    "CREATE TRIGGER events_audit_delete AFTER DELETE ON events BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'delete', 'events', OLD.id,\n"
+    "    json_object('id', OLD.id, 'child_id', OLD.child_id, 'type', OLD.type, 'date', OLD.date,\n"
+    "      'attributes', OLD.attributes, 'recorded_at', OLD.recorded_at, 'source', OLD.source,\n"
+    "      'source_key', OLD.source_key, 'note', OLD.note),\n"
+    "    NULL);\n"
+    "END;\n"
+    "CREATE TRIGGER children_audit_update AFTER UPDATE ON children BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'update', 'children', OLD.id,\n"
+    "    json_object('id', OLD.id, 'initials', OLD.initials, 'full_name', OLD.full_name, 'dob', OLD.dob,\n"
+    "      'team_id', OLD.team_id, 'worker_id', OLD.worker_id, 'iro_id', OLD.iro_id),\n"
+    "    json_object('id', NEW.id, 'initials', NEW.initials, 'full_name', NEW.full_name, 'dob', NEW.dob,\n"
+    "      'team_id', NEW.team_id, 'worker_id', NEW.worker_id, 'iro_id', NEW.iro_id));\n"
+    "END;\n"
+    "CREATE TRIGGER children_audit_delete AFTER DELETE ON children BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'delete', 'children', OLD.id,\n"
+    "    json_object('id', OLD.id, 'initials', OLD.initials, 'full_name', OLD.full_name, 'dob', OLD.dob,\n"
+    "      'team_id', OLD.team_id, 'worker_id', OLD.worker_id, 'iro_id', OLD.iro_id),\n"
+    "    NULL);\n"
+    "END;\n"
+    "CREATE TRIGGER staff_audit_update AFTER UPDATE ON staff BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'update', 'staff', OLD.id,\n"
+    "    json_object('id', OLD.id, 'name', OLD.name, 'email', OLD.email, 'role', OLD.role,\n"
+    "      'manager_id', OLD.manager_id),\n"
+    "    json_object('id', NEW.id, 'name', NEW.name, 'email', NEW.email, 'role', NEW.role,\n"
+    "      'manager_id', NEW.manager_id));\n"
+    "END;\n"
+    "CREATE TRIGGER staff_audit_delete AFTER DELETE ON staff BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'delete', 'staff', OLD.id,\n"
+    "    json_object('id', OLD.id, 'name', OLD.name, 'email', OLD.email, 'role', OLD.role,\n"
+    "      'manager_id', OLD.manager_id),\n"
+    "    NULL);\n"
+    "END;\n"
+    "CREATE TRIGGER teams_audit_update AFTER UPDATE ON teams BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'update', 'teams', OLD.id,\n"
+    "    json_object('id', OLD.id, 'name', OLD.name, 'manager_id', OLD.manager_id,\n"
+    "      'service_manager_id', OLD.service_manager_id, 'webhook', OLD.webhook),\n"
+    "    json_object('id', NEW.id, 'name', NEW.name, 'manager_id', NEW.manager_id,\n"
+    "      'service_manager_id', NEW.service_manager_id, 'webhook', NEW.webhook));\n"
+    "END;\n"
+    "CREATE TRIGGER teams_audit_delete AFTER DELETE ON teams BEGIN\n"
+    "  INSERT INTO audit(actor, action, table_name, row_id, old_value, new_value) VALUES (\n"
+    "    (SELECT actor FROM audit_actor WHERE id = 1), 'delete', 'teams', OLD.id,\n"
+    "    json_object('id', OLD.id, 'name', OLD.name, 'manager_id', OLD.manager_id,\n"
+    "      'service_manager_id', OLD.service_manager_id, 'webhook', OLD.webhook),\n"
+    "    NULL);\n"
+    "END;\n";
+
+/* Migration 2: calendar feeds. clocks.sequence is the iCalendar SEQUENCE of
+ * a clock instance, raised by the evaluator whenever its due date or status
+ * changes; feeds hold subscription tokens as SHA-256 hashes only. */
+static const char MIGRATION_2[] =
+    "ALTER TABLE clocks ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE feeds (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('team','staff')),\n"
+    "  target_id TEXT NOT NULL,\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  revoked_at TEXT,\n"
+    "  last_access_at TEXT,\n"
+    "  access_count INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX feeds_by_target ON feeds(kind, target_id);\n";
+
+/* Migration 3: the outbox of reminders and escalations (docs/delivery.md).
+ * One row per (clock instance, stage, recipient, channel), enqueued once by
+ * its unique key; next_attempt_at is when the row may next be claimed (its
+ * due_at at first, then the retry time), so "what is ready now" is one range
+ * scan of the partial index. batch groups the rows sent as one message (a
+ * digest): the id of its first row, fixed when first claimed, so a retry
+ * resends the same message with the same Message-ID / webhook-id.
+ * webhook_endpoints records endpoints disabled by a 410 Gone. The meta row
+ * outbox_instance makes message ids unique to this database. */
+static const char MIGRATION_3[] =
+    "CREATE TABLE deliveries (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  stage TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email','webhook')),\n"
+    "  role TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation','met')),\n"
+    "  address TEXT,\n"
+    "  due_date TEXT,\n"
+    "  stage_date TEXT NOT NULL,\n"
+    "  due_at TEXT NOT NULL,\n"
+    "  immediate INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN\n"
+    "    ('pending','sending','sent','retrying','failed','undeliverable','cancelled')),\n"
+    "  batch INTEGER,\n"
+    "  message_id TEXT,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at TEXT,\n"
+    "  first_attempt_at TEXT,\n"
+    "  last_error TEXT,\n"
+    "  claimed_by TEXT,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  sent_at TEXT,\n"
+    "  UNIQUE (child_id, rule_id, seq, stage, recipient, channel)\n"
+    ");\n"
+    "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');\n"
+    "CREATE INDEX deliveries_by_state ON deliveries(state);\n"
+    "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;\n"
+    "CREATE TABLE webhook_endpoints (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  disabled_at TEXT,\n"
+    "  disabled_reason TEXT\n"
+    ");\n"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('outbox_instance', lower(hex(randomblob(6))));\n";
+
+/* Migration 4: for a full recompute that reads little and writes only what
+ * changed (docs/schema.md).
+ *  - events_by_child also holds type and attributes, so reading every
+ *    child's events is one pass over the index in child order, with no
+ *    lookup of each row in the table (whose order is the order events were
+ *    recorded in, spread across children). Same name, same leading columns.
+ *  - clock_digests: the evaluator's note of what it last wrote for each
+ *    child, a 64-bit digest of the child's clock rows. A full recompute
+ *    compares the engine's fresh result with it and reads or writes the
+ *    child's rows only when they differ. Every child with clocks has a row
+ *    (0 = unknown: compare the rows), which also lets a full recompute find
+ *    the clocks of deleted children without scanning the clocks table. */
+static const char MIGRATION_4[] =
+    "DROP INDEX events_by_child;\n"
+    "CREATE INDEX events_by_child ON events(child_id, date, type, attributes);\n"
+    "CREATE TABLE clock_digests (\n"
+    "  child_id TEXT PRIMARY KEY,\n"
+    "  digest INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO clock_digests (child_id, digest) SELECT DISTINCT child_id, 0 FROM clocks;\n";
+
+/* Migration 5: the plan queue (docs/delivery.md, "Planning"). The
+ * delivery planner plans the whole council at start, on a new day and
+ * after a reload; between those it plans only the children queued here,
+ * by whichever process made the change: a child whose clock rows were
+ * written (its digest row changes with them), a child given another
+ * worker, IRO or team, the children of a team whose managers or webhook
+ * changed, and those of a member of staff whose email changed. One row per
+ * child: a child queued again moves to the end with a new id
+ * (AUTOINCREMENT: ids never come back), so a plan that began before the
+ * change never deletes it as done. */
+#define PLAN_QUEUE_CHILDREN(set)                                                                                      \
+    "  DELETE FROM plan_queue WHERE child_id IN (" set ");\n"                                                          \
+    "  INSERT INTO plan_queue (child_id) " set ";\n"
+static const char MIGRATION_5[] =
+    "CREATE TABLE plan_queue (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX plan_queue_by_child ON plan_queue(child_id);\n"
+    /* Whose children: a staff feed and staff_plan_update look children up
+     * by worker, IRO or team (children_by_worker, children_by_team). */
+    "CREATE INDEX children_by_iro ON children(iro_id);\n"
+    "CREATE TRIGGER digests_plan_insert AFTER INSERT ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    "CREATE TRIGGER digests_plan_update AFTER UPDATE ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    "CREATE TRIGGER digests_plan_delete AFTER DELETE ON clock_digests BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT OLD.child_id")
+    "END;\n"
+    "CREATE TRIGGER children_plan_update AFTER UPDATE OF team_id, worker_id, iro_id ON children BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.id")
+    "END;\n"
+    "CREATE TRIGGER teams_plan_update AFTER UPDATE OF manager_id, service_manager_id, webhook ON teams BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT id FROM children WHERE team_id = NEW.id")
+    "END;\n"
+    "CREATE TRIGGER staff_plan_update AFTER UPDATE OF email ON staff BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT id FROM children WHERE worker_id = NEW.id OR iro_id = NEW.id OR team_id IN "
+                        "(SELECT id FROM teams WHERE manager_id = NEW.id OR service_manager_id = NEW.id)")
+    "END;\n";
+
+/* MIGRATIONS[v] takes a database from version v-1 to v. */
+static const char *const MIGRATIONS[] = {NULL, MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5};
+
+_Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
+               "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");
+
+_Static_assert(CC_STORE_APPLICATION_ID == 1128483915, "MIGRATION_1 spells out CC_STORE_APPLICATION_ID");
+
+int cc__schema_check(cc_store_t *s, const char *path, int *version, char *err, size_t errlen)
+{
+    sqlite3 *db = cc_store_db(s);
+    int64_t user_version = 0, app_id = 0, objects = 0;
+    if (cc__store_pragma_int(db, "PRAGMA user_version", &user_version) != 0 ||
+        cc__store_pragma_int(db, "PRAGMA application_id", &app_id) != 0 ||
+        cc__store_pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects) != 0) {
+        cc_set_err(err, errlen, "%s: %s", path, cc_store_errmsg(s, NULL));
+        return CC_EDB;
+    }
+    *version = (int)user_version;
+    if ((app_id != 0 && app_id != CC_STORE_APPLICATION_ID) || (user_version == 0 && objects > 0)) {
+        cc_set_err(err, errlen, "%s is an SQLite database but not a careclock one; refusing to touch it", path);
+        return CC_EDB;
+    }
+    if (user_version > CC_STORE_SCHEMA_VERSION) {
+        cc_set_err(err, errlen,
+                "%s has schema version %d, newer than this careclock understands (%d); upgrade careclock", path,
+                (int)user_version, CC_STORE_SCHEMA_VERSION);
+        return CC_ESTATE;
+    }
+    return 0;
+}
+
+int cc__schema_migrate(cc_store_t *s, const char *path, int from_version, int *to_version, char *err,
+                       size_t errlen)
+{
+    sqlite3 *db = cc_store_db(s);
+    int64_t version = 0;
+    assert(from_version >= 0 && from_version <= CC_STORE_SCHEMA_VERSION);
+    assert(!cc__store_in_transaction(s));
+    for (int v = from_version + 1; v <= CC_STORE_SCHEMA_VERSION; v++) {
+        char sql[64];
+        if (cc__store_exec(s, "BEGIN IMMEDIATE") != 0)
+            goto fail;
+        /* Another process may have migrated while we waited for the lock. */
+        if (cc__store_pragma_int(db, "PRAGMA user_version", &version) != 0)
+            goto fail;
+        if (version >= v) {
+            if (cc__store_exec(s, "COMMIT") != 0)
+                goto fail;
+            continue;
+        }
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+        if (cc__store_exec(s, MIGRATIONS[v]) != 0 || cc__store_exec(s, sql) != 0 || cc__store_exec(s, "COMMIT") != 0)
+            goto fail;
+    }
+    if (cc__store_pragma_int(db, "PRAGMA user_version", &version) != 0)
+        goto fail;
+    *to_version = (int)version;
+    return 0;
+fail:
+    cc_set_err(err, errlen, "%s: migrating the schema to version %d failed: %s", path, CC_STORE_SCHEMA_VERSION,
+            cc_store_errmsg(s, NULL));
+    if (cc__store_in_transaction(s))
+        cc__store_exec(s, "ROLLBACK");
+    return CC_EDB;
+}
