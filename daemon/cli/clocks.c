@@ -1,6 +1,7 @@
 /* careclock clocks | explain | rules check: reading the statutory clocks. */
 #include "careclock/buf.h"
 #include "cli/cli.h"
+#include "careclock/clocks.h"
 #include "careclock/csv.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STATUS_FILTER CC_STATUS_COUNT
+#define MAX_STATUS_FILTER CC_CLOCKS_STATUS_FILTER_MAX
 
 /* ---- output ---- */
 
@@ -22,40 +23,28 @@ enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS,
 static const char *const col_names[NCOLS] = {"child", "clock", "seq", "title", "start", "due", "status", "met_on",
                                              "worker", "team", "source", "reason"};
 
-static const char *col(sqlite3_stmt *st, int i)
+/* A listed row as its columns (NULL for NULL), seq written into seqbuf. */
+static void row_cols(const cc_clock_row_t *r, const char *v[NCOLS], char seqbuf[16])
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
-    return t ? t : "";
+    snprintf(seqbuf, 16, "%d", r->seq);
+    v[COL_CHILD] = r->child_id;
+    v[COL_CLOCK] = r->rule_id;
+    v[COL_SEQ] = seqbuf;
+    v[COL_TITLE] = r->title;
+    v[COL_START] = r->start_date;
+    v[COL_DUE] = r->due_date;
+    v[COL_STATUS] = r->status;
+    v[COL_MET] = r->met_on;
+    v[COL_WORKER] = r->worker_id;
+    v[COL_TEAM] = r->team_id;
+    v[COL_SOURCE] = r->source;
+    v[COL_REASON] = r->reason;
 }
 
-/* The listing is built from fixed fragments: the WHERE clause holds the
- * condition of each filter given, and only those, each with its own
- * parameter number (values are always bound, never written into the SQL).
- * One statement for every case, "(?1 IS NULL OR c.child_id = ?1) AND ...",
- * could use no index: every listing read all the clocks of the council, 18 s
- * a pass for --child at 100,000 children. Now --child reads the child's
- * clocks through the primary key, --team and --worker go through
- * children_by_team and children_by_worker, and --status alone through
- * clocks_by_status. The ORDER BY ends with the primary key, so the order of
- * the rows does not depend on the plan. */
-#define STATUS_PARAM 4 /* --status S1,S2,... binds ?4, ?5, ... */
-
-enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, NFILTERS };
-
-static const char *const list_select =
-    "SELECT c.child_id, c.rule_id, c.seq, c.title, c.start_date, c.due_date, c.status, c.met_on, ch.worker_id, "
-    "ch.team_id, c.source, c.reason FROM clocks c JOIN children ch ON ch.id = c.child_id";
-static const char *const list_where[NFILTERS] = {
-    [F_CHILD] = "c.child_id = ?1",
-    [F_TEAM] = "ch.team_id = ?2",
-    [F_WORKER] = "ch.worker_id = ?3",
-    [F_STATUS] = "c.status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-};
-static const char *const list_order =
-    " ORDER BY CASE c.status WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'due_soon' THEN 2 WHEN 'open' "
-    "THEN 3 WHEN 'met_late' THEN 4 WHEN 'met' THEN 5 ELSE 6 END, c.due_date, c.child_id, c.rule_id, c.seq";
-
-_Static_assert(MAX_STATUS_FILTER == 7, "list_where[F_STATUS] has one parameter per status, ?4 to ?10");
+static const char *or_empty(const char *t)
+{
+    return t ? t : "";
+}
 
 typedef struct {
     const char *child, *team, *worker;
@@ -65,73 +54,107 @@ typedef struct {
     int cached;
 } list_opts_t;
 
-static int print_table(sqlite3_stmt *st, FILE *out)
+/* The table: two passes over the listing, widths, then rows. */
+static const int shown[] = {COL_CHILD, COL_CLOCK, COL_SEQ, COL_DUE, COL_STATUS, COL_MET, COL_START, COL_WORKER,
+                            COL_TEAM, COL_TITLE};
+#define NSHOWN (sizeof(shown) / sizeof(shown[0]))
+
+typedef struct {
+    FILE *out;
+    int width[NCOLS];
+    int rows;
+} table_t;
+
+static int table_measure(void *arg, const cc_clock_row_t *r)
 {
-    /* Two passes: widths, then rows. */
-    static const int shown[] = {COL_CHILD, COL_CLOCK, COL_SEQ, COL_DUE, COL_STATUS, COL_MET, COL_START, COL_WORKER,
-                                COL_TEAM, COL_TITLE};
-    size_t nshown = sizeof(shown) / sizeof(shown[0]);
-    int width[NCOLS] = {0};
-    int step, rows = 0;
-    for (size_t i = 0; i < nshown; i++)
-        width[shown[i]] = (int)strlen(col_names[shown[i]]);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rows++;
-        for (size_t i = 0; i < nshown; i++) {
-            int w = (int)strlen(col(st, shown[i]));
-            if (w > width[shown[i]])
-                width[shown[i]] = w;
-        }
+    table_t *t = arg;
+    const char *v[NCOLS];
+    char seq[16];
+    row_cols(r, v, seq);
+    t->rows++;
+    for (size_t i = 0; i < NSHOWN; i++) {
+        int w = (int)strlen(or_empty(v[shown[i]]));
+        if (w > t->width[shown[i]])
+            t->width[shown[i]] = w;
     }
-    if (step != SQLITE_DONE)
-        return CC_EDB;
-    sqlite3_reset(st);
-    for (size_t i = 0; i < nshown; i++)
-        fprintf(out, "%-*s%s", shown[i] == COL_TITLE ? 0 : width[shown[i]], col_names[shown[i]],
-                i + 1 < nshown ? "  " : "\n");
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        for (size_t i = 0; i < nshown; i++) {
-            const char *v = col(st, shown[i]);
-            if (shown[i] == COL_TITLE && strcmp(col(st, COL_STATUS), "data_error") == 0)
-                v = col(st, COL_REASON);
-            fprintf(out, "%-*s%s", shown[i] == COL_TITLE ? 0 : width[shown[i]], v, i + 1 < nshown ? "  " : "\n");
-        }
-    }
-    fprintf(out, "(%d clock%s)\n", rows, rows == 1 ? "" : "s");
-    return step == SQLITE_DONE ? 0 : CC_EDB;
+    return 0;
 }
 
-static int print_csv(sqlite3_stmt *st, FILE *out)
+static int table_print(void *arg, const cc_clock_row_t *r)
 {
-    int step;
+    table_t *t = arg;
+    const char *v[NCOLS];
+    char seq[16];
+    row_cols(r, v, seq);
+    for (size_t i = 0; i < NSHOWN; i++) {
+        const char *value = or_empty(v[shown[i]]);
+        if (shown[i] == COL_TITLE && strcmp(or_empty(v[COL_STATUS]), "data_error") == 0)
+            value = or_empty(v[COL_REASON]);
+        fprintf(t->out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t->width[shown[i]], value, i + 1 < NSHOWN ? "  " : "\n");
+    }
+    return 0;
+}
+
+static int print_table(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
+{
+    table_t t = {.out = out};
+    for (size_t i = 0; i < NSHOWN; i++)
+        t.width[shown[i]] = (int)strlen(col_names[shown[i]]);
+    int rc = cc_clocks_list(store, f, table_measure, &t);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < NSHOWN; i++)
+        fprintf(out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t.width[shown[i]], col_names[shown[i]],
+                i + 1 < NSHOWN ? "  " : "\n");
+    rc = cc_clocks_list(store, f, table_print, &t);
+    fprintf(out, "(%d clock%s)\n", t.rows, t.rows == 1 ? "" : "s");
+    return rc;
+}
+
+static int csv_row(void *arg, const cc_clock_row_t *r)
+{
+    FILE *out = arg;
+    const char *v[NCOLS];
+    char seq[16];
+    row_cols(r, v, seq);
+    for (int i = 0; i < NCOLS; i++) {
+        cc_csv_fput(out, or_empty(v[i]));
+        fputs(i + 1 < NCOLS ? "," : "\r\n", out);
+    }
+    return 0;
+}
+
+static int print_csv(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
+{
     for (int i = 0; i < NCOLS; i++) {
         cc_csv_fput(out, col_names[i]);
         fputs(i + 1 < NCOLS ? "," : "\r\n", out);
     }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        for (int i = 0; i < NCOLS; i++) {
-            cc_csv_fput(out, col(st, i));
-            fputs(i + 1 < NCOLS ? "," : "\r\n", out);
-        }
-    return step == SQLITE_DONE ? 0 : CC_EDB;
+    return cc_clocks_list(store, f, csv_row, out);
 }
 
-static int print_json(sqlite3_stmt *st, FILE *out)
+static int json_row(void *arg, const cc_clock_row_t *r)
+{
+    json_t *arr = arg, *o = json_object();
+    const char *v[NCOLS];
+    char seq[16];
+    row_cols(r, v, seq);
+    for (int i = 0; i < NCOLS; i++) {
+        if (i == COL_SEQ)
+            json_object_set_new(o, col_names[i], json_integer(r->seq));
+        else if (v[i] == NULL)
+            json_object_set_new(o, col_names[i], json_null());
+        else
+            json_object_set_new(o, col_names[i], json_string(v[i]));
+    }
+    json_array_append_new(arr, o);
+    return 0;
+}
+
+static int print_json(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
 {
     json_t *arr = json_array();
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = json_object();
-        for (int i = 0; i < NCOLS; i++) {
-            if (i == COL_SEQ)
-                json_object_set_new(o, col_names[i], json_integer(sqlite3_column_int(st, i)));
-            else if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                json_object_set_new(o, col_names[i], json_null());
-            else
-                json_object_set_new(o, col_names[i], json_string(col(st, i)));
-        }
-        json_array_append_new(arr, o);
-    }
+    int rc = cc_clocks_list(store, f, json_row, arr);
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text != NULL) {
         fputs(text, out);
@@ -139,7 +162,7 @@ static int print_json(sqlite3_stmt *st, FILE *out)
     }
     free(text);
     json_decref(arr);
-    return step == SQLITE_DONE && text != NULL ? 0 : CC_EDB;
+    return rc == 0 && text != NULL ? 0 : CC_EDB;
 }
 
 static void clocks_usage(FILE *out)
@@ -220,41 +243,15 @@ static int check_exists(cc_store_t *store, const char *what, const char *id, int
     return r == 0 ? CC_EXIT_USAGE : CC_EXIT_FAIL;
 }
 
-/* Prepare the listing for the filters of o, with their values bound.
- * Returns 0, or an exit status after saying why on stderr. */
-static int prepare_list(cc_store_t *store, const list_opts_t *o, sqlite3_stmt **st)
+/* The store's filter for the options of o. */
+static void list_filter(const list_opts_t *o, cc_clocks_filter_t *f)
 {
-    const int given[NFILTERS] = {o->child != NULL, o->team != NULL, o->worker != NULL, o->nstatuses > 0};
-    cc_buf_t sql;
-    int rc, nwhere = 0;
-    cc_buf_init(&sql);
-    rc = cc_buf_puts(&sql, list_select);
-    for (int i = 0; rc == 0 && i < NFILTERS; i++)
-        if (given[i] && (rc = cc_buf_puts(&sql, nwhere++ == 0 ? " WHERE " : " AND ")) == 0)
-            rc = cc_buf_puts(&sql, list_where[i]);
-    if (rc == 0)
-        rc = cc_buf_puts(&sql, list_order);
-    if (rc != 0) {
-        fprintf(stderr, "careclock clocks: %s\n", cc_strerror(rc));
-        cc_buf_free(&sql);
-        return CC_EXIT_FAIL;
-    }
-    rc = sqlite3_prepare_v2(cc_store_db(store), cc_buf_str(&sql), -1, st, NULL);
-    cc_buf_free(&sql);
-    if (rc != SQLITE_OK) {
-        fprintf(stderr, "careclock clocks: %s\n", cc_store_errmsg(store, NULL));
-        return CC_EXIT_FAIL;
-    }
-    /* Each parameter is bound only when its fragment is in the statement. */
-    if (o->child)
-        sqlite3_bind_text(*st, 1, o->child, -1, SQLITE_STATIC);
-    if (o->team)
-        sqlite3_bind_text(*st, 2, o->team, -1, SQLITE_STATIC);
-    if (o->worker)
-        sqlite3_bind_text(*st, 3, o->worker, -1, SQLITE_STATIC);
+    memset(f, 0, sizeof(*f));
+    f->child_id = o->child;
+    f->team_id = o->team;
+    f->worker_id = o->worker;
     for (size_t i = 0; i < o->nstatuses; i++)
-        sqlite3_bind_text(*st, STATUS_PARAM + (int)i, o->statuses[i], -1, SQLITE_STATIC);
-    return 0;
+        f->statuses[f->nstatuses++] = (cc_status_t)cc_status_parse(o->statuses[i]);
 }
 
 int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
@@ -262,8 +259,8 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
     list_opts_t o;
     char statuses[256];
     cc_cli_env_t env;
+    cc_clocks_filter_t filter;
     cc_store_t *store = NULL;
-    sqlite3_stmt *st = NULL;
     int status = parse_list_opts(argc, argv, &o, statuses, sizeof(statuses));
     if (status != 0)
         return status < 0 ? CC_EXIT_OK : status;
@@ -279,17 +276,15 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
         goto out;
     if (!o.cached && (status = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
-    if ((status = prepare_list(store, &o, &st)) != 0)
-        goto out;
-    int rc = strcmp(o.format, "json") == 0  ? print_json(st, stdout)
-             : strcmp(o.format, "csv") == 0 ? print_csv(st, stdout)
-                                            : print_table(st, stdout);
+    list_filter(&o, &filter);
+    int rc = strcmp(o.format, "json") == 0  ? print_json(store, &filter, stdout)
+             : strcmp(o.format, "csv") == 0 ? print_csv(store, &filter, stdout)
+                                            : print_table(store, &filter, stdout);
     if (rc != 0) {
-        fprintf(stderr, "careclock clocks: %s\n", cc_store_errmsg(store, NULL));
+        fprintf(stderr, "careclock clocks: %s\n", rc == CC_EDB ? cc_store_errmsg(store, NULL) : cc_strerror(rc));
         status = CC_EXIT_FAIL;
     }
 out:
-    sqlite3_finalize(st);
     cc_store_close(store);
     cc_cli_env_free(&env);
     return status;

@@ -22,7 +22,6 @@
 #include <time.h>
 
 #define STATES "pending, sending, sent, retrying, failed, undeliverable, cancelled"
-#define MAX_STATES 7
 
 static void usage(FILE *out)
 {
@@ -63,14 +62,22 @@ static const char *const names[NCOLS] = {"id",        "state",   "child",   "clo
                                          "due_at",    "attempts", "next_attempt_at", "sent_at", "message_id",
                                          "last_error"};
 
-static const char LIST_SQL[] =
-    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, due_at, "
-    "attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries "
-    "WHERE (?1 IS NULL OR state IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)) AND (?8 IS NULL OR child_id = ?8) ORDER BY id";
-
-static const char *text(sqlite3_stmt *st, int i)
+/* A listed row as its columns (NULL for NULL); the numbers written into
+ * nums. */
+static void row_cols(const cc_outbox_row_t *r, const char *v[NCOLS], char nums[3][24])
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
+    snprintf(nums[0], 24, "%lld", (long long)r->id);
+    snprintf(nums[1], 24, "%d", r->seq);
+    snprintf(nums[2], 24, "%d", r->attempts);
+    const char *cols[NCOLS] = {nums[0],       r->state,     r->child_id,  r->rule_id,  nums[1],
+                               r->stage,      r->stage_date, r->kind,     r->role,     r->recipient,
+                               r->channel,    r->address,   r->due_date,  r->due_at,   nums[2],
+                               r->next_attempt_at, r->sent_at, r->message_id, r->last_error};
+    memcpy(v, cols, sizeof(cols));
+}
+
+static const char *text(const char *t)
+{
     return t ? t : "";
 }
 
@@ -85,30 +92,84 @@ static void table_value(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
-static int list(sqlite3 *db, const char **states, size_t nstates, const char *child, const char *format)
+static int json_row(void *arg, const cc_outbox_row_t *r)
 {
-    sqlite3_stmt *st = NULL;
-    int step, rows = 0;
-    if (sqlite3_prepare_v2(db, LIST_SQL, -1, &st, NULL) != SQLITE_OK)
-        return CC_EDB;
-    for (size_t i = 0; i < nstates; i++)
-        sqlite3_bind_text(st, (int)i + 1, states[i], -1, SQLITE_STATIC);
-    if (child)
-        sqlite3_bind_text(st, 8, child, -1, SQLITE_STATIC);
+    json_t *arr = arg, *o = json_object();
+    const char *v[NCOLS];
+    char nums[3][24];
+    row_cols(r, v, nums);
+    for (int i = 0; i < NCOLS; i++) {
+        if (i == C_ID)
+            json_object_set_new(o, names[i], json_integer(r->id));
+        else if (i == C_SEQ)
+            json_object_set_new(o, names[i], json_integer(r->seq));
+        else if (i == C_ATTEMPTS)
+            json_object_set_new(o, names[i], json_integer(r->attempts));
+        else if (v[i] == NULL)
+            json_object_set_new(o, names[i], json_null());
+        else
+            json_object_set_new(o, names[i], json_string(v[i]));
+    }
+    json_array_append_new(arr, o);
+    return 0;
+}
+
+static int csv_row(void *arg, const cc_outbox_row_t *r)
+{
+    const char *v[NCOLS];
+    char nums[3][24];
+    (void)arg;
+    row_cols(r, v, nums);
+    for (int i = 0; i < NCOLS; i++) {
+        cc_csv_fput(stdout, text(v[i]));
+        fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
+    }
+    return 0;
+}
+
+static const int shown[] = {C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_KIND, C_RECIPIENT,
+                            C_CHANNEL, C_DUE_AT, C_ATTEMPTS, C_SENT, C_ERROR};
+#define NSHOWN (sizeof(shown) / sizeof(shown[0]))
+
+typedef struct {
+    int width[NCOLS];
+    int rows;
+} table_t;
+
+static int table_measure(void *arg, const cc_outbox_row_t *r)
+{
+    table_t *t = arg;
+    const char *v[NCOLS];
+    char nums[3][24];
+    row_cols(r, v, nums);
+    t->rows++;
+    for (size_t i = 0; i < NSHOWN; i++) {
+        int w = (int)strlen(text(v[shown[i]]));
+        if (w > t->width[shown[i]])
+            t->width[shown[i]] = w;
+    }
+    return 0;
+}
+
+static int table_print(void *arg, const cc_outbox_row_t *r)
+{
+    const table_t *t = arg;
+    const char *v[NCOLS];
+    char nums[3][24];
+    row_cols(r, v, nums);
+    for (size_t i = 0; i < NSHOWN; i++) {
+        table_value(stdout, text(v[shown[i]]), i + 1 < NSHOWN ? t->width[shown[i]] : 0);
+        fputs(i + 1 < NSHOWN ? "  " : "\n", stdout);
+    }
+    return 0;
+}
+
+static int list(cc_store_t *store, const cc_outbox_filter_t *f, const char *format)
+{
+    int rc;
     if (strcmp(format, "json") == 0) {
         json_t *arr = json_array();
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            json_t *o = json_object();
-            for (int i = 0; i < NCOLS; i++) {
-                if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                    json_object_set_new(o, names[i], json_null());
-                else if (i == C_ID || i == C_SEQ || i == C_ATTEMPTS)
-                    json_object_set_new(o, names[i], json_integer(sqlite3_column_int64(st, i)));
-                else
-                    json_object_set_new(o, names[i], json_string(text(st, i)));
-            }
-            json_array_append_new(arr, o);
-        }
+        rc = cc_outbox_list(store, f, json_row, arr);
         char *dump = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (dump)
             printf("%s\n", dump);
@@ -119,51 +180,28 @@ static int list(sqlite3 *db, const char **states, size_t nstates, const char *ch
             cc_csv_fput(stdout, names[i]);
             fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
         }
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            for (int i = 0; i < NCOLS; i++) {
-                cc_csv_fput(stdout, text(st, i));
-                fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
-            }
+        rc = cc_outbox_list(store, f, csv_row, NULL);
     } else {
-        static const int shown[] = {C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_KIND, C_RECIPIENT,
-                                    C_CHANNEL, C_DUE_AT, C_ATTEMPTS, C_SENT, C_ERROR};
-        size_t nshown = sizeof(shown) / sizeof(shown[0]);
-        int width[NCOLS] = {0};
-        for (size_t i = 0; i < nshown; i++)
-            width[shown[i]] = (int)strlen(names[shown[i]]);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            rows++;
-            for (size_t i = 0; i < nshown; i++) {
-                int w = (int)strlen(text(st, shown[i]));
-                if (w > width[shown[i]])
-                    width[shown[i]] = w;
-            }
+        table_t t = {0};
+        for (size_t i = 0; i < NSHOWN; i++)
+            t.width[shown[i]] = (int)strlen(names[shown[i]]);
+        if ((rc = cc_outbox_list(store, f, table_measure, &t)) != 0)
+            return rc;
+        for (size_t i = 0; i < NSHOWN; i++) {
+            table_value(stdout, names[shown[i]], i + 1 < NSHOWN ? t.width[shown[i]] : 0);
+            fputs(i + 1 < NSHOWN ? "  " : "\n", stdout);
         }
-        if (step != SQLITE_DONE) {
-            sqlite3_finalize(st);
-            return CC_EDB;
-        }
-        sqlite3_reset(st);
-        for (size_t i = 0; i < nshown; i++) {
-            table_value(stdout, names[shown[i]], i + 1 < nshown ? width[shown[i]] : 0);
-            fputs(i + 1 < nshown ? "  " : "\n", stdout);
-        }
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            for (size_t i = 0; i < nshown; i++) {
-                table_value(stdout, text(st, shown[i]), i + 1 < nshown ? width[shown[i]] : 0);
-                fputs(i + 1 < nshown ? "  " : "\n", stdout);
-            }
-        printf("(%d deliver%s)\n", rows, rows == 1 ? "y" : "ies");
+        rc = cc_outbox_list(store, f, table_print, &t);
+        printf("(%d deliver%s)\n", t.rows, t.rows == 1 ? "y" : "ies");
     }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : CC_EDB;
+    return rc;
 }
 
 static int cmd_list(cc_cli_t *cli, int argc, char **argv)
 {
-    const char *states[MAX_STATES] = {0}, *child = NULL, *format = "table";
+    cc_outbox_filter_t filter = {0};
+    const char *format = "table";
     char buf[256];
-    size_t nstates = 0;
     cc_store_t *store = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -179,7 +217,7 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
         }
         const char *v = argv[++i];
         if (strcmp(a, "--child") == 0) {
-            child = v;
+            filter.child_id = v;
         } else if (strcmp(a, "--format") == 0) {
             if (strcmp(v, "table") && strcmp(v, "json") && strcmp(v, "csv")) {
                 fprintf(stderr, "careclock deliveries: --format \"%s\" is not table, json or csv\n", v);
@@ -188,21 +226,21 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
             format = v;
         } else {
             snprintf(buf, sizeof(buf), "%s", v);
-            nstates = 0;
+            filter.nstates = 0;
             for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 if (!valid_state(tok)) {
                     fprintf(stderr, "careclock deliveries: --status \"%s\" is not one of " STATES "\n", tok);
                     return CC_EXIT_USAGE;
                 }
-                if (nstates < MAX_STATES)
-                    states[nstates++] = tok;
+                if (filter.nstates < CC_OUTBOX_STATES_MAX)
+                    filter.states[filter.nstates++] = tok;
             }
         }
     }
     int rc = cc_cli_open_db(cli, &store);
     if (rc != 0)
         return rc;
-    rc = list(cc_store_db(store), states, nstates, child, format);
+    rc = list(store, &filter, format);
     if (rc != 0)
         fprintf(stderr, "careclock deliveries: %s\n", cc_store_errmsg(store, NULL));
     cc_store_close(store);

@@ -11,6 +11,7 @@
  *    tries again. Nothing is lost: the queue is in the database.
  */
 #include "daemon/daemon.h"
+#include "careclock/clocks.h"
 #include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/deliver.h"
@@ -18,6 +19,7 @@
 #include "careclock/feedserver.h"
 #include "careclock/http.h"
 #include "careclock/log.h"
+#include "careclock/outbox.h"
 #include "careclock/store.h"
 #include "careclock/time.h"
 
@@ -56,7 +58,6 @@ typedef struct {
     cc_env_t env;
     char db_path[4096];
     cc_store_t *store;
-    sqlite3_stmt *data_version;
     int64_t last_data_version;
     int work_pending;          /* the database changed and is not yet recomputed */
     int full_pending;          /* a full recompute is owed (day change, reload) */
@@ -106,23 +107,10 @@ static double wall_minus_mono(void)
  * change (sd_notify blocks if nobody reads the socket, so never chatter). */
 static void recount(cc_daemon_t *d)
 {
-    sqlite3_stmt *st = NULL;
     size_t before_overdue = d->overdue, before_due_soon = d->due_soon;
     uint64_t t0 = uv_hrtime();
-    d->overdue = d->due_soon = 0;
-    if (sqlite3_prepare_v2(cc_store_db(d->store),
-                           "SELECT status, COUNT(*) FROM clocks WHERE status IN ('overdue', 'due_soon') GROUP BY status",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (cc_clocks_status_counts(d->store, &d->overdue, &d->due_soon) != 0)
         return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        size_t n = (size_t)sqlite3_column_int64(st, 1);
-        if (s && strcmp(s, "overdue") == 0)
-            d->overdue = n;
-        else
-            d->due_soon = n;
-    }
-    sqlite3_finalize(st);
     uint64_t took_ms = (uv_hrtime() - t0) / 1000000;
     d->recount_every = took_ms * STATUS_RECOUNT_SHARE > STATUS_RECOUNT_MS ? took_ms * STATUS_RECOUNT_SHARE
                                                                           : STATUS_RECOUNT_MS;
@@ -141,12 +129,7 @@ static void recount(cc_daemon_t *d)
 
 static int read_data_version(cc_daemon_t *d, int64_t *out)
 {
-    sqlite3_reset(d->data_version);
-    if (sqlite3_step(d->data_version) != SQLITE_ROW)
-        return CC_EDB;
-    *out = sqlite3_column_int64(d->data_version, 0);
-    sqlite3_reset(d->data_version);
-    return 0;
+    return cc_store_data_version(d->store, out);
 }
 
 static void log_stats(const char *what, const cc_eval_stats_t *s, uint64_t ms)
@@ -406,31 +389,30 @@ static int route_healthz(void *data)
     return d->stopping || read_data_version(d, &version) != 0 ? CC_EDB : 0;
 }
 
-static void metric_rows(cc_daemon_t *d, cc_buf_t *out, const char *sql, const char *name, const char *label1,
-                        const char *label2)
+/* One row of a gauge: name{label1="key",label2="subkey"} n. */
+typedef struct {
+    cc_buf_t *out;
+    const char *name, *label1, *label2;
+} metric_t;
+
+static int metric_row(void *arg, const char *key, const char *subkey, int64_t n)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(cc_store_db(d->store), sql, -1, &st, NULL) != SQLITE_OK)
-        return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        cc_buf_printf(out, "%s{%s=\"%s\"", name, label1, (const char *)sqlite3_column_text(st, 0));
-        if (label2 != NULL)
-            cc_buf_printf(out, ",%s=\"%s\"", label2, (const char *)sqlite3_column_text(st, 1));
-        cc_buf_printf(out, "} %lld\n", (long long)sqlite3_column_int64(st, label2 ? 2 : 1));
-    }
-    sqlite3_finalize(st);
+    const metric_t *m = arg;
+    cc_buf_printf(m->out, "%s{%s=\"%s\"", m->name, m->label1, key);
+    if (m->label2 != NULL)
+        cc_buf_printf(m->out, ",%s=\"%s\"", m->label2, subkey);
+    cc_buf_printf(m->out, "} %lld\n", (long long)n);
+    return 0;
 }
 
 static int route_metrics(void *data, cc_buf_t *out)
 {
     cc_daemon_t *d = data;
     cc_buf_puts(out, "# HELP careclock_clocks Clock instances by rule and status.\n# TYPE careclock_clocks gauge\n");
-    metric_rows(d, out, "SELECT rule_id, status, COUNT(*) FROM clocks GROUP BY rule_id, status ORDER BY 1, 2",
-                "careclock_clocks", "rule", "status");
+    cc_clocks_count_by_rule(d->store, metric_row, &(metric_t){out, "careclock_clocks", "rule", "status"});
     cc_buf_puts(out, "# HELP careclock_deliveries Deliveries in the outbox by state.\n"
                      "# TYPE careclock_deliveries gauge\n");
-    metric_rows(d, out, "SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY 1", "careclock_deliveries",
-                "state", NULL);
+    cc_outbox_count_by_state(d->store, metric_row, &(metric_t){out, "careclock_deliveries", "state", NULL});
     uint64_t renders = 0, hits = 0;
     if (d->feeds)
         cc_feedserver_counts(d->feeds, &renders, &hits);
@@ -500,6 +482,7 @@ static int start_http(cc_daemon_t *d)
 static int open_database(cc_daemon_t *d)
 {
     char err[1024];
+    int64_t version;
     const char *path = d->options.db_path ? d->options.db_path : d->env.config.database;
     if (path == NULL) {
         cc_log(CC_LOG_ERR, "no database: set [careclock] database in the configuration or pass --db");
@@ -511,8 +494,7 @@ static int open_database(cc_daemon_t *d)
         cc_log(CC_LOG_ERR, "%s", err);
         return rc;
     }
-    sqlite3_busy_timeout(cc_store_db(d->store), DAEMON_BUSY_MS);
-    if (sqlite3_prepare_v2(cc_store_db(d->store), "PRAGMA data_version", -1, &d->data_version, NULL) != SQLITE_OK) {
+    if (cc_store_set_busy_timeout(d->store, DAEMON_BUSY_MS) != 0 || cc_store_data_version(d->store, &version) != 0) {
         cc_log(CC_LOG_ERR, "%s: %s", d->db_path, cc_store_errmsg(d->store, NULL));
         return CC_EDB;
     }
@@ -752,7 +734,6 @@ out:
     }
     uv_loop_close(&d->loop);
     cc_feedserver_free(d->feeds);
-    sqlite3_finalize(d->data_version);
     cc_store_close(d->store);
     cc_env_free(&d->env);
     free(d);

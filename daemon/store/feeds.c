@@ -7,8 +7,10 @@
  * revoked gives the same CC_ENOTFOUND.
  */
 #include "careclock/feeds.h"
+#include "careclock/clocks.h"
 #include "careclock/error.h"
 #include "careclock/people.h"
+#include "store/internal.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -274,40 +276,9 @@ int cc_feeds_url(const cc_config_t *config, const char *token, char *buf, size_t
 
 /* ---- a feed's clocks ---- */
 
-enum { COL_CHILD, COL_INITIALS, COL_NAME, COL_RULE, COL_TITLE, COL_SOURCE, COL_SEQ, COL_START, COL_DUE, COL_STATUS,
-       COL_MET, COL_START_EVENT, COL_REASON, COL_WORKER, COL_UPDATED, COL_SEQUENCE };
-
-#define CLOCK_SELECT                                                                                               \
-    "SELECT c.child_id, ch.initials, CASE WHEN ?3 THEN ch.full_name END, c.rule_id, c.title, c.source, c.seq, "    \
-    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence "            \
-    "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
-    "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
-    "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
-    "AND (?2 IS NULL OR c.status NOT IN ('met', 'met_late', 'cancelled') OR "                                     \
-    "CASE WHEN c.status = 'cancelled' THEN c.due_date ELSE coalesce(c.met_on, c.due_date) END >= ?2) AND "
-
-/* A staff member's children are chosen first, in a subquery on children
- * alone, and their clocks then read through the clocks primary key, one
- * child at a time in child order (which is also the ORDER BY, so no sort).
- * The same condition written on the joined row (ch.worker_id = ?1 OR
- * ch.iro_id = ?1 OR ...) made SQLite read every clock of the council:
- * 1.9-2.1 s for a service manager's feed at 100,000 children against
- * 0.33-0.40 s now (docs/feeds.md).
- * children has no index on iro_id, so the subquery reads the children
- * table once (about 30 ms at 100,000 children), never the clocks. */
-static const char *const clocks_sql[2] = {
-    [CC_FEED_TEAM] = CLOCK_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.seq",
-    [CC_FEED_STAFF] = CLOCK_SELECT
-    "c.child_id IN (SELECT id FROM children WHERE worker_id = ?1 OR iro_id = ?1 OR team_id IN "
-    "(SELECT id FROM teams WHERE manager_id = ?1 OR service_manager_id = ?1)) "
-    "ORDER BY c.child_id, c.rule_id, c.seq",
-};
-
-/* String columns of a row kept while loading, as offsets into one block
+/* String fields of a row kept while loading, as offsets into one block
  * (pointers are set once the block stops moving). */
 enum { S_CHILD, S_INITIALS, S_NAME, S_RULE, S_TITLE, S_SOURCE, S_START_EVENT, S_REASON, S_WORKER, S_UPDATED, NSTR };
-static const int str_cols[NSTR] = {COL_CHILD,  COL_INITIALS,    COL_NAME,   COL_RULE,   COL_TITLE,
-                                   COL_SOURCE, COL_START_EVENT, COL_REASON, COL_WORKER, COL_UPDATED};
 #define NO_STRING ((size_t)-1)
 
 void cc_feeds_clocks_free(cc_feed_clocks_t *clocks)
@@ -320,114 +291,104 @@ void cc_feeds_clocks_free(cc_feed_clocks_t *clocks)
     memset(clocks, 0, sizeof(*clocks));
 }
 
-static cc_date_t date_col(sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    cc_date_t d;
-    return t != NULL && cc_date_parse(t, &d) == 0 ? d : CC_DATE_NONE;
-}
-
 static int load_name(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char **name, char *err,
                      size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s, kind == CC_FEED_TEAM ? "SELECT name FROM teams WHERE id = ?1" : "SELECT name FROM staff WHERE id = ?1",
-                     &st);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_text(st, 1, target_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *n = (const char *)sqlite3_column_text(st, 0);
+    char *n = NULL;
+    int found = kind == CC_FEED_TEAM ? cc_store_team_name(s, target_id, &n) : cc_store_staff_name(s, target_id, &n);
+    int rc = found < 0 ? found : 0;
+    if (found == 1) {
         size_t len = strlen("careclock: ") + strlen(n ? n : target_id) + 1;
         *name = malloc(len);
         if (*name == NULL)
             rc = CC_ENOMEM;
         else
             snprintf(*name, len, "careclock: %s", n ? n : target_id);
-    } else if (step == SQLITE_DONE) {
+    } else if (found == 0) {
         cc_set_err(err, errlen, "%s \"%s\" does not exist", kind == CC_FEED_TEAM ? "team" : "staff member", target_id);
         rc = CC_ENOTFOUND;
-    } else {
-        rc = CC_EDB;
     }
-    sqlite3_finalize(st);
+    free(n);
     return rc;
+}
+
+/* The feed's rows as they stream in: the items, and their strings in one
+ * block by offset. */
+typedef struct {
+    cc_feed_clocks_t *out;
+    cc_buf_t block;
+    size_t (*offsets)[NSTR];
+    size_t cap;
+} loading_t;
+
+static int load_row(void *arg, const cc_clock_row_t *row)
+{
+    loading_t *l = arg;
+    cc_feed_clocks_t *out = l->out;
+    int parsed = row->status ? cc_status_parse(row->status) : -1;
+    if (parsed < 0)
+        return 0; /* a status this build does not know: nothing sensible to show */
+    if (out->len == l->cap) {
+        size_t grown_cap = l->cap ? 2 * l->cap : 64;
+        cc_ics_clock_t *items = realloc(out->items, grown_cap * sizeof(*items));
+        if (items != NULL)
+            out->items = items;
+        size_t(*offs)[NSTR] = items ? realloc(l->offsets, grown_cap * sizeof(*offs)) : NULL;
+        if (items == NULL || offs == NULL)
+            return CC_ENOMEM;
+        l->offsets = offs;
+        l->cap = grown_cap;
+    }
+    const char *const strings[NSTR] = {row->child_id, row->initials, row->full_name,        row->rule_id,
+                                       row->title,    row->source,   row->start_event_type, row->reason,
+                                       row->worker_name, row->updated_at};
+    cc_ics_clock_t *c = &out->items[out->len];
+    memset(c, 0, sizeof(*c));
+    for (int k = 0; k < NSTR; k++) {
+        l->offsets[out->len][k] = strings[k] ? l->block.len : NO_STRING;
+        if (strings[k] != NULL)
+            cc_buf_append(&l->block, strings[k], strlen(strings[k]) + 1);
+    }
+    c->seq = row->seq;
+    c->start = cc__store_date(row->start_date);
+    c->due = cc__store_date(row->due_date);
+    c->met_on = cc__store_date(row->met_on);
+    c->status = (cc_status_t)parsed;
+    c->sequence = row->sequence;
+    out->len++;
+    return 0;
 }
 
 int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_date_t done_since, int with_names,
                   cc_feed_clocks_t *out, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    cc_buf_t block;
-    size_t (*offsets)[NSTR] = NULL;
-    size_t cap = 0;
-    char since[CC_DATE_STRLEN];
-    int step, rc;
+    loading_t l = {.out = out};
+    int rc;
+    assert(s != NULL && out != NULL);
     memset(out, 0, sizeof(*out));
-    cc_buf_init(&block);
+    cc_buf_init(&l.block);
     if ((unsigned)kind > CC_FEED_STAFF || target_id == NULL)
         return CC_EINVAL;
     if ((rc = load_name(s, kind, target_id, &out->name, err, errlen)) != 0)
         goto out;
-    if ((rc = prepare(s, clocks_sql[kind], &st)) != 0)
+    rc = cc_clocks_feed_rows(s, kind == CC_FEED_TEAM ? CC_CLOCKS_OF_TEAM : CC_CLOCKS_OF_STAFF, target_id, done_since,
+                             with_names, load_row, &l);
+    if (rc != 0)
         goto out;
-    sqlite3_bind_text(st, 1, target_id, -1, SQLITE_STATIC);
-    if (done_since != CC_DATE_NONE)
-        sqlite3_bind_text(st, 2, cc_date_format(done_since, since), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, with_names != 0);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *status = (const char *)sqlite3_column_text(st, COL_STATUS);
-        int parsed = status ? cc_status_parse(status) : -1;
-        if (parsed < 0)
-            continue; /* a status this build does not know: nothing sensible to show */
-        if (out->len == cap) {
-            size_t grown_cap = cap ? 2 * cap : 64;
-            cc_ics_clock_t *items = realloc(out->items, grown_cap * sizeof(*items));
-            if (items != NULL)
-                out->items = items;
-            size_t(*offs)[NSTR] = items ? realloc(offsets, grown_cap * sizeof(*offs)) : NULL;
-            if (items == NULL || offs == NULL) {
-                rc = CC_ENOMEM;
-                goto out;
-            }
-            offsets = offs;
-            cap = grown_cap;
-        }
-        cc_ics_clock_t *c = &out->items[out->len];
-        memset(c, 0, sizeof(*c));
-        for (int k = 0; k < NSTR; k++) {
-            const char *t = (const char *)sqlite3_column_text(st, str_cols[k]);
-            offsets[out->len][k] = t ? block.len : NO_STRING;
-            if (t != NULL)
-                cc_buf_append(&block, t, (size_t)sqlite3_column_bytes(st, str_cols[k]) + 1);
-        }
-        c->seq = sqlite3_column_int(st, COL_SEQ);
-        c->start = date_col(st, COL_START);
-        c->due = date_col(st, COL_DUE);
-        c->met_on = date_col(st, COL_MET);
-        c->status = (cc_status_t)parsed;
-        c->sequence = sqlite3_column_int64(st, COL_SEQUENCE);
-        out->len++;
-    }
-    if (step != SQLITE_DONE) {
-        rc = CC_EDB;
-        goto out;
-    }
-    if (block.failed) {
+    if (l.block.failed) {
         rc = CC_ENOMEM;
         goto out;
     }
     /* The block no longer moves: turn offsets into pointers. */
-    out->strings = block.data;
-    cc_buf_init(&block);
+    out->strings = l.block.data;
+    cc_buf_init(&l.block);
     for (size_t i = 0; i < out->len; i++) {
         const char **fields[NSTR] = {&out->items[i].child_id,    &out->items[i].initials, &out->items[i].full_name,
                                      &out->items[i].rule_id,     &out->items[i].title,    &out->items[i].source,
                                      &out->items[i].start_event, &out->items[i].reason,   &out->items[i].worker_name,
                                      &out->items[i].updated_at};
         for (int k = 0; k < NSTR; k++)
-            *fields[k] = offsets[i][k] == NO_STRING ? NULL : out->strings + offsets[i][k];
+            *fields[k] = l.offsets[i][k] == NO_STRING ? NULL : out->strings + l.offsets[i][k];
     }
     rc = 0;
 out:
@@ -435,9 +396,8 @@ out:
         cc_set_err(err, errlen, "database error: %s", cc_store_errmsg(s, NULL));
     else if (rc == CC_ENOMEM)
         cc_set_err(err, errlen, "out of memory");
-    sqlite3_finalize(st);
-    free(offsets);
-    cc_buf_free(&block);
+    free(l.offsets);
+    cc_buf_free(&l.block);
     if (rc != 0)
         cc_feeds_clocks_free(out);
     return rc;

@@ -49,6 +49,24 @@ int cc__store_pragma_int(sqlite3 *db, const char *sql, int64_t *value);
 /* "database: <why>" into err; returns CC_EDB. */
 int cc__store_db_fail(cc_store_t *s, char *err, size_t errlen);
 
+/* The same for a connection: "database: <why>" into err; CC_EDB. */
+int cc__store_db_err(sqlite3 *db, char *err, size_t errlen);
+
+/* A statement of the caller's (not cached): prepared on db, NULL when it
+ * does not prepare. The caller finalizes it. */
+sqlite3_stmt *cc__store_prepare(sqlite3 *db, const char *sql);
+
+/* Column i of the current row as text; NULL for NULL. */
+const char *cc__store_col(sqlite3_stmt *st, int i);
+
+/* Step a statement that returns no rows once, then reset it: 0 when it
+ * is done, else CC_EDB. */
+int cc__store_step_done(sqlite3_stmt *st);
+
+/* A stored date ("YYYY-MM-DD"), or CC_DATE_NONE when text is NULL or does
+ * not parse (another system may have written it). */
+cc_date_t cc__store_date(const char *text);
+
 /* 1 when the connection is inside a transaction. */
 int cc__store_in_transaction(cc_store_t *s);
 
@@ -100,6 +118,29 @@ int cc__store_check_ref(cc_store_t *s, cc__store_exists_fn exists, const char *w
  * CC_EDB, with err. */
 int cc__store_check_new_id(cc_store_t *s, cc__store_exists_fn exists, const char *what, const char *id, char *err,
                            size_t errlen);
+
+/* ---- the clocks table's statements for the outbox (clocks.c) ---- */
+
+/* The statements that read the clocks table for the outbox, which
+ * prepares and steps them itself (inside its own transactions). clocks.c
+ * states each one's parameters and columns. */
+typedef enum {
+    CC__CLOCKS_PLAN_OPEN,       /* open clocks of a range of children, with their people */
+    CC__CLOCKS_PLAN_CLOSED,     /* sent escalations of closed clocks, "now met" not planned */
+    CC__CLOCKS_PLAN_CANCEL_ANY, /* is there a pending row of a closed clock? */
+    CC__CLOCKS_PLAN_CANCEL,     /* cancel those rows */
+    CC__CLOCKS_CLAIM_ITEM,      /* one claimed delivery with its clock, child and people */
+    CC__CLOCKS_PRUNE,           /* delete the records of closed clocks, all final and old */
+    CC__CLOCKS_NSQL
+} cc__clocks_sql_t;
+
+const char *cc__clocks_sql(cc__clocks_sql_t which);
+
+/* ---- the outbox (outbox.c) ---- */
+
+/* 1 if webhook endpoint name is disabled (since receives "since <time>:
+ * <reason>" when not NULL), 0 if not, CC_EDB. */
+int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size_t len);
 
 /* ---- the change queue (changes.c) ---- */
 

@@ -2,16 +2,21 @@
  * repeated in README.md and docs/import.md for the people who read the
  * figures.
  *
- * Design note: one query over the clocks table (joined to children and
- * teams), ordered by clock, team, due date and child, is folded into
- * groups as it streams: a new group starts whenever the clock or team
- * changes. Rows are kept only for --detail. Groups are then put in rule
- * order, so a report reads in the order the rule files list the clocks.
+ * Design note: the rows of one query over the clocks table (joined to
+ * children and teams; clocks.c, cc_clocks_report_rows), ordered by clock,
+ * team, due date and child, are folded into groups as they stream: a new
+ * group starts whenever the clock or team changes. Rows are kept only for
+ * --detail. Groups are then put in rule order, so a report reads in the
+ * order the rule files list the clocks. This file holds no SQL: the
+ * grouping and the renderers (pure: report in, text out) stay with the
+ * build, which takes a store, so the module sits in the store layer.
  */
 #include "careclock/report.h"
+#include "careclock/clocks.h"
 #include "careclock/csv.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "store/internal.h"
 #include "util/grow.h"
 
 #include <jansson.h>
@@ -19,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const BUCKETS[CC_REPORT_NBUCKETS] = {"on_time", "late", "overdue", "not_yet_due", "cancelled"};
+static const char *const BUCKETS[] = {"on_time", "late", "overdue", "not_yet_due", "cancelled"};
+
+_Static_assert(sizeof(BUCKETS) / sizeof(BUCKETS[0]) == CC_REPORT_NBUCKETS, "one name per bucket");
 
 const char *cc_report_bucket_name(cc_report_bucket_t b)
 {
@@ -86,46 +93,13 @@ void cc_report_free(cc_report_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *dup_col(sqlite3_stmt *st, int col, int *oom)
+static char *dup_text(const char *text, int *oom)
 {
-    const char *text = (const char *)sqlite3_column_text(st, col);
     char *copy = strdup(text ? text : "");
     if (copy == NULL)
         *oom = 1;
     return copy;
 }
-
-static const char *text_col(sqlite3_stmt *st, int col)
-{
-    const char *text = (const char *)sqlite3_column_text(st, col);
-    return text ? text : "";
-}
-
-#define REPORT_FROM                                                                                          \
-    "FROM children ch CROSS JOIN clocks c ON c.child_id = ch.id LEFT JOIN teams t ON t.id = ch.team_id "  \
-    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "      \
-    "AND c.due_date <= ?2 AND (?3 IS NULL OR ch.team_id = ?3) AND (?4 IS NULL OR c.rule_id = ?4) "
-
-/* Children drive the join (CROSS JOIN fixes the order): each child's
- * clocks are then one primary-key range, read in order. Led by the clocks
- * instead, SQLite picks clocks_by_status and pays a primary-key lookup per
- * instance, five times slower on 1.6 million instances (bench/RESULTS.md).
- *
- * Counts only: grouped by SQLite, far cheaper than sorting every instance.
- * Columns as DETAIL_SQL's first six. */
-static const char COUNT_SQL[] = "SELECT c.rule_id, max(c.title), coalesce(ch.team_id, ''), max(coalesce(t.name, '')), "
-                                "c.status, count(*) " REPORT_FROM
-                                "GROUP BY c.rule_id, coalesce(ch.team_id, ''), c.status "
-                                "ORDER BY c.rule_id, coalesce(ch.team_id, '')";
-
-/* Every instance, for --detail. */
-static const char DETAIL_SQL[] = "SELECT c.rule_id, c.title, coalesce(ch.team_id, ''), coalesce(t.name, ''), "
-                                 "c.status, 1, c.child_id, c.seq, c.start_date, c.due_date, c.met_on " REPORT_FROM
-                                 "ORDER BY c.rule_id, coalesce(ch.team_id, ''), c.due_date, c.child_id, c.seq";
-
-static const char ERRORS_SQL[] =
-    "SELECT count(DISTINCT c.child_id) FROM clocks c JOIN children ch ON ch.id = c.child_id "
-    "WHERE c.status = 'data_error' AND (?1 IS NULL OR ch.team_id = ?1)";
 
 static long days_between(const char *from_iso, cc_date_t to)
 {
@@ -135,56 +109,62 @@ static long days_between(const char *from_iso, cc_date_t to)
     return (long)to - (long)from;
 }
 
-/* Add the current row (COUNT_SQL or DETAIL_SQL) to r, starting a new
- * clock or team group when it differs from the last one. */
-static int add_row(cc_report_t *r, const cc_ruleset_t *rs, sqlite3_stmt *st)
+typedef struct {
+    cc_report_t *r;
+    const cc_ruleset_t *rs;
+} build_t;
+
+/* Add a row (cc_clocks_report_rows) to the report, starting a new clock or
+ * team group when it differs from the last one. */
+static int add_row(void *arg, const cc_clocks_report_row_t *row)
 {
-    int oom = 0, bucket = cc_report_bucket_of(text_col(st, 4));
-    size_t count = (size_t)sqlite3_column_int64(st, 5);
+    const build_t *b = arg;
+    cc_report_t *r = b->r;
+    int oom = 0, bucket = cc_report_bucket_of(row->status);
+    size_t count = (size_t)row->count;
     if (bucket < 0)
         return 0;
-    const char *rule = text_col(st, 0), *team = text_col(st, 2);
     cc_report_clock_t *c = r->nclocks ? &r->clocks[r->nclocks - 1] : NULL;
-    if (c == NULL || strcmp(c->clock, rule) != 0) {
+    if (c == NULL || strcmp(c->clock, row->rule_id) != 0) {
         if (cc__grow(&r->clocks, &r->capclocks, r->nclocks + 1, sizeof(*r->clocks), 16) != 0)
             return CC_ENOMEM;
         c = &r->clocks[r->nclocks++];
         memset(c, 0, sizeof(*c));
-        c->clock = dup_col(st, 0, &oom);
-        c->title = dup_col(st, 1, &oom);
-        const cc_rule_t *rule_def = rs ? cc_ruleset_find(rs, rule) : NULL;
-        c->order = rule_def ? cc_ruleset_index(rs, rule_def) : (size_t)-1;
+        c->clock = dup_text(row->rule_id, &oom);
+        c->title = dup_text(row->title, &oom);
+        const cc_rule_t *rule_def = b->rs ? cc_ruleset_find(b->rs, row->rule_id) : NULL;
+        c->order = rule_def ? cc_ruleset_index(b->rs, rule_def) : (size_t)-1;
     }
     cc_report_team_t *t = c->nteams ? &c->teams[c->nteams - 1] : NULL;
-    if (t == NULL || strcmp(t->team, team) != 0) {
+    if (t == NULL || strcmp(t->team, row->team_id) != 0) {
         if (cc__grow(&c->teams, &c->capteams, c->nteams + 1, sizeof(*c->teams), 8) != 0)
             return CC_ENOMEM;
         t = &c->teams[c->nteams++];
         memset(t, 0, sizeof(*t));
-        t->team = dup_col(st, 2, &oom);
-        t->team_name = dup_col(st, 3, &oom);
+        t->team = dup_text(row->team_id, &oom);
+        t->team_name = dup_text(row->team_name, &oom);
     }
     t->counts.n[bucket] += count;
     c->total.n[bucket] += count;
     if (r->detail) {
         if (cc__grow(&t->rows, &t->caprows, t->nrows + 1, sizeof(*t->rows), 16) != 0)
             return CC_ENOMEM;
-        cc_report_row_t *row = &t->rows[t->nrows++];
-        memset(row, 0, sizeof(*row));
-        row->child = dup_col(st, 6, &oom);
-        row->seq = sqlite3_column_int(st, 7);
-        row->start = dup_col(st, 8, &oom);
-        row->due = dup_col(st, 9, &oom);
-        row->status = dup_col(st, 4, &oom);
-        if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-            row->met_on = dup_col(st, 10, &oom);
-        row->bucket = (cc_report_bucket_t)bucket;
+        cc_report_row_t *out = &t->rows[t->nrows++];
+        memset(out, 0, sizeof(*out));
+        out->child = dup_text(row->child_id, &oom);
+        out->seq = row->seq;
+        out->start = dup_text(row->start_date, &oom);
+        out->due = dup_text(row->due_date, &oom);
+        out->status = dup_text(row->status, &oom);
+        if (row->met_on != NULL)
+            out->met_on = dup_text(row->met_on, &oom);
+        out->bucket = (cc_report_bucket_t)bucket;
         if (bucket == CC_REPORT_LATE) {
             cc_date_t met;
-            if (row->met_on && cc_date_parse(row->met_on, &met) == 0)
-                row->days_late = days_between(row->due, met);
+            if (out->met_on && cc_date_parse(out->met_on, &met) == 0)
+                out->days_late = days_between(out->due, met);
         } else if (bucket == CC_REPORT_OVERDUE) {
-            row->days_late = days_between(row->due, r->as_of);
+            out->days_late = days_between(out->due, r->as_of);
         }
     }
     return oom ? CC_ENOMEM : 0;
@@ -202,10 +182,7 @@ static int clock_cmp(const void *a, const void *b)
 int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_report_opts_t *opts, cc_date_t as_of,
                     cc_report_t *out)
 {
-    sqlite3 *db = cc_store_db(store);
-    sqlite3_stmt *st = NULL;
-    char from[CC_DATE_STRLEN], to[CC_DATE_STRLEN];
-    int rc = CC_EDB, step;
+    assert(store != NULL && opts != NULL && out != NULL);
     memset(out, 0, sizeof(*out));
     out->from = opts->from;
     out->to = opts->to;
@@ -213,36 +190,13 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_report_o
     out->team = opts->team;
     out->clock = opts->clock;
     out->detail = opts->detail;
-    if (sqlite3_prepare_v2(db, opts->detail ? DETAIL_SQL : COUNT_SQL, -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    if (opts->from != CC_DATE_NONE)
-        sqlite3_bind_text(st, 1, cc_date_format(opts->from, from), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, cc_date_format(opts->to, to), -1, SQLITE_STATIC);
-    if (opts->team)
-        sqlite3_bind_text(st, 3, opts->team, -1, SQLITE_STATIC);
-    if (opts->clock)
-        sqlite3_bind_text(st, 4, opts->clock, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = add_row(out, rs, st)) != 0)
-            goto out;
-    if (step != SQLITE_DONE) {
-        rc = CC_EDB;
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(db, ERRORS_SQL, -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    if (opts->team)
-        sqlite3_bind_text(st, 1, opts->team, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto out;
-    out->data_errors = (size_t)sqlite3_column_int64(st, 0);
-    if (out->nclocks > 1)
+    cc_clocks_due_t due = {.from = opts->from, .to = opts->to, .team = opts->team, .clock = opts->clock};
+    build_t b = {out, rs};
+    int rc = cc_clocks_report_rows(store, &due, opts->detail, add_row, &b);
+    if (rc == 0)
+        rc = cc_clocks_data_error_children(store, opts->team, &out->data_errors);
+    if (rc == 0 && out->nclocks > 1)
         qsort(out->clocks, out->nclocks, sizeof(*out->clocks), clock_cmp);
-    rc = 0;
-out:
-    sqlite3_finalize(st);
     return rc;
 }
 

@@ -116,10 +116,16 @@ const char *cc_store_errmsg(cc_store_t *s, int *code)
     return cc_store_db_errmsg(s->db, code);
 }
 
+int cc__store_db_err(sqlite3 *db, char *err, size_t errlen)
+{
+    cc_set_err(err, errlen, "database: %s", cc_store_db_errmsg(db, NULL));
+    return CC_EDB;
+}
+
 int cc__store_db_fail(cc_store_t *s, char *err, size_t errlen)
 {
-    cc_set_err(err, errlen, "database: %s", cc_store_errmsg(s, NULL));
-    return CC_EDB;
+    assert(s != NULL);
+    return cc__store_db_err(s->db, err, errlen);
 }
 
 /* ---- statements --------------------------------------------------------- */
@@ -167,6 +173,34 @@ int cc__store_exists(cc_store_t *s, const char *sql, const char *key)
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+sqlite3_stmt *cc__store_prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+const char *cc__store_col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+int cc__store_step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : CC_EDB;
+}
+
+cc_date_t cc__store_date(const char *text)
+{
+    cc_date_t d;
+    return text != NULL && cc_date_parse(text, &d) == 0 ? d : CC_DATE_NONE;
 }
 
 int cc__store_exec(cc_store_t *s, const char *sql)

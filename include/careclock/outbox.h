@@ -196,4 +196,34 @@ int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *r
 int cc_outbox_webhook_enable(cc_store_t *store, const char *name);
 int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since, size_t len);
 
+/* A delivery as the listing shows it (careclock deliveries): every column
+ * as stored, NULL for NULL; the strings live until fn returns. */
+typedef struct {
+    int64_t id;
+    const char *state, *child_id, *rule_id;
+    int seq;
+    const char *stage, *stage_date, *kind, *role, *recipient, *channel, *address, *due_date, *due_at;
+    int attempts;
+    const char *next_attempt_at, *sent_at, *message_id, *last_error;
+} cc_outbox_row_t;
+
+typedef int (*cc_outbox_row_fn)(void *arg, const cc_outbox_row_t *row);
+
+/* The listing's filters: any of the states given (none: every state), of
+ * child_id (NULL: every child). */
+#define CC_OUTBOX_STATES_MAX 7
+typedef struct {
+    const char *states[CC_OUTBOX_STATES_MAX];
+    size_t nstates;
+    const char *child_id;
+} cc_outbox_filter_t;
+
+/* The deliveries that pass f, by id, one call of fn each (a nonzero return
+ * stops them and is returned). 0, CC_EDB or fn's value. */
+int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row_fn fn, void *arg);
+
+/* The number of deliveries in each state (the metrics), as fn(arg, state,
+ * NULL, n), by state. 0, CC_EDB or fn's value. */
+int cc_outbox_count_by_state(cc_store_t *store, cc_store_count_fn fn, void *arg);
+
 #endif

@@ -1,0 +1,430 @@
+/* The clocks table: every read of it. See include/careclock/clocks.h.
+ *
+ * Design notes:
+ *  - The evaluation (evaluate.c, first.c) is the only writer of clocks and
+ *    keeps its own write-back statements; every other statement that names
+ *    the table is here, including those the outbox steps itself (the
+ *    planner's, the claim's item, the prune: cc__clocks_sql(), each with
+ *    its parameters and columns stated above it).
+ *  - Each statement is written for an index: the reason is next to it. The
+ *    unit tests check the plans SQLite makes of the listing and of the
+ *    planner's statements (EXPLAIN QUERY PLAN).
+ *  - Rows are streamed to the caller's function, never gathered here.
+ */
+#include "careclock/clocks.h"
+#include "careclock/buf.h"
+#include "careclock/error.h"
+#include "store/internal.h"
+
+#include <string.h>
+
+/* ---- streaming ---------------------------------------------------------- */
+
+/* Column col as text: NULL for NULL (text), or "" (text_or_empty). */
+static const char *text(sqlite3_stmt *st, int col)
+{
+    return cc__store_col(st, col);
+}
+
+static const char *text_or_empty(sqlite3_stmt *st, int col)
+{
+    const char *t = text(st, col);
+    return t ? t : "";
+}
+
+/* Step st to its end, calling row(st, ctx) for each row until it returns
+ * nonzero; then finalize st (NULL: it did not prepare). 0, CC_EDB or row's
+ * value. */
+static int stream(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    int step = SQLITE_ERROR, rc = 0;
+    if (st == NULL)
+        return CC_EDB;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = row(st, ctx)) != 0)
+            break;
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static sqlite3_stmt *prepare(cc_store_t *s, const char *sql)
+{
+    return cc__store_prepare(cc_store_db(s), sql);
+}
+
+/* The caller's function and argument, for the row adapters below. */
+typedef struct {
+    cc_clock_row_fn fn;
+    void *arg;
+} clock_sink_t;
+
+/* ---- the listing -------------------------------------------------------- */
+
+/* The listing is built from fixed fragments: the WHERE clause holds the
+ * condition of each filter given, and only those, each with its own
+ * parameter number (values are always bound, never written into the SQL).
+ * One statement for every case, "(?1 IS NULL OR c.child_id = ?1) AND ...",
+ * could use no index: every listing read all the clocks of the council, 18 s
+ * a pass for --child at 100,000 children. Now --child reads the child's
+ * clocks through the primary key, --team and --worker go through
+ * children_by_team and children_by_worker, and --status alone through
+ * clocks_by_status. The ORDER BY ends with the primary key, so the order of
+ * the rows does not depend on the plan. */
+#define STATUS_PARAM 4 /* statuses bind ?4, ?5, ... */
+
+enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, NFILTERS };
+
+static const char LIST_SELECT[] =
+    "SELECT c.child_id, c.rule_id, c.seq, c.title, c.start_date, c.due_date, c.status, c.met_on, ch.worker_id, "
+    "ch.team_id, c.source, c.reason FROM clocks c JOIN children ch ON ch.id = c.child_id";
+static const char *const LIST_WHERE[] = {
+    [F_CHILD] = "c.child_id = ?1",
+    [F_TEAM] = "ch.team_id = ?2",
+    [F_WORKER] = "ch.worker_id = ?3",
+    [F_STATUS] = "c.status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+};
+static const char LIST_ORDER[] =
+    " ORDER BY CASE c.status WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'due_soon' THEN 2 WHEN 'open' "
+    "THEN 3 WHEN 'met_late' THEN 4 WHEN 'met' THEN 5 ELSE 6 END, c.due_date, c.child_id, c.rule_id, c.seq";
+
+_Static_assert(sizeof(LIST_WHERE) / sizeof(LIST_WHERE[0]) == NFILTERS, "one fragment per filter");
+_Static_assert(CC_CLOCKS_STATUS_FILTER_MAX == 7, "LIST_WHERE[F_STATUS] has one parameter per status, ?4 to ?10");
+
+static int list_row(sqlite3_stmt *st, void *ctx)
+{
+    const clock_sink_t *sink = ctx;
+    cc_clock_row_t r = {
+        .child_id = text(st, 0), .rule_id = text(st, 1), .seq = sqlite3_column_int(st, 2), .title = text(st, 3),
+        .start_date = text(st, 4), .due_date = text(st, 5), .status = text(st, 6), .met_on = text(st, 7),
+        .worker_id = text(st, 8), .team_id = text(st, 9), .source = text(st, 10), .reason = text(st, 11)};
+    return sink->fn(sink->arg, &r);
+}
+
+int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg)
+{
+    assert(s != NULL && f != NULL && fn != NULL && f->nstatuses <= CC_CLOCKS_STATUS_FILTER_MAX);
+    const int given[NFILTERS] = {f->child_id != NULL, f->team_id != NULL, f->worker_id != NULL, f->nstatuses > 0};
+    cc_buf_t sql;
+    int rc, nwhere = 0;
+    cc_buf_init(&sql);
+    rc = cc_buf_puts(&sql, LIST_SELECT);
+    for (int i = 0; rc == 0 && i < NFILTERS; i++)
+        if (given[i] && (rc = cc_buf_puts(&sql, nwhere++ == 0 ? " WHERE " : " AND ")) == 0)
+            rc = cc_buf_puts(&sql, LIST_WHERE[i]);
+    if (rc == 0)
+        rc = cc_buf_puts(&sql, LIST_ORDER);
+    sqlite3_stmt *st = rc == 0 ? prepare(s, cc_buf_str(&sql)) : NULL;
+    cc_buf_free(&sql);
+    if (rc != 0)
+        return rc;
+    if (st == NULL)
+        return CC_EDB;
+    /* Each parameter is bound only when its fragment is in the statement. */
+    if (f->child_id)
+        sqlite3_bind_text(st, 1, f->child_id, -1, SQLITE_STATIC);
+    if (f->team_id)
+        sqlite3_bind_text(st, 2, f->team_id, -1, SQLITE_STATIC);
+    if (f->worker_id)
+        sqlite3_bind_text(st, 3, f->worker_id, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < f->nstatuses; i++)
+        sqlite3_bind_text(st, STATUS_PARAM + (int)i, cc_status_name(f->statuses[i]), -1, SQLITE_STATIC);
+    clock_sink_t sink = {fn, arg};
+    return stream(st, list_row, &sink);
+}
+
+/* ---- counts ------------------------------------------------------------- */
+
+static const char STATUS_COUNTS_SQL[] =
+    "SELECT status, COUNT(*) FROM clocks WHERE status IN ('overdue', 'due_soon') GROUP BY status";
+static const char COUNT_BY_RULE_SQL[] =
+    "SELECT rule_id, status, COUNT(*) FROM clocks GROUP BY rule_id, status ORDER BY 1, 2";
+
+typedef struct {
+    size_t *overdue, *due_soon;
+} status_counts_t;
+
+static int status_count_row(sqlite3_stmt *st, void *ctx)
+{
+    const status_counts_t *c = ctx;
+    const char *status = text(st, 0);
+    size_t n = (size_t)sqlite3_column_int64(st, 1);
+    if (status && strcmp(status, "overdue") == 0)
+        *c->overdue = n;
+    else
+        *c->due_soon = n;
+    return 0;
+}
+
+int cc_clocks_status_counts(cc_store_t *s, size_t *overdue, size_t *due_soon)
+{
+    assert(s != NULL && overdue != NULL && due_soon != NULL);
+    status_counts_t c = {overdue, due_soon};
+    *overdue = *due_soon = 0;
+    return stream(prepare(s, STATUS_COUNTS_SQL), status_count_row, &c);
+}
+
+typedef struct {
+    cc_store_count_fn fn;
+    void *arg;
+} count_sink_t;
+
+static int count_row(sqlite3_stmt *st, void *ctx)
+{
+    const count_sink_t *sink = ctx;
+    return sink->fn(sink->arg, text(st, 0), text(st, 1), sqlite3_column_int64(st, 2));
+}
+
+int cc_clocks_count_by_rule(cc_store_t *s, cc_store_count_fn fn, void *arg)
+{
+    assert(s != NULL && fn != NULL);
+    count_sink_t sink = {fn, arg};
+    return stream(prepare(s, COUNT_BY_RULE_SQL), count_row, &sink);
+}
+
+/* ---- the timeliness report ---------------------------------------------- */
+
+#define REPORT_FROM                                                                                          \
+    "FROM children ch CROSS JOIN clocks c ON c.child_id = ch.id LEFT JOIN teams t ON t.id = ch.team_id "  \
+    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "      \
+    "AND c.due_date <= ?2 AND (?3 IS NULL OR ch.team_id = ?3) AND (?4 IS NULL OR c.rule_id = ?4) "
+
+/* Children drive the join (CROSS JOIN fixes the order): each child's
+ * clocks are then one primary-key range, read in order. Led by the clocks
+ * instead, SQLite picks clocks_by_status and pays a primary-key lookup per
+ * instance, five times slower on 1.6 million instances (bench/RESULTS.md).
+ *
+ * Counts only: grouped by SQLite, far cheaper than sorting every instance.
+ * Columns as REPORT_DETAIL_SQL's first six. */
+static const char REPORT_COUNT_SQL[] = "SELECT c.rule_id, max(c.title), coalesce(ch.team_id, ''), "
+                                       "max(coalesce(t.name, '')), c.status, count(*) " REPORT_FROM
+                                       "GROUP BY c.rule_id, coalesce(ch.team_id, ''), c.status "
+                                       "ORDER BY c.rule_id, coalesce(ch.team_id, '')";
+
+/* Every instance, for --detail. */
+static const char REPORT_DETAIL_SQL[] = "SELECT c.rule_id, c.title, coalesce(ch.team_id, ''), coalesce(t.name, ''), "
+                                        "c.status, 1, c.child_id, c.seq, c.start_date, c.due_date, c.met_on "
+                                        REPORT_FROM
+                                        "ORDER BY c.rule_id, coalesce(ch.team_id, ''), c.due_date, c.child_id, c.seq";
+
+static const char REPORT_ERRORS_SQL[] =
+    "SELECT count(DISTINCT c.child_id) FROM clocks c JOIN children ch ON ch.id = c.child_id "
+    "WHERE c.status = 'data_error' AND (?1 IS NULL OR ch.team_id = ?1)";
+
+typedef struct {
+    cc_clocks_report_fn fn;
+    void *arg;
+    int detail;
+} report_sink_t;
+
+static int report_row(sqlite3_stmt *st, void *ctx)
+{
+    const report_sink_t *sink = ctx;
+    cc_clocks_report_row_t r = {.rule_id = text_or_empty(st, 0), .title = text_or_empty(st, 1),
+                                .team_id = text_or_empty(st, 2), .team_name = text_or_empty(st, 3),
+                                .status = text_or_empty(st, 4), .count = sqlite3_column_int64(st, 5)};
+    if (sink->detail) {
+        r.child_id = text_or_empty(st, 6);
+        r.seq = sqlite3_column_int(st, 7);
+        r.start_date = text_or_empty(st, 8);
+        r.due_date = text_or_empty(st, 9);
+        r.met_on = text(st, 10);
+    }
+    return sink->fn(sink->arg, &r);
+}
+
+int cc_clocks_report_rows(cc_store_t *s, const cc_clocks_due_t *q, int detail, cc_clocks_report_fn fn, void *arg)
+{
+    assert(s != NULL && q != NULL && fn != NULL);
+    char from[CC_DATE_STRLEN], to[CC_DATE_STRLEN];
+    sqlite3_stmt *st = prepare(s, detail ? REPORT_DETAIL_SQL : REPORT_COUNT_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    if (q->from != CC_DATE_NONE)
+        sqlite3_bind_text(st, 1, cc_date_format(q->from, from), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cc_date_format(q->to, to), -1, SQLITE_STATIC);
+    if (q->team)
+        sqlite3_bind_text(st, 3, q->team, -1, SQLITE_STATIC);
+    if (q->clock)
+        sqlite3_bind_text(st, 4, q->clock, -1, SQLITE_STATIC);
+    report_sink_t sink = {fn, arg, detail};
+    return stream(st, report_row, &sink);
+}
+
+int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n)
+{
+    assert(s != NULL && n != NULL);
+    sqlite3_stmt *st = prepare(s, REPORT_ERRORS_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    if (team)
+        sqlite3_bind_text(st, 1, team, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 0 : CC_EDB;
+}
+
+/* ---- a calendar feed's clocks -------------------------------------------- */
+
+#define FEED_SELECT                                                                                                \
+    "SELECT c.child_id, ch.initials, CASE WHEN ?3 THEN ch.full_name END, c.rule_id, c.title, c.source, c.seq, "    \
+    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence "            \
+    "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
+    "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
+    "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
+    "AND (?2 IS NULL OR c.status NOT IN ('met', 'met_late', 'cancelled') OR "                                     \
+    "CASE WHEN c.status = 'cancelled' THEN c.due_date ELSE coalesce(c.met_on, c.due_date) END >= ?2) AND "
+
+/* A staff member's children are chosen first, in a subquery on children
+ * alone, and their clocks then read through the clocks primary key, one
+ * child at a time in child order (which is also the ORDER BY, so no sort).
+ * The same condition written on the joined row (ch.worker_id = ?1 OR
+ * ch.iro_id = ?1 OR ...) made SQLite read every clock of the council:
+ * 1.9-2.1 s for a service manager's feed at 100,000 children against
+ * 0.33-0.40 s now (docs/feeds.md).
+ * The subquery finds the children by worker, IRO and team through
+ * children_by_worker, children_by_iro and children_by_team, never the
+ * clocks. */
+static const char *const FEED_SQL[] = {
+    [CC_CLOCKS_OF_TEAM] = FEED_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.seq",
+    [CC_CLOCKS_OF_STAFF] = FEED_SELECT
+    "c.child_id IN (SELECT id FROM children WHERE worker_id = ?1 OR iro_id = ?1 OR team_id IN "
+    "(SELECT id FROM teams WHERE manager_id = ?1 OR service_manager_id = ?1)) "
+    "ORDER BY c.child_id, c.rule_id, c.seq",
+};
+
+_Static_assert(sizeof(FEED_SQL) / sizeof(FEED_SQL[0]) == CC_CLOCKS_OF_STAFF + 1, "one statement per kind of feed");
+
+static int feed_row(sqlite3_stmt *st, void *ctx)
+{
+    const clock_sink_t *sink = ctx;
+    cc_clock_row_t r = {
+        .child_id = text(st, 0), .initials = text(st, 1), .full_name = text(st, 2), .rule_id = text(st, 3),
+        .title = text(st, 4), .source = text(st, 5), .seq = sqlite3_column_int(st, 6), .start_date = text(st, 7),
+        .due_date = text(st, 8), .status = text(st, 9), .met_on = text(st, 10), .start_event_type = text(st, 11),
+        .reason = text(st, 12), .worker_name = text(st, 13), .updated_at = text(st, 14),
+        .sequence = sqlite3_column_int64(st, 15)};
+    return sink->fn(sink->arg, &r);
+}
+
+int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_date_t done_since, int with_names,
+                        cc_clock_row_fn fn, void *arg)
+{
+    assert(s != NULL && id != NULL && fn != NULL && (of == CC_CLOCKS_OF_TEAM || of == CC_CLOCKS_OF_STAFF));
+    char since[CC_DATE_STRLEN];
+    sqlite3_stmt *st = prepare(s, FEED_SQL[of]);
+    if (st == NULL)
+        return CC_EDB;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (done_since != CC_DATE_NONE)
+        sqlite3_bind_text(st, 2, cc_date_format(done_since, since), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, with_names != 0);
+    clock_sink_t sink = {fn, arg};
+    return stream(st, feed_row, &sink);
+}
+
+/* ---- the outbox's statements --------------------------------------------- */
+
+/* Every planning statement works on a range of child ids, [lo, hi): a
+ * slice of the council, or one child. hi is bound as an empty blob for "to
+ * the end" (every text sorts before every blob), and lo as '' for "from
+ * the start". The unary + (and CROSS JOIN, which fixes the join order)
+ * keep SQLite on the child-id keys (the clocks' primary key, the outbox's
+ * unique key) rather than the status indexes, whose scans would cover the
+ * whole council for every slice. */
+
+/* The open clocks of [?2, ?3) whose stages may have come (due on or before
+ * the horizon ?1), with their people. Columns: child_id, rule_id, seq,
+ * status, due_date, team_id, worker_id, worker's email, iro_id, IRO's
+ * email, team manager_id, manager's email, service_manager_id, service
+ * manager's email, team webhook. */
+static const char PLAN_OPEN_SQL[] =
+    "SELECT c.child_id, c.rule_id, c.seq, c.status, c.due_date, ch.team_id, ch.worker_id, w.email, ch.iro_id, "
+    "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook "
+    "FROM clocks c JOIN children ch ON ch.id = c.child_id "
+    "LEFT JOIN staff w ON w.id = ch.worker_id LEFT JOIN staff i ON i.id = ch.iro_id "
+    "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff tm ON tm.id = t.manager_id "
+    "LEFT JOIN staff sm ON sm.id = t.service_manager_id "
+    "WHERE c.child_id >= ?2 AND c.child_id < ?3 AND +c.status IN ('open', 'due_soon', 'overdue') "
+    "AND +c.due_date IS NOT NULL AND +c.due_date <= ?1 "
+    "ORDER BY c.child_id, c.rule_id, c.seq";
+
+/* The escalations sent for the closed clocks of [?1, ?2) whose "now met"
+ * notice is not planned yet. Columns: child_id, rule_id, seq, recipient,
+ * channel, role, the clock's status, the recipient's address now (email,
+ * or the team's webhook). */
+static const char PLAN_CLOSED_SQL[] =
+    "SELECT DISTINCT d.child_id, d.rule_id, d.seq, d.recipient, d.channel, d.role, c.status, "
+    "CASE d.channel WHEN 'email' THEN s.email ELSE t.webhook END "
+    "FROM deliveries d CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "LEFT JOIN staff s ON d.channel = 'email' AND s.id = d.recipient "
+    "LEFT JOIN teams t ON d.channel = 'webhook' AND t.id = substr(d.recipient, 6) "
+    "WHERE d.child_id >= ?1 AND d.child_id < ?2 AND +d.state = 'sent' AND +d.kind = 'escalation' "
+    "AND +c.status IN ('met', 'met_late', 'cancelled') "
+    "AND NOT EXISTS (SELECT 1 FROM deliveries m WHERE m.child_id = d.child_id AND m.rule_id = d.rule_id "
+    "AND m.seq = d.seq AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
+    "ORDER BY d.child_id, d.rule_id, d.seq, d.recipient, d.channel";
+
+/* Pending and retrying rows of [?2, ?3) whose clock is no longer open (or
+ * gone). */
+#define PLAN_CANCEL_WHERE                                                                                      \
+    "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "             \
+    "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "                                                               \
+    "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq AND "         \
+    "c.status IN ('open', 'due_soon', 'overdue'))"
+
+/* A row when there is one to cancel (a read, before the write lock). ?1 is
+ * unused (bound for the shape shared with PLAN_CANCEL_SQL). */
+static const char PLAN_CANCEL_ANY_SQL[] = "SELECT ?1, 1 FROM deliveries " PLAN_CANCEL_WHERE " LIMIT 1";
+
+/* Cancel them at ?1 (now), saying what their clock is now. */
+static const char PLAN_CANCEL_SQL[] =
+    "UPDATE deliveries SET state = 'cancelled', claimed_by = NULL, updated_at = ?1, next_attempt_at = NULL, "
+    "last_error = 'not sent: the clock is ' || coalesce((SELECT c.status FROM clocks c WHERE c.child_id = "
+    "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq), 'gone') || ' now' "
+    PLAN_CANCEL_WHERE;
+
+/* One claimed delivery (?1, its id) with its clock, child, team and
+ * worker. Columns: id, kind, stage, role, child_id, rule_id, seq, attempts,
+ * first_attempt_at, the clock's title, source, due date (the clock's, else
+ * the row's), status (NULL: the clock is gone), met_on, flags, reason, the
+ * child's initials, full_name, team_id, the team's name, the worker's
+ * name, message_id. */
+static const char CLAIM_ITEM_SQL[] =
+    "SELECT d.id, d.kind, d.stage, d.role, d.child_id, d.rule_id, d.seq, d.attempts, d.first_attempt_at, "
+    "c.title, c.source, coalesce(c.due_date, d.due_date), c.status, c.met_on, c.flags, c.reason, ch.initials, "
+    "ch.full_name, ch.team_id, t.name, w.name, d.message_id "
+    "FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "LEFT JOIN children ch ON ch.id = d.child_id LEFT JOIN teams t ON t.id = ch.team_id "
+    "LEFT JOIN staff w ON w.id = ch.worker_id WHERE d.id = ?1";
+
+/* Every row of a clock instance goes, or none: the instance is closed (or
+ * gone), none of its rows can still be sent, and none changed since the
+ * cutoff ?1. Then nothing is planned for it again: the planner plans only
+ * open clocks, and "now met" notices only for closed ones with sent
+ * escalations still in the table. updated_at is UTC text, so a date
+ * "YYYY-MM-DD" as the cutoff means "before that day began (UTC)". */
+static const char PRUNE_SQL[] =
+    "DELETE FROM deliveries WHERE (child_id, rule_id, seq) IN ("
+    "SELECT d.child_id, d.rule_id, d.seq FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND "
+    "c.rule_id = d.rule_id AND c.seq = d.seq "
+    "WHERE c.status IS NULL OR c.status IN ('met', 'met_late', 'cancelled') "
+    "GROUP BY d.child_id, d.rule_id, d.seq "
+    "HAVING max(d.updated_at) < ?1 AND sum(d.state IN ('pending', 'retrying', 'sending')) = 0)";
+
+static const char *const OUTBOX_SQL[] = {
+    [CC__CLOCKS_PLAN_OPEN] = PLAN_OPEN_SQL,         [CC__CLOCKS_PLAN_CLOSED] = PLAN_CLOSED_SQL,
+    [CC__CLOCKS_PLAN_CANCEL_ANY] = PLAN_CANCEL_ANY_SQL, [CC__CLOCKS_PLAN_CANCEL] = PLAN_CANCEL_SQL,
+    [CC__CLOCKS_CLAIM_ITEM] = CLAIM_ITEM_SQL,       [CC__CLOCKS_PRUNE] = PRUNE_SQL,
+};
+
+_Static_assert(sizeof(OUTBOX_SQL) / sizeof(OUTBOX_SQL[0]) == CC__CLOCKS_NSQL, "one SQL text per statement");
+
+const char *cc__clocks_sql(cc__clocks_sql_t which)
+{
+    assert((unsigned)which < CC__CLOCKS_NSQL && OUTBOX_SQL[which] != NULL);
+    return OUTBOX_SQL[which];
+}

@@ -1,0 +1,110 @@
+/* The clocks table (docs/schema.md, "clocks"): every read of it. The
+ * evaluation writes it (evaluate.h); daemon/store/clocks.c reads it for
+ * everyone else: the CLI's listing, careclockd's status counts and
+ * metrics, the timeliness report's rows, the calendar feeds' rows, and the
+ * outbox's planning, claiming and pruning (through statements the outbox
+ * steps itself, daemon/store/internal.h).
+ *
+ * Rows are streamed: each function calls fn once per row, in the order it
+ * states, with a row whose strings live until fn returns (NULL for a NULL
+ * column unless said otherwise). A nonzero return from fn stops the rows
+ * and is returned. Otherwise the functions return 0 or CC_EDB.
+ */
+#ifndef CARECLOCK_CLOCKS_H
+#define CARECLOCK_CLOCKS_H
+
+#include "careclock/date.h"
+#include "careclock/engine.h"
+#include "careclock/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One clock instance, with what its readers join to it. Each reader fills
+ * the fields it states; the others are NULL (or 0). */
+typedef struct {
+    const char *child_id, *rule_id, *title, *source;
+    int seq;
+    const char *start_date, *due_date, *status, *met_on, *reason; /* as stored */
+    const char *updated_at;
+    int64_t sequence;              /* the iCalendar SEQUENCE */
+    /* joined */
+    const char *initials, *full_name, *worker_id, *worker_name, *team_id;
+    const char *start_event_type;  /* the type of the event that started it */
+} cc_clock_row_t;
+
+typedef int (*cc_clock_row_fn)(void *arg, const cc_clock_row_t *row);
+
+/* The listing's filters: each one given narrows the rows; NULL (or no
+ * status) does not filter. */
+#define CC_CLOCKS_STATUS_FILTER_MAX CC_STATUS_COUNT
+typedef struct {
+    const char *child_id, *team_id, *worker_id;
+    cc_status_t statuses[CC_CLOCKS_STATUS_FILTER_MAX];
+    size_t nstatuses;
+} cc_clocks_filter_t;
+
+/* The clocks that pass f, most urgent first (overdue, data errors, due
+ * soon, open, met late, met, the rest), then by due date and key. Rows:
+ * child_id, rule_id, seq, title, start_date, due_date, status, met_on,
+ * worker_id, team_id (the child's now), source, reason. Each filter goes
+ * through its index: --child the primary key, --team and --worker the
+ * children's indexes, --status alone clocks_by_status. */
+int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg);
+
+/* How many clocks are overdue and due soon (careclockd's STATUS= line): a
+ * scan of clocks_by_status. */
+int cc_clocks_status_counts(cc_store_t *s, size_t *overdue, size_t *due_soon);
+
+/* The number of clocks by rule and status (the metrics), as
+ * fn(arg, rule_id, status, n), by rule then status. */
+int cc_clocks_count_by_rule(cc_store_t *s, cc_store_count_fn fn, void *arg);
+
+/* Which clocks the report counts: due in [from, to] (from CC_DATE_NONE:
+ * from the earliest), of children in team (NULL: every team), of clock
+ * (NULL: every clock); data errors never. */
+typedef struct {
+    cc_date_t from, to;
+    const char *team, *clock;
+} cc_clocks_due_t;
+
+/* A row of the timeliness report: a count of instances, or with detail one
+ * instance (count 1). Strings are never NULL ("" for a NULL column; team
+ * and team_name "" when the child has no team), but met_on: NULL when
+ * unmet (and in count rows). */
+typedef struct {
+    const char *rule_id, *title, *team_id, *team_name, *status;
+    int64_t count;
+    /* detail rows only */
+    const char *child_id, *start_date, *due_date, *met_on;
+    int seq;
+} cc_clocks_report_row_t;
+
+typedef int (*cc_clocks_report_fn)(void *arg, const cc_clocks_report_row_t *row);
+
+/* The report's rows for q: without detail, counts by rule, team (id) and
+ * status, ordered by rule and team; with detail, every instance, ordered
+ * by rule, team, due date, child and seq. Children drive the read, each
+ * child's clocks one primary-key range (bench/RESULTS.md). */
+int cc_clocks_report_rows(cc_store_t *s, const cc_clocks_due_t *q, int detail, cc_clocks_report_fn fn, void *arg);
+
+/* The number of children (of team; NULL: all) whose data cannot be
+ * evaluated (a data_error clock) into *n. */
+int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n);
+
+/* Whose clocks a feed shows: a team's children, or every child a member of
+ * staff is allocated to, reviews, or whose team they manage. */
+typedef enum { CC_CLOCKS_OF_TEAM, CC_CLOCKS_OF_STAFF } cc_clocks_of_t;
+
+/* The clocks a calendar feed of (of, id) shows, by child, rule and seq:
+ * clocks with a due date, not data errors, and of the met, met late and
+ * cancelled ones only those done on or after done_since (CC_DATE_NONE:
+ * all). Rows: child_id, initials, full_name (NULL unless with_names),
+ * rule_id, title, source, seq, start_date, due_date, status, met_on,
+ * start_event_type, reason, worker_name, updated_at, sequence. A staff
+ * member's children are chosen first, from the children table alone, and
+ * their clocks then read by primary key (docs/feeds.md). */
+int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_date_t done_since, int with_names,
+                        cc_clock_row_fn fn, void *arg);
+
+#endif
