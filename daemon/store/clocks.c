@@ -285,9 +285,9 @@ int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n)
  * ch.iro_id = ?1 OR ...) made SQLite read every clock of the council:
  * 1.9-2.1 s for a service manager's feed at 100,000 children against
  * 0.33-0.40 s now (docs/feeds.md).
- * The subquery finds the children by worker, IRO and team through
- * children_by_worker, children_by_iro and children_by_team, never the
- * clocks. */
+ * The subquery finds the children through children_by_worker,
+ * children_by_iro and children_by_team (SQLite's multi-index OR; the teams
+ * a person manages are a scan of the few teams), never the clocks. */
 static const char *const FEED_SQL[] = {
     [CC_CLOCKS_OF_TEAM] = FEED_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.seq",
     [CC_CLOCKS_OF_STAFF] = FEED_SELECT

@@ -132,8 +132,9 @@ int cc_store_event_add(cc_store_t *s, const cc_store_event_in_t *ev, int64_t *id
         goto out;
     cc_date_format(ev->date, date);
     sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT);
-    if (st == NULL || cc__store_bind_text(st, 1, ev->child_id) || cc__store_bind_text(st, 2, ev->type) || cc__store_bind_text(st, 3, date) ||
-        cc__store_bind_text(st, 4, ev->attributes) || cc__store_bind_text(st, 5, ev->source) || cc__store_bind_text(st, 6, ev->source_key) ||
+    if (st == NULL || cc__store_bind_text(st, 1, ev->child_id) || cc__store_bind_text(st, 2, ev->type) ||
+        cc__store_bind_text(st, 3, date) || cc__store_bind_text(st, 4, ev->attributes) ||
+        cc__store_bind_text(st, 5, ev->source) || cc__store_bind_text(st, 6, ev->source_key) ||
         cc__store_bind_text(st, 7, ev->note) || cc__store_run(st) != 0) {
         rc = cc__store_db_fail(s, err, errlen);
         goto out;

@@ -199,7 +199,8 @@ int cc_store_child_add(cc_store_t *s, const cc_store_child_t *child, char *err, 
     if ((rc = cc__store_check_new_id(s, cc_store_child_exists, "child id", child->id, err, errlen)) != 0 ||
         (rc = cc__store_check_text("initials", child->initials, 0, err, errlen)) != 0 ||
         (rc = cc__store_check_text("name", child->full_name, 0, err, errlen)) != 0 ||
-        (child->team_id && (rc = cc__store_check_ref(s, cc_store_team_exists, "team", child->team_id, err, errlen)) != 0) ||
+        (child->team_id &&
+         (rc = cc__store_check_ref(s, cc_store_team_exists, "team", child->team_id, err, errlen)) != 0) ||
         (child->worker_id &&
          (rc = cc__store_check_ref(s, cc_store_staff_exists, "worker", child->worker_id, err, errlen)) != 0) ||
         (child->iro_id && (rc = cc__store_check_ref(s, cc_store_staff_exists, "iro", child->iro_id, err, errlen)) != 0))
