@@ -92,6 +92,7 @@ static void read_feed(sqlite3_stmt *st, cc_feed_t *f)
 int cc_feeds_add(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char token[CC_FEED_TOKEN_LEN + 1],
                  int64_t *id, char *err, size_t errlen)
 {
+    assert(s != NULL && token != NULL);
     char hash[CC_FEED_HASH_LEN + 1];
     sqlite3_stmt *st = NULL;
     const char *what = kind == CC_FEED_TEAM ? "team" : "staff member";
@@ -134,6 +135,7 @@ out:
 
 int cc_feeds_list(cc_store_t *s, cc_feed_t **feeds, size_t *n)
 {
+    assert(s != NULL && feeds != NULL && n != NULL);
     sqlite3_stmt *st = NULL;
     cc_feed_t *items = NULL;
     size_t len = 0, cap = 0;
@@ -169,6 +171,7 @@ int cc_feeds_list(cc_store_t *s, cc_feed_t **feeds, size_t *n)
 
 int cc_feeds_get(cc_store_t *s, int64_t id, cc_feed_t *out)
 {
+    assert(s != NULL && out != NULL);
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?1", &st);
     if (rc != 0)
@@ -184,6 +187,7 @@ int cc_feeds_get(cc_store_t *s, int64_t id, cc_feed_t *out)
 
 int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, size_t errlen)
 {
+    assert(s != NULL && now_utc != NULL);
     sqlite3_stmt *st = NULL;
     char idtext[32];
     snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
@@ -213,6 +217,7 @@ int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, s
 
 int cc_feeds_lookup_hash(cc_store_t *s, const char *hash, cc_feed_t *out)
 {
+    assert(s != NULL && out != NULL);
     sqlite3_stmt *st = NULL;
     if (hash == NULL || strlen(hash) != CC_FEED_HASH_LEN)
         return CC_ENOTFOUND;
@@ -248,6 +253,7 @@ int cc_feeds_lookup(cc_store_t *s, const char *token, cc_feed_t *out)
 
 int cc_feeds_record_access(cc_store_t *s, int64_t id, const char *at_utc, int64_t count)
 {
+    assert(s != NULL && at_utc != NULL && count > 0);
     sqlite3_stmt *st = NULL;
     int rc = prepare(s,
                      "UPDATE feeds SET last_access_at = ?2, access_count = access_count + ?3 WHERE id = ?1", &st);
@@ -406,6 +412,7 @@ out:
 int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, const cc_config_t *config,
                     cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err, size_t errlen)
 {
+    assert(s != NULL && config != NULL && out != NULL);
     cc_feed_clocks_t clocks;
     int retention = config->feed_retention_days > 0 ? config->feed_retention_days : 0;
     int rc = cc_feeds_load(s, kind, target_id, today - retention, config->privacy == CC_PRIVACY_FULL, &clocks, err,

@@ -39,6 +39,7 @@ static uint64_t splitmix64(uint64_t x)
 
 int cc_outbox_backoff(int attempts, int64_t key, long *delay)
 {
+    assert(delay != NULL);
     static const long schedule[] = {60, 300, 1800, 7200, 21600, 43200, 43200, 43200, 43200, 43200, 43200};
     _Static_assert(sizeof(schedule) / sizeof(schedule[0]) == CC_OUTBOX_MAX_ATTEMPTS - 1,
                    "a delay after every attempt but the last");
@@ -62,6 +63,7 @@ static const char RECORD_SQL[] =
 int cc_outbox_record(cc_store_t *store, const cc_outbox_message_t *m, cc_outcome_t outcome, const char *error,
                      long retry_after, time_t now, const char **state_out)
 {
+    assert(store != NULL && m != NULL);
     sqlite3 *db = cc_store_db(store);
     char stamp[32], next[32], reason[768];
     const char *state = "sent", *last_error = NULL, *next_at = NULL, *sent_at = NULL;
@@ -148,6 +150,7 @@ static int claimer_alive(const char *claimer)
 
 int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
 {
+    assert(store != NULL);
     sqlite3 *db = cc_store_db(store);
     char stamp[32];
     char **dead = NULL;
@@ -198,6 +201,7 @@ int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
 
 int cc_outbox_prune(cc_store_t *store, cc_date_t before, size_t *deleted, char *err, size_t errlen)
 {
+    assert(store != NULL);
     sqlite3 *db = cc_store_db(store);
     char day[CC_DATE_STRLEN];
     int rc;
@@ -240,6 +244,7 @@ static const char WEBHOOK_DISABLED_SQL[] = "SELECT disabled_at, disabled_reason 
 
 int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t errlen)
 {
+    assert(store != NULL);
     sqlite3 *db = cc_store_db(store);
     char stamp[32];
     int rc = cc_store_begin(store);
@@ -300,6 +305,7 @@ out:
 
 int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *reason, time_t now)
 {
+    assert(store != NULL && name != NULL);
     char stamp[32];
     sqlite3_stmt *st = cc__store_prepare(cc_store_db(store), WEBHOOK_DISABLE_SQL);
     if (st == NULL)
@@ -314,6 +320,7 @@ int cc_outbox_webhook_disable(cc_store_t *store, const char *name, const char *r
 
 int cc_outbox_webhook_enable(cc_store_t *store, const char *name)
 {
+    assert(store != NULL && name != NULL);
     sqlite3 *db = cc_store_db(store);
     sqlite3_stmt *st = cc__store_prepare(db, WEBHOOK_ENABLE_SQL);
     if (st == NULL)
@@ -341,6 +348,7 @@ int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size
 
 int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since, size_t len)
 {
+    assert(store != NULL && name != NULL);
     return cc__outbox_webhook_disabled(cc_store_db(store), name, since, len);
 }
 

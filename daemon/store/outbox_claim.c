@@ -364,6 +364,7 @@ static int batch_rows(claimer_t *c, int64_t batch, group_t *g)
 
 static int claim_all(claimer_t *c, size_t max_messages)
 {
+    assert(!sqlite3_get_autocommit(c->db)); /* in the claim's transaction */
     ready_t *rows = NULL;
     size_t nrows = 0, limit = max_messages * CLAIM_ROWS_PER_MESSAGE;
     group_t g = {0};
@@ -415,6 +416,7 @@ static int claim_all(claimer_t *c, size_t max_messages)
 int cc_outbox_claim(cc_store_t *store, const cc_env_t *env, time_t now, const char *claimer, size_t max_messages,
                     cc_outbox_claim_t *out, char *err, size_t errlen)
 {
+    assert(store != NULL && env != NULL && claimer != NULL && out != NULL);
     sqlite3 *db = cc_store_db(store);
     char stamp[32];
     claimer_t c = {.db = db, .env = env, .out = out, .now = cc_time_format_utc(now, stamp, sizeof(stamp)), .now_t = now,

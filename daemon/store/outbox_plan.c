@@ -107,6 +107,7 @@ static void bind_key(sqlite3_stmt *st, const char *child_id, const char *rule_id
 
 static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due)
 {
+    assert(!sqlite3_get_autocommit(p->db)); /* in the planning transaction */
     char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32];
     const cc_plan_t *plan = &p->plan;
     for (size_t i = 0; i < plan->len; i++) {
@@ -297,6 +298,7 @@ static int plan_closed(planner_t *p, range_t r)
  * their closed escalated ones, and the pending rows of clocks closed since. */
 static int plan_range(planner_t *p, range_t r)
 {
+    assert(!sqlite3_get_autocommit(p->db)); /* in the planning transaction */
     int rc;
     if ((rc = plan_active(p, r)) != 0 || (rc = plan_closed(p, r)) != 0)
         return rc;
@@ -427,6 +429,7 @@ void cc_outbox_full_free(cc_outbox_full_t *full)
 int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_full_t *full,
                          size_t max_children, cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
 {
+    assert(store != NULL && env != NULL && full != NULL);
     planner_t p;
     char stamp[32];
     cc_outbox_plan_stats_t got = {0};
@@ -525,6 +528,7 @@ static int queue_read(sqlite3 *db, size_t limit, queued_t *q)
 int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
                           cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
 {
+    assert(store != NULL && env != NULL && more != NULL);
     planner_t p;
     char stamp[32];
     cc_outbox_plan_stats_t step = {0};
@@ -573,6 +577,7 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen)
 {
+    assert(store != NULL && env != NULL);
     cc_outbox_full_t full;
     int rc = 0, more = 1, busy = 0;
     cc_outbox_full_init(&full);
