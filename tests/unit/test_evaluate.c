@@ -23,8 +23,8 @@
 #include "careclock/rulefiles.h"
 #include "careclock/rules.h"
 #include "careclock/store.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +43,6 @@ typedef struct {
     char path[PATH_MAX + 16];
     char path2[PATH_MAX + 16];
     cc_store_t *store, *store2, *store3;
-    char err[512];
 } fixture_t;
 
 static int group_setup(void **state)
@@ -67,21 +66,10 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/careclock-eval-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (mkdtemp(f->dir) == NULL)
+    if (f == NULL || fixture_tempdir(f->dir, sizeof(f->dir), "eval") != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/a.db", f->dir);
     snprintf(f->path2, sizeof(f->path2), "%s/b.db", f->dir);
@@ -96,41 +84,9 @@ static int teardown(void **state)
     cc_store_close(f->store2);
     cc_store_close(f->store3);
     cc_evaluate_set_commit_rows(0);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_rmtree(f->dir);
     free(f);
     return 0;
-}
-
-static cc_store_t *open_db(fixture_t *f, const char *path)
-{
-    cc_store_t *s = NULL;
-    if (cc_store_open(path, &s, f->err, sizeof(f->err)) != 0)
-        fail_msg("cc_store_open %s: %s", path, f->err);
-    return s;
-}
-
-static void raw(cc_store_t *s, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t query_int(cc_store_t *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static cc_date_t iso(const char *s)
-{
-    cc_date_t d;
-    assert_int_equal(cc_date_parse_iso(s, &d), 0);
-    return d;
 }
 
 /* A small council of n children with varied histories, written as another
@@ -174,10 +130,10 @@ static void populate(cc_store_t *s, int n)
     sqlite3_stmt *child, *event;
     gen_event_t *ev = calloc(cap, sizeof(*ev));
     assert_non_null(ev);
-    raw(s, "BEGIN");
-    raw(s, "INSERT INTO staff (id, name, email, role) VALUES ('M1', 'Mina', 'm1@x.example', 'team_manager'), "
+    exec_sql(s, "BEGIN");
+    exec_sql(s, "INSERT INTO staff (id, name, email, role) VALUES ('M1', 'Mina', 'm1@x.example', 'team_manager'), "
            "('W1', 'Wes', 'w1@x.example', 'worker')");
-    raw(s, "INSERT INTO teams (id, name, manager_id) VALUES ('T1', 'Team', 'M1')");
+    exec_sql(s, "INSERT INTO teams (id, name, manager_id) VALUES ('T1', 'Team', 'M1')");
     /* Prepared once: a few hundred thousand rows in all, run under valgrind too. */
     assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
                                         "INSERT INTO children (id, dob, team_id, worker_id) VALUES (?1, ?2, 'T1', "
@@ -220,7 +176,7 @@ static void populate(cc_store_t *s, int n)
         add_event(event, k, "visit", "2025-02-30", "{}");
     sqlite3_finalize(child);
     sqlite3_finalize(event);
-    raw(s, "COMMIT");
+    exec_sql(s, "COMMIT");
     free(ev);
 }
 
@@ -270,7 +226,7 @@ static cc_eval_stats_t all(cc_store_t *s, const char *day, const char *now)
 static void test_unchanged_recompute_writes_nothing(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, 300);
     cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_int_equal(first.children, 300);
@@ -298,14 +254,14 @@ static void test_unchanged_recompute_writes_nothing(void **state)
 static void test_first_computation_matches_row_by_row(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
     /* More children than the reader's ring of batches holds at once. */
     populate(f->store, 1300);
     populate(f->store2, 1300);
     /* b: one stale row, so the table is not empty and every child is
      * compared and written row by row. */
-    raw(f->store2, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
+    exec_sql(f->store2, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
                    "('C00001', 'stale', 1, 'Stale', 'open', '2026-01-01T00:00:00Z')");
     cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
@@ -328,18 +284,18 @@ static void test_caller_transaction_sees_its_own_events(void **state)
 {
     fixture_t *f = *state;
     cc_eval_stats_t st = {0};
-    f->store = open_db(f, f->path);
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
     populate(f->store, 700);
     populate(f->store2, 700);
     assert_int_equal(cc_store_begin(f->store), 0);
-    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
+    exec_sql(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
     assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st), 0);
     assert_int_equal(cc_store_commit(f->store), 0);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00003' AND rule_id = "
                                          "'referral_decision' AND start_date = '2026-11-19'"),
                      1);
-    raw(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
+    exec_sql(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-19')");
     all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_same_clocks(f->store, f->store2);
 }
@@ -348,8 +304,8 @@ static void test_caller_transaction_sees_its_own_events(void **state)
 static void test_in_memory(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, ":memory:");
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(":memory:");
+    f->store2 = fixture_open(f->path2);
     populate(f->store, 300);
     populate(f->store2, 300);
     all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
@@ -361,7 +317,7 @@ static void test_deleted_children_lose_their_clocks(void **state)
 {
     fixture_t *f = *state;
     cc_eval_stats_t st = {0};
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, 300);
     all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     int64_t c2 = query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00002'");
@@ -369,7 +325,7 @@ static void test_deleted_children_lose_their_clocks(void **state)
     assert_true(c2 > 0 && last > 0);
     /* Deleted by another system: the full recompute finds them by their
      * digests (one in the middle, one after every remaining child). */
-    raw(f->store, "DELETE FROM children WHERE id IN ('C00002', 'C00299')");
+    exec_sql(f->store, "DELETE FROM children WHERE id IN ('C00002', 'C00299')");
     st = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
     assert_int_equal(st.children, 298);
     assert_int_equal(st.deleted, c2 + last);
@@ -378,7 +334,7 @@ static void test_deleted_children_lose_their_clocks(void **state)
                      0);
     /* Through the change queue. */
     int64_t c5 = query_int(f->store, "SELECT count(*) FROM clocks WHERE child_id = 'C00005'");
-    raw(f->store, "DELETE FROM children WHERE id = 'C00005'");
+    exec_sql(f->store, "DELETE FROM children WHERE id = 'C00005'");
     memset(&st, 0, sizeof(st));
     assert_int_equal(cc_evaluate_changes(f->store, g_rs, g_cal, iso("2026-11-20"), "2026-11-20T10:00:00Z", &st), 0);
     assert_int_equal(st.deleted, c5);
@@ -392,8 +348,8 @@ static void test_deleted_children_lose_their_clocks(void **state)
 static void test_day_change_and_queue_agree_with_fresh(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
     populate(f->store, 300);
     populate(f->store2, 300);
     cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
@@ -402,8 +358,8 @@ static void test_day_change_and_queue_agree_with_fresh(void **state)
     assert_true(later.written < first.written / 4);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE updated_at = '2026-12-21T08:00:00Z'"),
                      (int64_t)later.written);
-    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
-    raw(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
+    exec_sql(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
+    exec_sql(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-12-18')");
     cc_eval_stats_t st = {0};
     assert_int_equal(cc_evaluate_changes(f->store, g_rs, g_cal, iso("2026-12-21"), "2026-12-21T09:00:00Z", &st), 0);
     assert_int_equal(st.children, 1);
@@ -417,14 +373,14 @@ static void test_day_change_and_queue_agree_with_fresh(void **state)
 static void test_orphan_events_are_skipped(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
     populate(f->store, 300);
     populate(f->store2, 300);
-    raw(f->store, "PRAGMA foreign_keys = OFF");
-    raw(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00000x', 'visit', '2026-01-05'), "
+    exec_sql(f->store, "PRAGMA foreign_keys = OFF");
+    exec_sql(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00000x', 'visit', '2026-01-05'), "
                   "('A', 'visit', '2026-01-05'), ('ZZZ', 'review_held', '2026-01-05')");
-    raw(f->store, "PRAGMA foreign_keys = ON");
+    exec_sql(f->store, "PRAGMA foreign_keys = ON");
     cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_int_equal(a.children, 300);
@@ -437,13 +393,13 @@ static void test_orphan_events_are_skipped(void **state)
 static void test_unknown_digest_compares_rows(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, 300);
     all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     char *before = dump(f->store);
-    raw(f->store, "UPDATE clocks SET title = 'Tampered' WHERE child_id = 'C00005' AND rule_id = 'visit' AND seq = 1");
+    exec_sql(f->store, "UPDATE clocks SET title = 'Tampered' WHERE child_id = 'C00005' AND rule_id = 'visit' AND seq = 1");
     assert_int_equal(sqlite3_changes(cc_store_db(f->store)), 1);
-    raw(f->store, "UPDATE clock_digests SET digest = 0 WHERE child_id = 'C00005'");
+    exec_sql(f->store, "UPDATE clock_digests SET digest = 0 WHERE child_id = 'C00005'");
     cc_eval_stats_t st = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
     assert_int_equal(st.written, 1);
     char *after = dump(f->store);
@@ -458,11 +414,11 @@ static void test_unknown_digest_compares_rows(void **state)
 static void test_emptied_table_is_filled_again(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, 300);
     cc_eval_stats_t first = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     char *before = dump(f->store);
-    raw(f->store, "DELETE FROM clocks");
+    exec_sql(f->store, "DELETE FROM clocks");
     cc_eval_stats_t again = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
     assert_int_equal(again.written, first.written);
     char *after = dump(f->store);
@@ -491,7 +447,7 @@ static int64_t owed_count(cc_store_t *s)
  * gone, a full recompute compares every row, and finds nothing to write. */
 static void assert_rows_fresh(cc_store_t *s)
 {
-    raw(s, "DELETE FROM clock_digests");
+    exec_sql(s, "DELETE FROM clock_digests");
     cc_eval_stats_t check = all(s, "2026-11-20", "2026-11-20T10:00:00Z");
     assert_int_equal(check.written, 0);
     assert_int_equal(check.deleted, 0);
@@ -503,8 +459,8 @@ static void assert_rows_fresh(cc_store_t *s)
 static void test_first_computation_commits_as_it_goes(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
-    f->store2 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
     populate(f->store, BATCHED);
     populate(f->store2, BATCHED);
     cc_evaluate_set_commit_rows(1); /* after every batch of children read */
@@ -554,15 +510,15 @@ static int after_commit(void *arg, sqlite3 *db, const char *name, int pages)
      * first computation reaches that child; then its minutes and a referral
      * for a child done already, only queued. */
     cc_eval_stats_t st = {0};
-    raw(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00599', 'review_held', '2026-11-02')");
+    exec_sql(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00599', 'review_held', '2026-11-02')");
     assert_int_equal(cc_evaluate_changes(h->f->store2, g_rs, g_cal, iso("2026-11-20"), "2026-11-20T08:30:00Z", &st),
                      0);
     assert_true(st.written > 0);
     /* Then the minutes, only queued: the child's rows written just now are
      * no longer what its events give. */
-    raw(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00599', 'review_minutes_sent', "
+    exec_sql(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00599', 'review_minutes_sent', "
                       "'2026-11-05')");
-    raw(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-18')");
+    exec_sql(h->f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00003', 'referral', '2026-11-18')");
     return SQLITE_OK;
 }
 
@@ -574,11 +530,11 @@ static void test_cut_short_first_computation_is_finished(void **state)
     fixture_t *f = *state;
     cc_eval_stats_t st = {0};
     hook_t h = {f, 0, HOOK_CUT};
-    f->store = open_db(f, f->path);
-    f->store3 = open_db(f, f->path2);
+    f->store = fixture_open(f->path);
+    f->store3 = fixture_open(f->path2);
     populate(f->store, BATCHED);
     populate(f->store3, BATCHED);
-    f->store2 = open_db(f, f->path);
+    f->store2 = fixture_open(f->path);
     cc_evaluate_set_commit_rows(2000);
     sqlite3_wal_hook(cc_store_db(f->store), after_commit, &h);
     assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st),
@@ -596,7 +552,7 @@ static void test_cut_short_first_computation_is_finished(void **state)
                                          "value = 'CREATE INDEX clocks_by_status ON clocks(status, due_date)'"),
                      1);
     /* Even with the day recorded as today, the note means a full recompute. */
-    raw(f->store, "INSERT INTO meta (key, value) VALUES ('clocks_as_of', '2026-11-20'), ('rules_fingerprint', 'fp') "
+    exec_sql(f->store, "INSERT INTO meta (key, value) VALUES ('clocks_as_of', '2026-11-20'), ('rules_fingerprint', 'fp') "
                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     cc_eval_stats_t again = {0};
     assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T09:00:00Z",
@@ -615,9 +571,9 @@ static void test_cut_short_first_computation_is_finished(void **state)
 static void test_owed_note_that_is_not_an_index_is_not_run(void **state)
 {
     fixture_t *f = *state;
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, 50);
-    raw(f->store, "INSERT INTO meta (key, value) VALUES "
+    exec_sql(f->store, "INSERT INTO meta (key, value) VALUES "
                   "('owed_index:a', 'CREATE TRIGGER t AFTER INSERT ON clocks BEGIN DELETE FROM children; END'), "
                   "('owed_index:b', 'CREATE INDEX b ON children(dob); DROP TABLE events'), "
                   "('owed_index:c', 'CREATE TABLE c (x) -- INDEX')");
@@ -644,9 +600,9 @@ static void test_writes_between_first_transactions_are_taken_in(void **state)
     fixture_t *f = *state;
     cc_eval_stats_t st = {0};
     hook_t h = {f, 0, HOOK_WRITE};
-    f->store = open_db(f, f->path);
+    f->store = fixture_open(f->path);
     populate(f->store, BATCHED);
-    f->store2 = open_db(f, f->path);
+    f->store2 = fixture_open(f->path);
     cc_evaluate_set_commit_rows(2000);
     sqlite3_wal_hook(cc_store_db(f->store), after_commit, &h);
     assert_int_equal(cc_evaluate_all(f->store, g_rs, g_cal, iso("2026-11-20"), "fp", "2026-11-20T08:00:00Z", &st),

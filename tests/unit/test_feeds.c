@@ -13,8 +13,8 @@
 #include "careclock/error.h"
 #include "careclock/feeds.h"
 #include "careclock/store.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +28,6 @@ typedef struct {
     cc_store_t *store;
     char err[512];
 } fixture_t;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void exec_sql(cc_store_t *s, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-}
 
 /* Staff in every role, two teams, four children, and clocks in every
  * status (written directly: the engine is tested elsewhere). */
@@ -81,8 +66,7 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/careclock-feeds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (mkdtemp(f->dir) == NULL)
+    if (fixture_tempdir(f->dir, sizeof(f->dir), "feeds") != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
     if (cc_store_open(f->path, &f->store, f->err, sizeof(f->err)) != 0)
@@ -96,28 +80,9 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     cc_store_close(f->store);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_rmtree(f->dir);
     free(f);
     return 0;
-}
-
-static cc_date_t iso(const char *s)
-{
-    cc_date_t d;
-    assert_int_equal(cc_date_parse_iso(s, &d), 0);
-    return d;
-}
-
-static int64_t query_int(cc_store_t *s, const char *sql, const char *param)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    if (param != NULL)
-        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 /* ---- tokens ---- */
@@ -159,11 +124,11 @@ static void test_add_lookup_revoke(void **state)
 
     /* only the hash is stored */
     assert_int_equal(cc_feeds_token_hash(token, hash), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM feeds WHERE token_hash = ?1", hash), 1);
-    assert_int_equal(query_int(f->store,
-                               "SELECT count(*) FROM feeds WHERE instr(token_hash || target_id || created_at || "
-                               "coalesce(revoked_at, '') || coalesce(last_access_at, ''), ?1) > 0",
-                               token),
+    assert_int_equal(query_int_with(f->store, "SELECT count(*) FROM feeds WHERE token_hash = ?1", hash), 1);
+    assert_int_equal(query_int_with(f->store,
+                                    "SELECT count(*) FROM feeds WHERE instr(token_hash || target_id || created_at || "
+                                    "coalesce(revoked_at, '') || coalesce(last_access_at, ''), ?1) > 0",
+                                    token),
                      0);
 
     assert_int_equal(cc_feeds_lookup(f->store, token, &feed), 0);
@@ -216,7 +181,7 @@ static void test_add_lookup_revoke(void **state)
     assert_string_equal(f->err, "team \"T9\" does not exist");
     assert_int_equal(cc_feeds_add(f->store, CC_FEED_STAFF, "X", token, NULL, f->err, sizeof(f->err)), CC_ENOTFOUND);
     assert_string_equal(f->err, "staff member \"X\" does not exist");
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM feeds", NULL), 2);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM feeds"), 2);
 }
 
 /* ---- what each feed shows ---- */

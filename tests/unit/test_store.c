@@ -1,6 +1,8 @@
-/* Unit tests for daemon/store/store.c against a real SQLite file in a temporary
- * directory: creation mode, migrations, the change queue, the audit
- * triggers, failed writes leaving nothing behind, and the queue API. */
+/* Unit tests for the store's connection and table modules (daemon/store/
+ * store.c, schema.c, people.c, events.c, changes.c) against a real SQLite
+ * file in a temporary directory: creation mode, migrations, the change
+ * queue, the audit triggers, failed writes leaving nothing behind, and the
+ * queue API. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +15,8 @@
 #include "careclock/events.h"
 #include "careclock/people.h"
 #include "careclock/store.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,21 +31,10 @@ typedef struct {
     char err[512];
 } fixture_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/careclock-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (mkdtemp(f->dir) == NULL)
+    if (f == NULL || fixture_tempdir(f->dir, sizeof(f->dir), "store") != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
     *state = f;
@@ -54,54 +45,14 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     cc_store_close(f->store);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_rmtree(f->dir);
     free(f);
     return 0;
 }
 
-static cc_date_t iso(const char *s)
-{
-    cc_date_t d;
-    assert_int_equal(cc_date_parse_iso(s, &d), 0);
-    return d;
-}
-
 static cc_store_t *open_store(fixture_t *f)
 {
-    int rc = cc_store_open(f->path, &f->store, f->err, sizeof(f->err));
-    if (rc != 0)
-        fail_msg("cc_store_open: %s", f->err);
-    return f->store;
-}
-
-static int64_t query_int(cc_store_t *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* The first column of the first row as text ("" for none). */
-static char *query_text(cc_store_t *s, const char *sql)
-{
-    static char buf[2048];
-    sqlite3_stmt *st;
-    buf[0] = '\0';
-    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return buf;
-}
-
-static void raw(cc_store_t *s, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
+    return f->store = fixture_open(f->path);
 }
 
 /* Every row of every table, as text: equal dumps mean an unchanged database. */
@@ -284,13 +235,13 @@ static void test_migration_4_from_version_3(void **state)
     cc_store_t *s = open_store(f);
     populate(f);
     add_event(f, "C1", "looked_after_start", "2026-11-02");
-    raw(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
+    exec_sql(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
            "('C1', 'care_plan', 1, 'Care plan', 'open', '2026-11-02T00:00:00Z'), "
            "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z'), "
            "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z')");
     /* A version 3 file is this schema without migration 4's objects (and
      * migration 5's, which the reopen also applies). */
-    raw(s, "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
+    exec_sql(s, "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
            "CREATE INDEX events_by_child ON events(child_id, date); PRAGMA user_version = 3;");
     cc_store_close(f->store);
     f->store = NULL;
@@ -347,22 +298,22 @@ static void test_change_queue_from_any_writer(void **state)
     expect_changes(s, c1, 1);
 
     /* Another system writing with plain SQL. */
-    raw(s, "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C2', '2019-01-01', 'T1', 'W1')");
+    exec_sql(s, "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C2', '2019-01-01', 'T1', 'W1')");
     expect_changes(s, c2, 1);
-    raw(s, "INSERT INTO events (child_id, type, date, source) VALUES ('C2', 'referral', '2026-10-01', 'mis')");
+    exec_sql(s, "INSERT INTO events (child_id, type, date, source) VALUES ('C2', 'referral', '2026-10-01', 'mis')");
     expect_changes(s, c2, 1);
     char sql[128];
     snprintf(sql, sizeof(sql), "UPDATE events SET child_id = 'C2' WHERE id = %lld", (long long)id);
-    raw(s, sql);
+    exec_sql(s, sql);
     expect_changes(s, both, 2);
-    raw(s, "UPDATE events SET note = 'moved' WHERE child_id = 'C2' AND type = 'referral'");
+    exec_sql(s, "UPDATE events SET note = 'moved' WHERE child_id = 'C2' AND type = 'referral'");
     expect_changes(s, c2, 1);
-    raw(s, "DELETE FROM events WHERE type = 'referral'");
+    exec_sql(s, "DELETE FROM events WHERE type = 'referral'");
     expect_changes(s, c2, 1);
-    raw(s, "UPDATE children SET dob = '2019-01-02' WHERE id = 'C1'");
+    exec_sql(s, "UPDATE children SET dob = '2019-01-02' WHERE id = 'C1'");
     expect_changes(s, c1, 1);
     /* Deleting a child cascades to its events, and both are queued. */
-    raw(s, "DELETE FROM children WHERE id = 'C2'");
+    exec_sql(s, "DELETE FROM children WHERE id = 'C2'");
     expect_changes(s, c2, 1);
     assert_int_equal(query_int(s, "SELECT count(*) FROM events WHERE child_id = 'C2'"), 0);
 }
@@ -400,14 +351,14 @@ static void test_audit_keeps_deleted_and_updated_rows(void **state)
     assert_int_equal(query_int(s, "SELECT count(*) FROM audit_actor"), 0);
 
     /* A write by another system is audited too, with no actor. */
-    raw(s, "UPDATE children SET worker_id = 'W2' WHERE id = 'C1'");
+    exec_sql(s, "UPDATE children SET worker_id = 'W2' WHERE id = 'C1'");
     assert_string_equal(query_text(s, "SELECT coalesce(actor, 'none') || ' ' || "
                                       "json_extract(old_value, '$.worker_id') || ' ' || "
                                       "json_extract(new_value, '$.worker_id') FROM audit "
                                       "WHERE table_name = 'children'"),
                         "none W1 W2");
     /* ... and one that names itself through audit_actor. */
-    raw(s, "BEGIN; INSERT INTO audit_actor (id, actor) VALUES (1, 'mis-sync'); "
+    exec_sql(s, "BEGIN; INSERT INTO audit_actor (id, actor) VALUES (1, 'mis-sync'); "
            "DELETE FROM children WHERE id = 'C1'; DELETE FROM audit_actor; COMMIT");
     assert_string_equal(query_text(s, "SELECT actor FROM audit WHERE table_name = 'children' "
                                       "AND action = 'delete'"),
@@ -552,7 +503,7 @@ static void test_changes_take_and_ack(void **state)
     assert_int_equal(upto, 3);
     cc_store_free_ids(ids, n);
     /* A change that arrives between take and ack survives the ack. */
-    raw(s, "INSERT INTO children (id, dob) VALUES ('C0', '2020-01-01')");
+    exec_sql(s, "INSERT INTO children (id, dob) VALUES ('C0', '2020-01-01')");
     assert_int_equal(cc_store_changes_ack(s, upto), 0);
     assert_int_equal(cc_store_changes_take(s, &upto, &ids, &n), 0);
     assert_int_equal(n, 1);
@@ -577,7 +528,7 @@ static void test_child_ids_sorted(void **state)
     assert_int_equal(n, 0);
     cc_store_free_ids(ids, n);
     populate(f);
-    raw(s, "INSERT INTO children (id, dob) VALUES ('B7', '2020-01-01'), ('C0', '2020-01-01')");
+    exec_sql(s, "INSERT INTO children (id, dob) VALUES ('B7', '2020-01-01'), ('C0', '2020-01-01')");
     assert_int_equal(cc_store_child_ids(s, &ids, &n), 0);
     assert_int_equal(n, 3);
     assert_string_equal(ids[0], "B7");

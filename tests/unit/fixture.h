@@ -1,0 +1,103 @@
+/* The unit tests' shared fixture: a temporary directory, plan databases in
+ * it, and SQL helpers that fail the test on any error (real SQLite files,
+ * no mocks). Include it after <cmocka.h>. Every helper is static inline:
+ * each test binary is one translation unit and uses what it needs.
+ */
+#ifndef CARECLOCK_TEST_FIXTURE_H
+#define CARECLOCK_TEST_FIXTURE_H
+
+#include "careclock/date.h"
+#include "careclock/store.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+/* A new directory $TMPDIR/careclock-NAME-XXXXXX (/tmp when TMPDIR is not
+ * set) into dir. 0, or -1 when it cannot be made. */
+static inline int fixture_tempdir(char *dir, size_t len, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, len, "%s/careclock-%s-XXXXXX", tmp ? tmp : "/tmp", name);
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static inline int fixture_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Remove dir and everything in it. */
+static inline void fixture_rmtree(const char *dir)
+{
+    nftw(dir, fixture_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The plan database at path, opened (created and migrated when new); the
+ * test fails when it cannot be. */
+static inline cc_store_t *fixture_open(const char *path)
+{
+    char err[512];
+    cc_store_t *s = NULL;
+    if (cc_store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("cc_store_open %s: %s", path, err);
+    return s;
+}
+
+/* Run sql (any number of statements, no parameters) on the store's
+ * connection, as another system would. */
+static inline void exec_sql(cc_store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(cc_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+/* The first column of the one row sql returns, as an integer; param (NULL
+ * for none) is bound to ?1. */
+static inline int64_t query_int_with(cc_store_t *s, const char *sql, const char *param)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    if (param != NULL)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static inline int64_t query_int(cc_store_t *s, const char *sql)
+{
+    return query_int_with(s, sql, NULL);
+}
+
+/* The first column of the one row sql returns, as text ("(null)" for
+ * NULL), in a buffer that the next call overwrites. */
+static inline const char *query_text(cc_store_t *s, const char *sql)
+{
+    static char buf[2048];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    snprintf(buf, sizeof(buf), "%s", t ? t : "(null)");
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* A date written "YYYY-MM-DD"; the test fails when it does not parse. */
+static inline cc_date_t iso(const char *s)
+{
+    cc_date_t d;
+    assert_int_equal(cc_date_parse_iso(s, &d), 0);
+    return d;
+}
+
+#endif
