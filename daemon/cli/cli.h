@@ -13,6 +13,9 @@
 #include "careclock/store.h"
 #include "careclock/rules.h"
 
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 3 };
@@ -45,6 +48,42 @@ int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store);
  * warning on stderr about counts outside the holiday calendar's years.
  * Returns 0 or an exit status after printing why. */
 int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
+
+/* The listings (clocks, deliveries): a row is its n columns as text, NULL
+ * for NULL.
+ *  - csv: one CSV line of the values (NULL as ""), CRLF-terminated;
+ *  - json: an object names[i] -> values[i], as an integer where bit i of
+ *    numbers is set, null for NULL, else a string (NULL when out of
+ *    memory). */
+/* What a listing's format does with each row (its columns); the printer
+ * travels as the arg of the store's row function. */
+typedef struct {
+    int (*row)(void *arg, const char *const *values);
+    void *arg;
+} cc_cli_printer_t;
+
+/* Hand a row's columns to printer (a cc_cli_printer_t): its row's value. */
+int cc_cli_print(void *printer, const char *const *values);
+
+/* A listing's table: the columns shown (nshown of them), each one's width
+ * (start: its name's), the rows counted by a first pass. */
+#define CC_CLI_COLS_MAX 32
+typedef struct {
+    const int *shown;
+    size_t nshown;
+    int width[CC_CLI_COLS_MAX];
+    int rows;
+    FILE *out;
+} cc_cli_table_t;
+
+/* Start a table of the columns shown (names[c] heads column c). */
+void cc_cli_table_init(cc_cli_table_t *t, FILE *out, const int *shown, size_t nshown, const char *const *names);
+
+/* The first pass, a printer's row function (arg: the table): count the
+ * row and widen the columns shown to its values. */
+int cc_cli_table_measure(void *arg, const char *const *values);
+void cc_cli_csv_line(FILE *out, const char *const *values, size_t n);
+json_t *cc_cli_json_row(const char *const *names, const char *const *values, size_t n, uint64_t numbers);
 
 /* careclock calc DATE OFFSET... | --between DATE1 DATE2 */
 int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);

@@ -23,24 +23,6 @@ enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS,
 static const char *const col_names[NCOLS] = {"child", "clock", "seq", "title", "start", "due", "status", "met_on",
                                              "worker", "team", "source", "reason"};
 
-/* A listed row as its columns (NULL for NULL), seq written into seqbuf. */
-static void row_cols(const cc_clock_row_t *r, const char *v[NCOLS], char seqbuf[16])
-{
-    snprintf(seqbuf, 16, "%d", r->seq);
-    v[COL_CHILD] = r->child_id;
-    v[COL_CLOCK] = r->rule_id;
-    v[COL_SEQ] = seqbuf;
-    v[COL_TITLE] = r->title;
-    v[COL_START] = r->start_date;
-    v[COL_DUE] = r->due_date;
-    v[COL_STATUS] = r->status;
-    v[COL_MET] = r->met_on;
-    v[COL_WORKER] = r->worker_id;
-    v[COL_TEAM] = r->team_id;
-    v[COL_SOURCE] = r->source;
-    v[COL_REASON] = r->reason;
-}
-
 static const char *or_empty(const char *t)
 {
     return t ? t : "";
@@ -54,38 +36,36 @@ typedef struct {
     int cached;
 } list_opts_t;
 
+/* A listed row as its columns (NULL for NULL), to the printer arg. */
+static int print_row(void *arg, const cc_clock_row_t *r)
+{
+    char seq[16];
+    snprintf(seq, sizeof(seq), "%d", r->seq);
+    const char *v[NCOLS] = {[COL_CHILD] = r->child_id,    [COL_CLOCK] = r->rule_id,  [COL_SEQ] = seq,
+                            [COL_TITLE] = r->title,       [COL_START] = r->start_date, [COL_DUE] = r->due_date,
+                            [COL_STATUS] = r->status,     [COL_MET] = r->met_on,     [COL_WORKER] = r->worker_id,
+                            [COL_TEAM] = r->team_id,      [COL_SOURCE] = r->source,  [COL_REASON] = r->reason};
+    return cc_cli_print(arg, v);
+}
+
+/* Every listed row through row(arg, columns). */
+static int each_row(cc_store_t *store, const cc_clocks_filter_t *f, int (*row)(void *, const char *const *),
+                    void *arg)
+{
+    cc_cli_printer_t p = {row, arg};
+    return cc_clocks_list(store, f, print_row, &p);
+}
+
 /* The table: two passes over the listing, widths, then rows. */
 static const int shown[] = {COL_CHILD, COL_CLOCK, COL_SEQ, COL_DUE, COL_STATUS, COL_MET, COL_START, COL_WORKER,
                             COL_TEAM, COL_TITLE};
 #define NSHOWN (sizeof(shown) / sizeof(shown[0]))
 
-typedef struct {
-    FILE *out;
-    int width[NCOLS];
-    int rows;
-} table_t;
+_Static_assert(NCOLS <= CC_CLI_COLS_MAX, "the table has room for every column");
 
-static int table_measure(void *arg, const cc_clock_row_t *r)
+static int table_print(void *arg, const char *const v[NCOLS])
 {
-    table_t *t = arg;
-    const char *v[NCOLS];
-    char seq[16];
-    row_cols(r, v, seq);
-    t->rows++;
-    for (size_t i = 0; i < NSHOWN; i++) {
-        int w = (int)strlen(or_empty(v[shown[i]]));
-        if (w > t->width[shown[i]])
-            t->width[shown[i]] = w;
-    }
-    return 0;
-}
-
-static int table_print(void *arg, const cc_clock_row_t *r)
-{
-    table_t *t = arg;
-    const char *v[NCOLS];
-    char seq[16];
-    row_cols(r, v, seq);
+    cc_cli_table_t *t = arg;
     for (size_t i = 0; i < NSHOWN; i++) {
         const char *value = or_empty(v[shown[i]]);
         if (shown[i] == COL_TITLE && strcmp(or_empty(v[COL_STATUS]), "data_error") == 0)
@@ -97,64 +77,41 @@ static int table_print(void *arg, const cc_clock_row_t *r)
 
 static int print_table(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
 {
-    table_t t = {.out = out};
-    for (size_t i = 0; i < NSHOWN; i++)
-        t.width[shown[i]] = (int)strlen(col_names[shown[i]]);
-    int rc = cc_clocks_list(store, f, table_measure, &t);
+    cc_cli_table_t t;
+    cc_cli_table_init(&t, out, shown, NSHOWN, col_names);
+    int rc = each_row(store, f, cc_cli_table_measure, &t);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < NSHOWN; i++)
         fprintf(out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t.width[shown[i]], col_names[shown[i]],
                 i + 1 < NSHOWN ? "  " : "\n");
-    rc = cc_clocks_list(store, f, table_print, &t);
+    rc = each_row(store, f, table_print, &t);
     fprintf(out, "(%d clock%s)\n", t.rows, t.rows == 1 ? "" : "s");
     return rc;
 }
 
-static int csv_row(void *arg, const cc_clock_row_t *r)
+static int csv_row(void *arg, const char *const v[NCOLS])
 {
-    FILE *out = arg;
-    const char *v[NCOLS];
-    char seq[16];
-    row_cols(r, v, seq);
-    for (int i = 0; i < NCOLS; i++) {
-        cc_csv_fput(out, or_empty(v[i]));
-        fputs(i + 1 < NCOLS ? "," : "\r\n", out);
-    }
+    cc_cli_csv_line(arg, v, NCOLS);
     return 0;
 }
 
 static int print_csv(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
 {
-    for (int i = 0; i < NCOLS; i++) {
-        cc_csv_fput(out, col_names[i]);
-        fputs(i + 1 < NCOLS ? "," : "\r\n", out);
-    }
-    return cc_clocks_list(store, f, csv_row, out);
+    cc_cli_csv_line(out, col_names, NCOLS);
+    return each_row(store, f, csv_row, out);
 }
 
-static int json_row(void *arg, const cc_clock_row_t *r)
+static int json_row(void *arg, const char *const v[NCOLS])
 {
-    json_t *arr = arg, *o = json_object();
-    const char *v[NCOLS];
-    char seq[16];
-    row_cols(r, v, seq);
-    for (int i = 0; i < NCOLS; i++) {
-        if (i == COL_SEQ)
-            json_object_set_new(o, col_names[i], json_integer(r->seq));
-        else if (v[i] == NULL)
-            json_object_set_new(o, col_names[i], json_null());
-        else
-            json_object_set_new(o, col_names[i], json_string(v[i]));
-    }
-    json_array_append_new(arr, o);
+    json_array_append_new(arg, cc_cli_json_row(col_names, v, NCOLS, 1u << COL_SEQ));
     return 0;
 }
 
 static int print_json(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
 {
     json_t *arr = json_array();
-    int rc = cc_clocks_list(store, f, json_row, arr);
+    int rc = each_row(store, f, json_row, arr);
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text != NULL) {
         fputs(text, out);

@@ -4,7 +4,10 @@
 #include "careclock/evaluate.h"
 #include "careclock/time.h"
 
+#include "careclock/csv.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env)
@@ -58,4 +61,52 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store)
                 cli->prog, stats.uncovered, first, last);
     }
     return 0;
+}
+
+int cc_cli_print(void *printer, const char *const *values)
+{
+    const cc_cli_printer_t *p = printer;
+    return p->row(p->arg, values);
+}
+
+void cc_cli_table_init(cc_cli_table_t *t, FILE *out, const int *shown, size_t nshown, const char *const *names)
+{
+    memset(t, 0, sizeof(*t));
+    t->out = out;
+    t->shown = shown;
+    t->nshown = nshown;
+    for (size_t i = 0; i < nshown; i++)
+        t->width[shown[i]] = (int)strlen(names[shown[i]]);
+}
+
+int cc_cli_table_measure(void *arg, const char *const *values)
+{
+    cc_cli_table_t *t = arg;
+    t->rows++;
+    for (size_t i = 0; i < t->nshown; i++) {
+        int c = t->shown[i], w = values[c] != NULL ? (int)strlen(values[c]) : 0;
+        if (w > t->width[c])
+            t->width[c] = w;
+    }
+    return 0;
+}
+
+void cc_cli_csv_line(FILE *out, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cc_csv_fput(out, values[i] != NULL ? values[i] : "");
+        fputs(i + 1 < n ? "," : "\r\n", out);
+    }
+}
+
+json_t *cc_cli_json_row(const char *const *names, const char *const *values, size_t n, uint64_t numbers)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o != NULL && i < n; i++) {
+        json_t *v = values[i] == NULL                       ? json_null()
+                    : i < 64 && (numbers >> i & 1) != 0 ? json_integer(strtoll(values[i], NULL, 10))
+                                                           : json_string(values[i]);
+        json_object_set_new(o, names[i], v);
+    }
+    return o;
 }

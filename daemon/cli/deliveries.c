@@ -62,20 +62,6 @@ static const char *const names[NCOLS] = {"id",        "state",   "child",   "clo
                                          "due_at",    "attempts", "next_attempt_at", "sent_at", "message_id",
                                          "last_error"};
 
-/* A listed row as its columns (NULL for NULL); the numbers written into
- * nums. */
-static void row_cols(const cc_outbox_row_t *r, const char *v[NCOLS], char nums[3][24])
-{
-    snprintf(nums[0], 24, "%lld", (long long)r->id);
-    snprintf(nums[1], 24, "%d", r->seq);
-    snprintf(nums[2], 24, "%d", r->attempts);
-    const char *cols[NCOLS] = {nums[0],       r->state,     r->child_id,  r->rule_id,  nums[1],
-                               r->stage,      r->stage_date, r->kind,     r->role,     r->recipient,
-                               r->channel,    r->address,   r->due_date,  r->due_at,   nums[2],
-                               r->next_attempt_at, r->sent_at, r->message_id, r->last_error};
-    memcpy(v, cols, sizeof(cols));
-}
-
 static const char *text(const char *t)
 {
     return t ? t : "";
@@ -92,38 +78,37 @@ static void table_value(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
-static int json_row(void *arg, const cc_outbox_row_t *r)
+/* A listed row as its columns (NULL for NULL), to the printer arg. */
+static int print_row(void *arg, const cc_outbox_row_t *r)
 {
-    json_t *arr = arg, *o = json_object();
-    const char *v[NCOLS];
-    char nums[3][24];
-    row_cols(r, v, nums);
-    for (int i = 0; i < NCOLS; i++) {
-        if (i == C_ID)
-            json_object_set_new(o, names[i], json_integer(r->id));
-        else if (i == C_SEQ)
-            json_object_set_new(o, names[i], json_integer(r->seq));
-        else if (i == C_ATTEMPTS)
-            json_object_set_new(o, names[i], json_integer(r->attempts));
-        else if (v[i] == NULL)
-            json_object_set_new(o, names[i], json_null());
-        else
-            json_object_set_new(o, names[i], json_string(v[i]));
-    }
-    json_array_append_new(arr, o);
+    char id[24], seq[16], attempts[16];
+    snprintf(id, sizeof(id), "%lld", (long long)r->id);
+    snprintf(seq, sizeof(seq), "%d", r->seq);
+    snprintf(attempts, sizeof(attempts), "%d", r->attempts);
+    const char *v[NCOLS] = {id,          r->state,   r->child_id, r->rule_id,  seq,
+                            r->stage,    r->stage_date, r->kind,  r->role,     r->recipient,
+                            r->channel,  r->address, r->due_date, r->due_at,   attempts,
+                            r->next_attempt_at, r->sent_at, r->message_id, r->last_error};
+    return cc_cli_print(arg, v);
+}
+
+/* Every listed row through row(arg, columns). */
+static int each_row(cc_store_t *store, const cc_outbox_filter_t *f, int (*row)(void *, const char *const *),
+                    void *arg)
+{
+    cc_cli_printer_t p = {row, arg};
+    return cc_outbox_list(store, f, print_row, &p);
+}
+
+static int json_row(void *arg, const char *const v[NCOLS])
+{
+    json_array_append_new(arg, cc_cli_json_row(names, v, NCOLS, 1u << C_ID | 1u << C_SEQ | 1u << C_ATTEMPTS));
     return 0;
 }
 
-static int csv_row(void *arg, const cc_outbox_row_t *r)
+static int csv_row(void *arg, const char *const v[NCOLS])
 {
-    const char *v[NCOLS];
-    char nums[3][24];
-    (void)arg;
-    row_cols(r, v, nums);
-    for (int i = 0; i < NCOLS; i++) {
-        cc_csv_fput(stdout, text(v[i]));
-        fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
-    }
+    cc_cli_csv_line(arg, v, NCOLS);
     return 0;
 }
 
@@ -131,36 +116,20 @@ static const int shown[] = {C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_K
                             C_CHANNEL, C_DUE_AT, C_ATTEMPTS, C_SENT, C_ERROR};
 #define NSHOWN (sizeof(shown) / sizeof(shown[0]))
 
-typedef struct {
-    int width[NCOLS];
-    int rows;
-} table_t;
+_Static_assert(NCOLS <= CC_CLI_COLS_MAX, "the table has room for every column");
 
-static int table_measure(void *arg, const cc_outbox_row_t *r)
+/* One line of the table: values (NULL as "") in their columns. */
+static void table_line(const cc_cli_table_t *t, const char *const v[NCOLS])
 {
-    table_t *t = arg;
-    const char *v[NCOLS];
-    char nums[3][24];
-    row_cols(r, v, nums);
-    t->rows++;
     for (size_t i = 0; i < NSHOWN; i++) {
-        int w = (int)strlen(text(v[shown[i]]));
-        if (w > t->width[shown[i]])
-            t->width[shown[i]] = w;
+        table_value(t->out, text(v[shown[i]]), i + 1 < NSHOWN ? t->width[shown[i]] : 0);
+        fputs(i + 1 < NSHOWN ? "  " : "\n", t->out);
     }
-    return 0;
 }
 
-static int table_print(void *arg, const cc_outbox_row_t *r)
+static int table_print(void *arg, const char *const v[NCOLS])
 {
-    const table_t *t = arg;
-    const char *v[NCOLS];
-    char nums[3][24];
-    row_cols(r, v, nums);
-    for (size_t i = 0; i < NSHOWN; i++) {
-        table_value(stdout, text(v[shown[i]]), i + 1 < NSHOWN ? t->width[shown[i]] : 0);
-        fputs(i + 1 < NSHOWN ? "  " : "\n", stdout);
-    }
+    table_line(arg, v);
     return 0;
 }
 
@@ -169,29 +138,22 @@ static int list(cc_store_t *store, const cc_outbox_filter_t *f, const char *form
     int rc;
     if (strcmp(format, "json") == 0) {
         json_t *arr = json_array();
-        rc = cc_outbox_list(store, f, json_row, arr);
+        rc = each_row(store, f, json_row, arr);
         char *dump = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (dump)
             printf("%s\n", dump);
         free(dump);
         json_decref(arr);
     } else if (strcmp(format, "csv") == 0) {
-        for (int i = 0; i < NCOLS; i++) {
-            cc_csv_fput(stdout, names[i]);
-            fputs(i + 1 < NCOLS ? "," : "\r\n", stdout);
-        }
-        rc = cc_outbox_list(store, f, csv_row, NULL);
+        cc_cli_csv_line(stdout, names, NCOLS);
+        rc = each_row(store, f, csv_row, stdout);
     } else {
-        table_t t = {0};
-        for (size_t i = 0; i < NSHOWN; i++)
-            t.width[shown[i]] = (int)strlen(names[shown[i]]);
-        if ((rc = cc_outbox_list(store, f, table_measure, &t)) != 0)
+        cc_cli_table_t t;
+        cc_cli_table_init(&t, stdout, shown, NSHOWN, names);
+        if ((rc = each_row(store, f, cc_cli_table_measure, &t)) != 0)
             return rc;
-        for (size_t i = 0; i < NSHOWN; i++) {
-            table_value(stdout, names[shown[i]], i + 1 < NSHOWN ? t.width[shown[i]] : 0);
-            fputs(i + 1 < NSHOWN ? "  " : "\n", stdout);
-        }
-        rc = cc_outbox_list(store, f, table_print, &t);
+        table_line(&t, names);
+        rc = each_row(store, f, table_print, &t);
         printf("(%d deliver%s)\n", t.rows, t.rows == 1 ? "y" : "ies");
     }
     return rc;

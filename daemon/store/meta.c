@@ -70,14 +70,20 @@ int cc__meta_set(sqlite3 *db, const char *key, const char *value)
     return rc;
 }
 
-int cc__meta_any(sqlite3 *db, const char *prefix)
+/* Step the range statement sql once over the keys that begin with prefix:
+ * SQLite's result (SQLITE_ROW, SQLITE_DONE, an error). */
+static int range_once(sqlite3 *db, const char *sql, const char *prefix)
 {
     char end[PREFIX_MAX];
-    sqlite3_stmt *st = prepare_range(db, ANY_SQL, prefix, end);
-    if (st == NULL)
-        return CC_EDB;
-    int step = sqlite3_step(st);
+    sqlite3_stmt *st = prepare_range(db, sql, prefix, end);
+    int step = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
     sqlite3_finalize(st);
+    return step;
+}
+
+int cc__meta_any(sqlite3 *db, const char *prefix)
+{
+    int step = range_once(db, ANY_SQL, prefix);
     return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
 }
 
@@ -101,11 +107,5 @@ int cc__meta_each(sqlite3 *db, const char *prefix, int (*fn)(void *arg, const ch
 
 int cc__meta_delete(sqlite3 *db, const char *prefix)
 {
-    char end[PREFIX_MAX];
-    sqlite3_stmt *st = prepare_range(db, DELETE_SQL, prefix, end);
-    if (st == NULL)
-        return CC_EDB;
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
-    sqlite3_finalize(st);
-    return rc;
+    return range_once(db, DELETE_SQL, prefix) == SQLITE_DONE ? 0 : CC_EDB;
 }

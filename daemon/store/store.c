@@ -149,6 +149,16 @@ sqlite3_stmt *cc__store_stmt(cc_store_t *s, const char *sql)
     return st;
 }
 
+/* Finalize every cached statement and forget them. */
+static void cache_free(cc_store_t *s)
+{
+    for (size_t i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].st);
+    free(s->cache);
+    s->cache = NULL;
+    s->ncache = s->capcache = 0;
+}
+
 int cc__store_bind_text(sqlite3_stmt *st, int i, const char *text)
 {
     return text ? sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
@@ -574,9 +584,7 @@ void cc_store_close(cc_store_t *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->ncache; i++)
-        sqlite3_finalize(s->cache[i].st);
-    free(s->cache);
+    cache_free(s);
     sqlite3_close_v2(s->db); /* a statement another module leaked delays, not blocks, the close */
     free(s->actor);
     free(s);
