@@ -1,5 +1,6 @@
 /* careclock init / staff / team / child / event: the administrative
- * commands. A thin front end over daemon/store/store.c: this file parses
+ * commands. A thin front end over the store (daemon/store/people.c,
+ * events.c; store.c for init's migrations): this file parses
  * arguments, checks what needs today or the rule set (dates, event types),
  * and prints; the store checks references and duplicates and writes in one
  * transaction. Every refusal exits 2 with the field and value named, and

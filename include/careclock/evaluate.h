@@ -1,7 +1,10 @@
 /* Evaluation: the shell around the engine. Loads children and their events
  * from the plan database, runs the engine, and writes the clocks back,
  * touching only rows that changed (so a clock's updated_at is the time it
- * last changed, which the calendar feeds rely on).
+ * last changed, which the calendar feeds rely on). daemon/store/evaluate.c
+ * (the incremental evaluation), reader.c (the reader thread of a full
+ * recompute) and first.c (cc_evaluate_all, the first computation); every
+ * other read of the clocks table is clocks.h's.
  */
 #ifndef CARECLOCK_EVALUATE_H
 #define CARECLOCK_EVALUATE_H

@@ -16,6 +16,9 @@
  *             Retry-After), failed (permanent, with the reason);
  *  - recover: rows left in sending by a process that died go back to
  *             pending, to be sent again with the same ids.
+ * Planning is daemon/store/outbox_plan.c, claiming outbox_claim.c, the
+ * rest (record, recover, retry, prune, webhook endpoints, the listing)
+ * outbox.c; the statements that read the clocks table are clocks.c's.
  *
  * Times are time_t (UTC seconds), stored as UTC text (careclock/time.h);
  * local times (the window, stage dates) are taken in the process's time

@@ -1,13 +1,14 @@
-/* Unit tests for daemon/store/evaluate.c against real SQLite files in a temporary
- * directory, with the default England rules and calendar: the full
- * recompute (streamed, with its reader thread) writes the same rows as the
- * child-by-child path and as the caller's-transaction path; an unchanged
- * recompute writes nothing; the first computation into an empty table keeps
- * clocks_by_status; the clocks of deleted children go; a day change writes
- * only what moved, and the result equals a fresh computation on that day.
- * The first computation commits as it goes: its rows equal one
- * transaction's; cut short, it leaves a note that the next refresh
- * honours; others writing between its transactions are taken in. */
+/* Unit tests for the evaluation (daemon/store/evaluate.c, reader.c, first.c)
+ * against real SQLite files in a temporary directory, with the default
+ * England rules and calendar: the full recompute (streamed, with its reader
+ * thread) writes the same rows as the child-by-child path and as the
+ * caller's-transaction path; an unchanged recompute writes nothing; the
+ * first computation into an empty table keeps clocks_by_status; the clocks
+ * of deleted children go; a day change writes only what moved, and the
+ * result equals a fresh computation on that day. The first computation
+ * commits as it goes: its rows equal one transaction's; cut short, it leaves
+ * a note that the next refresh honours; others writing between its
+ * transactions are taken in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

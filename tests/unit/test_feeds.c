@@ -1,7 +1,8 @@
-/* Unit tests for daemon/store/feeds.c against a real SQLite file in a temporary
- * directory: tokens (shape, hash, only the hash stored), lookup and
- * revocation, access recording, which children each kind of feed shows,
- * retention and privacy at load time, subscription URLs. */
+/* Unit tests for daemon/store/feeds.c (and the feed rows of clocks.c)
+ * against a real SQLite file in a temporary directory: tokens (shape, hash,
+ * only the hash stored), lookup and revocation, access recording, which
+ * children each kind of feed shows, retention and privacy at load time,
+ * subscription URLs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* Unit tests for daemon/store/outbox.c against a real SQLite file: migration 3
+/* Unit tests for the outbox (daemon/store/outbox_plan.c, outbox_claim.c,
+ * outbox.c; its clocks statements in clocks.c) against a real SQLite file: migration 3
  * from a version 2 database, enqueueing exactly once, claiming into
  * messages (digest or not), recording outcomes, the backoff schedule,
  * recovery of rows left by a dead process, cancellation when a clock
