@@ -102,19 +102,23 @@ static int list_row(sqlite3_stmt *st, void *ctx)
     return sink->fn(sink->arg, &r);
 }
 
+int cc_clocks_list_sql(const cc_clocks_filter_t *f, cc_buf_t *sql)
+{
+    assert(f != NULL && sql != NULL && f->nstatuses <= CC_CLOCKS_STATUS_FILTER_MAX);
+    const int given[NFILTERS] = {f->child_id != NULL, f->team_id != NULL, f->worker_id != NULL, f->nstatuses > 0};
+    int rc = cc_buf_puts(sql, LIST_SELECT), nwhere = 0;
+    for (int i = 0; rc == 0 && i < NFILTERS; i++)
+        if (given[i] && (rc = cc_buf_puts(sql, nwhere++ == 0 ? " WHERE " : " AND ")) == 0)
+            rc = cc_buf_puts(sql, LIST_WHERE[i]);
+    return rc == 0 ? cc_buf_puts(sql, LIST_ORDER) : rc;
+}
+
 int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg)
 {
-    assert(s != NULL && f != NULL && fn != NULL && f->nstatuses <= CC_CLOCKS_STATUS_FILTER_MAX);
-    const int given[NFILTERS] = {f->child_id != NULL, f->team_id != NULL, f->worker_id != NULL, f->nstatuses > 0};
+    assert(s != NULL && f != NULL && fn != NULL);
     cc_buf_t sql;
-    int rc, nwhere = 0;
     cc_buf_init(&sql);
-    rc = cc_buf_puts(&sql, LIST_SELECT);
-    for (int i = 0; rc == 0 && i < NFILTERS; i++)
-        if (given[i] && (rc = cc_buf_puts(&sql, nwhere++ == 0 ? " WHERE " : " AND ")) == 0)
-            rc = cc_buf_puts(&sql, LIST_WHERE[i]);
-    if (rc == 0)
-        rc = cc_buf_puts(&sql, LIST_ORDER);
+    int rc = cc_clocks_list_sql(f, &sql);
     sqlite3_stmt *st = rc == 0 ? prepare(s, cc_buf_str(&sql)) : NULL;
     cc_buf_free(&sql);
     if (rc != 0)

@@ -13,6 +13,7 @@
 #ifndef CARECLOCK_CLOCKS_H
 #define CARECLOCK_CLOCKS_H
 
+#include "careclock/buf.h"
 #include "careclock/date.h"
 #include "careclock/engine.h"
 #include "careclock/store.h"
@@ -51,6 +52,10 @@ typedef struct {
  * through its index: --child the primary key, --team and --worker the
  * children's indexes, --status alone clocks_by_status. */
 int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg);
+
+/* The listing's statement for f, appended to sql: for the tests that
+ * check SQLite serves each filter from its index. 0 or CC_ENOMEM. */
+int cc_clocks_list_sql(const cc_clocks_filter_t *f, cc_buf_t *sql);
 
 /* How many clocks are overdue and due soon (careclockd's STATUS= line): a
  * scan of clocks_by_status. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /* A new directory $TMPDIR/careclock-NAME-XXXXXX (/tmp when TMPDIR is not
@@ -90,6 +91,22 @@ static inline const char *query_text(cc_store_t *s, const char *sql)
     snprintf(buf, sizeof(buf), "%s", t ? t : "(null)");
     sqlite3_finalize(st);
     return buf;
+}
+
+/* SQLite's plan for sql (EXPLAIN QUERY PLAN, parameters unbound), one
+ * step a line, into plan (len bytes); returns plan. */
+static inline const char *query_plan(cc_store_t *s, const char *sql, char *plan, size_t len)
+{
+    char explain[4096];
+    sqlite3_stmt *st;
+    size_t used = 0;
+    snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+    assert_int_equal(sqlite3_prepare_v2(cc_store_db(s), explain, -1, &st, NULL), SQLITE_OK);
+    plan[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW && used < len)
+        used += (size_t)snprintf(plan + used, len - used, "%s\n", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    return plan;
 }
 
 /* A date written "YYYY-MM-DD"; the test fails when it does not parse. */

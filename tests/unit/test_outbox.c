@@ -539,15 +539,8 @@ static void test_planning_reads_by_child(void **state)
     fixture_t *f = *state;
     const char *sql;
     for (size_t i = 0; (sql = cc_outbox_plan_sql(i)) != NULL; i++) {
-        char explain[4096], plan[4096] = "";
-        sqlite3_stmt *st;
-        snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
-        assert_int_equal(sqlite3_prepare_v2(cc_store_db(f->store), explain, -1, &st, NULL), SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            strncat(plan, (const char *)sqlite3_column_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-            strcat(plan, "\n");
-        }
-        sqlite3_finalize(st);
+        char plan[4096];
+        query_plan(f->store, sql, plan, sizeof(plan));
         if (strstr(plan, "clocks_by_status") || strstr(plan, "deliveries_by_state") ||
             strstr(plan, "deliveries_ready") || strstr(plan, "SCAN c\n") || strstr(plan, "SCAN d\n") ||
             strstr(plan, "SCAN clocks") || strstr(plan, "SCAN deliveries") || strstr(plan, "SCAN children"))
