@@ -1,0 +1,44 @@
+"""One owner per table (issue 14; daemon/store/store.c's design notes): the
+store layer is the only place SQL runs, and daemon/store/clocks.c the only
+module besides the evaluation that writes them (evaluate.c, first.c) and the
+schema (schema.c) whose SQL names the clocks table. A plain reading of the
+sources, as `grep -lE` would do it; each test fails naming the file."""
+import glob
+import os
+import re
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# SQL that names the clocks table, as the issue's own check spells it.
+CLOCKS_SQL = re.compile(r"\b(FROM|JOIN|INTO|UPDATE|TABLE|ON|EXISTS)\s+clocks\b")
+# What running SQL or reaching the connection looks like in C.
+RUNS_SQL = re.compile(r"\b(cc_store_db|sqlite3_\w+)\s*\(")
+
+
+def sources(pattern):
+    return sorted(glob.glob(os.path.join(ROOT, "daemon", pattern)))
+
+
+def rel(path):
+    return os.path.relpath(path, os.path.join(ROOT, "daemon"))
+
+
+class Owners(unittest.TestCase):
+    def test_only_clocks_module_names_the_clocks_table(self):
+        naming = {rel(p) for p in sources("*/*.c") if CLOCKS_SQL.search(open(p).read())}
+        self.assertEqual(naming, {"store/clocks.c", "store/evaluate.c", "store/first.c", "store/schema.c"})
+
+    def test_programs_run_no_sql(self):
+        """cli/ and daemon/ go through the store's functions: no connection,
+        no statement of their own."""
+        offending = []
+        for path in sources("cli/*.[ch]") + sources("daemon/*.[ch]"):
+            for n, line in enumerate(open(path), 1):
+                if RUNS_SQL.search(line):
+                    offending.append("%s:%d: %s" % (rel(path), n, line.strip()))
+        self.assertEqual(offending, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
