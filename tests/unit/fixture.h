@@ -51,6 +51,39 @@ static inline cc_store_t *fixture_open(const char *path)
     return s;
 }
 
+/* The common fixture: a temporary directory and a plan database in it
+ * (path; store is NULL until the test or its setup opens it). */
+typedef struct {
+    char dir[PATH_MAX];
+    char path[PATH_MAX + 16]; /* dir/plan.db */
+    cc_store_t *store;
+    char err[512];
+} fixture_db_t;
+
+/* A new fixture_db_t with its directory made ($TMPDIR/careclock-NAME-...);
+ * NULL when it cannot be. */
+static inline fixture_db_t *fixture_db_new(const char *name)
+{
+    fixture_db_t *f = calloc(1, sizeof(*f));
+    if (f == NULL || fixture_tempdir(f->dir, sizeof(f->dir), name) != 0) {
+        free(f);
+        return NULL;
+    }
+    snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
+    return f;
+}
+
+/* A cmocka teardown for a fixture_db_t in *state: the store closed, the
+ * directory removed. */
+static inline int fixture_db_teardown(void **state)
+{
+    fixture_db_t *f = *state;
+    cc_store_close(f->store);
+    fixture_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
 /* Run sql (any number of statements, no parameters) on the store's
  * connection, as another system would. */
 static inline void exec_sql(cc_store_t *s, const char *sql)

@@ -20,11 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    cc_store_t *store;
-} fixture_t;
+typedef fixture_db_t fixture_t;
 
 /* Two teams, three children, a clock in every status. */
 static const char COUNCIL[] =
@@ -45,22 +41,12 @@ static const char COUNCIL[] =
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL || fixture_tempdir(f->dir, sizeof(f->dir), "clocks") != 0)
+    fixture_t *f = fixture_db_new("clocks");
+    if (f == NULL)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
     f->store = fixture_open(f->path);
     exec_sql(f->store, COUNCIL);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    cc_store_close(f->store);
-    fixture_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -220,11 +206,11 @@ static void test_report_rows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_list_order_and_filters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_stops_when_told, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_filters_use_their_indexes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_order_and_filters, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_list_stops_when_told, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_use_their_indexes, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_counts, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_report_rows, setup, fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

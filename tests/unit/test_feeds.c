@@ -23,12 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    cc_store_t *store;
-    char err[512];
-} fixture_t;
+typedef fixture_db_t fixture_t;
 
 /* Staff in every role, two teams, four children, and clocks in every
  * status (written directly: the engine is tested elsewhere). */
@@ -64,25 +59,11 @@ static const char *const COUNCIL =
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    if (fixture_tempdir(f->dir, sizeof(f->dir), "feeds") != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
-    if (cc_store_open(f->path, &f->store, f->err, sizeof(f->err)) != 0)
+    fixture_t *f = fixture_db_new("feeds");
+    if (f == NULL || cc_store_open(f->path, &f->store, f->err, sizeof(f->err)) != 0)
         return -1;
     exec_sql(f->store, COUNCIL);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    cc_store_close(f->store);
-    fixture_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -356,11 +337,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens),
-        cmocka_unit_test_setup_teardown(test_add_lookup_revoke, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_who_sees_what, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_staff_feed_each_clock_once_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_load_fields_retention_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_and_url, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_lookup_revoke, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_who_sees_what, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_staff_feed_each_clock_once_in_order, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_load_fields_retention_names, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_render_and_url, setup, fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

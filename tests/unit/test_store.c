@@ -24,30 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    cc_store_t *store;
-    char err[512];
-} fixture_t;
+typedef fixture_db_t fixture_t;
 
+/* The database is opened by each test (some open it twice). */
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL || fixture_tempdir(f->dir, sizeof(f->dir), "store") != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/plan.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    cc_store_close(f->store);
-    fixture_rmtree(f->dir);
-    free(f);
-    return 0;
+    *state = fixture_db_new("store");
+    return *state != NULL ? 0 : -1;
 }
 
 static cc_store_t *open_store(fixture_t *f)
@@ -597,20 +580,20 @@ static void test_writes_nest_in_a_caller_transaction(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_version_and_pragmas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reopen_is_a_no_op, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_writes_leave_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_end_needs_a_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changes_take_and_ack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_child_ids_sorted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_list_and_sets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writes_nest_in_a_caller_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_file_is_private, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_and_pragmas, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_is_a_no_op, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_writes_leave_nothing, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_end_needs_a_start, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_changes_take_and_ack, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_child_ids_sorted, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_event_list_and_sets, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_writes_nest_in_a_caller_transaction, setup, fixture_db_teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
