@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,18 +139,6 @@ static int exit_for(int rc)
     }
 }
 
-/* "cli:USER" for the audit trail. */
-static void set_actor(cc_store_t *store)
-{
-    char actor[96];
-    struct passwd *pw = getpwuid(geteuid());
-    if (pw != NULL && pw->pw_name != NULL)
-        snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
-    else
-        snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)geteuid());
-    cc_store_set_actor(store, actor);
-}
-
 /* Open the existing database (cc_cli_open_db: never create one, that is
  * init's job) and record the OS user as the audit actor. Returns 0, or the
  * exit status after printing why. */
@@ -159,7 +146,7 @@ static int open_existing(const cc_cli_t *cli, cc_store_t **store)
 {
     int rc = cc_cli_open_db(cli, store);
     if (rc == 0)
-        set_actor(*store);
+        cc_cli_set_actor(*store);
     return rc;
 }
 

@@ -49,6 +49,15 @@ int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store);
  * Returns 0 or an exit status after printing why. */
 int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
 
+/* Record "cli:USER" (the effective user) as the author of the audit rows
+ * this connection's writes produce. */
+void cc_cli_set_actor(cc_store_t *store);
+
+/* The rule named clock_id, or NULL after telling stderr, under the
+ * command's name, that there is no such clock and listing the ones there
+ * are. */
+const cc_rule_t *cc_cli_find_clock(const cc_cli_env_t *env, const char *command, const char *clock_id);
+
 /* The listings (clocks, deliveries): a row is its n columns as text, NULL
  * for NULL.
  *  - csv: one CSV line of the values (NULL as ""), CRLF-terminated;

@@ -266,12 +266,9 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
     if (status != 0)
         return status;
     const char *child_id = argv[1], *clock_id = argv[2];
-    const cc_rule_t *rule = cc_ruleset_find(env.rules, clock_id);
+    const cc_rule_t *rule = strcmp(clock_id, CC_DATA_ERROR_RULE) == 0 ? NULL
+                                                                     : cc_cli_find_clock(&env, "explain", clock_id);
     if (rule == NULL && strcmp(clock_id, CC_DATA_ERROR_RULE) != 0) {
-        fprintf(stderr, "careclock explain: no clock \"%s\"; the clocks are:", clock_id);
-        for (size_t i = 0; i < cc_ruleset_count(env.rules); i++)
-            fprintf(stderr, " %s", cc_ruleset_rule(env.rules, i)->id);
-        fputc('\n', stderr);
         status = CC_EXIT_USAGE;
         goto out;
     }

@@ -6,9 +6,11 @@
 
 #include "careclock/csv.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env)
 {
@@ -109,4 +111,27 @@ json_t *cc_cli_json_row(const char *const *names, const char *const *values, siz
         json_object_set_new(o, names[i], v);
     }
     return o;
+}
+
+void cc_cli_set_actor(cc_store_t *store)
+{
+    char actor[96];
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
+    else
+        snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)geteuid());
+    cc_store_set_actor(store, actor);
+}
+
+const cc_rule_t *cc_cli_find_clock(const cc_cli_env_t *env, const char *command, const char *clock_id)
+{
+    const cc_rule_t *rule = cc_ruleset_find(env->rules, clock_id);
+    if (rule != NULL)
+        return rule;
+    fprintf(stderr, "careclock %s: no clock \"%s\"; the clocks are:", command, clock_id);
+    for (size_t i = 0; i < cc_ruleset_count(env->rules); i++)
+        fprintf(stderr, " %s", cc_ruleset_rule(env->rules, i)->id);
+    fputc('\n', stderr);
+    return NULL;
 }

@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,17 +125,6 @@ static int expand(const char *path, paths_t *out)
         status = CC_EXIT_USAGE;
     }
     return status;
-}
-
-static void set_actor(cc_store_t *store)
-{
-    char actor[96];
-    struct passwd *pw = getpwuid(geteuid());
-    if (pw != NULL && pw->pw_name != NULL)
-        snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
-    else
-        snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)geteuid());
-    cc_store_set_actor(store, actor);
 }
 
 static cc_import_kind_t kind_of_file(const cc_import_t *imp, const char *name)
@@ -281,7 +269,7 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
         status = rc == CC_ENOTFOUND ? CC_EXIT_USAGE : CC_EXIT_FAIL;
         goto out;
     }
-    set_actor(store);
+    cc_cli_set_actor(store);
     for (size_t i = 0; i < paths.n; i++) {
         char *buf;
         size_t len;

@@ -92,11 +92,7 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
     if ((status = cc_cli_env_load(cli, &env)) != 0)
         return status;
     cc_buf_init(&text);
-    if (o.clock != NULL && cc_ruleset_find(env.rules, o.clock) == NULL) {
-        fprintf(stderr, "careclock report timeliness: no clock \"%s\"; the clocks are:", o.clock);
-        for (size_t i = 0; i < cc_ruleset_count(env.rules); i++)
-            fprintf(stderr, " %s", cc_ruleset_rule(env.rules, i)->id);
-        fputc('\n', stderr);
+    if (o.clock != NULL && cc_cli_find_clock(&env, "report timeliness", o.clock) == NULL) {
         status = CC_EXIT_USAGE;
         goto out;
     }
