@@ -83,6 +83,7 @@ cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc
 typedef struct {
     cc_date_t start, end; /* end CC_DATE_NONE while open */
     int64_t end_event;
+    const cc_event_t *start_event; /* its looked_after_start */
 } episode_t;
 
 /* Bookkeeping for one instance of the rule being swept. */
@@ -113,6 +114,11 @@ typedef struct {
      * ends as a data_error naming the event it was counted for. */
     const cc_event_t *range_event;
     cc_date_t range_from;
+    cc_date_t today;      /* for derived starts and series that end by lapse of time */
+    const cc_event_t *events; /* the caller's array: parsed[e - events] caches e's attributes */
+    json_t **parsed;
+    unsigned char *parse_tried;
+    cc_event_t derived;   /* the start a starts_when rule derived (type -1; id its episode's start) */
 } run_t;
 
 static int phase(int type)
@@ -183,6 +189,19 @@ static int data_error(run_t *r, const char *fmt, ...)
     return 0;
 }
 
+static int attr_value(const run_t *r, const cc_event_t *e, const char *key, char *buf, size_t len);
+
+/* "HH:MM" as minutes after midnight, or -1. */
+static int time_minutes(const char *s)
+{
+    int h, m;
+    char tail;
+    if (strlen(s) != 5 || s[2] != ':' || sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 ||
+        m > 59)
+        return -1;
+    return 60 * h + m;
+}
+
 static int validate_and_episodes(run_t *r)
 {
     char d[CC_DATE_STRLEN];
@@ -196,11 +215,16 @@ static int validate_and_episodes(run_t *r)
         if (e->date == CC_DATE_NONE)
             return data_error(r, "event %lld (%s): date \"%s\" is not a valid date", (long long)e->id,
                               cc_ruleset_type_name(r->rs, (size_t)e->type), e->raw_date ? e->raw_date : "");
-        char why[96];
+        char why[96], tm[16];
         if (cc_engine_attrs_check(e->attrs, why, sizeof(why)) != 0)
             return data_error(r, "event %lld (%s): attributes %.40s%s are not a JSON object of strings: %s",
                               (long long)e->id, cc_ruleset_type_name(r->rs, (size_t)e->type), e->attrs,
                               strlen(e->attrs) > 40 ? "..." : "", why);
+        /* A time of day counts hours (the 72 hours of secure accommodation):
+         * one that does not parse is bad data, not midnight. */
+        if (attr_value(r, e, "time", tm, sizeof(tm)) && time_minutes(tm) < 0)
+            return data_error(r, "event %lld (%s): time \"%s\" is not a time of day (HH:MM, 00:00 to 23:59)",
+                              (long long)e->id, cc_ruleset_type_name(r->rs, (size_t)e->type), tm);
     }
     /* On one day starts sort before ends (so that clocks of a new episode
      * exist before the end's cancellations run); but an episode that ends
@@ -224,6 +248,7 @@ static int validate_and_episodes(run_t *r)
             r->eps[r->neps].start = e->date;
             r->eps[r->neps].end = CC_DATE_NONE;
             r->eps[r->neps].end_event = 0;
+            r->eps[r->neps].start_event = e;
             r->neps++;
         } else if (e->type == CC_TYPE_LOOKED_AFTER_END && !r->used[i]) {
             if (open == NULL)
@@ -236,35 +261,110 @@ static int validate_and_episodes(run_t *r)
     return 1;
 }
 
-/* Attribute value of an event: 1 if attrs has key equal to value. */
-static int attr_equals(const cc_event_t *e, const char *key, const char *value)
+/* The parsed attributes of e (cached for the run when r has a cache and e
+ * is one of the caller's events), or NULL when it has none. The caller
+ * json_decref()s the result only when *owned is set. */
+static json_t *attrs_of(const run_t *r, const cc_event_t *e, int *owned)
 {
-    if (e == NULL || e->attrs == NULL || e->attrs[0] == '\0' || strstr(e->attrs, key) == NULL)
-        return 0;
-    json_t *root = json_loads(e->attrs, JSON_REJECT_DUPLICATES, NULL);
-    int match = 0;
-    if (root != NULL) {
-        json_t *v = json_object_get(root, key);
-        match = json_is_string(v) && strcmp(json_string_value(v), value) == 0;
-        json_decref(root);
+    *owned = 0;
+    if (e == NULL || e->attrs == NULL || e->attrs[0] == '\0')
+        return NULL;
+    if (r != NULL && r->parsed != NULL && r->events != NULL && e >= r->events && e < r->events + r->n) {
+        size_t i = (size_t)(e - r->events);
+        if (!r->parse_tried[i]) {
+            r->parse_tried[i] = 1;
+            r->parsed[i] = json_loads(e->attrs, JSON_REJECT_DUPLICATES, NULL);
+        }
+        return r->parsed[i];
     }
-    return match;
+    *owned = 1;
+    return json_loads(e->attrs, JSON_REJECT_DUPLICATES, NULL);
 }
 
 /* The string value of attribute key of event e into buf; 0 when absent. */
-static int attr_value(const cc_event_t *e, const char *key, char *buf, size_t len)
+static int attr_value(const run_t *r, const cc_event_t *e, const char *key, char *buf, size_t len)
 {
-    int found = 0;
-    if (e == NULL || e->attrs == NULL || e->attrs[0] == '\0')
+    int found = 0, owned;
+    if (e == NULL || e->attrs == NULL || strstr(e->attrs, key) == NULL)
         return 0;
-    json_t *root = json_loads(e->attrs, JSON_REJECT_DUPLICATES, NULL);
+    json_t *root = attrs_of(r, e, &owned);
     json_t *v = root ? json_object_get(root, key) : NULL;
     if (json_is_string(v)) {
         snprintf(buf, len, "%s", json_string_value(v));
         found = 1;
     }
-    json_decref(root);
+    if (owned)
+        json_decref(root);
     return found;
+}
+
+/* 1 when v is one of the alternatives of list ("V3|V4"). */
+static int value_in(const char *list, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = list;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return 1;
+        if (bar == NULL)
+            return 0;
+        p = bar + 1;
+    }
+}
+
+/* The first day of the span state is looked up in for date: the start of
+ * the episode of care containing it, else the day after the last episode
+ * that ended before it (state never crosses an end of care). */
+static cc_date_t state_from(const run_t *r, cc_date_t date)
+{
+    int ep = episode_of(r, date);
+    if (ep >= 0)
+        return r->eps[ep].start;
+    cc_date_t from = CC_DATE_NONE;
+    for (size_t i = 0; i < r->neps; i++)
+        if (r->eps[i].end != CC_DATE_NONE && r->eps[i].end < date && (from == CC_DATE_NONE || r->eps[i].end >= from))
+            from = r->eps[i].end + 1;
+    return from;
+}
+
+/* The value of state attribute key (docs/rules.md, "state"): with prev,
+ * the value just before event e (recorded by an event sorted before it);
+ * otherwise e's own value when e is dated at and records one, else the
+ * value recorded by the latest event dated on or before at. Either way
+ * within the episode of care (or the time out of care) containing the
+ * date. 1 with the value in buf, 0 when nothing records it. */
+static int state_value(const run_t *r, const char *key, const cc_event_t *e, cc_date_t at, int prev, char *buf,
+                       size_t len)
+{
+    if (!prev && e != NULL && e->date == at && attr_value(r, e, key, buf, len))
+        return 1;
+    cc_date_t date = prev && e != NULL ? e->date : at;
+    cc_date_t from = state_from(r, date);
+    size_t hi = r->n;
+    if (prev && e != NULL) {
+        for (hi = 0; hi < r->n && r->sorted[hi] != e; hi++)
+            ;
+    } else {
+        while (hi > 0 && r->sorted[hi - 1]->date > date)
+            hi--;
+    }
+    for (size_t i = hi; i-- > 0;) {
+        const cc_event_t *x = r->sorted[i];
+        if (from != CC_DATE_NONE && x->date < from)
+            break;
+        if (x != e && attr_value(r, x, key, buf, len))
+            return 1;
+    }
+    return 0;
+}
+
+/* The value a condition on key compares, for event e judged at date at. */
+static int cond_value(const run_t *r, const cc_cond_t *c, const cc_event_t *e, cc_date_t at, char *buf, size_t len)
+{
+    if (c->state)
+        return state_value(r, c->key, e, at, c->prev, buf, len);
+    return attr_value(r, e, c->key, buf, len);
 }
 
 int cc_engine_attrs_check(const char *attrs, char *why, size_t len)
@@ -297,16 +397,18 @@ out:
     return rc;
 }
 
-/* Whether condition c holds: attributes on event e, the child's age on
- * date at, the time from the chain's starting event (origin) to at. */
+/* Whether condition c holds: attributes on event e (or the child's state,
+ * for a state attribute), the child's age on date at, the time from the
+ * chain's starting event (origin) to at, an event of a type since origin. */
 static int cond_holds(const run_t *r, const cc_cond_t *c, const cc_event_t *e, cc_date_t at,
                       const cc_event_t *origin)
 {
     cc_date_t from;
+    char value[CC_COND_VALUE_MAX];
     int rc;
     switch (c->kind) {
-    case CC_COND_ATTR: return attr_equals(e, c->key, c->value);
-    case CC_COND_ATTR_NE: return !attr_equals(e, c->key, c->value);
+    case CC_COND_ATTR: return cond_value(r, c, e, at, value, sizeof(value)) && value_in(c->value, value);
+    case CC_COND_ATTR_NE: return !(cond_value(r, c, e, at, value, sizeof(value)) && value_in(c->value, value));
     case CC_COND_AGE_LT: return cc_date_age(r->child->dob, at) < c->age;
     case CC_COND_AGE_GE: return cc_date_age(r->child->dob, at) >= c->age;
     case CC_COND_SINCE_GE:
@@ -314,6 +416,11 @@ static int cond_holds(const run_t *r, const cc_cond_t *c, const cc_event_t *e, c
             return 0;
         rc = cc_offset_apply(r->cal, origin->date, c->since, &from);
         return (rc == 0 || rc == CC_EUNCOVERED) && at >= from;
+    case CC_COND_AFTER:
+        for (size_t i = 0; i < r->n && r->sorted[i]->date <= at; i++)
+            if (r->sorted[i]->type == c->type && (origin == NULL || r->sorted[i]->date >= origin->date))
+                return 1;
+        return 0;
     default: return 1;
     }
 }
@@ -485,7 +592,21 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
                 done = 1;
             }
         }
-        if (!done) {
+        if (!done && rule->due_hours > 0) {
+            /* Hours from the starting event's time of day (else from the
+             * start of its day); the due date is the day the last minute of
+             * the period falls in: 72 hours from 18:30 on Monday end at
+             * 18:30 on Thursday, from Monday unknown at 00:00 on Thursday,
+             * so Wednesday is the last day. */
+            char tm[16];
+            int minute = origin && attr_value(r, origin, "time", tm, sizeof(tm)) ? time_minutes(tm) : -1;
+            long end = (long)(minute < 0 ? 0 : minute) + 60L * rule->due_hours;
+            c->basis = CC_BASIS_DUE;
+            c->flags |= CC_CLOCK_HOURS | (minute < 0 ? CC_CLOCK_NO_TIME : 0);
+            c->from_minute = minute < 0 ? 0 : minute;
+            c->due_minute = (int)((end - 1) % 1440) + 1;
+            rc = apply(r, start, (cc_offset_t){(int)((end - 1) / 1440), CC_UNIT_DAYS}, c);
+        } else if (!done) {
             c->basis = CC_BASIS_DUE;
             rc = apply(r, start, rule->due, c);
         }
@@ -659,36 +780,209 @@ static void sort_clocks(cc_clock_t *v, size_t n)
     }
 }
 
+/* A rule's cancel_on lines, as one list: the first (cancel_type, ...) and
+ * the further ones (more_cancels). */
+typedef struct {
+    int type;
+    const cc_cond_t *when;
+    int nwhen;
+    const char *reason; /* NULL: the default for the event */
+} cancel_view_t;
+
+static int cancels_of(const cc_rule_t *rule, cancel_view_t *out)
+{
+    int n = 0;
+    if (rule->cancel_type >= 0)
+        out[n++] = (cancel_view_t){rule->cancel_type, rule->cancel_when, rule->ncancel_when, rule->cancel_reason};
+    for (int i = 0; i < rule->nmore_cancels; i++) {
+        const cc_cancel_t *c = &rule->more_cancels[i];
+        out[n++] = (cancel_view_t){c->type, c->when, c->nwhen, c->reason ? c->reason : rule->cancel_reason};
+    }
+    return n;
+}
+
+/* The day a child reaches age (29 February birthdays fall on 1 March in
+ * common years, as cc_date_age counts them). */
+static cc_date_t birthday(cc_date_t dob, int age)
+{
+    cc_date_t d = cc_date_add_months(dob, 12 * age);
+    while (cc_date_age(dob, d) < age)
+        d++;
+    return d;
+}
+
+/* The day rule->starts_when is first met (cc_threshold_t): the child is
+ * looked after that day (an episode that has ended must go on after it),
+ * of age, and the days looked after since the since_age birthday, in
+ * episodes whose start meets its conditions, amount to its total; never
+ * after today. *ep the episode. CC_DATE_NONE when not (yet) met. */
+static cc_date_t threshold_date(const run_t *r, const cc_rule_t *rule, int *ep_out)
+{
+    const cc_threshold_t *t = &rule->starts_when;
+    cc_date_t counted_from = birthday(r->child->dob, t->since_age);
+    cc_date_t min_day = birthday(r->child->dob, t->min_age);
+    cc_date_t max_day = t->max_age > 0 ? birthday(r->child->dob, t->max_age) : CC_DATE_NONE;
+    long total = 0;
+    assert(t->active && t->days > 0);
+    for (size_t i = 0; i < r->neps; i++) {
+        const episode_t *ep = &r->eps[i];
+        if (first_failing(r, t->when, t->nwhen, ep->start_event, ep->start, ep->start_event) >= 0)
+            continue;
+        cc_date_t s = ep->start > counted_from ? ep->start : counted_from;
+        cc_date_t e = ep->end != CC_DATE_NONE ? ep->end : r->today;
+        if (e < s)
+            continue;
+        cc_date_t d = s + (total >= t->days ? 0 : (cc_date_t)(t->days - total));
+        if (d < min_day)
+            d = min_day;
+        int inside = ep->end != CC_DATE_NONE ? d < e : d <= e;
+        if (inside && d <= r->today && (max_day == CC_DATE_NONE || d < max_day)) {
+            *ep_out = (int)i;
+            return d;
+        }
+        total += e - s;
+    }
+    return CC_DATE_NONE;
+}
+
+/* The day a series (CC_PER_SERIES) lapses: series_gap after the end of
+ * its last episode; CC_DATE_NONE while that episode is open. */
+static cc_date_t series_lapse(const run_t *r, const cc_rule_t *rule, int ep)
+{
+    cc_date_t d;
+    if (ep < 0 || r->eps[ep].end == CC_DATE_NONE)
+        return CC_DATE_NONE;
+    int rc = cc_offset_apply(r->cal, r->eps[ep].end, rule->series_gap, &d);
+    return rc == 0 || rc == CC_EUNCOVERED ? d : CC_DATE_NONE;
+}
+
+/* After an instance was created for a rule that accepts early events:
+ * take one, and when that met it, go on along the chain. */
+static int after_create(run_t *r, const cc_rule_t *rule, int rule_index, long made)
+{
+    if (made >= 0 && rule->accept_early) {
+        take_early(r, rule, (size_t)made);
+        if (r->inst[made].closed && continue_chain(r, rule, rule_index, (size_t)made) != 0)
+            return CC_ENOMEM;
+    }
+    return made == CC_ENOMEM ? CC_ENOMEM : 0;
+}
+
+/* The start a starts_when rule derives, on day d in episode ep. */
+static int derive_start(run_t *r, const cc_rule_t *rule, int rule_index, cc_date_t d, int ep, int *chains)
+{
+    assert(ep >= 0 && (size_t)ep < r->neps);
+    memset(&r->derived, 0, sizeof(r->derived));
+    r->derived.id = r->eps[ep].start_event->id;
+    r->derived.type = -1;
+    r->derived.date = d;
+    long made = create(r, rule, rule_index, &r->derived, (*chains)++, 0, d, d, ep, NULL);
+    if (made >= 0)
+        r->out->items[r->inst[made].out].flags |= CC_CLOCK_DERIVED;
+    return after_create(r, rule, rule_index, made);
+}
+
+/* Whether events of type take part in the rule's sweep. */
+static int relevant(const cc_rule_t *rule, const cancel_view_t *cancels, int ncancels, int type)
+{
+    if (cc_rule_starts_on(rule, type) || is_met_by(rule, type) || type == rule->extend_type)
+        return 1;
+    if (rule->per == CC_PER_PLACEMENT && type == CC_TYPE_PLACEMENT_START)
+        return 1;
+    for (int k = 0; k < ncancels; k++)
+        if (cancels[k].type == type)
+            return 1;
+    return 0;
+}
+
+/* extend_on: the latest open instance started on or before e, not yet
+ * past due and not extended before, is due extend_by later. */
+static void extend(run_t *r, const cc_rule_t *rule, const cc_event_t *e)
+{
+    inst_t *latest = NULL;
+    for (size_t i = 0; i < r->ninst; i++) {
+        inst_t *in = &r->inst[i];
+        const cc_clock_t *c = &r->out->items[in->out];
+        if (!in->closed && c->status != CC_STATUS_CANCELLED && c->start <= e->date && c->due >= e->date &&
+            !(c->flags & CC_CLOCK_EXTENDED) && (latest == NULL || c->start >= r->out->items[latest->out].start))
+            latest = in;
+    }
+    if (latest == NULL)
+        return;
+    cc_clock_t *c = &r->out->items[latest->out];
+    cc_date_t d;
+    int rc = cc_offset_apply(r->cal, c->due, rule->extend_by, &d);
+    if (rc != 0 && rc != CC_EUNCOVERED)
+        return;
+    c->extended_from = c->due;
+    c->due = d;
+    c->extend_event = e->id;
+    c->flags |= CC_CLOCK_EXTENDED | (rc == CC_EUNCOVERED ? CC_CLOCK_UNCOVERED : 0);
+}
+
 static int sweep_rule(run_t *r, int rule_index)
 {
     const cc_rule_t *rule = cc_ruleset_rule(r->rs, (size_t)rule_index);
     size_t first_out = r->out->len, first_open = 0;
-    int chains = 0;
+    int chains = 0, ncancels;
+    cancel_view_t cancels[CC_RULE_MAX_CANCELS];
+    char why[96], gap[32];
+    /* A series (per = series): the chain it runs and its latest episode. */
+    int series_chain = -1, series_ep = -1;
+    /* A derived start (starts_when), placed among the days of the sweep. */
+    int derived_ep = -1;
+    cc_date_t derived = rule->starts_when.active ? threshold_date(r, rule, &derived_ep) : CC_DATE_NONE;
     r->ninst = 0;
     memset(r->used, 0, r->n);
     memset(r->ep_has_origin, 0, r->neps ? r->neps : 1);
-    /* Only the events this rule starts on, is met by or is cancelled by
-     * take part; the others would be skipped by every phase below. */
+    ncancels = cancels_of(rule, cancels);
+    if (rule->per == CC_PER_SERIES)
+        snprintf(why, sizeof(why), "the series ended: no other began within %s of the end of the last one",
+                 cc_offset_words(rule->series_gap, gap, sizeof(gap)));
+    /* Only the events this rule starts on, is met, extended or cancelled by
+     * (and, per placement, the placements) take part; the others would be
+     * skipped by every phase below. */
     size_t nrel = 0;
-    for (size_t k = 0; k < r->n; k++) {
-        int type = r->sorted[k]->type;
-        if (type == rule->start_type || (rule->cancel_type >= 0 && type == rule->cancel_type) ||
-            is_met_by(rule, type))
+    for (size_t k = 0; k < r->n; k++)
+        if (relevant(rule, cancels, ncancels, r->sorted[k]->type))
             r->rel[nrel++] = k;
-    }
     for (size_t i = 0; i < nrel;) {
         size_t j = i;
-        while (j < nrel && r->sorted[r->rel[j]]->date == r->sorted[r->rel[i]]->date)
+        cc_date_t day = r->sorted[r->rel[i]]->date;
+        while (j < nrel && r->sorted[r->rel[j]]->date == day)
             j++;
-        /* 1: origins */
+        /* 0: a derived start on or before this day */
+        if (derived != CC_DATE_NONE && derived <= day) {
+            if (derive_start(r, rule, rule_index, derived, derived_ep, &chains) != 0)
+                return CC_ENOMEM;
+            derived = CC_DATE_NONE;
+        }
+        /* 1: origins (and, per placement, the ends of placements) */
         for (size_t q = i; q < j; q++) {
             size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
-            if (e->type != rule->start_type)
+            if (rule->per == CC_PER_PLACEMENT && e->type == CC_TYPE_PLACEMENT_START)
+                close_open(r, -1, -2, e->date, "the placement ended");
+            if (!cc_rule_starts_on(rule, e->type))
                 continue;
             int ep = episode_of(r, e->date);
-            if (!origin_applies(r, rule, e, ep))
+            if (!origin_applies(r, rule, e, ep)) {
+                /* A start of care under another regime ends a series. */
+                if (rule->per == CC_PER_SERIES && series_chain >= 0 && ep >= 0) {
+                    close_open(r, series_chain, -2, e->date, "the series ended: care went on under another regime");
+                    series_chain = -1;
+                }
                 continue;
+            }
+            if (rule->per == CC_PER_SERIES && series_chain >= 0) {
+                cc_date_t lapse = series_lapse(r, rule, series_ep);
+                if (lapse == CC_DATE_NONE || e->date <= lapse) {
+                    series_ep = ep; /* one arrangement: this stay continues the series */
+                    continue;
+                }
+                close_open(r, series_chain, -2, lapse, why);
+                series_chain = -1;
+            }
             if (rule->one_open && has_open(r))
                 continue;
             if (rule->restart_cancels)
@@ -696,11 +990,12 @@ static int sweep_rule(run_t *r, int rule_index)
             long made = create(r, rule, rule_index, e, chains++, 0, e->date, e->date, ep, NULL);
             if (made == CC_ENOMEM)
                 return CC_ENOMEM;
-            if (made >= 0 && rule->accept_early) {
-                take_early(r, rule, (size_t)made);
-                if (r->inst[made].closed && continue_chain(r, rule, rule_index, (size_t)made) != 0)
-                    return CC_ENOMEM;
+            if (rule->per == CC_PER_SERIES && made >= 0) {
+                series_chain = r->inst[made].chain;
+                series_ep = ep;
             }
+            if (after_create(r, rule, rule_index, made) != 0)
+                return CC_ENOMEM;
             /* Dated after the child's last episode of care ended (a review
              * booked for after they left): that end has already passed the
              * sweep, so apply it now. */
@@ -741,26 +1036,40 @@ static int sweep_rule(run_t *r, int rule_index)
             if (continue_chain(r, rule, rule_index, (size_t)best) != 0)
                 return CC_ENOMEM;
         }
-        /* 3: cancelling events */
+        /* 3: extensions */
+        for (size_t q = i; q < j && rule->extend_type >= 0; q++)
+            if (r->sorted[r->rel[q]]->type == rule->extend_type)
+                extend(r, rule, r->sorted[r->rel[q]]);
+        /* 4: cancelling events */
         for (size_t q = i; q < j; q++) {
             size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
-            if (rule->cancel_type < 0 || e->type != rule->cancel_type ||
-                first_failing(r, rule->cancel_when, rule->ncancel_when, e, e->date, NULL) >= 0)
-                continue;
-            const char *why = rule->cancel_reason ? rule->cancel_reason : "cancelled by a later event";
-            if (e->type == CC_TYPE_LOOKED_AFTER_END) {
-                for (size_t ep = 0; ep < r->neps; ep++)
-                    if (r->eps[ep].end_event == e->id)
-                        close_open(r, -1, (int)ep, e->date,
-                                   rule->cancel_reason ? rule->cancel_reason : "the episode of care ended");
-            } else if (rule->cancel_latest) {
-                close_latest(r, e->date, why);
-            } else {
-                close_open(r, -1, -2, e->date, why);
+            for (int x = 0; x < ncancels; x++) {
+                const cancel_view_t *cv = &cancels[x];
+                if (e->type != cv->type || first_failing(r, cv->when, cv->nwhen, e, e->date, NULL) >= 0)
+                    continue;
+                if (e->type == CC_TYPE_LOOKED_AFTER_END) {
+                    for (size_t ep = 0; ep < r->neps; ep++)
+                        if (r->eps[ep].end_event == e->id)
+                            close_open(r, -1, (int)ep, e->date, cv->reason ? cv->reason : "the episode of care ended");
+                } else if (rule->cancel_latest) {
+                    close_latest(r, e->date, cv->reason ? cv->reason : "cancelled by a later event");
+                } else {
+                    close_open(r, -1, -2, e->date, cv->reason ? cv->reason : "cancelled by a later event");
+                }
+                break; /* one event closes once */
             }
         }
         i = j;
+    }
+    /* A derived start after the last event (a child who turned 16 since). */
+    if (derived != CC_DATE_NONE && derive_start(r, rule, rule_index, derived, derived_ep, &chains) != 0)
+        return CC_ENOMEM;
+    /* A series whose last stay ended series_gap ago, and nothing since. */
+    if (series_chain >= 0) {
+        cc_date_t lapse = series_lapse(r, rule, series_ep);
+        if (lapse != CC_DATE_NONE && lapse <= r->today)
+            close_open(r, series_chain, -2, lapse, why);
     }
     /* Sequence numbers by start date. */
     size_t count = r->out->len - first_out;
@@ -774,7 +1083,8 @@ static int sweep_rule(run_t *r, int rule_index)
 int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
                   const cc_event_t *events, size_t nevents, cc_clocks_t *out)
 {
-    run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = out, .base = out->len};
+    run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = out, .base = out->len, .today = today,
+               .events = events};
     int rc = 0;
     size_t ntypes = cc_ruleset_type_count(rs);
     unsigned char *has_type = NULL;
@@ -785,7 +1095,9 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
     r.ep_has_origin = malloc(n);
     r.rel = malloc(n * sizeof(*r.rel));
     has_type = calloc(ntypes ? ntypes : 1, 1);
-    if (!r.sorted || !r.eps || !r.used || !r.ep_has_origin || !r.rel || !has_type) {
+    r.parsed = calloc(n, sizeof(*r.parsed));
+    r.parse_tried = calloc(n, 1);
+    if (!r.sorted || !r.eps || !r.used || !r.ep_has_origin || !r.rel || !has_type || !r.parsed || !r.parse_tried) {
         rc = CC_ENOMEM;
         goto out;
     }
@@ -802,8 +1114,11 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
     for (size_t i = 0; i < cc_ruleset_count(rs); i++) {
         /* A rule whose starting event this child does not have makes no
          * instance: its sweep would find nothing to start, meet or cancel. */
-        int start_type = cc_ruleset_rule(rs, i)->start_type;
-        if (start_type >= 0 && (size_t)start_type < ntypes && !has_type[start_type])
+        const cc_rule_t *rule = cc_ruleset_rule(rs, i);
+        int any = rule->starts_when.active;
+        for (int t = 0; t < rule->nstart_types && !any; t++)
+            any = rule->start_types[t] < 0 || (size_t)rule->start_types[t] >= ntypes || has_type[rule->start_types[t]];
+        if (!any)
             continue;
         rc = sweep_rule(&r, (int)i);
         if (rc != 0)
@@ -831,10 +1146,99 @@ out:
     free(r.inst);
     free(r.rel);
     free(has_type);
+    for (size_t i = 0; r.parsed && i < nevents; i++)
+        json_decref(r.parsed[i]);
+    free(r.parsed);
+    free(r.parse_tried);
     return rc;
 }
 
 /* ---- explanations ---- */
+
+/* r set up over one child's events as cc_engine_run sees them (sorted,
+ * validated, episodes), evaluating nothing: explanations read the child's
+ * state through it. Returns 1 when usable; 0 when the data is unusable
+ * (scratch's first clock says why); CC_ENOMEM. Free with run_close. */
+static int run_open(run_t *r, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
+                    const cc_child_t *child, const cc_event_t *events, size_t nevents, cc_clocks_t *scratch)
+{
+    size_t n = nevents ? nevents : 1;
+    memset(r, 0, sizeof(*r));
+    *r = (run_t){.rs = rs, .cal = cal, .child = child, .n = nevents, .out = scratch, .today = today,
+                 .events = events};
+    r->sorted = malloc(n * sizeof(*r->sorted));
+    r->eps = malloc(n * sizeof(*r->eps));
+    r->used = calloc(n, 1);
+    if (!r->sorted || !r->eps || !r->used)
+        return CC_ENOMEM;
+    for (size_t i = 0; i < nevents; i++)
+        r->sorted[i] = &events[i];
+    sort_events(r->sorted, nevents);
+    return validate_and_episodes(r);
+}
+
+static void run_close(run_t *r)
+{
+    free(r->sorted);
+    free(r->eps);
+    free(r->used);
+}
+
+static void explain_cond(cc_buf_t *t, const cc_cond_t *c);
+static void explain_conds(cc_buf_t *t, const cc_cond_t *conds, int n);
+
+/* Why the clock's regime applies to this child: each applies condition,
+ * with what the child's record said on the starting day. */
+static void explain_regime(cc_buf_t *t, const run_t *r, const cc_rule_t *rule, const cc_event_t *start,
+                           const cc_clock_t *c)
+{
+    char value[CC_COND_VALUE_MAX], h[32], words[32];
+    if (rule->regime == NULL && rule->napplies == 0 && !rule->starts_when.active)
+        return;
+    cc_buf_printf(t, "Regime: %s", rule->regime ? rule->regime : "the clock's own conditions");
+    if (c->flags & CC_CLOCK_DERIVED) {
+        const cc_threshold_t *th = &rule->starts_when;
+        cc_buf_printf(t, ". It applies because on %s the child had been looked after for %s in all",
+                      cc_date_format_human(c->start, h, sizeof(h)), cc_offset_words(th->total, words, sizeof(words)));
+        if (th->since_age > 0)
+            cc_buf_printf(t, " since turning %d", th->since_age);
+        if (th->nwhen > 0) {
+            cc_buf_puts(t, " (counting episodes of care where ");
+            explain_conds(t, th->when, th->nwhen);
+            cc_buf_puts(t, ")");
+        }
+        cc_buf_printf(t, " and was %d", cc_date_age(r->child->dob, c->start));
+        if (th->min_age > 0 || th->max_age > 0) {
+            cc_buf_puts(t, " (");
+            if (th->min_age > 0)
+                cc_buf_printf(t, "%d or older", th->min_age);
+            if (th->max_age > 0)
+                cc_buf_printf(t, "%sunder %d", th->min_age > 0 ? " and " : "", th->max_age);
+            cc_buf_puts(t, ")");
+        }
+        cc_buf_puts(t, ".\n");
+        return;
+    }
+    if (rule->napplies == 0 || start == NULL) {
+        cc_buf_puts(t, ".\n");
+        return;
+    }
+    cc_buf_printf(t, ". It applies because on %s ", cc_date_format_human(start->date, h, sizeof(h)));
+    for (int i = 0; i < rule->napplies; i++) {
+        const cc_cond_t *k = &rule->applies[i];
+        cc_buf_puts(t, i == 0 ? "" : i + 1 == rule->napplies ? " and " : ", ");
+        explain_cond(t, k);
+        if (k->kind == CC_COND_ATTR || k->kind == CC_COND_ATTR_NE) {
+            if (cond_value(r, k, start, start->date, value, sizeof(value)))
+                cc_buf_printf(t, " (%s)", value);
+            else
+                cc_buf_puts(t, " (none recorded)");
+        } else if (k->kind == CC_COND_AGE_GE || k->kind == CC_COND_AGE_LT) {
+            cc_buf_printf(t, " (%d)", cc_date_age(r->child->dob, start->date));
+        }
+    }
+    cc_buf_puts(t, ".\n");
+}
 
 /* An event type in words: "placement_start" -> "placement start". */
 static const char *type_words(const cc_ruleset_t *rs, int type, char *buf, size_t len)
@@ -855,16 +1259,51 @@ static const cc_event_t *find_event(const cc_event_t *events, size_t n, int64_t 
     return NULL;
 }
 
+/* The alternatives of a condition's value in words: "V3 or V4",
+ * "A3, A4, A5 or A6". */
+static void value_words(cc_buf_t *t, const char *list)
+{
+    for (const char *p = list; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        cc_buf_printf(t, "%.*s", (int)len, p);
+        if (bar == NULL)
+            break;
+        cc_buf_puts(t, strchr(bar + 1, '|') ? ", " : " or ");
+        p = bar + 1;
+    }
+}
+
+/* An attribute's name in words: "legal_status" -> "legal status"; a state
+ * attribute judged before the event is "the previous ...". */
+static void key_words(cc_buf_t *t, const cc_cond_t *c)
+{
+    if (c->prev)
+        cc_buf_puts(t, "the previous ");
+    for (const char *p = c->key; *p; p++)
+        cc_buf_printf(t, "%c", *p == '_' && c->state ? ' ' : *p);
+}
+
 static void explain_cond(cc_buf_t *t, const cc_cond_t *c)
 {
     char words[48];
     switch (c->kind) {
-    case CC_COND_ATTR: cc_buf_printf(t, "%s is %s", c->key, c->value); break;
-    case CC_COND_ATTR_NE: cc_buf_printf(t, "%s is not %s", c->key, c->value); break;
+    case CC_COND_ATTR:
+    case CC_COND_ATTR_NE:
+        key_words(t, c);
+        cc_buf_puts(t, c->kind == CC_COND_ATTR ? " is " : " is not ");
+        value_words(t, c->value);
+        break;
     case CC_COND_AGE_LT: cc_buf_printf(t, "the child is under %d", c->age); break;
     case CC_COND_AGE_GE: cc_buf_printf(t, "the child is %d or older", c->age); break;
     case CC_COND_SINCE_GE:
         cc_buf_printf(t, "it is at least %s since the series began", cc_offset_words(c->since, words, sizeof(words)));
+        break;
+    case CC_COND_AFTER:
+        cc_buf_puts(t, "a ");
+        for (const char *p = c->key; *p; p++)
+            cc_buf_printf(t, "%c", *p == '_' ? ' ' : *p);
+        cc_buf_puts(t, " has been recorded since the series began");
         break;
     default: break;
     }
@@ -898,6 +1337,19 @@ static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const 
     char h[32], words[48], iso[CC_DATE_STRLEN];
     cc_offset_t off = rule->due;
     cc_date_t ignored;
+    if (c->flags & CC_CLOCK_HOURS) {
+        char h2[32];
+        cc_buf_printf(t, "Due: %d hours after the start, at %02d:%02d on %s", rule->due_hours, c->from_minute / 60,
+                      c->from_minute % 60, cc_date_format_human(c->from, h, sizeof(h)));
+        if (c->flags & CC_CLOCK_NO_TIME)
+            cc_buf_puts(t, " (the starting event records no time=HH:MM, so the count starts at the beginning of the "
+                           "day)");
+        cc_buf_printf(t, ": the period ends at %02d:%02d on %s, so %s (%s) is the last day.\n", c->due_minute / 60 % 24,
+                      c->due_minute % 60,
+                      cc_date_format_human(c->due_minute == 1440 ? c->due + 1 : c->due, h2, sizeof(h2)),
+                      cc_date_format_human(c->due, h, sizeof(h)), cc_date_format(c->due, iso));
+        return;
+    }
     switch (c->basis) {
     case CC_BASIS_DUE:
         cc_buf_printf(t, "Due date: %s %s the start (%s).\n", cc_offset_words(off, words, sizeof(words)),
@@ -966,14 +1418,46 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
     cc_buf_printf(t, "Rule: %s\n", rule->source);
     cc_buf_printf(t, "Defined in: %s\n", rule->file);
     const cc_event_t *start = find_event(events, nevents, c->start_event);
+    run_t r;
+    cc_clocks_t scratch;
+    cc_clocks_init(&scratch);
+    int usable = run_open(&r, rs, cal, today, child, events, nevents, &scratch);
+    if (usable == 1 && c->chain_index == 0)
+        explain_regime(t, &r, rule, (c->flags & CC_CLOCK_DERIVED) ? NULL : start, c);
+    run_close(&r);
+    cc_clocks_free(&scratch);
+    if (usable < 0)
+        return usable;
+    if (rule->local)
+        cc_buf_puts(t, "Local standard: a council's own procedure, not a regulation; a council switches it off with "
+                       "enabled = no (or every local standard with [options] local_standards = no).\n");
     if (c->chain_index > 0)
         cc_buf_printf(t, "Started: %s, when the previous %s was met (event %lld).\n",
                       cc_date_format_human(c->start, h, sizeof(h)), rule->title, (long long)c->start_event);
+    else if (c->flags & CC_CLOCK_DERIVED)
+        cc_buf_printf(t, "Started: %s, the day the child met the rule's threshold (in the episode of care that "
+                         "began with event %lld).\n",
+                      cc_date_format_human(c->start, h, sizeof(h)), (long long)c->start_event);
     else if (start != NULL)
         cc_buf_printf(t, "Started: %s on %s (event %lld)%s.\n", type_words(rs, start->type, tw, sizeof(tw)),
                       cc_date_format_human(c->start, h, sizeof(h)), (long long)start->id,
-                      rule->per == CC_PER_EPISODE ? ", the first in this episode of care" : "");
+                      rule->per == CC_PER_EPISODE     ? ", the first in this episode of care"
+                      : rule->per == CC_PER_SERIES    ? ", the first of a series: later stays continue the same "
+                                                        "arrangement and start no new clock"
+                      : rule->per == CC_PER_PLACEMENT ? "; it lasts as long as this placement"
+                                                      : "");
     explain_due(rs, cal, clocks, c, rule, t);
+    if (c->flags & CC_CLOCK_EXTENDED) {
+        char h3[32], words[48];
+        cc_buf_printf(t, "Extended: on %s (event %lld) by %s, from %s to %s.\n",
+                      cc_date_format_human(find_event(events, nevents, c->extend_event)
+                                               ? find_event(events, nevents, c->extend_event)->date
+                                               : c->extended_from,
+                                           h, sizeof(h)),
+                      (long long)c->extend_event, cc_offset_words(rule->extend_by, words, sizeof(words)),
+                      cc_date_format_human(c->extended_from, h2, sizeof(h2)),
+                      cc_date_format_human(c->due, h3, sizeof(h3)));
+    }
     cc_buf_puts(t, "Met by: ");
     for (int i = 0; i < rule->nmet_by; i++)
         cc_buf_printf(t, "%s%s", i ? " or " : "", type_words(rs, rule->met_by[i], tw, sizeof(tw)));
@@ -1040,11 +1524,30 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
  * ending the sentence. */
 static void explain_refusal(cc_buf_t *t, const run_t *r, const cc_cond_t *c, const cc_event_t *e)
 {
-    char value[64], words[64];
+    char value[CC_COND_VALUE_MAX], words[CC_COND_VALUE_MAX];
     int age = cc_date_age(r->child->dob, e->date);
+    int have = (c->kind == CC_COND_ATTR || c->kind == CC_COND_ATTR_NE) && cond_value(r, c, e, e->date, value,
+                                                                                      sizeof(value));
+    if ((c->kind == CC_COND_ATTR || c->kind == CC_COND_ATTR_NE) && (c->state || strchr(c->value, '|'))) {
+        /* A state attribute or a list: "its legal status was "V4" on that
+         * day, and this clock starts only when legal status is not V3 or V4." */
+        if (have) {
+            cc_buf_puts(t, "its ");
+            key_words(t, c);
+            cc_buf_printf(t, " %s \"%s\"%s", c->state ? "was" : "is", value, c->state ? " on that day" : "");
+        } else {
+            cc_buf_puts(t, "no ");
+            key_words(t, c);
+            cc_buf_puts(t, " was recorded");
+        }
+        cc_buf_puts(t, ", and this clock starts only when ");
+        explain_cond(t, c);
+        cc_buf_puts(t, ".\n");
+        return;
+    }
     switch (c->kind) {
     case CC_COND_ATTR:
-        if (attr_value(e, c->key, value, sizeof(value)))
+        if (have)
             cc_buf_printf(t, "its %s is \"%s\", and this clock starts only when %s is \"%s\".\n", c->key, value,
                           c->key, c->value);
         else
@@ -1078,37 +1581,79 @@ int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, con
     assert(rs != NULL && child != NULL && rule != NULL && t != NULL && (events != NULL || nevents == 0));
     cc_clocks_t scratch;
     cc_clocks_init(&scratch);
-    run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = &scratch};
+    run_t r;
     size_t n = nevents ? nevents : 1;
     unsigned char *seen = calloc(n, 1);
     char h[32], tw[64];
     int rc = 0, count = 0;
-    r.sorted = malloc(n * sizeof(*r.sorted));
-    r.eps = malloc(n * sizeof(*r.eps));
-    r.used = calloc(n, 1);
-    if (!r.sorted || !r.eps || !r.used || !seen) {
-        rc = CC_ENOMEM;
-        goto out;
-    }
+    /* No today here: the latest date the record holds stands for it. */
+    cc_date_t last = CC_DATE_NONE;
     for (size_t i = 0; i < nevents; i++)
-        r.sorted[i] = &events[i];
-    sort_events(r.sorted, nevents);
-    rc = validate_and_episodes(&r);
+        if (events[i].date != CC_DATE_NONE && (last == CC_DATE_NONE || events[i].date > last))
+            last = events[i].date;
+    rc = seen == NULL ? CC_ENOMEM : run_open(&r, rs, cal, last, child, events, nevents, &scratch);
     if (rc < 0)
         goto out;
     if (rc == 0) {
         cc_buf_printf(t, "Child %s: the data cannot be evaluated, so no clock can be trusted until it is mended.\n"
                          "Reason: %s\n",
                       child->id, scratch.len ? scratch.items[0].reason : "");
+        rc = 0;
         goto out;
     }
     rc = 0;
-    cc_buf_printf(t, "No %s (%s) clock for child %s.\nRule: %s\nStarted by: %s%s.\n", rule->title, rule->id, child->id,
-                  rule->source, type_words(rs, rule->start_type, tw, sizeof(tw)),
-                  rule->per == CC_PER_EPISODE ? ", the first in each episode of care" : "");
+    cc_buf_printf(t, "No %s (%s) clock for child %s.\nRule: %s\n", rule->title, rule->id, child->id, rule->source);
+    if (rule->regime)
+        cc_buf_printf(t, "Regime: %s.\n", rule->regime);
+    if (rule->starts_when.active) {
+        const cc_threshold_t *th = &rule->starts_when;
+        char words[32];
+        long total = 0;
+        cc_date_t from = birthday(child->dob, th->since_age);
+        cc_buf_printf(t, "Started when: the child has been looked after for %s in all",
+                      cc_offset_words(th->total, words, sizeof(words)));
+        if (th->since_age > 0)
+            cc_buf_printf(t, " since turning %d", th->since_age);
+        if (th->nwhen > 0) {
+            cc_buf_puts(t, " (counting episodes of care where ");
+            explain_conds(t, th->when, th->nwhen);
+            cc_buf_puts(t, ")");
+        }
+        if (th->min_age > 0)
+            cc_buf_printf(t, ", and is %d or older", th->min_age);
+        if (th->max_age > 0)
+            cc_buf_printf(t, "%s under %d", th->min_age > 0 ? " and" : ", and is", th->max_age);
+        cc_buf_puts(t, ", while looked after.\n");
+        for (size_t i = 0; i < r.neps; i++) {
+            const episode_t *ep = &r.eps[i];
+            cc_date_t s0 = ep->start > from ? ep->start : from, e0 = ep->end != CC_DATE_NONE ? ep->end : last;
+            int k = first_failing(&r, th->when, th->nwhen, ep->start_event, ep->start, ep->start_event);
+            cc_buf_printf(t, "- the episode of care from %s: ", cc_date_format_human(ep->start, h, sizeof(h)));
+            if (k >= 0) {
+                cc_buf_puts(t, "not counted, ");
+                explain_refusal(t, &r, &th->when[k], ep->start_event);
+            } else if (e0 < s0) {
+                cc_buf_printf(t, "not counted: before the child turned %d.\n", th->since_age);
+            } else {
+                total += e0 - s0;
+                cc_buf_printf(t, "%ld days counted%s.\n", (long)(e0 - s0),
+                              ep->end == CC_DATE_NONE ? " to the latest date recorded" : "");
+            }
+        }
+        cc_buf_printf(t, "In all: %ld of the %d days needed", total, th->days);
+        if (last != CC_DATE_NONE)
+            cc_buf_printf(t, ", and the child was %d on %s, the latest date recorded", cc_date_age(child->dob, last),
+                          cc_date_format_human(last, h, sizeof(h)));
+        cc_buf_puts(t, ".\n");
+        goto out;
+    }
+    cc_buf_puts(t, "Started by: ");
+    for (int i = 0; i < rule->nstart_types; i++)
+        cc_buf_printf(t, "%s%s", i == 0 ? "" : " or ", type_words(rs, rule->start_types[i], tw, sizeof(tw)));
+    cc_buf_printf(t, "%s.\n", rule->per == CC_PER_EPISODE ? ", the first in each episode of care" : "");
     for (size_t i = 0; i < nevents; i++) {
         const cc_event_t *e = r.sorted[i];
-        if (e->type != rule->start_type)
+        if (!cc_rule_starts_on(rule, e->type))
             continue;
         count++;
         int ep = episode_of(&r, e->date);
@@ -1138,9 +1683,8 @@ int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, con
     if (count == 0)
         rc = CC_ENOTFOUND;
 out:
-    free(r.sorted);
-    free(r.eps);
-    free(r.used);
+    if (seen != NULL)
+        run_close(&r);
     free(seen);
     cc_clocks_free(&scratch);
     if (rc == 0 && t->failed)

@@ -23,12 +23,17 @@ static const char *const builtin_types[] = {
     "review_held", "review_report_sent", "review_minutes_sent", "iro_report_issued", "permanence_plan_agreed",
     "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
     "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
-    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", "cp_plan_end", NULL};
+    "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", "cp_plan_end",
+    /* issue 16: the regimes (legal status, placement type, short breaks, care leavers, adoption, secure) */
+    "legal_status_change", "authority_to_place", "placement_plan_completed", "connected_person_approved",
+    "approval_extended", "needs_assessment_completed", "pathway_plan_completed", "pathway_plan_reviewed",
+    "secure_order_made", "secure_review_held", NULL};
 
 static const char *const builtin_future[] = {"review_scheduled", "court_filing_scheduled", NULL};
 
 #define MAX_TYPES 128
 #define TYPE_LEN 48
+#define MAX_STATES 8
 
 typedef struct {
     char *key, *value, *file;
@@ -49,6 +54,9 @@ struct cc_ruleset {
     char types[MAX_TYPES][TYPE_LEN];
     unsigned char future[MAX_TYPES];
     size_t ntypes;
+    char states[MAX_STATES][32]; /* [events] state = ...: attributes judged on the child's state */
+    size_t nstates;
+    int local_off;         /* [options] local_standards = no */
 };
 
 typedef struct {
@@ -166,6 +174,53 @@ static int future_item(void *ctx, const char *item)
     return 0;
 }
 
+/* A state attribute: its conditions judge on the child's state on the day. */
+static int state_item(void *ctx, const char *item)
+{
+    loader_t *l = ctx;
+    for (size_t i = 0; i < l->rs->nstates; i++)
+        if (strcmp(l->rs->states[i], item) == 0)
+            return 0;
+    size_t n = strlen(item);
+    int ok = n > 0 && n < sizeof(l->rs->states[0]);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)item[i]) || item[i] == '_' || item[i] == '-';
+    if (!ok) {
+        error_at(l, l->file, l->line, "[events]: state: \"%s\" is not an attribute name (letters, digits, _ and -)",
+                 item);
+        return -1;
+    }
+    if (l->rs->nstates >= MAX_STATES) {
+        error_at(l, l->file, l->line, "[events]: state: at most %d state attributes", MAX_STATES);
+        return -1;
+    }
+    snprintf(l->rs->states[l->rs->nstates++], sizeof(l->rs->states[0]), "%s", item);
+    return 0;
+}
+
+size_t cc_ruleset_state_count(const cc_ruleset_t *rs)
+{
+    assert(rs != NULL);
+    return rs->nstates;
+}
+
+const char *cc_ruleset_state_name(const cc_ruleset_t *rs, size_t i)
+{
+    assert(rs != NULL);
+    return i < rs->nstates ? rs->states[i] : NULL;
+}
+
+int cc_rule_starts_on(const cc_rule_t *rule, int type)
+{
+    assert(rule != NULL);
+    for (int i = 0; i < rule->nstart_types; i++)
+        if (rule->start_types[i] == type)
+            return 1;
+    return 0;
+}
+
+static int parse_yes_no(const char *value, int *out);
+
 /* ---- reading ---- */
 
 static raw_rule_t *raw_find(loader_t *l, const char *id)
@@ -184,8 +239,20 @@ static int handler(void *user, const char *section, const char *key, const char 
             each_item(value, add_type_item, l);
         else if (strcmp(key, "future") == 0)
             each_item(value, future_item, l);
+        else if (strcmp(key, "state") == 0)
+            each_item(value, state_item, l);
         else
-            error_at(l, l->file, l->line, "[events]: unknown key \"%s\" (expected add or future)", key);
+            error_at(l, l->file, l->line, "[events]: unknown key \"%s\" (expected add, future or state)", key);
+        return 1;
+    }
+    if (strcmp(section, "options") == 0) {
+        int yes;
+        if (strcmp(key, "local_standards") != 0)
+            error_at(l, l->file, l->line, "[options]: unknown key \"%s\" (expected local_standards)", key);
+        else if (parse_yes_no(value, &yes) != 0)
+            error_at(l, l->file, l->line, "[options]: local_standards: \"%s\" is not yes or no", value);
+        else
+            l->rs->local_off = !yes;
         return 1;
     }
     if (!valid_name(section) || strlen(section) >= CC_RULE_ID_MAX) {
@@ -271,10 +338,24 @@ static int bounded(cc_offset_t off, char *max, size_t len)
 /* Why a condition or interval did not parse, for the error message. */
 typedef enum { PARSE_OK = 0, PARSE_BAD = -1, PARSE_TOO_BIG = -2 } parse_rc_t;
 
+/* A condition's value: one or more alternatives joined by |, each
+ * non-empty, no spaces, = or !. */
+static int valid_value(const char *v)
+{
+    if (*v == '\0' || strlen(v) >= CC_COND_VALUE_MAX || strpbrk(v, " \t=!") != NULL)
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (*p == '|' && (p == v || p[1] == '\0' || p[1] == '|'))
+            return 0;
+    return 1;
+}
+
 /* "age>=5", "age<16", "age=5-15" (two conditions), "emergency=yes",
- * "outcome!=no_plan", and, when allow_since, "since>=12m". Ages are read
+ * "outcome!=no_plan", "legal_status!=V3|V4", "prev.place=A3|A4", and, when
+ * allow_since, "since>=12m" and "after=review_held". Ages are read
  * with a width and checked, so that no number overflows (%d on
- * "age=0-2147483647" made b + 1 overflow). */
+ * "age=0-2147483647" made b + 1 overflow). Event types (after=) and state
+ * attributes are resolved later, by resolve_conds. */
 static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *used, int allow_since)
 {
     int a, b;
@@ -315,12 +396,24 @@ static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *use
         *used = 1;
         return PARSE_OK;
     }
+    if (strncmp(text, "after=", 6) == 0) {
+        if (!allow_since || text[6] == '\0' || strlen(text + 6) >= sizeof(out->key) || strchr(text + 6, '|'))
+            return PARSE_BAD;
+        out[0].kind = CC_COND_AFTER;
+        snprintf(out[0].key, sizeof(out[0].key), "%s", text + 6);
+        out[0].type = -1;
+        *used = 1;
+        return PARSE_OK;
+    }
+    if (strncmp(text, "prev.", 5) == 0) {
+        out[0].prev = 1;
+        text += 5;
+    }
     const char *eq = strchr(text, '=');
     int negated = eq != NULL && eq > text && eq[-1] == '!';
     const char *key_end = negated ? eq - 1 : eq;
-    if (eq == NULL || key_end == text || eq[1] == '\0' || strncmp(text, "age", 3) == 0 ||
-        (size_t)(key_end - text) >= sizeof(out->key) || strlen(eq + 1) >= sizeof(out->value) ||
-        strpbrk(eq + 1, " \t=!") != NULL)
+    if (eq == NULL || key_end == text || strncmp(text, "age", 3) == 0 ||
+        (size_t)(key_end - text) >= sizeof(out->key) || !valid_value(eq + 1))
         return PARSE_BAD;
     /* An attribute name as event add accepts it: letters, digits, _ and -
      * (so that "since>=12m" where it is not allowed, or "age>>5", is never
@@ -333,6 +426,33 @@ static parse_rc_t parse_cond(const char *text, cc_cond_t *out, int max, int *use
     snprintf(out[0].value, sizeof(out[0].value), "%s", eq + 1);
     *used = 1;
     return PARSE_OK;
+}
+
+/* Resolve what parse_cond left by name: a state attribute's flag, the
+ * event type of after=. Returns 0, or -1 with what is wrong in why. */
+static int resolve_conds(const loader_t *l, cc_cond_t *conds, int n, char *why, size_t len)
+{
+    for (int i = 0; i < n; i++) {
+        cc_cond_t *c = &conds[i];
+        if (c->kind == CC_COND_AFTER) {
+            c->type = cc_ruleset_type_index(l->rs, c->key);
+            if (c->type < 0) {
+                snprintf(why, len, "after=%s: unknown event type", c->key);
+                return -1;
+            }
+        } else if (c->kind == CC_COND_ATTR || c->kind == CC_COND_ATTR_NE) {
+            c->state = 0;
+            for (size_t k = 0; k < l->rs->nstates; k++)
+                if (strcmp(l->rs->states[k], c->key) == 0)
+                    c->state = 1;
+            if (c->prev && !c->state) {
+                snprintf(why, len, "prev.%s: \"%s\" is not a state attribute ([events] state = ...)", c->key,
+                         c->key);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* Whitespace-separated conditions (all must hold) into out[0..max), as
@@ -477,49 +597,199 @@ static int applies_item(void *ctx, const char *item)
 {
     item_ctx_t *c = ctx;
     int used;
-    if (c->rule->napplies + 2 > CC_RULE_MAX_IFS ||
+    char why[128];
+    if (c->rule->napplies + 2 > CC_RULE_MAX_APPLIES ||
         parse_cond(item, &c->rule->applies[c->rule->napplies], 2, &used, 0) != PARSE_OK) {
         error_at(c->l, c->e->file, c->e->line,
-                 "%s: applies: \"%s\" is not a condition (age>=N, age<N, age=A-B, key=value or key!=value)",
+                 "%s: applies: \"%s\" is not a condition (age>=N, age<N, age=A-B, key=value, key!=value, "
+                 "key=A|B, prev.key=value)",
                  c->rule->id, item);
+        return -1;
+    }
+    if (resolve_conds(c->l, &c->rule->applies[c->rule->napplies], used, why, sizeof(why)) != 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: applies: %s", c->rule->id, why);
         return -1;
     }
     c->rule->napplies += used;
     return 0;
 }
 
-/* Type name of an entry that names one event type, or -1 with an error. */
-static int entry_type(loader_t *l, const cc_rule_t *rule, const entry_t *e)
+static int start_type_item(void *ctx, const char *item)
 {
-    int t = cc_ruleset_type_index(l->rs, e->value);
-    if (t < 0)
-        error_at(l, e->file, e->line, "%s: %s: unknown event type \"%s\"", rule->id, e->key, e->value);
-    return t;
+    item_ctx_t *c = ctx;
+    int t = cc_ruleset_type_index(c->l->rs, item);
+    if (t < 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: starts_on: unknown event type \"%s\"", c->rule->id, item);
+        return -1;
+    }
+    if (c->rule->nstart_types >= CC_RULE_MAX_TYPES) {
+        error_at(c->l, c->e->file, c->e->line, "%s: starts_on: at most %d types", c->rule->id, CC_RULE_MAX_TYPES);
+        return -1;
+    }
+    c->rule->start_types[c->rule->nstart_types++] = t;
+    return 0;
 }
 
-/* "cancel_on = none", "= TYPE" or "= TYPE COND [COND...]": the event type
- * that cancels, and conditions on that event (attributes, or the child's
- * age on its date), all of which must hold. */
+/* "cancel_on = none", "= TYPE", "= TYPE COND [COND...]", each optionally
+ * followed by ": REASON": the event type that cancels, conditions on that
+ * event (attributes, state, or the child's age on its date), all of which
+ * must hold, and the reason in words. The key may be given several times
+ * in one file (up to CC_RULE_MAX_CANCELS); the first fills cancel_type,
+ * cancel_when and (with a reason) cancel_reason, the others more_cancels. */
 static void compile_cancel_on(loader_t *l, const entry_t *e, cc_rule_t *rule)
 {
-    char buf[256], *words[MAX_WORDS];
-    rule->cancel_type = -1;
-    rule->ncancel_when = 0;
-    if (strcmp(e->value, "none") == 0)
+    char buf[256], *words[MAX_WORDS], why[128];
+    if (strcmp(e->value, "none") == 0) {
+        rule->cancel_type = -1;
+        rule->ncancel_when = 0;
+        for (int i = 0; i < rule->nmore_cancels; i++)
+            free(rule->more_cancels[i].reason);
+        rule->nmore_cancels = 0;
         return;
-    int n = split_words(e->value, buf, sizeof(buf), words, MAX_WORDS);
+    }
+    int first = rule->cancel_type < 0;
+    if (!first && rule->nmore_cancels >= CC_RULE_MAX_CANCELS - 1) {
+        error_at(l, e->file, e->line, "%s: cancel_on: at most %d", rule->id, CC_RULE_MAX_CANCELS);
+        return;
+    }
+    /* "TYPE COND... : reason" */
+    const char *colon = strstr(e->value, ": ");
+    size_t head = colon ? (size_t)(colon - e->value) : strlen(e->value);
+    char text[256];
+    snprintf(text, sizeof(text), "%.*s", (int)head, e->value);
+    const char *reason = colon ? colon + 2 : NULL;
+    while (reason && (*reason == ' ' || *reason == '\t'))
+        reason++;
+    if (reason && *reason == '\0') {
+        error_at(l, e->file, e->line, "%s: cancel_on: \"%s\": nothing after the colon (: REASON)", rule->id,
+                 e->value);
+        return;
+    }
+    int n = split_words(text, buf, sizeof(buf), words, MAX_WORDS);
     if (n < 1) {
         error_at(l, e->file, e->line, "%s: cancel_on: give an event type (or none)", rule->id);
         return;
     }
-    rule->cancel_type = cc_ruleset_type_index(l->rs, words[0]);
-    if (rule->cancel_type < 0)
+    int type = cc_ruleset_type_index(l->rs, words[0]);
+    cc_cond_t when[CC_RULE_MAX_IFS];
+    int nwhen = 0;
+    if (type < 0) {
         error_at(l, e->file, e->line, "%s: cancel_on: unknown event type \"%s\"", rule->id, words[0]);
-    else if (parse_conds(words + 1, n - 1, rule->cancel_when, CC_RULE_MAX_IFS, &rule->ncancel_when, 0) != PARSE_OK)
+        return;
+    }
+    if (parse_conds(words + 1, n - 1, when, CC_RULE_MAX_IFS, &nwhen, 0) != PARSE_OK) {
         error_at(l, e->file, e->line,
-                 "%s: cancel_on: \"%s\" must be EVENT_TYPE [CONDITION...] (referral_decision outcome=nfa), "
-                 "conditions key=value, key!=value, age>=N, age<N or age=A-B",
+                 "%s: cancel_on: \"%s\" must be EVENT_TYPE [CONDITION...] [: REASON] (referral_decision "
+                 "outcome=nfa), conditions key=value, key!=value, key=A|B, age>=N, age<N or age=A-B",
                  rule->id, e->value);
+        return;
+    }
+    if (resolve_conds(l, when, nwhen, why, sizeof(why)) != 0) {
+        error_at(l, e->file, e->line, "%s: cancel_on: %s", rule->id, why);
+        return;
+    }
+    if (first) {
+        rule->cancel_type = type;
+        memcpy(rule->cancel_when, when, sizeof(when));
+        rule->ncancel_when = nwhen;
+        if (reason != NULL) {
+            free(rule->cancel_reason);
+            rule->cancel_reason = strdup(reason);
+        }
+        return;
+    }
+    cc_cancel_t *c = &rule->more_cancels[rule->nmore_cancels++];
+    c->type = type;
+    memcpy(c->when, when, sizeof(when));
+    c->nwhen = nwhen;
+    c->reason = reason ? strdup(reason) : NULL;
+}
+
+/* "starts_when = looked_after 13w since_age=14 age>=16 age<18 COND...": a
+ * start derived from the episodes of care (cc_threshold_t). */
+static void compile_starts_when(loader_t *l, const entry_t *e, cc_rule_t *rule)
+{
+    char buf[256], *words[MAX_WORDS], why[128], max[16];
+    cc_threshold_t *t = &rule->starts_when;
+    memset(t, 0, sizeof(*t));
+    int n = split_words(e->value, buf, sizeof(buf), words, MAX_WORDS);
+    int ok = n >= 2 && strcmp(words[0], "looked_after") == 0 && cc_offset_parse(words[1], 0, &t->total) == 0 &&
+             t->total.n > 0 && (t->total.unit == CC_UNIT_DAYS || t->total.unit == CC_UNIT_WEEKS);
+    if (ok && !bounded(t->total, max, sizeof(max))) {
+        error_at(l, e->file, e->line, "%s: starts_when: %s is more than any clock can mean (at most %s)", rule->id,
+                 words[1], max);
+        return;
+    }
+    for (int i = 2; ok && i < n; i++) {
+        int a;
+        char tail;
+        if (sscanf(words[i], "since_age=%3d%c", &a, &tail) == 1 && a >= 0 && a <= CC_COND_AGE_MAX) {
+            t->since_age = a;
+        } else if (sscanf(words[i], "age>=%3d%c", &a, &tail) == 1 && a >= 0 && a <= CC_COND_AGE_MAX) {
+            t->min_age = a;
+        } else if (sscanf(words[i], "age<%3d%c", &a, &tail) == 1 && a > 0 && a <= CC_COND_AGE_MAX) {
+            t->max_age = a;
+        } else {
+            int used;
+            ok = t->nwhen < CC_RULE_MAX_IFS &&
+                 parse_cond(words[i], &t->when[t->nwhen], CC_RULE_MAX_IFS - t->nwhen, &used, 0) == PARSE_OK &&
+                 (t->when[t->nwhen].kind == CC_COND_ATTR || t->when[t->nwhen].kind == CC_COND_ATTR_NE);
+            if (ok && resolve_conds(l, &t->when[t->nwhen], used, why, sizeof(why)) != 0) {
+                error_at(l, e->file, e->line, "%s: starts_when: %s", rule->id, why);
+                return;
+            }
+            t->nwhen += ok ? used : 0;
+        }
+    }
+    if (!ok) {
+        error_at(l, e->file, e->line,
+                 "%s: starts_when: \"%s\" must be looked_after DURATION [since_age=N] [age>=N] [age<N] "
+                 "[key=value|key!=value...] (looked_after 13w since_age=14 age>=16 age<18 legal_status!=V3|V4), "
+                 "DURATION in days or weeks",
+                 rule->id, e->value);
+        return;
+    }
+    t->days = t->total.unit == CC_UNIT_WEEKS ? 7 * t->total.n : t->total.n;
+    t->active = 1;
+}
+
+/* "extend_on = TYPE OFFSET": an event of TYPE moves the open instance's due
+ * date on by OFFSET, once (CPPCR reg 25(2)). */
+static void compile_extend_on(loader_t *l, const entry_t *e, cc_rule_t *rule)
+{
+    char buf[256], *words[MAX_WORDS], max[16];
+    rule->extend_type = -1;
+    if (strcmp(e->value, "none") == 0)
+        return;
+    int n = split_words(e->value, buf, sizeof(buf), words, MAX_WORDS);
+    if (n != 2 || cc_offset_parse(words[1], 0, &rule->extend_by) != 0 || rule->extend_by.n <= 0) {
+        error_at(l, e->file, e->line, "%s: extend_on: \"%s\" must be EVENT_TYPE OFFSET (approval_extended +8w)",
+                 rule->id, e->value);
+        return;
+    }
+    if (!bounded(rule->extend_by, max, sizeof(max))) {
+        error_at(l, e->file, e->line, "%s: extend_on: %s is more than any clock can mean (at most %s)", rule->id,
+                 words[1], max);
+        return;
+    }
+    rule->extend_type = cc_ruleset_type_index(l->rs, words[0]);
+    if (rule->extend_type < 0)
+        error_at(l, e->file, e->line, "%s: extend_on: unknown event type \"%s\"", rule->id, words[0]);
+}
+
+/* "+72h": hours, 1..CC_RULE_MAX_HOURS. Returns the count, or 0 when text
+ * is not an hours offset, -1 when it is one out of bounds. */
+static int parse_hours(const char *text)
+{
+    const char *p = text + (*text == '+');
+    long n = 0;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9' && n <= CC_RULE_MAX_HOURS)
+        n = n * 10 + (*p++ - '0');
+    if (strcmp(p, "h") != 0)
+        return 0;
+    return n >= 1 && n <= CC_RULE_MAX_HOURS ? (int)n : -1;
 }
 
 /* Resolve "RULE#N" anchors after every rule is compiled. */
@@ -532,12 +802,14 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
 {
     int before = l->nerrors;
     int have_title = 0, have_source = 0, have_start = 0, have_due = 0, have_met = 0;
-    char max[16];
+    char max[16], why[128];
     memset(rule, 0, sizeof(*rule));
     memset(anchor, 0, sizeof(*anchor));
     snprintf(rule->id, sizeof(rule->id), "%s", raw->id);
     rule->anchor_rule = -1;
     rule->cancel_type = -1;
+    rule->extend_type = -1;
+    rule->series_gap = (cc_offset_t){6, CC_UNIT_MONTHS};
     rule->warn_wd = 5;
     rule->enabled = 1;
     rule->line = raw->line;
@@ -554,20 +826,55 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             rule->source = strdup(v);
             have_source = 1;
         } else if (strcmp(k, "starts_on") == 0) {
-            rule->start_type = entry_type(l, rule, e);
+            rule->nstart_types = 0;
+            if (each_item(v, start_type_item, &ctx) == 0 && rule->nstart_types == 0)
+                error_at(l, e->file, e->line, "%s: starts_on: give an event type", rule->id);
+            rule->start_type = rule->nstart_types > 0 ? rule->start_types[0] : -1;
+            have_start = 1;
+        } else if (strcmp(k, "starts_when") == 0) {
+            compile_starts_when(l, e, rule);
             have_start = 1;
         } else if (strcmp(k, "per") == 0) {
             if (strcmp(v, "event") == 0)
                 rule->per = CC_PER_EVENT;
             else if (strcmp(v, "episode") == 0)
                 rule->per = CC_PER_EPISODE;
+            else if (strcmp(v, "placement") == 0)
+                rule->per = CC_PER_PLACEMENT;
+            else if (strcmp(v, "series") == 0)
+                rule->per = CC_PER_SERIES;
             else
-                error_at(l, e->file, e->line, "%s: per: \"%s\" is not event or episode", rule->id, v);
+                error_at(l, e->file, e->line, "%s: per: \"%s\" is not event, episode, placement or series", rule->id,
+                         v);
+        } else if (strcmp(k, "series_gap") == 0) {
+            if (cc_offset_parse(v, 0, &rule->series_gap) != 0 || rule->series_gap.n <= 0)
+                error_at(l, e->file, e->line, "%s: series_gap: \"%s\" is not a positive offset (6m, 26w)", rule->id,
+                         v);
+            else if (!bounded(rule->series_gap, max, sizeof(max)))
+                error_at(l, e->file, e->line, "%s: series_gap: \"%s\" is more than any clock can mean (at most %s)",
+                         rule->id, v, max);
+        } else if (strcmp(k, "regime") == 0) {
+            free(rule->regime);
+            rule->regime = strdup(v);
+        } else if (strcmp(k, "local") == 0) {
+            if (parse_yes_no(v, &rule->local) != 0)
+                error_at(l, e->file, e->line, "%s: local: \"%s\" is not yes or no", rule->id, v);
+        } else if (strcmp(k, "extend_on") == 0) {
+            compile_extend_on(l, e, rule);
         } else if (strcmp(k, "due") == 0) {
             const char *hash = strchr(v, '#');
+            int hours = parse_hours(v);
             have_due = 1;
             rule->anchor_rule = -1;
-            if (hash != NULL) {
+            rule->due_hours = 0;
+            if (hours != 0) {
+                if (hours < 0)
+                    error_at(l, e->file, e->line, "%s: due: \"%s\" is more than any clock can mean (at most %dh)",
+                             rule->id, v, CC_RULE_MAX_HOURS);
+                rule->due_hours = hours > 0 ? hours : 0;
+                rule->due = (cc_offset_t){0, CC_UNIT_DAYS};
+                anchor->e = NULL;
+            } else if (hash != NULL) {
                 int seq = 0;
                 char tail;
                 if (hash == v || (size_t)(hash - v) >= CC_RULE_ID_MAX || sscanf(hash + 1, "%d%c", &seq, &tail) != 1 ||
@@ -578,7 +885,8 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
                 rule->anchor_seq = seq;
             } else if (cc_offset_parse(v, 0, &rule->due) != 0) {
                 error_at(l, e->file, e->line,
-                         "%s: due: \"%s\" is not an offset (+10wd, -3wd, +12w, +3m, +84d) or RULE#N", rule->id, v);
+                         "%s: due: \"%s\" is not an offset (+10wd, -3wd, +12w, +3m, +84d, +72h) or RULE#N", rule->id,
+                         v);
             } else if (!bounded(rule->due, max, sizeof(max))) {
                 error_at(l, e->file, e->line, "%s: due: \"%s\" is more than any clock can mean (at most %s)",
                          rule->id, v, max);
@@ -600,7 +908,9 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             else if (prc != PARSE_OK)
                 error_at(l, e->file, e->line,
                          "%s: %s: \"%s\" must be CONDITION [CONDITION...] OFFSET (emergency=yes +10wd, age>=5 +12m%s)",
-                         rule->id, k, v, is_due ? "" : ", long_term=yes since>=12m +3m");
+                         rule->id, k, v, is_due ? "" : ", long_term=yes since>=12m +3m, after=review_held +6w");
+            else if (resolve_conds(l, arr[*n].when, arr[*n].nwhen, why, sizeof(why)) != 0)
+                error_at(l, e->file, e->line, "%s: %s: %s", rule->id, k, why);
             else
                 (*n)++;
         } else if (strcmp(k, "then") == 0) {
@@ -673,6 +983,16 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
                         : !have_due ? "due" : !have_met ? "met_by" : NULL;
     if (missing != NULL && rule->enabled)
         error_at(l, raw->file, raw->line, "%s: missing required key \"%s\"", rule->id, missing);
+    /* A rule starts either on events or when the episodes reach a
+     * threshold, and a derived start happens once: no chain of starts. */
+    if (rule->enabled && rule->starts_when.active && rule->nstart_types > 0)
+        error_at(l, raw->file, raw->line, "%s: starts_on and starts_when both given (one or the other)", rule->id);
+    if (rule->enabled && rule->starts_when.active && rule->per != CC_PER_EVENT)
+        error_at(l, raw->file, raw->line, "%s: per: a starts_when clock starts once; per does not apply", rule->id);
+    if (rule->enabled && rule->due_hours > 0 && (rule->ndue_if > 0 || rule->anchor_rule >= 0))
+        error_at(l, raw->file, raw->line, "%s: due in hours cannot be combined with due_if", rule->id);
+    if (rule->starts_when.active && rule->nstart_types == 0)
+        rule->start_type = -1;
     rule->file = strdup(raw->file ? raw->file : "");
     return l->nerrors == before ? 0 : -1;
 }
@@ -683,6 +1003,9 @@ static void rule_free_strings(cc_rule_t *rule)
     free(rule->source);
     free(rule->file);
     free(rule->cancel_reason);
+    free(rule->regime);
+    for (int i = 0; i < rule->nmore_cancels; i++)
+        free(rule->more_cancels[i].reason);
 }
 
 void cc_ruleset_free(cc_ruleset_t *rs)
@@ -720,8 +1043,12 @@ static int compile_all(loader_t *l)
     int rc = -1;
     if (!tmp || !anchors || !order || !placed)
         goto out;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         compile_rule(l, &l->raw[i], &tmp[i], &anchors[i]);
+        /* [options] local_standards = no: the councils' own standards off. */
+        if (rs->local_off && tmp[i].local)
+            tmp[i].enabled = 0;
+    }
     /* Resolve anchors to raw indexes first. */
     int *anchor_idx = order; /* reuse as scratch: anchor raw index or -1 */
     for (size_t i = 0; i < n; i++) {

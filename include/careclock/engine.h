@@ -43,7 +43,12 @@ typedef enum {
 enum {
     CC_CLOCK_UNCOVERED = 1, /* a working-day count reached outside the holiday calendar's years */
     CC_CLOCK_PROJECTED = 2, /* the due date rests on an anchor not yet known, projected */
-    CC_CLOCK_EARLY = 4      /* met by an event dated before its start */
+    CC_CLOCK_EARLY = 4,     /* met by an event dated before its start */
+    CC_CLOCK_DERIVED = 8,   /* started by the rule's starts_when (the episodes reached its threshold), not by an
+                               event: start_event is the looked_after_start of the episode it was reached in */
+    CC_CLOCK_HOURS = 16,    /* due in hours: due_minute is the time of day the period ends */
+    CC_CLOCK_NO_TIME = 32,  /* ... counted from the start of the day: the starting event records no time=HH:MM */
+    CC_CLOCK_EXTENDED = 64  /* the due date was moved on by an extend_on event (extend_event, from extended_from) */
 };
 
 /* One event of a child, as the engine sees it. */
@@ -83,6 +88,10 @@ typedef struct {
     int basis_index;
     int chain_index;      /* 0 for the first instance of a chain */
     cc_date_t from;       /* the date the due offset was counted from */
+    int from_minute;      /* CC_CLOCK_HOURS: minutes after midnight on from when the count began */
+    int due_minute;       /* CC_CLOCK_HOURS: minutes after midnight on due when the period ends (1..1440) */
+    cc_date_t extended_from; /* CC_CLOCK_EXTENDED: the due date before the extension */
+    int64_t extend_event;    /* CC_CLOCK_EXTENDED: the event that extended it */
     char reason[160];     /* data_error and cancelled: why, in words */
 } cc_clock_t;
 

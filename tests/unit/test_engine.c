@@ -286,8 +286,11 @@ static void test_acceptance_scenario(void **state)
     /* First review not held: second review projected at 30 Nov + 3 m. */
     const cc_clock_t *pp = expect("permanence_plan", 1, "2026-11-02", "2027-02-28", CC_STATUS_OPEN);
     assert_true(pp->flags & CC_CLOCK_PROJECTED);
+    /* CPPCR reg 9(2) (issue 16): a placement plan within 5 working days of
+     * the placement: Mon 2 Nov + 5 wd = Mon 9 Nov, passed on 10 Nov. */
+    expect("placement_plan", 1, "2026-11-02", "2026-11-09", CC_STATUS_OVERDUE);
     assert_int_equal(count_rule("review"), 1);
-    assert_int_equal(g_out.len, 6);
+    assert_int_equal(g_out.len, 7);
 
     /* Then the first review is held on Fri 27 Nov. */
     run(DOB_11, "2026-11-27",
@@ -1114,7 +1117,7 @@ static void test_data_error_keeps_other_childrens_clocks(void **state)
     build_events(EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
     assert_int_equal(cc_engine_run(g_rs, g_cal, iso("2026-11-10"), &a, g_events, 2, &out), 0);
     size_t first = out.len;
-    assert_int_equal(first, 6);
+    assert_int_equal(first, 7); /* the acceptance scenario's seven clocks */
     build_events(EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL},
                         {"nonsense", "2026-11-03", NULL}));
     assert_int_equal(cc_engine_run(g_rs, g_cal, iso("2026-11-10"), &b, g_events, 3, &out), 0);

@@ -26,6 +26,13 @@ static const char *const rule_ids[] = {
     "care_plan",      "review",      "permanence_plan",    "pep",        "review_minutes", "iro_report",
     "review_report_to_iro", "sgo_report", "report_to_managers", "referral_decision", "assessment", "icpc",
     "core_group",     "core_group_minutes", "cp_review",   "visit",      "health_assessment",
+    /* issue 16: the regimes (short_break_visit ships disabled) */
+    "placement_plan", "visit_parent_before_assessment", "visit_connected_person", "visit_interim_order_home",
+    "visit_care_order_home", "temporary_approval", "short_break_review", "short_break_care_plan",
+    "adoption_review", "adoption_visit", "adoption_authority_review", "secure_authority", "secure_review",
+    "needs_assessment", "pathway_plan", "pathway_plan_review",
+    /* issue 16 item 9: local standards from the seeds */
+    "progress_update", "cp_report_to_family", "chronology", "cin_review",
 };
 #define NRULE_IDS (sizeof(rule_ids) / sizeof(rule_ids[0]))
 
@@ -35,8 +42,16 @@ static const char *const builtin_types[] = {
     "pep_completed", "health_assessment", "visit", "sgo_notice", "sgo_report_filed", "court_filing_scheduled",
     "report_to_managers", "referral", "referral_decision", "assessment_completed", "strategy_discussion",
     "icpc_held", "core_group_held", "core_group_minutes_sent", "cp_review_held", "cp_plan_end",
+    "legal_status_change", "authority_to_place", "placement_plan_completed", "connected_person_approved",
+    "approval_extended", "needs_assessment_completed", "pathway_plan_completed", "pathway_plan_reviewed",
+    "secure_order_made", "secure_review_held",
 };
 #define NBUILTIN (sizeof(builtin_types) / sizeof(builtin_types[0]))
+
+/* The types england.rules adds for its local standards ([events] add). */
+static const char *const local_types[] = {"progress_update_completed", "conference_scheduled", "cp_report_shared",
+                                          "chronology_updated", "case_closed", "cin_review_held", "cin_plan_end"};
+#define NLOCAL_TYPES (sizeof(local_types) / sizeof(local_types[0]))
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -176,7 +191,7 @@ static void test_default_file_loads_and_checks_clean(void **state)
     cc_buf_free(&report);
 }
 
-static void test_default_has_exactly_the_17_rule_ids(void **state)
+static void test_default_has_exactly_the_default_rule_ids(void **state)
 {
     (void)state;
     cc_ruleset_t *rs = load_england();
@@ -214,16 +229,19 @@ static void test_default_event_vocabulary(void **state)
 {
     (void)state;
     cc_ruleset_t *rs = load_england();
-    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN);
+    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN + NLOCAL_TYPES);
     for (size_t i = 0; i < NBUILTIN; i++) {
         int t = cc_ruleset_type_index(rs, builtin_types[i]);
-        assert_true(t >= 0);
+        assert_int_equal(t, (int)i);
         assert_string_equal(cc_ruleset_type_name(rs, (size_t)t), builtin_types[i]);
     }
+    for (size_t i = 0; i < NLOCAL_TYPES; i++)
+        assert_int_equal(cc_ruleset_type_index(rs, local_types[i]), (int)(NBUILTIN + i));
+    assert_int_equal(cc_ruleset_type_index(rs, "placement_start"), CC_TYPE_PLACEMENT_START);
     assert_int_equal(cc_ruleset_type_index(rs, "looked_after_start"), CC_TYPE_LOOKED_AFTER_START);
     assert_int_equal(cc_ruleset_type_index(rs, "looked_after_end"), CC_TYPE_LOOKED_AFTER_END);
     assert_int_equal(cc_ruleset_type_index(rs, "tea_party"), -1);
-    assert_null(cc_ruleset_type_name(rs, NBUILTIN));
+    assert_null(cc_ruleset_type_name(rs, NBUILTIN + NLOCAL_TYPES));
     assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "review_scheduled")), 1);
     assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "court_filing_scheduled")), 1);
     assert_int_equal(cc_ruleset_type_future_ok(rs, cc_ruleset_type_index(rs, "review_held")), 0);
@@ -286,7 +304,12 @@ static void test_default_rule_contents(void **state)
     /* Statutory guidance on the education of looked-after children (2018):
      * early years to 18. */
     const cc_rule_t *pep = must_find(rs, "pep");
-    assert_int_equal(pep->napplies, 2);
+    /* ... and not for short breaks (CPPCR reg 48(3)(a)) or a child placed
+     * for adoption (reg 3): issue 16. */
+    assert_int_equal(pep->napplies, 4);
+    assert_int_equal(pep->applies[2].kind, CC_COND_ATTR_NE);
+    assert_string_equal(pep->applies[2].value, "V3|V4");
+    assert_true(pep->applies[2].state);
     assert_int_equal(pep->applies[0].kind, CC_COND_AGE_GE);
     assert_int_equal(pep->applies[0].age, 3);
     assert_int_equal(pep->applies[1].kind, CC_COND_AGE_LT);
@@ -301,13 +324,14 @@ static void test_default_rule_contents(void **state)
 
     /* seeds/003 s1.1: no permanence plan clock from 15. */
     const cc_rule_t *perm = must_find(rs, "permanence_plan");
-    assert_int_equal(perm->napplies, 1);
+    assert_int_equal(perm->napplies, 3); /* and neither short breaks nor placed for adoption (issue 16) */
     assert_int_equal(perm->applies[0].kind, CC_COND_AGE_LT);
     assert_int_equal(perm->applies[0].age, 15);
 
     /* CPPCR reg 28(2): 3 months only after the placement's first year. */
     const cc_rule_t *visit = must_find(rs, "visit");
-    assert_int_equal(visit->per, CC_PER_EVENT);
+    /* a new placement ends the old schedule (issue 16: per placement) */
+    assert_int_equal(visit->per, CC_PER_PLACEMENT);
     assert_offset(visit->due, 1, CC_UNIT_WEEKS);
     assert_offset(visit->then[0], 6, CC_UNIT_WEEKS);
     assert_int_equal(visit->then_if[0].nwhen, 2);
@@ -316,7 +340,7 @@ static void test_default_rule_contents(void **state)
     assert_int_equal(visit->then_if[0].when[1].kind, CC_COND_SINCE_GE);
     assert_offset(visit->then_if[0].when[1].since, 12, CC_UNIT_MONTHS);
     assert_offset(visit->then_if[0].offset, 3, CC_UNIT_MONTHS);
-    assert_true(visit->restart_cancels);
+    assert_false(visit->restart_cancels); /* per placement does it, for every placement */
 
     /* Working Together 2023: the ICPC from the s47 strategy discussion,
      * one at a time; core groups and reviews only for a plan, until it
@@ -709,7 +733,7 @@ static void test_override_replaces_stages_and_due_if_of_default(void **state)
     assert_int_equal(pep->nstages, 1);
     assert_int_equal(pep->stages[0].role, CC_ROLE_TEAM_MANAGER);
     assert_true(pep->stages[0].immediate);
-    assert_int_equal(pep->napplies, 2);
+    assert_int_equal(pep->napplies, 4);
     const cc_rule_t *review = must_find(rs, "review");
     assert_int_equal(review->nthen, 3);
     assert_offset(review->then[2], 6, CC_UNIT_MONTHS);
@@ -742,18 +766,37 @@ static void test_override_disables_and_reenables_a_rule(void **state)
     unlink(on);
 }
 
+/* The line of path that is exactly text, or 0. */
+static int line_of(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char buf[512];
+    int line = 0, found = 0;
+    assert_non_null(f);
+    while (!found && fgets(buf, sizeof buf, f) != NULL) {
+        line++;
+        buf[strcspn(buf, "\r\n")] = '\0';
+        found = strcmp(buf, text) == 0;
+    }
+    fclose(f);
+    return found ? line : 0;
+}
+
 static void test_override_disabling_an_anchor_is_an_error(void **state)
 {
     (void)state;
-    /* permanence_plan (line 71) is due on a review instance: disabling
-     * review leaves it anchored on nothing. (The health assessment no
-     * longer is: 20 working days from care starting, issue 15.) */
+    /* permanence_plan ("due = review#2") is due on a review instance:
+     * disabling review leaves it anchored on nothing. (The health
+     * assessment no longer is: 20 working days from care starting, issue
+     * 15.) */
     char council[64];
     write_temp(council, sizeof council, "[review]\nenabled = no\n");
     const char *files[] = {ENGLAND_RULES, council};
     cc_buf_t report;
     assert_int_equal(check(files, 2, &report), 1);
-    assert_reports(cc_buf_str(&report), ENGLAND_RULES, 71, "review");
+    int line = line_of(ENGLAND_RULES, "due = review#2");
+    assert_true(line > 0);
+    assert_reports(cc_buf_str(&report), ENGLAND_RULES, line, "review");
     cc_buf_free(&report);
     unlink(council);
 }
@@ -776,7 +819,7 @@ static void test_override_adds_rule_and_event_types(void **state)
     const char *files[] = {ENGLAND_RULES, council};
     cc_ruleset_t *rs = load_files(files, 2);
     unlink(council);
-    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN + 3);
+    assert_int_equal(cc_ruleset_type_count(rs), NBUILTIN + NLOCAL_TYPES + 3);
     /* Built-in types keep their indexes. */
     for (size_t i = 0; i < NBUILTIN; i++)
         assert_string_equal(cc_ruleset_type_name(rs, i), builtin_types[i]);
@@ -904,7 +947,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_file_loads_and_checks_clean),
-        cmocka_unit_test(test_default_has_exactly_the_17_rule_ids),
+        cmocka_unit_test(test_default_has_exactly_the_default_rule_ids),
         cmocka_unit_test(test_default_event_vocabulary),
         cmocka_unit_test(test_default_rule_contents),
         cmocka_unit_test(test_error_unknown_key),
