@@ -214,6 +214,52 @@ static void print_summary(const cc_import_t *imp, const cc_import_result_t *r, i
     }
 }
 
+/* What the extract cannot give: the clocks it can start (their starting
+ * events are among those the import writes, or they start from the episodes
+ * themselves) but never meet (no event meeting them is), which therefore
+ * show as overdue until those events are recorded; and the regimes it
+ * cannot tell. */
+static void print_cannot_meet(const cc_import_t *imp, const cc_ruleset_t *rs, FILE *out)
+{
+    size_t n = 0, col = 4;
+    for (size_t i = 0; i < cc_ruleset_count(rs); i++) {
+        const cc_rule_t *rule = cc_ruleset_rule(rs, i);
+        int starts = rule->starts_when.active, meets = 0;
+        for (int t = 0; t < rule->nstart_types; t++)
+            starts |= cc_import_writes_type(cc_ruleset_type_name(rs, (size_t)rule->start_types[t]));
+        for (int t = 0; t < rule->nmet_by; t++)
+            meets |= cc_import_writes_type(cc_ruleset_type_name(rs, (size_t)rule->met_by[t]));
+        /* A clock for an attribute the extract never has (reg24=yes)
+         * starts from no imported event. */
+        for (int k = 0; k < rule->napplies; k++)
+            if (rule->applies[k].kind == CC_COND_ATTR && !cc_import_writes_attr(rule->applies[k].key))
+                starts = 0;
+        if (!starts || meets)
+            continue;
+        if (n++ == 0)
+            fprintf(out, "clocks the extract cannot meet (the SSDA903 return has no care plan, PEP, placement plan, "
+                         "visit, health or\n  assessment dates: these show as overdue until the events that meet "
+                         "them are recorded):\n   ");
+        size_t w = strlen(rule->id) + 1;
+        if (col + w > 110) {
+            fprintf(out, "\n   ");
+            col = 4;
+        }
+        fprintf(out, " %s", rule->id);
+        col += w;
+    }
+    if (n > 0)
+        fputc('\n', out);
+    fprintf(out, "regimes the extract cannot tell: a placement with a parent before assessment (CPPCR reg 19) or "
+                 "with a connected\n  person on temporary approval (reg 24): record placement_start reg19=yes or "
+                 "reg24=yes; the hour of a secure\n  placement (placement_start time=HH:MM): without it the 72 hours "
+                 "count from the start of the day\n");
+    if (imp->episodes_without_ls)
+        fprintf(out, "  the episodes file has no LS column: no legal status was imported, so short breaks (V3, V4) "
+                     "and authority\n  to place for adoption (E1, D1) cannot be told; every child has the standard "
+                     "looked-after clocks\n");
+}
+
 int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
 {
     paths_t paths = {0};
@@ -340,6 +386,16 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
         goto out;
     }
     print_summary(&imp, &result, dry_run, stdout);
+    {
+        /* The rules say which clocks the extract cannot meet; a
+         * configuration that does not load says why on stderr, and the
+         * import (done) stands. */
+        cc_cli_env_t env;
+        if (cc_cli_env_load(cli, &env) == 0) {
+            print_cannot_meet(&imp, env.rules, stdout);
+            cc_cli_env_free(&env);
+        }
+    }
     if (!dry_run && result.events_inserted + result.events_updated + result.events_deleted + result.children_new +
                             result.children_updated > 0)
         printf("clocks: recomputed for the changed children by the next 'careclock clocks' (or by careclockd)\n");

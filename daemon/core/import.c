@@ -29,17 +29,45 @@
 
 /* Columns each kind uses, by position in cc_import_file_t.col. */
 enum { H_CHILD, H_DOB, H_NCOLS };
-enum { E_CHILD, E_DECOM, E_RNE, E_PLACE, E_DEC, E_REC, E_NCOLS };
+enum { E_CHILD, E_DECOM, E_RNE, E_PLACE, E_DEC, E_REC, E_LS, E_PROVIDER, E_NCOLS };
+/* Episode columns an older or partial extract may lack (from E_LS on). */
+#define E_REQUIRED E_LS
 enum { R_CHILD, R_DOB, R_REVIEW, R_NCOLS };
 
 /* Longest PLACE or REC accepted: the 903's codes are 2 or 3 characters;
  * the bound keeps an event's attributes within cc_import_episode_attrs'
  * buffers (CC_IMPORT_ATTRS_MAX). */
 #define CODE_MAX 32
-_Static_assert(sizeof("{\"place\":\"\"}") + 2 * CODE_MAX <= CC_IMPORT_ATTRS_MAX, "attributes fit");
+_Static_assert(sizeof("{\"place\":\"\",\"provider\":\"\",\"legal_status\":\"\"}") + 3 * 2 * CODE_MAX <=
+                   CC_IMPORT_ATTRS_MAX,
+               "attributes fit");
 
 static const char *const HEADER_COLS[] = {"CHILD", "DOB"};
-static const char *const EPISODE_COLS[] = {"CHILD", "DECOM", "RNE", "PLACE", "DEC", "REC"};
+static const char *const EPISODE_COLS[] = {"CHILD", "DECOM", "RNE", "PLACE", "DEC", "REC", "LS", "PLACE_PROVIDER"};
+
+/* The SSDA903 legal status codes (the DfE's children looked after return
+ * guide): C1 interim care order, C2 full care order, D1 freeing order, E1
+ * placement order, J1-J3 youth justice, L1-L3 police protection, EPO, child
+ * assessment order, V2 single period of s20 accommodation, V3 and V4 an
+ * agreed series of short breaks (V3: each episode recorded; V4: the
+ * agreements). */
+static const char *const LEGAL_STATUSES[] = {"C1", "C2", "D1", "E1", "J1", "J2", "J3",
+                                             "L1", "L2", "L3", "V2", "V3", "V4", NULL};
+
+int cc_import_legal_status_valid(const char *ls)
+{
+    for (size_t i = 0; LEGAL_STATUSES[i]; i++)
+        if (strcmp(ls, LEGAL_STATUSES[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Legal statuses that authorise a placement for adoption (903 guide: E1
+ * placement order granted, D1 freeing order granted). */
+static int authorises_adoption(const char *ls)
+{
+    return strcmp(ls, "E1") == 0 || strcmp(ls, "D1") == 0;
+}
 static const char *const REVIEW_COLS[] = {"CHILD", "DOB", "REVIEW"};
 
 static const struct {
@@ -103,12 +131,27 @@ const char *cc_import_kind_name(cc_import_kind_t kind)
     }
 }
 
-static const char *const SLOT_TYPES[CC_IMPORT_SLOTS] = {"looked_after_start", "placement_start", "looked_after_end"};
-static const char *const SLOT_SUFFIX[CC_IMPORT_SLOTS] = {"start", "placement", "end"};
+static const char *const SLOT_TYPES[CC_IMPORT_SLOTS] = {"looked_after_start", "placement_start", "looked_after_end",
+                                                         "legal_status_change", "authority_to_place"};
+static const char *const SLOT_SUFFIX[CC_IMPORT_SLOTS] = {"start", "placement", "end", "legal", "authority"};
 
 const char *cc_import_slot_type(int slot)
 {
     return slot >= 0 && slot < CC_IMPORT_SLOTS ? SLOT_TYPES[slot] : "";
+}
+
+int cc_import_writes_attr(const char *key)
+{
+    return strcmp(key, "place") == 0 || strcmp(key, "provider") == 0 || strcmp(key, "legal_status") == 0 ||
+           strcmp(key, "rec") == 0;
+}
+
+int cc_import_writes_type(const char *type)
+{
+    for (int i = 0; i < CC_IMPORT_SLOTS; i++)
+        if (strcmp(type, SLOT_TYPES[i]) == 0)
+            return 1;
+    return strcmp(type, "review_held") == 0;
 }
 
 /* ---- small helpers ---- */
@@ -290,6 +333,8 @@ int cc_import_add_file(cc_import_t *imp, const char *name, char *buf, size_t len
     f.ncols = f.csv.nfields;
     for (size_t i = 0; i < nwant; i++) {
         f.col[i] = column_of(f.csv.fields, f.csv.nfields, want[i]);
+        if (f.col[i] < 0 && f.kind == CC_IMPORT_EPISODES && i >= E_REQUIRED)
+            continue; /* optional: LS, PLACE_PROVIDER */
         if (f.col[i] < 0) {
             snprintf(err, errlen, "%s:%zu:%zu: an SSDA903 %s file needs a %s column", name, f.csv.row_line,
                      f.csv.nfields + 1, cc_import_kind_name(f.kind), want[i]);
@@ -314,6 +359,8 @@ int cc_import_add_file(cc_import_t *imp, const char *name, char *buf, size_t len
     }
     f.buf = buf;
     f.len = len;
+    if (f.kind == CC_IMPORT_EPISODES && f.col[E_LS] < 0)
+        imp->episodes_without_ls = 1;
     imp->files[imp->nfiles++] = f;
     *kind = f.kind;
     return 0;
@@ -356,18 +403,25 @@ static size_t json_text(char *buf, size_t o, size_t len, const char *s)
 
 char *cc_import_episode_attrs(const cc_import_episode_t *ep, int slot, char *buf, size_t len)
 {
-    const char *key = NULL, *value = NULL;
+    const char *keys[3], *values[3];
+    int n = 0;
+    const char *ls = ep->ls ? ep->ls : "", *provider = ep->provider ? ep->provider : "";
     if (slot == CC_IMPORT_PLACEMENT && ep->place && ep->place[0])
-        key = "place", value = ep->place;
-    else if (slot == CC_IMPORT_END && ep->rec && ep->rec[0])
-        key = "rec", value = ep->rec;
-    if (key == NULL) {
-        snprintf(buf, len, "{}");
-        return buf;
+        keys[n] = "place", values[n++] = ep->place;
+    if (slot == CC_IMPORT_PLACEMENT && provider[0])
+        keys[n] = "provider", values[n++] = provider;
+    if (slot != CC_IMPORT_END && ls[0])
+        keys[n] = "legal_status", values[n++] = ls;
+    if (slot == CC_IMPORT_END && ep->rec && ep->rec[0])
+        keys[n] = "rec", values[n++] = ep->rec;
+    size_t o = (size_t)snprintf(buf, len, "{");
+    for (int i = 0; i < n && o < len; i++) {
+        o += (size_t)snprintf(buf + o, len - o, "%s\"%s\":\"", i ? "," : "", keys[i]);
+        o = json_text(buf, o, len, values[i]);
+        o += (size_t)snprintf(buf + o, len - o, "\"");
     }
-    size_t o = (size_t)snprintf(buf, len, "{\"%s\":\"", key);
-    o = json_text(buf, o, len, value);
-    snprintf(buf + o, len - o, "\"}");
+    if (o < len)
+        snprintf(buf + o, len - o, "}");
     return buf;
 }
 
@@ -378,6 +432,8 @@ char *cc_import_episode_attrs(const cc_import_episode_t *ep, int slot, char *buf
 static char *field(cc_import_file_t *f, int which)
 {
     static char empty[1];
+    if (f->col[which] < 0)
+        return empty; /* an optional column the file lacks */
     size_t k = (size_t)f->col[which];
     return k < f->csv.nfields ? trim(f->csv.fields[k]) : empty;
 }
@@ -519,6 +575,7 @@ static int episode_row(cc_import_t *imp, cc_import_file_t *f)
         goto bad;
     const cc_import_child_t *c = &imp->children[child];
     const char *rne = field(f, E_RNE), *place = field(f, E_PLACE), *rec = field(f, E_REC), *dectext = field(f, E_DEC);
+    const char *ls = field(f, E_LS), *provider = field(f, E_PROVIDER);
     size_t line = f->csv.row_line;
     if (decom < c->dob)
         rc = problem(imp, f->name, line, (size_t)f->col[E_DECOM] + 1, "DECOM %s is before the child's DOB (%s)",
@@ -533,6 +590,14 @@ static int episode_row(cc_import_t *imp, cc_import_file_t *f)
     else if (!valid_code(rec))
         rc = problem(imp, f->name, line, (size_t)f->col[E_REC] + 1,
                      "REC %s is not a reason code (at most %d characters, printable ASCII)", SHOW(rec), CODE_MAX);
+    else if (ls[0] != '\0' && !cc_import_legal_status_valid(ls))
+        /* It decides which regime's clocks the child has: never guessed. */
+        rc = problem(imp, f->name, line, (size_t)f->col[E_LS] + 1,
+                     "LS %s is not a legal status code (C1, C2, D1, E1, J1, J2, J3, L1, L2, L3, V2, V3, V4)", SHOW(ls));
+    else if (!valid_code(provider))
+        rc = problem(imp, f->name, line, (size_t)f->col[E_PROVIDER] + 1,
+                     "PLACE_PROVIDER %s is not a provider code (at most %d characters, printable ASCII)",
+                     SHOW(provider), CODE_MAX);
     else if (dectext[0] != '\0' && (rc = date_field(imp, f, E_DEC, "DEC", &dec)) == 1) {
         if (dec < decom)
             rc = problem(imp, f->name, line, (size_t)f->col[E_DEC] + 1, "DEC %s is before DECOM %s", SHOW(dectext),
@@ -549,7 +614,8 @@ static int episode_row(cc_import_t *imp, cc_import_file_t *f)
         return CC_ENOMEM;
     imp->episodes[imp->nepisodes++] = (cc_import_episode_t){.child = child, .file = f->name, .line = line,
                                                             .decom = decom, .dec = dec, .rne = rne,
-                                                            .place = place, .rec = rec};
+                                                            .place = place, .rec = rec, .ls = ls,
+                                                            .provider = provider};
     widen_window(&imp->children[child], decom);
     return 0;
 bad:
@@ -622,6 +688,7 @@ static void map_episodes(cc_import_t *imp, cc_import_episode_t *eps, size_t n)
     cc_import_episode_t *prev = NULL;
     cc_date_t prev_dec = CC_DATE_NONE; /* the previous episode's DEC as used (none when empty or future) */
     int in_care = 0, first = 1;
+    int authorised = 0; /* the period of care already has an authority to place for adoption */
     for (size_t i = 0; i < n; i++) {
         cc_import_episode_t *e = &eps[i];
         memset(e->has, 0, sizeof(e->has));
@@ -658,12 +725,28 @@ static void map_episodes(cc_import_t *imp, cc_import_episode_t *eps, size_t n)
             e->has[CC_IMPORT_START] = 1;
             e->date[CC_IMPORT_START] = e->decom;
             in_care = 1;
+            authorised = 0;
         } else if (continuing && e->rne[0] == 'S') {
             warn(imp, CC_IMPORT_W_S_IN_PERIOD, e->file, e->line);
         }
         if (e->rne[0] != 'L') {
             e->has[CC_IMPORT_PLACEMENT] = 1;
             e->date[CC_IMPORT_PLACEMENT] = e->decom;
+        } else if (!e->has[CC_IMPORT_START] && e->ls && e->ls[0]) {
+            /* A legal status change only, within the period (its placement
+             * goes on): the new status holds from DECOM (the placement
+             * events of B and U rows carry theirs). */
+            e->has[CC_IMPORT_LEGAL] = 1;
+            e->date[CC_IMPORT_LEGAL] = e->decom;
+        }
+        /* The first E1 or D1 of a period of care: the agency's authority
+         * to place for adoption (AAR 2005 reg 36(1) counts from it). */
+        if (e->ls && authorises_adoption(e->ls)) {
+            if (!authorised) {
+                e->has[CC_IMPORT_AUTHORITY] = 1;
+                e->date[CC_IMPORT_AUTHORITY] = e->decom;
+            }
+            authorised = 1;
         }
         if (dec != CC_DATE_NONE && strcmp(e->rec, "X1") != 0) {
             e->has[CC_IMPORT_END] = 1;

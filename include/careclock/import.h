@@ -83,8 +83,11 @@ typedef struct {
     char *message;
 } cc_import_problem_t;
 
-/* The events an episode can produce, and the suffix of each one's key. */
-enum { CC_IMPORT_START, CC_IMPORT_PLACEMENT, CC_IMPORT_END, CC_IMPORT_SLOTS };
+/* The events an episode can produce, and the suffix of each one's key:
+ * start, placement, end, legal (a legal status change within a period of
+ * care: RNE L), authority (the first episode of a period whose LS gives
+ * authority to place for adoption: E1 placement order, D1 freeing order). */
+enum { CC_IMPORT_START, CC_IMPORT_PLACEMENT, CC_IMPORT_END, CC_IMPORT_LEGAL, CC_IMPORT_AUTHORITY, CC_IMPORT_SLOTS };
 
 typedef struct {
     size_t child;           /* index in children */
@@ -93,6 +96,7 @@ typedef struct {
     cc_date_t decom;
     cc_date_t dec;          /* CC_DATE_NONE when empty */
     const char *rne, *place, *rec; /* trimmed field text (inside the file's buffer) */
+    const char *ls, *provider;     /* LS and PLACE_PROVIDER: "" when the file has no such column */
     int future;             /* DECOM after today: not imported */
     unsigned char has[CC_IMPORT_SLOTS]; /* the events it produces ... */
     cc_date_t date[CC_IMPORT_SLOTS];    /* ... and their dates */
@@ -125,7 +129,7 @@ typedef struct {
     size_t len;
     cc_import_kind_t kind;
     cc_csv_t csv;           /* positioned after the column names */
-    int col[8];             /* field index of each column the kind uses */
+    int col[8];             /* field index of each column the kind uses; -1 for an optional one it lacks */
     size_t ncols;           /* fields in the column-name row */
     size_t rows;            /* data rows read */
 } cc_import_file_t;
@@ -145,6 +149,7 @@ typedef struct {
     size_t nproblems, capproblems;
     cc_import_warning_t warnings[CC_IMPORT_W_COUNT];
     size_t rows[4];                    /* data rows read, by kind */
+    int episodes_without_ls;           /* an episodes file had no LS column (no legal status regimes) */
     cc_strmap_t child_index;           /* CHILD -> index in children */
     cc_strmap_t bad_children;          /* CHILD of header rows left out -> problem index */
 } cc_import_t;
@@ -182,13 +187,29 @@ char *cc_import_review_key(char *buf, size_t len, const char *child, cc_date_t d
 /* The event type of an episode slot ("looked_after_start", ...). */
 const char *cc_import_slot_type(int slot);
 
+/* 1 when the import writes events of this type (an episode slot's type or
+ * review_held): the clocks met by none of them are the ones an extract
+ * cannot meet, which the summary lists. */
+int cc_import_writes_type(const char *type);
+
+/* 1 when the import writes attributes named key (place, provider,
+ * legal_status, rec). */
+int cc_import_writes_attr(const char *key);
+
+/* 1 when ls is an SSDA903 legal status code (903 guide: C1, C2, D1, E1,
+ * J1-J3, L1-L3, V2-V4). */
+int cc_import_legal_status_valid(const char *ls);
+
 /* Room for any attributes text cc_import_episode_attrs writes (codes are
  * at most 32 characters, each escaped to at most 2 bytes). */
-#define CC_IMPORT_ATTRS_MAX 96
+#define CC_IMPORT_ATTRS_MAX 256
 
 /* The attributes JSON of an episode's event into buf (CC_IMPORT_ATTRS_MAX
- * bytes): {"place":"A5"} for a placement, {"rec":"E11"} for an end, {}
- * otherwise. Returns buf. */
+ * bytes): {"place":"A5","provider":"PR1","legal_status":"E1"} for a
+ * placement, {"legal_status":"C2"} for a start, a legal status change or
+ * an authority to place, {"rec":"E11"} for an end; a key only when its
+ * column is in the file and the field not empty, {} when none is. Returns
+ * buf. */
 char *cc_import_episode_attrs(const cc_import_episode_t *ep, int slot, char *buf, size_t len);
 
 #endif

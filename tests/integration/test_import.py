@@ -35,6 +35,10 @@ def episode_row(child, decom, rne, place, dec="", rec=""):
     return "%s,%s,%s,C2,N1,%s,PR1,%s,%s,,AB1 2CD,EF3 4GH,1234567" % (child, decom, rne, place, dec, rec)
 
 
+# A placement's attributes as the import writes them from episode_row.
+PLACED = '{"place":"%s","provider":"PR1","legal_status":"C2"}'
+
+
 def review_row(child, dob, date):
     return "%s,%s,%s,PN1" % (child, dob, date)
 
@@ -135,10 +139,13 @@ class TestImport(ImportCase):
         self.assertRegex(out, r"\n +1  first_episode_not_s  %s:5\n" % paths[1])
         self.assertRegex(out, r"\n +1  reviews_without_episodes  %s:5\n" % paths[2])
         self.assertEqual(self.events("A2"), [
-            ("looked_after_start", "2025-04-01", "{}", "ssda903", "903:A2:episode:2025-04-01:start"),
-            ("placement_start", "2025-04-01", '{"place":"U1"}', "ssda903", "903:A2:episode:2025-04-01:placement"),
+            # LS and PLACE_PROVIDER (issue 16): the legal status decides the
+            # regime (903 guide), kept as the events' attributes.
+            ("looked_after_start", "2025-04-01", '{"legal_status":"C2"}', "ssda903",
+             "903:A2:episode:2025-04-01:start"),
+            ("placement_start", "2025-04-01", PLACED % "U1", "ssda903", "903:A2:episode:2025-04-01:placement"),
             ("review_held", "2025-04-29", "{}", "ssda903", "903:A2:review:2025-04-29"),
-            ("placement_start", "2025-06-01", '{"place":"U3"}', "ssda903", "903:A2:episode:2025-06-01:placement"),
+            ("placement_start", "2025-06-01", PLACED % "U3", "ssda903", "903:A2:episode:2025-06-01:placement"),
             ("review_held", "2025-08-05", "{}", "ssda903", "903:A2:review:2025-08-05"),
             ("looked_after_end", "2026-01-15", '{"rec":"E11"}', "ssda903", "903:A2:episode:2025-06-01:end"),
         ])
@@ -224,7 +231,7 @@ class TestImport(ImportCase):
         a2 = self.events("A2")
         self.assertIn(("looked_after_end", "2026-01-22", '{"rec":"E11"}', "ssda903", "903:A2:episode:2025-06-01:end"),
                       a2)
-        self.assertIn(("placement_start", "2025-06-01", '{"place":"U4"}', "ssda903",
+        self.assertIn(("placement_start", "2025-06-01", PLACED % "U4", "ssda903",
                        "903:A2:episode:2025-06-01:placement"), a2)
         self.assertIn(("review_held", "2025-08-06", "{}", "ssda903", "903:A2:review:2025-08-06"), a2)
         self.assertNotIn("903:A2:review:2025-08-05", [e[4] for e in a2])
@@ -271,7 +278,7 @@ class TestImport(ImportCase):
         hd = self.write("h.csv", "\ufeff" + HEADER_COLS, header, newline="\r\n")
         ep = self.write("e.csv", EPISODE_COLS, [episode_row("A1", "02/11/2026", "S", '"U1"')], newline="\r\n")
         self.ok("import", "ssda903", hd, ep)
-        self.assertEqual(self.events("A1")[1][2], '{"place":"U1"}')
+        self.assertEqual(self.events("A1")[1][2], PLACED % "U1")
         self.assertEqual(self.scalar("SELECT dob FROM children WHERE id = 'A1'"), "2015-03-02")
 
 
