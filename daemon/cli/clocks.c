@@ -305,7 +305,8 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
     if (found < 0 && count == 0 && rule != NULL) {
         /* Starting events that started nothing: say why (no plan at the
          * conference, a child looked after from 15, ...). */
-        rc = cc_engine_explain_none(env.rules, env.cal, &child.child, child.events, child.nevents, rule, &text);
+        rc = cc_engine_explain_none_on(env.rules, env.cal, cli->today, &child.child, child.events, child.nevents,
+                                       rule, &text);
         if (rc == 0) {
             fputs(cc_buf_str(&text), stdout);
             status = CC_EXIT_OK;

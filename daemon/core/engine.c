@@ -1578,6 +1578,13 @@ static void explain_refusal(cc_buf_t *t, const run_t *r, const cc_cond_t *c, con
 int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
                            const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *t)
 {
+    return cc_engine_explain_none_on(rs, cal, CC_DATE_NONE, child, events, nevents, rule, t);
+}
+
+int cc_engine_explain_none_on(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
+                              const cc_child_t *child, const cc_event_t *events, size_t nevents,
+                              const cc_rule_t *rule, cc_buf_t *t)
+{
     assert(rs != NULL && child != NULL && rule != NULL && t != NULL && (events != NULL || nevents == 0));
     cc_clocks_t scratch;
     cc_clocks_init(&scratch);
@@ -1586,9 +1593,9 @@ int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, con
     unsigned char *seen = calloc(n, 1);
     char h[32], tw[64];
     int rc = 0, count = 0;
-    /* No today here: the latest date the record holds stands for it. */
-    cc_date_t last = CC_DATE_NONE;
-    for (size_t i = 0; i < nevents; i++)
+    /* Without a today, the latest date the record holds stands for it. */
+    cc_date_t last = today;
+    for (size_t i = 0; i < nevents && today == CC_DATE_NONE; i++)
         if (events[i].date != CC_DATE_NONE && (last == CC_DATE_NONE || events[i].date > last))
             last = events[i].date;
     rc = seen == NULL ? CC_ENOMEM : run_open(&r, rs, cal, last, child, events, nevents, &scratch);
@@ -1637,13 +1644,15 @@ int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, con
             } else {
                 total += e0 - s0;
                 cc_buf_printf(t, "%ld days counted%s.\n", (long)(e0 - s0),
-                              ep->end == CC_DATE_NONE ? " to the latest date recorded" : "");
+                              ep->end != CC_DATE_NONE ? "" : today != CC_DATE_NONE ? " to today" : " to the latest "
+                                                                                                   "date recorded");
             }
         }
         cc_buf_printf(t, "In all: %ld of the %d days needed", total, th->days);
         if (last != CC_DATE_NONE)
-            cc_buf_printf(t, ", and the child was %d on %s, the latest date recorded", cc_date_age(child->dob, last),
-                          cc_date_format_human(last, h, sizeof(h)));
+            cc_buf_printf(t, ", and the child was %d on %s%s", cc_date_age(child->dob, last),
+                          cc_date_format_human(last, h, sizeof(h)),
+                          today != CC_DATE_NONE ? " (today)" : ", the latest date recorded");
         cc_buf_puts(t, ".\n");
         goto out;
     }

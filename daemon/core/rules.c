@@ -652,12 +652,12 @@ static void compile_cancel_on(loader_t *l, const entry_t *e, cc_rule_t *rule)
         error_at(l, e->file, e->line, "%s: cancel_on: at most %d", rule->id, CC_RULE_MAX_CANCELS);
         return;
     }
-    /* "TYPE COND... : reason" */
-    const char *colon = strstr(e->value, ": ");
+    /* "TYPE COND... : reason" (no type or condition holds a colon) */
+    const char *colon = strchr(e->value, ':');
     size_t head = colon ? (size_t)(colon - e->value) : strlen(e->value);
     char text[256];
     snprintf(text, sizeof(text), "%.*s", (int)head, e->value);
-    const char *reason = colon ? colon + 2 : NULL;
+    const char *reason = colon ? colon + 1 : NULL;
     while (reason && (*reason == ' ' || *reason == '\t'))
         reason++;
     if (reason && *reason == '\0') {

@@ -139,6 +139,13 @@ int cc_engine_attrs_check(const char *attrs, char *why, size_t len);
 int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
                            const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *text);
 
+/* As cc_engine_explain_none, on today: a rule that starts when the
+ * episodes reach a threshold (starts_when) counts up to today, where
+ * cc_engine_explain_none counts to the latest date the record holds. */
+int cc_engine_explain_none_on(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,
+                              const cc_child_t *child, const cc_event_t *events, size_t nevents,
+                              const cc_rule_t *rule, cc_buf_t *text);
+
 /* Explain how one clock instance was derived, in plain words, appending to
  * text: the starting event, each step with every non-working day skipped,
  * the rule and its source, and why the status is what it is. The clocks

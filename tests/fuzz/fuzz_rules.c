@@ -38,7 +38,14 @@ static void check_ruleset(const cc_ruleset_t *rs)
         const cc_rule_t *r = cc_ruleset_rule(rs, i);
         FZ_CHECK(r->enabled, "disabled rule %s listed", r->id);
         FZ_CHECK(r->title && r->source && r->file, "rule %s lacks strings", r->id);
-        FZ_CHECK(r->start_type >= 0 && (size_t)r->start_type < ntypes, "%s start_type %d", r->id, r->start_type);
+        FZ_CHECK(r->starts_when.active ? r->start_type == -1 && r->starts_when.days > 0
+                                       : r->start_type >= 0 && (size_t)r->start_type < ntypes && r->nstart_types > 0,
+                 "%s start_type %d", r->id, r->start_type);
+        for (int k = 0; k < r->nstart_types; k++)
+            FZ_CHECK(r->start_types[k] >= 0 && (size_t)r->start_types[k] < ntypes, "%s start_types", r->id);
+        for (int k = 0; k < r->nmore_cancels; k++)
+            FZ_CHECK(r->more_cancels[k].type >= 0 && (size_t)r->more_cancels[k].type < ntypes, "%s more_cancels",
+                     r->id);
         FZ_CHECK(r->anchor_rule < (int)i, "%s anchored on a later rule %d", r->id, r->anchor_rule);
         FZ_CHECK(r->anchor_rule < 0 || r->anchor_seq >= 1, "%s anchor seq %d", r->id, r->anchor_seq);
         FZ_CHECK(r->nmet_by >= 1 && r->nmet_by <= CC_RULE_MAX_TYPES, "%s met_by %d", r->id, r->nmet_by);
