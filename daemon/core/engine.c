@@ -1228,7 +1228,9 @@ static void explain_regime(cc_buf_t *t, const run_t *r, const cc_rule_t *rule, c
         const cc_cond_t *k = &rule->applies[i];
         cc_buf_puts(t, i == 0 ? "" : i + 1 == rule->napplies ? " and " : ", ");
         explain_cond(t, k);
-        if (k->kind == CC_COND_ATTR || k->kind == CC_COND_ATTR_NE) {
+        if (k->kind == CC_COND_ATTR && strchr(k->value, '|') == NULL) {
+            /* "place is K1": the value is the one named */
+        } else if (k->kind == CC_COND_ATTR || k->kind == CC_COND_ATTR_NE) {
             if (cond_value(r, k, start, start->date, value, sizeof(value)))
                 cc_buf_printf(t, " (%s)", value);
             else
@@ -1424,6 +1426,8 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
     int usable = run_open(&r, rs, cal, today, child, events, nevents, &scratch);
     if (usable == 1 && c->chain_index == 0)
         explain_regime(t, &r, rule, (c->flags & CC_CLOCK_DERIVED) ? NULL : start, c);
+    else if (usable == 1 && rule->regime != NULL)
+        cc_buf_printf(t, "Regime: %s (as when the series began).\n", rule->regime);
     run_close(&r);
     cc_clocks_free(&scratch);
     if (usable < 0)
@@ -1575,6 +1579,35 @@ static void explain_refusal(cc_buf_t *t, const run_t *r, const cc_cond_t *c, con
     }
 }
 
+/* After a state condition kept e from starting rule: the rules of another
+ * regime that do start on such a value ("  Instead: short_break_review,
+ * short_break_care_plan (Short breaks (CPPCR 2010 reg 48 ...)).") */
+static void explain_instead(cc_buf_t *t, const run_t *r, const cc_rule_t *rule, const cc_cond_t *c,
+                            const cc_event_t *e)
+{
+    char value[CC_COND_VALUE_MAX];
+    const char *regime = NULL;
+    int n = 0;
+    if (!c->state || c->kind != CC_COND_ATTR_NE || !cond_value(r, c, e, e->date, value, sizeof(value)))
+        return;
+    for (size_t i = 0; i < cc_ruleset_count(r->rs); i++) {
+        const cc_rule_t *x = cc_ruleset_rule(r->rs, i);
+        if (x == rule)
+            continue;
+        for (int k = 0; k < x->napplies; k++) {
+            const cc_cond_t *xc = &x->applies[k];
+            if (xc->kind == CC_COND_ATTR && xc->state && strcmp(xc->key, c->key) == 0 && value_in(xc->value, value)) {
+                cc_buf_printf(t, "%s%s", n++ == 0 ? "  Instead: " : ", ", x->id);
+                if (regime == NULL)
+                    regime = x->regime;
+                break;
+            }
+        }
+    }
+    if (n > 0)
+        cc_buf_printf(t, "%s%s%s.\n", regime ? " (" : "", regime ? regime : "", regime ? ")" : "");
+}
+
 int cc_engine_explain_none(const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_child_t *child,
                            const cc_event_t *events, size_t nevents, const cc_rule_t *rule, cc_buf_t *t)
 {
@@ -1684,10 +1717,12 @@ int cc_engine_explain_none_on(const cc_ruleset_t *rs, const cc_calendar_t *cal, 
             seen[ep] = 1;
         }
         int k = first_failing(&r, rule->applies, rule->napplies, e, e->date, e);
-        if (k >= 0)
+        if (k >= 0) {
             explain_refusal(t, &r, &rule->applies[k], e);
-        else
+            explain_instead(t, &r, rule, &rule->applies[k], e);
+        } else {
             cc_buf_puts(t, "started no clock (another was still open).\n");
+        }
     }
     if (count == 0)
         rc = CC_ENOTFOUND;

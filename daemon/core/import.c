@@ -776,6 +776,18 @@ static int in_care_on(const cc_import_episode_t *eps, size_t n, cc_date_t date)
     return in;
 }
 
+/* 1 if the latest episode beginning on or before date was a short break
+ * (LS V3, V4): the review of a series of short breaks falls between stays
+ * (CPPCR reg 48), and is no review outside care. */
+static int short_breaks_before(const cc_import_episode_t *eps, size_t n, cc_date_t date)
+{
+    const cc_import_episode_t *last = NULL;
+    for (size_t i = 0; i < n && eps[i].decom <= date; i++)
+        if (!eps[i].future)
+            last = &eps[i];
+    return last != NULL && last->ls != NULL && (strcmp(last->ls, "V3") == 0 || strcmp(last->ls, "V4") == 0);
+}
+
 static void map_reviews(cc_import_t *imp, const cc_import_child_t *c)
 {
     /* No episodes file at all leaves imp->episodes NULL: no arithmetic on it. */
@@ -797,7 +809,8 @@ static void map_reviews(cc_import_t *imp, const cc_import_child_t *c)
         }
         if (!any_review && !any_episode)
             warn(imp, CC_IMPORT_W_REVIEWS_NO_EPISODES, r->file, r->line);
-        else if (any_episode && !in_care_on(eps, c->nepisodes, r->date))
+        else if (any_episode && !in_care_on(eps, c->nepisodes, r->date) && !short_breaks_before(eps, c->nepisodes,
+                                                                                                r->date))
             warn(imp, CC_IMPORT_W_REVIEW_OUTSIDE_CARE, r->file, r->line);
         any_review = 1;
     }
