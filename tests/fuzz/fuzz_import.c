@@ -33,6 +33,8 @@ static void add(cc_import_t *imp, const char *name, const char *text, size_t len
         FZ_CHECK(strncmp(err, name, strlen(name)) == 0, "error does not name the file: %s", err);
 }
 
+/* The attributes of an episode's event: a JSON object holding exactly the
+ * codes of the slot that the row has (docs/import.md), each intact. */
 static void check_attrs(const cc_import_episode_t *ep, int slot)
 {
     char attrs[CC_IMPORT_ATTRS_MAX];
@@ -40,15 +42,21 @@ static void check_attrs(const cc_import_episode_t *ep, int slot)
     json_error_t jerr;
     json_t *root = json_loads(attrs, JSON_REJECT_DUPLICATES, &jerr);
     FZ_CHECK(root != NULL && json_is_object(root), "attributes %s are not a JSON object: %s", attrs, jerr.text);
-    const char *key = slot == CC_IMPORT_PLACEMENT ? "place" : slot == CC_IMPORT_END ? "rec" : NULL;
-    const char *code = slot == CC_IMPORT_PLACEMENT ? ep->place : slot == CC_IMPORT_END ? ep->rec : NULL;
-    if (key != NULL && code != NULL && code[0] != '\0') {
-        json_t *v = json_object_get(root, key);
-        FZ_CHECK(json_is_string(v) && strcmp(json_string_value(v), code) == 0, "attributes %s lose the code \"%s\"",
-                 attrs, code);
-    } else {
-        FZ_CHECK(json_object_size(root) == 0, "attributes %s for no code", attrs);
+    const char *keys[] = {"place", "provider", "legal_status", "rec"};
+    const char *codes[] = {slot == CC_IMPORT_PLACEMENT ? ep->place : NULL,
+                           slot == CC_IMPORT_PLACEMENT ? ep->provider : NULL,
+                           slot != CC_IMPORT_END ? ep->ls : NULL, slot == CC_IMPORT_END ? ep->rec : NULL};
+    size_t want = 0;
+    for (size_t k = 0; k < 4; k++) {
+        if (codes[k] == NULL || codes[k][0] == '\0')
+            continue;
+        want++;
+        json_t *v = json_object_get(root, keys[k]);
+        FZ_CHECK(json_is_string(v) && strcmp(json_string_value(v), codes[k]) == 0,
+                 "attributes %s lose the code \"%s\"", attrs, codes[k]);
     }
+    FZ_CHECK(json_object_size(root) == want, "attributes %s hold %zu keys, not %zu", attrs, json_object_size(root),
+             want);
     json_decref(root);
 }
 
