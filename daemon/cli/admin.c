@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/import.h"
 #include "careclock/events.h"
 #include "careclock/people.h"
 #include "careclock/store.h"
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +391,26 @@ static int attributes_json(const char *const *words, size_t n, char **json)
                 errorf(cmd, "attribute \"%s\": the value contains a control character", key);
                 goto out;
             }
+        }
+        /* The attributes a regime turns on: a value that is none of the
+         * codes would silently put the child in the wrong regime. */
+        const char *v = eq + 1;
+        if (strcmp(key, "legal_status") == 0 && !cc_import_legal_status_valid(v)) {
+            errorf(cmd, "attribute legal_status=%s: not an SSDA903 legal status (C1, C2, D1, E1, J1, J2, J3, L1, L2, "
+                        "L3, V2, V3, V4)", v);
+            goto out;
+        }
+        if ((strcmp(key, "reg19") == 0 || strcmp(key, "reg24") == 0) && strcmp(v, "yes") != 0 &&
+            strcmp(v, "no") != 0) {
+            errorf(cmd, "attribute %s=%s: yes or no", key, v);
+            goto out;
+        }
+        if (strcmp(key, "time") == 0 && (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) ||
+                                         !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
+                                         !isdigit((unsigned char)v[4]) || (v[0] - '0') * 10 + (v[1] - '0') > 23 ||
+                                         v[3] > '5')) {
+            errorf(cmd, "attribute time=%s: a time of day, HH:MM (00:00 to 23:59)", v);
+            goto out;
         }
         json_t *value = json_string(eq + 1);
         if (value == NULL) {

@@ -203,5 +203,53 @@ class RegimesFromAn903Extract(unittest.TestCase):
         self.assertIn("events    0 inserted, 0 updated, 0 deleted", out)
 
 
+class RegimesFromTheCommandLine(unittest.TestCase):
+    """The attributes the regimes turn on, recorded with `event add`."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.tmp.name, "plan.db")
+        for args in (["init"], ["staff", "add", "m", "--name", "M", "--email", "m@example.org", "--role",
+                                "team_manager"],
+                     ["team", "add", "t", "--name", "T", "--manager", "m"],
+                     ["staff", "add", "w", "--name", "W", "--email", "w@example.org", "--role", "worker"],
+                     ["child", "add", "C1", "--dob", "2012-05-10", "--team", "t", "--worker", "w"]):
+            self.cc(*args)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def cc(self, *args, code=0):
+        p = subprocess.run([BIN, "--db", self.db, "--today", "2025-06-10"] + list(args), capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, code, "%s: %s%s" % (args, p.stdout, p.stderr))
+        return p
+
+    def test_connected_person_on_temporary_approval(self):
+        # CPPCR reg 24(2): 16 weeks (Mon 3 Mar + 16w = Mon 23 Jun); reg 25(2):
+        # extended once by 8 weeks (Mon 18 Aug); reg 28(4): weekly visits.
+        self.cc("event", "add", "C1", "looked_after_start", "2025-03-03", "legal_status=C2")
+        self.cc("event", "add", "C1", "placement_start", "2025-03-03", "place=U1", "reg24=yes")
+        clocks = {(c["clock"], c["seq"]): c for c in json.loads(self.cc("clocks", "--format", "json").stdout)}
+        self.assertEqual((clocks[("temporary_approval", 1)]["due"], clocks[("temporary_approval", 1)]["status"]),
+                         ("2025-06-23", "due_soon"))
+        self.assertEqual(clocks[("visit_connected_person", 1)]["due"], "2025-03-10")
+        self.assertNotIn(("visit", 1), clocks)
+        self.cc("event", "add", "C1", "approval_extended", "2025-06-02")
+        clocks = {(c["clock"], c["seq"]): c for c in json.loads(self.cc("clocks", "--format", "json").stdout)}
+        self.assertEqual(clocks[("temporary_approval", 1)]["due"], "2025-08-18")
+        out = self.cc("explain", "C1", "temporary_approval").stdout
+        self.assertIn("Regime: Connected person with temporary approval (CPPCR 2010 regs 24-25). It applies because "
+                      "on Mon 3 Mar 2025 reg24 is yes", out)
+
+    def test_codes_that_would_pick_the_wrong_regime_are_refused(self):
+        p = self.cc("event", "add", "C1", "looked_after_start", "2025-03-03", "legal_status=V5", code=2)
+        self.assertIn("legal_status=V5: not an SSDA903 legal status", p.stderr)
+        p = self.cc("event", "add", "C1", "placement_start", "2025-03-03", "place=K1", "time=9:30", code=2)
+        self.assertIn("time=9:30: a time of day, HH:MM", p.stderr)
+        p = self.cc("event", "add", "C1", "placement_start", "2025-03-03", "reg24=true", code=2)
+        self.assertIn("reg24=true: yes or no", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
