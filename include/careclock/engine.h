@@ -4,7 +4,12 @@
  * Semantics (docs/engine.md):
  *  - Episodes of care run from looked_after_start to looked_after_end (or
  *    are open). Per-episode rules start at the first starting event inside
- *    an episode; per-event rules at every starting event.
+ *    an episode; per-event rules at every starting event; per-placement
+ *    rules too, each chain ending with its placement; per-series rules once
+ *    for a series of episodes (short breaks); starts_when rules on the day
+ *    the episodes reach their threshold (the eligible child).
+ *  - Conditions on state attributes (legal_status, place) read the child's
+ *    state on the day, from the latest event recording it in the episode.
  *  - A meeting event meets the earliest unmet instance of its rule (one per
  *    chain) whose start is on or before the event's date; rules that accept
  *    early events also take one dated before the start within the episode.
