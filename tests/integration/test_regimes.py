@@ -29,12 +29,11 @@ EXPECTED = {
     # 48(3): reviewed within 3 months of the first placement (Mon 6 Jan + 3m
     # = Sun 6 Apr; held Tue 1 Apr), then at most 6 months (Wed 1 Oct); the
     # series has not lapsed (last stay ended Wed 5 Mar: lapses Fri 5 Sep).
-    # Reg 4 with 48(3)(a): a care plan once for the series (+10 wd, Mon 20
-    # Jan). No LAC review, permanence, PEP, health, placement plan or reg
-    # 28(2) visit clocks (regs 5, 7, 9, 28(2) do not apply, reg 48(3)).
+    # No care plan (short_break_care_plan ships switched off), LAC review,
+    # permanence, PEP, health, placement plan or reg 28(2) visit clocks
+    # (regs 5, 7, 9, 28(2) do not apply, reg 48(3)).
     ("SB1", "short_break_review", 1): ("2025-01-06", "2025-04-06", "met", "2025-04-01"),
     ("SB1", "short_break_review", 2): ("2025-04-01", "2025-10-01", "open", None),
-    ("SB1", "short_break_care_plan", 1): ("2025-01-06", "2025-01-20", "overdue", None),
     # The IRO's review chairs it: minutes in 5 wd (local audit standard,
     # seeds/002) Tue 8 Apr; report in 20 wd (seeds/004) Thu 1 May (Good
     # Friday and Easter Monday skipped).
@@ -162,8 +161,7 @@ class RegimesFromAn903Extract(unittest.TestCase):
         s = self.summary
         self.assertIn("clocks the extract cannot meet", s)
         for clock in ("care_plan", "placement_plan", "pep", "visit", "health_assessment", "adoption_visit",
-                      "secure_authority", "secure_review", "needs_assessment", "pathway_plan",
-                      "short_break_care_plan"):
+                      "secure_authority", "secure_review", "needs_assessment", "pathway_plan"):
             self.assertRegex(s, r"\b%s\b" % clock)
         # Met by the 903's reviews: not in that list.
         listed = s.split("clocks the extract cannot meet", 1)[1].split("regimes the extract cannot tell", 1)[0]

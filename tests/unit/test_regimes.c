@@ -297,10 +297,26 @@ static void test_short_breaks_are_one_series(void **state)
                {"looked_after_end", "2025-02-05", "{\"rec\":\"E8\"}"}, {"looked_after_start", "2025-03-03", V3},
                {"placement_start", "2025-03-03", "{\"place\":\"U6\"}"},
                {"looked_after_end", "2025-03-05", "{\"rec\":\"E8\"}"}));
-    /* Mon 6 Jan 2025 + 3 months = Sun 6 Apr; + 10 wd = Mon 20 Jan. */
+    /* Mon 6 Jan 2025 + 3 months = Sun 6 Apr. */
     expect("short_break_review", 1, "2025-01-06", "2025-04-06", CC_STATUS_OPEN);
-    expect("short_break_care_plan", 1, "2025-01-06", "2025-01-20", CC_STATUS_OVERDUE);
     assert_int_equal(count_rule("short_break_review"), 1);
+    EXPECT_ONLY("short_break_review");
+}
+
+/* The care plan of reg 4 (with reg 48(3)(a)'s content), once for the
+ * series, ships switched off (the specification gives short breaks no care
+ * plan clock); a council that turns it on gets one per series: Mon 6 Jan
+ * 2025 + 10 wd = Mon 20 Jan. */
+static void test_short_break_care_plan_when_switched_on(void **state)
+{
+    (void)state;
+    use_override("[short_break_care_plan]\nenabled = yes\n");
+    run("2012-05-10", "2025-03-20",
+        EVENTS({"looked_after_start", "2025-01-06", V3}, {"placement_start", "2025-01-06", "{\"place\":\"U6\"}"},
+               {"looked_after_end", "2025-01-08", "{\"rec\":\"E8\"}"}, {"looked_after_start", "2025-02-03", V3},
+               {"placement_start", "2025-02-03", "{\"place\":\"U6\"}"},
+               {"looked_after_end", "2025-02-05", "{\"rec\":\"E8\"}"}));
+    expect("short_break_care_plan", 1, "2025-01-06", "2025-01-20", CC_STATUS_OVERDUE);
     assert_int_equal(count_rule("short_break_care_plan"), 1);
     EXPECT_ONLY("short_break_review", "short_break_care_plan");
 }
@@ -364,7 +380,7 @@ static void test_short_breaks_v4_agreement_and_explain(void **state)
         EVENTS({"looked_after_start", "2025-01-06", "{\"legal_status\":\"V4\"}"},
                {"placement_start", "2025-01-06", "{\"place\":\"U6\"}"}));
     expect("short_break_review", 1, "2025-01-06", "2025-04-06", CC_STATUS_OPEN);
-    EXPECT_ONLY("short_break_review", "short_break_care_plan");
+    EXPECT_ONLY("short_break_review");
     contains(explain("short_break_review", 1, "2025-03-20"),
              "Regime: Short breaks (CPPCR 2010 reg 48; 903 guide LS V3, V4). It applies because on Mon 6 Jan 2025 "
              "legal status is V3 or V4 (V4)");
@@ -803,6 +819,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_breaks_are_one_series),
+        cmocka_unit_test_teardown(test_short_break_care_plan_when_switched_on, restore_default),
         cmocka_unit_test(test_short_breaks_review_then_six_monthly),
         cmocka_unit_test(test_short_breaks_series_lapses),
         cmocka_unit_test(test_short_breaks_end_when_care_begins_under_a_care_order),

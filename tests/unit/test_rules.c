@@ -26,9 +26,9 @@ static const char *const rule_ids[] = {
     "care_plan",      "review",      "permanence_plan",    "pep",        "review_minutes", "iro_report",
     "review_report_to_iro", "sgo_report", "report_to_managers", "referral_decision", "assessment", "icpc",
     "core_group",     "core_group_minutes", "cp_review",   "visit",      "health_assessment",
-    /* issue 16: the regimes (short_break_visit ships disabled) */
+    /* issue 16: the regimes (short_break_visit and short_break_care_plan ship disabled) */
     "placement_plan", "visit_parent_before_assessment", "visit_connected_person", "visit_interim_order_home",
-    "visit_care_order_home", "temporary_approval", "short_break_review", "short_break_care_plan",
+    "visit_care_order_home", "temporary_approval", "short_break_review",
     "adoption_review", "adoption_visit", "adoption_authority_review", "secure_authority", "secure_review",
     "needs_assessment", "pathway_plan", "pathway_plan_review",
     /* issue 16 item 9: local standards from the seeds */
