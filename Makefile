@@ -15,6 +15,10 @@ CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 SHARED  ?= ../shared
@@ -35,7 +39,8 @@ TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude -Idaemon $(PKG_CFLAGS) \
-           -DCC_DATADIR='"$(PREFIX)/share/careclock"' -DCC_SYSCONFDIR='"$(SYSCONFDIR)/careclock"'
+           -DCC_DATADIR='"$(PREFIX)/share/careclock"' -DCC_SYSCONFDIR='"$(SYSCONFDIR)/careclock"' \
+           -DCC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DCC_UNITDIR='"$(UNITDIR)"'
 DEPFLAGS = -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 
@@ -104,6 +109,11 @@ $(BUILD)/fuzzers/%: tests/fuzz/%.c $(LIB) | $(BUILD)/fuzzers
 
 $(BUILD)/tests $(BUILD)/fuzzers:
 	mkdir -p $@
+
+# The release, from the VERSION file: compiled into util/version.c only.
+VERSION := $(shell cat VERSION)
+$(BUILD)/obj/util/version.o: CFLAGS += -DCC_VERSION='"$(VERSION)"'
+$(BUILD)/obj/util/version.o: VERSION
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)
 

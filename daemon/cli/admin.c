@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -144,7 +145,7 @@ static int exit_for(int rc)
 /* Open the existing database (cc_cli_open_db: never create one, that is
  * init's job) and record the OS user as the audit actor. Returns 0, or the
  * exit status after printing why. */
-static int open_existing(const cc_cli_t *cli, cc_store_t **store)
+static int open_existing(cc_cli_t *cli, cc_store_t **store)
 {
     int rc = cc_cli_open_db(cli, store);
     if (rc == 0)
@@ -171,6 +172,39 @@ static int parse_date(const cc_cli_t *cli, const char *cmd, const char *field, c
 
 /* ---- init -------------------------------------------------------------- */
 
+/* Before init creates a database: its directory must exist (said with
+ * where the path came from), and root must not create it in a directory
+ * that belongs to another user (the service's state directory): careclockd,
+ * running as that user, could not then write the root-owned file. Returns
+ * 0, or the exit status after saying why and what to do. */
+static int init_may_create(const cc_cli_t *cli)
+{
+    struct stat st;
+    char dir[PATH_MAX];
+    if (stat(cli->db_path, &st) == 0)
+        return 0; /* it exists: init migrates it, and SQLite keeps its owner for -wal and -shm */
+    const char *slash = strrchr(cli->db_path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash == cli->db_path ? 1 : slash - cli->db_path) : 1,
+             slash ? cli->db_path : ".");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        errorf("init", "cannot create %s (%s): the directory %s does not exist; installing careclock creates "
+                       "/var/lib/careclock (systemd-tmpfiles --create), or give --db PATH",
+               cli->db_path, cli->db_origin, dir);
+        return CC_EXIT_USAGE;
+    }
+    if (geteuid() == 0 && st.st_uid != 0) {
+        struct passwd *pw = getpwuid(st.st_uid);
+        char owner[64];
+        snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "its owner");
+        errorf("init", "not creating %s as root: %s belongs to %s, and careclockd running as %s could not write "
+                       "a database root owns. Run it as that user (runuser -u %s -- careclock init), or start "
+                       "careclockd, which creates it",
+               cli->db_path, dir, owner, owner, owner);
+        return CC_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
 {
     static const char usage[] = "init";
@@ -183,6 +217,8 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
         return rc == 1 ? CC_EXIT_OK : rc;
     if ((rc = want_words("init", usage, nwords, 0, 0)) != 0)
         return rc;
+    if ((rc = cc_cli_resolve_db(cli)) != 0 || (rc = init_may_create(cli)) != 0)
+        return rc;
     rc = cc_store_open(cli->db_path, &store, err, sizeof(err));
     if (rc != 0) {
         errorf("init", "%s", err);
@@ -191,7 +227,7 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
     int created, from, to;
     cc_store_open_info(store, &created, &from, &to);
     if (created)
-        printf("created %s (schema version %d)\n", cli->db_path, to);
+        printf("created %s (%s; schema version %d)\n", cli->db_path, cli->db_origin, to);
     else if (from != to)
         printf("%s: migrated the schema from version %d to %d\n", cli->db_path, from, to);
     else

@@ -14,6 +14,7 @@
 #include "careclock/rules.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -22,11 +23,27 @@ enum { CC_EXIT_OK = 0, CC_EXIT_FAIL = 1, CC_EXIT_USAGE = 2, CC_EXIT_UNCOVERED = 
 
 typedef struct {
     const char *prog;        /* argv[0] for messages */
-    const char *db_path;     /* --db, else $CARECLOCK_DB, else ./careclock.db */
-    const char *config_path; /* --config, or NULL */
+    const char *db_option;   /* --db, else $CARECLOCK_DB; NULL: the configuration's database */
+    const char *db_option_name; /* "--db" or "$CARECLOCK_DB" */
+    const char *config_path; /* the file to read (cc_config_locate), NULL: built-in defaults */
+    cc_config_source_t config_source;
     time_t now;              /* --now (UTC), else the wall clock at start: the CLI's one reading of it */
     cc_date_t today;         /* --today, else the date at now in [careclock] timezone (as careclockd) */
+    /* Filled by cc_cli_resolve_db(): */
+    const char *db_path;     /* the database, NULL until resolved */
+    char db_buf[PATH_MAX];
+    char db_origin[PATH_MAX + 64]; /* how it was chosen, in words, for messages */
 } cc_cli_t;
+
+/* Set cli->db_path: --db, else $CARECLOCK_DB, else [careclock] database of
+ * the configuration (which is read for it), else the built-in default
+ * (/var/lib/careclock/careclock.db): the database careclockd uses. Never
+ * the current directory. Returns 0, or an exit status after printing why
+ * (the configuration does not load). */
+int cc_cli_resolve_db(cc_cli_t *cli);
+
+/* The same from a configuration already loaded (main does it once). */
+void cc_cli_set_db(cc_cli_t *cli, const cc_config_t *config);
 
 /* What most commands need: the configuration (defaults, then --config),
  * the rules it names and the calendar (see env.h). */
@@ -39,9 +56,11 @@ typedef cc_env_t cc_cli_env_t;
 int cc_cli_env_load(const cc_cli_t *cli, cc_cli_env_t *env);
 void cc_cli_env_free(cc_cli_env_t *env);
 
-/* Open the database named by cli (it must exist: commands other than init
- * never create one). Returns 0, or an exit status after printing why. */
-int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store);
+/* Open the database named by cli (cc_cli_resolve_db; it must exist:
+ * commands other than init never create one). Returns 0, or an exit status
+ * after printing why: a missing database is named with where the name came
+ * from and how to make it. */
+int cc_cli_open_db(cc_cli_t *cli, cc_store_t **store);
 
 /* Bring the clocks table up to date for cli->today (everything when the day
  * or the rule files changed, else the children in the change queue),
@@ -104,8 +123,17 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv);
 /* careclock explain CHILD_ID CLOCK [SEQ] */
 int cc_cli_explain(cc_cli_t *cli, int argc, char **argv);
 
-/* careclock rules check FILE... */
+/* careclock rules check FILE... | rules list */
 int cc_cli_rules(cc_cli_t *cli, int argc, char **argv);
+
+/* The configuration (daemon/cli/config.c).
+ *   careclock config check [--user USER] [--unit FILE]   what careclockd --check-config checks
+ *   careclock config show [--changed]                     the configuration in effect, secrets elided
+ *   careclock config path                                 the file careclock reads */
+int cc_cli_config(cc_cli_t *cli, int argc, char **argv);
+
+/* careclock backup DEST [--keep N] (daemon/cli/backup.c) */
+int cc_cli_backup(cc_cli_t *cli, int argc, char **argv);
 
 /* The administrative commands (daemon/cli/admin.c). Each opens the
  * database at cli->db_path; all but init refuse (exit 2) when it does not
@@ -119,6 +147,7 @@ int cc_cli_rules(cc_cli_t *cli, int argc, char **argv);
  *   careclock event add CHILD_ID TYPE DATE [key=value ...] [--note TEXT]
  *   careclock event list CHILD_ID
  *   careclock event delete EVENT_ID
+ *   careclock staff list, careclock team list      ids first, tab-separated (shell completion reads them)
  * argv[0] is the command word. */
 int cc_cli_init(cc_cli_t *cli, int argc, char **argv);
 int cc_cli_staff(cc_cli_t *cli, int argc, char **argv);

@@ -258,6 +258,13 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
     char tail;
     cc_clocks_init(&clocks);
     cc_buf_init(&text);
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: careclock explain CHILD_ID CLOCK [SEQ]\n"
+               "  how the due date of a child's clock was derived: the starting event, each step, each holiday\n"
+               "  skipped, the rule and its source, and why the status is what it is. SEQ picks one of a repeating\n"
+               "  clock's instances (1 is the first); default: the open one, else the last\n");
+        return CC_EXIT_OK;
+    }
     if (argc < 3 || argc > 4 || (argc == 4 && (sscanf(argv[3], "%d%c", &seq, &tail) != 1 || seq < 1))) {
         fprintf(stderr, "usage: careclock explain CHILD_ID CLOCK [SEQ]\n%s", argc == 4 ? "  SEQ is a number from 1\n" : "");
         return CC_EXIT_USAGE;
@@ -341,12 +348,42 @@ out:
     return status;
 }
 
+static void rules_usage(FILE *out)
+{
+    fputs("usage: careclock rules check FILE...\n"
+          "       careclock rules list\n"
+          "  check   validates rule files, loaded in order as careclock would (later files override); each\n"
+          "          error as FILE:LINE\n"
+          "  list    the rules the configuration loads: id, then title, tab-separated\n",
+          out);
+}
+
+/* careclock rules list: the loaded rules (shell completion reads the ids). */
+static int rules_list(cc_cli_t *cli)
+{
+    cc_cli_env_t env;
+    int rc = cc_cli_env_load(cli, &env);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < cc_ruleset_count(env.rules); i++) {
+        const cc_rule_t *r = cc_ruleset_rule(env.rules, i);
+        printf("%s\t%s\n", r->id, r->title ? r->title : "");
+    }
+    cc_cli_env_free(&env);
+    return CC_EXIT_OK;
+}
+
 int cc_cli_rules(cc_cli_t *cli, int argc, char **argv)
 {
-    (void)cli;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            rules_usage(stdout);
+            return CC_EXIT_OK;
+        }
+    if (argc == 2 && strcmp(argv[1], "list") == 0)
+        return rules_list(cli);
     if (argc < 3 || strcmp(argv[1], "check") != 0) {
-        fprintf(stderr, "usage: careclock rules check FILE...\n"
-                        "  validates rule files, loaded in order as careclock would (later files override)\n");
+        rules_usage(stderr);
         return CC_EXIT_USAGE;
     }
     cc_buf_t report;

@@ -27,13 +27,65 @@ void cc_cli_env_free(cc_cli_env_t *env)
     cc_env_free(env);
 }
 
-int cc_cli_open_db(const cc_cli_t *cli, cc_store_t **store)
+void cc_cli_set_db(cc_cli_t *cli, const cc_config_t *config)
+{
+    if (cli->db_option != NULL && cli->db_option[0] != '\0') {
+        cli->db_path = cli->db_option;
+        snprintf(cli->db_origin, sizeof(cli->db_origin), "%s", cli->db_option_name);
+        return;
+    }
+    snprintf(cli->db_buf, sizeof(cli->db_buf), "%s", config->database);
+    cli->db_path = cli->db_buf;
+    int line = cc_config_line(config, "careclock", "database");
+    if (line > 0)
+        snprintf(cli->db_origin, sizeof(cli->db_origin), "[careclock] database, %s:%d", cli->config_path, line);
+    else if (cli->config_path != NULL)
+        snprintf(cli->db_origin, sizeof(cli->db_origin), "the built-in default; %s sets no [careclock] database",
+                 cli->config_path);
+    else
+        snprintf(cli->db_origin, sizeof(cli->db_origin), "the built-in default; there is no %s",
+                 cc_config_default_path());
+}
+
+int cc_cli_resolve_db(cc_cli_t *cli)
+{
+    cc_config_t config;
+    char err[1024];
+    if (cli->db_path != NULL)
+        return 0;
+    if (cc_config_defaults(&config) != 0) {
+        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        return CC_EXIT_FAIL;
+    }
+    int rc = cli->config_path ? cc_config_load(&config, cli->config_path, err, sizeof(err)) : 0;
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", cli->prog, err);
+        cc_config_free(&config);
+        return rc == CC_EIO ? CC_EXIT_FAIL : CC_EXIT_USAGE;
+    }
+    cc_cli_set_db(cli, &config);
+    cc_config_free(&config);
+    return 0;
+}
+
+int cc_cli_open_db(cc_cli_t *cli, cc_store_t **store)
 {
     char err[512];
-    int rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
+    int rc = cc_cli_resolve_db(cli);
+    if (rc != 0)
+        return rc;
+    rc = cc_store_open_existing(cli->db_path, store, err, sizeof(err));
     if (rc == CC_ENOTFOUND) {
-        fprintf(stderr, "%s: database \"%s\" does not exist; run careclock init first (or give --db PATH)\n",
-                cli->prog, cli->db_path);
+        if (cli->db_path == cli->db_option)
+            fprintf(stderr, "%s: there is no database at %s (%s): check the path, or create it with careclock "
+                            "init\n",
+                    cli->prog, cli->db_path, cli->db_origin);
+        else
+            fprintf(stderr,
+                    "%s: there is no database at %s (%s): careclockd creates it when it first starts "
+                    "(systemctl start careclockd), or run careclock init as the user careclockd runs as; "
+                    "--db PATH names another database\n",
+                    cli->prog, cli->db_path, cli->db_origin);
         return CC_EXIT_USAGE;
     }
     if (rc != 0) {

@@ -4,7 +4,7 @@
  *   careclock deliveries retry ID
  *   careclock deliveries webhooks
  *   careclock deliveries enable-webhook NAME
- *   careclock deliveries prune --before YYYY-MM-DD
+ *   careclock deliveries prune --before YYYY-MM-DD | --retention
  * `run` is the same delivery cycle careclockd runs on its timer (deliver.h),
  * once, on a private loop: for cron and for tests. */
 #include "cli/cli.h"
@@ -30,7 +30,7 @@ static void usage(FILE *out)
           "       careclock deliveries retry ID\n"
           "       careclock deliveries webhooks\n"
           "       careclock deliveries enable-webhook NAME\n"
-          "       careclock deliveries prune --before YYYY-MM-DD\n"
+          "       careclock deliveries prune --before YYYY-MM-DD | --retention\n"
           "  S: " STATES "\n"
           "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
           "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
@@ -39,7 +39,8 @@ static void usage(FILE *out)
           "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
           "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n"
           "  prune           delete the delivery records of clocks closed (or gone) whose every record is final\n"
-          "                  and was last changed before the date (UTC); the date may not be after today\n",
+          "                  and was last changed before the date (UTC); the date may not be after today.\n"
+          "                  --retention: the date [notify] delivery_retention_days before today\n",
           out);
 }
 
@@ -379,23 +380,40 @@ static int cmd_enable(cc_cli_t *cli, int argc, char **argv)
 
 static int cmd_prune(cc_cli_t *cli, int argc, char **argv)
 {
-    char err[512], day[CC_DATE_STRLEN];
+    char err[512], day[CC_DATE_STRLEN], today[CC_DATE_STRLEN];
     cc_date_t before;
     size_t deleted = 0;
     cc_store_t *store = NULL;
-    if (argc != 4 || strcmp(argv[2], "--before") != 0) {
-        fprintf(stderr, "careclock deliveries prune: needs --before YYYY-MM-DD\n");
+    if (argc == 3 && strcmp(argv[2], "--retention") == 0) {
+        /* The council's retention period, from the configuration (the
+         * careclock-prune.timer runs this). */
+        cc_cli_env_t env;
+        int rc = cc_cli_env_load(cli, &env);
+        if (rc != 0)
+            return rc;
+        int days = env.config.delivery_retention_days;
+        cc_cli_env_free(&env);
+        if (days <= 0) {
+            printf("careclock deliveries prune: [notify] delivery_retention_days is not set in %s: nothing "
+                   "pruned (set the council's retention period for delivery records there)\n",
+                   cli->config_path ? cli->config_path : "the configuration");
+            return CC_EXIT_OK;
+        }
+        before = cli->today - days;
+    } else if (argc == 4 && strcmp(argv[2], "--before") == 0) {
+        if (cc_date_parse(argv[3], &before) != 0) {
+            fprintf(stderr, "careclock deliveries prune: --before \"%s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)\n",
+                    argv[3]);
+            return CC_EXIT_USAGE;
+        }
+    } else {
+        fprintf(stderr, "careclock deliveries prune: needs --before YYYY-MM-DD or --retention\n");
         usage(stderr);
         return CC_EXIT_USAGE;
     }
-    if (cc_date_parse(argv[3], &before) != 0) {
-        fprintf(stderr, "careclock deliveries prune: --before \"%s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)\n",
-                argv[3]);
-        return CC_EXIT_USAGE;
-    }
     if (before > cli->today) {
-        fprintf(stderr, "careclock deliveries prune: --before %s is after today (%s)\n", argv[3],
-                cc_date_format(cli->today, day));
+        fprintf(stderr, "careclock deliveries prune: --before %s is after today (%s)\n", cc_date_format(before, day),
+                cc_date_format(cli->today, today));
         return CC_EXIT_USAGE;
     }
     int rc = cc_cli_open_db(cli, &store);
@@ -414,6 +432,11 @@ static int cmd_prune(cc_cli_t *cli, int argc, char **argv)
 
 int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CC_EXIT_OK;
+        }
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(cli, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "retry") == 0)

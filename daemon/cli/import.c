@@ -305,16 +305,8 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
         goto out;
     }
     /* The database first: a typo in --db should not cost a parse. */
-    rc = cc_store_open_existing(cli->db_path, &store, err, sizeof(err));
-    if (rc != 0) {
-        if (rc == CC_ENOTFOUND)
-            fprintf(stderr, "careclock import: database \"%s\" does not exist; run careclock init first (or give "
-                            "--db PATH)\n", cli->db_path);
-        else
-            fprintf(stderr, "careclock import: %s\n", err);
-        status = rc == CC_ENOTFOUND ? CC_EXIT_USAGE : CC_EXIT_FAIL;
+    if ((status = cc_cli_open_db(cli, &store)) != 0)
         goto out;
-    }
     cc_cli_set_actor(store);
     for (size_t i = 0; i < paths.n; i++) {
         char *buf;

@@ -4,15 +4,59 @@
 #include "careclock/config.h"
 #include "careclock/error.h"
 #include "careclock/paths.h"
+#include "careclock/payload.h"
 #include "careclock/time.h"
 
 #include "util/inifile.h"
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef CC_SYSCONFDIR
+#define CC_SYSCONFDIR "/etc/careclock"
+#endif
+#ifndef CC_LOCALSTATEDIR
+#define CC_LOCALSTATEDIR "/var"
+#endif
+
+const char *cc_config_default_path(void)
+{
+    return CC_SYSCONFDIR "/careclock.conf";
+}
+
+cc_config_source_t cc_config_locate(const char *option, const char *env, const char **path)
+{
+    struct stat st;
+    if (option != NULL) {
+        *path = option;
+        return CC_CONFIG_FROM_OPTION;
+    }
+    if (env != NULL && env[0] != '\0') {
+        *path = env;
+        return CC_CONFIG_FROM_ENV;
+    }
+    if (stat(cc_config_default_path(), &st) == 0 || errno != ENOENT) {
+        *path = cc_config_default_path();
+        return CC_CONFIG_FROM_DEFAULT;
+    }
+    *path = NULL;
+    return CC_CONFIG_BUILTIN;
+}
+
+const char *cc_config_source_name(cc_config_source_t source)
+{
+    switch (source) {
+    case CC_CONFIG_FROM_OPTION: return "--config";
+    case CC_CONFIG_FROM_ENV: return "$CARECLOCK_CONFIG";
+    case CC_CONFIG_FROM_DEFAULT: return "the default path";
+    default: return "built-in defaults";
+    }
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -41,6 +85,7 @@ int cc_config_defaults(cc_config_t *config)
     config->rules[config->nrules++] = strdup(path);
     snprintf(path, sizeof(path), "%s/holidays", dir);
     config->holiday_dir = strdup(path);
+    config->database = strdup(CC_LOCALSTATEDIR "/lib/careclock/careclock.db");
     config->division = strdup("england-and-wales");
     config->timezone = strdup("Europe/London");
     config->privacy = CC_PRIVACY_INITIALS;
@@ -55,7 +100,7 @@ int cc_config_defaults(cc_config_t *config)
     config->digest = 1;
     config->recompute_interval_ms = 250;
     config->shutdown_grace_seconds = 10;
-    if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL ||
+    if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL || config->database == NULL ||
         config->timezone == NULL || config->listen == NULL) {
         cc_config_free(config);
         return CC_ENOMEM;
@@ -65,6 +110,9 @@ int cc_config_defaults(cc_config_t *config)
 
 void cc_config_free(cc_config_t *config)
 {
+    free(config->path);
+    free(config->origins);
+    free(config->service_user);
     free(config->database);
     clear_list(config->rules, &config->nrules);
     free(config->division);
@@ -323,6 +371,9 @@ static int handle_notify(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "file_channel") == 0) {
         resolve(r, value, path, sizeof(path));
         set_str(&c->file_channel, path);
+    } else if (strcmp(key, "delivery_retention_days") == 0) {
+        if (parse_int(value, 1, 36500, &c->delivery_retention_days) != 0)
+            return fail(r, key, "\"%s\" is not a number of days from 1 to 36500", value);
     } else {
         return fail(r, key, "unknown key in [notify] (value \"%s\")", value);
     }
@@ -377,16 +428,46 @@ static int handle_daemon(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "shutdown_grace") == 0) {
         if (parse_int(value, 0, 600, &c->shutdown_grace_seconds) != 0)
             return fail(r, key, "\"%s\" is not a number of seconds from 0 to 600", value);
+    } else if (strcmp(key, "user") == 0) {
+        if (value[0] == '\0' || strlen(value) > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                                                          strlen(value) || value[0] == '-')
+            return fail(r, key, "\"%s\" is not a user name", value);
+        set_str(&c->service_user, value);
     } else {
         return fail(r, key, "unknown key in [careclockd] (value \"%s\")", value);
     }
     return 1;
 }
 
+/* Record where [section] key was set; a key set twice in one section is
+ * refused (rules and holidays add files, so they may repeat). Returns 1 to
+ * go on, 0 after fail(). */
+static int note_origin(reader_t *r, const char *section, const char *key)
+{
+    cc_config_t *c = r->config;
+    int list = strcmp(section, "careclock") == 0 && (strcmp(key, "rules") == 0 || strcmp(key, "holidays") == 0);
+    for (size_t i = 0; i < c->norigins && !list; i++)
+        if (strcmp(c->origins[i].section, section) == 0 && strcmp(c->origins[i].key, key) == 0)
+            return fail(r, key, "set twice in [%s] (first at line %d): keep one of them", section,
+                        c->origins[i].line);
+    if (strlen(section) >= sizeof(c->origins[0].section) || strlen(key) >= sizeof(c->origins[0].key))
+        return 1; /* too long to be a key careclock knows: the section handler refuses it */
+    cc_config_origin_t *grown = realloc(c->origins, (c->norigins + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return fail(r, key, "%s", "out of memory");
+    c->origins = grown;
+    cc_config_origin_t *o = &c->origins[c->norigins++];
+    snprintf(o->section, sizeof(o->section), "%s", section);
+    snprintf(o->key, sizeof(o->key), "%s", key);
+    o->line = r->line;
+    return 1;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
     reader_t *r = user;
-    if (r->failed)
+    if (r->failed || !note_origin(r, section, key))
         return 0;
     if (strcmp(section, "careclock") == 0)
         return handle_careclock(r, key, value);
@@ -407,12 +488,25 @@ static int handler(void *user, const char *section, const char *key, const char 
 int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errlen)
 {
     reader_t r = {.config = config, .path = path, .err = err, .errlen = errlen};
+    struct stat st;
     const char *slash = strrchr(path, '/');
     if (slash != NULL)
         snprintf(r.dir, sizeof(r.dir), "%.*s", (int)(slash - path), path);
+    if (stat(path, &st) != 0) {
+        cc_set_err(err, errlen, "%s: cannot read the configuration file: %s", path, strerror(errno));
+        return CC_EIO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cc_set_err(err, errlen, "%s is a directory, not a configuration file: name the file (%s/careclock.conf)",
+                   path, path);
+        return CC_EPARSE;
+    }
+    set_str(&config->path, path);
+    config->norigins = 0;
     int rc = cc__ini_parse(path, handler, &r, &r.line);
     if (rc == CC_EIO) {
-        snprintf(err, errlen, "%s: cannot read configuration file", path);
+        cc_set_err(err, errlen, "%s: cannot read the configuration file: %s", path,
+                   errno ? strerror(errno) : "read error");
         return CC_EIO;
     }
     if (rc < 0) {
@@ -454,4 +548,158 @@ void cc_config_planner_settings(const cc_config_t *config, cc_planner_settings_t
     out->email_unavailable = cc_config_email_unavailable(config);
     for (size_t i = 0; i < config->nwebhooks; i++)
         out->webhooks[out->nwebhooks++] = config->webhooks[i].name;
+}
+
+int cc_config_line(const cc_config_t *config, const char *section, const char *key)
+{
+    for (size_t i = 0; i < config->norigins; i++)
+        if (strcmp(config->origins[i].section, section) == 0 && strcmp(config->origins[i].key, key) == 0)
+            return config->origins[i].line;
+    return 0;
+}
+
+/* ---- config show ---------------------------------------------------------- */
+
+typedef struct {
+    const cc_config_t *config;
+    const char *section;
+    int changed_only;
+    FILE *out;
+} show_t;
+
+/* One "key = value" line, marked "; default" when the file did not set
+ * it; a NULL value (not set) is shown commented out: "; key =". */
+static void show_key(show_t *sh, const char *key, const char *value)
+{
+    int line = cc_config_line(sh->config, sh->section, key);
+    if (sh->changed_only && line == 0)
+        return;
+    if (value == NULL) {
+        fprintf(sh->out, "; %s =\n", key);
+        return;
+    }
+    int pad = 44 - (int)(strlen(key) + strlen(value));
+    if (line == 0)
+        fprintf(sh->out, "%s = %s%*s; default\n", key, value, pad > 1 ? pad : 1, "");
+    else
+        fprintf(sh->out, "%s = %s\n", key, value);
+}
+
+static void show_int(show_t *sh, const char *key, int value)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%d", value);
+    show_key(sh, key, text);
+}
+
+static void show_list(show_t *sh, const char *key, char *const *list, size_t n)
+{
+    char text[CC_CONFIG_MAX_FILES * (PATH_MAX + 2)];
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof(text); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s", i ? ", " : "", list[i]);
+    show_key(sh, key, n ? text : NULL);
+}
+
+static void show_section(show_t *sh, const char *section)
+{
+    sh->section = section;
+    fprintf(sh->out, "\n[%s]\n", section);
+}
+
+/* An SMTP URL without the password a user:password@ part may carry. */
+static void elide_smtp_url(const char *url, char *out, size_t len)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    const char *at = strchr(host, '@');
+    const char *slash = strchr(host, '/');
+    if (at == NULL || (slash != NULL && slash < at)) {
+        snprintf(out, len, "%s", url);
+        return;
+    }
+    const char *colon = memchr(host, ':', (size_t)(at - host));
+    if (colon == NULL)
+        snprintf(out, len, "%s", url);
+    else
+        snprintf(out, len, "%.*s:(elided)%s", (int)(colon - url), url, at);
+}
+
+/* A webhook URL as scheme://host[:port]/... : its path and query are the
+ * endpoint's credential (a Slack hook's path, a Teams workflow's sig=). */
+static void elide_webhook_url(const char *url, char *out, size_t len)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    size_t hostlen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hostlen);
+    if (at != NULL) {
+        hostlen -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    snprintf(out, len, "%.*s%.*s%s", (int)(scheme_end ? scheme_end + 3 - url : 0), url, (int)hostlen, host,
+             host[hostlen] ? "/...(elided)" : "");
+}
+
+void cc_config_show(const cc_config_t *c, int changed_only, FILE *out)
+{
+    show_t sh = {.config = c, .changed_only = changed_only, .out = out};
+    char text[PATH_MAX + 64];
+    static const char *const privacy[] = {[CC_PRIVACY_REFERENCE] = "reference", [CC_PRIVACY_INITIALS] = "initials",
+                                          [CC_PRIVACY_FULL] = "full"};
+    fprintf(out, "; the configuration in effect, %s\n", c->path ? c->path : "built-in defaults (no file read)");
+    fprintf(out, "; secrets are read from the files named here and never shown; webhook URLs are shown to the host\n");
+
+    show_section(&sh, "careclock");
+    show_key(&sh, "database", c->database);
+    show_list(&sh, "rules", c->rules, c->nrules);
+    show_key(&sh, "division", c->division);
+    show_key(&sh, "holiday_dir", c->holiday_dir);
+    show_list(&sh, "holidays", c->holidays, c->nholidays);
+    show_key(&sh, "timezone", c->timezone);
+    show_key(&sh, "privacy", privacy[c->privacy]);
+
+    show_section(&sh, "careclockd");
+    show_int(&sh, "poll_interval_ms", c->recompute_interval_ms);
+    show_int(&sh, "shutdown_grace", c->shutdown_grace_seconds);
+    show_key(&sh, "user", c->service_user);
+
+    show_section(&sh, "http");
+    show_key(&sh, "listen", c->listen);
+    show_key(&sh, "public_url", c->public_url);
+    show_int(&sh, "feed_ttl", c->feed_ttl_minutes);
+    show_int(&sh, "feed_retention_days", c->feed_retention_days);
+    show_int(&sh, "max_connections", c->http_max_connections);
+    show_int(&sh, "timeout", c->http_timeout_seconds);
+
+    show_section(&sh, "smtp");
+    if (c->smtp_url != NULL)
+        elide_smtp_url(c->smtp_url, text, sizeof(text));
+    show_key(&sh, "url", c->smtp_url ? text : NULL);
+    show_key(&sh, "from", c->smtp_from);
+    show_key(&sh, "tls", c->smtp_tls_required ? "required" : "none");
+    show_key(&sh, "username", c->smtp_username);
+    show_key(&sh, "password_file", c->smtp_password_file);
+
+    show_section(&sh, "notify");
+    snprintf(text, sizeof(text), "%02d:%02d-%02d:%02d", c->window_start_minute / 60, c->window_start_minute % 60,
+             c->window_end_minute / 60, c->window_end_minute % 60);
+    show_key(&sh, "window", text);
+    show_key(&sh, "digest", c->digest ? "yes" : "no");
+    show_key(&sh, "file_channel", c->file_channel);
+    if (c->delivery_retention_days > 0)
+        snprintf(text, sizeof(text), "%d", c->delivery_retention_days);
+    show_key(&sh, "delivery_retention_days", c->delivery_retention_days > 0 ? text : NULL);
+
+    for (size_t i = 0; i < c->nwebhooks; i++) {
+        const cc_webhook_config_t *w = &c->webhooks[i];
+        char section[80];
+        snprintf(section, sizeof(section), "webhook:%s", w->name);
+        show_section(&sh, section);
+        elide_webhook_url(w->url, text, sizeof(text));
+        show_key(&sh, "url", text);
+        show_key(&sh, "format", cc_payload_format_name(w->format));
+        show_key(&sh, "secret_file", w->secret_file);
+    }
 }

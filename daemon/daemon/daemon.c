@@ -22,6 +22,7 @@
 #include "careclock/outbox.h"
 #include "careclock/store.h"
 #include "careclock/time.h"
+#include "careclock/version.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -408,6 +409,9 @@ static int metric_row(void *arg, const char *key, const char *subkey, int64_t n)
 static int route_metrics(void *data, cc_buf_t *out)
 {
     cc_daemon_t *d = data;
+    cc_buf_printf(out, "# HELP careclock_build_info The running careclockd's version.\n"
+                       "# TYPE careclock_build_info gauge\ncareclock_build_info{version=\"%s\"} 1\n",
+                  cc_version());
     cc_buf_puts(out, "# HELP careclock_clocks Clock instances by rule and status.\n# TYPE careclock_clocks gauge\n");
     cc_clocks_count_by_rule(d->store, metric_row, &(metric_t){out, "careclock_clocks", "rule", "status"});
     cc_buf_puts(out, "# HELP careclock_deliveries Deliveries in the outbox by state.\n"
@@ -698,8 +702,13 @@ int cc_daemon_run(const cc_daemon_options_t *options)
     if (open_database(d) != 0)
         goto out;
     d->today = cc_time_local(daemon_now(d)).date;
-    cc_log(CC_LOG_INFO, "careclockd starting: database %s, %zu rules, division %s, time zone %s, today %s%s",
-           d->db_path, cc_ruleset_count(d->env.rules), d->env.config.division, d->env.config.timezone,
+    cc_log(CC_LOG_INFO,
+           "careclockd %s starting: configuration %s%s%s, database %s, %zu rules, division %s, time zone %s, "
+           "today %s%s",
+           cc_version(), options->config_path ? options->config_path : "built-in defaults, as ",
+           options->config_path ? "" : cc_config_default_path(), options->config_path ? "" : " does not exist",
+           d->db_path,
+           cc_ruleset_count(d->env.rules), d->env.config.division, d->env.config.timezone,
            cc_date_format(d->today, day), options->has_now ? " (clock set by --now)" : "");
     d->full_pending = 1;
     if (recompute(d) != 0)

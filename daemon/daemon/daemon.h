@@ -13,10 +13,13 @@
 #ifndef CARECLOCK_DAEMON_H
 #define CARECLOCK_DAEMON_H
 
+#include "careclock/config.h"
+
 #include <time.h>
 
 typedef struct {
-    const char *config_path;  /* NULL: built-in defaults */
+    const char *config_path;  /* NULL: built-in defaults (the default path does not exist) */
+    cc_config_source_t config_source; /* how config_path was chosen, for the start-up log line */
     const char *db_path;      /* overrides [careclock] database */
     const char *listen;       /* overrides [http] listen */
     int has_now;              /* --now given: the daemon's clock starts at now */

@@ -464,8 +464,10 @@ static int split_listen(const char *address, char *host, size_t hostlen, char *p
 }
 
 /* A listening socket bound to address into *out, its port into *port.
- * Returns 0, CC_EINVAL (address does not parse) or CC_EIO, with err set. */
-static int open_listener(const char *address, int *out, int *port, int *ipv6, char *err, size_t errlen)
+ * Returns 0, CC_EINVAL (address does not parse) or CC_EIO, with err set
+ * and the system's reason in *sys_errno. */
+static int open_listener(const char *address, int *out, int *port, int *ipv6, int *sys_errno, char *err,
+                         size_t errlen)
 {
     char host[256], service[8];
     struct addrinfo hints, *res = NULL;
@@ -504,6 +506,7 @@ static int open_listener(const char *address, int *out, int *port, int *ipv6, ch
     freeaddrinfo(res);
     if (fd < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(saved));
+        *sys_errno = saved;
         return CC_EIO;
     }
     struct sockaddr_storage ss;
@@ -519,7 +522,7 @@ static int open_listener(const char *address, int *out, int *port, int *ipv6, ch
 int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_routes_t *routes, cc_http_t **out,
                   char *err, size_t errlen)
 {
-    int ipv6 = 0, fd = -1;
+    int ipv6 = 0, fd = -1, sys_errno = 0;
     *out = NULL;
     cc_http_t *h = calloc(1, sizeof(*h));
     if (h == NULL) {
@@ -529,7 +532,7 @@ int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_rout
     h->loop = loop;
     if (routes != NULL)
         h->routes = *routes;
-    int rc = open_listener(config->listen, &fd, &h->port, &ipv6, err, errlen);
+    int rc = open_listener(config->listen, &fd, &h->port, &ipv6, &sys_errno, err, errlen);
     if (rc != 0) {
         free(h);
         return rc;
@@ -562,6 +565,76 @@ int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_rout
     drive(h);
     *out = h;
     return 0;
+}
+
+/* 1 if a careclockd answers GET /healthz on address within a second. */
+static int careclockd_answers(const char *address)
+{
+    char host[256], service[8], reply[256];
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
+    int found = 0;
+    if (split_listen(address, host, sizeof(host), service, sizeof(service)) != 0)
+        return 0;
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "%s", strcmp(host, "::") == 0 ? "::1" : "127.0.0.1");
+    if (getaddrinfo(host, service, &hints, &res) != 0)
+        return 0;
+    for (struct addrinfo *ai = res; ai != NULL && !found; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        struct timeval tv = {1, 0};
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        static const char request[] = "GET /healthz HTTP/1.0\r\nHost: careclock\r\n\r\n";
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && write(fd, request, sizeof(request) - 1) > 0) {
+            size_t got = 0;
+            ssize_t n;
+            while (got < sizeof(reply) - 1 && (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+                got += (size_t)n;
+            reply[got] = '\0';
+            /* the feed server's answer: a status line, then "ok" or "unavailable" alone as the body */
+            const char *body = strstr(reply, "\r\n\r\n");
+            found = strncmp(reply, "HTTP/1.", 7) == 0 && body != NULL &&
+                    (strcmp(body + 4, "ok\n") == 0 || strcmp(body + 4, "unavailable\n") == 0);
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return found;
+}
+
+int cc_http_listen_probe(const char *address, char *msg, size_t len)
+{
+    int fd = -1, port = 0, ipv6 = 0, sys_errno = 0;
+    char err[512];
+    msg[0] = '\0';
+    int rc = open_listener(address, &fd, &port, &ipv6, &sys_errno, err, sizeof(err));
+    if (rc == 0) {
+        close(fd);
+        return 0;
+    }
+    if (rc == CC_EINVAL) {
+        snprintf(msg, len, "%s: give ADDRESS:PORT, such as 127.0.0.1:8787", err);
+        return CC_EINVAL;
+    }
+    if (sys_errno == EADDRINUSE && careclockd_answers(address)) {
+        snprintf(msg, len, "in use by a careclockd that is running (it answers /healthz): fine for a reload; a "
+                           "second instance needs its own address");
+        return 0;
+    }
+    if (sys_errno == EADDRINUSE)
+        snprintf(msg, len, "the address is in use by another program: stop it (ss -ltnp names it), or choose "
+                           "another port in [http] listen");
+    else if (sys_errno == EACCES)
+        snprintf(msg, len, "ports below 1024 need a privilege careclockd does not have (its unit grants no "
+                           "capabilities): listen on a port above 1023 behind the council's reverse proxy");
+    else if (sys_errno == EADDRNOTAVAIL)
+        snprintf(msg, len, "the address is not one of this machine's: use 127.0.0.1 (behind the reverse "
+                           "proxy) or an address this machine has (ip -brief address)");
+    else
+        snprintf(msg, len, "%s: fix [http] listen", err);
+    return CC_EIO;
 }
 
 int cc_http_port(const cc_http_t *h)

@@ -8,6 +8,7 @@
 #include "careclock/planner.h"
 #include "careclock/privacy.h"
 
+#include <stdio.h>
 #include <stddef.h>
 
 #define CC_CONFIG_MAX_FILES 16
@@ -21,8 +22,19 @@ typedef struct {
     char *secret_file;  /* Standard Webhooks secret ("whsec_" + base64), NULL for unsigned */
 } cc_webhook_config_t;
 
+/* Where a key was set: "[section] key" at line of the file read. */
 typedef struct {
-    char *database;                          /* NULL: the caller's default */
+    char section[64];
+    char key[32];
+    int line;
+} cc_config_origin_t;
+
+typedef struct {
+    char *path;                              /* the file read (cc_config_load), NULL: built-in defaults only */
+    cc_config_origin_t *origins;             /* each key the file set, in file order */
+    size_t norigins;
+
+    char *database;                          /* the plan database: CC_LOCALSTATEDIR/lib/careclock/careclock.db */
     char *rules[CC_CONFIG_MAX_FILES];        /* in load order; later overrides earlier */
     size_t nrules;
     char *division;                          /* england-and-wales by default */
@@ -52,6 +64,7 @@ typedef struct {
     int window_end_minute;     /* 18:00 -> 1080 */
     int digest;                /* 1: one message per recipient per window opening */
     char *file_channel;        /* a directory: write each message there instead of sending (demo), NULL */
+    int delivery_retention_days; /* deliveries prune --retention: keep records this many days; 0: not set */
 
     /* [webhook:NAME] sections */
     cc_webhook_config_t webhooks[CC_CONFIG_MAX_WEBHOOKS];
@@ -60,16 +73,57 @@ typedef struct {
     /* [careclockd] */
     int recompute_interval_ms; /* PRAGMA data_version poll, 250 */
     int shutdown_grace_seconds;/* in-flight work allowed on SIGTERM, 10 */
+    char *service_user;        /* the user careclockd runs as, for the pre-flight check; NULL: the unit's User= */
 } cc_config_t;
+
+/* The configuration file both programs read when none is named:
+ * SYSCONFDIR/careclock/careclock.conf (/etc/careclock/careclock.conf). */
+const char *cc_config_default_path(void);
+
+/* Where the configuration came from. */
+typedef enum {
+    CC_CONFIG_FROM_OPTION,  /* --config FILE */
+    CC_CONFIG_FROM_ENV,     /* $CARECLOCK_CONFIG */
+    CC_CONFIG_FROM_DEFAULT, /* cc_config_default_path(), which exists */
+    CC_CONFIG_BUILTIN       /* no file: the default path does not exist */
+} cc_config_source_t;
+
+/* Choose the file to read: option (--config) if not NULL, else env (the
+ * value of $CARECLOCK_CONFIG) if not NULL or empty, else the default path
+ * when something exists there (a directory too, so that it is refused, not
+ * ignored). *path receives the file, or NULL for the built-in defaults (the
+ * default path does not exist). A named file that does not exist is not
+ * replaced by defaults: cc_config_load() then refuses it. */
+cc_config_source_t cc_config_locate(const char *option, const char *env, const char **path);
+
+/* "--config", "$CARECLOCK_CONFIG", "the default path" or "built-in
+ * defaults". */
+const char *cc_config_source_name(cc_config_source_t source);
 
 /* Fill *config with the built-in defaults (shipped rules and holidays found
  * through cc_paths_datadir()). Returns 0 or CC_ENOMEM. */
 int cc_config_defaults(cc_config_t *config);
 
 /* Read path over the values already in *config. Returns 0, or CC_EIO /
- * CC_EPARSE with "FILE:LINE: key: what is wrong" in err. Relative paths in
- * the file are taken relative to the file's directory. */
+ * CC_EPARSE with "FILE:LINE: key: what is wrong" in err: a file that
+ * cannot be read (with the reason), a directory, a syntax error, an
+ * unknown section or key, a bad value, a key set twice in one section
+ * (except rules and holidays, which add files). Relative paths in the file
+ * are taken relative to the file's directory. */
 int cc_config_load(cc_config_t *config, const char *path, char *err, size_t errlen);
+
+/* The line of path at which [section] key was set, or 0 when the file did
+ * not set it (a built-in default). For webhook sections, section is
+ * "webhook:NAME". */
+int cc_config_line(const cc_config_t *config, const char *section, const char *key);
+
+/* Write the configuration in effect to out as careclock.conf text: every
+ * key of every section, each value as careclock reads it (paths resolved),
+ * those the file did not set marked "; default" (only those it set when
+ * changed_only), secrets elided: a password in [smtp] url, and the path and
+ * query of each webhook URL, which are the endpoint's own credential. Files
+ * holding secrets are named, never read. */
+void cc_config_show(const cc_config_t *config, int changed_only, FILE *out);
 
 /* Free every string the config holds (the struct is the caller's). */
 void cc_config_free(cc_config_t *config);

@@ -151,4 +151,12 @@ int cc__http_etag_matches(const char *header, const char *etag);
 /* An IMF-fixdate to seconds since the epoch; -1 if header is not one. */
 time_t cc__http_parse_date(const char *header);
 
+/* Try binding address (ADDRESS:PORT, as [http] listen) as the feed server
+ * would, and let go at once: for the pre-flight check (preflight.h's
+ * cc_preflight_listen_fn). Returns 0 when it is free, or when a careclockd
+ * answering /healthz holds it (said in msg: a reload is fine); otherwise
+ * CC_EINVAL (not ADDRESS:PORT) or CC_EIO (in use, a privileged port, not an
+ * address of this machine), with msg saying so and naming the fix. */
+int cc_http_listen_probe(const char *address, char *msg, size_t len);
+
 #endif

@@ -149,7 +149,7 @@ class InitTest(AdminTestCase):
         for args in cases:
             rc, out, err = self.run_cc(*args)
             self.assertEqual(rc, 2, args)
-            self.assertIn("run careclock init", err)
+            self.assertIn("create it with careclock init", err)
             self.assertIn(self.db, err)
             self.assertFalse(os.path.exists(self.db), args)
 

@@ -129,8 +129,12 @@ class CheckConfig(unittest.TestCase):
         council = Council()
         try:
             good = council.write_config("[careclock]\ndivision = scotland\n[notify]\nwindow = 09:00-17:00\n")
-            p = subprocess.run([DAEMON, "--check-config", "--config", good], capture_output=True, text=True)
-            self.assertEqual(p.returncode, 0, p.stderr)
+            # The database and the address the service would use: the
+            # pre-flight check looks at both.
+            p = subprocess.run([DAEMON, "--check-config", "--config", good, "--db", council.db,
+                                "--listen", "127.0.0.1:0"], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("is valid", p.stdout)
             bad = council.write_config("[careclock]\n\n[notify]\nwindow = 18:00-08:00\n", "bad.conf")
             p = subprocess.run([DAEMON, "--check-config", "--config", bad], capture_output=True, text=True)
             self.assertEqual(p.returncode, 2)

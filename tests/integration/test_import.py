@@ -356,7 +356,8 @@ class TestImport(ImportCase):
         os.remove(self.db)
         p = self.run_cc("import", "ssda903", *paths)
         self.assertEqual(p.returncode, 2)
-        self.assertIn("does not exist; run careclock init first", p.stderr)
+        self.assertIn("there is no database at %s (--db)" % self.db, p.stderr)
+        self.assertIn("careclock init", p.stderr)
 
 
 class TestBadRows(ImportCase):

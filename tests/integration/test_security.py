@@ -10,7 +10,7 @@
   umask;
 - secrets are never accepted in the configuration file, nor from argv or
   the environment: the source reads no environment variable but
-  CARECLOCK_DB (a path), and careclockd's options take no secret;
+  CARECLOCK_DB and CARECLOCK_CONFIG (paths), and careclockd's options take no secret;
 - SQL: no statement is built by formatting text into SQL; the few that are
   formatted take a number or an identifier quoted by SQLite's %w.
 The logs of the whole suite are searched for children's names, tokens and
@@ -94,7 +94,8 @@ class Secrets(unittest.TestCase):
                     if re.search(r"\b(secure_)?getenv\s*\(", line):
                         calls.append((os.path.basename(path), n, line.strip()))
         names = {re.search(r'getenv\("([A-Z_]+)"\)', c[2]).group(1) for c in calls}
-        self.assertEqual(names, {"CARECLOCK_DB"}, calls)
+        # Two paths: the database and the configuration file.
+        self.assertEqual(names, {"CARECLOCK_DB", "CARECLOCK_CONFIG"}, calls)
         p = subprocess.run([DAEMON, "--help"], capture_output=True, text=True)
         self.assertNotRegex(p.stdout + p.stderr, r"(?i)password|secret|token")
         p = subprocess.run([CLI, "--help"], capture_output=True, text=True)
