@@ -1,13 +1,52 @@
 #!/bin/sh
-# Install the Debian packages careclock's build, tests and benchmarks need,
-# only those missing. A quick no-op when everything is present.
+# careclock's Debian packages, in three lists:
+#   tools/deps.sh             install what building and testing need (make deps), only those missing
+#   tools/deps.sh --bench     the same, and what the benchmarks need (make bench)
+#   tools/deps.sh --runtime   print what a server running careclock needs, one a line (nothing installed);
+#                             the Debian package depends on these, and libc6 (make deb)
+#   tools/deps.sh --list      print the build and test list, one a line
+# A quick no-op when everything is present.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev
-libsqlite3-dev libical-dev libjansson-dev libinih-dev libcmocka-dev
-libuv1-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libsystemd-dev
-sqlite3 tzdata valgrind curl python3 python3-numpy python3-pandas python3-aiosmtpd python3-icalendar khal
-wrk nginx-light
-clang libclang-rt-14-dev"
+
+# What careclockd and careclock run with: the libraries they link, systemd
+# (the unit, sysusers, tmpfiles and timers) and the time zone data.
+RUNTIME="libsqlite3-0 libical3 libjansson4 libinih1 libuv1 libcurl4 libmicrohttpd12 libssl3 libsystemd0
+systemd tzdata"
+
+# Building: the compiler and the libraries' headers; scdoc for the man pages;
+# debhelper and dpkg-dev for make deb.
+BUILD="gcc make pkg-config libc6-dev
+libsqlite3-dev libical-dev libjansson-dev libinih-dev libuv1-dev libcurl4-openssl-dev libmicrohttpd-dev
+libssl-dev libsystemd-dev scdoc dpkg-dev debhelper"
+
+# Testing (make test, and CI's sanitizer, valgrind, fuzz and fault runs):
+# cmocka, the real servers the integration tests talk to (aiosmtpd), the
+# feed checkers (python3-icalendar, khal), man for the man pages, lintian for
+# the package, iproute2 for the package test's private network, clang for
+# the fuzzers, valgrind.
+TEST="libcmocka-dev sqlite3 tzdata curl python3 python3-aiosmtpd python3-icalendar khal man-db lintian iproute2
+valgrind clang libclang-rt-14-dev"
+
+# Benchmarks only (make bench): the comparison scripts and the HTTP load tools.
+BENCH="python3-numpy python3-pandas wrk nginx-light"
+
+case "${1:-}" in
+    --runtime)
+        printf '%s\n' $RUNTIME
+        exit 0
+        ;;
+    --list)
+        printf '%s\n' $BUILD $TEST
+        exit 0
+        ;;
+    --bench) PACKAGES="$BUILD $TEST $BENCH" ;;
+    "") PACKAGES="$BUILD $TEST" ;;
+    *)
+        echo "usage: tools/deps.sh [--bench | --runtime | --list]" >&2
+        exit 2
+        ;;
+esac
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
