@@ -438,3 +438,25 @@ class PreFlight(Council):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DaemonVersion(unittest.TestCase):
+    def test_start_up_line_and_build_info_metric_carry_the_version(self):
+        import urllib.request
+        from daemon_harness import Council as HarnessCouncil, Daemon
+        with open(os.path.join(ROOT, "VERSION")) as f:
+            version = f.read().strip()
+        council = HarnessCouncil()
+        daemon = Daemon(council, now="2026-11-30T09:00:00")
+        try:
+            self.assertTrue(daemon.wait_notify("READY=1"), "\n".join(daemon.stderr_lines))
+            starting = [l for l in daemon.stderr_lines if "starting:" in l]
+            self.assertEqual(len(starting), 1, daemon.stderr_lines)
+            self.assertIn("careclockd %s starting: configuration " % version, starting[0])
+            with urllib.request.urlopen(daemon.url("/metrics"), timeout=10) as r:
+                metrics = r.read().decode()
+            self.assertIn('\ncareclock_build_info{version="%s"} 1\n' % version, metrics)
+            self.assertIn("# TYPE careclock_build_info gauge", metrics)
+        finally:
+            daemon.stop()
+            council.cleanup()

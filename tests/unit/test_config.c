@@ -81,6 +81,86 @@ static void test_control_characters_and_limits(void **state)
     refused("[nowhere]\nx = 1\n", ":2: x", "unknown section");
 }
 
+/* A key set twice in one section is refused with both lines; rules and
+ * holidays may repeat (each line adds files). */
+static void test_duplicate_keys(void **state)
+{
+    cc_config_t c;
+    char err[1024] = "";
+    (void)state;
+    refused("[notify]\nwindow = 08:00-18:00\ndigest = yes\nwindow = 09:00-17:00\n", ":4: window",
+            "set twice in [notify] (first at line 2)");
+    refused("[webhook:a]\nurl = https://a.example/\n[webhook:a]\nurl = https://b.example/\n", ":4: url",
+            "set twice in [webhook:a] (first at line 2)");
+    assert_int_equal(load("[careclock]\nrules = a.rules\nrules = b.rules\n[smtp]\nfrom = x@y.example\n", &c, err,
+                          sizeof(err)),
+                     0);
+    assert_int_equal(c.nrules, 2);
+    assert_int_equal(cc_config_line(&c, "smtp", "from"), 5);
+    assert_int_equal(cc_config_line(&c, "smtp", "url"), 0);
+    cc_config_free(&c);
+}
+
+/* A directory is not a configuration file, and says which file to give. */
+static void test_directory_refused(void **state)
+{
+    cc_config_t c;
+    char err[1024] = "";
+    (void)state;
+    assert_int_equal(cc_config_defaults(&c), 0);
+    assert_int_equal(cc_config_load(&c, "/tmp", err, sizeof(err)), CC_EPARSE);
+    assert_string_equal(err, "/tmp is a directory, not a configuration file: name the file (/tmp/careclock.conf)");
+    assert_int_equal(cc_config_load(&c, "/nonexistent/careclock.conf", err, sizeof(err)), CC_EIO);
+    assert_non_null(strstr(err, "No such file or directory"));
+    cc_config_free(&c);
+}
+
+/* --config wins over $CARECLOCK_CONFIG, which wins over the default path;
+ * an empty variable counts as unset. */
+static void test_locate(void **state)
+{
+    const char *path = NULL;
+    (void)state;
+    assert_int_equal(cc_config_locate("/a.conf", "/b.conf", &path), CC_CONFIG_FROM_OPTION);
+    assert_string_equal(path, "/a.conf");
+    assert_int_equal(cc_config_locate(NULL, "/b.conf", &path), CC_CONFIG_FROM_ENV);
+    assert_string_equal(path, "/b.conf");
+    cc_config_source_t s = cc_config_locate(NULL, "", &path);
+    if (access(cc_config_default_path(), F_OK) == 0) {
+        assert_int_equal(s, CC_CONFIG_FROM_DEFAULT);
+        assert_string_equal(path, cc_config_default_path());
+    } else {
+        assert_int_equal(s, CC_CONFIG_BUILTIN);
+        assert_null(path);
+    }
+}
+
+/* config show: secrets elided, defaults marked, the file's keys plain. */
+static void test_show(void **state)
+{
+    cc_config_t c;
+    char err[1024] = "", *text = NULL;
+    size_t len = 0;
+    (void)state;
+    assert_int_equal(load("[smtp]\nurl = smtps://u:hunter2@mail.example:465\nfrom = a@b.example\n"
+                          "[webhook:w]\nurl = https://hooks.slack.com/services/T0/B0/SECRETPATH?sig=SECRETSIG\n",
+                          &c, err, sizeof(err)),
+                     0);
+    FILE *out = open_memstream(&text, &len);
+    cc_config_show(&c, 0, out);
+    fclose(out);
+    assert_null(strstr(text, "hunter2"));
+    assert_null(strstr(text, "SECRETPATH"));
+    assert_null(strstr(text, "SECRETSIG"));
+    assert_non_null(strstr(text, "url = smtps://u:(elided)@mail.example:465\n"));
+    assert_non_null(strstr(text, "url = https://hooks.slack.com/...(elided)\n"));
+    assert_non_null(strstr(text, "from = a@b.example\n"));
+    assert_non_null(strstr(text, "window = 08:00-18:00"));
+    assert_non_null(strstr(text, "; default\n"));
+    free(text);
+    cc_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +168,10 @@ int main(void)
         cmocka_unit_test(test_sender_must_be_ascii),
         cmocka_unit_test(test_secrets_never_in_the_file),
         cmocka_unit_test(test_control_characters_and_limits),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_directory_refused),
+        cmocka_unit_test(test_locate),
+        cmocka_unit_test(test_show),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

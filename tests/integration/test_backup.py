@@ -1,0 +1,145 @@
+"""careclock backup (issue 21): SQLite's online backup API gives a copy that
+is consistent while careclockd and another system write: every copy passes
+PRAGMA integrity_check and holds every row committed before the backup
+began, and its rows are those of one moment (the events a writer commits one
+at a time form an unbroken prefix of the writer's sequence). The copy is
+created mode 0600, a single file (rollback journal, no -wal), never over an
+existing file; with a directory and --keep N the oldest copies go."""
+import os
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+import unittest
+
+from daemon_harness import CLI, Council, Daemon
+
+
+class Backup(unittest.TestCase):
+    def setUp(self):
+        self.council = Council()
+        self.db = self.council.db
+        for i in range(1, 41):
+            self.council.cli("child", "add", "C%02d" % i, "--dob", "2014-05-01", "--team", "T1", "--worker", "W1")
+
+    def tearDown(self):
+        self.council.cleanup()
+
+    def backup(self, *args):
+        return subprocess.run([CLI, "--db", self.db, "backup"] + list(args), capture_output=True, text=True,
+                              timeout=60)
+
+    def test_backup_while_careclockd_and_another_writer_write(self):
+        daemon = Daemon(self.council, now="2026-11-30T09:00:00")
+        committed = []          # event ids, in commit order
+        stop = threading.Event()
+        errors = []
+
+        def writer():
+            # Another system writing the plan database: one event per
+            # transaction, each queueing its child for careclockd, which
+            # recomputes and writes that child's clocks.
+            con = sqlite3.connect(self.db, timeout=30)
+            try:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    child = "C%02d" % (n % 40 + 1)
+                    cur = con.execute("INSERT INTO events (child_id, type, date, source) VALUES (?, ?, ?, 'test')",
+                                      (child, "looked_after_start" if n % 2 else "placement_start",
+                                       "2026-%02d-%02d" % (n % 11 + 1, n % 27 + 1)))
+                    con.commit()
+                    committed.append(cur.lastrowid)
+            except Exception as e:  # surfaced below
+                errors.append(e)
+            finally:
+                con.close()
+
+        try:
+            self.assertTrue(daemon.wait_notify("READY=1"), "\n".join(daemon.stderr_lines))
+            thread = threading.Thread(target=writer)
+            thread.start()
+            copies = []
+            time.sleep(0.3)
+            for k in range(5):
+                before = list(committed)          # committed before this backup began
+                dest = os.path.join(self.council.dir, "copy-%d.db" % k)
+                p = self.backup(dest)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("backed up %s to %s" % (self.db, dest), p.stdout)
+                copies.append((dest, before))
+                time.sleep(0.2)
+            stop.set()
+            thread.join()
+            self.assertEqual(errors, [])
+            self.assertGreater(len(committed), 20, "the writer hardly wrote")
+            order = {event_id: i for i, event_id in enumerate(committed)}
+            for dest, before in copies:
+                with self.subTest(copy=os.path.basename(dest)):
+                    self.assertEqual(stat.S_IMODE(os.stat(dest).st_mode), 0o600)
+                    self.assertFalse(os.path.exists(dest + "-wal"))
+                    con = sqlite3.connect("file:%s?mode=ro" % dest, uri=True)
+                    try:
+                        self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+                        self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "delete")
+                        self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [])
+                        got = {r[0] for r in con.execute("SELECT id FROM events WHERE source = 'test'")}
+                        self.assertEqual(con.execute("SELECT COUNT(*) FROM children").fetchone()[0], 40)
+                    finally:
+                        con.close()
+                    # every row committed before the backup began is in it
+                    self.assertTrue(set(before) <= got, sorted(set(before) - got)[:5])
+                    # and it is one moment of the writer: an unbroken prefix of its commits
+                    self.assertTrue(got <= set(committed))
+                    positions = sorted(order[i] for i in got)
+                    self.assertEqual(positions, list(range(len(positions))))
+        finally:
+            stop.set()
+            daemon.stop()
+
+    def test_never_overwrites_and_refuses_a_missing_database(self):
+        dest = os.path.join(self.council.dir, "copy.db")
+        with open(dest, "w") as f:
+            f.write("precious")
+        p = self.backup(dest)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("%s exists: careclock never overwrites a file" % dest, p.stderr)
+        with open(dest) as f:
+            self.assertEqual(f.read(), "precious")
+        missing = os.path.join(self.council.dir, "absent.db")
+        p = subprocess.run([CLI, "--db", missing, "backup", os.path.join(self.council.dir, "x.db")],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("there is no database at %s" % missing, p.stderr)
+        self.assertFalse(os.path.exists(missing))
+
+    def test_a_directory_with_keep_rotates(self):
+        backups = os.path.join(self.council.dir, "backups")
+        os.mkdir(backups)
+        # three older copies by name (the time is in the name), and a file of someone else's
+        for stamp in ("20250101T000000Z", "20250102T000000Z", "20250103T000000Z"):
+            with open(os.path.join(backups, "careclock-%s.db" % stamp), "w") as f:
+                f.write("old")
+        with open(os.path.join(backups, "notes.txt"), "w") as f:
+            f.write("keep me")
+        p = self.backup(backups, "--keep", "2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("deleted the 2 oldest backups", p.stdout)
+        names = sorted(os.listdir(backups))
+        self.assertEqual(len(names), 3, names)
+        self.assertEqual(names[0], "careclock-20250103T000000Z.db")
+        self.assertRegex(names[1], r"^careclock-\d{8}T\d{6}Z\.db$")
+        self.assertEqual(names[2], "notes.txt")
+        con = sqlite3.connect(os.path.join(backups, names[1]))
+        try:
+            self.assertEqual(con.execute("SELECT COUNT(*) FROM staff").fetchone()[0], 2)
+        finally:
+            con.close()
+        p = self.backup(os.path.join(self.council.dir, "file.db"), "--keep", "2")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--keep needs DEST to be a directory", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
