@@ -703,7 +703,7 @@ int cc_daemon_run(const cc_daemon_options_t *options)
         goto out;
     d->today = cc_time_local(daemon_now(d)).date;
     cc_log(CC_LOG_INFO,
-           "careclockd %s starting: configuration %s%s%s, database %s, %zu rules, division %s, time zone %s, "
+           "careclockd starting: version %s, configuration %s%s%s, database %s, %zu rules, division %s, time zone %s, "
            "today %s%s",
            cc_version(), options->config_path ? options->config_path : "built-in defaults, as ",
            options->config_path ? "" : cc_config_default_path(), options->config_path ? "" : " does not exist",

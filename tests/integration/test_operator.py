@@ -452,7 +452,7 @@ class DaemonVersion(unittest.TestCase):
             self.assertTrue(daemon.wait_notify("READY=1"), "\n".join(daemon.stderr_lines))
             starting = [l for l in daemon.stderr_lines if "starting:" in l]
             self.assertEqual(len(starting), 1, daemon.stderr_lines)
-            self.assertIn("careclockd %s starting: configuration " % version, starting[0])
+            self.assertIn("careclockd starting: version %s, configuration " % version, starting[0])
             with urllib.request.urlopen(daemon.url("/metrics"), timeout=10) as r:
                 metrics = r.read().decode()
             self.assertIn('\ncareclock_build_info{version="%s"} 1\n' % version, metrics)
