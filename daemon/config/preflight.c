@@ -64,6 +64,8 @@ typedef struct {
     int problems;
 } pf_t;
 
+static void say(pf_t *pf, cc_preflight_level_t level, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void say(pf_t *pf, cc_preflight_level_t level, const char *fmt, va_list ap)
 {
     char msg[2048];

@@ -53,6 +53,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(cc_config_webhook(&c, c.webhooks[i].name) == &c.webhooks[i], "webhook %s twice",
                      c.webhooks[i].name);
         }
+        /* careclock config show over whatever loaded: no crash, no overrun. */
+        char *shown = NULL;
+        size_t shown_len = 0;
+        FILE *out = open_memstream(&shown, &shown_len);
+        if (out != NULL) {
+            cc_config_show(&c, 0, out);
+            fclose(out);
+            FZ_CHECK(shown != NULL && strstr(shown, "[careclock]") != NULL, "config show wrote no [careclock]");
+            free(shown);
+        }
     } else {
         FZ_CHECK(strncmp(err, file.path, strlen(file.path)) == 0, "error does not name the file: %s", err);
     }
