@@ -180,4 +180,8 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv);
  *   careclock deliveries enable-webhook NAME */
 int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv);
 
+/* careclock deliveries test --to ADDRESS | --webhook NAME (daemon/cli/testsend.c):
+ * one test message through the configured channel; argv[1] is "test". */
+int cc_cli_deliveries_test(cc_cli_t *cli, int argc, char **argv);
+
 #endif

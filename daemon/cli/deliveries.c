@@ -5,6 +5,7 @@
  *   careclock deliveries webhooks
  *   careclock deliveries enable-webhook NAME
  *   careclock deliveries prune --before YYYY-MM-DD | --retention
+ *   careclock deliveries test --to ADDRESS | --webhook NAME   (daemon/cli/testsend.c)
  * `run` is the same delivery cycle careclockd runs on its timer (deliver.h),
  * once, on a private loop: for cron and for tests. */
 #include "cli/cli.h"
@@ -31,6 +32,7 @@ static void usage(FILE *out)
           "       careclock deliveries webhooks\n"
           "       careclock deliveries enable-webhook NAME\n"
           "       careclock deliveries prune --before YYYY-MM-DD | --retention\n"
+          "       careclock deliveries test --to ADDRESS | --webhook NAME\n"
           "  S: " STATES "\n"
           "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
           "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
@@ -40,7 +42,9 @@ static void usage(FILE *out)
           "  webhooks        the configured webhook endpoints and whether a 410 disabled them\n"
           "  prune           delete the delivery records of clocks closed (or gone) whose every record is final\n"
           "                  and was last changed before the date (UTC); the date may not be after today.\n"
-          "                  --retention: the date [notify] delivery_retention_days before today\n",
+          "                  --retention: the date [notify] delivery_retention_days before today\n"
+          "  test            send one clearly marked test message through the configured channel and report\n"
+          "                  exactly what the server answered, and what to change when it refused\n",
           out);
 }
 
@@ -447,5 +451,7 @@ int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
         return cmd_enable(cli, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "prune") == 0)
         return cmd_prune(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "test") == 0)
+        return cc_cli_deliveries_test(cli, argc, argv);
     return cmd_list(cli, argc, argv);
 }

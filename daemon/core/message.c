@@ -296,6 +296,8 @@ int cc_message_view_subject(const cc_message_t *m, const cc_message_view_t *v, c
 {
     char child[160], title[200], d[40];
     assert(m != NULL && v != NULL && ctx != NULL && out != NULL);
+    if (m->test)
+        return cc_buf_puts(out, "careclock test message: no action needed");
     if (v->n == 1) {
         const cc_message_item_t *it = v->entries[0].item;
         int webhook = m->channel == CC_CHANNEL_WEBHOOK;
@@ -334,6 +336,12 @@ static void greeting(const cc_message_t *m, const cc_message_view_t *v, const cc
 {
     char d[40];
     size_t n = v->n;
+    if (m->test) {
+        cc_buf_puts(out, "This is a test message from careclock, sent with careclock deliveries test to check that "
+                         "its reminders and escalations reach you through this channel. It carries no child's "
+                         "data and needs no action.");
+        return;
+    }
     cc_buf_printf(out, "%s %zu statutory %s for %zu %s, as of %s: ", n == 1 ? "This is about" : "These are",
                   n, plural((long)n, "deadline", "deadlines"), v->children,
                   plural((long)v->children, "child", "children"), cc_message_human_date(ctx->today, d, sizeof(d)));

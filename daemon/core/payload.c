@@ -74,8 +74,10 @@ static json_t *date_or_null(cc_date_t d)
     return d == CC_DATE_NONE ? json_null() : json_string(cc_date_format(d, buf));
 }
 
-static const char *payload_type(const cc_message_view_t *v)
+static const char *payload_type(const cc_message_t *m, const cc_message_view_t *v)
 {
+    if (m->test)
+        return "careclock.test";
     if (v->n == 0)
         return "careclock.digest";
     cc_notice_kind_t k = v->entries[0].item->kind;
@@ -128,7 +130,7 @@ static json_t *generic_payload(const cc_message_t *m, const cc_message_view_t *v
     cc_message_view_subject(m, v, ctx, &summary);
     utc_stamp(ctx->now, stamp, sizeof(stamp));
     json_t *root = json_object();
-    json_object_set_new(root, "type", json_string(payload_type(v)));
+    json_object_set_new(root, "type", json_string(payload_type(m, v)));
     json_object_set_new(root, "timestamp", json_string(stamp));
     json_object_set_new(root, "id", str_or_null(m->message_id));
     json_object_set_new(root, "summary", jstr(cc_buf_str(&summary)));

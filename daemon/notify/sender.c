@@ -27,6 +27,8 @@
 #include "util/grow.h"
 
 #include <assert.h>
+#include <ctype.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,13 +80,14 @@ int cc_sender_read_secret(const char *path, char **out)
         memcpy(buf + len, block, got);
         len += got;
     }
-    int failed = ferror(f);
+    int failed = ferror(f), saved = errno;
     fclose(f);
     OPENSSL_cleanse(block, sizeof(block));
     if (failed) {
         if (buf)
             OPENSSL_cleanse(buf, len);
         free(buf);
+        errno = saved; /* for the caller's message: EISDIR, EACCES... */
         return CC_EIO;
     }
     if (buf == NULL && (buf = malloc(1)) == NULL)
@@ -260,6 +263,91 @@ static size_t on_write(char *data, size_t size, size_t nitems, void *userp)
     return size * nitems;
 }
 
+/* ---- what the server said (options.capture_replies) ------------------------ */
+
+/* Append text (n bytes, control characters as spaces) to the NUL-ended
+ * buffer out of len bytes, as far as it goes. */
+static void append_clean(char *out, size_t len, const char *text, size_t n)
+{
+    size_t used = strlen(out);
+    for (size_t i = 0; i < n && used + 1 < len; i++)
+        out[used++] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? ' ' : text[i];
+    out[used] = '\0';
+}
+
+/* The body's start after the HTTP status line: a receiver's own words. */
+static size_t on_write_capture(char *data, size_t size, size_t nitems, void *userp)
+{
+    cc_sender_slot_t *slot = userp;
+    if (slot->job != NULL && slot->job->reply[0] != '\0' && strlen(slot->job->reply) < 400) {
+        if (strstr(slot->job->reply, " -- ") == NULL)
+            append_clean(slot->job->reply, sizeof(slot->job->reply), " -- ", 4);
+        append_clean(slot->job->reply, sizeof(slot->job->reply), data, size * nitems);
+    }
+    return size * nitems;
+}
+
+/* One line the server sent: an SMTP reply line ("535 5.7.8 ...", "250-..."
+ * then "250 ..." for the last of a multi-line reply) or an HTTP status line.
+ * The job keeps the last whole reply. */
+static void reply_line(cc_sender_slot_t *slot, const char *line, size_t n)
+{
+    cc_send_job_t *job = slot->job;
+    if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        job->reply[0] = '\0';
+        append_clean(job->reply, sizeof(job->reply), line, n);
+        return;
+    }
+    if (n < 4 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+        !isdigit((unsigned char)line[2]) || (line[3] != ' ' && line[3] != '-'))
+        return;
+    if (!slot->reply_open)
+        slot->reply_acc[0] = '\0';
+    else
+        append_clean(slot->reply_acc, sizeof(slot->reply_acc), " / ", 3);
+    append_clean(slot->reply_acc, sizeof(slot->reply_acc), line, n);
+    slot->reply_open = line[3] == '-';
+    if (!slot->reply_open)
+        snprintf(job->reply, sizeof(job->reply), "%s", slot->reply_acc);
+}
+
+static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
+{
+    cc_sender_slot_t *slot = userp;
+    (void)easy;
+    if (slot == NULL || slot->job == NULL)
+        return 0;
+    /* Past QUIT the server only says goodbye: the reply that matters is
+     * the one before (to the message's end, or the refusal). */
+    if (type == CURLINFO_HEADER_OUT && size >= 4 && strncmp(data, "QUIT", 4) == 0)
+        slot->reply_closed = 1;
+    if (type != CURLINFO_HEADER_IN || slot->reply_closed)
+        return 0;
+    while (size > 0) {
+        const char *nl = memchr(data, '\n', size);
+        size_t n = nl ? (size_t)(nl - data) : size;
+        size_t line = n > 0 && data[n - 1] == '\r' ? n - 1 : n;
+        reply_line(slot, data, line);
+        size_t step = nl ? n + 1 : n;
+        data += step;
+        size -= step;
+    }
+    return 0;
+}
+
+char *cc_sender_explain(const cc_send_job_t *job, char *out, size_t len)
+{
+    assert(job != NULL && out != NULL && len > 0);
+    out[0] = '\0';
+    if (job->result == CC_SEND_OK)
+        return out;
+    if (job->channel == CC_CHANNEL_EMAIL)
+        cc_smtp_explain(job, out, len);
+    else
+        cc_webhook_explain(job, out, len);
+    return out;
+}
+
 /* Start queued jobs of lane while it has a free slot. */
 static void lane_pump(cc_sender_t *s, cc_sender_lane_t *lane)
 {
@@ -292,6 +380,17 @@ static void lane_pump(cc_sender_t *s, cc_sender_lane_t *lane)
         curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+        if (s->options.capture_replies) {
+            slot->reply_acc[0] = '\0';
+            slot->reply_open = 0;
+            slot->reply_closed = 0;
+            job->reply[0] = '\0';
+            curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+            curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+            curl_easy_setopt(e, CURLOPT_DEBUGDATA, slot);
+            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write_capture);
+            curl_easy_setopt(e, CURLOPT_WRITEDATA, slot);
+        }
         if (!s->options.reuse_connections) {
             curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);

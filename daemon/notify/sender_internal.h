@@ -34,6 +34,9 @@ typedef struct {
     cc_sender_lane_t *lane;
     struct curl_slist *list; /* MAIL_RCPT or HTTPHEADER of the job in flight */
     char errbuf[CURL_ERROR_SIZE];
+    char reply_acc[512];     /* capture_replies: the SMTP reply being read, its lines so far */
+    int reply_open;          /* 1 while a multi-line SMTP reply goes on */
+    int reply_closed;        /* 1 once QUIT is sent: the goodbye is not the reply kept */
 } cc_sender_slot_t;
 
 /* Where one channel's jobs wait and run: SMTP, or one webhook endpoint. */
@@ -111,6 +114,9 @@ int cc_smtp_setup(cc_sender_t *s, cc_sender_slot_t *slot, cc_send_job_t *job);
  * curl's words for what went wrong. */
 void cc_smtp_classify(cc_send_job_t *job, CURLcode res, long code, const char *detail);
 
+/* cc_sender_explain() for an email job. */
+void cc_smtp_explain(const cc_send_job_t *job, char *out, size_t len);
+
 /* ---- notify/webhook.c ---- */
 
 /* Read and decode the secret_file of w into lane's key; when it cannot be
@@ -130,6 +136,9 @@ int cc_webhook_setup(cc_sender_t *s, cc_sender_lane_t *lane, cc_sender_slot_t *s
 /* job's outcome from curl's result res, the HTTP status and curl's words
  * for what went wrong. */
 void cc_webhook_classify(cc_send_job_t *job, CURLcode res, long code, const char *detail);
+
+/* cc_sender_explain() for a webhook job. */
+void cc_webhook_explain(const cc_send_job_t *job, char *out, size_t len);
 
 /* ---- notify/filechannel.c ---- */
 

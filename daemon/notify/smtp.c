@@ -16,6 +16,7 @@
 #include "careclock/log.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ void cc_smtp_init(cc_sender_t *s, const cc_config_t *config)
         int rc = cc_sender_read_secret(config->smtp_password_file, &s->smtp_password);
         if (rc != 0) {
             char msg[600];
-            snprintf(msg, sizeof(msg), "cannot read [smtp] password_file %s", config->smtp_password_file);
+            snprintf(msg, sizeof(msg), "cannot read [smtp] password_file %s: %s", config->smtp_password_file,
+                     rc == CC_EIO ? strerror(errno) : cc_strerror(rc));
             s->smtp_error = strdup(msg);
             cc_log(CC_LOG_ERR, "%s: email is held until it is fixed", msg);
         }
@@ -127,4 +129,44 @@ void cc_smtp_classify(cc_send_job_t *job, CURLcode res, long code, const char *d
         cc_sender_set_error(job, CC_SEND_RETRY, "SMTP reply %ld: %s", code, detail);
     else
         cc_sender_set_error(job, CC_SEND_RETRY, "%s", detail);
+}
+
+void cc_smtp_explain(const cc_send_job_t *job, char *out, size_t len)
+{
+    long code = job->code;
+    if (code == 535)
+        snprintf(out, len, "the server refused the user name or password: check [smtp] username and password_file");
+    else if (code == 530)
+        snprintf(out, len, "the server wants a user name and password: set [smtp] username and password_file");
+    else if (code == 534 || code == 538)
+        snprintf(out, len, "the server wants a stronger way to log in, or TLS first: use tls = required or an "
+                           "smtps:// url, and ask the relay's administrator which mechanism it allows");
+    else if (code >= 530 && code <= 538)
+        snprintf(out, len, "the server refused to authenticate careclock: check [smtp] username and password_file "
+                           "with the relay's administrator");
+    else if (code == 550 || code == 551 || code == 553)
+        snprintf(out, len, "the server refused the address (or careclock's right to send there): check the "
+                           "address, and that the relay accepts mail from [smtp] from");
+    else if (code == 552 || code == 554)
+        snprintf(out, len, "the server refused the message: its reply says why; the relay's administrator can "
+                           "look it up in the relay's log");
+    else if (code == 421 || code == 450 || code == 451 || code == 452)
+        snprintf(out, len, "the server deferred it (a temporary refusal): careclock retries such messages; if it "
+                           "goes on, ask the relay's administrator");
+    else if (code >= 500 && code < 600)
+        snprintf(out, len, "the server refused it (a permanent SMTP error): its reply says why");
+    else if (code >= 400 && code < 500)
+        snprintf(out, len, "the server deferred it (a temporary SMTP error): careclock retries such messages");
+    else if (strstr(job->error, "STARTTLS") != NULL)
+        snprintf(out, len, "the server does not offer STARTTLS: use an smtps:// url (TLS from the first byte) if "
+                           "it listens on 465, or tls = none only for a relay on this machine");
+    else if (strstr(job->error, "password_file") != NULL || strstr(job->error, "not configured") != NULL)
+        snprintf(out, len, "fix the configuration ([smtp]), then check it with careclock config check");
+    else if (strstr(job->error, "SSL") != NULL || strstr(job->error, "certificate") != NULL ||
+             strstr(job->error, "TLS") != NULL)
+        snprintf(out, len, "TLS with the server failed: its certificate must be valid for the host in [smtp] url "
+                           "and trusted by this machine (ca-certificates)");
+    else
+        snprintf(out, len, "careclock could not talk to the server: check the host and port of [smtp] url, and "
+                           "that this machine may reach it (firewall)");
 }

@@ -19,6 +19,7 @@
 #include "careclock/log.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ void cc_webhook_load_key(cc_sender_lane_t *lane, const cc_webhook_config_t *w)
         return;
     int rc = cc_sender_read_secret(w->secret_file, &text);
     if (rc != 0)
-        snprintf(msg, sizeof(msg), "cannot read the secret_file of webhook %s (%s)", w->name, w->secret_file);
+        snprintf(msg, sizeof(msg), "cannot read the secret_file of webhook %s (%s): %s", w->name, w->secret_file,
+                 rc == CC_EIO ? strerror(errno) : cc_strerror(rc));
     else if (cc_payload_secret_decode(text, lane->key, &lane->keylen) != 0)
         snprintf(msg, sizeof(msg), "the secret_file of webhook %s is not a Standard Webhooks secret (whsec_ then "
                                    "base64)",
@@ -171,4 +173,33 @@ void cc_webhook_classify(cc_send_job_t *job, CURLcode res, long code, const char
     } else {
         cc_sender_set_error(job, CC_SEND_FAILED, "the endpoint answered %ld", code);
     }
+}
+
+void cc_webhook_explain(const cc_send_job_t *job, char *out, size_t len)
+{
+    long code = job->code;
+    if (code == 401 || code == 403)
+        snprintf(out, len, "the endpoint refused careclock (HTTP %ld): check [webhook] url (a workflow's or hook's "
+                           "URL carries its own key) and, if the receiver checks signatures, secret_file",
+                 code);
+    else if (code == 404)
+        snprintf(out, len, "there is no such endpoint (HTTP 404): check [webhook] url");
+    else if (code == 410)
+        snprintf(out, len, "the endpoint is gone (HTTP 410): the channel's workflow or hook was deleted; make a "
+                           "new one, put its url in the configuration, then careclock deliveries enable-webhook");
+    else if (code == 408 || code == 429 || (code >= 500 && code < 600))
+        snprintf(out, len, "the endpoint failed or is busy (HTTP %ld): careclock retries such deliveries; if it "
+                           "goes on, look at the receiver",
+                 code);
+    else if (code >= 300 && code < 400)
+        snprintf(out, len, "the endpoint redirects (HTTP %ld), which careclock does not follow: put the final "
+                           "address in [webhook] url",
+                 code);
+    else if (code >= 400 && code < 500)
+        snprintf(out, len, "the endpoint refused the request (HTTP %ld): check [webhook] url and format", code);
+    else if (strstr(job->error, "secret_file") != NULL || strstr(job->error, "configuration") != NULL)
+        snprintf(out, len, "fix the configuration ([webhook]), then check it with careclock config check");
+    else
+        snprintf(out, len, "careclock could not reach the endpoint: check the host in [webhook] url and that this "
+                           "machine may reach it (firewall, proxy)");
 }

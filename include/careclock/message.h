@@ -67,6 +67,7 @@ typedef struct {
     const char *address;      /* email address, or webhook name */
     const cc_message_item_t *items;
     size_t nitems;
+    int test;                 /* a test message (careclock deliveries test): no items, and it says so */
 } cc_message_t;
 
 /* What renderers need besides the message. */

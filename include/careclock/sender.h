@@ -59,6 +59,9 @@ struct cc_send_job {
     long code;               /* SMTP reply or HTTP status; 0 when none */
     long retry_after;        /* seconds the server asked for; -1 when none */
     char error[256];         /* what went wrong, in words; "" on success */
+    char reply[512];         /* with options.capture_replies: what the server said, as it said it (the last
+                                SMTP reply, its lines joined; the HTTP status line, then the body's start);
+                                "" when it said nothing */
     /* the sender's: zero when a job is first queued (allocate jobs zeroed) */
     cc_send_job_t *next;
     size_t offset;
@@ -71,6 +74,7 @@ typedef struct {
     long smtp_timeout_ms;    /* 60000 */
     int lane_parallel;       /* transfers at once per lane, 1 */
     int file_channel;        /* 1: honour [notify] file_channel (default) */
+    int capture_replies;     /* 1: keep each job's server reply in job->reply (careclock deliveries test); 0 */
 } cc_sender_options_t;
 
 void cc_sender_options_default(cc_sender_options_t *options);
@@ -103,8 +107,16 @@ size_t cc_sender_pending(const cc_sender_t *sender);
 void cc_sender_close(cc_sender_t *sender, void (*closed)(void *data), void *data);
 
 /* Read a credentials file: its bytes, less one trailing newline, into a
- * new string in *out (path and out not NULL). Returns 0, CC_EIO or
- * CC_ENOMEM. */
+ * new string in *out (path and out not NULL). Returns 0, CC_EIO (errno
+ * says why) or CC_ENOMEM. */
 int cc_sender_read_secret(const char *path, char **out);
+
+/* What a finished job's outcome means for the person who configured the
+ * channel, and what to change, in words, into out (len bytes): for email
+ * the SMTP reply code (535: "the server refused the user name or password:
+ * check [smtp] username and password_file"), STARTTLS, TLS and connection
+ * failures; for a webhook the HTTP status. "" for a job that succeeded.
+ * Returns out. */
+char *cc_sender_explain(const cc_send_job_t *job, char *out, size_t len);
 
 #endif

@@ -4,7 +4,7 @@
 message it accepts to a directory.
 
     mailsink.py --dir DIR [--port N] [--delay SECONDS] [--user U --password P]
-                [--reject-rcpt ADDRESS] [--no-save]
+                [--reject-rcpt ADDRESS] [--reply-data REPLY] [--no-save]
 
 Prints "PORT <n>" on stdout once it listens, then serves until killed. Each
 accepted message is DIR/NNNNNN.eml (the bytes as received) with
@@ -12,8 +12,9 @@ DIR/NNNNNN.json beside it: envelope sender and recipients, the client's
 address and port (one port per connection, so tests can see connection reuse)
 and whether the client authenticated. --delay sleeps after storing a message
 and before answering 250, so a test can kill the client while a message is in
-flight. --reject-rcpt answers 550 to that recipient. With --user, AUTH is
-required (PLAIN and LOGIN, offered without TLS: loopback only)."""
+flight. --reject-rcpt answers 550 to that recipient; --reply-data answers the message's end with REPLY
+("500 5.0.0 ...") instead of storing it. With --user, AUTH is required (PLAIN and
+LOGIN, offered without TLS: loopback only)."""
 import argparse
 import asyncio
 import json
@@ -24,7 +25,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, directory, delay, reject, save):
+    def __init__(self, directory, delay, reject, save, reply_data=None):
+        self.reply_data = reply_data
         self.directory = directory
         self.delay = delay
         self.reject = reject
@@ -38,6 +40,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.reply_data:
+            return self.reply_data
         self.count += 1
         if self.save:
             name = os.path.join(self.directory, "%06d" % self.count)
@@ -65,10 +69,11 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--reject-rcpt")
+    ap.add_argument("--reply-data")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    sink = Sink(args.dir, args.delay, args.reject_rcpt, not args.no_save)
+    sink = Sink(args.dir, args.delay, args.reject_rcpt, not args.no_save, args.reply_data)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user
