@@ -229,7 +229,8 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
     if (created)
         printf("created %s (%s; schema version %d)\n", cli->db_path, cli->db_origin, to);
     else if (from != to)
-        printf("%s: migrated the schema from version %d to %d\n", cli->db_path, from, to);
+        printf("%s: migrated the schema from version %d to %d; the database as it was is in %s\n", cli->db_path,
+               from, to, cc_store_backup_path(store) ? cc_store_backup_path(store) : "(no copy)");
     else
         printf("%s: schema version %d is current; nothing to do\n", cli->db_path, to);
     cc_store_close(store);

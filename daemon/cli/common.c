@@ -92,6 +92,12 @@ int cc_cli_open_db(cc_cli_t *cli, cc_store_t **store)
         fprintf(stderr, "%s: %s\n", cli->prog, err);
         return CC_EXIT_FAIL;
     }
+    if (cc_store_backup_path(*store) != NULL) {
+        int from, to;
+        cc_store_open_info(*store, NULL, &from, &to);
+        fprintf(stderr, "%s: migrated %s from schema version %d to %d; the database as it was is in %s\n",
+                cli->prog, cli->db_path, from, to, cc_store_backup_path(*store));
+    }
     return 0;
 }
 

@@ -498,6 +498,13 @@ static int open_database(cc_daemon_t *d)
         cc_log(CC_LOG_ERR, "%s", err);
         return rc;
     }
+    if (cc_store_backup_path(d->store) != NULL) {
+        int from, to;
+        cc_store_open_info(d->store, NULL, &from, &to);
+        cc_log(CC_LOG_NOTICE, "migrated %s from schema version %d to %d; the database as it was is in %s (the newest %d "
+                              "such copies are kept beside it)",
+               d->db_path, from, to, cc_store_backup_path(d->store), CC_STORE_MIGRATION_BACKUPS);
+    }
     if (cc_store_set_busy_timeout(d->store, DAEMON_BUSY_MS) != 0 || cc_store_data_version(d->store, &version) != 0) {
         cc_log(CC_LOG_ERR, "%s: %s", d->db_path, cc_store_errmsg(d->store, NULL));
         return CC_EDB;

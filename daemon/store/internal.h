@@ -162,6 +162,16 @@ int cc__schema_check(cc_store_t *s, const char *path, int *version, char *err, s
 int cc__schema_migrate(cc_store_t *s, const char *path, int from_version, int *to_version, char *err,
                        size_t errlen);
 
+/* Before migrating the database at path from from_version: a copy beside
+ * it, PATH.pre-migration-YYYYMMDDTHHMMSSZ-vN, through the online backup
+ * API (backup.h: mode 0600, one file), keeping the newest
+ * CC_STORE_MIGRATION_BACKUPS such copies. *backup_path receives the copy's
+ * name (the caller frees it). 0; or the backup's error (CC_EIO, CC_EDB,
+ * CC_EBUSY, CC_EEXIST when something not a copy takes its name, CC_ENOMEM)
+ * with err saying that nothing was migrated: no copy, no migration. */
+int cc__schema_backup(cc_store_t *s, const char *path, int from_version, char **backup_path, char *err,
+                      size_t errlen);
+
 /* ---- the meta table (meta.c) ----
  * Keys: clocks_as_of and rules_fingerprint (the evaluation), owed_index:*
  * (the first computation, first.c), outbox_instance (migration 3, the

@@ -15,9 +15,15 @@
  *    system's database.
  */
 #include "store/internal.h"
+#include "careclock/backup.h"
 #include "careclock/error.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 /* ---- the migrations ---------------------------------------------------- */
 
@@ -385,4 +391,34 @@ fail:
     if (cc__store_in_transaction(s))
         cc__store_exec(s, "ROLLBACK");
     return CC_EDB;
+}
+
+int cc__schema_backup(cc_store_t *s, const char *path, int from_version, char **backup_path, char *err,
+                      size_t errlen)
+{
+    char dir[PATH_MAX], prefix[PATH_MAX], dest[PATH_MAX + 64], why[512], suffix[32];
+    struct stat st;
+    assert(s != NULL && path != NULL && backup_path != NULL);
+    *backup_path = NULL;
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1, slash ? path : ".");
+    snprintf(prefix, sizeof(prefix), "%s.pre-migration-", slash ? slash + 1 : path);
+    snprintf(suffix, sizeof(suffix), "-v%d", from_version);
+    cc_backup_name(dir, prefix, suffix, (long long)time(NULL), dest, sizeof(dest));
+    int rc = cc_backup_connection(cc_store_db(s), dest, NULL, why, sizeof(why));
+    if (rc == CC_EEXIST && lstat(dest, &st) == 0 && S_ISREG(st.st_mode))
+        rc = 0; /* two opens in one second: the copy of this moment is there */
+    if (rc != 0) {
+        cc_set_err(err, errlen,
+                   "%s: not migrating the schema from version %d to %d without a backup, and the backup failed: "
+                   "%s (free space or fix the directory's permissions; nothing was changed)",
+                   path, from_version, CC_STORE_SCHEMA_VERSION, why);
+        return rc;
+    }
+    if ((*backup_path = strdup(dest)) == NULL) {
+        cc_set_err(err, errlen, "out of memory");
+        return CC_ENOMEM;
+    }
+    cc_backup_rotate(dir, prefix, "", CC_STORE_MIGRATION_BACKUPS, NULL, why, sizeof(why));
+    return 0;
 }

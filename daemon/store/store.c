@@ -46,6 +46,7 @@ struct cc_store {
     size_t ncache, capcache;
     char *actor;
     int created, from_version, to_version;
+    char *backup_path;  /* the copy taken before migrating, or NULL */
 };
 
 static const char ACTOR_SET_SQL[] = "INSERT OR REPLACE INTO audit_actor (id, actor) VALUES (1, ?1)";
@@ -548,6 +549,9 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         cc_set_err(err, errlen, "%s: %s", path, cc_store_errmsg(s, NULL));
         goto fail;
     }
+    if (!memory && s->from_version > 0 && s->from_version < CC_STORE_SCHEMA_VERSION &&
+        (rc = cc__schema_backup(s, path, s->from_version, &s->backup_path, err, errlen)) != 0)
+        goto fail;
     if ((rc = cc__schema_migrate(s, path, s->from_version, &s->to_version, err, errlen)) != 0)
         goto fail;
     *out = s;
@@ -587,7 +591,14 @@ void cc_store_close(cc_store_t *s)
     cache_free(s);
     sqlite3_close_v2(s->db); /* a statement another module leaked delays, not blocks, the close */
     free(s->actor);
+    free(s->backup_path);
     free(s);
+}
+
+const char *cc_store_backup_path(const cc_store_t *s)
+{
+    assert(s != NULL);
+    return s->backup_path;
 }
 
 sqlite3 *cc_store_db(cc_store_t *s)

@@ -10,7 +10,8 @@
  * migrations are daemon/store/schema.c.
  *
  * A store is one connection. Opening applies the numbered migrations
- * (PRAGMA user_version) the file lacks, each in its own transaction, and
+ * (PRAGMA user_version) the file lacks, each in its own transaction, after
+ * copying the database beside itself (cc_store_backup_path), and
  * refuses a file whose schema is newer than this build knows. A new file is
  * created with mode 0600; SQLite gives its -wal and -shm files the same mode.
  *
@@ -60,6 +61,15 @@ int cc_store_open_existing(const char *path, cc_store_t **out, char *err, size_t
 /* What opening did: *created 1 if the file was new; the schema version
  * found and the version now. Any pointer may be NULL. */
 void cc_store_open_info(const cc_store_t *s, int *created, int *from_version, int *to_version);
+
+/* How many copies taken before a migration are kept beside the database. */
+#define CC_STORE_MIGRATION_BACKUPS 3
+
+/* The copy opening took before migrating the schema (PATH.pre-migration-
+ * YYYYMMDDTHHMMSSZ-vN beside the database, the newest
+ * CC_STORE_MIGRATION_BACKUPS kept; opening refuses to migrate when it
+ * cannot make one), or NULL when nothing was migrated. */
+const char *cc_store_backup_path(const cc_store_t *s);
 
 /* Close the connection and finalize cached statements; NULL is fine. */
 void cc_store_close(cc_store_t *s);

@@ -143,3 +143,96 @@ class Backup(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# A version 3 database is today's schema without migration 4's and 5's
+# objects (as tests/unit/test_store.c's migration test makes one).
+TO_VERSION_3 = ("DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; "
+                "DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; "
+                "DROP INDEX events_by_child; CREATE INDEX events_by_child ON events(child_id, date); "
+                "PRAGMA user_version = 3;")
+
+
+class BeforeMigrating(unittest.TestCase):
+    """Opening a database of an older schema copies it beside itself before
+    migrating: PATH.pre-migration-YYYYMMDDTHHMMSSZ-vN, mode 0600, the newest
+    3 kept; the copy is the old database, whole."""
+
+    def setUp(self):
+        self.council = Council()
+        self.db = self.council.db
+        self.council.cli("child", "add", "C1", "--dob", "2014-05-01", "--team", "T1", "--worker", "W1")
+
+    def tearDown(self):
+        self.council.cleanup()
+
+    def downgrade(self):
+        con = sqlite3.connect(self.db)
+        con.executescript(TO_VERSION_3)
+        con.close()
+
+    def copies(self):
+        return sorted(n for n in os.listdir(self.council.dir) if n.startswith("plan.db.pre-migration-"))
+
+    def test_init_backs_up_then_migrates(self):
+        self.downgrade()
+        p = self.council.cli("init")
+        [copy] = self.copies()
+        self.assertRegex(copy, r"^plan\.db\.pre-migration-\d{8}T\d{6}Z-v3$")
+        path = os.path.join(self.council.dir, copy)
+        self.assertIn("migrated the schema from version 3 to", p.stdout)
+        self.assertIn("the database as it was is in %s" % path, p.stdout)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
+            self.assertEqual(con.execute("SELECT id FROM children").fetchall(), [("C1",)])
+            self.assertIsNone(con.execute("SELECT name FROM sqlite_master WHERE name = 'plan_queue'").fetchone())
+        finally:
+            con.close()
+        # the database itself is migrated
+        con = sqlite3.connect(self.db)
+        self.assertGreater(con.execute("PRAGMA user_version").fetchone()[0], 3)
+        con.close()
+        # nothing to migrate, nothing copied
+        self.council.cli("init")
+        self.assertEqual(len(self.copies()), 1)
+
+    def test_the_newest_three_are_kept(self):
+        for _ in range(4):
+            self.downgrade()
+            self.council.cli("clocks")  # any command opening the database migrates it
+            time.sleep(1.05)            # copies are named to the second
+        copies = self.copies()
+        self.assertEqual(len(copies), 3, copies)
+
+    def test_careclockd_says_where_the_copy_went(self):
+        self.downgrade()
+        daemon = Daemon(self.council, now="2026-11-30T09:00:00")
+        try:
+            self.assertTrue(daemon.wait_notify("READY=1"), "\n".join(daemon.stderr_lines))
+            [copy] = self.copies()
+            line = [l for l in daemon.stderr_lines if "migrated" in l]
+            self.assertEqual(len(line), 1, daemon.stderr_lines)
+            self.assertIn("from schema version 3 to", line[0])
+            self.assertIn(os.path.join(self.council.dir, copy), line[0])
+            self.assertIn("the newest 3 such copies are kept", line[0])
+        finally:
+            daemon.stop()
+
+    def test_no_backup_no_migration(self):
+        """Where the copy would go is taken (by a directory, for the next
+        minute's names): nothing is migrated."""
+        self.downgrade()
+        now = time.time()
+        for t in range(int(now) - 1, int(now) + 60):
+            os.mkdir(os.path.join(self.council.dir, "plan.db.pre-migration-%s-v3"
+                                  % time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))))
+        p = self.council.cli("init", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("not migrating the schema from version 3", p.stderr)
+        self.assertIn("without a backup, and the backup failed", p.stderr)
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
+        con.close()
