@@ -240,7 +240,44 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
 /* ---- staff ------------------------------------------------------------- */
 
 static const char STAFF_ADD_USAGE[] =
-    "staff add ID --name NAME --email ADDRESS --role worker|team_manager|service_manager|iro [--manager ID]";
+    "staff add ID --name NAME --email ADDRESS --role worker|team_manager|service_manager|iro [--manager ID]\n"
+    "       careclock staff list";
+static const char TEAM_LIST_USAGE[] =
+    "team list\n  one line a team: id, name, manager, service manager, webhook (tab-separated)";
+static const char STAFF_LIST_USAGE[] =
+    "staff list\n  one line a member of staff: id, role, name, email, manager (tab-separated)";
+
+/* One row of a listing: its columns tab-separated, "" for NULL. */
+static int print_row(void *data, const char *const *cols, int ncols)
+{
+    (void)data;
+    for (int i = 0; i < ncols; i++)
+        printf("%s%s", i ? "\t" : "", cols[i] ? cols[i] : "");
+    putchar('\n');
+    return 0;
+}
+
+/* careclock staff list | team list: ids first (shell completion reads them). */
+static int list(cc_cli_t *cli, int argc, char **argv, const char *cmd, const char *usage,
+                int (*each)(cc_store_t *, cc_store_row_fn, void *))
+{
+    cc_store_t *store = NULL;
+    if (argc > 2) {
+        int help = strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0;
+        if (!help)
+            errorf(cmd, "takes no arguments (\"%s\")", argv[2]);
+        fprintf(help ? stdout : stderr, "usage: careclock %s\n", usage);
+        return help ? CC_EXIT_OK : CC_EXIT_USAGE;
+    }
+    int rc = cc_cli_open_db(cli, &store);
+    if (rc != 0)
+        return rc;
+    rc = each(store, print_row, NULL);
+    if (rc != 0)
+        errorf(cmd, "%s", cc_store_errmsg(store, NULL));
+    cc_store_close(store);
+    return rc == 0 ? CC_EXIT_OK : CC_EXIT_FAIL;
+}
 
 int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
 {
@@ -248,6 +285,8 @@ int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
     size_t nwords;
     char err[1024];
     cc_store_t *store = NULL;
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return list(cli, argc, argv, "staff list", STAFF_LIST_USAGE, cc_store_staff_each);
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
             printf("usage: careclock %s\n", STAFF_ADD_USAGE);
@@ -258,10 +297,12 @@ int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
         return CC_EXIT_USAGE;
     }
     opt_t opts[] = {{"--name", NULL, 1}, {"--email", NULL, 1}, {"--role", NULL, 1}, {"--manager", NULL, 0}};
-    int rc = parse_args("staff add", STAFF_ADD_USAGE, argc - 2, argv + 2, opts, 4, words, &nwords);
+    static const char add_usage[] =
+        "staff add ID --name NAME --email ADDRESS --role worker|team_manager|service_manager|iro [--manager ID]";
+    int rc = parse_args("staff add", add_usage, argc - 2, argv + 2, opts, 4, words, &nwords);
     if (rc != 0)
         return rc == 1 ? CC_EXIT_OK : rc;
-    if ((rc = want_words("staff add", STAFF_ADD_USAGE, nwords, 1, 1)) != 0)
+    if ((rc = want_words("staff add", add_usage, nwords, 1, 1)) != 0)
         return rc;
     /* Shape checks that need no database come first. */
     if (!cc_store_role_valid(opts[2].value)) {
@@ -286,7 +327,8 @@ static const char TEAM_ADD_USAGE[] =
     "team add ID --name NAME --manager STAFF_ID [--service-manager STAFF_ID] [--webhook NAME]";
 static const char TEAM_SET_USAGE[] =
     "team set ID [--webhook NAME] [--name NAME] [--manager STAFF_ID] [--service-manager STAFF_ID]\n"
-    "  (an empty --webhook, --manager or --service-manager clears it)";
+    "  (an empty --webhook, --manager or --service-manager clears it)\n"
+    "       careclock team list";
 
 int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
 {
@@ -294,6 +336,8 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
     size_t nwords;
     char err[1024];
     cc_store_t *store = NULL;
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return list(cli, argc, argv, "team list", TEAM_LIST_USAGE, cc_store_team_each);
     int add, set, picked = pick_add_set("team", argc, argv, TEAM_ADD_USAGE, TEAM_SET_USAGE, &add);
     if (picked >= 0)
         return picked;

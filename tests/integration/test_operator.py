@@ -460,3 +460,24 @@ class DaemonVersion(unittest.TestCase):
         finally:
             daemon.stop()
             council.cleanup()
+
+
+class Listings(Council):
+    def test_staff_and_team_list_ids_first(self):
+        db = ["--db", self.db]
+        for args in (["init"],
+                     ["staff", "add", "TM1", "--name", "Tom Manager", "--email", "tm@x.example", "--role",
+                      "team_manager"],
+                     ["staff", "add", "W1", "--name", "Wendy Worker", "--email", "w@x.example", "--role", "worker",
+                      "--manager", "TM1"],
+                     ["team", "add", "T1", "--name", "East", "--manager", "TM1"]):
+            p = run([CLI] + db + args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p = run([CLI] + db + ["staff", "list"])
+        self.assertEqual(p.stdout, "TM1\tteam_manager\tTom Manager\ttm@x.example\t\n"
+                                   "W1\tworker\tWendy Worker\tw@x.example\tTM1\n")
+        p = run([CLI] + db + ["team", "list"])
+        self.assertEqual(p.stdout, "T1\tEast\tTM1\t\t\n")
+        p = run([CLI, "--db", os.path.join(self.dir, "absent.db"), "staff", "list"])
+        self.assertEqual(p.returncode, 2)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "absent.db")))
