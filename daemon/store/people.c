@@ -30,6 +30,8 @@ enum {
     ST_TEAM_NAME,
     ST_STAFF_CONTACT,
     ST_TEAM_CONTACT,
+    ST_STAFF_LIST,
+    ST_TEAM_LIST,
     ST_COUNT
 };
 
@@ -54,6 +56,8 @@ static const char *const SQL[] = {
     [ST_TEAM_NAME] = "SELECT name FROM teams WHERE id = ?1",
     [ST_STAFF_CONTACT] = "SELECT name, email FROM staff WHERE id = ?1",
     [ST_TEAM_CONTACT] = "SELECT name, webhook FROM teams WHERE id = ?1",
+    [ST_STAFF_LIST] = "SELECT id, role, name, email, manager_id FROM staff ORDER BY id",
+    [ST_TEAM_LIST] = "SELECT id, name, manager_id, service_manager_id, webhook FROM teams ORDER BY id",
 };
 
 _Static_assert(sizeof(SQL) / sizeof(SQL[0]) == ST_COUNT, "one SQL text per statement of the enum");
@@ -251,6 +255,39 @@ int cc_store_child_ids(cc_store_t *s, char ***ids, size_t *n)
     if (st == NULL)
         return CC_EDB;
     return cc__store_collect_ids(st, ids, n);
+}
+
+/* ---- listings (careclock staff list, team list) --------------------------- */
+
+/* Hand each row of the cached statement which (five columns) to fn. */
+static int each_row(cc_store_t *s, int which, cc_store_row_fn fn, void *data)
+{
+    const char *cols[5];
+    int rc = 0, step = SQLITE_DONE;
+    sqlite3_stmt *st = stmt(s, which);
+    if (st == NULL)
+        return CC_EDB;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < 5; i++)
+            cols[i] = cc__store_col(st, i);
+        rc = fn(data, cols, 5);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cc_store_staff_each(cc_store_t *s, cc_store_row_fn fn, void *data)
+{
+    assert(s != NULL && fn != NULL);
+    return each_row(s, ST_STAFF_LIST, fn, data);
+}
+
+int cc_store_team_each(cc_store_t *s, cc_store_row_fn fn, void *data)
+{
+    assert(s != NULL && fn != NULL);
+    return each_row(s, ST_TEAM_LIST, fn, data);
 }
 
 /* ---- names and contacts ----------------------------------------------- */

@@ -24,7 +24,6 @@
 #include "careclock/error.h"
 #include "util/grow.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -625,39 +624,4 @@ int cc_store_data_version(cc_store_t *s, int64_t *version)
         *version = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return step == SQLITE_ROW ? 0 : CC_EDB;
-}
-
-/* ---- listings (careclock staff list, team list) ---------------------------- */
-
-/* Run sql (no parameters) and hand each row's first ncols columns to fn. */
-static int each_row(cc_store_t *s, const char *sql, int ncols, cc_store_row_fn fn, void *data)
-{
-    sqlite3_stmt *st = NULL;
-    const char *cols[8];
-    int rc = 0, step;
-    assert(ncols <= 8);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CC_EDB;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < ncols; i++)
-            cols[i] = (const char *)sqlite3_column_text(st, i);
-        rc = fn(data, cols, ncols);
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = CC_EDB;
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int cc_store_staff_each(cc_store_t *s, cc_store_row_fn fn, void *data)
-{
-    assert(s != NULL && fn != NULL);
-    return each_row(s, "SELECT id, role, name, email, manager_id FROM staff ORDER BY id", 5, fn, data);
-}
-
-int cc_store_team_each(cc_store_t *s, cc_store_row_fn fn, void *data)
-{
-    assert(s != NULL && fn != NULL);
-    return each_row(s, "SELECT id, name, manager_id, service_manager_id, webhook FROM teams ORDER BY id", 5, fn,
-                    data);
 }

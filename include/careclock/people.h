@@ -89,4 +89,16 @@ int cc_store_staff_name(cc_store_t *s, const char *id, char **name);
 int cc_store_staff_contact(cc_store_t *s, const char *id, char *name, size_t nlen, char *email, size_t elen);
 int cc_store_team_contact(cc_store_t *s, const char *id, char *name, size_t nlen, char *webhook, size_t wlen);
 
+/* A row of a listing: cols[0..ncols-1], NULL where the column is NULL,
+ * valid during the call. Return 0 to go on, or an error code to stop (it is
+ * returned). */
+typedef int (*cc_store_row_fn)(void *data, const char *const *cols, int ncols);
+
+/* Every member of staff, by id: id, role, name, email, manager_id. fn is
+ * called once per row; 0, CC_EDB, or fn's error. */
+int cc_store_staff_each(cc_store_t *s, cc_store_row_fn fn, void *data);
+
+/* Every team, by id: id, name, manager_id, service_manager_id, webhook. */
+int cc_store_team_each(cc_store_t *s, cc_store_row_fn fn, void *data);
+
 #endif

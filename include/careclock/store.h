@@ -125,15 +125,4 @@ int cc_store_set_actor(cc_store_t *s, const char *actor);
  * free each string and the array; NULL is fine. */
 void cc_store_free_ids(char **ids, size_t n);
 
-/* A row of a listing: cols[0..ncols-1], NULL where the column is NULL,
- * valid during the call. Return 0 to go on, or an error code to stop (it is
- * returned). */
-typedef int (*cc_store_row_fn)(void *data, const char *const *cols, int ncols);
-
-/* Every member of staff, by id: id, role, name, email, manager_id. */
-int cc_store_staff_each(cc_store_t *s, cc_store_row_fn fn, void *data);
-
-/* Every team, by id: id, name, manager_id, service_manager_id, webhook. */
-int cc_store_team_each(cc_store_t *s, cc_store_row_fn fn, void *data);
-
 #endif
