@@ -20,6 +20,13 @@ trap 'rm -f "$log"' EXIT
 # given to `careclock child add|set --name`, so that tests/check_logs.py can
 # show that no child's name, feed token or secret reaches a log
 # (docs/security.md). The wrapper execs the real binary: same process.
+# The tests give careclock its configuration (--config), or mean the
+# built-in defaults: an empty file stands in for the default path, so that
+# a careclock installed on this machine (/etc/careclock/careclock.conf)
+# changes nothing. Tests of the default path itself unset it.
+CARECLOCK_CONFIG=/dev/null
+export CARECLOCK_CONFIG
+
 LOGS="$BUILD/test-logs/$what"
 rm -rf "$LOGS"
 mkdir -p "$LOGS/bin"

@@ -200,12 +200,17 @@ class BeforeMigrating(unittest.TestCase):
         self.assertEqual(len(self.copies()), 1)
 
     def test_the_newest_three_are_kept(self):
-        for _ in range(4):
-            self.downgrade()
-            self.council.cli("clocks")  # any command opening the database migrates it
-            time.sleep(1.05)            # copies are named to the second
+        # three older copies, by the time in their names (copies are named to the second)
+        for stamp in ("20250101T000000Z", "20250102T000000Z", "20250103T000000Z"):
+            with open(os.path.join(self.council.dir, "plan.db.pre-migration-%s-v2" % stamp), "w") as f:
+                f.write("an older copy")
+        self.downgrade()
+        self.council.cli("clocks")  # any command opening the database migrates it
         copies = self.copies()
         self.assertEqual(len(copies), 3, copies)
+        self.assertEqual(copies[:2], ["plan.db.pre-migration-20250102T000000Z-v2",
+                                      "plan.db.pre-migration-20250103T000000Z-v2"])
+        self.assertRegex(copies[2], r"-v3$")
 
     def test_careclockd_says_where_the_copy_went(self):
         self.downgrade()
