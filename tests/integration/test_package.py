@@ -170,7 +170,9 @@ class Package(unittest.TestCase):
             self.assertIn("checking /etc/careclock/careclock.conf (the default path)", p.stdout)
             self.assertIn("checking as the service user careclock (User= in /lib/systemd/system/careclockd.service)",
                           p.stdout)
-            self.assertIn("/etc/careclock/careclock.conf is valid: 17 rules", p.stdout)
+            rules = inside("/usr/bin/careclock", "rules", "list").stdout.count("\n")
+            self.assertGreater(rules, 10)
+            self.assertIn("/etc/careclock/careclock.conf is valid: %d rules" % rules, p.stdout)
             # The packaged man page is the one Documentation= names.
             p = inside("/usr/bin/careclock", "config", "show", "--changed")
             self.assertIn("delivery_retention_days = 365", p.stdout)
