@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     cc_message_item_t items[3];
     const char *children[] = {"C1001", "C1002", "C1003"};
     for (int i = 0; i < 3; i++) {
-        cc_message_item_t it = {.delivery_id = i + 1, .kind = CC_NOTICE_ESCALATION, .stage = "+1wd",
+        cc_message_item_t it = {.delivery_id = i + 1, .kind = CC_NOTICE_ESCALATION, .stage = "+1wd", .stage_date = CC_DATE_NONE,
                                 .role = CC_ROLE_TEAM_MANAGER, .child_id = children[i], .initials = "A.B.",
                                 .rule_id = "sgo_report", .title = "Special guardianship report",
                                 .source = "local guidance (legal requirement stated there): SGO report within 12 "

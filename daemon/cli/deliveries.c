@@ -1,6 +1,6 @@
 /* careclock deliveries: the outbox from the command line.
  *   careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]
- *   careclock deliveries run [--now YYYY-MM-DDTHH:MM[:SS]] [--max-messages N]
+ *   careclock deliveries run [--now YYYY-MM-DDTHH:MM[:SS]] [--max-messages N] [--max-time SECONDS]
  *   careclock deliveries retry ID
  *   careclock deliveries webhooks
  *   careclock deliveries enable-webhook NAME
@@ -27,7 +27,7 @@
 static void usage(FILE *out)
 {
     fputs("usage: careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]\n"
-          "       careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N]\n"
+          "       careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N] [--max-time SECONDS]\n"
           "       careclock deliveries retry ID\n"
           "       careclock deliveries webhooks\n"
           "       careclock deliveries enable-webhook NAME\n"
@@ -35,7 +35,10 @@ static void usage(FILE *out)
           "       careclock deliveries test --to ADDRESS | --webhook NAME\n"
           "  S: " STATES "\n"
           "  run             plan from the clocks, enqueue, send what is ready (inside the sending window),\n"
-          "                  record the outcomes, and exit: the cycle careclockd runs on its timer\n"
+          "                  record the outcomes, and exit: the cycle careclockd runs on its timer; exits 1\n"
+          "                  when a message was left to retry or failed (the counts on stderr)\n"
+          "  --max-time S    give up after S seconds in all (default 300): messages in flight are recorded\n"
+          "                  as retrying and go again later with the same ids\n"
           "  --now T         the local time to run at, in [careclock] timezone (tests and demonstrations);\n"
           "                  default: the instant of careclock --now (UTC), else now\n"
           "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
@@ -219,7 +222,7 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
 static int cmd_run(cc_cli_t *cli, int argc, char **argv)
 {
     const char *now_text = NULL;
-    long max_messages = 200;
+    long max_messages = 200, max_time = 300;
     cc_cli_env_t env;
     cc_store_t *store = NULL;
     char err[512], day[64];
@@ -236,6 +239,14 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
             max_messages = strtol(argv[++i], &end, 10);
             if (*end != '\0' || max_messages < 1 || max_messages > 100000) {
                 fprintf(stderr, "careclock deliveries run: --max-messages \"%s\" is not a number from 1 to 100000\n",
+                        argv[i]);
+                return CC_EXIT_USAGE;
+            }
+        } else if (i + 1 < argc && strcmp(a, "--max-time") == 0) {
+            char *end;
+            max_time = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || max_time < 1 || max_time > 86400) {
+                fprintf(stderr, "careclock deliveries run: --max-time \"%s\" is not a number of seconds from 1 to 86400\n",
                         argv[i]);
                 return CC_EXIT_USAGE;
             }
@@ -266,6 +277,8 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
     cc_deliver_stats_t stats;
     cc_deliverer_options_default(&options);
     options.max_messages = (size_t)max_messages;
+    options.max_run_ms = (uint64_t)max_time * 1000;
+    options.settle_seconds = 0; /* one pass plans and sends: its batch is gathered already */
     int failed = cc_deliver_once(store, &env, now, &options, 1000, &stats, err, sizeof(err));
     printf("deliveries at %s %02d:%02d: planned %zu new (%zu undeliverable), cancelled %zu", 
            cc_date_format_human(local.date, day, sizeof(day)), local.minute / 60, local.minute % 60,
@@ -285,8 +298,20 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
                stats.sent, stats.sent == 1 ? "" : "s", stats.items, stats.items == 1 ? "" : "s", stats.retrying,
                stats.failed, stats.skipped);
     }
+    if (stats.gave_up)
+        fprintf(stderr, "careclock deliveries run: gave up after %ld s (--max-time): what was in flight goes again "
+                        "later, with the same ids\n",
+                max_time);
     if (failed != 0) {
         fprintf(stderr, "careclock deliveries run: %s\n", err);
+        rc = CC_EXIT_FAIL;
+    } else if (stats.retrying > 0 || stats.failed > 0) {
+        /* cron mails what a job prints and notices its status: a run that
+         * left messages unsent says so in both. */
+        fprintf(stderr,
+                "careclock deliveries run: %zu message%s left to retry, %zu failed; see careclock deliveries "
+                "--status retrying,failed\n",
+                stats.retrying, stats.retrying == 1 ? "" : "s", stats.failed);
         rc = CC_EXIT_FAIL;
     }
 out:

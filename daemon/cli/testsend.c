@@ -133,7 +133,7 @@ int cc_cli_deliveries_test(cc_cli_t *cli, int argc, char **argv)
             *p = '-';
     cc_message_t m = {.batch = (int64_t)now, .channel = to ? CC_CHANNEL_EMAIL : CC_CHANNEL_WEBHOOK,
                       .recipient = to ? to : webhook, .address = to ? to : webhook, .test = 1};
-    m.message_id = cc_message_id(id, sizeof(id), m.channel, instance, m.batch, c->smtp_from);
+    m.message_id = cc_message_id(id, sizeof(id), m.channel, instance, m.batch, NULL, c->smtp_from);
     rc = to ? cc_message_email(&m, &ctx, &body, err, sizeof(err))
             : cc_payload_render(&m, cc_config_webhook(c, webhook)->format, &ctx, &body);
     if (rc != 0) {

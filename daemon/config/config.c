@@ -98,6 +98,8 @@ int cc_config_defaults(cc_config_t *config)
     config->window_start_minute = 8 * 60;
     config->window_end_minute = 18 * 60;
     config->digest = 1;
+    config->settle_seconds = 120;
+    config->smtp_timeout_seconds = 60;
     config->recompute_interval_ms = 250;
     config->shutdown_grace_seconds = 10;
     if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL || config->database == NULL ||
@@ -125,6 +127,7 @@ void cc_config_free(cc_config_t *config)
     free(config->smtp_from);
     free(config->smtp_username);
     free(config->smtp_password_file);
+    free(config->smtp_helo);
     free(config->file_channel);
     for (size_t i = 0; i < config->nwebhooks; i++) {
         free(config->webhooks[i].name);
@@ -340,6 +343,17 @@ static int handle_smtp(reader_t *r, const char *key, const char *value)
             c->smtp_tls_required = 0;
         else
             return fail(r, key, "\"%s\" is not required or none", value);
+    } else if (strcmp(key, "helo") == 0) {
+        /* A host name: letters, digits, hyphens and dots (RFC 5321's
+         * Domain), as the EHLO command and curl's URL path carry it. */
+        size_t n = strlen(value);
+        if (n == 0 || n > 253 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != n ||
+            value[0] == '.' || value[0] == '-')
+            return fail(r, key, "\"%s\" is not a host name (letters, digits, '-' and '.')", value);
+        set_str(&c->smtp_helo, value);
+    } else if (strcmp(key, "timeout") == 0) {
+        if (parse_int(value, 1, 600, &c->smtp_timeout_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 1 to 600", value);
     } else if (strcmp(key, "username") == 0) {
         set_str(&c->smtp_username, value);
     } else if (strcmp(key, "password_file") == 0) {
@@ -368,6 +382,9 @@ static int handle_notify(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "digest") == 0) {
         if (parse_bool(value, &c->digest) != 0)
             return fail(r, key, "\"%s\" is not yes or no", value);
+    } else if (strcmp(key, "settle") == 0) {
+        if (parse_int(value, 0, 3600, &c->settle_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 0 to 3600", value);
     } else if (strcmp(key, "file_channel") == 0) {
         resolve(r, value, path, sizeof(path));
         set_str(&c->file_channel, path);

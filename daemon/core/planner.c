@@ -265,10 +265,17 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
     for (int i = 0; i < rule->nstages; i++) {
         if (dates[i] == CC_DATE_NONE || dates[i] > now.date)
             continue;
+        /* Of the stages of one role that have come, only the latest is
+         * planned; stages that fall on one day (a due date on a weekend
+         * puts -1wd and +0wd on the Friday) count once, the later offset. */
         int superseded = 0;
-        for (int j = 0; j < rule->nstages && !superseded; j++)
-            superseded = j != i && rule->stages[j].role == rule->stages[i].role && dates[j] != CC_DATE_NONE &&
-                         dates[j] <= now.date && dates[j] > dates[i];
+        for (int j = 0; j < rule->nstages && !superseded; j++) {
+            const cc_stage_t *a = &rule->stages[i], *b = &rule->stages[j];
+            if (j == i || b->role != a->role || dates[j] == CC_DATE_NONE || dates[j] > now.date)
+                continue;
+            superseded = dates[j] > dates[i] ||
+                         (dates[j] == dates[i] && (b->offset.n > a->offset.n || (b->offset.n == a->offset.n && j > i)));
+        }
         if (superseded)
             continue;
         int rc = plan_stage(clock, &rule->stages[i], dates[i], cal, settings, now, out);

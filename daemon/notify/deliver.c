@@ -103,6 +103,7 @@ void cc_deliverer_options_default(cc_deliverer_options_t *o)
     o->max_messages = 200;
     o->plan_interval_s = 3600;
     o->log_outcomes = 1;
+    o->settle_seconds = -1; /* [notify] settle */
     cc_sender_options_default(&o->sender);
 }
 
@@ -489,7 +490,8 @@ static void plan_step(cc_deliverer_t *d)
         }
         more = 1;
     } else {
-        rc = cc_outbox_plan_queued(d->store, d->env, now, d->slice, &more, &d->stats.plan, err, sizeof(err));
+        long settle = d->options.settle_seconds >= 0 ? d->options.settle_seconds : d->env->config.settle_seconds;
+        rc = cc_outbox_plan_queued(d->store, d->env, now, d->slice, settle, &more, &d->stats.plan, err, sizeof(err));
         if (rc == 0 && d->stats.plan.children > before.children)
             d->stats.planned = 1;
     }
@@ -673,6 +675,22 @@ typedef struct {
     int finished;
 } once_t;
 
+typedef struct {
+    cc_deliverer_t *d;
+    int gave_up;
+} deadline_t;
+
+/* The run's time is up: what is in flight is recorded as retrying (same
+ * ids) and the run ends. */
+static void on_deadline(uv_timer_t *t)
+{
+    deadline_t *dl = t->data;
+    dl->gave_up = 1;
+    cc_log(CC_LOG_WARNING, "deliveries: the run's time limit passed: giving up; what was in flight goes again "
+                           "later, with the same ids");
+    cc_deliverer_close(dl->d, NULL, NULL);
+}
+
 static void once_done(cc_deliverer_t *d, const cc_deliver_stats_t *stats, void *data)
 {
     once_t *o = data;
@@ -716,7 +734,13 @@ int cc_deliver_once(cc_store_t *store, const cc_env_t *env, time_t now, const cc
     }
     rc = cc_deliverer_new(&loop, store, env, options, &d, err, errlen);
     uint64_t start = uv_now(&loop);
-    for (int cycle = 0; rc == 0 && cycle < (max_cycles > 0 ? max_cycles : 1); cycle++) {
+    uv_timer_t deadline;
+    deadline_t dl = {.d = d};
+    uv_timer_init(&loop, &deadline);
+    deadline.data = &dl;
+    if (rc == 0 && options != NULL && options->max_run_ms > 0)
+        uv_timer_start(&deadline, on_deadline, options->max_run_ms, 0);
+    for (int cycle = 0; rc == 0 && !dl.gave_up && cycle < (max_cycles > 0 ? max_cycles : 1); cycle++) {
         once_t o = {0};
         /* The clock moves on with real time between cycles. */
         uv_update_time(&loop);
@@ -732,6 +756,8 @@ int cc_deliver_once(cc_store_t *store, const cc_env_t *env, time_t now, const cc
         if (!o.last.more || o.last.messages == 0 || o.last.error != 0)
             break;
     }
+    stats->gave_up = dl.gave_up;
+    uv_close((uv_handle_t *)&deadline, NULL);
     cc_deliverer_close(d, once_closed, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0)

@@ -50,7 +50,7 @@ void cc_sender_options_default(cc_sender_options_t *o)
     memset(o, 0, sizeof(*o));
     o->reuse_connections = 1;
     o->webhook_timeout_ms = 15000;
-    o->smtp_timeout_ms = 60000;
+    o->smtp_timeout_ms = 0; /* [smtp] timeout */
     o->lane_parallel = 1;
     o->file_channel = 1;
 }
@@ -362,6 +362,15 @@ static void lane_pump(cc_sender_t *s, cc_sender_lane_t *lane)
         if (lane->head == NULL)
             lane->tail = NULL;
         job->next = NULL;
+        if (lane->down_reason != NULL && uv_now(s->loop) < lane->down_until) {
+            /* The server did not answer the last transfer: the rest of the
+             * queue goes back to the outbox at once (its backoff brings it
+             * again), instead of each waiting out its own timeout. */
+            cc_sender_set_error(job, CC_SEND_RETRY, "not tried: the message before it to %s got no answer (%s)",
+                                lane->channel == CC_CHANNEL_EMAIL ? "the mail server" : lane->name, lane->down_reason);
+            cc_sender_defer(s, job);
+            continue;
+        }
         if (slot->easy == NULL)
             slot->easy = curl_easy_init();
         else
@@ -409,14 +418,36 @@ static void lane_pump(cc_sender_t *s, cc_sender_lane_t *lane)
     }
 }
 
+/* 1 if res says the server, not the message, is the trouble: it did not
+ * answer in time, could not be reached, or dropped the connection. */
+static int server_down(CURLcode res)
+{
+    switch (res) {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_SSL_CONNECT_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Classify a finished transfer into job->result. */
-static void classify(cc_sender_lane_t *lane, cc_sender_slot_t *slot, CURLcode res)
+static void classify(cc_sender_t *s, cc_sender_lane_t *lane, cc_sender_slot_t *slot, CURLcode res)
 {
     cc_send_job_t *job = slot->job;
     long code = 0;
     curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &code);
     job->code = code;
     const char *detail = slot->errbuf[0] ? slot->errbuf : curl_easy_strerror(res);
+    free(lane->down_reason);
+    lane->down_reason = NULL;
+    if (server_down(res) && (lane->down_reason = strdup(detail)) != NULL)
+        lane->down_until = uv_now(s->loop) + CC_SENDER_DOWN_MS;
     if (lane->channel == CC_CHANNEL_EMAIL)
         cc_smtp_classify(job, res, code, detail);
     else
@@ -439,7 +470,7 @@ static void check_done(cc_sender_t *s)
         if (slot == NULL || slot->job == NULL)
             continue;
         cc_sender_lane_t *lane = slot->lane;
-        classify(lane, slot, res);
+        classify(s, lane, slot, res);
         curl_slist_free_all(slot->list);
         slot->list = NULL;
         cc_send_job_t *job = slot->job;
@@ -521,6 +552,7 @@ static void lane_free(cc_sender_lane_t *lane)
     free(lane->name);
     free(lane->url);
     free(lane->key_error);
+    free(lane->down_reason);
     OPENSSL_cleanse(lane->key, sizeof(lane->key)); /* the webhook's signing key */
     memset(lane, 0, sizeof(*lane));
 }
@@ -580,7 +612,7 @@ int cc_sender_new(uv_loop_t *loop, const cc_config_t *config, const cc_sender_op
     if (s->options.webhook_timeout_ms <= 0)
         s->options.webhook_timeout_ms = 15000;
     if (s->options.smtp_timeout_ms <= 0)
-        s->options.smtp_timeout_ms = 60000;
+        s->options.smtp_timeout_ms = config->smtp_timeout_seconds > 0 ? config->smtp_timeout_seconds * 1000L : 60000;
     if (lane_init(&s->smtp, "smtp", CC_CHANNEL_EMAIL, s->options.lane_parallel) != 0)
         goto oom;
     if (s->options.file_channel && config->file_channel)

@@ -23,9 +23,15 @@
 
 #include <curl/curl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct cc_sender_lane cc_sender_lane_t;
+
+/* How long a lane whose server did not answer a transfer (a timeout, no
+ * connection) fails its queued jobs at once rather than trying each: a
+ * stuck server costs one timeout per lane, not one per message. */
+#define CC_SENDER_DOWN_MS 60000
 
 /* One transfer at a time on one reused easy handle. */
 typedef struct {
@@ -48,6 +54,10 @@ struct cc_sender_lane {
     unsigned char key[CC_PAYLOAD_KEY_MAX];
     size_t keylen;
     char *key_error;        /* why the secret could not be read; NULL when fine */
+    /* a server that did not answer: until down_until (the loop's ms) the
+     * lane's queued jobs complete with RETRY at once; NULL: up */
+    char *down_reason;
+    uint64_t down_until;
     /* queue */
     cc_send_job_t *head, *tail;
     cc_sender_slot_t *slots;
@@ -99,6 +109,12 @@ void cc_sender_defer(cc_sender_t *s, cc_send_job_t *job);
  * that cannot be read is not an error here: s->smtp_error holds the
  * reason, logged, and every email job completes with RETRY and it. */
 void cc_smtp_init(cc_sender_t *s, const cc_config_t *config);
+
+/* The EHLO name into out: configured ([smtp] helo) when set, else the
+ * host's fully qualified name (getaddrinfo with AI_CANONNAME on
+ * gethostname, or the host name itself when it has a dot), else the
+ * domain of from. */
+void cc_smtp_helo(const char *configured, const char *from, char *out, size_t len);
 
 /* Free what cc_smtp_init copied, the password wiped first. */
 void cc_smtp_free(cc_sender_t *s);

@@ -17,19 +17,77 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <netdb.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
 }
 
+static int host_name_chars(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < 254 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
+void cc_smtp_helo(const char *configured, const char *from, char *out, size_t len)
+{
+    char host[256];
+    struct addrinfo hints, *res = NULL;
+    out[0] = '\0';
+    if (configured != NULL && configured[0] != '\0') {
+        snprintf(out, len, "%s", configured);
+        return;
+    }
+    /* The host's fully qualified name: relays that check it
+     * (reject_non_fqdn_helo_hostname) refuse a short one with 504. */
+    if (gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_CANONNAME;
+        if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL && res->ai_canonname != NULL &&
+            strchr(res->ai_canonname, '.') != NULL && host_name_chars(res->ai_canonname))
+            snprintf(out, len, "%s", res->ai_canonname);
+        if (res != NULL)
+            freeaddrinfo(res);
+        if (out[0] == '\0' && strchr(host, '.') != NULL && host_name_chars(host))
+            snprintf(out, len, "%s", host);
+    }
+    if (out[0] == '\0') {
+        /* No qualified name: the sender's domain, a name the relay's DNS
+         * knows and that belongs to the council. */
+        const char *at = from ? strrchr(from, '@') : NULL;
+        snprintf(out, len, "%s", at && at[1] && host_name_chars(at + 1) ? at + 1 : "localhost.localdomain");
+    }
+}
+
+/* url with its path set to helo: curl sends the URL's path as the EHLO
+ * name (its SMTP documentation), and without one the short host name. */
+static char *url_with_helo(const char *url, const char *helo)
+{
+    const char *scheme = strstr(url, "://");
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    size_t keep = slash ? (size_t)(slash - url) : strlen(url);
+    size_t len = keep + 1 + strlen(helo) + 1;
+    char *out = malloc(len);
+    if (out != NULL)
+        snprintf(out, len, "%.*s/%s", (int)keep, url, helo);
+    return out;
+}
+
 void cc_smtp_init(cc_sender_t *s, const cc_config_t *config)
 {
-    s->smtp_url = dup_or_null(config->smtp_url);
+    char helo[256];
+    cc_smtp_helo(config->smtp_helo, config->smtp_from, helo, sizeof(helo));
+    s->smtp_url = config->smtp_url ? url_with_helo(config->smtp_url, helo) : NULL;
     s->smtp_from = dup_or_null(config->smtp_from);
     s->smtp_user = dup_or_null(config->smtp_username);
     s->smtp_tls_required = config->smtp_tls_required;

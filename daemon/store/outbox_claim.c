@@ -26,6 +26,7 @@
 #include "store/internal.h"
 #include "util/grow.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ typedef struct {
     int64_t id, batch;
     char *recipient;
     int channel, immediate;
+    int due;      /* next_attempt_at <= now; else within the settling time after now */
     int taken;
 } ready_t;
 
@@ -87,9 +89,13 @@ static int group_add(group_t *g, int64_t id)
     return 0;
 }
 
+/* The rows ready by ?1, the end of the settling time after now (?3): a
+ * new message takes, with the rows ready now, the rows of the same
+ * recipient that would be ready within it, so that a burst of changes
+ * (40 children added within seconds) is one digest, not 40. */
 static const char READY_SQL[] =
-    "SELECT id, batch, recipient, channel, immediate FROM deliveries WHERE state IN ('pending', 'retrying') AND "
-    "next_attempt_at <= ?1 ORDER BY id LIMIT ?2";
+    "SELECT id, batch, recipient, channel, immediate, next_attempt_at <= ?3 FROM deliveries WHERE state IN "
+    "('pending', 'retrying') AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2";
 static const char BATCH_ROWS_SQL[] =
     "SELECT id FROM deliveries WHERE batch = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 "
     "ORDER BY id";
@@ -108,6 +114,7 @@ typedef struct {
     cc_outbox_claim_t *out;
     const char *now;
     time_t now_t;
+    char horizon[32];
     const char *claimer;
     char instance[64];
     cc_store_t *store;
@@ -224,6 +231,7 @@ static int load_item(claimer_t *c, int64_t id, cc_message_item_t *item, cc_outbo
         item->reason = keep(o, cc__store_col(st, 15), oom);
     }
     item->met_on = cc__store_date(cc__store_col(st, 13));
+    item->stage_date = cc__store_date(cc__store_col(st, 22));
     item->projected = (sqlite3_column_int(st, 14) & CC_CLOCK_PROJECTED) != 0;
     item->initials = keep(o, cc__store_col(st, 16), oom);
     item->full_name = keep(o, cc__store_col(st, 17), oom);
@@ -262,8 +270,22 @@ static int claim_group(claimer_t *c, const group_t *g)
             snprintf(msgid, sizeof(msgid), "%s", cc__store_col(c->batch_id, 0));
         sqlite3_reset(c->batch_id);
     }
-    if (msgid[0] == '\0')
-        cc_message_id(msgid, sizeof(msgid), (cc_channel_t)g->channel, c->instance, batch, c->env->config.smtp_from);
+    if (msgid[0] == '\0') {
+        /* A random part, chosen once: the id stays unique when batch
+         * numbers come round again (an older copy restored). */
+        unsigned char r[6];
+        char nonce[2 * sizeof(r) + 1];
+        static const char hex[] = "0123456789abcdef";
+        if (RAND_bytes(r, sizeof(r)) != 1)
+            return CC_EIO;
+        for (size_t i = 0; i < sizeof(r); i++) {
+            nonce[2 * i] = hex[r[i] >> 4];
+            nonce[2 * i + 1] = hex[r[i] & 15];
+        }
+        nonce[2 * sizeof(r)] = '\0';
+        cc_message_id(msgid, sizeof(msgid), (cc_channel_t)g->channel, c->instance, batch, nonce,
+                      c->env->config.smtp_from);
+    }
     for (size_t i = 0; i < g->n; i++) {
         sqlite3_stmt *st = c->mark;
         sqlite3_reset(st);
@@ -320,8 +342,9 @@ static int read_ready(claimer_t *c, size_t limit, ready_t **rows, size_t *n)
     *n = 0;
     if (st == NULL)
         return CC_EDB;
-    cc__store_bind_text(st, 1, c->now);
+    cc__store_bind_text(st, 1, c->horizon);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    cc__store_bind_text(st, 3, c->now);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (cc__grow(rows, &cap, *n + 1, sizeof(**rows), 64) != 0) {
             rc = CC_ENOMEM;
@@ -335,6 +358,7 @@ static int read_ready(claimer_t *c, size_t limit, ready_t **rows, size_t *n)
         int ch = cc_channel_parse(cc__store_col(st, 3));
         r->channel = ch < 0 ? CC_CHANNEL_EMAIL : ch;
         r->immediate = sqlite3_column_int(st, 4);
+        r->due = sqlite3_column_int(st, 5);
         if (r->recipient == NULL) {
             rc = CC_ENOMEM;
             break;
@@ -375,8 +399,8 @@ static int claim_all(claimer_t *c, size_t max_messages)
         rc = CC_ENOMEM;
     for (size_t i = 0; rc == 0 && i < nrows; i++) {
         ready_t *r = &rows[i];
-        if (r->taken)
-            continue;
+        if (r->taken || !r->due)
+            continue; /* a message starts from a row ready now */
         if (c->out->n >= max_messages) {
             c->out->more = 1;
             break;
@@ -398,6 +422,8 @@ static int claim_all(claimer_t *c, size_t max_messages)
                     continue;
                 if (j != i && (!digest || r->immediate || o->immediate || o->channel != r->channel ||
                                strcmp(o->recipient, r->recipient) != 0))
+                    continue;
+                if (!o->due && (!digest || o->immediate))
                     continue;
                 o->taken = 1;
                 rc = group_add(&g, o->id);
@@ -421,6 +447,8 @@ int cc_outbox_claim(cc_store_t *store, const cc_env_t *env, time_t now, const ch
     char stamp[32];
     claimer_t c = {.db = db, .env = env, .out = out, .now = cc_time_format_utc(now, stamp, sizeof(stamp)), .now_t = now,
                    .claimer = claimer, .store = store};
+    cc_time_format_utc(now + (env->config.settle_seconds > 0 ? env->config.settle_seconds : 0), c.horizon,
+                       sizeof(c.horizon));
     int rc;
     memset(out, 0, sizeof(*out));
     if (max_messages == 0)

@@ -76,6 +76,8 @@ typedef struct {
     sqlite3_stmt *active, *escalated, *exists, *insert, *cancel_any, *cancel;
     cc_plan_t plan;
     const char *now;
+    time_t now_t;
+    long settle_s;  /* hold new rows this long after now (0: none) */
     cc_outbox_plan_stats_t *stats;
 } planner_t;
 
@@ -108,7 +110,7 @@ static void bind_key(sqlite3_stmt *st, const char *child_id, const char *rule_id
 static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due)
 {
     assert(!sqlite3_get_autocommit(p->db)); /* in the planning transaction */
-    char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32];
+    char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32], settled[32];
     const cc_plan_t *plan = &p->plan;
     for (size_t i = 0; i < plan->len; i++) {
         const cc_planned_t *d = &plan->items[i];
@@ -127,7 +129,13 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         if (found == SQLITE_ROW)
             continue;
         sqlite3_stmt *st = p->insert;
-        cc_time_format_utc(cc_time_from_local(d->due_at), due_at, sizeof(due_at));
+        time_t at = cc_time_from_local(d->due_at);
+        cc_time_format_utc(at, due_at, sizeof(due_at));
+        /* A change in the day (the plan queue): wait the settling time, so
+         * that the rest of a burst joins the same digest. */
+        const char *first_try = due_at;
+        if (p->settle_s > 0 && !d->immediate && at < p->now_t + p->settle_s)
+            first_try = cc_time_format_utc(p->now_t + p->settle_s, settled, sizeof(settled));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
         bind_key(st, child_id, rule_id, seq, d);
@@ -139,7 +147,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         cc__store_bind_text(st, 12, due_at);
         sqlite3_bind_int(st, 13, d->immediate);
         cc__store_bind_text(st, 14, undeliverable ? "undeliverable" : "pending");
-        cc__store_bind_text(st, 15, undeliverable ? NULL : due_at);
+        cc__store_bind_text(st, 15, undeliverable ? NULL : first_try);
         cc__store_bind_text(st, 16, undeliverable ? d->undeliverable : NULL);
         cc__store_bind_text(st, 17, p->now);
         int rc = write_done(st);
@@ -333,6 +341,7 @@ static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, t
     p->db = cc_store_db(store);
     p->env = env;
     p->now = cc_time_format_utc(now, stamp, stamplen);
+    p->now_t = now;
     p->stats = stats;
     p->local = cc_time_local(now);
     cc_date_format(plan_horizon(env, p->local.date), p->horizon);
@@ -525,8 +534,8 @@ static int queue_read(sqlite3 *db, size_t limit, queued_t *q)
     return 0;
 }
 
-int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
-                          cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
+int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, long settle_s,
+                          int *more, cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
 {
     assert(store != NULL && env != NULL && more != NULL);
     planner_t p;
@@ -542,6 +551,7 @@ int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, si
         return 0;
     size_t limit = max_children ? max_children : 1;
     int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), &step);
+    p.settle_s = settle_s;
     if (rc == 0)
         rc = queue_read(p.db, limit, &q);
     for (size_t i = 0; rc == 0 && i < q.n; i++) {
@@ -585,7 +595,7 @@ int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox
         rc = cc_outbox_plan_slice(store, env, now, &full, CC_OUTBOX_SLICE_CHILDREN, stats, err, errlen);
     cc_outbox_full_free(&full);
     while ((rc == 0 || (rc == CC_EBUSY && ++busy < PLAN_BUSY_TRIES)) && more)
-        rc = cc_outbox_plan_queued(store, env, now, CC_OUTBOX_SLICE_CHILDREN, &more, stats, err, errlen);
+        rc = cc_outbox_plan_queued(store, env, now, CC_OUTBOX_SLICE_CHILDREN, 0, &more, stats, err, errlen);
     return rc;
 }
 

@@ -326,8 +326,66 @@ static const char MIGRATION_5[] =
                         "(SELECT id FROM teams WHERE manager_id = NEW.id OR service_manager_id = NEW.id)")
     "END;\n";
 
+/* Migration 6: delivery ids never come back (issue 18). deliveries.id had
+ * no AUTOINCREMENT, so SQLite gave a new row the largest id left plus one:
+ * after `deliveries prune` removed the newest rows their ids, and the
+ * batch numbers in Message-IDs and webhook-ids, were used again (Gmail
+ * drops a repeated Message-ID; Standard Webhooks receivers discard a
+ * repeated webhook-id). SQLite cannot add AUTOINCREMENT to a table, so the
+ * table is made again, rows and indexes as they were; its sequence starts
+ * above every id and batch still recorded. (Ids pruned before this
+ * migration above those cannot be known; message ids made from now on
+ * also carry a random part chosen at their first claim, which keeps them
+ * apart from any made before, and from those made again after a restore
+ * of an older copy.) */
+static const char MIGRATION_6[] =
+    "CREATE TABLE deliveries_v6 (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  stage TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email','webhook')),\n"
+    "  role TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation','met')),\n"
+    "  address TEXT,\n"
+    "  due_date TEXT,\n"
+    "  stage_date TEXT NOT NULL,\n"
+    "  due_at TEXT NOT NULL,\n"
+    "  immediate INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN\n"
+    "    ('pending','sending','sent','retrying','failed','undeliverable','cancelled')),\n"
+    "  batch INTEGER,\n"
+    "  message_id TEXT,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at TEXT,\n"
+    "  first_attempt_at TEXT,\n"
+    "  last_error TEXT,\n"
+    "  claimed_by TEXT,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  sent_at TEXT,\n"
+    "  UNIQUE (child_id, rule_id, seq, stage, recipient, channel)\n"
+    ");\n"
+    "INSERT INTO deliveries_v6 (id, child_id, rule_id, seq, stage, recipient, channel, role, kind, address, "
+    "due_date, stage_date, due_at, immediate, state, batch, message_id, attempts, next_attempt_at, "
+    "first_attempt_at, last_error, claimed_by, created_at, updated_at, sent_at)\n"
+    "  SELECT id, child_id, rule_id, seq, stage, recipient, channel, role, kind, address, due_date, stage_date, "
+    "due_at, immediate, state, batch, message_id, attempts, next_attempt_at, first_attempt_at, last_error, "
+    "claimed_by, created_at, updated_at, sent_at FROM deliveries;\n"
+    "DROP TABLE deliveries;\n"
+    "ALTER TABLE deliveries_v6 RENAME TO deliveries;\n"
+    "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');\n"
+    "CREATE INDEX deliveries_by_state ON deliveries(state);\n"
+    "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;\n"
+    "DELETE FROM sqlite_sequence WHERE name = 'deliveries';\n"
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'deliveries', max(coalesce(max(id), 0), coalesce(max(batch), 0)) "
+    "FROM deliveries;\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
-static const char *const MIGRATIONS[] = {NULL, MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5};
+static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3,
+                                         MIGRATION_4, MIGRATION_5, MIGRATION_6};
 
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");

@@ -58,11 +58,14 @@ typedef struct {
     int smtp_tls_required;     /* tls = required (1, default) | none (0: loopback relays only) */
     char *smtp_username;
     char *smtp_password_file;  /* a credentials file, never the password itself */
+    char *smtp_helo;           /* the EHLO name; NULL: the host's FQDN, else the From domain */
+    int smtp_timeout_seconds;  /* one message's transfer, 60 */
 
     /* [notify] */
     int window_start_minute;   /* 08:00 -> 480 */
     int window_end_minute;     /* 18:00 -> 1080 */
     int digest;                /* 1: one message per recipient per window opening */
+    int settle_seconds;        /* careclockd holds a change's notices this long to gather a burst, 120 */
     char *file_channel;        /* a directory: write each message there instead of sending (demo), NULL */
     int delivery_retention_days; /* deliveries prune --retention: keep records this many days; 0: not set */
 

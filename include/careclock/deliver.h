@@ -56,6 +56,7 @@ typedef struct {
     size_t sent, retrying, failed; /* messages by outcome */
     size_t skipped;                /* rows recorded undeliverable or failed at claim */
     int more;                      /* more were ready than one cycle takes: run again */
+    int gave_up;                   /* cc_deliver_once: the run's time limit passed */
     int error;                     /* 0, or the CC_E* code of a step that failed (logged) */
 } cc_deliver_stats_t;
 
@@ -65,6 +66,11 @@ typedef struct {
     size_t max_messages;           /* messages claimed per cycle, 200 */
     int plan_interval_s;           /* plan the whole council at least this often, 3600 */
     int log_outcomes;              /* log one line per message (1) */
+    long settle_seconds;           /* hold what a change in the day plans this long, to gather a burst
+                                      (careclockd: [notify] settle; 0 by default and for the CLI, whose
+                                      run plans and sends in one pass) */
+    uint64_t max_run_ms;           /* cc_deliver_once: give up after this long in all (0: never); what is
+                                      in flight is recorded as retrying */
     cc_sender_options_t sender;
 } cc_deliverer_options_t;
 
@@ -102,8 +108,10 @@ void cc_deliverer_reload(cc_deliverer_t *d);
 void cc_deliverer_close(cc_deliverer_t *d, void (*closed)(void *data), void *data);
 
 /* Run cycles at now on a private loop until nothing more is ready (at most
- * max_cycles), for `careclock deliveries run`. Returns 0 or the first
- * error; *stats accumulates the cycles. */
+ * max_cycles, and at most options->max_run_ms in all: then the messages in
+ * flight are recorded as retrying and stats->gave_up is set), for
+ * `careclock deliveries run`. Returns 0 or the first error; *stats
+ * accumulates the cycles. */
 int cc_deliver_once(cc_store_t *store, const cc_env_t *env, time_t now, const cc_deliverer_options_t *options,
                     int max_cycles, cc_deliver_stats_t *stats, char *err, size_t errlen);
 

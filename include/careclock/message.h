@@ -50,6 +50,7 @@ typedef struct {
     cc_date_t due;            /* CC_DATE_NONE when unknown */
     cc_status_t status;       /* as the clocks table has it now */
     cc_date_t met_on;         /* CC_DATE_NONE when not met */
+    cc_date_t stage_date;     /* the day the stage came (an escalation's "escalated to you"); CC_DATE_NONE: unknown */
     int projected;            /* the due date rests on an anchor not yet known */
     const char *reason;       /* cancelled: why */
     const char *worker_name;  /* who holds the case */
@@ -85,17 +86,30 @@ typedef struct {
  * (except the message's and the context's optional strings), and m->items
  * holding m->nitems items (NULL when there are none). */
 
-/* Write the message id of a batch into out: "<cc-INSTANCE-BATCH@DOMAIN>"
+/* Write the message id of a batch into out: "<cc-INSTANCE-BATCH-NONCE@DOMAIN>"
  * for email (DOMAIN from the from address, "careclock.invalid" without
- * one), "msg_cc-INSTANCE-BATCH" for a webhook. Returns out. */
+ * one), "msg_cc-INSTANCE-BATCH-NONCE" for a webhook; without a nonce
+ * (NULL or ""), "-NONCE" is left out. The nonce (random, chosen when the
+ * message is first claimed and stored with it) keeps ids unique even when
+ * an older copy of the database is restored and batch numbers come round
+ * again. Returns out. */
 char *cc_message_id(char *out, size_t len, cc_channel_t channel, const char *instance, int64_t batch,
-                    const char *from);
+                    const char *nonce, const char *from);
+
+/* The page of a child on careclock's dashboard, "<public_url>/children/<ref>"
+ * (the reference percent-encoded outside RFC 3986's unreserved characters),
+ * appended to out; nothing when public_url is NULL or empty. Returns 0 or
+ * CC_ENOMEM. */
+int cc_message_child_url(const char *public_url, const char *child_id, cc_buf_t *out);
 
 /* The subject line (UTF-8, not yet encoded) into out. */
 int cc_message_subject(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out);
 
 /* The plain-text body (UTF-8, LF line ends) into out. */
 int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out);
+
+/* The HTML body (a whole document, UTF-8, inline styles only) into out. */
+int cc_message_html(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out);
 
 /* The whole RFC 5322 message (CRLF line ends): Date, From, To, Subject
  * (RFC 2047 when not ASCII), Message-ID, MIME multipart/alternative with
@@ -105,10 +119,13 @@ int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_b
 int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out, char *err,
                      size_t errlen);
 
-/* RFC 2047 encode a header value when it holds non-ASCII bytes (B encoding,
- * UTF-8, encoded words of at most 75 characters folded with CRLF SP),
- * else copy it. Returns 0 or CC_ENOMEM. */
-int cc_message_encode_header(const char *value, cc_buf_t *out);
+/* RFC 2047 encode a header value when it holds non-ASCII bytes, else copy
+ * it. Encoded words (B encoding, UTF-8) hold whole words where a word
+ * fits (split inside a word only when one word is longer than a line),
+ * folded with CRLF SP so that no line is longer than 76 characters,
+ * counting the first line from column start (the header's "Name: ").
+ * Returns 0 or CC_ENOMEM. */
+int cc_message_encode_header(const char *value, size_t start, cc_buf_t *out);
 
 /* Quoted-printable encode text (LF or CRLF line ends in; CRLF out; lines
  * of at most 76 characters). */

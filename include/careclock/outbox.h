@@ -100,10 +100,14 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
 
 /* Plan the children of the next max_children rows of the plan queue at
  * now and delete those rows, in one transaction (none when the queue is
- * empty: that check is a read). *more is 1 when more rows may be waiting.
- * Returns 0, CC_EBUSY (as for a slice), CC_EDB or CC_ENOMEM (with err). */
-int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, int *more,
-                          cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
+ * empty: that check is a read). New rows that could go at once wait
+ * settle_s seconds first (careclockd: [notify] settle; 0: none), so that a
+ * burst of changes gathers into one digest (the claim takes a recipient's
+ * rows due within the settling time together). *more is 1 when more rows
+ * may be waiting. Returns 0, CC_EBUSY (as for a slice), CC_EDB or
+ * CC_ENOMEM (with err). */
+int cc_outbox_plan_queued(cc_store_t *store, const cc_env_t *env, time_t now, size_t max_children, long settle_s,
+                          int *more, cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
 
 /* The planner's per-range statements, i = 0, 1, ... (NULL past the last),
  * for the tests that check SQLite serves each from the child-id keys. */
@@ -139,7 +143,9 @@ typedef struct {
 /* Claim up to max_messages messages ready at now, marking their rows
  * sending (claimed_by = claimer) in one transaction. With digest on
  * (config), ready rows of one recipient and channel not marked immediate
- * become one message; rows already in a message (a retry, or recovered
+ * become one message, with that recipient's rows that would be ready
+ * within [notify] settle seconds; a message starts only from a row ready
+ * now; a new message's id carries a random part chosen here; rows already in a message (a retry, or recovered
  * after a crash) go again as that message. Rows whose recipient has no
  * usable address now are recorded undeliverable, and rows to a webhook
  * disabled by a 410 failed, inside the same transaction. The caller frees

@@ -15,11 +15,28 @@
 
 #include <stddef.h>
 
+/* Microsoft: "The message size limit is 28 KB. When the size exceeds 28
+ * KB, you receive an error" (Teams incoming webhooks; Workflows answer
+ * 413). careclock keeps the whole JSON body of a Teams card under 27,000
+ * bytes, with room to spare under either reading of 28 KB. */
+#define CC_PAYLOAD_TEAMS_MAX_BYTES 27000
+
+/* Slack truncates the text of a message past 40,000 characters and asks
+ * clients to keep a message to 4,000 for the best results; careclock keeps
+ * the text to 4,000 characters. */
+#define CC_PAYLOAD_SLACK_MAX_CHARS 4000
+
+/* The size a payload of format must stay within: bytes of the JSON body
+ * (Teams) or characters of the text (Slack); 0 for no limit (generic). */
+size_t cc_payload_limit(cc_webhook_format_t format);
+
 /* "generic", "teams" or "slack". */
 const char *cc_payload_format_name(cc_webhook_format_t format);
 
 /* The webhook body of m in format (generic, teams, slack; any other value
- * renders generic), as compact JSON appended to out. m, ctx and out are
+ * renders generic), as compact JSON appended to out. A Teams card or a
+ * Slack text that would pass its limit (cc_payload_limit) shows the most
+ * urgent items that fit and says how many more there are. m, ctx and out are
  * not NULL, m->items holds m->nitems items, and m->channel is
  * CC_CHANNEL_WEBHOOK (the child labels depend on it). Returns 0 or
  * CC_ENOMEM. */

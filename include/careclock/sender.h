@@ -18,6 +18,10 @@
  *    408, 429, 5xx, timeouts, connection failures -> RETRY, with
  *    Retry-After (seconds or an HTTP date) in job->retry_after; redirects
  *    are not followed and, like other 4xx, -> FAILED. 15 s timeout.
+ * A transfer that finds the server unanswering (a timeout, no connection,
+ * a dropped connection) marks its lane down for a minute: jobs queued on
+ * it meanwhile complete with RETRY at once, "not tried", so a stuck server
+ * costs one timeout, not one per message.
  * Webhook requests carry Standard Webhooks headers (webhook-id: the
  * message id, the same on every attempt; webhook-timestamp: the wall clock
  * at sending; webhook-signature when the endpoint has a secret_file) and
@@ -71,7 +75,7 @@ struct cc_send_job {
 typedef struct {
     int reuse_connections;   /* 1: keep connections between transfers (default); 0: a new one each time */
     long webhook_timeout_ms; /* 15000 */
-    long smtp_timeout_ms;    /* 60000 */
+    long smtp_timeout_ms;    /* 0: [smtp] timeout (60 s) */
     int lane_parallel;       /* transfers at once per lane, 1 */
     int file_channel;        /* 1: honour [notify] file_channel (default) */
     int capture_replies;     /* 1: keep each job's server reply in job->reply (careclock deliveries test); 0 */

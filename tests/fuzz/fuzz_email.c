@@ -76,7 +76,7 @@ static void check_encoded(const char *value)
     cc_buf_t out, dec;
     cc_buf_init(&out);
     cc_buf_init(&dec);
-    FZ_CHECK(cc_message_encode_header(value, &out) == 0, "encode failed");
+    FZ_CHECK(cc_message_encode_header(value, strlen("Subject: "), &out) == 0, "encode failed");
     const char *p = cc_buf_str(&out);
     int ascii = 1;
     for (const unsigned char *v = (const unsigned char *)value; *v; v++)
@@ -88,6 +88,9 @@ static void check_encoded(const char *value)
             FZ_CHECK(strncmp(p, "=?UTF-8?B?", 10) == 0, "not an encoded word: %s", p);
             const char *end = strstr(p + 10, "?=");
             FZ_CHECK(end != NULL && end - p + 2 <= 75, "encoded word of %td characters", end ? end - p + 2 : -1);
+            /* RFC 2047: a line with encoded words is at most 76 characters,
+             * "Subject: " on the first, the folding space on the others */
+            FZ_CHECK(end - p + 2 + (p == cc_buf_str(&out) ? 9 : 1) <= 76, "a line of more than 76 characters");
             const char *q = p + 10;
             while (q + 4 <= end) {
                 int a = b64(q[0]), b = b64(q[1]), c = q[2] == '=' ? 0 : b64(q[2]), d = q[3] == '=' ? 0 : b64(q[3]);

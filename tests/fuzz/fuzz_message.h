@@ -47,6 +47,7 @@ static inline void fz_message(fz_t *f, const cc_calendar_t *cal, fz_message_t *o
         it->seq = (int)(k >> 9 & 15);
         it->due = (k >> 13 & 1) ? CC_DATE_NONE : today - 40 + (cc_date_t)(k >> 14 & 127);
         it->met_on = (k >> 21 & 1) ? today - (cc_date_t)(k >> 22 & 31) : CC_DATE_NONE;
+        it->stage_date = (k >> 27 & 1) ? CC_DATE_NONE : today - (cc_date_t)(k >> 28 & 15);
         it->stage = fz_opt(f);
         it->child_id = fz_opt(f);
         it->initials = fz_opt(f);

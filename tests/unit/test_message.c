@@ -70,7 +70,8 @@ static cc_message_item_t item(int64_t id, const char *child, const char *due, cc
                             .child_id = child, .initials = "A.B.", .full_name = "Alice Brown",
                             .rule_id = "sgo_report", .title = "Special guardianship report",
                             .source = "local guidance: SGO report within 12 weeks", .seq = 1, .due = iso(due),
-                            .status = status, .met_on = CC_DATE_NONE, .worker_name = "Wendy Worker",
+                            .status = status, .met_on = CC_DATE_NONE, .stage_date = CC_DATE_NONE,
+                            .worker_name = "Wendy Worker",
                             .team_id = "T1", .team_name = "East"};
     return it;
 }
@@ -133,17 +134,94 @@ static void test_secret_decoding(void **state)
 
 /* ---- email --------------------------------------------------------------- */
 
+/* Base64 of len characters into out (a test's own decoder). */
+static size_t b64_decode(const char *in, size_t len, unsigned char *out)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        const char *p = strchr(alphabet, in[i]);
+        assert_non_null(p);
+        acc = acc << 6 | (unsigned)(p - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+/* 1 if the n bytes end with a whole UTF-8 sequence. */
+static int utf8_whole(const unsigned char *b, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && (b[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return 0;
+    unsigned lead = b[i - 1];
+    size_t want = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    return n - (i - 1) == want;
+}
+
+/* RFC 2047 (issue 18): a header line with encoded words is at most 76
+ * characters ("Subject: " included), and words are not split between
+ * encoded words: each encoded word decodes to whole words, the space
+ * after each inside it. */
+static void test_encoded_words_are_76_characters_and_split_between_words(void **state)
+{
+    (void)state;
+    const char *subject = "East: Special guardianship report for C1 Zo\xc3\xab Bront\xc3\xab is OVERDUE by 12 "
+                          "working days; most urgent: Care plan for C7 \xc5\x81ucja W\xc3\xb3jcik";
+    cc_buf_t out;
+    cc_buf_init(&out);
+    cc_buf_puts(&out, "Subject: ");
+    assert_int_equal(cc_message_encode_header(subject, out.len, &out), 0);
+    char joined[400] = "";
+    int words = 0;
+    for (const char *line = cc_buf_str(&out); *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 76)
+            fail_msg("a line of %zu characters: %.*s", len, (int)len, line);
+        line = end ? end + 2 : line + len;
+    }
+    for (const char *w = cc_buf_str(&out); (w = strstr(w, "=?UTF-8?B?")) != NULL; words++) {
+        const char *end = strstr(w + 10, "?=");
+        unsigned char bytes[128];
+        size_t n = b64_decode(w + 10, (size_t)(end - (w + 10)), bytes);
+        bytes[n] = '\0';
+        /* every encoded word but the last ends with the space after a word */
+        if (strstr(end + 2, "=?UTF-8?B?") != NULL)
+            assert_int_equal(bytes[n - 1], ' ');
+        strncat(joined, (const char *)bytes, sizeof(joined) - strlen(joined) - 1);
+        w = end;
+    }
+    assert_true(words > 1);
+    assert_string_equal(joined, subject);
+    cc_buf_free(&out);
+}
+
 static void test_message_ids(void **state)
 {
     char buf[128];
     (void)state;
-    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42,
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42, NULL,
                                       "careclock@council.example"),
                         "<cc-0a1b2c3d4e5f-42@council.example>");
-    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42, NULL),
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42, "", NULL),
                         "<cc-0a1b2c3d4e5f-42@careclock.invalid>");
-    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_WEBHOOK, "0a1b2c3d4e5f", 42, NULL),
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_WEBHOOK, "0a1b2c3d4e5f", 42, NULL, NULL),
                         "msg_cc-0a1b2c3d4e5f-42");
+    /* With the random part a message is given at its first claim. */
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_EMAIL, "0a1b2c3d4e5f", 42, "9f8e7d6c5b4a",
+                                      "careclock@council.example"),
+                        "<cc-0a1b2c3d4e5f-42-9f8e7d6c5b4a@council.example>");
+    assert_string_equal(cc_message_id(buf, sizeof(buf), CC_CHANNEL_WEBHOOK, "0a1b2c3d4e5f", 42, "9f8e7d6c5b4a", NULL),
+                        "msg_cc-0a1b2c3d4e5f-42-9f8e7d6c5b4a");
 }
 
 static void test_email_headers_and_mime(void **state)
@@ -156,8 +234,8 @@ static void test_email_headers_and_mime(void **state)
     assert_non_null(strstr(text, "Date: Tue, 29 Dec 2026 09:00:00 +0000\r\n"));
     assert_non_null(strstr(text, "From: careclock <careclock@council.example>\r\n"));
     assert_non_null(strstr(text, "To: \"Tom Manager\" <tm1@council.example>\r\n"));
-    assert_non_null(strstr(text, "Subject: Overdue: Special guardianship report for C1 (A.B.), due Mon 28 Dec\r\n"
-                                 " 2026\r\n"));
+    assert_non_null(strstr(text, "Subject: East: Special guardianship report for C1 (A.B.) is OVERDUE by 1\r\n"
+                                 " working day\r\n"));
     assert_non_null(strstr(text, "Message-ID: <cc-abc-7@council.example>\r\n"));
     assert_non_null(strstr(text, "MIME-Version: 1.0\r\n"));
     assert_non_null(strstr(text, "Content-Type: multipart/alternative; boundary=\"=_careclock_7_1\"\r\n"));
@@ -217,10 +295,10 @@ static void test_rfc2047_and_quoted_printable(void **state)
     cc_buf_t out;
     (void)state;
     cc_buf_init(&out);
-    cc_message_encode_header("plain ASCII", &out);
+    cc_message_encode_header("plain ASCII", 9, &out);
     assert_string_equal(cc_buf_str(&out), "plain ASCII");
     cc_buf_reset(&out);
-    cc_message_encode_header("Zo\xc3\xab", &out);
+    cc_message_encode_header("Zo\xc3\xab", 9, &out);
     assert_string_equal(cc_buf_str(&out), "=?UTF-8?B?Wm/Dqw==?=");
     /* Long text: several encoded words of at most 75 characters, folded,
      * none splitting a UTF-8 sequence (each word decodes on its own). */
@@ -228,18 +306,17 @@ static void test_rfc2047_and_quoted_printable(void **state)
     char long_text[400] = "";
     for (int i = 0; i < 40; i++)
         strcat(long_text, "\xc3\xab\xe2\x82\xac");
-    cc_message_encode_header(long_text, &out);
+    cc_message_encode_header(long_text, 9, &out);
     int words = 0;
     for (const char *w = cc_buf_str(&out); (w = strstr(w, "=?UTF-8?B?")) != NULL; words++) {
         const char *end = strstr(w + 10, "?=");
         assert_non_null(end);
         assert_true(end + 2 - w <= 75);
-        /* decoded length is a whole number of characters: 2- and 3-byte
-         * sequences alternate, so the word's bytes count 5k, 5k+2 */
-        size_t b64 = (size_t)(end - (w + 10));
-        size_t pad = end[-1] == '=' ? (end[-2] == '=' ? 2 : 1) : 0;
-        size_t bytes = b64 / 4 * 3 - pad;
-        assert_true(bytes % 5 == 0 || bytes % 5 == 2);
+        /* decoded, a word starts at a character and ends with a whole one */
+        unsigned char bytes[64];
+        size_t n = b64_decode(w + 10, (size_t)(end - (w + 10)), bytes);
+        assert_true(n > 0 && (bytes[0] & 0xC0) != 0x80);
+        assert_true(utf8_whole(bytes, n));
         w = end;
     }
     assert_true(words > 1);
@@ -299,19 +376,20 @@ static void test_digest_orders_overdue_first_grouped_by_child(void **state)
     assert_non_null(strstr(t, "OVERDUE by 5 working days: Special guardianship report"));
     cc_buf_reset(&out);
     cc_message_subject(&m, &ctx, &out);
-    assert_string_equal(cc_buf_str(&out), "careclock: 2 overdue, 1 due today, 1 due soon, 1 coming up (4 children)");
+    assert_string_equal(cc_buf_str(&out), "East: 2 overdue, 1 due today, 1 due soon, 1 coming up for 4 children; most "
+                                          "urgent: Special guardianship report for C2 (A.B.), OVERDUE by 5 working days");
     /* A closed clock's notice: met, or no longer needed. */
     cc_message_item_t met = item(20, "C5", "2026-12-28", CC_STATUS_MET, CC_NOTICE_MET, "met");
     met.met_on = iso("2026-12-24");
     m = message(&met, 1, CC_CHANNEL_EMAIL);
     cc_buf_reset(&out);
     cc_message_subject(&m, &ctx, &out);
-    assert_string_equal(cc_buf_str(&out), "Now met: Special guardianship report for C5 (A.B.)");
+    assert_string_equal(cc_buf_str(&out), "East: Special guardianship report for C5 (A.B.) is now met");
     met.status = CC_STATUS_CANCELLED;
     met.reason = "the child left care";
     cc_buf_reset(&out);
     cc_message_subject(&m, &ctx, &out);
-    assert_string_equal(cc_buf_str(&out), "No longer needed: Special guardianship report for C5 (A.B.)");
+    assert_string_equal(cc_buf_str(&out), "East: Special guardianship report for C5 (A.B.) is no longer needed");
     cc_buf_reset(&out);
     cc_message_text(&m, &ctx, &out);
     assert_non_null(strstr(cc_buf_str(&out), "No longer needed (cancelled: the child left care)"));
@@ -419,11 +497,15 @@ static void test_teams_payload(void **state)
     json_t *body = json_object_get(card, "body");
     assert_true(json_array_size(body) >= 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(body, 0), "type")), "TextBlock");
-    json_t *container = json_array_get(body, 1);
-    assert_string_equal(json_string_value(json_object_get(container, "type")), "Container");
+    json_t *container = NULL;
+    for (size_t i = 0; i < json_array_size(body) && container == NULL; i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(body, i), "type")), "Container") == 0)
+            container = json_array_get(body, i);
+    assert_non_null(container);
     char *dump = json_dumps(card, 0);
     assert_non_null(strstr(dump, "C1 (A.B.)"));
     assert_non_null(strstr(dump, "**OVERDUE by 1 working day**"));
+    assert_null(strstr(dump, "escalated")); /* no stage day known: nothing said about it */
     assert_null(json_object_get(card, "actions")); /* no public_url */
     free(dump);
     json_decref(root);
@@ -544,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_email_headers_and_mime),
         cmocka_unit_test(test_header_injection_is_refused),
         cmocka_unit_test(test_rfc2047_and_quoted_printable),
+        cmocka_unit_test(test_encoded_words_are_76_characters_and_split_between_words),
         cmocka_unit_test(test_digest_orders_overdue_first_grouped_by_child),
         cmocka_unit_test(test_privacy_levels),
         cmocka_unit_test(test_generic_payload),
