@@ -34,14 +34,14 @@ BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 SHARED  ?= ../shared
 
-PKGS    := sqlite3 libical jansson inih libuv libcurl libmicrohttpd libcrypto libsystemd
+PKGS    := sqlite3 libical jansson inih libuv libcurl libmicrohttpd libcrypto libsystemd zlib
 TEST_PKGS := cmocka
 
 # pkg-config name -> the Debian package that provides it, for the message
 # when one is missing (make deps installs them all).
 PKG_DEBIAN := sqlite3:libsqlite3-dev libical:libical-dev jansson:libjansson-dev inih:libinih-dev libuv:libuv1-dev \
               libcurl:libcurl4-openssl-dev libmicrohttpd:libmicrohttpd-dev libcrypto:libssl-dev \
-              libsystemd:libsystemd-dev cmocka:libcmocka-dev
+              libsystemd:libsystemd-dev zlib:zlib1g-dev cmocka:libcmocka-dev
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -224,7 +224,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         cc_buf_reset(&out);
         uint64_t t0 = now_ns();
-        if (cc_feeds_render(store, CC_FEED_TEAM, "T1", &config, today, &out, &info, err, sizeof(err)) != 0) {
+        if (cc_feeds_render(store, CC_FEED_TEAM, "T1", &config, NULL, today, &out, &info, err, sizeof(err)) != 0) {
             fprintf(stderr, "bench_ics: feed render failed: %s\n", err);
             goto out;
         }

@@ -10,22 +10,22 @@ set -eu
 
 # What careclockd and careclock run with: the libraries they link, systemd
 # (the unit, sysusers, tmpfiles and timers) and the time zone data.
-RUNTIME="libsqlite3-0 libical3 libjansson4 libinih1 libuv1 libcurl4 libmicrohttpd12 libssl3 libsystemd0
+RUNTIME="libsqlite3-0 libical3 libjansson4 libinih1 libuv1 libcurl4 libmicrohttpd12 libssl3 libsystemd0 zlib1g
 systemd tzdata"
 
 # Building: the compiler and the libraries' headers; scdoc for the man pages;
 # debhelper and dpkg-dev for make deb.
 BUILD="gcc make pkg-config libc6-dev
 libsqlite3-dev libical-dev libjansson-dev libinih-dev libuv1-dev libcurl4-openssl-dev libmicrohttpd-dev
-libssl-dev libsystemd-dev scdoc dpkg-dev debhelper"
+libssl-dev libsystemd-dev zlib1g-dev scdoc dpkg-dev debhelper"
 
 # Testing (make test, and CI's sanitizer, valgrind, fuzz and fault runs):
 # cmocka, the real servers the integration tests talk to (aiosmtpd), the
-# feed checkers (python3-icalendar, khal), man for the man pages, lintian for
-# the package, iproute2 for the package test's private network, clang for
-# the fuzzers, valgrind.
-TEST="libcmocka-dev sqlite3 tzdata curl python3 python3-aiosmtpd python3-icalendar khal man-db lintian iproute2
-valgrind clang libclang-rt-14-dev"
+# feed checkers (python3-icalendar, python3-vobject, khal), Chromium for the
+# HTML messages, man for the man pages, lintian for the package, iproute2 for
+# the package test's private network, clang for the fuzzers, valgrind.
+TEST="libcmocka-dev sqlite3 tzdata curl python3 python3-aiosmtpd python3-icalendar python3-vobject khal chromium
+chromium-driver man-db lintian iproute2 valgrind clang libclang-rt-14-dev"
 
 # Benchmarks only (make bench): the comparison scripts and the HTTP load tools.
 BENCH="python3-numpy python3-pandas wrk nginx-light"
@@ -55,6 +55,14 @@ for p in $PACKAGES; do
         *) missing="$missing $p" ;;
     esac
 done
+# The Teams card check (tests/integration/cardcheck.js): Microsoft's
+# Adaptive Cards parser and markdown-it, from the npm registry, when npm is
+# there (node and npm come with the machine).
+cards="$(dirname "$0")/../tests/integration/cards"
+if command -v npm >/dev/null 2>&1 && [ -f "$cards/package-lock.json" ] && [ ! -d "$cards/node_modules/adaptivecards" ]; then
+    echo "deps: npm ci in tests/integration/cards"
+    (cd "$cards" && npm ci --no-audit --no-fund --silent)
+fi
 if [ -z "$missing" ]; then
     echo "deps: all present"
     exit 0

@@ -236,7 +236,7 @@ int cc_cli_ics(cc_cli_t *cli, int argc, char **argv)
     cc_buf_init(&out);
     if ((status = cc_cli_open_db(cli, &store)) != 0 || (status = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
-    int rc = cc_feeds_render(store, kind, target, &env.config, cli->today, &out, NULL, err, sizeof(err));
+    int rc = cc_feeds_render(store, kind, target, &env.config, env.cal, cli->today, &out, NULL, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "careclock ics: %s\n", err);
         status = rc == CC_ENOTFOUND ? CC_EXIT_USAGE : CC_EXIT_FAIL;

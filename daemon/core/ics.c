@@ -13,6 +13,8 @@
  *    else varies, so an unchanged feed is byte-identical and its ETag holds.
  */
 #include "careclock/ics.h"
+#include "careclock/calendar.h"
+#include "careclock/message.h"
 #include "careclock/privacy.h"
 #include "careclock/error.h"
 
@@ -219,7 +221,9 @@ static void put_description(cc_buf_t *out, cc_privacy_t privacy, const cc_ics_cl
 
 int cc_ics_shown(const cc_ics_feed_t *feed, const cc_ics_clock_t *c)
 {
-    if (c->due == CC_DATE_NONE || c->status == CC_STATUS_DATA_ERROR)
+    /* A cancelled clock leaves at once: nothing is owed, and a "Cancelled"
+     * event in this week's view is only clutter. */
+    if (c->due == CC_DATE_NONE || c->status == CC_STATUS_DATA_ERROR || c->status == CC_STATUS_CANCELLED)
         return 0;
     if (c->status != CC_STATUS_MET && c->status != CC_STATUS_MET_LATE && c->status != CC_STATUS_CANCELLED)
         return 1;
@@ -309,14 +313,24 @@ static void add(adder_t *a, icalcomponent *comp, icalproperty *prop)
     icalcomponent_add_property(comp, prop);
 }
 
-/* An X- property whose value libical writes as it writes x-values:
- * backslashes and line breaks escaped. */
+/* An X- property. libical writes an x-value escaping only backslashes and
+ * line breaks (even with VALUE=TEXT), and readers differ on what an
+ * X- property's commas mean: python-vobject (Radicale) cut
+ * "careclock: Smith, Jones" at the comma. So the value, already cleaned of
+ * control characters, loses every ',', ';' and '\\' (a name reads the
+ * same without them) and no reader can split it. */
 static void add_x(adder_t *a, icalcomponent *comp, const char *name, const char *value)
 {
-    icalproperty *p = icalproperty_new_x(value);
-    if (p != NULL)
-        icalproperty_set_x_name(p, name);
-    add(a, comp, p);
+    cc_buf_t plain;
+    cc_buf_init(&plain);
+    for (const char *p = value; *p; p++)
+        if (*p != ',' && *p != ';' && *p != '\\')
+            cc_buf_append(&plain, p, 1);
+    icalproperty *prop = plain.failed ? NULL : icalproperty_new_x(cc_buf_str(&plain));
+    if (prop != NULL)
+        icalproperty_set_x_name(prop, name);
+    add(a, comp, prop);
+    cc_buf_free(&plain);
 }
 
 typedef struct {
@@ -366,6 +380,149 @@ static icalcomponent *make_event(adder_t *a, const cc_ics_feed_t *feed, const cc
     if (text->failed)
         a->failed = 1;
     return ev;
+}
+
+/* ---- overdue, on today's date ---- */
+
+/* 1 if c is overdue on feed->today: the clocks table says so, or it is
+ * still open with its due date passed (the feed is rendered for today). */
+static int overdue_today(const cc_ics_feed_t *feed, const cc_ics_clock_t *c)
+{
+    if (c->due == CC_DATE_NONE)
+        return 0;
+    if (c->status == CC_STATUS_OVERDUE)
+        return 1;
+    return (c->status == CC_STATUS_OPEN || c->status == CC_STATUS_DUE_SOON) && c->due < feed->today;
+}
+
+static int working_days_late(const cc_ics_feed_t *feed, cc_date_t due)
+{
+    int n = feed->today - due;
+    if (feed->cal != NULL) {
+        int wd = 0, rc = cc_calendar_working_days_between(feed->cal, due, feed->today, &wd);
+        if (rc == 0 || rc == CC_EUNCOVERED)
+            n = wd;
+    }
+    return n;
+}
+
+typedef struct {
+    size_t index;
+    const char *child;
+    cc_date_t due;
+} late_t;
+
+static int by_child_then_due(const void *x, const void *y)
+{
+    const late_t *a = x, *b = y;
+    int c = strcmp(a->child, b->child);
+    if (c != 0)
+        return c;
+    if (a->due != b->due)
+        return a->due < b->due ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* One all-day event on today's date for a child with overdue clocks
+ * (group: k of them, the oldest first), so that they sit in this week's
+ * view and not only on their old due dates. Its UID is the child's own
+ * ("<child>-overdue-today-0@careclock"), so it moves from day to day
+ * rather than piling up; SEQUENCE is today's day number, so it only
+ * grows; DTSTAMP is today's midnight UTC: the same bytes all day. */
+static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks,
+                                         const late_t *group, size_t k, cc_buf_t *text)
+{
+    const cc_ics_clock_t *first = &clocks[group[0].index];
+    char uid[512], due[32];
+    icalcomponent *ev = icalcomponent_new_vevent();
+    if (ev == NULL) {
+        a->failed = 1;
+        return NULL;
+    }
+    cc_ics_uid(first->child_id, "overdue-today", 0, uid, sizeof(uid));
+    struct icaltimetype stamp = ical_date(feed->today);
+    stamp.is_date = 0;
+    stamp.hour = stamp.minute = stamp.second = 0;
+    stamp.zone = icaltimezone_get_utc_timezone();
+    add(a, ev, icalproperty_new_uid(uid));
+    add(a, ev, icalproperty_new_dtstamp(stamp));
+    add(a, ev, icalproperty_new_dtstart(ical_date(feed->today)));
+    add(a, ev, icalproperty_new_dtend(ical_date(feed->today + 1)));
+    add(a, ev, icalproperty_new_sequence(feed->today < 0 ? 0 : (int)feed->today));
+    int worst = working_days_late(feed, first->due);
+    cc_buf_reset(text);
+    cc_buf_puts(text, "Overdue: ");
+    put_child(text, feed->privacy, first);
+    if (k > 1)
+        cc_buf_printf(text, ", %zu items, the oldest ", k);
+    else
+        cc_buf_puts(text, ", ");
+    put_clean(text, title_of(first));
+    cc_buf_printf(text, " by %d %sday%s", worst, feed->cal ? "working " : "", worst == 1 ? "" : "s");
+    add(a, ev, icalproperty_new_summary(cc_buf_str(text)));
+    cc_buf_reset(text);
+    cc_buf_puts(text, "Overdue today for ");
+    put_child(text, feed->privacy, first);
+    cc_buf_puts(text, ":");
+    for (size_t i = 0; i < k; i++) {
+        const cc_ics_clock_t *c = &clocks[group[i].index];
+        int late = working_days_late(feed, c->due);
+        cc_buf_puts(text, "\n- ");
+        put_clean(text, title_of(c));
+        cc_buf_printf(text, ": due %s, overdue by %d %sday%s", human(c->due, due, sizeof(due)), late,
+                      feed->cal ? "working " : "", late == 1 ? "" : "s");
+    }
+    if (!empty(first->worker_name)) {
+        cc_buf_puts(text, "\nWorker: ");
+        put_clean(text, first->worker_name);
+    }
+    cc_buf_t url;
+    cc_buf_init(&url);
+    cc_message_child_url(feed->public_url, first->child_id, &url);
+    if (url.len > 0) {
+        cc_buf_puts(text, "\n");
+        put_clean(text, cc_buf_str(&url));
+        add(a, ev, icalproperty_new_url(cc_buf_str(&url)));
+    }
+    cc_buf_free(&url);
+    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
+    add(a, ev, icalproperty_new_categories("overdue"));
+    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
+    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+    add(a, ev, icalproperty_new_lastmodified(stamp));
+    if (text->failed)
+        a->failed = 1;
+    return ev;
+}
+
+/* Add one overdue-today event per child with overdue clocks among the
+ * shown ones (order[0..shown)), children in order of their reference. */
+static int add_overdue_events(adder_t *a, icalcomponent *cal, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks,
+                              const order_t *order, size_t shown, cc_buf_t *text, size_t *added)
+{
+    late_t *late = calloc(shown ? shown : 1, sizeof(*late));
+    size_t n = 0;
+    if (late == NULL)
+        return CC_ENOMEM;
+    for (size_t k = 0; k < shown; k++) {
+        const cc_ics_clock_t *c = &clocks[order[k].index];
+        if (overdue_today(feed, c))
+            late[n++] = (late_t){order[k].index, c->child_id, c->due};
+    }
+    qsort(late, n, sizeof(*late), by_child_then_due);
+    for (size_t i = 0; i < n && !a->failed;) {
+        size_t j = i;
+        while (j < n && strcmp(late[j].child, late[i].child) == 0)
+            j++;
+        icalcomponent *ev = make_overdue_event(a, feed, clocks, &late[i], j - i, text);
+        if (ev != NULL) {
+            icalcomponent_add_component(cal, ev);
+            (*added)++;
+        }
+        i = j;
+    }
+    free(late);
+    return 0;
 }
 
 int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_t n, cc_buf_t *out,
@@ -444,13 +601,17 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
             strcmp(c->updated_at, info->last_modified) > 0)
             snprintf(info->last_modified, sizeof(info->last_modified), "%s", c->updated_at);
     }
+    size_t overdue_events = 0;
+    if (!a.failed && feed->overdue_today &&
+        add_overdue_events(&a, cal, feed, clocks, order, shown, &text, &overdue_events) != 0)
+        goto out;
     if (a.failed || text.failed)
         goto out;
     serialised = icalcomponent_as_ical_string_r(cal);
     if (serialised == NULL || put_folded(out, serialised) != 0)
         goto out;
     if (info != NULL)
-        info->events = shown;
+        info->events = shown + overdue_events;
     rc = 0;
 out:
     if (rc == CC_ENOMEM)

@@ -204,7 +204,7 @@ static int recompute(cc_daemon_t *d)
     d->last_recompute_ms = ms;
     d->recomputes++;
     if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
-        cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
+        cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
     /* A full recompute (start, a new day, a reload) is followed by a plan
      * of the whole council; any other by a plan of the children it touched
      * (the plan queue, filled by triggers: reassignments too). */
@@ -471,7 +471,7 @@ static int start_http(cc_daemon_t *d)
                                .log = route_log};
     if (cc_feedserver_new(d->store, &d->env.config, &d->feeds) != 0)
         return CC_ENOMEM;
-    cc_feedserver_invalidate(d->feeds, &d->env.config, d->today);
+    cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
     int rc = cc_http_start(&d->loop, &d->env.config, &routes, &d->http, err, sizeof(err));
     if (rc != 0) {
         cc_log(CC_LOG_ERR, "feed server: %s", err);

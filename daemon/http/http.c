@@ -27,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define FEED_PREFIX "/feeds/"
 #define FEED_SUFFIX ".ics"
+#define CHILD_PREFIX "/children/"
 #define CONNECTION_MEMORY (32 * 1024)
 
 struct cc_http {
@@ -171,6 +173,16 @@ int cc__http_etag_matches(const char *header, const char *etag)
 
 /* ---- responses ---- */
 
+/* The reader of a response with no content (a 304). */
+static ssize_t no_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static void count(cc_http_t *h, unsigned code)
 {
     h->stats.requests++;
@@ -221,6 +233,38 @@ static void release(cc_http_body_t *b)
     b->release = NULL;
 }
 
+/* 1 if an Accept-Encoding header value takes gzip: "gzip" (or "x-gzip")
+ * listed without q=0 (RFC 9110 12.5.3). "*" is not taken as gzip: a
+ * client that names no coding gets the plain body. */
+int cc__http_accepts_gzip(const char *header)
+{
+    const char *p = header;
+    while (p != NULL && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *name = p;
+        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        size_t n = (size_t)(p - name);
+        int gzip = (n == 4 && strncasecmp(name, "gzip", 4) == 0) || (n == 6 && strncasecmp(name, "x-gzip", 6) == 0);
+        double q = 1.0;
+        while (*p && *p != ',') {
+            while (*p == ' ' || *p == '\t' || *p == ';')
+                p++;
+            if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+                char *end;
+                q = strtod(p + 2, &end);
+                p = end;
+            }
+            while (*p && *p != ',' && *p != ';')
+                p++;
+        }
+        if (gzip)
+            return q > 0.0;
+    }
+    return 0;
+}
+
 static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, const char *token)
 {
     cc_http_body_t b;
@@ -235,10 +279,17 @@ static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, con
     }
     if (b.body == NULL)
         b.len = 0;
-    if (b.etag[0] != '\0' && memchr(b.etag, '\0', sizeof(b.etag)) != NULL)
-        snprintf(etag, sizeof(etag), "%s", b.etag);
+    /* The representation: gzip when the client takes it and there is one,
+     * each with its own ETag (RFC 9110 8.8.3: a validator per encoding). */
+    const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    int gzip = b.gz != NULL && ae != NULL && cc__http_accepts_gzip(ae);
+    const char *data = gzip ? b.gz : b.body;
+    size_t len = gzip ? b.gz_len : b.len;
+    const char *given = gzip ? b.gz_etag : b.etag;
+    if (given[0] != '\0' && memchr(given, '\0', CC_HTTP_ETAG_SIZE) != NULL)
+        snprintf(etag, sizeof(etag), "%s", given);
     else
-        cc_http_etag(b.body ? b.body : "", b.len, etag);
+        cc_http_etag(data ? data : "", len, etag);
 
     int not_modified = 0;
     const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -253,25 +304,90 @@ static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, con
     struct MHD_Response *resp;
     unsigned code = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
     if (not_modified) {
+        /* No content and no Content-Length: a 304's Content-Length would
+         * have to be the 200's (RFC 9110 8.6), and 0 is wrong. libmicro-
+         * httpd 0.9.75 writes "Content-Length: 0" for any response of a
+         * known size, and chunked framing (a body of "0" CRLF CRLF after
+         * the 304) for one of unknown size unless the connection closes
+         * after it: so a 304 closes its connection. Calendar clients poll
+         * hourly; a new connection costs them nothing they would notice. */
         release(&b);
-        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_content, NULL, NULL);
+        if (resp != NULL)
+            MHD_set_response_options(resp, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
     } else if (b.release != NULL) {
-        resp = MHD_create_response_from_buffer_with_free_callback_cls(b.len, (void *)b.body, b.release,
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, b.release,
                                                                       b.release_arg);
         if (resp == NULL)
             release(&b);
     } else {
-        resp = MHD_create_response_from_buffer(b.len, (void *)b.body, MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
     }
     if (resp == NULL)
         return MHD_NO;
     if (!not_modified)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/calendar; charset=utf-8");
+    if (gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (b.gz != NULL || gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     if (b.last_modified > 0)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, cc_http_date(b.last_modified, date, sizeof(date)));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
     return queue(h, conn, code, resp);
+}
+
+/* The pages a person may open: the server's root, and a child's page
+ * (<public_url>/children/<ref>, the link in every message) until the
+ * dashboard serves it. No child's data: the feed server asks no one who
+ * they are. The reference is echoed escaped. */
+static void page_escape(cc_buf_t *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': cc_buf_puts(out, "&amp;"); break;
+        case '<': cc_buf_puts(out, "&lt;"); break;
+        case '>': cc_buf_puts(out, "&gt;"); break;
+        case '"': cc_buf_puts(out, "&quot;"); break;
+        case '\'': cc_buf_puts(out, "&#39;"); break;
+        default: cc_buf_append(out, s, 1);
+        }
+    }
+}
+
+static enum MHD_Result serve_page(cc_http_t *h, struct MHD_Connection *conn, const char *child)
+{
+    cc_buf_t out;
+    cc_buf_init(&out);
+    cc_buf_puts(&out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width\"><title>careclock</title></head>\n"
+                      "<body style=\"font-family:Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;"
+                      "padding:0 1em;line-height:1.5;color:#1a1a1a\">\n<h1>careclock</h1>\n");
+    if (child != NULL) {
+        cc_buf_puts(&out, "<p>This will be the page of child <strong>");
+        page_escape(&out, child);
+        cc_buf_puts(&out, "</strong> on careclock's dashboard, which is not here yet.</p>\n"
+                          "<p>Until it is, ask careclock on the server: <code>careclock clocks --child ");
+        page_escape(&out, child);
+        cc_buf_puts(&out, "</code> lists the child's statutory clocks, and <code>careclock explain ");
+        page_escape(&out, child);
+        cc_buf_puts(&out, " CLOCK</code> shows how a due date was worked out.</p>\n");
+    } else {
+        cc_buf_puts(&out, "<p>careclock keeps the statutory clocks of children's services: it reminds workers "
+                          "and managers by email and chat of the deadlines they hold, and serves calendar "
+                          "feeds of them.</p>\n<p>Calendars are subscribed to with their own secret "
+                          "addresses, which <code>careclock feed add</code> prints once. The dashboard is not "
+                          "here yet.</p>\n");
+    }
+    cc_buf_puts(&out, "</body></html>\n");
+    enum MHD_Result r;
+    if (out.failed)
+        r = send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    else
+        r = send_text(h, conn, MHD_HTTP_OK, "text/html; charset=utf-8", cc_buf_str(&out), out.len);
+    cc_buf_free(&out);
+    return r;
 }
 
 static enum MHD_Result serve_metrics(cc_http_t *h, struct MHD_Connection *conn)
@@ -351,6 +467,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return serve_metrics(h, conn);
     case CC__HTTP_ROUTE_FEED:
         return serve_feed(h, conn, token);
+    case CC__HTTP_ROUTE_ROOT:
+        return serve_page(h, conn, NULL);
+    case CC__HTTP_ROUTE_CHILD:
+        return serve_page(h, conn, token);
     case CC__HTTP_ROUTE_NOT_ALLOWED:
         return send_not_allowed(h, conn);
     case CC__HTTP_ROUTE_NOT_FOUND:
@@ -370,6 +490,20 @@ cc__http_route_t cc__http_route(const char *method, const char *url, char token[
         return CC__HTTP_ROUTE_HEALTHZ;
     if (strcmp(url, "/metrics") == 0)
         return CC__HTTP_ROUTE_METRICS;
+    if (strcmp(url, "/") == 0)
+        return CC__HTTP_ROUTE_ROOT;
+    if (strncmp(url, CHILD_PREFIX, strlen(CHILD_PREFIX)) == 0) {
+        const char *ref = url + strlen(CHILD_PREFIX);
+        size_t n = strlen(ref);
+        /* a reference as careclock takes one: printable, no '/' */
+        int ok = n > 0 && n <= CC__HTTP_TOKEN_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (unsigned char)ref[i] > 0x20 && (unsigned char)ref[i] != 0x7f && ref[i] != '/';
+        if (ok) {
+            memcpy(token, ref, n + 1);
+            return CC__HTTP_ROUTE_CHILD;
+        }
+    }
     size_t len = strlen(url), pre = strlen(FEED_PREFIX), suf = strlen(FEED_SUFFIX);
     if (len > pre + suf && len - pre - suf <= CC__HTTP_TOKEN_MAX && strncmp(url, FEED_PREFIX, pre) == 0 &&
         strcmp(url + len - suf, FEED_SUFFIX) == 0) {

@@ -231,9 +231,9 @@ int cc_feeds_lookup_hash(cc_store_t *s, const char *hash, cc_feed_t *out)
         const char *stored = (const char *)sqlite3_column_text(st, 7);
         int same = stored != NULL && sqlite3_column_bytes(st, 7) == CC_FEED_HASH_LEN &&
                    CRYPTO_memcmp(stored, hash, CC_FEED_HASH_LEN) == 0;
-        if (same && sqlite3_column_type(st, 4) == SQLITE_NULL) {
+        if (same) {
             read_feed(st, out);
-            rc = 0;
+            rc = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : CC_ESTATE;
         }
     } else if (step != SQLITE_DONE) {
         rc = CC_EDB;
@@ -248,7 +248,8 @@ int cc_feeds_lookup(cc_store_t *s, const char *token, cc_feed_t *out)
     int rc = cc_feeds_token_hash(token, hash);
     if (rc == CC_EINVAL)
         return CC_ENOTFOUND;
-    return rc != 0 ? rc : cc_feeds_lookup_hash(s, hash, out);
+    rc = rc != 0 ? rc : cc_feeds_lookup_hash(s, hash, out);
+    return rc == CC_ESTATE ? CC_ENOTFOUND : rc;
 }
 
 int cc_feeds_record_access(cc_store_t *s, int64_t id, const char *at_utc, int64_t count)
@@ -410,7 +411,8 @@ out:
 }
 
 int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, const cc_config_t *config,
-                    cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err, size_t errlen)
+                    const cc_calendar_t *cal, cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err,
+                    size_t errlen)
 {
     assert(s != NULL && config != NULL && out != NULL);
     cc_feed_clocks_t clocks;
@@ -425,7 +427,10 @@ int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, c
                           .privacy = config->privacy,
                           .url = NULL,
                           .today = today,
-                          .retention_days = retention};
+                          .retention_days = retention,
+                          .overdue_today = 1,
+                          .cal = cal,
+                          .public_url = config->public_url};
     rc = cc_ics_render(&feed, clocks.items, clocks.len, out, info, err, errlen);
     cc_feeds_clocks_free(&clocks);
     return rc;

@@ -87,7 +87,10 @@ int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, s
 int cc_feeds_lookup(cc_store_t *s, const char *token, cc_feed_t *out);
 
 /* The same from the token's hash (cc_feeds_token_hash), for a caller that
- * keys a cache by hash. */
+ * keys a cache by hash; except that a revoked feed's token gives CC_ESTATE
+ * (with *out set, revoked_at filled), so that the server can answer it with
+ * an empty calendar (docs/feeds.md, "Revoking"): only the holder of the
+ * URL can ask, and a revoked token is worth nothing. */
 int cc_feeds_lookup_hash(cc_store_t *s, const char *hash, cc_feed_t *out);
 
 /* Record count fetches of feed id, the last at at_utc (count > 1 lets a
@@ -117,10 +120,13 @@ int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_
 void cc_feeds_clocks_free(cc_feed_clocks_t *clocks);
 
 /* Load and render the feed of (kind, target_id) as of today under config
- * (privacy, time zone, TTL, retention), appending the calendar to out.
+ * (privacy, time zone, TTL, retention, public_url) with the overdue clocks
+ * also on today (working days on cal; NULL: calendar days), appending the
+ * calendar to out.
  * info may be NULL. The clocks table is read as it stands: refresh it first
  * (cc_evaluate_refresh) when it may be stale. */
 int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, const cc_config_t *config,
-                    cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err, size_t errlen);
+                    const cc_calendar_t *cal, cc_date_t today, cc_buf_t *out, cc_ics_info_t *info, char *err,
+                    size_t errlen);
 
 #endif

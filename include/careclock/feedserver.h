@@ -4,6 +4,7 @@
 #ifndef CARECLOCK_FEEDSERVER_H
 #define CARECLOCK_FEEDSERVER_H
 
+#include "careclock/calendar.h"
 #include "careclock/config.h"
 #include "careclock/date.h"
 #include "careclock/http.h"
@@ -21,15 +22,20 @@ int cc_feedserver_new(cc_store_t *store, const cc_config_t *config, cc_feedserve
 void cc_feedserver_free(cc_feedserver_t *fs);
 
 /* Clocks, configuration or the day changed: every cached feed renders again
- * on its next request. */
-void cc_feedserver_invalidate(cc_feedserver_t *fs, const cc_config_t *config, cc_date_t today);
+ * on its next request, with config and cal (working days; both borrowed)
+ * as of today. (Writes by other processes need no call: a request at
+ * another data_version renders again.) */
+void cc_feedserver_invalidate(cc_feedserver_t *fs, const cc_config_t *config, const cc_calendar_t *cal,
+                              cc_date_t today);
 
 /* Answer a feed request (for cc_http_routes_t.feed): 0 with *out set
- * (released by the server), CC_ENOTFOUND for an unknown, malformed or
- * revoked token or a feed whose team or person no longer exists, or
- * another error. db_version is the database's PRAGMA data_version now: a
- * token already looked up at the same version is answered from memory
- * (any write by another process, such as a revocation, moves it). */
+ * (released by the server); for a revoked token, 0 with an empty calendar;
+ * CC_ENOTFOUND for an unknown or malformed token or a feed whose team or
+ * person no longer exists, or another error. db_version is the database's
+ * PRAGMA data_version now: a token already looked up at the same version
+ * is answered from memory (any write by another process, such as a
+ * revocation, moves it), and a body rendered at another version is
+ * rendered again. */
 int cc_feedserver_feed(cc_feedserver_t *fs, const char *token, int64_t db_version, cc_http_body_t *out);
 
 /* Write the access counts gathered since the last flush. */

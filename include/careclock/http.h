@@ -9,11 +9,15 @@
  * What it serves (docs/feeds.md):
  *   GET|HEAD /feeds/<token>.ics  200 text/calendar; charset=utf-8, strong
  *                                ETag, Last-Modified, Cache-Control: private;
- *                                304 when If-None-Match matches the ETag
- *                                (or, without If-None-Match, when
- *                                If-Modified-Since is not before
- *                                Last-Modified); 404 for anything the feed
- *                                route does not know
+ *                                gzip (Content-Encoding, its own ETag, Vary:
+ *                                Accept-Encoding) when Accept-Encoding takes
+ *                                it; 304, with no Content-Length, when
+ *                                If-None-Match matches the ETag (or, without
+ *                                If-None-Match, when If-Modified-Since is
+ *                                not before Last-Modified); 404 for anything
+ *                                the feed route does not know
+ *   GET|HEAD /, /children/<ref>  200 a small HTML page (the dashboard's
+ *                                child page, until it exists)
  *   GET|HEAD /healthz            200 "ok" or 503 "unavailable"
  *   GET|HEAD /metrics            200 Prometheus text format 0.0.4: the
  *                                route's text, then the server's own
@@ -52,6 +56,11 @@ typedef struct {
     size_t len;
     char etag[CC_HTTP_ETAG_SIZE]; /* quoted strong ETag; "" and the server computes cc_http_etag() per request */
     time_t last_modified; /* when the body last changed (not merely re-rendered); 0 omits Last-Modified */
+    /* The same body gzip-compressed, with its own ETag, served to a client
+     * whose Accept-Encoding takes gzip; NULL: plain only. Owned as body. */
+    const char *gz;
+    size_t gz_len;
+    char gz_etag[CC_HTTP_ETAG_SIZE];
     /* Who owns body. release NULL: body outlives the server (static, or
      * freed only after cc_http_stop() has finished); it is sent without
      * copying. Otherwise the server sends body without copying and calls
@@ -71,9 +80,9 @@ typedef struct {
     void *data; /* passed to every callback */
     /* Fill *out for token (the text between "/feeds/" and ".ics": any
      * length from 1 to 256, never containing '/'; check its shape). Return
-     * 0 (200 or 304), CC_ENOTFOUND (404: unknown, malformed or revoked;
-     * answer all three the same) or any other code (500, logged; *out is
-     * then ignored and not released). */
+     * 0 (200 or 304; a revoked token's empty calendar too), CC_ENOTFOUND
+     * (404: unknown or malformed; answer both the same) or any other code
+     * (500, logged; *out is then ignored and not released). */
     int (*feed)(void *data, const char *token, cc_http_body_t *out);
     /* 0 while the loop and the database answer; anything else gives 503. */
     int (*healthz)(void *data);
@@ -135,6 +144,8 @@ typedef enum {
     CC__HTTP_ROUTE_HEALTHZ,
     CC__HTTP_ROUTE_METRICS,
     CC__HTTP_ROUTE_FEED,        /* /feeds/<token>.ics: token set */
+    CC__HTTP_ROUTE_ROOT,        /* /: a small page */
+    CC__HTTP_ROUTE_CHILD,       /* /children/<ref>: token holds the reference (the dashboard's page, later) */
     CC__HTTP_ROUTE_NOT_FOUND
 } cc__http_route_t;
 
@@ -147,6 +158,9 @@ cc__http_route_t cc__http_route(const char *method, const char *url, char token[
 /* 1 if an If-None-Match header value matches etag (weak comparison,
  * RFC 9110 13.1.2; "*" matches). */
 int cc__http_etag_matches(const char *header, const char *etag);
+
+/* 1 if an Accept-Encoding header value takes gzip (listed, q not 0). */
+int cc__http_accepts_gzip(const char *header);
 
 /* An IMF-fixdate to seconds since the epoch; -1 if header is not one. */
 time_t cc__http_parse_date(const char *header);

@@ -13,9 +13,14 @@
  *    DTSTAMP and LAST-MODIFIED the row's updated_at, SEQUENCE the row's
  *    sequence, SUMMARY, DESCRIPTION, CATEGORIES (the clock id), CLASS:PRIVATE,
  *    TRANSP:TRANSPARENT, and STATUS:CANCELLED for a cancelled clock.
- *  - Met, met late and cancelled clocks stay retention_days after the day
- *    they were met (cancelled: their due date), then leave; data_error rows
- *    and rows without a due date are never shown.
+ *  - Met and met late clocks stay retention_days after the day they were
+ *    met, then leave; cancelled clocks, data_error rows and rows without a
+ *    due date are never shown.
+ *  - With overdue_today, one more all-day event on today's date for each
+ *    child with overdue clocks ("Overdue: C1 (A.B.), 3 items, the oldest
+ *    Care plan by 12 working days"), listing them, so that a manager's
+ *    week view shows what is late now and not only on the old due dates;
+ *    UID "<child>-overdue-today-0@careclock", the same every day.
  *  - Events sorted by UID. The same input gives the same bytes.
  *
  * Text from the database is cleaned before libical escapes it: invalid
@@ -28,6 +33,7 @@
 #define CARECLOCK_ICS_H
 
 #include "careclock/buf.h"
+#include "careclock/calendar.h"
 #include "careclock/privacy.h"
 #include "careclock/date.h"
 #include "careclock/engine.h"
@@ -42,8 +48,11 @@ typedef struct {
     int ttl_minutes;        /* REFRESH-INTERVAL and X-PUBLISHED-TTL; <= 0: 60 */
     cc_privacy_t privacy;   /* what SUMMARY and DESCRIPTION say about a child */
     const char *url;        /* URL of the calendar; NULL to omit */
-    cc_date_t today;        /* for retention */
-    int retention_days;     /* met and cancelled clocks stay this long; < 0: 0 */
+    cc_date_t today;        /* for retention, and the day overdue clocks are shown on */
+    int retention_days;     /* met clocks stay this long; < 0: 0 */
+    int overdue_today;      /* 1: also one event on today per child with overdue clocks */
+    const cc_calendar_t *cal; /* working days late; NULL: calendar days */
+    const char *public_url; /* the overdue events' link to the child's page; NULL: none */
 } cc_ics_feed_t;
 
 /* One clock instance with what the feed shows of its child and worker.

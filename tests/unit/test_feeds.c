@@ -302,7 +302,7 @@ static void test_render_and_url(void **state)
     cc_ics_info_t info;
     assert_int_equal(cc_config_defaults(&config), 0);
     cc_buf_init(&out);
-    assert_int_equal(cc_feeds_render(f->store, CC_FEED_TEAM, "T1", &config, iso("2026-11-30"), &out, &info, f->err,
+    assert_int_equal(cc_feeds_render(f->store, CC_FEED_TEAM, "T1", &config, NULL, iso("2026-11-30"), &out, &info, f->err,
                                      sizeof(f->err)),
                      0);
     /* C1's review was met 2026-09-20, more than 30 days before */
@@ -316,7 +316,7 @@ static void test_render_and_url(void **state)
 
     config.privacy = CC_PRIVACY_FULL;
     cc_buf_reset(&out);
-    assert_int_equal(cc_feeds_render(f->store, CC_FEED_TEAM, "T1", &config, iso("2026-11-30"), &out, NULL, f->err,
+    assert_int_equal(cc_feeds_render(f->store, CC_FEED_TEAM, "T1", &config, NULL, iso("2026-11-30"), &out, NULL, f->err,
                                      sizeof(f->err)),
                      0);
     assert_non_null(strstr(cc_buf_str(&out), "Care plan due: C1 (Alice Brown)"));
