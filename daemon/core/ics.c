@@ -495,33 +495,52 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
     return ev;
 }
 
-/* Add one overdue-today event per child with overdue clocks among the
- * shown ones (order[0..shown)), children in order of their reference. */
-static int add_overdue_events(adder_t *a, icalcomponent *cal, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks,
-                              const order_t *order, size_t shown, cc_buf_t *text, size_t *added)
+typedef struct {
+    char uid[512];
+    icalcomponent *ev;
+} extra_t;
+
+/* The overdue-today events (one per child with overdue clocks among the
+ * shown ones, order[0..shown)) into *out, in UID order, *n of them. */
+static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, const order_t *order,
+                          size_t shown, cc_buf_t *text, extra_t **out, size_t *n)
 {
     late_t *late = calloc(shown ? shown : 1, sizeof(*late));
-    size_t n = 0;
-    if (late == NULL)
+    extra_t *extra = calloc(shown ? shown : 1, sizeof(*extra));
+    size_t nl = 0;
+    *out = NULL;
+    *n = 0;
+    if (late == NULL || extra == NULL) {
+        free(late);
+        free(extra);
         return CC_ENOMEM;
+    }
+    *out = extra;
     for (size_t k = 0; k < shown; k++) {
         const cc_ics_clock_t *c = &clocks[order[k].index];
         if (overdue_today(feed, c))
-            late[n++] = (late_t){order[k].index, c->child_id, c->due};
+            late[nl++] = (late_t){order[k].index, c->child_id, c->due};
     }
-    qsort(late, n, sizeof(*late), by_child_then_due);
-    for (size_t i = 0; i < n && !a->failed;) {
+    qsort(late, nl, sizeof(*late), by_child_then_due);
+    for (size_t i = 0; i < nl && !a->failed;) {
         size_t j = i;
-        while (j < n && strcmp(late[j].child, late[i].child) == 0)
+        while (j < nl && strcmp(late[j].child, late[i].child) == 0)
             j++;
         icalcomponent *ev = make_overdue_event(a, feed, clocks, &late[i], j - i, text);
         if (ev != NULL) {
-            icalcomponent_add_component(cal, ev);
-            (*added)++;
+            cc_ics_uid(late[i].child, "overdue-today", 0, extra[*n].uid, sizeof(extra[*n].uid));
+            extra[(*n)++].ev = ev;
         }
         i = j;
     }
     free(late);
+    /* by child id is not quite by UID ("C1-" against "C10-"): sort */
+    for (size_t i = 1; i < *n; i++)
+        for (size_t k = i; k > 0 && strcmp(extra[k - 1].uid, extra[k].uid) > 0; k--) {
+            extra_t t = extra[k - 1];
+            extra[k - 1] = extra[k];
+            extra[k] = t;
+        }
     return 0;
 }
 
@@ -592,7 +611,16 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
         put_clean(&text, feed->url);
         add(&a, cal, icalproperty_new_url(cc_buf_str(&text)));
     }
-    for (size_t k = 0; k < shown && !a.failed; k++) {
+    extra_t *extra = NULL;
+    size_t nextra = 0, next_extra = 0;
+    if (feed->overdue_today && overdue_events(&a, feed, clocks, order, shown, &text, &extra, &nextra) != 0)
+        goto out;
+    for (size_t k = 0; k <= shown && !a.failed; k++) {
+        /* every event in UID order: the overdue-today ones among the rest */
+        while (next_extra < nextra && (k == shown || strcmp(extra[next_extra].uid, order[k].uid) < 0))
+            icalcomponent_add_component(cal, extra[next_extra++].ev);
+        if (k == shown)
+            break;
         const cc_ics_clock_t *c = &clocks[order[k].index];
         icalcomponent *ev = make_event(&a, feed, c, order[k].uid, &text);
         if (ev != NULL)
@@ -601,17 +629,17 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
             strcmp(c->updated_at, info->last_modified) > 0)
             snprintf(info->last_modified, sizeof(info->last_modified), "%s", c->updated_at);
     }
-    size_t overdue_events = 0;
-    if (!a.failed && feed->overdue_today &&
-        add_overdue_events(&a, cal, feed, clocks, order, shown, &text, &overdue_events) != 0)
-        goto out;
+    while (next_extra < nextra) /* not added when rendering failed: freed here */
+        icalcomponent_free(extra[next_extra++].ev);
+    free(extra);
+    extra = NULL;
     if (a.failed || text.failed)
         goto out;
     serialised = icalcomponent_as_ical_string_r(cal);
     if (serialised == NULL || put_folded(out, serialised) != 0)
         goto out;
     if (info != NULL)
-        info->events = shown + overdue_events;
+        info->events = shown + nextra;
     rc = 0;
 out:
     if (rc == CC_ENOMEM)

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CONNECT_TIMEOUT_MS 15000
 #define USER_AGENT "careclock/1 (statutory-clock reminders)"
@@ -697,6 +698,11 @@ void cc_sender_close(cc_sender_t *s, void (*closed)(void *data), void *data)
     s->closed_data = data;
     cc_send_job_t *head = s->deferred_head, *tail = s->deferred_tail;
     s->deferred_head = s->deferred_tail = NULL;
+    /* Every open connection ends now: curl would otherwise say QUIT to an
+     * SMTP server as it closes, and wait out the transfer timeout for the
+     * answer of one that hangs (a run given up after 3 s took 60). */
+    for (cc_sender_sock_t *sk = s->socks; sk != NULL; sk = sk->next)
+        shutdown(sk->fd, SHUT_RDWR);
     lane_abort(s, &s->smtp, &head, &tail);
     for (size_t i = 0; i < s->nhooks; i++)
         lane_abort(s, &s->hooks[i], &head, &tail);

@@ -396,11 +396,14 @@ static const char PLAN_CANCEL_SQL[] =
  * first_attempt_at, the clock's title, source, due date (the clock's, else
  * the row's), status (NULL: the clock is gone), met_on, flags, reason, the
  * child's initials, full_name, team_id, the team's name, the worker's
- * name, message_id, stage_date. */
+ * name, message_id, and the day the row was first tried (else its stage
+ * day): when the notice reached its recipient, for "escalated to you N
+ * working days ago". */
 static const char CLAIM_ITEM_SQL[] =
     "SELECT d.id, d.kind, d.stage, d.role, d.child_id, d.rule_id, d.seq, d.attempts, d.first_attempt_at, "
     "c.title, c.source, coalesce(c.due_date, d.due_date), c.status, c.met_on, c.flags, c.reason, ch.initials, "
-    "ch.full_name, ch.team_id, t.name, w.name, d.message_id, d.stage_date "
+    "ch.full_name, ch.team_id, t.name, w.name, d.message_id, coalesce(substr(d.first_attempt_at, 1, 10), "
+    "d.stage_date) "
     "FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
     "LEFT JOIN children ch ON ch.id = d.child_id LEFT JOIN teams t ON t.id = ch.team_id "
     "LEFT JOIN staff w ON w.id = ch.worker_id WHERE d.id = ?1";

@@ -4,7 +4,7 @@
 message it accepts to a directory.
 
     mailsink.py --dir DIR [--port N] [--delay SECONDS] [--user U --password P]
-                [--reject-rcpt ADDRESS] [--reply-data REPLY] [--no-save]
+                [--reject-rcpt ADDRESS] [--reply-data REPLY] [--no-save] [--require-fqdn-helo] [--hang-after-auth]
 
 Prints "PORT <n>" on stdout once it listens, then serves until killed. Each
 accepted message is DIR/NNNNNN.eml (the bytes as received) with
@@ -14,7 +14,10 @@ and whether the client authenticated. --delay sleeps after storing a message
 and before answering 250, so a test can kill the client while a message is in
 flight. --reject-rcpt answers 550 to that recipient; --reply-data answers the message's end with REPLY
 ("500 5.0.0 ...") instead of storing it. With --user, AUTH is required (PLAIN and
-LOGIN, offered without TLS: loopback only)."""
+LOGIN, offered without TLS: loopback only). The EHLO or HELO name the client
+gave is in the JSON ("helo"); --require-fqdn-helo answers 504 at RCPT to a
+client whose name has no dot, as Postfix's reject_non_fqdn_helo_hostname does.
+--hang-after-auth never answers MAIL FROM (a relay stuck after authentication)."""
 import argparse
 import asyncio
 import json
@@ -25,15 +28,26 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, directory, delay, reject, save, reply_data=None):
+    def __init__(self, directory, delay, reject, save, reply_data=None, fqdn=False, hang=False):
         self.reply_data = reply_data
+        self.fqdn = fqdn
+        self.hang = hang
         self.directory = directory
         self.delay = delay
         self.reject = reject
         self.save = save
         self.count = 0
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.hang:
+            await asyncio.sleep(3600)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.fqdn and "." not in (session.host_name or ""):
+            return "504 5.5.2 <%s>: Helo command rejected: need fully-qualified hostname" % session.host_name
         if self.reject and address.lower() == self.reject.lower():
             return "550 5.1.1 no such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -52,6 +66,7 @@ class Sink:
                 "rcpt_tos": envelope.rcpt_tos,
                 "peer": list(session.peer) if session.peer else None,
                 "authenticated": bool(session.authenticated),
+                "helo": session.host_name,
             }
             with open(name + ".json", "w") as f:
                 json.dump(meta, f)
@@ -71,9 +86,12 @@ def main():
     ap.add_argument("--reject-rcpt")
     ap.add_argument("--reply-data")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--require-fqdn-helo", action="store_true")
+    ap.add_argument("--hang-after-auth", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    sink = Sink(args.dir, args.delay, args.reject_rcpt, not args.no_save, args.reply_data)
+    sink = Sink(args.dir, args.delay, args.reject_rcpt, not args.no_save, args.reply_data, args.require_fqdn_helo,
+                args.hang_after_auth)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user

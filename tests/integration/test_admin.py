@@ -108,7 +108,7 @@ class InitTest(AdminTestCase):
     def test_init_creates_a_private_database_at_the_current_version(self):
         out = self.ok("init")
         self.assertIn("created", out)
-        self.assertIn("schema version 5", out)
+        self.assertIn("schema version 6", out)
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
         self.assertEqual(self.query("PRAGMA user_version"), [(5,)])
         self.assertEqual(self.query("PRAGMA journal_mode"), [("wal",)])

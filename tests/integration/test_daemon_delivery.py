@@ -33,10 +33,10 @@ class DaemonDelivery(unittest.TestCase):
             s.stop()
         self.council.cleanup()
 
-    def configure(self, port, digest):
+    def configure(self, port, digest, settle=1):
         return self.council.write_config(
-            "[notify]\nwindow = 08:00-18:00\ndigest = %s\n[smtp]\nurl = smtp://127.0.0.1:%d\n"
-            "from = careclock@council.example\ntls = none\n" % (digest, port))
+            "[notify]\nwindow = 08:00-18:00\ndigest = %s\nsettle = %d\n[smtp]\nurl = smtp://127.0.0.1:%d\n"
+            "from = careclock@council.example\ntls = none\n" % (digest, settle, port))
 
     def children(self, n):
         for i in range(1, n + 1):

@@ -127,9 +127,13 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, "%s: %s" % (args, p.stderr))
         return p.stdout
 
-    def deliver(self, now):
+    def deliver(self, now, status=0):
+        """deliveries run at now; status 1 when a message is left to retry or
+        failed (issue 18: the run says so in its exit status and on stderr)."""
         p = self.run_cc("deliveries", "run", "--now", now, today=None)
-        self.assertEqual(p.returncode, 0, "deliveries run --now %s: %s %s" % (now, p.stdout, p.stderr))
+        self.assertEqual(p.returncode, status, "deliveries run --now %s: %s %s" % (now, p.stdout, p.stderr))
+        if status == 1:
+            self.assertRegex(p.stderr, r"\d+ messages? left to retry, \d+ failed")
         return p.stdout
 
     def deliveries(self, *args):
@@ -223,11 +227,15 @@ class DeliveryTest(unittest.TestCase):
                 self.assertEqual(rows[0]["stage_date"], now[:10])
         mails = self.mails()
         subjects = [m["Subject"] for m, _ in mails]
-        self.assertEqual(subjects[0], "Reminder: Special guardianship report for C1 (A.B.), due Mon 28 Dec 2026")
-        self.assertEqual(subjects[3], "Overdue: Special guardianship report for C1 (A.B.), due Mon 28 Dec 2026")
+        # The subject names the team and the item (issue 18).
+        self.assertEqual(subjects[0], "Children in care east: Special guardianship report for C1 (A.B.) is due in 9 "
+                                      "working days (Mon 28 Dec 2026)")  # 14-18, 21-24 Dec
+        self.assertEqual(subjects[3], "Children in care east: Special guardianship report for C1 (A.B.) is OVERDUE by "
+                                      "1 working day")
         body = self.text_of(mails[3][0])
-        self.assertIn("OVERDUE by 1 working day", body)
-        self.assertIn("Escalation 1 working day after the due date", body)
+        # What the item is now, not which stage brought it.
+        self.assertIn("OVERDUE by 1 working day, escalated to you today", body)
+        self.assertNotIn("after the due date", body)
         self.assertIn("held by Wendy Worker, Children in care east", body)
         self.assertIn("SGO report within 12 weeks", body)  # the rule's source
         self.assertNotIn("Alice", body)  # privacy = initials
@@ -261,7 +269,8 @@ class DeliveryTest(unittest.TestCase):
         # Both messages went down one SMTP connection (one client port).
         self.assertEqual(len({meta["peer"][1] for _, meta in mails}), 1)
         w1 = next(m for m, meta in mails if meta["rcpt_tos"] == ["w1@council.example"])
-        self.assertEqual(w1["Subject"], "careclock: 3 due soon (3 children)")
+        self.assertEqual(w1["Subject"], "Children in care east: 3 due soon for 3 children; most urgent: Special "
+                                        "guardianship report for C1 (A.B.), due in 8 working days")
         text = self.text_of(w1)
         for child in ("C1 (A.B.)", "C2 (A.B.)", "C3 (A.B.)"):
             self.assertIn(child, text)
@@ -295,7 +304,8 @@ class DeliveryTest(unittest.TestCase):
         self.deliver("2026-12-30T10:00")
         new = self.mails()[2:]
         self.assertEqual([x["rcpt_tos"] for _, x in new], [["tm1@council.example"]])
-        self.assertEqual(new[0][0]["Subject"], "Now met: Special guardianship report for C1 (A.B.)")
+        self.assertEqual(new[0][0]["Subject"], "Children in care east: Special guardianship report for C1 (A.B.) is now "
+                                               "met")
         self.assertIn("now met, on Wed 30 Dec 2026 (2 working days after the due date)",
                       self.text_of(new[0][0]).replace("Now met", "now met"))
         met_hook = json.loads(self.hooks()[1]["body"])
@@ -356,7 +366,7 @@ class DeliveryTest(unittest.TestCase):
         self.configure(hook_port=hook.port)
         self.council(webhook=True)
         self.sql("UPDATE staff SET email = NULL WHERE id = 'TM1'")
-        self.deliver("2026-12-29T09:00")
+        self.deliver("2026-12-29T09:00", status=1)
         (row,) = [d for d in self.deliveries() if d["channel"] == "webhook"]
         self.assertEqual(row["state"], "retrying")
         self.assertIn("500", row["last_error"])
@@ -379,7 +389,7 @@ class DeliveryTest(unittest.TestCase):
         payload = json.loads(reqs[1]["body"])
         self.assertEqual(payload["type"], "careclock.escalation")
         item = payload["items"][0]
-        self.assertEqual(item["child"], {"reference": "C1", "initials": "A.B."})
+        self.assertEqual(item["child"], {"reference": "C1", "initials": "A.B.", "url": None})  # no public_url
         self.assertEqual(item["clock"]["id"], "sgo_report")
         self.assertEqual((item["due_date"], item["status"], item["working_days_late"]), ("2026-12-28", "overdue", 1))
         self.assertEqual(item["stage"], {"offset": "+1wd", "kind": "escalation", "role": "team_manager"})
@@ -394,13 +404,13 @@ class DeliveryTest(unittest.TestCase):
         hook = self.hook_server("--script", "429,400", "--retry-after", "600")
         self.configure(hook_port=hook.port)
         self.council(webhook=True)
-        self.deliver("2026-12-29T09:00")
+        self.deliver("2026-12-29T09:00", status=1)
         (row,) = [d for d in self.deliveries() if d["channel"] == "webhook"]
         self.assertEqual(row["state"], "retrying")
         self.assertEqual(row["next_attempt_at"], "2026-12-29T09:10:00Z")
         self.deliver("2026-12-29T09:05")
         self.assertEqual(len(self.hooks()), 1)
-        self.deliver("2026-12-29T09:10")
+        self.deliver("2026-12-29T09:10", status=1)
         (row,) = [d for d in self.deliveries() if d["channel"] == "webhook"]
         self.assertEqual(row["state"], "failed")
         self.assertIn("400", row["last_error"])
@@ -417,7 +427,8 @@ class DeliveryTest(unittest.TestCase):
         self.configure(hook_port=hook.port)
         self.council(webhook=True)
         p = self.run_cc("deliveries", "run", "--now", "2026-12-29T09:00", today=None)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)  # a message failed: the run says so
+        self.assertIn("0 messages left to retry, 1 failed", p.stderr)
         self.assertIn("WEBHOOK east DISABLED", p.stderr)
         (row,) = [d for d in self.deliveries() if d["channel"] == "webhook"]
         self.assertEqual(row["state"], "failed")
@@ -464,11 +475,11 @@ class DeliveryTest(unittest.TestCase):
         self.configure(smtp_port=port)
         self.council(children=("C1", "C2"))
         self.add_child("C3", worker="W2")
-        self.deliver("2026-12-11T09:00")
+        self.deliver("2026-12-11T09:00", status=1)
         rows = self.deliveries()
         self.assertEqual({d["state"] for d in rows}, {"retrying"})
         self.assertTrue(all("onnect" in d["last_error"] for d in rows), rows)
-        self.deliver("2026-12-11T09:02")  # still down: second attempt, about 5 minutes next
+        self.deliver("2026-12-11T09:02", status=1)  # still down: second attempt, about 5 minutes next
         self.assertEqual({d["attempts"] for d in self.deliveries()}, {2})
         self.mail_server(port=port)
         self.deliver("2026-12-11T09:05")  # not yet due again
@@ -515,7 +526,7 @@ class DeliveryTest(unittest.TestCase):
         self.sql("UPDATE staff SET name = ? WHERE id = 'W1'", ("Wendy\r\nBcc: thief@example.org",))
         self.sql("UPDATE staff SET email = ? WHERE id = 'W2'", ("w2@council.example\r\nBcc: thief@example.org",))
         self.add_child("C3", worker="W1")
-        self.deliver("2026-12-11T09:00")
+        self.deliver("2026-12-11T09:00", status=1)
         self.assertEqual(self.mails(), [])
         w1 = [d for d in self.deliveries() if d["recipient"] == "W1"]
         self.assertEqual({d["state"] for d in w1}, {"failed"})
@@ -552,7 +563,7 @@ class DeliveryTest(unittest.TestCase):
         smtp = self.mail_server()
         self.configure(smtp_port=smtp.port, tls="required")
         self.council()
-        self.deliver("2026-12-11T09:00")
+        self.deliver("2026-12-11T09:00", status=1)
         (row,) = self.deliveries()
         self.assertEqual(row["state"], "retrying")
         self.assertIn("STARTTLS", row["last_error"])
@@ -562,7 +573,7 @@ class DeliveryTest(unittest.TestCase):
         smtp = self.mail_server("--reject-rcpt", "w1@council.example")
         self.configure(smtp_port=smtp.port)
         self.council()
-        self.deliver("2026-12-11T09:00")
+        self.deliver("2026-12-11T09:00", status=1)
         (row,) = self.deliveries()
         self.assertEqual(row["state"], "failed")
         self.assertIn("550", row["last_error"])
@@ -590,16 +601,23 @@ class DeliveryTest(unittest.TestCase):
             raw = f.read()
         self.assertTrue(all(b < 128 for b in raw), "the message is 7-bit")
         self.assertIn(b"Subject: =?UTF-8?B?", raw)
-        self.assertEqual(msg["Subject"], "Reminder: Special guardianship report for C1 Zoë Brontë, due Mon 28 Dec 2026")
+        self.assertEqual(msg["Subject"], "Children in care east: Special guardianship report for C1 Zoë Brontë is due "
+                                         "in 9 working days (Mon 28 Dec 2026)")
+        # RFC 2047: no line of the Subject longer than 76 characters.
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        subject_lines = head.split("\r\nSubject: ", 1)[1].split("\r\n")
+        folded = [subject_lines[0]] + [l for l in subject_lines[1:] if l.startswith(" ")][:10]
+        self.assertLessEqual(len("Subject: " + folded[0]), 76)
+        self.assertTrue(all(len(l) <= 76 for l in folded), folded)
         self.assertEqual(msg["To"].addresses[0].display_name, "Wendy Ó Worker")
         self.assertEqual(msg["To"].addresses[0].addr_spec, "w1@council.example")
         self.assertEqual(msg["From"].addresses[0].addr_spec, "careclock@council.example")
         self.assertEqual(msg["Date"].datetime.isoformat(), "2026-12-11T09:00:00+00:00")
-        self.assertRegex(msg["Message-ID"], r"^<cc-[0-9a-f]{12}-\d+@council\.example>$")
+        self.assertRegex(msg["Message-ID"], r"^<cc-[0-9a-f]{12}-\d+-[0-9a-f]{12}@council\.example>$")
         self.assertEqual(msg.get_content_type(), "multipart/alternative")
         self.assertEqual([p.get_content_type() for p in msg.iter_parts()], ["text/plain", "text/html"])
         self.assertIn("Zoë Brontë", self.text_of(msg))
-        self.assertIn("<h3>C1 Zoë Brontë</h3>", msg.get_body(preferencelist=("html",)).get_content())
+        self.assertIn(">C1 Zoë Brontë</h3>", msg.get_body(preferencelist=("html",)).get_content())
         self.assertEqual(meta["mail_from"], "careclock@council.example")
 
 

@@ -129,7 +129,17 @@ class Revocation(unittest.TestCase):
                 import json
                 fid = json.loads(feed_id)[0]["id"]
                 c.cli("feed", "revoke", str(fid))
-                self.assertEqual(curl(url)[0], 404)
+                # Issue 18: a revoked URL answers, at once, a valid calendar
+                # with no events, so that subscribed devices drop the events
+                # they hold (they keep them when a subscription answers an
+                # error); an unknown token is still 404.
+                status, h, body = curl(url)
+                self.assertEqual(status, 200)
+                self.assertIn(b"X-WR-CALNAME:careclock: this subscription was revoked", body)
+                self.assertNotIn(b"BEGIN:VEVENT", body)
+                if icalendar is not None:
+                    self.assertEqual(list(icalendar.Calendar.from_ical(body).walk("VEVENT")), [])
+                self.assertEqual(curl(d.url("/feeds/" + "1" * 64 + ".ics"))[0], 404)
             finally:
                 d.stop()
         finally:

@@ -142,7 +142,9 @@ static void test_add_lookup_revoke(void **state)
     /* revoke: at once, once */
     assert_int_equal(cc_feeds_revoke(f->store, 1, "2026-11-30T11:00:00Z", f->err, sizeof(f->err)), 0);
     assert_int_equal(cc_feeds_lookup(f->store, token, &feed), CC_ENOTFOUND);
-    assert_int_equal(cc_feeds_lookup_hash(f->store, hash, &feed), CC_ENOTFOUND);
+    /* by hash, the server learns it was revoked, to answer an empty calendar */
+    assert_int_equal(cc_feeds_lookup_hash(f->store, hash, &feed), CC_ESTATE);
+    assert_string_equal(feed.revoked_at, "2026-11-30T11:00:00Z");
     assert_int_equal(cc_feeds_lookup(f->store, other, &feed), 0);
     assert_int_equal(cc_feeds_revoke(f->store, 1, "2026-11-30T12:00:00Z", f->err, sizeof(f->err)), CC_ESTATE);
     assert_string_equal(f->err, "feed 1 was revoked already, at 2026-11-30T11:00:00Z");
@@ -305,8 +307,11 @@ static void test_render_and_url(void **state)
     assert_int_equal(cc_feeds_render(f->store, CC_FEED_TEAM, "T1", &config, NULL, iso("2026-11-30"), &out, &info, f->err,
                                      sizeof(f->err)),
                      0);
-    /* C1's review was met 2026-09-20, more than 30 days before */
-    assert_int_equal(info.events, 2);
+    /* C1's review was met 2026-09-20, more than 30 days before; and C1's
+     * overdue care plan is also on today, in C1's overdue event */
+    assert_int_equal(info.events, 3);
+    assert_non_null(strstr(cc_buf_str(&out), "\r\nUID:C1-overdue-today-0@careclock\r\nDTSTAMP:20261130T000000Z\r\n"
+                                             "DTSTART;VALUE=DATE:20261130\r\n"));
     const char *text = cc_buf_str(&out);
     assert_non_null(strstr(text, "\r\nX-WR-CALNAME:careclock: East\r\n"));
     assert_non_null(strstr(text, "\r\nUID:C1-care_plan-1@careclock\r\n"));

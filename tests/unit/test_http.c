@@ -355,6 +355,9 @@ static void test_feed_304(void **state)
         assert_header(&r, "ETag", s->etag);
         assert_header(&r, "Cache-Control", "private");
         assert_null(header(&r, "Content-Type"));
+        /* issue 18: libmicrohttpd wrote "Content-Length: 0" on every 304 */
+        assert_null(header(&r, "Content-Length"));
+        assert_null(header(&r, "Transfer-Encoding"));
         resp_free(&r);
     }
     const char *const *changed[] = {
@@ -436,7 +439,7 @@ static void test_not_found(void **state)
                            "/feeds/a/" GOOD_TOKEN ".ics",
                            "/feeds/" GOOD_TOKEN ".ics.txt",
                            "/FEEDS/" GOOD_TOKEN ".ics",
-                           "/",
+                           "/children/",
                            "/healthz/",
                            "/feeds/%2e%2e%2f.ics",
                            longtoken};
@@ -659,6 +662,21 @@ static void test_if_modified_since_parsing(void **state)
     assert_int_equal(cc__http_route("POST", "/healthz", token), CC__HTTP_ROUTE_NOT_ALLOWED);
     assert_true(cc__http_etag_matches("W/\"x\", \"y\"", "\"y\""));
     assert_false(cc__http_etag_matches("\"x", "\"x\""));
+    /* the pages a person opens: the root and a child's (issue 18) */
+    assert_int_equal(cc__http_route("GET", "/", token), CC__HTTP_ROUTE_ROOT);
+    assert_int_equal(cc__http_route("GET", "/children/C1", token), CC__HTTP_ROUTE_CHILD);
+    assert_string_equal(token, "C1");
+    assert_int_equal(cc__http_route("GET", "/children/a/b", token), CC__HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(cc__http_route("GET", "/children/", token), CC__HTTP_ROUTE_NOT_FOUND);
+    /* Accept-Encoding (RFC 9110 12.5.3) */
+    assert_true(cc__http_accepts_gzip("gzip"));
+    assert_true(cc__http_accepts_gzip("deflate, gzip;q=0.5, br"));
+    assert_true(cc__http_accepts_gzip("x-gzip"));
+    assert_false(cc__http_accepts_gzip("gzip;q=0"));
+    assert_false(cc__http_accepts_gzip("gzip; q=0.0, identity"));
+    assert_false(cc__http_accepts_gzip("identity, *"));
+    assert_false(cc__http_accepts_gzip("gzipped"));
+    assert_false(cc__http_accepts_gzip(""));
 }
 
 int main(void)
