@@ -148,3 +148,81 @@ class Revocation(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+try:
+    import vobject
+except ImportError:  # Debian's python3-vobject; make deps installs it
+    vobject = None
+
+
+class FreshFeeds(unittest.TestCase):
+    """Issue 18: the daemon kept serving a team's old feed after `child set
+    --team/--worker` (the ETag did not change) until some clock row changed;
+    Last-Modified did not move with the body; a 304 carried Content-Length;
+    X-WR-CALNAME lost everything after a comma in python-vobject."""
+
+    def setUp(self):
+        self.c = Council()
+        c = self.c
+        c.cli("staff", "add", "W2", "--name", "Will Worker", "--email", "w2@council.example", "--role", "worker")
+        c.cli("team", "set", "T1", "--name", "Smith, Jones; East")
+        c.cli("child", "add", "C1", "--dob", "2015-03-02", "--team", "T1", "--worker", "W1", "--initials", "AB")
+        c.cli("event", "add", "C1", "looked_after_start", "2026-10-01", today="2026-11-10")
+        c.cli("event", "add", "C1", "placement_start", "2026-10-01", today="2026-11-10")
+        out = c.cli("feed", "add", "--team", "T1").stdout
+        self.path = re.search(r"(/feeds/[0-9a-f]{64}\.ics)", out).group(1)
+        self.d = Daemon(c, now="2026-11-20T09:00:00")
+        assert self.d.wait_notify("READY=1"), self.d.stderr_lines
+        self.url = self.d.url(self.path)
+
+    def tearDown(self):
+        self.d.stop()
+        self.c.cleanup()
+
+    def test_a_reassignment_is_served_at_once_and_read_by_real_clients(self):
+        status, h, body = curl(self.url)
+        self.assertEqual(status, 200)
+        self.assertIn(b"Worker: Wendy Worker", body)
+        self.c.cli("child", "set", "C1", "--worker", "W2")
+        status, h2, body2 = curl("-H", "If-None-Match: " + h["etag"], "-H",
+                                 "If-Modified-Since: " + h["last-modified"], self.url)
+        self.assertEqual(status, 200)  # not 304: the feed changed
+        self.assertNotEqual(h2["etag"], h["etag"])
+        # Last-Modified is when the body changed: later than before
+        import email.utils
+        self.assertGreater(email.utils.parsedate_to_datetime(h2["last-modified"]),
+                           email.utils.parsedate_to_datetime(h["last-modified"]))
+        # A client validating by date alone also gets the new body.
+        self.assertEqual(curl("-H", "If-Modified-Since: " + h["last-modified"], self.url)[0], 200)
+        if icalendar is not None:
+            cal = icalendar.Calendar.from_ical(body2)
+            descs = [str(e["DESCRIPTION"]) for e in cal.walk("VEVENT")]
+            self.assertTrue(descs and all("Will Worker" in d for d in descs if "Worker:" in d))
+        if vobject is None:
+            self.skipTest("python3-vobject not installed")
+        cal = vobject.readOne(body2.decode("utf-8"))
+        self.assertEqual(cal.contents["x-wr-calname"][0].value, "careclock: Smith Jones East")
+        workers = [e.description.value for e in cal.vevent_list if "Worker:" in e.description.value]
+        self.assertTrue(workers)
+        self.assertTrue(all("Will Worker" in w for w in workers), workers)
+        # Overdue clocks are also on today, one event per child.
+        today = [e for e in cal.vevent_list if e.uid.value == "C1-overdue-today-0@careclock"]
+        self.assertEqual(len(today), 1)
+        self.assertEqual(str(today[0].dtstart.value), "2026-11-20")
+
+    def test_304_has_no_content_length_and_gzip_has_its_own_etag(self):
+        _, h, body = curl(self.url)
+        status, h304, body304 = curl("-H", "If-None-Match: " + h["etag"], self.url)
+        self.assertEqual(status, 304)
+        self.assertNotIn("content-length", h304)
+        self.assertEqual(body304, b"")
+        status, hz, gz = curl("-H", "Accept-Encoding: gzip", self.url)
+        self.assertEqual((status, hz.get("content-encoding")), (200, "gzip"))
+        self.assertIn("Accept-Encoding", hz.get("vary", ""))
+        self.assertNotEqual(hz["etag"], h["etag"])
+        import gzip
+        self.assertEqual(gzip.decompress(gz), body)
+        self.assertEqual(curl("-H", "Accept-Encoding: gzip", "-H", "If-None-Match: " + hz["etag"], self.url)[0], 304)
+        # the plain ETag does not validate the gzip body
+        self.assertEqual(curl("-H", "Accept-Encoding: gzip", "-H", "If-None-Match: " + h["etag"], self.url)[0], 200)

@@ -83,6 +83,38 @@ class Messages(test_delivery.DeliveryTest):
         self.strict(sorted(n for n in os.listdir(self.mail_dir) if n.endswith(".eml"))[
             [x["rcpt_tos"] for _, x in self.mails()].index(["tm1@council.example"])])
 
+    def test_the_html_digest_renders_in_headless_chromium(self):
+        # The HTML part as a person sees it: Debian's chromium renders it
+        # (docs/delivery.md describes the screenshots); the page it makes
+        # holds the summary, the list by child and the links.
+        chromium = shutil.which("chromium")
+        if chromium is None:
+            self.skipTest("chromium is not installed (make deps installs it)")
+        smtp = self.mail_server()
+        self.configure(smtp_port=smtp.port, extra="[http]\npublic_url = https://careclock.council.example\n")
+        self.council(children=())
+        insert_children(self.db, 7, worker="W1", notice="2026-09-07")
+        self.deliver("2027-01-05T09:00")
+        (msg, _), = [(m, x) for m, x in self.mails() if x["rcpt_tos"] == ["tm1@council.example"]]
+        page = os.path.join(self.dir, "digest.html")
+        with open(page, "w") as f:
+            f.write(msg.get_body(preferencelist=("html",)).get_content())
+        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--user-data-dir=" + os.path.join(self.dir, "chromium"), "--window-size=800,1400"]
+        shot = os.path.join(self.dir, "digest.png")
+        subprocess.run(args + ["--screenshot=" + shot, "file://" + page], capture_output=True, timeout=120)
+        with open(shot, "rb") as f:
+            png = f.read()
+        self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertGreater(len(png), 20000)  # a page of text, not a blank one
+        dom = subprocess.run(args + ["--dump-dom", "file://" + page], capture_output=True, text=True,
+                             timeout=120).stdout
+        self.assertIn("<h1", dom)
+        self.assertIn("Most urgent", dom)
+        self.assertIn('href="https://careclock.council.example/children/C1"', dom)
+        self.assertIn('id="source-1"', dom)
+
     def test_the_link_in_every_message_answers_a_page(self):
         # The one link pointed at a page that answered 404: the feed server's
         # root and /children/<ref> now answer a small HTML page.
