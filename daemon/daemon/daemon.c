@@ -338,8 +338,15 @@ static void on_cycle_done(cc_deliverer_t *dl, const cc_deliver_stats_t *st, void
         finish_stop(d);
         return;
     }
-    if (st->more || d->plan_owed)
+    if (st->more || d->plan_owed) {
         uv_timer_start(&d->deliver_timer, on_deliver_tick, DELIVER_SOON_MS, DELIVER_EVERY_MS);
+    } else if (st->plan.enqueued > 0 && d->env.config.settle_seconds > 0) {
+        /* What this cycle planned waits the settling time: come back as it
+         * ends (plus a little), if that is sooner than the next tick. */
+        uint64_t settle_ms = (uint64_t)d->env.config.settle_seconds * 1000 + 200;
+        if (!uv_is_active((uv_handle_t *)&d->deliver_timer) || uv_timer_get_due_in(&d->deliver_timer) > settle_ms)
+            uv_timer_start(&d->deliver_timer, on_deliver_tick, settle_ms, DELIVER_EVERY_MS);
+    }
 }
 
 static void run_delivery(cc_daemon_t *d, unsigned flags)

@@ -392,7 +392,8 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual(item["child"], {"reference": "C1", "initials": "A.B.", "url": None})  # no public_url
         self.assertEqual(item["clock"]["id"], "sgo_report")
         self.assertEqual((item["due_date"], item["status"], item["working_days_late"]), ("2026-12-28", "overdue", 1))
-        self.assertEqual(item["stage"], {"offset": "+1wd", "kind": "escalation", "role": "team_manager"})
+        self.assertEqual(item["stage"], {"offset": "+1wd", "kind": "escalation", "role": "team_manager",
+                                         "date": "2026-12-29"})  # when it first reached its recipient
         self.assertEqual(item["worker"], "Wendy Worker")
         self.assertNotIn("Alice", reqs[1]["body"])
         # The manager without an email address is listed, not lost.
