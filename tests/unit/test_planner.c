@@ -216,6 +216,36 @@ static void test_catching_up_plans_the_latest_stage_per_role(void **state)
     }
 }
 
+/* Issue 18: a due date on a weekend puts -1wd and +0wd on the Friday
+ * (`careclock calc 2027-01-09 -1wd` and `+0wd` both say Fri 8 Jan 2027):
+ * the item was planned twice and appeared twice in the worker's digest.
+ * Stages of one role that fall on one day are planned once, the later. */
+static void test_stages_on_one_day_are_planned_once(void **state)
+{
+    (void)state;
+    cc_rule_t r = *rule("sgo_report");
+    r.nstages = 2;
+    r.stages[0].role = r.stages[1].role = CC_ROLE_WORKER;
+    r.stages[0].immediate = r.stages[1].immediate = 0;
+    assert_int_equal(cc_offset_parse("-1wd", 1, &r.stages[0].offset), 0);
+    assert_int_equal(cc_offset_parse("+0wd", 1, &r.stages[1].offset), 0);
+    cc_planner_clock_t c = sgo_clock(CC_STATUS_DUE_SOON);
+    c.due = iso("2027-01-09"); /* a Saturday */
+    cc_plan_reset(&g_plan);
+    assert_int_equal(cc_planner_plan(&r, &c, g_cal, settings(), at("2027-01-08", 9, 0), &g_plan), 0);
+    assert_int_equal(g_plan.len, 1);
+    assert_string_equal(g_plan.items[0].stage, "+0wd");
+    assert_int_equal(g_plan.items[0].stage_date, iso("2027-01-08"));
+    /* listed the other way round, the same */
+    cc_stage_t first = r.stages[0];
+    r.stages[0] = r.stages[1];
+    r.stages[1] = first;
+    cc_plan_reset(&g_plan);
+    assert_int_equal(cc_planner_plan(&r, &c, g_cal, settings(), at("2027-01-08", 9, 0), &g_plan), 0);
+    assert_int_equal(g_plan.len, 1);
+    assert_string_equal(g_plan.items[0].stage, "+0wd");
+}
+
 static void test_completion_stops_every_later_stage(void **state)
 {
     (void)state;
@@ -344,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_stages_come_on_their_working_days),
         cmocka_unit_test(test_catching_up_plans_the_latest_stage_per_role),
+        cmocka_unit_test(test_stages_on_one_day_are_planned_once),
         cmocka_unit_test(test_completion_stops_every_later_stage),
         cmocka_unit_test(test_now_met_goes_to_those_escalated),
         cmocka_unit_test(test_team_channel_gets_the_managers_copy),
