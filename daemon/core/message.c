@@ -903,14 +903,20 @@ static size_t encoded_len(size_t n)
  * never splitting a UTF-8 sequence; at least one character. */
 static size_t fit_bytes(const unsigned char *p, size_t left, size_t room)
 {
-    size_t take = room > 12 ? (room - 12) / 4 * 3 : 0;
+    size_t take = room > 12 ? (room - 12) / 4 * 3 : 0, fit;
     if (take > left)
         take = left;
-    while (take > 0 && take < left && (p[take] & 0xC0) == 0x80)
+    fit = take;
+    /* Back to a character's start: at most 3 bytes (a longer run of
+     * continuation bytes is not UTF-8, and is cut where it fits; found by
+     * tests/fuzz/fuzz_email.c, a run of 200 made one word of 280). */
+    for (int i = 0; i < 3 && take > 0 && take < left && (p[take] & 0xC0) == 0x80; i++)
         take--;
+    if (take > 0 && take < left && (p[take] & 0xC0) == 0x80)
+        take = fit;
     if (take == 0) { /* one character, whatever the room */
         take = 1;
-        while (take < left && (p[take] & 0xC0) == 0x80)
+        while (take < 4 && take < left && (p[take] & 0xC0) == 0x80)
             take++;
     }
     return take;

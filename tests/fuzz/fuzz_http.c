@@ -27,6 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(len == tl + strlen("/feeds/.ics") && strncmp(url, "/feeds/", 7) == 0 &&
                      memcmp(url + 7, token, tl) == 0 && strcmp(url + 7 + tl, ".ics") == 0,
                  "token \"%s\" is not the path's", token);
+    } else if (r == CC__HTTP_ROUTE_CHILD) {
+        /* the child's page: the reference is the rest of the path */
+        FZ_CHECK(strncmp(url, "/children/", 10) == 0 && strcmp(url + 10, token) == 0 && token[0] != '\0' &&
+                     strchr(token, '/') == NULL,
+                 "child \"%s\" is not the path's", token);
     } else {
         FZ_CHECK(token[0] == '\0', "a token for route %d", (int)r);
     }
