@@ -240,7 +240,7 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
 /* ---- staff ------------------------------------------------------------- */
 
 static const char STAFF_ADD_USAGE[] =
-    "staff add ID --name NAME --email ADDRESS --role worker|team_manager|service_manager|iro [--manager ID]\n"
+    "staff add ID --name NAME --email ADDRESS --role worker|team_manager|service_manager|iro|viewer [--manager ID]\n"
     "       careclock staff list";
 static const char TEAM_LIST_USAGE[] =
     "team list\n  one line a team: id, name, manager, service manager, webhook (tab-separated)";
@@ -373,8 +373,9 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
 
 static const char CHILD_ADD_USAGE[] = "child add ID --dob DATE --team TEAM_ID --worker STAFF_ID [--iro STAFF_ID] "
                                       "[--initials AB] [--name NAME]";
-static const char CHILD_SET_USAGE[] = "child set ID [--team TEAM_ID] [--worker STAFF_ID] [--iro STAFF_ID]\n"
-                                      "  (an empty --iro clears the IRO)";
+static const char CHILD_SET_USAGE[] = "child set ID [--team TEAM_ID] [--worker STAFF_ID] [--iro STAFF_ID] [--from DATE]\n"
+                                      "  (an empty --iro clears the IRO; --from: the day the new allocation holds from,\n"
+                                      "  default today, kept in the allocation history the timeliness report credits)";
 
 int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
 {
@@ -388,29 +389,37 @@ int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
     set = !add;
     const char *cmd = add ? "child add" : "child set";
     const char *usage = add ? CHILD_ADD_USAGE : CHILD_SET_USAGE;
+    /* child set takes the first four; child add all but --from. */
     opt_t opts[] = {{"--team", NULL, add},    {"--worker", NULL, add},   {"--iro", NULL, 0},
-                    {"--dob", NULL, add},     {"--initials", NULL, 0},   {"--name", NULL, 0}};
-    int rc = parse_args(cmd, usage, argc - 2, argv + 2, opts, add ? 6 : 3, words, &nwords);
+                    {"--from", NULL, 0},      {"--dob", NULL, add},      {"--initials", NULL, 0},
+                    {"--name", NULL, 0}};
+    opt_t add_opts[] = {opts[0], opts[1], opts[2], opts[4], opts[5], opts[6]};
+    int rc = add ? parse_args(cmd, usage, argc - 2, argv + 2, add_opts, 6, words, &nwords)
+                 : parse_args(cmd, usage, argc - 2, argv + 2, opts, 4, words, &nwords);
     if (rc != 0)
         return rc == 1 ? CC_EXIT_OK : rc;
     if ((rc = want_words(cmd, usage, nwords, 1, 1)) != 0)
         return rc;
     if (set) {
+        cc_date_t from = cli->today;
         if (opts[0].value == NULL && opts[1].value == NULL && opts[2].value == NULL) {
             errorf(cmd, "nothing to change: give --team, --worker or --iro");
             return CC_EXIT_USAGE;
         }
+        if (opts[3].value != NULL && (rc = parse_date(cli, cmd, "--from", opts[3].value, 0, &from)) != 0)
+            return rc;
         if ((rc = open_existing(cli, &store)) != 0)
             return rc;
+        cc_store_set_since(store, from);
         rc = cc_store_child_set(store, words[0], opts[0].value, opts[1].value, opts[2].value, err, sizeof(err));
     } else {
         cc_date_t dob;
-        if ((rc = parse_date(cli, cmd, "--dob", opts[3].value, 0, &dob)) != 0)
+        if ((rc = parse_date(cli, cmd, "--dob", add_opts[3].value, 0, &dob)) != 0)
             return rc;
         if ((rc = open_existing(cli, &store)) != 0)
             return rc;
-        cc_store_child_t child = {words[0], opts[4].value, opts[5].value, dob,
-                                  opts[0].value, opts[1].value, opts[2].value};
+        cc_store_child_t child = {words[0], add_opts[4].value, add_opts[5].value, dob,
+                                  add_opts[0].value, add_opts[1].value, add_opts[2].value};
         rc = cc_store_child_add(store, &child, err, sizeof(err));
     }
     if (rc == 0)

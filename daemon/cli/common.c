@@ -98,6 +98,8 @@ int cc_cli_open_db(cc_cli_t *cli, cc_store_t **store)
         fprintf(stderr, "%s: migrated %s from schema version %d to %d; the database as it was is in %s\n",
                 cli->prog, cli->db_path, from, to, cc_store_backup_path(*store));
     }
+    /* A reassignment this command writes holds from --today (assignments). */
+    cc_store_set_since(*store, cli->today);
     return 0;
 }
 

@@ -308,6 +308,7 @@ int cc_cli_import(cc_cli_t *cli, int argc, char **argv)
     if ((status = cc_cli_open_db(cli, &store)) != 0)
         goto out;
     cc_cli_set_actor(store);
+    cc_store_set_since(store, cli->today); /* new children's first allocation holds from today */
     for (size_t i = 0; i < paths.n; i++) {
         char *buf;
         size_t len;

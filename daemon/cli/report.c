@@ -11,11 +11,18 @@
 
 static const char REPORT_USAGE[] =
     "usage: careclock report timeliness [--from DATE] [--to DATE] [--team ID] [--clock ID]\n"
+    "                                   [--by month|quarter|year] [--worker]\n"
     "                                   [--format table|csv|json] [--detail]\n"
     "  clocks whose due date falls in [--from, --to] (default: from the earliest, to today), per clock\n"
     "  and team: due, met on time, met late, still overdue, not yet due, cancelled (reported apart),\n"
-    "  and on time % = met on time / (met on time + met late + overdue)\n"
-    "  --detail   the clock instances behind every figure (with --format csv: one row per instance)\n";
+    "  and on time % = met on time / (met on time + met late + overdue), to one decimal place.\n"
+    "  A clock counts for the team and worker who held the child on its due date (--team too).\n"
+    "  --by       one set of figures per month, quarter or year (April to March: 2026-27 Q1 is\n"
+    "             April to June 2026)\n"
+    "  --worker   one set of figures per worker within each team\n"
+    "  --detail   the clock instances behind every figure (with --format csv: one row per instance),\n"
+    "             days late in calendar days and in working days\n"
+    "  Exit 3, with a warning, when the period reaches outside the holiday calendar's years.\n";
 
 int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
 {
@@ -49,8 +56,12 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
             o.detail = 1;
             continue;
         }
+        if (strcmp(a, "--worker") == 0) {
+            o.by_worker = 1;
+            continue;
+        }
         int known = strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--team") == 0 ||
-                    strcmp(a, "--clock") == 0 || strcmp(a, "--format") == 0;
+                    strcmp(a, "--clock") == 0 || strcmp(a, "--format") == 0 || strcmp(a, "--by") == 0;
         if (!known || i + 1 >= argc) {
             fprintf(stderr, "careclock report timeliness: %s \"%s\"\n", known ? "missing value for" : "unknown option",
                     a);
@@ -75,6 +86,13 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
             o.team = v;
         } else if (strcmp(a, "--clock") == 0) {
             o.clock = v;
+        } else if (strcmp(a, "--by") == 0) {
+            int by = cc_report_by_parse(v);
+            if (by < 0) {
+                fprintf(stderr, "careclock report timeliness: --by \"%s\" is not month, quarter or year\n", v);
+                return CC_EXIT_USAGE;
+            }
+            o.by = (cc_report_by_t)by;
         } else {
             if (strcmp(v, "table") && strcmp(v, "csv") && strcmp(v, "json")) {
                 fprintf(stderr, "careclock report timeliness: --format \"%s\" is not table, csv or json\n", v);
@@ -111,7 +129,7 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
     }
     if ((status = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
-    rc = cc_report_build(store, env.rules, &o, cli->today, &report);
+    rc = cc_report_build(store, env.rules, env.cal, &o, cli->today, &report);
     if (rc == 0)
         rc = strcmp(format, "csv") == 0    ? cc_report_csv(&report, &text)
              : strcmp(format, "json") == 0 ? cc_report_json(&report, &text)
@@ -123,6 +141,19 @@ int cc_cli_report(cc_cli_t *cli, int argc, char **argv)
         goto out;
     }
     fwrite(text.data ? text.data : "", 1, text.len, stdout);
+    /* The period's first day is --from, else the earliest due date counted. */
+    cc_date_t first = o.from != CC_DATE_NONE ? o.from : report.earliest_due;
+    if ((first != CC_DATE_NONE && !cc_calendar_covers(env.cal, first)) || !cc_calendar_covers(env.cal, o.to)) {
+        int y1, y2;
+        char a[CC_DATE_STRLEN], b[CC_DATE_STRLEN];
+        cc_calendar_coverage(env.cal, &y1, &y2);
+        fprintf(stderr,
+                "careclock report timeliness: warning: the period %s to %s reaches outside %d-%d, the years the "
+                "holiday calendar covers; working days there skip weekends only, so due dates and statuses there "
+                "may be wrong\n",
+                first != CC_DATE_NONE ? cc_date_format(first, a) : "(none)", cc_date_format(o.to, b), y1, y2);
+        status = CC_EXIT_UNCOVERED;
+    }
     if (report.data_errors > 0 && strcmp(format, "table") != 0)
         fprintf(stderr,
                 "careclock report timeliness: warning: %zu child%s whose data cannot be evaluated %s not counted "

@@ -14,8 +14,10 @@
 #include "careclock/clocks.h"
 #include "careclock/buf.h"
 #include "careclock/error.h"
+#include "careclock/people.h"
 #include "store/internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- streaming ---------------------------------------------------------- */
@@ -189,71 +191,97 @@ int cc_clocks_count_by_rule(cc_store_t *s, cc_store_count_fn fn, void *arg)
 
 /* ---- the timeliness report ---------------------------------------------- */
 
-#define REPORT_FROM                                                                                          \
-    "FROM children ch CROSS JOIN clocks c ON c.child_id = ch.id LEFT JOIN teams t ON t.id = ch.team_id "  \
-    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "      \
-    "AND c.due_date <= ?2 AND (?3 IS NULL OR ch.team_id = ?3) AND (?4 IS NULL OR c.rule_id = ?4) "
+/* Every clock instance due in the period, with who held the child on its
+ * due date. Children drive the join (CROSS JOIN fixes the order): each
+ * child's clocks are then one primary-key range, read in order, and come
+ * together, so the child's allocation history is read once for all of
+ * them. Led by the clocks instead, SQLite picks clocks_by_status and pays a
+ * primary-key lookup per instance, five times slower on 1.6 million
+ * instances (bench/RESULTS.md). A team or worker asked for picks its
+ * children first: every child it ever held (assignments_by_team,
+ * assignments_by_worker) or holds now; which of their clocks it held on
+ * the due date is decided per instance below. */
+#define CREDIT_SELECT "SELECT c.child_id, c.rule_id, c.title, c.seq, c.start_date, c.due_date, c.status, c.met_on, " \
+                      "ch.team_id, ch.worker_id "
+#define CREDIT_WHERE                                                                                           \
+    "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "         \
+    "AND (?2 IS NULL OR c.due_date <= ?2) AND (?4 IS NULL OR c.rule_id = ?4)"
 
-/* Children drive the join (CROSS JOIN fixes the order): each child's
- * clocks are then one primary-key range, read in order. Led by the clocks
- * instead, SQLite picks clocks_by_status and pays a primary-key lookup per
- * instance, five times slower on 1.6 million instances (bench/RESULTS.md).
- *
- * Counts only: grouped by SQLite, far cheaper than sorting every instance.
- * Columns as REPORT_DETAIL_SQL's first six. */
-static const char REPORT_COUNT_SQL[] = "SELECT c.rule_id, max(c.title), coalesce(ch.team_id, ''), "
-                                       "max(coalesce(t.name, '')), c.status, count(*) " REPORT_FROM
-                                       "GROUP BY c.rule_id, coalesce(ch.team_id, ''), c.status "
-                                       "ORDER BY c.rule_id, coalesce(ch.team_id, '')";
+enum { CREDIT_ALL, CREDIT_TEAM, CREDIT_WORKER, NCREDIT };
 
-/* Every instance, for --detail. */
-static const char REPORT_DETAIL_SQL[] = "SELECT c.rule_id, c.title, coalesce(ch.team_id, ''), coalesce(t.name, ''), "
-                                        "c.status, 1, c.child_id, c.seq, c.start_date, c.due_date, c.met_on "
-                                        REPORT_FROM
-                                        "ORDER BY c.rule_id, coalesce(ch.team_id, ''), c.due_date, c.child_id, c.seq";
+static const char *const CREDIT_SQL[] = {
+    [CREDIT_ALL] = CREDIT_SELECT "FROM children ch CROSS JOIN clocks c ON c.child_id = ch.id " CREDIT_WHERE,
+    [CREDIT_TEAM] = CREDIT_SELECT
+    "FROM (SELECT child_id AS id FROM assignments WHERE team_id = ?3 UNION SELECT id FROM children WHERE "
+    "team_id = ?3) k CROSS JOIN children ch ON ch.id = k.id CROSS JOIN clocks c ON c.child_id = ch.id " CREDIT_WHERE,
+    [CREDIT_WORKER] = CREDIT_SELECT
+    "FROM (SELECT child_id AS id FROM assignments WHERE worker_id = ?5 UNION SELECT id FROM children WHERE "
+    "worker_id = ?5) k CROSS JOIN children ch ON ch.id = k.id CROSS JOIN clocks c ON c.child_id = ch.id " CREDIT_WHERE,
+};
+
+_Static_assert(sizeof(CREDIT_SQL) / sizeof(CREDIT_SQL[0]) == NCREDIT, "one statement per way in");
+
+const char *cc_clocks_credited_sql(const cc_clocks_due_t *q)
+{
+    assert(q != NULL);
+    return CREDIT_SQL[q->worker != NULL ? CREDIT_WORKER : q->team != NULL ? CREDIT_TEAM : CREDIT_ALL];
+}
 
 static const char REPORT_ERRORS_SQL[] =
     "SELECT count(DISTINCT c.child_id) FROM clocks c JOIN children ch ON ch.id = c.child_id "
     "WHERE c.status = 'data_error' AND (?1 IS NULL OR ch.team_id = ?1)";
 
-typedef struct {
-    cc_clocks_report_fn fn;
-    void *arg;
-    int detail;
-} report_sink_t;
-
-static int report_row(sqlite3_stmt *st, void *ctx)
-{
-    const report_sink_t *sink = ctx;
-    cc_clocks_report_row_t r = {.rule_id = text_or_empty(st, 0), .title = text_or_empty(st, 1),
-                                .team_id = text_or_empty(st, 2), .team_name = text_or_empty(st, 3),
-                                .status = text_or_empty(st, 4), .count = sqlite3_column_int64(st, 5)};
-    if (sink->detail) {
-        r.child_id = text_or_empty(st, 6);
-        r.seq = sqlite3_column_int(st, 7);
-        r.start_date = text_or_empty(st, 8);
-        r.due_date = text_or_empty(st, 9);
-        r.met_on = text(st, 10);
-    }
-    return sink->fn(sink->arg, &r);
-}
-
-int cc_clocks_report_rows(cc_store_t *s, const cc_clocks_due_t *q, int detail, cc_clocks_report_fn fn, void *arg)
+int cc_clocks_credited(cc_store_t *s, const cc_clocks_due_t *q, cc_clocks_credit_fn fn, void *arg)
 {
     assert(s != NULL && q != NULL && fn != NULL);
-    char from[CC_DATE_STRLEN], to[CC_DATE_STRLEN];
-    sqlite3_stmt *st = prepare(s, detail ? REPORT_DETAIL_SQL : REPORT_COUNT_SQL);
+    char from[CC_DATE_STRLEN], to[CC_DATE_STRLEN], child[CC_STORE_ID_MAX + 1] = "";
+    cc_assignments_t held;
+    int rc = 0, have_child = 0;
+    sqlite3_stmt *st = prepare(s, cc_clocks_credited_sql(q));
     if (st == NULL)
         return CC_EDB;
     if (q->from != CC_DATE_NONE)
         sqlite3_bind_text(st, 1, cc_date_format(q->from, from), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, cc_date_format(q->to, to), -1, SQLITE_STATIC);
-    if (q->team)
+    if (q->to != CC_DATE_NONE)
+        sqlite3_bind_text(st, 2, cc_date_format(q->to, to), -1, SQLITE_STATIC);
+    if (q->team != NULL && q->worker == NULL)
         sqlite3_bind_text(st, 3, q->team, -1, SQLITE_STATIC);
     if (q->clock)
         sqlite3_bind_text(st, 4, q->clock, -1, SQLITE_STATIC);
-    report_sink_t sink = {fn, arg, detail};
-    return stream(st, report_row, &sink);
+    if (q->worker != NULL)
+        sqlite3_bind_text(st, 5, q->worker, -1, SQLITE_STATIC);
+    cc_assignments_init(&held);
+    int step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        cc_clocks_credit_row_t r = {.child_id = text_or_empty(st, 0), .rule_id = text_or_empty(st, 1),
+                                    .title = text_or_empty(st, 2), .seq = sqlite3_column_int(st, 3),
+                                    .start_date = text_or_empty(st, 4), .due_date = text_or_empty(st, 5),
+                                    .status = text_or_empty(st, 6), .met_on = text(st, 7),
+                                    .team_now = text_or_empty(st, 8), .worker_now = text_or_empty(st, 9)};
+        r.due = cc__store_date(r.due_date);
+        if (r.due == CC_DATE_NONE)
+            continue; /* another system's unreadable date: the engine would have made it a data_error */
+        if (!have_child || strcmp(child, r.child_id) != 0) {
+            snprintf(child, sizeof(child), "%s", r.child_id);
+            have_child = 1;
+            if ((rc = cc_store_child_assignments(s, r.child_id, &held)) != 0)
+                break;
+        }
+        /* Before careclock kept a history (or where another system removed
+         * it), the child's holders now. */
+        const cc_assignment_t *a = cc_assignments_on(&held, r.due);
+        r.team_id = a ? a->team_id : r.team_now;
+        r.worker_id = a ? a->worker_id : r.worker_now;
+        if ((q->team != NULL && strcmp(q->team, r.team_id) != 0) ||
+            (q->worker != NULL && strcmp(q->worker, r.worker_id) != 0))
+            continue;
+        rc = fn(arg, &r);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    cc_assignments_free(&held);
+    return rc;
 }
 
 int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n)

@@ -11,6 +11,7 @@
 #include "careclock/email.h"
 #include "careclock/error.h"
 #include "store/internal.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ enum {
     ST_TEAM_CONTACT,
     ST_STAFF_LIST,
     ST_TEAM_LIST,
+    ST_ASSIGNMENTS,
+    ST_STAFF_BY_EMAIL,
+    ST_STAFF_GET,
+    ST_CHILD_GET,
+    ST_STAFF_TEAMS,
     ST_COUNT
 };
 
@@ -58,6 +64,20 @@ static const char *const SQL[] = {
     [ST_TEAM_CONTACT] = "SELECT name, webhook FROM teams WHERE id = ?1",
     [ST_STAFF_LIST] = "SELECT id, role, name, email, manager_id FROM staff ORDER BY id",
     [ST_TEAM_LIST] = "SELECT id, name, manager_id, service_manager_id, webhook FROM teams ORDER BY id",
+    /* A child's allocation history, oldest first: the primary key's range. */
+    [ST_ASSIGNMENTS] = "SELECT since, team_id, worker_id, iro_id FROM assignments WHERE child_id = ?1 ORDER BY since",
+    /* Addresses are compared without regard to case (the local part too:
+     * councils' mail systems do not tell Alice from alice). Two staff with
+     * one address: the first by id. */
+    [ST_STAFF_BY_EMAIL] = "SELECT id, role, name, email FROM staff WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+    [ST_STAFF_GET] = "SELECT id, role, name, email FROM staff WHERE id = ?1",
+    [ST_CHILD_GET] = "SELECT ch.id, ch.initials, CASE WHEN ?2 THEN ch.full_name END, ch.dob, ch.team_id, t.name, "
+                     "ch.worker_id, w.name, ch.iro_id, i.name, t.manager_id, t.service_manager_id FROM children ch "
+                     "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff w ON w.id = ch.worker_id "
+                     "LEFT JOIN staff i ON i.id = ch.iro_id WHERE ch.id = ?1",
+    /* The teams a member of staff manages (1) or is service manager of (2). */
+    [ST_STAFF_TEAMS] = "SELECT id, name, (manager_id IS ?1) + 2 * (service_manager_id IS ?1) FROM teams "
+                       "WHERE manager_id = ?1 OR service_manager_id = ?1 ORDER BY id",
 };
 
 _Static_assert(sizeof(SQL) / sizeof(SQL[0]) == ST_COUNT, "one SQL text per statement of the enum");
@@ -90,7 +110,7 @@ int cc_store_child_exists(cc_store_t *s, const char *id)
 
 int cc_store_role_valid(const char *role)
 {
-    static const char *const roles[] = {"worker", "team_manager", "service_manager", "iro"};
+    static const char *const roles[] = {"worker", "team_manager", "service_manager", "iro", "viewer"};
     for (size_t i = 0; role != NULL && i < sizeof(roles) / sizeof(roles[0]); i++)
         if (strcmp(role, roles[i]) == 0)
             return 1;
@@ -344,4 +364,159 @@ int cc_store_staff_contact(cc_store_t *s, const char *id, char *name, size_t nle
 int cc_store_team_contact(cc_store_t *s, const char *id, char *name, size_t nlen, char *webhook, size_t wlen)
 {
     return contact_of(s, ST_TEAM_CONTACT, id, name, nlen, webhook, wlen);
+}
+
+/* ---- allocation history --------------------------------------------------- */
+
+void cc_assignments_init(cc_assignments_t *a)
+{
+    assert(a != NULL);
+    memset(a, 0, sizeof(*a));
+}
+
+void cc_assignments_free(cc_assignments_t *a)
+{
+    if (a == NULL)
+        return;
+    free(a->items);
+    memset(a, 0, sizeof(*a));
+}
+
+static void copy_id(char *dst, const char *src)
+{
+    snprintf(dst, CC_STORE_ID_MAX + 1, "%s", src ? src : "");
+}
+
+int cc_store_child_assignments(cc_store_t *s, const char *child_id, cc_assignments_t *out)
+{
+    assert(s != NULL && child_id != NULL && out != NULL);
+    out->len = 0;
+    sqlite3_stmt *st = stmt(s, ST_ASSIGNMENTS);
+    if (st == NULL || cc__store_bind_text(st, 1, child_id) != SQLITE_OK)
+        return CC_EDB;
+    int step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        cc_date_t since = cc__store_date(cc__store_col(st, 0));
+        if (since == CC_DATE_NONE)
+            continue; /* another system's unreadable date: not a usable row */
+        if (cc__grow(&out->items, &out->cap, out->len + 1, sizeof(*out->items), 4) != 0) {
+            rc = CC_ENOMEM;
+            break;
+        }
+        cc_assignment_t *a = &out->items[out->len++];
+        a->since = since;
+        copy_id(a->team_id, cc__store_col(st, 1));
+        copy_id(a->worker_id, cc__store_col(st, 2));
+        copy_id(a->iro_id, cc__store_col(st, 3));
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}
+
+const cc_assignment_t *cc_assignments_on(const cc_assignments_t *a, cc_date_t day)
+{
+    assert(a != NULL);
+    const cc_assignment_t *held = NULL;
+    if (a->len == 0)
+        return NULL;
+    /* Oldest first: the last row that began on or before day. */
+    for (size_t i = 0; i < a->len && a->items[i].since <= day; i++)
+        held = &a->items[i];
+    return held != NULL ? held : &a->items[0];
+}
+
+/* ---- one member of staff, one child --------------------------------------- */
+
+static int staff_row(sqlite3_stmt *st, cc_store_person_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    copy_id(out->id, cc__store_col(st, 0));
+    snprintf(out->role, sizeof(out->role), "%s", cc__store_col(st, 1) ? cc__store_col(st, 1) : "");
+    snprintf(out->name, sizeof(out->name), "%s", cc__store_col(st, 2) ? cc__store_col(st, 2) : "");
+    snprintf(out->email, sizeof(out->email), "%s", cc__store_col(st, 3) ? cc__store_col(st, 3) : "");
+    return 1;
+}
+
+static int one_staff(cc_store_t *s, int which, const char *key, cc_store_person_t *out)
+{
+    assert(s != NULL && key != NULL && out != NULL);
+    sqlite3_stmt *st = stmt(s, which);
+    if (st == NULL || cc__store_bind_text(st, 1, key) != SQLITE_OK)
+        return CC_EDB;
+    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? staff_row(st, out) : step == SQLITE_DONE ? 0 : CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cc_store_staff_get(cc_store_t *s, const char *id, cc_store_person_t *out)
+{
+    return one_staff(s, ST_STAFF_GET, id, out);
+}
+
+int cc_store_staff_by_email(cc_store_t *s, const char *email, cc_store_person_t *out)
+{
+    return one_staff(s, ST_STAFF_BY_EMAIL, email, out);
+}
+
+int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn, void *data)
+{
+    assert(s != NULL && staff_id != NULL && fn != NULL);
+    sqlite3_stmt *st = stmt(s, ST_STAFF_TEAMS);
+    if (st == NULL || cc__store_bind_text(st, 1, staff_id) != SQLITE_OK)
+        return CC_EDB;
+    int step = SQLITE_DONE, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
+        rc = fn(data, cols, 3);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cc_store_child_get(cc_store_t *s, const char *id, int with_name, cc_store_child_row_t *out)
+{
+    assert(s != NULL && id != NULL && out != NULL);
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = stmt(s, ST_CHILD_GET);
+    if (st == NULL || cc__store_bind_text(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, with_name != 0))
+        return CC_EDB;
+    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
+    if (rc == 1) {
+        char **fields[] = {&out->id,        &out->initials,    &out->full_name,     &out->dob,
+                                 &out->team_id,   &out->team_name,   &out->worker_id,     &out->worker_name,
+                                 &out->iro_id,    &out->iro_name,    &out->team_manager_id,
+                                 &out->service_manager_id};
+        for (int i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])) && rc == 1; i++) {
+            const char *t = cc__store_col(st, i);
+            if (t != NULL && (*fields[i] = strdup(t)) == NULL)
+                rc = CC_ENOMEM;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc < 0)
+        cc_store_child_row_free(out);
+    return rc;
+}
+
+void cc_store_child_row_free(cc_store_child_row_t *c)
+{
+    if (c == NULL)
+        return;
+    free(c->id);
+    free(c->initials);
+    free(c->full_name);
+    free(c->dob);
+    free(c->team_id);
+    free(c->team_name);
+    free(c->worker_id);
+    free(c->worker_name);
+    free(c->iro_id);
+    free(c->iro_name);
+    free(c->team_manager_id);
+    free(c->service_manager_id);
+    memset(c, 0, sizeof(*c));
 }

@@ -1,25 +1,37 @@
 /* Timeliness report. See include/careclock/report.h; the definitions are
- * repeated in README.md and docs/import.md for the people who read the
- * figures.
+ * repeated in README.md, docs/import.md and docs/dashboard.md for the
+ * people who read the figures.
  *
- * Design note: the rows of one query over the clocks table (joined to
- * children and teams; clocks.c, cc_clocks_report_rows), ordered by clock,
- * team, due date and child, are folded into groups as they stream: a new
- * group starts whenever the clock or team changes. Rows are kept only for
- * --detail. Groups are then put in rule order, so a report reads in the
- * order the rule files list the clocks. This file holds no SQL: the
- * grouping and the renderers (pure: report in, text out) stay with the
- * build, which takes a store, so the module sits in the store layer.
+ * Design notes:
+ *  - One way of counting for everyone: cc_report_build feeds the clock
+ *    instances of cc_clocks_credited (each credited to who held the child
+ *    on its due date) to the same cc_report_add the dashboard feeds from
+ *    its own copy, and both render through the functions below. So the
+ *    dashboard's figures and its CSV are the CLI's.
+ *  - While building, groups (clock, period, team, worker) are kept flat,
+ *    found by a hash of their key; cc_report_end sorts them (clocks in rule
+ *    order, periods in time order, then team and worker ids) and nests
+ *    them: clock -> period -> group.
+ *  - Percentages are rounded once (cc_report_round1) and printed from the
+ *    rounded value, so the table, the CSV and the JSON say the same; the
+ *    JSON writes reals with 15 significant digits, which print a value
+ *    rounded to one decimal as exactly that ("39.6", never
+ *    39.600000000000001).
+ *  - This file holds no SQL: the rows come from clocks.c and people.c.
+ *    It sits in the store layer because cc_report_build takes a store.
  */
 #include "careclock/report.h"
 #include "careclock/clocks.h"
 #include "careclock/csv.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/people.h"
 #include "store/internal.h"
 #include "util/grow.h"
+#include "util/strmap.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +72,99 @@ int cc_report_percent(const cc_report_counts_t *c, double *pct)
     return 1;
 }
 
-/* ---- building ---- */
+double cc_report_round1(double pct)
+{
+    return floor(pct * 10.0 + 0.5) / 10.0;
+}
+
+static void counts_add(cc_report_counts_t *sum, const cc_report_counts_t *c)
+{
+    for (int b = 0; b < CC_REPORT_NBUCKETS; b++)
+        sum->n[b] += c->n[b];
+}
+
+/* ---- periods ------------------------------------------------------------- */
+
+static const char *const BY_NAMES[] = {"", "month", "quarter", "year"};
+
+const char *cc_report_by_name(cc_report_by_t by)
+{
+    return (unsigned)by < sizeof(BY_NAMES) / sizeof(BY_NAMES[0]) ? BY_NAMES[by] : "";
+}
+
+int cc_report_by_parse(const char *name)
+{
+    for (int i = 1; i < (int)(sizeof(BY_NAMES) / sizeof(BY_NAMES[0])); i++)
+        if (name != NULL && strcmp(name, BY_NAMES[i]) == 0)
+            return i;
+    return -1;
+}
+
+void cc_report_period_of(cc_report_by_t by, cc_date_t day, char *label, size_t len, cc_date_t *first,
+                         cc_date_t *last)
+{
+    int y, m, d;
+    assert(label != NULL && len >= 16 && first != NULL && last != NULL);
+    cc_date_to_ymd(day, &y, &m, &d);
+    /* The reporting year begins on 1 April: January to March belong to the
+     * year that began the April before. */
+    int ry = m >= 4 ? y : y - 1;
+    switch (by) {
+    case CC_REPORT_BY_MONTH:
+        snprintf(label, len, "%04d-%02d", y, m);
+        *first = cc_date_from_ymd(y, m, 1);
+        *last = cc_date_from_ymd(y, m, cc_date_days_in_month(y, m));
+        break;
+    case CC_REPORT_BY_QUARTER: {
+        int q = m >= 4 ? (m - 4) / 3 + 1 : 4;  /* Apr-Jun 1, Jul-Sep 2, Oct-Dec 3, Jan-Mar 4 */
+        int fm = q == 4 ? 1 : 4 + 3 * (q - 1); /* its first month */
+        int fy = q == 4 ? ry + 1 : ry;
+        snprintf(label, len, "%04d-%02d Q%d", ry, (ry + 1) % 100, q);
+        *first = cc_date_from_ymd(fy, fm, 1);
+        *last = cc_date_from_ymd(fy, fm + 2, cc_date_days_in_month(fy, fm + 2));
+        break;
+    }
+    case CC_REPORT_BY_YEAR:
+        snprintf(label, len, "%04d-%02d", ry, (ry + 1) % 100);
+        *first = cc_date_from_ymd(ry, 4, 1);
+        *last = cc_date_from_ymd(ry + 1, 3, 31);
+        break;
+    default:
+        label[0] = '\0';
+        *first = *last = day;
+        break;
+    }
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+typedef struct {
+    char *clock, *title;
+    size_t order;
+} clockinfo_t;
+
+/* A group while building. */
+typedef struct {
+    size_t clock;           /* index in the build's clocks */
+    char *key;              /* clock, period, team, worker joined: the map's key */
+    char *period;
+    cc_date_t first, last;
+    char *team, *team_name, *worker, *worker_name;
+    cc_report_counts_t counts;
+    cc_report_row_t *rows;
+    size_t nrows, caprows;
+} flat_t;
+
+struct cc_report_build {
+    const cc_ruleset_t *rs;
+    clockinfo_t *clocks;
+    size_t nclocks, capclocks;
+    cc_strmap_t clock_map;  /* clock id -> index */
+    flat_t *groups;
+    size_t ngroups, capgroups;
+    cc_strmap_t group_map;  /* key -> index */
+    cc_buf_t key;
+};
 
 static void row_free(cc_report_row_t *row)
 {
@@ -71,25 +175,60 @@ static void row_free(cc_report_row_t *row)
     free(row->met_on);
 }
 
+static void group_free(cc_report_group_t *g)
+{
+    for (size_t k = 0; k < g->nrows; k++)
+        row_free(&g->rows[k]);
+    free(g->rows);
+    free(g->team);
+    free(g->team_name);
+    free(g->worker);
+    free(g->worker_name);
+}
+
+static void build_free(cc_report_build_t *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->nclocks; i++) {
+        free(b->clocks[i].clock);
+        free(b->clocks[i].title);
+    }
+    free(b->clocks);
+    for (size_t i = 0; i < b->ngroups; i++) {
+        flat_t *f = &b->groups[i];
+        cc_report_group_t g = {f->team, f->team_name, f->worker, f->worker_name, f->counts, f->rows, f->nrows,
+                               f->caprows};
+        group_free(&g);
+        free(f->key);
+        free(f->period);
+    }
+    free(b->groups);
+    cc_strmap_free(&b->clock_map);
+    cc_strmap_free(&b->group_map);
+    cc_buf_free(&b->key);
+    free(b);
+}
+
 void cc_report_free(cc_report_t *r)
 {
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->nclocks; i++) {
         cc_report_clock_t *c = &r->clocks[i];
-        for (size_t j = 0; j < c->nteams; j++) {
-            cc_report_team_t *t = &c->teams[j];
-            for (size_t k = 0; k < t->nrows; k++)
-                row_free(&t->rows[k]);
-            free(t->rows);
-            free(t->team);
-            free(t->team_name);
+        for (size_t j = 0; j < c->nperiods; j++) {
+            cc_report_period_t *p = &c->periods[j];
+            for (size_t k = 0; k < p->ngroups; k++)
+                group_free(&p->groups[k]);
+            free(p->groups);
+            free(p->period);
         }
-        free(c->teams);
+        free(c->periods);
         free(c->clock);
         free(c->title);
     }
     free(r->clocks);
+    build_free(r->build);
     memset(r, 0, sizeof(*r));
 }
 
@@ -101,106 +240,366 @@ static char *dup_text(const char *text, int *oom)
     return copy;
 }
 
-static long days_between(const char *from_iso, cc_date_t to)
+int cc_report_begin(cc_report_t *r, const cc_ruleset_t *rs, const cc_report_opts_t *opts, cc_date_t as_of)
 {
-    cc_date_t from;
-    if (from_iso == NULL || cc_date_parse(from_iso, &from) != 0)
+    assert(r != NULL && opts != NULL);
+    memset(r, 0, sizeof(*r));
+    r->from = opts->from;
+    r->to = opts->to;
+    r->as_of = as_of;
+    r->team = opts->team;
+    r->worker = opts->worker;
+    r->clock = opts->clock;
+    r->detail = opts->detail;
+    r->by = opts->by;
+    r->by_worker = opts->by_worker;
+    r->earliest_due = r->latest_due = CC_DATE_NONE;
+    if ((r->build = calloc(1, sizeof(*r->build))) == NULL)
+        return CC_ENOMEM;
+    r->build->rs = rs;
+    cc_strmap_init(&r->build->clock_map);
+    cc_strmap_init(&r->build->group_map);
+    cc_buf_init(&r->build->key);
+    return 0;
+}
+
+static int clock_index(cc_report_t *r, const char *rule_id, const char *title, size_t *out)
+{
+    cc_report_build_t *b = r->build;
+    size_t *found = cc_strmap_get(&b->clock_map, rule_id);
+    if (found != NULL) {
+        *out = *found;
         return 0;
-    return (long)to - (long)from;
+    }
+    int oom = 0;
+    if (cc__grow(&b->clocks, &b->capclocks, b->nclocks + 1, sizeof(*b->clocks), 16) != 0)
+        return CC_ENOMEM;
+    clockinfo_t *c = &b->clocks[b->nclocks];
+    c->clock = dup_text(rule_id, &oom);
+    c->title = dup_text(title, &oom);
+    const cc_rule_t *rule_def = b->rs ? cc_ruleset_find(b->rs, rule_id) : NULL;
+    c->order = rule_def ? cc_ruleset_index(b->rs, rule_def) : (size_t)-1;
+    if (oom || cc_strmap_put(&b->clock_map, c->clock, b->nclocks, NULL) != 0) {
+        free(c->clock);
+        free(c->title);
+        return CC_ENOMEM;
+    }
+    *out = b->nclocks++;
+    return 0;
+}
+
+static const char *or_empty(const char *t)
+{
+    return t ? t : "";
+}
+
+/* The group of item (made when new) into *out. */
+static int group_for(cc_report_t *r, size_t clock, const cc_report_item_t *item, flat_t **out)
+{
+    cc_report_build_t *b = r->build;
+    char label[32];
+    cc_date_t first, last;
+    cc_report_period_of(r->by, item->due, label, sizeof(label), &first, &last);
+    if (r->by == CC_REPORT_BY_NONE) {
+        first = r->from;
+        last = r->to;
+    } else {
+        if (r->from != CC_DATE_NONE && first < r->from)
+            first = r->from;
+        if (r->to != CC_DATE_NONE && last > r->to)
+            last = r->to;
+    }
+    const char *worker = r->by_worker ? or_empty(item->worker_id) : "";
+    cc_buf_reset(&b->key);
+    /* Unit separators: no id holds a control character (the store refuses them). */
+    cc_buf_printf(&b->key, "%zu\x1f%s\x1f%s\x1f%s", clock, label, or_empty(item->team_id), worker);
+    if (b->key.failed)
+        return CC_ENOMEM;
+    size_t *found = cc_strmap_get(&b->group_map, cc_buf_str(&b->key));
+    if (found != NULL) {
+        *out = &b->groups[*found];
+        return 0;
+    }
+    if (cc__grow(&b->groups, &b->capgroups, b->ngroups + 1, sizeof(*b->groups), 64) != 0)
+        return CC_ENOMEM;
+    int oom = 0;
+    flat_t *f = &b->groups[b->ngroups];
+    memset(f, 0, sizeof(*f));
+    f->clock = clock;
+    f->key = dup_text(cc_buf_str(&b->key), &oom);
+    f->period = dup_text(label, &oom);
+    f->first = first;
+    f->last = last;
+    f->team = dup_text(item->team_id, &oom);
+    f->team_name = dup_text(item->team_name, &oom);
+    f->worker = dup_text(worker, &oom);
+    f->worker_name = dup_text(r->by_worker ? item->worker_name : "", &oom);
+    /* The group counts as made only once the map holds it. */
+    if (oom || cc_strmap_put(&b->group_map, f->key, b->ngroups, NULL) != 0) {
+        cc_report_group_t g = {f->team, f->team_name, f->worker, f->worker_name, {{0}}, NULL, 0, 0};
+        group_free(&g);
+        free(f->key);
+        free(f->period);
+        return CC_ENOMEM;
+    }
+    b->ngroups++;
+    *out = f;
+    return 0;
+}
+
+int cc_report_add(cc_report_t *r, const cc_report_item_t *item)
+{
+    assert(r != NULL && r->build != NULL && item != NULL && item->rule_id != NULL);
+    int bucket = cc_report_bucket_of(item->status);
+    if (bucket < 0 || item->count == 0 || item->due == CC_DATE_NONE)
+        return 0;
+    if ((r->from != CC_DATE_NONE && item->due < r->from) || (r->to != CC_DATE_NONE && item->due > r->to) ||
+        (r->clock != NULL && strcmp(r->clock, item->rule_id) != 0) ||
+        (r->team != NULL && strcmp(r->team, or_empty(item->team_id)) != 0) ||
+        (r->worker != NULL && strcmp(r->worker, or_empty(item->worker_id)) != 0))
+        return 0;
+    size_t clock;
+    flat_t *g;
+    int rc = clock_index(r, item->rule_id, item->title, &clock);
+    if (rc == 0)
+        rc = group_for(r, clock, item, &g);
+    if (rc != 0)
+        return rc;
+    g->counts.n[bucket] += item->count;
+    r->instances += item->count;
+    if (r->earliest_due == CC_DATE_NONE || item->due < r->earliest_due)
+        r->earliest_due = item->due;
+    if (r->latest_due == CC_DATE_NONE || item->due > r->latest_due)
+        r->latest_due = item->due;
+    if (!r->detail)
+        return 0;
+    if (cc__grow(&g->rows, &g->caprows, g->nrows + 1, sizeof(*g->rows), 16) != 0)
+        return CC_ENOMEM;
+    int oom = 0;
+    cc_report_row_t *out = &g->rows[g->nrows++];
+    memset(out, 0, sizeof(*out));
+    out->child = dup_text(item->child_id, &oom);
+    out->seq = item->seq;
+    out->start = dup_text(item->start_date, &oom);
+    out->due = dup_text(item->due_date, &oom);
+    out->status = dup_text(item->status, &oom);
+    if (item->met_on != NULL)
+        out->met_on = dup_text(item->met_on, &oom);
+    out->bucket = (cc_report_bucket_t)bucket;
+    cc_date_t met;
+    if (bucket == CC_REPORT_LATE && item->met_on != NULL && cc_date_parse(item->met_on, &met) == 0)
+        out->days_late = (long)met - (long)item->due;
+    else if (bucket == CC_REPORT_OVERDUE)
+        out->days_late = (long)r->as_of - (long)item->due;
+    out->working_days_late = out->days_late > 0 ? item->working_days_late : 0;
+    return oom ? CC_ENOMEM : 0;
+}
+
+/* Order of the flat groups: clock (rule order, then id), period, team, worker. */
+static int flat_cmp(const void *a, const void *b, void *arg)
+{
+    const cc_report_build_t *sorting = arg;
+    const flat_t *x = a, *y = b;
+    const clockinfo_t *cx = &sorting->clocks[x->clock], *cy = &sorting->clocks[y->clock];
+    int c;
+    if (cx->order != cy->order)
+        return cx->order < cy->order ? -1 : 1;
+    if ((c = strcmp(cx->clock, cy->clock)) != 0)
+        return c;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    if ((c = strcmp(x->period, y->period)) != 0)
+        return c;
+    if ((c = strcmp(x->team, y->team)) != 0)
+        return c;
+    return strcmp(x->worker, y->worker);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const cc_report_row_t *x = a, *y = b;
+    int c = strcmp(x->due, y->due);
+    if (c == 0)
+        c = strcmp(x->child, y->child);
+    return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int cc_report_end(cc_report_t *r)
+{
+    assert(r != NULL && r->build != NULL);
+    cc_report_build_t *b = r->build;
+    qsort_r(b->groups, b->ngroups, sizeof(*b->groups), flat_cmp, b);
+    /* One clock entry per distinct clock, one period per distinct label. */
+    size_t nclocks = 0;
+    for (size_t i = 0; i < b->ngroups; i++)
+        if (i == 0 || b->groups[i].clock != b->groups[i - 1].clock)
+            nclocks++;
+    if (nclocks > 0 && (r->clocks = calloc(nclocks, sizeof(*r->clocks))) == NULL)
+        return CC_ENOMEM;
+    for (size_t i = 0; i < b->ngroups;) {
+        size_t end = i, nperiods = 0;
+        while (end < b->ngroups && b->groups[end].clock == b->groups[i].clock) {
+            if (end == i || strcmp(b->groups[end].period, b->groups[end - 1].period) != 0)
+                nperiods++;
+            end++;
+        }
+        cc_report_clock_t *c = &r->clocks[r->nclocks];
+        clockinfo_t *ci = &b->clocks[b->groups[i].clock];
+        if ((c->periods = calloc(nperiods, sizeof(*c->periods))) == NULL)
+            return CC_ENOMEM;
+        c->clock = ci->clock;
+        c->title = ci->title;
+        c->order = ci->order;
+        ci->clock = ci->title = NULL; /* moved */
+        r->nclocks++;
+        for (size_t j = i; j < end;) {
+            size_t pend = j;
+            while (pend < end && strcmp(b->groups[pend].period, b->groups[j].period) == 0)
+                pend++;
+            cc_report_period_t *p = &c->periods[c->nperiods++];
+            if ((p->groups = calloc(pend - j, sizeof(*p->groups))) == NULL)
+                return CC_ENOMEM;
+            p->period = b->groups[j].period;
+            p->first = b->groups[j].first;
+            p->last = b->groups[j].last;
+            b->groups[j].period = NULL; /* moved */
+            for (size_t k = j; k < pend; k++) {
+                flat_t *f = &b->groups[k];
+                cc_report_group_t *g = &p->groups[p->ngroups++];
+                *g = (cc_report_group_t){f->team, f->team_name, f->worker, f->worker_name, f->counts, f->rows,
+                                         f->nrows, f->caprows};
+                f->team = f->team_name = f->worker = f->worker_name = NULL;
+                f->rows = NULL;
+                f->nrows = f->caprows = 0;
+                if (g->nrows > 1)
+                    qsort(g->rows, g->nrows, sizeof(*g->rows), row_cmp);
+                counts_add(&p->total, &g->counts);
+            }
+            counts_add(&c->total, &p->total);
+            j = pend;
+        }
+        i = end;
+    }
+    build_free(b);
+    r->build = NULL;
+    return 0;
+}
+
+/* ---- from the clocks table ----------------------------------------------- */
+
+/* Names of teams and staff by id, for the groups' labels. */
+typedef struct {
+    cc_strmap_t map;
+    char **keys, **names;
+    size_t n, cap;
+} names_t;
+
+static void names_free(names_t *n)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        free(n->keys[i]);
+        free(n->names[i]);
+    }
+    free(n->keys);
+    free(n->names);
+    cc_strmap_free(&n->map);
+}
+
+/* A row of cc_store_team_each (id, name, ...) or cc_store_staff_each (id,
+ * role, name, ...): name_col says which column holds the name. */
+typedef struct {
+    names_t *names;
+    int name_col;
+} names_fill_t;
+
+static int names_row(void *data, const char *const *cols, int ncols)
+{
+    names_fill_t *fill = data;
+    names_t *n = fill->names;
+    size_t cap = n->cap;
+    if (cols[0] == NULL || fill->name_col >= ncols)
+        return 0;
+    if (cc__grow(&n->keys, &cap, n->n + 1, sizeof(*n->keys), 64) != 0)
+        return CC_ENOMEM;
+    if (cc__grow(&n->names, &n->cap, n->n + 1, sizeof(*n->names), 64) != 0)
+        return CC_ENOMEM;
+    n->keys[n->n] = strdup(cols[0]);
+    n->names[n->n] = strdup(cols[fill->name_col] ? cols[fill->name_col] : "");
+    if (n->keys[n->n] == NULL || n->names[n->n] == NULL) {
+        free(n->keys[n->n]);
+        free(n->names[n->n]);
+        return CC_ENOMEM;
+    }
+    if (cc_strmap_put(&n->map, n->keys[n->n], n->n, NULL) != 0) {
+        free(n->keys[n->n]);
+        free(n->names[n->n]);
+        return CC_ENOMEM;
+    }
+    n->n++;
+    return 0;
+}
+
+static const char *name_of(const names_t *n, const char *id)
+{
+    size_t *i = id && id[0] ? cc_strmap_get(&n->map, id) : NULL;
+    return i ? n->names[*i] : "";
 }
 
 typedef struct {
     cc_report_t *r;
-    const cc_ruleset_t *rs;
-} build_t;
+    const cc_calendar_t *cal;
+    names_t teams, staff;
+} from_store_t;
 
-/* Add a row (cc_clocks_report_rows) to the report, starting a new clock or
- * team group when it differs from the last one. */
-static int add_row(void *arg, const cc_clocks_report_row_t *row)
+static int credited_row(void *arg, const cc_clocks_credit_row_t *row)
 {
-    const build_t *b = arg;
-    cc_report_t *r = b->r;
-    int oom = 0, bucket = cc_report_bucket_of(row->status);
-    size_t count = (size_t)row->count;
-    if (bucket < 0)
-        return 0;
-    cc_report_clock_t *c = r->nclocks ? &r->clocks[r->nclocks - 1] : NULL;
-    if (c == NULL || strcmp(c->clock, row->rule_id) != 0) {
-        if (cc__grow(&r->clocks, &r->capclocks, r->nclocks + 1, sizeof(*r->clocks), 16) != 0)
-            return CC_ENOMEM;
-        c = &r->clocks[r->nclocks++];
-        memset(c, 0, sizeof(*c));
-        c->clock = dup_text(row->rule_id, &oom);
-        c->title = dup_text(row->title, &oom);
-        const cc_rule_t *rule_def = b->rs ? cc_ruleset_find(b->rs, row->rule_id) : NULL;
-        c->order = rule_def ? cc_ruleset_index(b->rs, rule_def) : (size_t)-1;
+    from_store_t *fs = arg;
+    cc_report_item_t item = {.rule_id = row->rule_id, .title = row->title, .team_id = row->team_id,
+                             .team_name = name_of(&fs->teams, row->team_id), .worker_id = row->worker_id,
+                             .worker_name = name_of(&fs->staff, row->worker_id), .due = row->due,
+                             .status = row->status, .count = 1, .child_id = row->child_id,
+                             .start_date = row->start_date, .due_date = row->due_date, .met_on = row->met_on,
+                             .seq = row->seq};
+    if (fs->r->detail && fs->cal != NULL) {
+        /* As explain counts them: working days after the due date up to and
+         * including the day it was met, or today. */
+        int bucket = cc_report_bucket_of(row->status), wd = 0;
+        cc_date_t met;
+        if (bucket == CC_REPORT_LATE && row->met_on && cc_date_parse(row->met_on, &met) == 0)
+            cc_calendar_working_days_between(fs->cal, row->due, met, &wd);
+        else if (bucket == CC_REPORT_OVERDUE)
+            cc_calendar_working_days_between(fs->cal, row->due, fs->r->as_of, &wd);
+        item.working_days_late = wd;
     }
-    cc_report_team_t *t = c->nteams ? &c->teams[c->nteams - 1] : NULL;
-    if (t == NULL || strcmp(t->team, row->team_id) != 0) {
-        if (cc__grow(&c->teams, &c->capteams, c->nteams + 1, sizeof(*c->teams), 8) != 0)
-            return CC_ENOMEM;
-        t = &c->teams[c->nteams++];
-        memset(t, 0, sizeof(*t));
-        t->team = dup_text(row->team_id, &oom);
-        t->team_name = dup_text(row->team_name, &oom);
-    }
-    t->counts.n[bucket] += count;
-    c->total.n[bucket] += count;
-    if (r->detail) {
-        if (cc__grow(&t->rows, &t->caprows, t->nrows + 1, sizeof(*t->rows), 16) != 0)
-            return CC_ENOMEM;
-        cc_report_row_t *out = &t->rows[t->nrows++];
-        memset(out, 0, sizeof(*out));
-        out->child = dup_text(row->child_id, &oom);
-        out->seq = row->seq;
-        out->start = dup_text(row->start_date, &oom);
-        out->due = dup_text(row->due_date, &oom);
-        out->status = dup_text(row->status, &oom);
-        if (row->met_on != NULL)
-            out->met_on = dup_text(row->met_on, &oom);
-        out->bucket = (cc_report_bucket_t)bucket;
-        if (bucket == CC_REPORT_LATE) {
-            cc_date_t met;
-            if (out->met_on && cc_date_parse(out->met_on, &met) == 0)
-                out->days_late = days_between(out->due, met);
-        } else if (bucket == CC_REPORT_OVERDUE) {
-            out->days_late = days_between(out->due, r->as_of);
-        }
-    }
-    return oom ? CC_ENOMEM : 0;
+    return cc_report_add(fs->r, &item);
 }
 
-/* Rule order; clocks of rules no longer loaded go last, by id. */
-static int clock_cmp(const void *a, const void *b)
-{
-    const cc_report_clock_t *x = a, *y = b;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
-    return strcmp(x->clock, y->clock);
-}
-
-int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_report_opts_t *opts, cc_date_t as_of,
-                    cc_report_t *out)
+int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_report_opts_t *opts,
+                    cc_date_t as_of, cc_report_t *out)
 {
     assert(store != NULL && opts != NULL && out != NULL);
-    memset(out, 0, sizeof(*out));
-    out->from = opts->from;
-    out->to = opts->to;
-    out->as_of = as_of;
-    out->team = opts->team;
-    out->clock = opts->clock;
-    out->detail = opts->detail;
-    cc_clocks_due_t due = {.from = opts->from, .to = opts->to, .team = opts->team, .clock = opts->clock};
-    build_t b = {out, rs};
-    int rc = cc_clocks_report_rows(store, &due, opts->detail, add_row, &b);
+    from_store_t fs = {.r = out, .cal = cal};
+    cc_strmap_init(&fs.teams.map);
+    cc_strmap_init(&fs.staff.map);
+    int rc = cc_report_begin(out, rs, opts, as_of);
     if (rc == 0)
+        rc = cc_store_team_each(store, names_row, &(names_fill_t){&fs.teams, 1});
+    if (rc == 0)
+        rc = cc_store_staff_each(store, names_row, &(names_fill_t){&fs.staff, 2});
+    cc_clocks_due_t due = {.from = opts->from, .to = opts->to, .team = opts->team, .worker = opts->worker,
+                           .clock = opts->clock};
+    if (rc == 0)
+        rc = cc_clocks_credited(store, &due, credited_row, &fs);
+    if (rc == 0)
+        rc = cc_report_end(out);
+    if (rc == 0 && opts->worker == NULL)
         rc = cc_clocks_data_error_children(store, opts->team, &out->data_errors);
-    if (rc == 0 && out->nclocks > 1)
-        qsort(out->clocks, out->nclocks, sizeof(*out->clocks), clock_cmp);
+    names_free(&fs.teams);
+    names_free(&fs.staff);
     return rc;
 }
 
-/* ---- rendering ---- */
+/* ---- rendering ----------------------------------------------------------- */
 
 static const char DEFINITION[] =
     "on time % = met on time / (met on time + met late + overdue); not yet due and cancelled are not in it";
@@ -209,7 +608,7 @@ static void percent_text(const cc_report_counts_t *c, char *buf, size_t len)
 {
     double pct;
     if (cc_report_percent(c, &pct))
-        snprintf(buf, len, "%.1f", pct);
+        snprintf(buf, len, "%.1f", cc_report_round1(pct));
     else
         buf[0] = '\0';
 }
@@ -223,90 +622,127 @@ static void period_text(const cc_report_t *r, char *buf, size_t len)
         snprintf(buf, len, "%s to %s", cc_date_format(r->from, a), cc_date_format(r->to, b));
 }
 
-enum { T_CLOCK, T_TEAM, T_DUE, T_ONTIME, T_LATE, T_OVERDUE, T_NOTYET, T_PCT, T_CANCELLED, T_NCOLS };
-static const char *const TABLE_HEAD[T_NCOLS] = {"clock", "team", "due", "on time", "late", "overdue",
-                                                "not yet due", "on time %", "cancelled"};
-
-static void table_cells(const char *clock, const char *team, const cc_report_counts_t *c, char cells[T_NCOLS][72])
+static const char *team_label(const cc_report_group_t *g)
 {
-    snprintf(cells[T_CLOCK], 72, "%s", clock);
-    snprintf(cells[T_TEAM], 72, "%s", team);
-    snprintf(cells[T_DUE], 72, "%zu", cc_report_due(c));
-    snprintf(cells[T_ONTIME], 72, "%zu", c->n[CC_REPORT_ON_TIME]);
-    snprintf(cells[T_LATE], 72, "%zu", c->n[CC_REPORT_LATE]);
-    snprintf(cells[T_OVERDUE], 72, "%zu", c->n[CC_REPORT_OVERDUE]);
-    snprintf(cells[T_NOTYET], 72, "%zu", c->n[CC_REPORT_NOT_YET_DUE]);
-    percent_text(c, cells[T_PCT], 72);
-    if (cells[T_PCT][0] == '\0')
-        snprintf(cells[T_PCT], 72, "-");
-    snprintf(cells[T_CANCELLED], 72, "%zu", c->n[CC_REPORT_CANCELLED]);
+    return g->team[0] ? g->team : "(no team)";
 }
 
-static void table_line(cc_buf_t *out, char cells[T_NCOLS][72], const int *width)
+static const char *worker_label(const cc_report_group_t *g)
 {
+    return g->worker[0] ? g->worker : "(no worker)";
+}
+
+enum { T_CLOCK, T_PERIOD, T_TEAM, T_WORKER, T_DUE, T_ONTIME, T_LATE, T_OVERDUE, T_NOTYET, T_PCT, T_CANCELLED,
+       T_NCOLS };
+static const char *const TABLE_HEAD[T_NCOLS] = {"clock", "period", "team", "worker", "due", "on time", "late",
+                                                "overdue", "not yet due", "on time %", "cancelled"};
+#define CELL 80
+
+static void table_cells(const char *clock, const char *period, const char *team, const char *worker,
+                        const cc_report_counts_t *c, char cells[T_NCOLS][CELL])
+{
+    snprintf(cells[T_CLOCK], CELL, "%s", clock);
+    snprintf(cells[T_PERIOD], CELL, "%s", period);
+    snprintf(cells[T_TEAM], CELL, "%s", team);
+    snprintf(cells[T_WORKER], CELL, "%s", worker);
+    snprintf(cells[T_DUE], CELL, "%zu", cc_report_due(c));
+    snprintf(cells[T_ONTIME], CELL, "%zu", c->n[CC_REPORT_ON_TIME]);
+    snprintf(cells[T_LATE], CELL, "%zu", c->n[CC_REPORT_LATE]);
+    snprintf(cells[T_OVERDUE], CELL, "%zu", c->n[CC_REPORT_OVERDUE]);
+    snprintf(cells[T_NOTYET], CELL, "%zu", c->n[CC_REPORT_NOT_YET_DUE]);
+    percent_text(c, cells[T_PCT], CELL);
+    if (cells[T_PCT][0] == '\0')
+        snprintf(cells[T_PCT], CELL, "-");
+    snprintf(cells[T_CANCELLED], CELL, "%zu", c->n[CC_REPORT_CANCELLED]);
+}
+
+/* Which columns the table has: the period and worker only when divided. */
+static int table_shows(const cc_report_t *r, int col)
+{
+    return (col != T_PERIOD || r->by != CC_REPORT_BY_NONE) && (col != T_WORKER || r->by_worker);
+}
+
+static void table_line(const cc_report_t *r, cc_buf_t *out, char cells[T_NCOLS][CELL], const int *width)
+{
+    int last = T_NCOLS - 1;
     for (int i = 0; i < T_NCOLS; i++) {
+        if (!table_shows(r, i))
+            continue;
         /* Names left, numbers right. */
-        if (i <= T_TEAM)
+        if (i <= T_WORKER)
             cc_buf_printf(out, "%-*s", width[i], cells[i]);
         else
             cc_buf_printf(out, "%*s", width[i], cells[i]);
-        cc_buf_puts(out, i + 1 < T_NCOLS ? "  " : "\n");
+        cc_buf_puts(out, i < last ? "  " : "\n");
     }
 }
 
-static const char *team_label(const cc_report_team_t *t)
+/* Every line of the table, measured (measure) or printed. */
+static void table_lines(const cc_report_t *r, cc_buf_t *out, int *width, int measure)
 {
-    return t->team[0] ? t->team : "(no team)";
+    char cells[T_NCOLS][CELL];
+    for (size_t i = 0; i < r->nclocks; i++) {
+        const cc_report_clock_t *c = &r->clocks[i];
+        for (size_t j = 0; j < c->nperiods; j++) {
+            const cc_report_period_t *p = &c->periods[j];
+            for (size_t k = 0; k <= p->ngroups; k++) {
+                const cc_report_group_t *g = k < p->ngroups ? &p->groups[k] : NULL;
+                table_cells(c->clock, p->period, g ? team_label(g) : "all teams", g ? worker_label(g) : "",
+                            g ? &g->counts : &p->total, cells);
+                if (measure) {
+                    for (int m = 0; m < T_NCOLS; m++)
+                        if ((int)strlen(cells[m]) > width[m])
+                            width[m] = (int)strlen(cells[m]);
+                    continue;
+                }
+                table_line(r, out, cells, width);
+                for (size_t n = 0; g && n < g->nrows; n++) {
+                    const cc_report_row_t *row = &g->rows[n];
+                    cc_buf_printf(out, "    %-12s #%-3d started %s  due %s  %-9s  met %-10s  %s", row->child,
+                                  row->seq, row->start, row->due, row->status, row->met_on ? row->met_on : "-",
+                                  cc_report_bucket_name(row->bucket));
+                    if (row->days_late > 0)
+                        cc_buf_printf(out, " (%ld day%s late, %ld working day%s)", row->days_late,
+                                      row->days_late == 1 ? "" : "s", row->working_days_late,
+                                      row->working_days_late == 1 ? "" : "s");
+                    cc_buf_puts(out, "\n");
+                }
+            }
+        }
+        if (c->nperiods > 1) {
+            table_cells(c->clock, "all", "all teams", "", &c->total, cells);
+            if (measure)
+                continue;
+            table_line(r, out, cells, width);
+        }
+        if (!measure)
+            cc_buf_puts(out, "\n");
+    }
 }
 
 int cc_report_table(const cc_report_t *r, cc_buf_t *out)
 {
-    char period[64], cells[T_NCOLS][72], asof[CC_DATE_STRLEN];
+    char period[64], asof[CC_DATE_STRLEN];
     int width[T_NCOLS];
     period_text(r, period, sizeof(period));
-    cc_buf_printf(out, "Timeliness of statutory clocks due %s (statuses as of %s)%s%s%s%s\n", period,
+    cc_buf_printf(out, "Timeliness of statutory clocks due %s (statuses as of %s)%s%s%s%s%s%s%s%s\n", period,
                   cc_date_format(r->as_of, asof), r->team ? ", team " : "", r->team ? r->team : "",
-                  r->clock ? ", clock " : "", r->clock ? r->clock : "");
-    cc_buf_printf(out, "%s\n\n", DEFINITION);
+                  r->worker ? ", worker " : "", r->worker ? r->worker : "", r->clock ? ", clock " : "",
+                  r->clock ? r->clock : "", r->by != CC_REPORT_BY_NONE ? ", by " : "", cc_report_by_name(r->by));
+    cc_buf_printf(out, "%s\n", DEFINITION);
+    cc_buf_puts(out, "A clock counts for the team and worker who held the child on its due date.\n\n");
     if (r->nclocks == 0) {
         cc_buf_puts(out, "No clock fell due in the period.\n");
         goto footer;
     }
     for (int i = 0; i < T_NCOLS; i++)
         width[i] = (int)strlen(TABLE_HEAD[i]);
-    for (size_t i = 0; i < r->nclocks; i++) {
-        const cc_report_clock_t *c = &r->clocks[i];
-        for (size_t j = 0; j <= c->nteams; j++) {
-            table_cells(c->clock, j < c->nteams ? team_label(&c->teams[j]) : "all teams",
-                        j < c->nteams ? &c->teams[j].counts : &c->total, cells);
-            for (int k = 0; k < T_NCOLS; k++)
-                if ((int)strlen(cells[k]) > width[k])
-                    width[k] = (int)strlen(cells[k]);
-        }
-    }
+    table_lines(r, out, width, 1);
+    char head[T_NCOLS][CELL];
     for (int i = 0; i < T_NCOLS; i++)
-        snprintf(cells[i], 72, "%s", TABLE_HEAD[i]);
-    table_line(out, cells, width);
-    for (size_t i = 0; i < r->nclocks; i++) {
-        const cc_report_clock_t *c = &r->clocks[i];
-        for (size_t j = 0; j < c->nteams; j++) {
-            const cc_report_team_t *t = &c->teams[j];
-            table_cells(c->clock, team_label(t), &t->counts, cells);
-            table_line(out, cells, width);
-            for (size_t k = 0; k < t->nrows; k++) {
-                const cc_report_row_t *row = &t->rows[k];
-                cc_buf_printf(out, "    %-12s #%-3d started %s  due %s  %-9s  met %-10s  %s", row->child, row->seq,
-                              row->start, row->due, row->status, row->met_on ? row->met_on : "-",
-                              cc_report_bucket_name(row->bucket));
-                if (row->days_late > 0)
-                    cc_buf_printf(out, " (%ld day%s late)", row->days_late, row->days_late == 1 ? "" : "s");
-                cc_buf_puts(out, "\n");
-            }
-        }
-        table_cells(c->clock, "all teams", &c->total, cells);
-        table_line(out, cells, width);
-        cc_buf_puts(out, "\n");
-    }
+        snprintf(head[i], CELL, "%s", TABLE_HEAD[i]);
+    table_line(r, out, head, width);
+    table_lines(r, out, width, 0);
 footer:
     if (r->data_errors > 0)
         cc_buf_printf(out,
@@ -316,16 +752,11 @@ footer:
     return out->failed ? CC_ENOMEM : 0;
 }
 
-static void csv_sep(cc_buf_t *out, int last)
-{
-    cc_buf_puts(out, last ? "\r\n" : ",");
-}
-
-static void csv_cells(cc_buf_t *out, const char *const *cells, size_t n)
+static void csv_cells(cc_buf_t *out, const char *const *cells, size_t n, int last)
 {
     for (size_t i = 0; i < n; i++) {
         cc_csv_cell(out, cells[i]);
-        csv_sep(out, i + 1 == n);
+        cc_buf_puts(out, last && i + 1 == n ? "\r\n" : ",");
     }
 }
 
@@ -338,55 +769,96 @@ static void csv_counts(cc_buf_t *out, const cc_report_counts_t *c)
                   c->n[CC_REPORT_CANCELLED]);
 }
 
-int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
+static void date_or_empty(cc_date_t d, char buf[CC_DATE_STRLEN])
 {
-    char from[CC_DATE_STRLEN] = "", to[CC_DATE_STRLEN];
-    if (r->from != CC_DATE_NONE)
-        cc_date_format(r->from, from);
-    cc_date_format(r->to, to);
-    if (r->detail) {
-        static const char *const head[] = {"clock", "title", "team", "team_name", "child", "seq", "start", "due",
-                                           "status", "met_on", "counted_as", "days_late"};
-        csv_cells(out, head, sizeof(head) / sizeof(head[0]));
-        for (size_t i = 0; i < r->nclocks; i++) {
-            const cc_report_clock_t *c = &r->clocks[i];
-            for (size_t j = 0; j < c->nteams; j++) {
-                const cc_report_team_t *t = &c->teams[j];
-                for (size_t k = 0; k < t->nrows; k++) {
-                    const cc_report_row_t *row = &t->rows[k];
-                    char seq[16], late[24];
-                    snprintf(seq, sizeof(seq), "%d", row->seq);
-                    snprintf(late, sizeof(late), "%ld", row->days_late);
-                    const char *cells[] = {c->clock, c->title, t->team, t->team_name, row->child, seq, row->start,
-                                           row->due, row->status, row->met_on ? row->met_on : "",
-                                           cc_report_bucket_name(row->bucket), late};
-                    csv_cells(out, cells, sizeof(cells) / sizeof(cells[0]));
-                }
-            }
-        }
-        return out->failed ? CC_ENOMEM : 0;
+    if (d == CC_DATE_NONE)
+        buf[0] = '\0';
+    else
+        cc_date_format(d, buf);
+}
+
+static int csv_detail(const cc_report_t *r, cc_buf_t *out)
+{
+    int by = r->by != CC_REPORT_BY_NONE;
+    const char *head[] = {"clock", "title", "period", "team", "team_name", "worker", "worker_name", "child", "seq",
+                          "start", "due", "status", "met_on", "counted_as", "days_late", "working_days_late"};
+    for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+        if (i == 2 && !by)
+            continue;
+        cc_csv_cell(out, head[i]);
+        cc_buf_puts(out, i + 1 == sizeof(head) / sizeof(head[0]) ? "\r\n" : ",");
     }
-    static const char *const head[] = {"scope", "clock", "title", "team", "team_name", "from", "to", "due",
-                                       "on_time", "late", "overdue", "not_yet_due", "on_time_percent", "cancelled"};
-    csv_cells(out, head, sizeof(head) / sizeof(head[0]));
     for (size_t i = 0; i < r->nclocks; i++) {
         const cc_report_clock_t *c = &r->clocks[i];
-        for (size_t j = 0; j <= c->nteams; j++) {
-            int total = j == c->nteams;
-            const char *cells[] = {total ? "total" : "team", c->clock, c->title, total ? "" : c->teams[j].team,
-                                   total ? "All teams" : c->teams[j].team_name, from, to};
-            for (size_t k = 0; k < sizeof(cells) / sizeof(cells[0]); k++) {
-                cc_csv_cell(out, cells[k]);
-                cc_buf_puts(out, ",");
+        for (size_t j = 0; j < c->nperiods; j++) {
+            const cc_report_period_t *p = &c->periods[j];
+            for (size_t k = 0; k < p->ngroups; k++) {
+                const cc_report_group_t *g = &p->groups[k];
+                for (size_t n = 0; n < g->nrows; n++) {
+                    const cc_report_row_t *row = &g->rows[n];
+                    char seq[16], late[24], wlate[24];
+                    snprintf(seq, sizeof(seq), "%d", row->seq);
+                    snprintf(late, sizeof(late), "%ld", row->days_late);
+                    snprintf(wlate, sizeof(wlate), "%ld", row->working_days_late);
+                    const char *lead[] = {c->clock, c->title};
+                    csv_cells(out, lead, 2, 0);
+                    if (by)
+                        csv_cells(out, (const char *[]){p->period}, 1, 0);
+                    const char *cells[] = {g->team, g->team_name, g->worker, g->worker_name, row->child, seq,
+                                           row->start, row->due, row->status, row->met_on ? row->met_on : "",
+                                           cc_report_bucket_name(row->bucket), late, wlate};
+                    csv_cells(out, cells, sizeof(cells) / sizeof(cells[0]), 1);
+                }
             }
-            csv_counts(out, total ? &c->total : &c->teams[j].counts);
         }
     }
     return out->failed ? CC_ENOMEM : 0;
 }
 
-/* The counts into o (a new object when o is NULL); the percentage to one
- * decimal place, as the table and CSV show it. */
+int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
+{
+    char from[CC_DATE_STRLEN], to[CC_DATE_STRLEN];
+    int by = r->by != CC_REPORT_BY_NONE;
+    if (r->detail)
+        return csv_detail(r, out);
+    /* The columns of an undivided report are those it always had. */
+    cc_csv_cell(out, "scope");
+    cc_buf_puts(out, ",clock,title,");
+    if (by)
+        cc_buf_puts(out, "period,");
+    cc_buf_puts(out, "team,team_name,");
+    if (r->by_worker)
+        cc_buf_puts(out, "worker,worker_name,");
+    cc_buf_puts(out, "from,to,due,on_time,late,overdue,not_yet_due,on_time_percent,cancelled\r\n");
+    for (size_t i = 0; i < r->nclocks; i++) {
+        const cc_report_clock_t *c = &r->clocks[i];
+        for (size_t j = 0; j < c->nperiods; j++) {
+            const cc_report_period_t *p = &c->periods[j];
+            date_or_empty(by ? p->first : r->from, from);
+            date_or_empty(by ? p->last : r->to, to);
+            for (size_t k = 0; k <= p->ngroups; k++) {
+                const cc_report_group_t *g = k < p->ngroups ? &p->groups[k] : NULL;
+                const char *lead[] = {g ? (r->by_worker ? "worker" : "team") : "total", c->clock, c->title};
+                csv_cells(out, lead, 3, 0);
+                if (by)
+                    csv_cells(out, (const char *[]){p->period}, 1, 0);
+                const char *team[] = {g ? g->team : "", g ? g->team_name : "All teams"};
+                csv_cells(out, team, 2, 0);
+                if (r->by_worker) {
+                    const char *worker[] = {g ? g->worker : "", g ? g->worker_name : ""};
+                    csv_cells(out, worker, 2, 0);
+                }
+                const char *span[] = {from, to};
+                csv_cells(out, span, 2, 0);
+                csv_counts(out, g ? &g->counts : &p->total);
+            }
+        }
+    }
+    return out->failed ? CC_ENOMEM : 0;
+}
+
+/* The counts into o (a new object when o is NULL); the percentage rounded
+ * to one decimal place, as the table and CSV show it. */
 static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
 {
     double pct;
@@ -396,60 +868,96 @@ static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
     for (int b = 0; b < CC_REPORT_NBUCKETS; b++)
         json_object_set_new(o, BUCKETS[b], json_integer((json_int_t)c->n[b]));
     json_object_set_new(o, "on_time_percent",
-                        cc_report_percent(c, &pct) ? json_real((double)(long long)(pct * 10.0 + 0.5) / 10.0)
-                                                   : json_null());
+                        cc_report_percent(c, &pct) ? json_real(cc_report_round1(pct)) : json_null());
     return o;
+}
+
+static json_t *date_json(cc_date_t d)
+{
+    char buf[CC_DATE_STRLEN];
+    return d == CC_DATE_NONE ? json_null() : json_string(cc_date_format(d, buf));
+}
+
+static json_t *groups_json(const cc_report_t *r, const cc_report_period_t *p)
+{
+    json_t *teams = json_array();
+    for (size_t k = 0; k < p->ngroups; k++) {
+        const cc_report_group_t *g = &p->groups[k];
+        json_t *jt = json_object();
+        json_object_set_new(jt, "team", g->team[0] ? json_string(g->team) : json_null());
+        json_object_set_new(jt, "team_name", json_string(g->team_name));
+        if (r->by_worker) {
+            json_object_set_new(jt, "worker", g->worker[0] ? json_string(g->worker) : json_null());
+            json_object_set_new(jt, "worker_name", json_string(g->worker_name));
+        }
+        counts_json(jt, &g->counts);
+        if (r->detail) {
+            json_t *rows = json_array();
+            for (size_t n = 0; n < g->nrows; n++) {
+                const cc_report_row_t *row = &g->rows[n];
+                json_t *jr = json_object();
+                json_object_set_new(jr, "child", json_string(row->child));
+                json_object_set_new(jr, "seq", json_integer(row->seq));
+                json_object_set_new(jr, "start", json_string(row->start));
+                json_object_set_new(jr, "due", json_string(row->due));
+                json_object_set_new(jr, "status", json_string(row->status));
+                json_object_set_new(jr, "met_on", row->met_on ? json_string(row->met_on) : json_null());
+                json_object_set_new(jr, "counted_as", json_string(cc_report_bucket_name(row->bucket)));
+                json_object_set_new(jr, "days_late", json_integer(row->days_late));
+                json_object_set_new(jr, "working_days_late", json_integer(row->working_days_late));
+                json_array_append_new(rows, jr);
+            }
+            json_object_set_new(jt, "rows", rows);
+        }
+        json_array_append_new(teams, jt);
+    }
+    return teams;
 }
 
 int cc_report_json(const cc_report_t *r, cc_buf_t *out)
 {
-    char d[CC_DATE_STRLEN];
     json_t *root = json_object(), *clocks = json_array();
-    json_object_set_new(root, "from", r->from == CC_DATE_NONE ? json_null() : json_string(cc_date_format(r->from, d)));
-    json_object_set_new(root, "to", json_string(cc_date_format(r->to, d)));
-    json_object_set_new(root, "as_of", json_string(cc_date_format(r->as_of, d)));
+    json_object_set_new(root, "from", date_json(r->from));
+    json_object_set_new(root, "to", date_json(r->to));
+    json_object_set_new(root, "as_of", date_json(r->as_of));
     json_object_set_new(root, "team", r->team ? json_string(r->team) : json_null());
+    if (r->worker)
+        json_object_set_new(root, "worker", json_string(r->worker));
     json_object_set_new(root, "clock", r->clock ? json_string(r->clock) : json_null());
+    if (r->by != CC_REPORT_BY_NONE)
+        json_object_set_new(root, "by", json_string(cc_report_by_name(r->by)));
     json_object_set_new(root, "on_time_percent_definition",
-                        json_string("100 * on_time / (on_time + late + overdue); not_yet_due and cancelled are "
-                                    "not in it"));
+                        json_string("100 * on_time / (on_time + late + overdue), rounded to one decimal place; "
+                                    "not_yet_due and cancelled are not in it"));
+    json_object_set_new(root, "credited_to",
+                        json_string("the team and worker who held the child on the clock's due date"));
     json_object_set_new(root, "children_with_data_errors", json_integer((json_int_t)r->data_errors));
     for (size_t i = 0; i < r->nclocks; i++) {
         const cc_report_clock_t *c = &r->clocks[i];
-        json_t *jc = json_object(), *teams = json_array();
+        json_t *jc = json_object();
         json_object_set_new(jc, "clock", json_string(c->clock));
         json_object_set_new(jc, "title", json_string(c->title));
-        for (size_t j = 0; j < c->nteams; j++) {
-            const cc_report_team_t *t = &c->teams[j];
-            json_t *jt = json_object();
-            json_object_set_new(jt, "team", t->team[0] ? json_string(t->team) : json_null());
-            json_object_set_new(jt, "team_name", json_string(t->team_name));
-            counts_json(jt, &t->counts);
-            if (r->detail) {
-                json_t *rows = json_array();
-                for (size_t k = 0; k < t->nrows; k++) {
-                    const cc_report_row_t *row = &t->rows[k];
-                    json_t *jr = json_object();
-                    json_object_set_new(jr, "child", json_string(row->child));
-                    json_object_set_new(jr, "seq", json_integer(row->seq));
-                    json_object_set_new(jr, "start", json_string(row->start));
-                    json_object_set_new(jr, "due", json_string(row->due));
-                    json_object_set_new(jr, "status", json_string(row->status));
-                    json_object_set_new(jr, "met_on", row->met_on ? json_string(row->met_on) : json_null());
-                    json_object_set_new(jr, "counted_as", json_string(cc_report_bucket_name(row->bucket)));
-                    json_object_set_new(jr, "days_late", json_integer(row->days_late));
-                    json_array_append_new(rows, jr);
-                }
-                json_object_set_new(jt, "rows", rows);
+        if (r->by == CC_REPORT_BY_NONE) {
+            json_object_set_new(jc, "teams", c->nperiods ? groups_json(r, &c->periods[0]) : json_array());
+        } else {
+            json_t *periods = json_array();
+            for (size_t j = 0; j < c->nperiods; j++) {
+                const cc_report_period_t *p = &c->periods[j];
+                json_t *jp = json_object();
+                json_object_set_new(jp, "period", json_string(p->period));
+                json_object_set_new(jp, "from", date_json(p->first));
+                json_object_set_new(jp, "to", date_json(p->last));
+                json_object_set_new(jp, "teams", groups_json(r, p));
+                json_object_set_new(jp, "total", counts_json(NULL, &p->total));
+                json_array_append_new(periods, jp);
             }
-            json_array_append_new(teams, jt);
+            json_object_set_new(jc, "periods", periods);
         }
-        json_object_set_new(jc, "teams", teams);
         json_object_set_new(jc, "total", counts_json(NULL, &c->total));
         json_array_append_new(clocks, jc);
     }
     json_object_set_new(root, "clocks", clocks);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (text == NULL)
         return CC_ENOMEM;

@@ -383,9 +383,97 @@ static const char MIGRATION_6[] =
     "INSERT INTO sqlite_sequence (name, seq) SELECT 'deliveries', max(coalesce(max(id), 0), coalesce(max(batch), 0)) "
     "FROM deliveries;\n";
 
+/* Migration 7: the web dashboard (docs/dashboard.md).
+ *  - staff.role may be 'viewer' (performance teams, auditors: everything,
+ *    read-only). SQLite cannot alter a CHECK constraint; its documented
+ *    procedure for changing one (https://www.sqlite.org/lang_altertable.html,
+ *    "Making Other Kinds Of Table Schema Changes") edits the table's text
+ *    in sqlite_schema under writable_schema: every existing row satisfies
+ *    the wider constraint, so nothing else changes. The CREATE TABLEs below
+ *    raise the schema cookie, so connections already open reload the
+ *    schema; and the migration fails (a NOT NULL violation) if the edit
+ *    did not take, rather than leave the constraint as it was.
+ *  - assignments: who held each child from which day (team, worker, IRO),
+ *    kept by triggers on children for every writer; the timeliness report
+ *    credits a clock to the team and worker who held the child on its due
+ *    date. A writer says from which day a change holds in audit_actor's new
+ *    column "since" (careclock's CLI: --today, or child set --from), else
+ *    the UTC date. Existing children start with one row, from today.
+ *  - web_signin: one-time sign-in links (SHA-256 of the token only),
+ *    web_sessions: signed-in browsers (SHA-256 of the cookie only),
+ *    web_audit: every decision taken through the dashboard. */
+static const char MIGRATION_7[] =
+    "PRAGMA writable_schema = ON;\n"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''service_manager'',''iro'')', "
+    "'''service_manager'',''iro'',''viewer'')') WHERE type = 'table' AND name = 'staff';\n"
+    "PRAGMA writable_schema = RESET;\n"
+    "PRAGMA writable_schema = OFF;\n"
+    "INSERT INTO meta (key, value) SELECT 'migration_7_check', NULL WHERE NOT EXISTS "
+    "(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'staff' AND instr(sql, '''viewer''') > 0);\n"
+    "ALTER TABLE audit_actor ADD COLUMN since TEXT;\n"
+    "CREATE TABLE assignments (\n"
+    "  child_id TEXT NOT NULL REFERENCES children(id) ON DELETE CASCADE,\n"
+    "  since TEXT NOT NULL,\n"
+    "  team_id TEXT,\n"
+    "  worker_id TEXT,\n"
+    "  iro_id TEXT,\n"
+    "  recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  PRIMARY KEY (child_id, since)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX assignments_by_team ON assignments(team_id, child_id);\n"
+    "CREATE INDEX assignments_by_worker ON assignments(worker_id, child_id);\n"
+    "INSERT INTO assignments (child_id, since, team_id, worker_id, iro_id) "
+    "SELECT id, date('now'), team_id, worker_id, iro_id FROM children;\n"
+    "CREATE TRIGGER children_assign_insert AFTER INSERT ON children BEGIN\n"
+    "  INSERT OR REPLACE INTO assignments (child_id, since, team_id, worker_id, iro_id) VALUES (NEW.id,\n"
+    "    coalesce((SELECT since FROM audit_actor WHERE id = 1), date('now')), NEW.team_id, NEW.worker_id,\n"
+    "    NEW.iro_id);\n"
+    "END;\n"
+    "CREATE TRIGGER children_assign_update AFTER UPDATE OF team_id, worker_id, iro_id ON children\n"
+    "WHEN NEW.team_id IS NOT OLD.team_id OR NEW.worker_id IS NOT OLD.worker_id OR NEW.iro_id IS NOT OLD.iro_id\n"
+    "BEGIN\n"
+    "  INSERT OR REPLACE INTO assignments (child_id, since, team_id, worker_id, iro_id) VALUES (NEW.id,\n"
+    "    coalesce((SELECT since FROM audit_actor WHERE id = 1), date('now')), NEW.team_id, NEW.worker_id,\n"
+    "    NEW.iro_id);\n"
+    "END;\n"
+    "CREATE TABLE web_signin (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,\n"
+    "  created_at TEXT NOT NULL,\n"
+    "  expires_at TEXT NOT NULL,\n"
+    "  used_at TEXT,\n"
+    "  next_path TEXT,\n"
+    "  client TEXT\n"
+    ");\n"
+    "CREATE INDEX web_signin_by_staff ON web_signin(staff_id, created_at);\n"
+    "CREATE TABLE web_sessions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,\n"
+    "  created_at TEXT NOT NULL,\n"
+    "  last_seen_at TEXT NOT NULL,\n"
+    "  expires_at TEXT NOT NULL,\n"
+    "  ended_at TEXT,\n"
+    "  ended_why TEXT,\n"
+    "  client TEXT\n"
+    ");\n"
+    "CREATE TABLE web_audit (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  at TEXT NOT NULL,\n"
+    "  staff_id TEXT,\n"
+    "  action TEXT NOT NULL,\n"
+    "  target TEXT,\n"
+    "  outcome TEXT NOT NULL,\n"
+    "  detail TEXT,\n"
+    "  client TEXT,\n"
+    "  via TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX web_audit_by_staff ON web_audit(staff_id, at);\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
 static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3,
-                                         MIGRATION_4, MIGRATION_5, MIGRATION_6};
+                                         MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7};
 
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");

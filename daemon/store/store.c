@@ -45,11 +45,12 @@ struct cc_store {
     cached_t *cache;
     size_t ncache, capcache;
     char *actor;
+    cc_date_t since; /* the day this connection's writes hold from (audit_actor.since); CC_DATE_NONE */
     int created, from_version, to_version;
     char *backup_path;  /* the copy taken before migrating, or NULL */
 };
 
-static const char ACTOR_SET_SQL[] = "INSERT OR REPLACE INTO audit_actor (id, actor) VALUES (1, ?1)";
+static const char ACTOR_SET_SQL[] = "INSERT OR REPLACE INTO audit_actor (id, actor, since) VALUES (1, ?1, ?2)";
 static const char ACTOR_CLEAR_SQL[] = "DELETE FROM audit_actor";
 static const char DATA_VERSION_SQL[] = "PRAGMA data_version";
 
@@ -383,17 +384,19 @@ int cc__store_check_new_id(cc_store_t *s, cc__store_exists_fn exists, const char
 
 static int actor_set(cc_store_t *s)
 {
-    if (s->actor == NULL)
+    char since[CC_DATE_STRLEN];
+    if (s->actor == NULL && s->since == CC_DATE_NONE)
         return 0;
     sqlite3_stmt *st = cc__store_stmt(s, ACTOR_SET_SQL);
-    if (st == NULL || cc__store_bind_text(st, 1, s->actor) != SQLITE_OK)
+    if (st == NULL || cc__store_bind_text(st, 1, s->actor) != SQLITE_OK ||
+        cc__store_bind_text(st, 2, s->since == CC_DATE_NONE ? NULL : cc_date_format(s->since, since)) != SQLITE_OK)
         return CC_EDB;
     return cc__store_run(st);
 }
 
 static int actor_clear(cc_store_t *s)
 {
-    if (s->actor == NULL)
+    if (s->actor == NULL && s->since == CC_DATE_NONE)
         return 0;
     sqlite3_stmt *st = cc__store_stmt(s, ACTOR_CLEAR_SQL);
     return st ? cc__store_run(st) : CC_EDB;
@@ -480,6 +483,12 @@ int cc_store_set_actor(cc_store_t *s, const char *actor)
     return 0;
 }
 
+void cc_store_set_since(cc_store_t *s, cc_date_t day)
+{
+    assert(s != NULL);
+    s->since = day;
+}
+
 /* ---- open, close ------------------------------------------------------- */
 
 static int store_open(const char *path, int create, cc_store_t **out, char *err, size_t errlen)
@@ -508,7 +517,9 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
             return CC_EIO;
         }
     }
-    if ((s = calloc(1, sizeof(*s))) == NULL) {
+    if ((s = calloc(1, sizeof(*s))) != NULL)
+        s->since = CC_DATE_NONE;
+    if (s == NULL) {
         cc_set_err(err, errlen, "out of memory");
         return CC_ENOMEM;
     }

@@ -65,33 +65,38 @@ int cc_clocks_status_counts(cc_store_t *s, size_t *overdue, size_t *due_soon);
  * fn(arg, rule_id, status, n), by rule then status. */
 int cc_clocks_count_by_rule(cc_store_t *s, cc_store_count_fn fn, void *arg);
 
-/* Which clocks the report counts: due in [from, to] (from CC_DATE_NONE:
- * from the earliest), of children in team (NULL: every team), of clock
- * (NULL: every clock); data errors never. */
+/* Which clocks the report counts: due in [from, to] (CC_DATE_NONE: from
+ * the earliest, to the latest), of clock (NULL: every clock), held on their
+ * due date by team and by worker (NULL: anyone); data errors never. */
 typedef struct {
     cc_date_t from, to;
-    const char *team, *clock;
+    const char *team, *clock, *worker;
 } cc_clocks_due_t;
 
-/* A row of the timeliness report: a count of instances, or with detail one
- * instance (count 1). Strings are never NULL ("" for a NULL column; team
- * and team_name "" when the child has no team), but met_on: NULL when
- * unmet (and in count rows). */
+/* One clock instance of the timeliness report, credited to who held the
+ * child on its due date (docs/schema.md, "assignments"). Strings are never
+ * NULL ("" for a NULL column or nobody), but met_on: NULL when unmet. */
 typedef struct {
-    const char *rule_id, *title, *team_id, *team_name, *status;
-    int64_t count;
-    /* detail rows only */
-    const char *child_id, *start_date, *due_date, *met_on;
+    const char *child_id, *rule_id, *title, *start_date, *due_date, *status, *met_on;
+    cc_date_t due;                     /* due_date, parsed */
     int seq;
-} cc_clocks_report_row_t;
+    const char *team_id, *worker_id;   /* held the child on the due date */
+    const char *team_now, *worker_now; /* hold the child now */
+} cc_clocks_credit_row_t;
 
-typedef int (*cc_clocks_report_fn)(void *arg, const cc_clocks_report_row_t *row);
+typedef int (*cc_clocks_credit_fn)(void *arg, const cc_clocks_credit_row_t *row);
 
-/* The report's rows for q: without detail, counts by rule, team (id) and
- * status, ordered by rule and team; with detail, every instance, ordered
- * by rule, team, due date, child and seq. Children drive the read, each
- * child's clocks one primary-key range (bench/RESULTS.md). */
-int cc_clocks_report_rows(cc_store_t *s, const cc_clocks_due_t *q, int detail, cc_clocks_report_fn fn, void *arg);
+/* The instances q asks for, child by child (in no particular order of
+ * children; a child's clocks together, by rule and seq), each credited to
+ * the team and worker who held the child on its due date: the allocation
+ * that began last on or before that day, else the earliest recorded, else
+ * the child's holders now. Children drive the read, each child's clocks
+ * one primary-key range (bench/RESULTS.md); a team or worker asked for
+ * reads only the children it ever held. */
+int cc_clocks_credited(cc_store_t *s, const cc_clocks_due_t *q, cc_clocks_credit_fn fn, void *arg);
+
+/* The statement cc_clocks_credited runs for q, for the tests of its plan. */
+const char *cc_clocks_credited_sql(const cc_clocks_due_t *q);
 
 /* The number of children (of team; NULL: all) whose data cannot be
  * evaluated (a data_error clock) into *n. */

@@ -22,7 +22,7 @@ int cc_store_team_exists(cc_store_t *s, const char *id);
 int cc_store_child_exists(cc_store_t *s, const char *id);
 
 /* Staff roles as stored. */
-#define CC_STORE_ROLES "worker, team_manager, service_manager, iro"
+#define CC_STORE_ROLES "worker, team_manager, service_manager, iro, viewer"
 
 /* 1 if role is one of CC_STORE_ROLES. */
 int cc_store_role_valid(const char *role);
@@ -31,7 +31,7 @@ typedef struct {
     const char *id;         /* required */
     const char *name;       /* required, non-empty */
     const char *email;      /* NULL for none */
-    const char *role;       /* worker | team_manager | service_manager | iro */
+    const char *role;       /* worker | team_manager | service_manager | iro | viewer (the dashboard, read-only) */
     const char *manager_id; /* NULL for none; must exist */
 } cc_store_staff_t;
 
@@ -100,5 +100,66 @@ int cc_store_staff_each(cc_store_t *s, cc_store_row_fn fn, void *data);
 
 /* Every team, by id: id, name, manager_id, service_manager_id, webhook. */
 int cc_store_team_each(cc_store_t *s, cc_store_row_fn fn, void *data);
+
+/* ---- the allocation history (table assignments, schema 7) ----
+
+ * Who held a child from which day: written by triggers on children for
+ * every writer (docs/schema.md, "assignments"). The timeliness report
+ * credits a clock to the team and worker who held the child on its due
+ * date: the last row that began on or before that day; a day before the
+ * first row counts as held by the first row's holders (the history begins
+ * when careclock first saw the child). */
+typedef struct {
+    cc_date_t since;
+    char team_id[CC_STORE_ID_MAX + 1], worker_id[CC_STORE_ID_MAX + 1], iro_id[CC_STORE_ID_MAX + 1]; /* "" none */
+} cc_assignment_t;
+
+/* A child's rows, oldest first; reusable across children. */
+typedef struct {
+    cc_assignment_t *items;
+    size_t len, cap;
+} cc_assignments_t;
+
+void cc_assignments_init(cc_assignments_t *a);
+void cc_assignments_free(cc_assignments_t *a);
+
+/* child_id's rows into out (replacing what it held): 0, CC_EDB, CC_ENOMEM.
+ * Rows whose date does not parse are skipped. */
+int cc_store_child_assignments(cc_store_t *s, const char *child_id, cc_assignments_t *out);
+
+/* Who held the child on day (see above); NULL when out has no row. */
+const cc_assignment_t *cc_assignments_on(const cc_assignments_t *a, cc_date_t day);
+
+/* ---- looking people up (the dashboard) ---- */
+
+/* One member of staff, copied (truncated to fit; "" for NULL). */
+typedef struct {
+    char id[CC_STORE_ID_MAX + 1];
+    char role[32];
+    char name[256];
+    char email[256];
+} cc_store_person_t;
+
+/* The member of staff with id, or whose email is email (compared without
+ * regard to case; with two, the first by id), into *out: 1 found, 0 not,
+ * CC_EDB. */
+int cc_store_staff_get(cc_store_t *s, const char *id, cc_store_person_t *out);
+int cc_store_staff_by_email(cc_store_t *s, const char *email, cc_store_person_t *out);
+
+/* The teams staff_id manages or is service manager of, by id: id, name,
+ * and how ("1" team manager, "2" service manager, "3" both). */
+int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn, void *data);
+
+/* A child with the names of its team and people (each a new string, NULL
+ * for NULL; full_name only when with_name). Free with
+ * cc_store_child_row_free. 1 found, 0 not, CC_EDB, CC_ENOMEM. */
+typedef struct {
+    char *id, *initials, *full_name, *dob;
+    char *team_id, *team_name, *worker_id, *worker_name, *iro_id, *iro_name;
+    char *team_manager_id, *service_manager_id;
+} cc_store_child_row_t;
+
+int cc_store_child_get(cc_store_t *s, const char *id, int with_name, cc_store_child_row_t *out);
+void cc_store_child_row_free(cc_store_child_row_t *c);
 
 #endif

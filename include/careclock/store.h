@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands. */
-#define CC_STORE_SCHEMA_VERSION 6
+#define CC_STORE_SCHEMA_VERSION 7
 
 /* PRAGMA application_id of a careclock database ("CCLK"). */
 #define CC_STORE_APPLICATION_ID 0x43434c4b
@@ -120,6 +120,12 @@ const char *cc_store_db_errmsg(sqlite3 *db, int *code);
  * that this connection's writes produce; NULL clears it. The store copies
  * the string. See docs/schema.md, audit_actor. Returns 0 or CC_ENOMEM. */
 int cc_store_set_actor(cc_store_t *s, const char *actor);
+
+/* The day this connection's writes take effect from, for the assignment
+ * history (audit_actor.since, docs/schema.md "assignments"): a child's new
+ * team, worker or IRO is recorded as held from this day. CC_DATE_NONE (the
+ * default): the UTC date when the write happens. */
+void cc_store_set_since(cc_store_t *s, cc_date_t day);
 
 /* Every child id, sorted, and the change queue's ids are lists of strings:
  * free each string and the array; NULL is fine. */

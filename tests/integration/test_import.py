@@ -631,12 +631,13 @@ class TestReport(ImportCase):
                 for key in ("on_time", "late", "overdue", "not_yet_due", "cancelled"):
                     self.assertEqual(sum(1 for r in mine if r["counted_as"] == key), team[key])
         late = next(r for r in rows if r["clock"] == "review" and r["counted_as"] == "late")
-        self.assertEqual((late["child"], late["due"], late["met_on"], late["days_late"]),
-                         ("A2", "2025-07-29", "2025-08-05", "7"))
+        # 7 calendar days; 5 working days (30, 31 July, 1, 4, 5 August 2025), counted as explain counts them.
+        self.assertEqual((late["child"], late["due"], late["met_on"], late["days_late"], late["working_days_late"]),
+                         ("A2", "2025-07-29", "2025-08-05", "7", "5"))
         table = self.report("--detail", "--clock", "review")
         self.assertIn("on time % = met on time / (met on time + met late + overdue)", table)
         self.assertIn("A2           #2   started 2025-04-29  due 2025-07-29  met_late   met 2025-08-05  late "
-                      "(7 days late)", table)
+                      "(7 days late, 5 working days)", table)
         data = json.loads(self.report("--detail", "--format", "json", "--clock", "review"))
         west = next(t for t in data["clocks"][0]["teams"] if t["team"] == "WEST")
         self.assertEqual([r["counted_as"] for r in west["rows"]], ["on_time", "late", "cancelled"])

@@ -164,43 +164,121 @@ static void test_counts(void **state)
     cc_buf_free(&out);
 }
 
-static int collect_report(void *arg, const cc_clocks_report_row_t *r)
+static int collect_credited(void *arg, const cc_clocks_credit_row_t *r)
 {
-    cc_buf_printf(arg, "%s %s(%s) %s %lld", r->rule_id, r->team_id, r->team_name, r->status, (long long)r->count);
-    if (r->child_id != NULL)
-        cc_buf_printf(arg, " %s#%d %s..%s met %s", r->child_id, r->seq, r->start_date, r->due_date,
-                      r->met_on ? r->met_on : "-");
-    cc_buf_puts(arg, "\n");
+    cc_buf_printf(arg, "%s %s#%d %s..%s %s met %s held %s/%s now %s/%s\n", r->rule_id, r->child_id, r->seq,
+                  r->start_date, r->due_date, r->status, r->met_on ? r->met_on : "-", r->team_id, r->worker_id,
+                  r->team_now, r->worker_now);
     return 0;
 }
 
-/* The report's rows: due in the period, of the team and clock asked for,
- * never data errors; counts grouped by rule, team and status, or with
- * detail one row per instance; data errors counted by child apart. */
-static void test_report_rows(void **state)
+/* Lines of a buffer sorted, so that a test does not depend on the order of
+ * children (which the statement leaves to SQLite). */
+static const char *sorted_lines(const char *text)
+{
+    static char out[4096];
+    char *lines[64], copy[4096];
+    size_t n = 0, used = 0;
+    snprintf(copy, sizeof(copy), "%s", text);
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l != NULL && n < 64; l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+            char *t = lines[j];
+            lines[j] = lines[j - 1];
+            lines[j - 1] = t;
+        }
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof(out); i++)
+        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s\n", lines[i]);
+    return out;
+}
+
+/* The report's instances: due in the period, of the clock asked for, never
+ * data errors; data errors counted by child apart. With no history beyond
+ * the first allocation, each is credited to who holds the child now. */
+static void test_credited_rows(void **state)
 {
     fixture_t *f = *state;
     cc_buf_t out;
     cc_buf_init(&out);
     cc_date_t to = iso("2026-11-30");
     cc_clocks_due_t q = {.from = CC_DATE_NONE, .to = to};
-    assert_int_equal(cc_clocks_report_rows(f->store, &q, 0, collect_report, &out), 0);
-    assert_string_equal(cc_buf_str(&out), "care_plan T1(East) overdue 1\n"
-                                          "pep T2(West) cancelled 1\n"
-                                          "review T1(East) met 1\n"
-                                          "review T2(West) due_soon 1\n"
-                                          "visit T2(West) met_late 1\n");
+    assert_int_equal(cc_clocks_credited(f->store, &q, collect_credited, &out), 0);
+    assert_string_equal(sorted_lines(cc_buf_str(&out)),
+                        "care_plan C1#1 2026-11-02..2026-11-16 overdue met - held T1/W1 now T1/W1\n"
+                        "pep C2#1 2026-10-01..2026-10-01 cancelled met - held T2/W2 now T2/W2\n"
+                        "review C1#1 2026-09-01..2026-09-29 met met 2026-09-20 held T1/W1 now T1/W1\n"
+                        "review C2#1 2026-11-02..2026-11-30 due_soon met - held T2/W2 now T2/W2\n"
+                        "visit C3#1 2026-11-20..2026-11-27 met_late met 2026-11-28 held T2/W1 now T2/W1\n");
     cc_buf_reset(&out);
-    q = (cc_clocks_due_t){.from = iso("2026-11-01"), .to = to, .team = "T2"};
-    assert_int_equal(cc_clocks_report_rows(f->store, &q, 1, collect_report, &out), 0);
-    assert_string_equal(cc_buf_str(&out), "review T2(West) due_soon 1 C2#1 2026-11-02..2026-11-30 met -\n"
-                                          "visit T2(West) met_late 1 C3#1 2026-11-20..2026-11-27 met 2026-11-28\n");
+    q = (cc_clocks_due_t){.from = iso("2026-11-01"), .to = to, .team = "T2", .clock = "visit"};
+    assert_int_equal(cc_clocks_credited(f->store, &q, collect_credited, &out), 0);
+    assert_string_equal(cc_buf_str(&out), "visit C3#1 2026-11-20..2026-11-27 met_late met 2026-11-28 held T2/W1 "
+                                          "now T2/W1\n");
     size_t errors = 9;
     assert_int_equal(cc_clocks_data_error_children(f->store, NULL, &errors), 0);
     assert_int_equal(errors, 1);
     assert_int_equal(cc_clocks_data_error_children(f->store, "T1", &errors), 0);
     assert_int_equal(errors, 0);
     cc_buf_free(&out);
+}
+
+/* Issue 20: a clock counts for the team and worker who held the child on
+ * its due date. C1 was with T2/W2 from January and moved to T1/W1 on
+ * 1 October: its review due 29 September is T2's and W2's, its care plan
+ * due 16 November T1's; asking for T2 finds the review though C1 is T1's
+ * now. A due date before the first recorded allocation counts for that
+ * first allocation. */
+static void test_credited_to_who_held_the_child_on_the_due_date(void **state)
+{
+    fixture_t *f = *state;
+    cc_buf_t out;
+    cc_buf_init(&out);
+    exec_sql(f->store, "DELETE FROM assignments WHERE child_id = 'C1';"
+                       "INSERT INTO assignments (child_id, since, team_id, worker_id) VALUES "
+                       "('C1', '2026-01-01', 'T2', 'W2'), ('C1', '2026-10-01', 'T1', 'W1');");
+    cc_clocks_due_t q = {.from = CC_DATE_NONE, .to = iso("2026-11-30"), .team = "T2"};
+    assert_int_equal(cc_clocks_credited(f->store, &q, collect_credited, &out), 0);
+    assert_string_equal(sorted_lines(cc_buf_str(&out)),
+                        "pep C2#1 2026-10-01..2026-10-01 cancelled met - held T2/W2 now T2/W2\n"
+                        "review C1#1 2026-09-01..2026-09-29 met met 2026-09-20 held T2/W2 now T1/W1\n"
+                        "review C2#1 2026-11-02..2026-11-30 due_soon met - held T2/W2 now T2/W2\n"
+                        "visit C3#1 2026-11-20..2026-11-27 met_late met 2026-11-28 held T2/W1 now T2/W1\n");
+    cc_buf_reset(&out);
+    q = (cc_clocks_due_t){.from = CC_DATE_NONE, .to = iso("2026-11-30"), .worker = "W1"};
+    assert_int_equal(cc_clocks_credited(f->store, &q, collect_credited, &out), 0);
+    assert_string_equal(sorted_lines(cc_buf_str(&out)),
+                        "care_plan C1#1 2026-11-02..2026-11-16 overdue met - held T1/W1 now T1/W1\n"
+                        "visit C3#1 2026-11-20..2026-11-27 met_late met 2026-11-28 held T2/W1 now T2/W1\n");
+    /* History that starts after the due date: the first allocation. */
+    exec_sql(f->store, "DELETE FROM assignments WHERE child_id = 'C1';"
+                       "INSERT INTO assignments (child_id, since, team_id, worker_id) VALUES "
+                       "('C1', '2026-10-01', 'T2', 'W2');");
+    cc_buf_reset(&out);
+    q = (cc_clocks_due_t){.from = CC_DATE_NONE, .to = iso("2026-11-30"), .clock = "review", .team = "T2"};
+    assert_int_equal(cc_clocks_credited(f->store, &q, collect_credited, &out), 0);
+    assert_string_equal(sorted_lines(cc_buf_str(&out)),
+                        "review C1#1 2026-09-01..2026-09-29 met met 2026-09-20 held T2/W2 now T1/W1\n"
+                        "review C2#1 2026-11-02..2026-11-30 due_soon met - held T2/W2 now T2/W2\n");
+    cc_buf_free(&out);
+}
+
+/* A team's (or worker's) report reads only the children it ever held,
+ * through the history's indexes, and their clocks by primary key. */
+static void test_credited_reads_through_indexes(void **state)
+{
+    fixture_t *f = *state;
+    char plan[2048];
+    cc_clocks_due_t q = {.from = CC_DATE_NONE, .to = iso("2026-11-30"), .team = "T1"};
+    query_plan(f->store, cc_clocks_credited_sql(&q), plan, sizeof(plan));
+    assert_non_null(strstr(plan, "assignments_by_team"));
+    assert_non_null(strstr(plan, "children_by_team"));
+    assert_null(strstr(plan, "SCAN c"));
+    q = (cc_clocks_due_t){.from = CC_DATE_NONE, .to = iso("2026-11-30"), .worker = "W1"};
+    query_plan(f->store, cc_clocks_credited_sql(&q), plan, sizeof(plan));
+    assert_non_null(strstr(plan, "assignments_by_worker"));
+    assert_null(strstr(plan, "SCAN c"));
 }
 
 int main(void)
@@ -210,7 +288,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_stops_when_told, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_use_their_indexes, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_counts, setup, fixture_db_teardown),
-        cmocka_unit_test_setup_teardown(test_report_rows, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_credited_rows, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_credited_to_who_held_the_child_on_the_due_date, setup,
+                                        fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_credited_reads_through_indexes, setup, fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
