@@ -87,7 +87,23 @@ ALL_OBJS  := $(LIB_OBJS) $(CLI_OBJS) $(DAEMON_OBJS)
 .PHONY: all pkgcheck layers test unit integration deps bench install uninstall man deb clean demo holidays \
         check-holidays valgrind fuzz fuzz-build fuzz-smoke fuzz-run faults
 
-all: $(BUILD)/careclock $(BUILD)/careclockd
+all: $(BUILD)/careclock $(BUILD)/careclockd $(if $(wildcard $(GOVUK)),web-assets)
+
+# GOV.UK Frontend (the dashboard's styles, images and fonts), pinned in
+# web/package.json and web/package-lock.json and fetched from the npm
+# registry by make deps (npm ci); copied into config/web/ beside
+# careclock.css, where careclockd finds them in the source tree and from
+# where make install installs them (docs/dashboard.md).
+GOVUK := web/node_modules/govuk-frontend/dist/govuk
+WEB_ASSETS := config/web/govuk-frontend.min.css
+
+.PHONY: web-assets
+web-assets: $(WEB_ASSETS)
+
+$(WEB_ASSETS): $(GOVUK)/govuk-frontend.min.css
+	rm -rf config/web/fonts config/web/images
+	cp -R $(GOVUK)/assets/fonts $(GOVUK)/assets/images config/web/
+	cp $(GOVUK)/govuk-frontend.min.css $@
 
 # Every library pkg-config knows, or the build stops here naming what is
 # missing and the Debian package to install (instead of a wall of errors).
@@ -200,6 +216,8 @@ $(BUILD)/man/%: man/%.scd VERSION
 # The files install puts under $(DESTDIR), one a line, for uninstall.
 INSTALLED = $(BINDIR)/careclock $(SBINDIR)/careclockd \
             $(patsubst config/%,$(DATADIR)/%,$(wildcard config/holidays/*.ics config/rules/*.rules)) \
+            $(patsubst config/%,$(DATADIR)/%,$(wildcard config/web/*.css config/web/*.txt config/web/fonts/* \
+                                                        config/web/images/*)) \
             $(foreach m,$(notdir $(MAN_PAGES)),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m)) \
             $(BASHCOMPDIR)/careclock $(BASHCOMPDIR)/careclockd $(addprefix $(UNITDIR)/,$(UNITS)) \
             $(SYSUSERSDIR)/careclock.conf $(TMPFILESDIR)/careclock.conf \
@@ -214,6 +232,13 @@ install: all man
 	install -m 0755 $(BUILD)/careclockd $(DESTDIR)$(SBINDIR)/careclockd
 	install -m 0644 config/holidays/*.ics $(DESTDIR)$(DATADIR)/holidays/
 	install -m 0644 config/rules/*.rules $(DESTDIR)$(DATADIR)/rules/
+	install -d $(DESTDIR)$(DATADIR)/web/fonts $(DESTDIR)$(DATADIR)/web/images
+	install -m 0644 config/web/careclock.css config/web/LICENSE-govuk-frontend.txt $(DESTDIR)$(DATADIR)/web/
+	if [ -f $(WEB_ASSETS) ]; then \
+	    install -m 0644 $(WEB_ASSETS) $(DESTDIR)$(DATADIR)/web/ && \
+	    install -m 0644 config/web/fonts/* $(DESTDIR)$(DATADIR)/web/fonts/ && \
+	    install -m 0644 config/web/images/* $(DESTDIR)$(DATADIR)/web/images/; \
+	else echo "make install: GOV.UK Frontend is missing (run make deps): the dashboard will be unstyled" >&2; fi
 	for m in $(notdir $(MAN_PAGES)); do \
 	    install -m 0644 $(BUILD)/man/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; done
 	install -m 0644 completions/careclock $(DESTDIR)$(BASHCOMPDIR)/careclock
@@ -233,7 +258,8 @@ install: all man
 # /var/backups/careclock) stay: remove them by hand once they are not needed.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DATADIR)/holidays $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(DATADIR) \
+	-rmdir $(DESTDIR)$(DATADIR)/web/fonts $(DESTDIR)$(DATADIR)/web/images $(DESTDIR)$(DATADIR)/web \
+	    $(DESTDIR)$(DATADIR)/holidays $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/careclock (the configuration) and the data in /var/lib/careclock"
 	@echo "  and /var/backups/careclock; first stop the units: systemctl disable --now careclockd.service \\"

@@ -22,10 +22,10 @@ libssl-dev libsystemd-dev zlib1g-dev scdoc dpkg-dev debhelper"
 # Testing (make test, and CI's sanitizer, valgrind, fuzz and fault runs):
 # cmocka, the real servers the integration tests talk to (aiosmtpd), the
 # feed checkers (python3-icalendar, python3-vobject, khal), Chromium for the
-# HTML messages, man for the man pages, lintian for the package, iproute2 for
+# HTML messages and (with python3-selenium) the dashboard, man for the man pages, lintian for the package, iproute2 for
 # the package test's private network, clang for the fuzzers, valgrind.
 TEST="libcmocka-dev sqlite3 tzdata curl python3 python3-aiosmtpd python3-icalendar python3-vobject khal chromium
-chromium-driver man-db lintian iproute2 valgrind clang libclang-rt-14-dev"
+chromium-driver python3-selenium man-db lintian iproute2 valgrind clang libclang-rt-14-dev"
 
 # Benchmarks only (make bench): the comparison scripts and the HTTP load tools.
 BENCH="python3-numpy python3-pandas wrk nginx-light"
@@ -47,6 +47,12 @@ case "${1:-}" in
         ;;
 esac
 
+# npm fetches the dashboard's pinned web packages (web/package-lock.json, at
+# the end). Any npm will do: a machine with Node.js from elsewhere has one;
+# otherwise Debian's.
+if [ -n "${PACKAGES:-}" ] && ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+fi
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -65,12 +71,22 @@ if command -v npm >/dev/null 2>&1 && [ -f "$cards/package-lock.json" ] && [ ! -d
 fi
 if [ -z "$missing" ]; then
     echo "deps: all present"
-    exit 0
+else
+    echo "deps: installing$missing"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
-echo "deps: installing$missing"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+# The web packages pinned in web/package-lock.json (GOV.UK Frontend, and
+# axe-core for the browser tests), from the npm registry: again only when
+# the lock file changed since the last install.
+cd "$(dirname "$0")/../web"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "deps: npm ci (web/package-lock.json)"
+    npm ci --no-audit --no-fund
+fi
+cd ..
+make -s web-assets

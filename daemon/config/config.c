@@ -101,9 +101,17 @@ int cc_config_defaults(cc_config_t *config)
     config->settle_seconds = 120;
     config->smtp_timeout_seconds = 60;
     config->recompute_interval_ms = 250;
+    config->web_auth = CC_WEB_AUTH_EMAIL;
+    config->web_proxy_header = strdup("X-Remote-Email");
+    cc_netaddr_parse("127.0.0.1", &config->web_proxies[0]);
+    cc_netaddr_parse("::1", &config->web_proxies[1]);
+    config->nweb_proxies = 2;
+    config->web_signin_minutes = 15;
+    config->web_idle_minutes = 60;
+    config->web_session_hours = 10;
     config->shutdown_grace_seconds = 10;
     if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL || config->database == NULL ||
-        config->timezone == NULL || config->listen == NULL) {
+        config->timezone == NULL || config->listen == NULL || config->web_proxy_header == NULL) {
         cc_config_free(config);
         return CC_ENOMEM;
     }
@@ -129,6 +137,9 @@ void cc_config_free(cc_config_t *config)
     free(config->smtp_password_file);
     free(config->smtp_helo);
     free(config->file_channel);
+    free(config->web_proxy_header);
+    free(config->web_proxy_signout);
+    free(config->web_assets);
     for (size_t i = 0; i < config->nwebhooks; i++) {
         free(config->webhooks[i].name);
         free(config->webhooks[i].url);
@@ -436,6 +447,81 @@ static int handle_webhook(reader_t *r, const char *name, const char *key, const 
     return 1;
 }
 
+/* A header name: RFC 9110 token characters. */
+static int header_name(const char *v)
+{
+    if (*v == '\0')
+        return 0;
+    for (; *v; v++)
+        if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *v) != NULL))
+            return 0;
+    return 1;
+}
+
+static int handle_web(reader_t *r, const char *key, const char *value)
+{
+    cc_config_t *c = r->config;
+    char path[PATH_MAX];
+    if (!clean(value))
+        return fail(r, key, "%s", "control characters are not allowed");
+    if (strcmp(key, "auth") == 0) {
+        if (strcmp(value, "email") == 0)
+            c->web_auth = CC_WEB_AUTH_EMAIL;
+        else if (strcmp(value, "proxy") == 0)
+            c->web_auth = CC_WEB_AUTH_PROXY;
+        else if (strcmp(value, "off") == 0)
+            c->web_auth = CC_WEB_AUTH_OFF;
+        else
+            return fail(r, key, "\"%s\" is not email, proxy or off", value);
+    } else if (strcmp(key, "proxy_header") == 0) {
+        if (!header_name(value))
+            return fail(r, key, "\"%s\" is not a header name", value);
+        set_str(&c->web_proxy_header, value);
+    } else if (strcmp(key, "proxy_identity") == 0) {
+        if (strcmp(value, "email") == 0)
+            c->web_proxy_by_id = 0;
+        else if (strcmp(value, "id") == 0)
+            c->web_proxy_by_id = 1;
+        else
+            return fail(r, key, "\"%s\" is not email or id", value);
+    } else if (strcmp(key, "proxy_addresses") == 0) {
+        char copy[4096];
+        snprintf(copy, sizeof(copy), "%s", value);
+        c->nweb_proxies = 0;
+        for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+            if (c->nweb_proxies >= CC_CONFIG_MAX_PROXIES)
+                return fail(r, key, "more than %d addresses in \"%s\"", CC_CONFIG_MAX_PROXIES, value);
+            if (cc_netaddr_parse(tok, &c->web_proxies[c->nweb_proxies]) != 0)
+                return fail(r, key, "\"%s\" is not an IP address or ADDRESS/PREFIX range", tok);
+            c->nweb_proxies++;
+        }
+    } else if (strcmp(key, "proxy_signout_url") == 0) {
+        if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0 && value[0] != '/') ||
+            strchr(value, ' ') || strchr(value, '"'))
+            return fail(r, key, "\"%s\" is not an http:// or https:// URL or a path", value);
+        set_str(&c->web_proxy_signout, value);
+    } else if (strcmp(key, "signin_minutes") == 0) {
+        if (parse_int(value, 1, 60, &c->web_signin_minutes) != 0)
+            return fail(r, key, "\"%s\" is not a number of minutes from 1 to 60", value);
+    } else if (strcmp(key, "session_idle_minutes") == 0) {
+        if (parse_int(value, 5, 24 * 60, &c->web_idle_minutes) != 0)
+            return fail(r, key, "\"%s\" is not a number of minutes from 5 to 1440", value);
+    } else if (strcmp(key, "session_hours") == 0) {
+        if (parse_int(value, 1, 7 * 24, &c->web_session_hours) != 0)
+            return fail(r, key, "\"%s\" is not a number of hours from 1 to 168", value);
+    } else if (strcmp(key, "assets") == 0) {
+        resolve(r, value, path, sizeof(path));
+        set_str(&c->web_assets, path);
+    } else if (strcmp(key, "transport_font") == 0) {
+        if (parse_bool(value, &c->web_transport_font) != 0)
+            return fail(r, key, "\"%s\" is not yes or no", value);
+    } else {
+        return fail(r, key, "unknown key in [web] (value \"%s\")", value);
+    }
+    return 1;
+}
+
 static int handle_daemon(reader_t *r, const char *key, const char *value)
 {
     cc_config_t *c = r->config;
@@ -496,6 +582,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         return handle_notify(r, key, value);
     if (strcmp(section, "careclockd") == 0)
         return handle_daemon(r, key, value);
+    if (strcmp(section, "web") == 0)
+        return handle_web(r, key, value);
     if (strncmp(section, "webhook:", 8) == 0)
         return handle_webhook(r, section + 8, key, value);
     return fail(r, key, "unknown section [%s] (expected careclock, careclockd, http, smtp, notify or webhook:NAME)",

@@ -23,6 +23,7 @@
 #include "careclock/store.h"
 #include "careclock/time.h"
 #include "careclock/version.h"
+#include "careclock/web.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -77,6 +78,7 @@ typedef struct {
     int status_dirty;
     cc_http_t *http;
     cc_feedserver_t *feeds;
+    cc_web_t *web;
     uv_timer_t access_flush, deliver_timer, grace;
     cc_deliverer_t *deliverer;
     int plan_owed;
@@ -205,6 +207,10 @@ static int recompute(cc_daemon_t *d)
     d->recomputes++;
     if (d->feeds != NULL && (d->full_pending || stats.written || stats.deleted))
         cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
+    /* The dashboard's figures follow the clocks and the allocations (a
+     * reassignment queues the child, so stats.children counts it). */
+    if (d->web != NULL && (d->full_pending || stats.children || stats.written || stats.deleted))
+        cc_web_invalidate(d->web, d->today);
     /* A full recompute (start, a new day, a reload) is followed by a plan
      * of the whole council; any other by a plan of the children it touched
      * (the plan queue, filled by triggers: reassignments too). */
@@ -441,7 +447,27 @@ static int route_metrics(void *data, cc_buf_t *out)
                   "# TYPE careclock_feed_renders_total counter\ncareclock_feed_renders_total %llu\n",
                   (double)d->last_recompute_ms / 1000.0, (unsigned long long)d->recomputes,
                   (unsigned long long)d->recompute_failures, (long long)d->last_reload, (unsigned long long)renders);
+    if (d->web != NULL) {
+        cc_web_stats_t ws;
+        cc_web_stats(d->web, &ws);
+        cc_buf_printf(out,
+                      "# HELP careclock_dashboard_pages_total Dashboard pages answered (off the loop).\n"
+                      "# TYPE careclock_dashboard_pages_total counter\ncareclock_dashboard_pages_total %llu\n"
+                      "# HELP careclock_dashboard_figures_builds_total Builds of the dashboard's figures.\n"
+                      "# TYPE careclock_dashboard_figures_builds_total counter\n"
+                      "careclock_dashboard_figures_builds_total %llu\n"
+                      "# HELP careclock_dashboard_figures_build_seconds Duration of the last build of the figures.\n"
+                      "# TYPE careclock_dashboard_figures_build_seconds gauge\n"
+                      "careclock_dashboard_figures_build_seconds %.3f\n",
+                      (unsigned long long)ws.pages, (unsigned long long)ws.builds, ws.last_build_seconds);
+    }
     return out->failed ? CC_ENOMEM : 0;
+}
+
+static void route_web(void *data, cc_http_request_t *req)
+{
+    cc_daemon_t *d = data;
+    cc_web_route(d->web, req);
 }
 
 static void route_log(void *data, int level, const char *message)
@@ -475,9 +501,16 @@ static int start_http(cc_daemon_t *d)
 {
     char err[512];
     cc_http_routes_t routes = {.data = d, .feed = route_feed, .healthz = route_healthz, .metrics = route_metrics,
-                               .log = route_log};
+                               .web = route_web, .log = route_log};
     if (cc_feedserver_new(d->store, &d->env.config, &d->feeds) != 0)
         return CC_ENOMEM;
+    cc_web_options_t wo = {.db_path = d->db_path, .config_path = d->options.config_path,
+                           .listen = d->env.config.listen, .clock_offset = d->clock_offset};
+    int wrc = cc_web_new(&d->loop, &d->env, &wo, &d->web, err, sizeof(err));
+    if (wrc != 0) {
+        cc_log(CC_LOG_ERR, "dashboard: %s", err);
+        return wrc;
+    }
     cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
     int rc = cc_http_start(&d->loop, &d->env.config, &routes, &d->http, err, sizeof(err));
     if (rc != 0) {
@@ -485,6 +518,8 @@ static int start_http(cc_daemon_t *d)
         return rc;
     }
     cc_log(CC_LOG_INFO, "feed server listening on %s (port %d)", d->env.config.listen, cc_http_port(d->http));
+    static const char *const AUTH[] = {"sign-in by e-mailed link", "sign-in through the proxy", "off"};
+    cc_log(CC_LOG_INFO, "dashboard: %s", AUTH[d->env.config.web_auth]);
     return 0;
 }
 
@@ -542,6 +577,8 @@ static void on_sighup(uv_signal_t *s, int signum)
     d->last_reload = daemon_now(d);
     if (d->deliverer != NULL)
         cc_deliverer_reload(d->deliverer);
+    if (d->web != NULL && cc_web_reload(d->web, &d->env, err, sizeof(err)) != 0)
+        cc_log(CC_LOG_ERR, "dashboard: the reload could not be taken (the old configuration stays for it): %s", err);
     cc_log(CC_LOG_INFO, "reloaded: %zu rules, division %s%s", cc_ruleset_count(d->env.rules), d->env.config.division,
            changed ? "; rules or holidays changed, recomputing every clock" : "");
     d->full_pending = 1;
@@ -571,16 +608,25 @@ static void on_http_stopped(void *arg)
     close_handles(d);
 }
 
-static void on_deliverer_closed(void *arg)
+static void on_web_closed(void *arg)
 {
     cc_daemon_t *d = arg;
-    d->deliverer = NULL;
+    d->web = NULL;
     /* Then the feed server (it finishes what it is sending), then every
      * other handle; the loop ends when all are closed. */
     if (d->http != NULL)
         cc_http_stop(d->http, on_http_stopped, d);
     else
         close_handles(d);
+}
+
+static void on_deliverer_closed(void *arg)
+{
+    cc_daemon_t *d = arg;
+    d->deliverer = NULL;
+    /* The dashboard's work in flight finishes first (its answers go out
+     * through the feed server). */
+    cc_web_close(d->web, on_web_closed, d);
 }
 
 /* The grace period is over, or the cycle in flight ended. */

@@ -23,6 +23,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@
 #define CHILD_PREFIX "/children/"
 #define CONNECTION_MEMORY (32 * 1024)
 
+/* What the first call of the access handler leaves in *req_cls for the
+ * feed, health and metrics routes (the web route leaves its request). */
+static int headers_seen;
+
 struct cc_http {
     uv_loop_t *loop;
     uv_poll_t poll;   /* on MHD's epoll descriptor */
@@ -48,6 +53,33 @@ struct cc_http {
     cc_http_stop_cb on_stop;
     void *on_stop_arg;
     cc_http_stats_t stats;
+    cc_http_request_t *waiting; /* web requests suspended until answered */
+};
+
+/* A web request. Two references: the connection's (until libmicrohttpd
+ * says the request is over, or the server stops) and the route's (until
+ * cc_http_respond); freed when both are gone. */
+typedef struct {
+    char *name, *value;
+} pair_t;
+
+struct cc_http_request {
+    cc_http_t *h;
+    struct MHD_Connection *conn; /* NULL once the connection is done with it */
+    int refs;
+    int dispatched, suspended;
+    cc_http_request_t *prev, *next; /* h->waiting while suspended */
+    char *method, *path;
+    pair_t *headers, *query;
+    size_t nheaders, nquery;
+    char *body;
+    size_t len;
+    int too_big;
+    char client[64];
+    struct sockaddr_storage peer;
+    int has_peer;
+    int answered;
+    cc_http_response_t response;
 };
 
 /* ---- small helpers ---- */
@@ -437,15 +469,272 @@ static enum MHD_Result send_not_allowed(cc_http_t *h, struct MHD_Connection *con
     return queue(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
+/* ---- web requests ---- */
+
+static void pairs_free(pair_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].name);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+static void request_unref(cc_http_request_t *req)
+{
+    if (--req->refs > 0)
+        return;
+    free(req->method);
+    free(req->path);
+    pairs_free(req->headers, req->nheaders);
+    pairs_free(req->query, req->nquery);
+    free(req->body);
+    free(req->response.body);
+    free(req->response.headers);
+    free(req);
+}
+
+typedef struct {
+    pair_t **pairs;
+    size_t *n;
+    int failed;
+} collect_t;
+
+static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    collect_t *c = cls;
+    (void)kind;
+    if (key == NULL)
+        return MHD_YES;
+    pair_t *grown = realloc(*c->pairs, (*c->n + 1) * sizeof(pair_t));
+    if (grown == NULL) {
+        c->failed = 1;
+        return MHD_NO;
+    }
+    *c->pairs = grown;
+    grown[*c->n].name = strdup(key);
+    grown[*c->n].value = strdup(value ? value : "");
+    if (grown[*c->n].name == NULL || grown[*c->n].value == NULL) {
+        free(grown[*c->n].name);
+        free(grown[*c->n].value);
+        c->failed = 1;
+        return MHD_NO;
+    }
+    (*c->n)++;
+    return MHD_YES;
+}
+
+/* A web request copied from the connection, with the connection's
+ * reference; NULL when out of memory. */
+static cc_http_request_t *request_new(cc_http_t *h, struct MHD_Connection *conn, const char *method, const char *url)
+{
+    cc_http_request_t *req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return NULL;
+    req->h = h;
+    req->conn = conn;
+    req->refs = 1;
+    req->method = strdup(method);
+    req->path = strdup(url);
+    collect_t headers = {&req->headers, &req->nheaders, 0}, query = {&req->query, &req->nquery, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_pair, &headers);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_pair, &query);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL && ci->client_addr != NULL) {
+        const struct sockaddr *sa = ci->client_addr;
+        size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        memcpy(&req->peer, sa, len);
+        req->has_peer = 1;
+        const void *addr = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                     : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        if (inet_ntop(sa->sa_family, addr, req->client, sizeof(req->client)) == NULL)
+            req->client[0] = '\0';
+    }
+    if (req->method == NULL || req->path == NULL || headers.failed || query.failed) {
+        request_unref(req);
+        return NULL;
+    }
+    return req;
+}
+
+const char *cc_http_request_method(const cc_http_request_t *req)
+{
+    return req->method;
+}
+
+const char *cc_http_request_path(const cc_http_request_t *req)
+{
+    return req->path;
+}
+
+const char *cc_http_request_header(const cc_http_request_t *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+const char *cc_http_request_query(const cc_http_request_t *req, const char *name)
+{
+    for (size_t i = 0; i < req->nquery; i++)
+        if (strcmp(req->query[i].name, name) == 0)
+            return req->query[i].value;
+    return NULL;
+}
+
+const char *cc_http_request_body(const cc_http_request_t *req, size_t *len, int *too_big)
+{
+    *len = req->len;
+    if (too_big != NULL)
+        *too_big = req->too_big;
+    return req->body ? req->body : "";
+}
+
+const char *cc_http_request_client(const cc_http_request_t *req)
+{
+    return req->client;
+}
+
+const struct sockaddr *cc_http_request_peer(const cc_http_request_t *req)
+{
+    return req->has_peer ? (const struct sockaddr *)&req->peer : NULL;
+}
+
+static void on_timer(uv_timer_t *timer);
+
+void cc_http_respond(cc_http_request_t *req, cc_http_response_t *resp)
+{
+    assert(req != NULL && resp != NULL && !req->answered);
+    cc_http_t *h = req->h;
+    req->answered = 1;
+    req->response = *resp;
+    memset(resp, 0, sizeof(*resp));
+    if (req->suspended) {
+        /* Unlink, resume, and let MHD run from the timer (never inside a
+         * run): it calls the access handler again, which queues the answer. */
+        if (req->prev != NULL)
+            req->prev->next = req->next;
+        else
+            h->waiting = req->next;
+        if (req->next != NULL)
+            req->next->prev = req->prev;
+        req->prev = req->next = NULL;
+        req->suspended = 0;
+        if (req->conn != NULL && h->mhd != NULL) {
+            MHD_resume_connection(req->conn);
+            uv_timer_start(&h->timer, on_timer, 0, 0);
+        }
+    }
+    request_unref(req); /* the route's reference */
+}
+
+/* The request is over for libmicrohttpd (answered, or the client went). */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    cc_http_request_t *req = *req_cls;
+    if (req == NULL || req == (void *)&headers_seen)
+        return;
+    *req_cls = NULL;
+    req->conn = NULL;
+    request_unref(req); /* the connection's reference */
+}
+
+/* Queue the web answer of req. */
+static enum MHD_Result send_web(cc_http_t *h, struct MHD_Connection *conn, cc_http_request_t *req)
+{
+    cc_http_response_t *r = &req->response;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"",
+                                                                r->body ? MHD_RESPMEM_MUST_FREE
+                                                                        : MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    r->body = NULL; /* MHD frees it now */
+    if (r->content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (char *line = r->headers, *end; line != NULL && *line != '\0'; line = end + 1) {
+        end = strchr(line, '\n');
+        if (end == NULL)
+            break;
+        *end = '\0';
+        char *colon = strchr(line, ':');
+        if (colon != NULL && colon > line) {
+            *colon = '\0';
+            const char *value = colon + 1;
+            while (*value == ' ')
+                value++;
+            MHD_add_response_header(resp, line, value);
+        }
+    }
+    return queue(h, conn, r->status ? r->status : MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
+}
+
+/* The web route's part of the access handler: the first call makes the
+ * request, later calls gather the body, the last hands it to the route or
+ * sends the answer. */
+static enum MHD_Result serve_web(cc_http_t *h, struct MHD_Connection *conn, const char *url, const char *method,
+                                 const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    cc_http_request_t *req = *req_cls;
+    if (req == NULL) {
+        if ((req = request_new(h, conn, method, url)) == NULL)
+            return MHD_NO;
+        *req_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+        if (req->len + n > CC_HTTP_BODY_MAX) {
+            req->too_big = 1;
+        } else {
+            char *grown = realloc(req->body, req->len + n + 1);
+            if (grown == NULL)
+                return MHD_NO;
+            memcpy(grown + req->len, upload_data, n);
+            req->len += n;
+            grown[req->len] = '\0';
+            req->body = grown;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!req->dispatched) {
+        req->dispatched = 1;
+        req->refs++; /* the route's */
+        h->routes.web(h->routes.data, req);
+        if (!req->answered) {
+            MHD_suspend_connection(conn);
+            req->suspended = 1;
+            req->next = h->waiting;
+            if (h->waiting != NULL)
+                h->waiting->prev = req;
+            h->waiting = req;
+            return MHD_YES;
+        }
+    }
+    if (!req->answered)
+        return MHD_YES; /* resumed without an answer: cannot happen */
+    return send_web(h, conn, req);
+}
+
+static int is_web_path(const char *url)
+{
+    return url != NULL && strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
+           strncmp(url, FEED_PREFIX, strlen(FEED_PREFIX)) != 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
     cc_http_t *h = cls;
     char token[CC__HTTP_TOKEN_MAX + 1];
-    static int headers_seen;
     (void)version;
-    (void)upload_data;
+    if (h->routes.web != NULL && is_web_path(url))
+        return serve_web(h, conn, url, method, upload_data, upload_data_size, req_cls);
     /* The first call only announces the headers: answering then makes MHD
      * close the connection after the response (it cannot know the request
      * body was read), which defeats keep-alive. Answer on the second. */
@@ -674,10 +963,12 @@ int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_rout
     unsigned limit = config->http_max_connections > 0 ? (unsigned)config->http_max_connections : 512;
     h->limit = limit;
     unsigned timeout = config->http_timeout_seconds > 0 ? (unsigned)config->http_timeout_seconds : 10;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
-                              on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_LISTEN_SOCKET,
-                              (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                              timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0),
+                              0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
+                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+                              MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                              (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                              MHD_OPTION_END);
     if (h->mhd == NULL) {
         snprintf(err, errlen, "libmicrohttpd could not start on %s", config->listen);
         close(fd);
@@ -791,6 +1082,16 @@ void cc_http_stop(cc_http_t *h, cc_http_stop_cb cb, void *arg)
     }
     h->on_stop = cb;
     h->on_stop_arg = arg;
+    /* MHD must resume what it suspended before it stops; the route's
+     * references stay until it answers (the answer is then dropped). */
+    while (h->waiting != NULL) {
+        cc_http_request_t *req = h->waiting;
+        h->waiting = req->next;
+        req->prev = req->next = NULL;
+        req->suspended = 0;
+        if (req->conn != NULL)
+            MHD_resume_connection(req->conn);
+    }
     /* Stop watching the epoll descriptor before MHD closes it. */
     uv_close((uv_handle_t *)&h->poll, on_closed);
     uv_close((uv_handle_t *)&h->timer, on_closed);

@@ -72,20 +72,22 @@ typedef struct {
  * a pass for --child at 100,000 children. Now --child reads the child's
  * clocks through the primary key, --team and --worker go through
  * children_by_team and children_by_worker, and --status alone through
- * clocks_by_status. The ORDER BY ends with the primary key, so the order of
+ * clocks_by_status; --iro (the dashboard) children_by_iro. The ORDER BY ends with the primary key, so the order of
  * the rows does not depend on the plan. */
 #define STATUS_PARAM 4 /* statuses bind ?4, ?5, ... */
 
-enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, NFILTERS };
+enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, F_IRO, NFILTERS };
 
 static const char LIST_SELECT[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.title, c.start_date, c.due_date, c.status, c.met_on, ch.worker_id, "
-    "ch.team_id, c.source, c.reason FROM clocks c JOIN children ch ON ch.id = c.child_id";
+    "ch.team_id, c.source, c.reason, ch.initials, CASE WHEN ?12 THEN ch.full_name END, ch.iro_id "
+    "FROM clocks c JOIN children ch ON ch.id = c.child_id";
 static const char *const LIST_WHERE[] = {
     [F_CHILD] = "c.child_id = ?1",
     [F_TEAM] = "ch.team_id = ?2",
     [F_WORKER] = "ch.worker_id = ?3",
     [F_STATUS] = "c.status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [F_IRO] = "ch.iro_id = ?11",
 };
 static const char LIST_ORDER[] =
     " ORDER BY CASE c.status WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'due_soon' THEN 2 WHEN 'open' "
@@ -100,14 +102,16 @@ static int list_row(sqlite3_stmt *st, void *ctx)
     cc_clock_row_t r = {
         .child_id = text(st, 0), .rule_id = text(st, 1), .seq = sqlite3_column_int(st, 2), .title = text(st, 3),
         .start_date = text(st, 4), .due_date = text(st, 5), .status = text(st, 6), .met_on = text(st, 7),
-        .worker_id = text(st, 8), .team_id = text(st, 9), .source = text(st, 10), .reason = text(st, 11)};
+        .worker_id = text(st, 8), .team_id = text(st, 9), .source = text(st, 10), .reason = text(st, 11),
+        .initials = text(st, 12), .full_name = text(st, 13), .iro_id = text(st, 14)};
     return sink->fn(sink->arg, &r);
 }
 
 int cc_clocks_list_sql(const cc_clocks_filter_t *f, cc_buf_t *sql)
 {
     assert(f != NULL && sql != NULL && f->nstatuses <= CC_CLOCKS_STATUS_FILTER_MAX);
-    const int given[NFILTERS] = {f->child_id != NULL, f->team_id != NULL, f->worker_id != NULL, f->nstatuses > 0};
+    const int given[NFILTERS] = {f->child_id != NULL, f->team_id != NULL, f->worker_id != NULL, f->nstatuses > 0,
+                                 f->iro_id != NULL};
     int rc = cc_buf_puts(sql, LIST_SELECT), nwhere = 0;
     for (int i = 0; rc == 0 && i < NFILTERS; i++)
         if (given[i] && (rc = cc_buf_puts(sql, nwhere++ == 0 ? " WHERE " : " AND ")) == 0)
@@ -136,6 +140,9 @@ int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn f
         sqlite3_bind_text(st, 3, f->worker_id, -1, SQLITE_STATIC);
     for (size_t i = 0; i < f->nstatuses; i++)
         sqlite3_bind_text(st, STATUS_PARAM + (int)i, cc_status_name(f->statuses[i]), -1, SQLITE_STATIC);
+    if (f->iro_id)
+        sqlite3_bind_text(st, 11, f->iro_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 12, f->with_names != 0);
     clock_sink_t sink = {fn, arg};
     return stream(st, list_row, &sink);
 }
@@ -297,6 +304,46 @@ int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n)
         *n = (size_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return step == SQLITE_ROW ? 0 : CC_EDB;
+}
+
+/* ---- the dashboard -------------------------------------------------------- */
+
+/* The escalations sent by e-mail to a member of staff whose clock is still
+ * not met, among the children they are worker or IRO of or manage the team
+ * of: the children first (their indexes, as the staff feed does), each
+ * child's deliveries through the outbox's unique key, the clock by primary
+ * key. */
+static const char ESCALATED_SQL[] =
+    "SELECT d.child_id, d.rule_id, d.seq, c.title, c.due_date, c.status, d.stage, d.sent_at, ch.initials, "
+    "CASE WHEN ?2 THEN ch.full_name END "
+    "FROM (SELECT id FROM children WHERE worker_id = ?1 OR iro_id = ?1 OR team_id IN "
+    "(SELECT id FROM teams WHERE manager_id = ?1 OR service_manager_id = ?1)) k "
+    "CROSS JOIN children ch ON ch.id = k.id CROSS JOIN deliveries d ON d.child_id = k.id "
+    "CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "WHERE d.recipient = ?1 AND d.channel = 'email' AND d.kind = 'escalation' AND d.state = 'sent' "
+    "AND c.status IN ('open', 'due_soon', 'overdue') ORDER BY c.due_date, d.child_id, d.rule_id, d.seq, d.sent_at";
+
+int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, cc_clocks_escalation_fn fn, void *arg)
+{
+    assert(s != NULL && staff_id != NULL && fn != NULL);
+    sqlite3_stmt *st = prepare(s, ESCALATED_SQL);
+    int step = SQLITE_DONE, rc = 0;
+    if (st == NULL)
+        return CC_EDB;
+    sqlite3_bind_text(st, 1, staff_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, with_names != 0);
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        cc_clocks_escalation_t e = {.child_id = text_or_empty(st, 0), .rule_id = text_or_empty(st, 1),
+                                    .seq = sqlite3_column_int(st, 2), .title = text_or_empty(st, 3),
+                                    .due_date = text_or_empty(st, 4), .status = text_or_empty(st, 5),
+                                    .stage = text_or_empty(st, 6), .sent_at = text_or_empty(st, 7),
+                                    .initials = text(st, 8), .full_name = text(st, 9)};
+        rc = fn(arg, &e);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* ---- a calendar feed's clocks -------------------------------------------- */

@@ -394,6 +394,45 @@ int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row
     return rc;
 }
 
+/* One child's deliveries (the unique key's prefix), newest first. */
+static const char CHILD_SQL[] =
+    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, "
+    "due_at, attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries WHERE child_id = ?1 "
+    "ORDER BY id DESC";
+
+static int list_rows(sqlite3_stmt *st, cc_outbox_row_fn fn, void *arg)
+{
+    int step = SQLITE_DONE, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        cc_outbox_row_t r = {
+            .id = sqlite3_column_int64(st, 0),     .state = cc__store_col(st, 1),
+            .child_id = cc__store_col(st, 2),      .rule_id = cc__store_col(st, 3),
+            .seq = sqlite3_column_int(st, 4),      .stage = cc__store_col(st, 5),
+            .stage_date = cc__store_col(st, 6),    .kind = cc__store_col(st, 7),
+            .role = cc__store_col(st, 8),          .recipient = cc__store_col(st, 9),
+            .channel = cc__store_col(st, 10),      .address = cc__store_col(st, 11),
+            .due_date = cc__store_col(st, 12),     .due_at = cc__store_col(st, 13),
+            .attempts = sqlite3_column_int(st, 14), .next_attempt_at = cc__store_col(st, 15),
+            .sent_at = cc__store_col(st, 16),      .message_id = cc__store_col(st, 17),
+            .last_error = cc__store_col(st, 18)};
+        rc = fn(arg, &r);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cc_outbox_of_child(cc_store_t *store, const char *child_id, cc_outbox_row_fn fn, void *arg)
+{
+    assert(store != NULL && child_id != NULL && fn != NULL);
+    sqlite3_stmt *st = cc__store_prepare(cc_store_db(store), CHILD_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    sqlite3_bind_text(st, 1, child_id, -1, SQLITE_STATIC);
+    return list_rows(st, fn, arg);
+}
+
 int cc_outbox_count_by_state(cc_store_t *store, cc_store_count_fn fn, void *arg)
 {
     assert(store != NULL && fn != NULL);

@@ -38,6 +38,7 @@ enum {
     ST_STAFF_GET,
     ST_CHILD_GET,
     ST_STAFF_TEAMS,
+    ST_CHILD_COUNTS,
     ST_COUNT
 };
 
@@ -76,6 +77,8 @@ static const char *const SQL[] = {
                      "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff w ON w.id = ch.worker_id "
                      "LEFT JOIN staff i ON i.id = ch.iro_id WHERE ch.id = ?1",
     /* The teams a member of staff manages (1) or is service manager of (2). */
+    [ST_CHILD_COUNTS] = "SELECT coalesce(team_id, ''), coalesce(worker_id, ''), count(*) FROM children "
+                        "GROUP BY 1, 2 ORDER BY 1, 2",
     [ST_STAFF_TEAMS] = "SELECT id, name, (manager_id IS ?1) + 2 * (service_manager_id IS ?1) FROM teams "
                        "WHERE manager_id = ?1 OR service_manager_id = ?1 ORDER BY id",
 };
@@ -519,4 +522,21 @@ void cc_store_child_row_free(cc_store_child_row_t *c)
     free(c->team_manager_id);
     free(c->service_manager_id);
     memset(c, 0, sizeof(*c));
+}
+
+int cc_store_children_held(cc_store_t *s, cc_store_row_fn fn, void *data)
+{
+    assert(s != NULL && fn != NULL);
+    sqlite3_stmt *st = stmt(s, ST_CHILD_COUNTS);
+    if (st == NULL)
+        return CC_EDB;
+    int step = SQLITE_DONE, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
+        rc = fn(data, cols, 3);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(st);
+    return rc;
 }

@@ -449,6 +449,28 @@ int cc_store_begin(cc_store_t *s)
     return 0;
 }
 
+int cc_store_begin_read(cc_store_t *s)
+{
+    assert(s != NULL);
+    if (cc__store_exec(s, "BEGIN DEFERRED") != 0)
+        return CC_EDB;
+    /* The snapshot begins with the first read: take it now. */
+    int64_t v;
+    if (cc__store_pragma_int(s->db, "SELECT count(*) FROM meta", &v) != 0) {
+        cc__store_exec(s, "ROLLBACK");
+        return CC_EDB;
+    }
+    return 0;
+}
+
+int cc_store_end_read(cc_store_t *s)
+{
+    assert(s != NULL);
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    return cc__store_exec(s, "COMMIT");
+}
+
 int cc_store_commit(cc_store_t *s)
 {
     assert(s != NULL);

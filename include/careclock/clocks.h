@@ -30,7 +30,7 @@ typedef struct {
     const char *updated_at;
     int64_t sequence;              /* the iCalendar SEQUENCE */
     /* joined */
-    const char *initials, *full_name, *worker_id, *worker_name, *team_id;
+    const char *initials, *full_name, *worker_id, *worker_name, *team_id, *iro_id;
     const char *start_event_type;  /* the type of the event that started it */
 } cc_clock_row_t;
 
@@ -43,12 +43,15 @@ typedef struct {
     const char *child_id, *team_id, *worker_id;
     cc_status_t statuses[CC_CLOCKS_STATUS_FILTER_MAX];
     size_t nstatuses;
+    const char *iro_id;   /* the children this IRO reviews */
+    int with_names;       /* fill full_name (privacy = full only) */
 } cc_clocks_filter_t;
 
 /* The clocks that pass f, most urgent first (overdue, data errors, due
  * soon, open, met late, met, the rest), then by due date and key. Rows:
  * child_id, rule_id, seq, title, start_date, due_date, status, met_on,
- * worker_id, team_id (the child's now), source, reason. Each filter goes
+ * worker_id, team_id (the child's now), source, reason, initials,
+ * full_name (with_names only), iro_id. Each filter goes
  * through its index: --child the primary key, --team and --worker the
  * children's indexes, --status alone clocks_by_status. */
 int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg);
@@ -101,6 +104,21 @@ const char *cc_clocks_credited_sql(const cc_clocks_due_t *q);
 /* The number of children (of team; NULL: all) whose data cannot be
  * evaluated (a data_error clock) into *n. */
 int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n);
+
+/* An escalation sent to someone whose clock is still not met (the
+ * dashboard's My work). Strings never NULL but initials and full_name. */
+typedef struct {
+    const char *child_id, *rule_id, *title, *due_date, *status, *stage, *sent_at;
+    int seq;
+    const char *initials, *full_name; /* full_name NULL unless asked for */
+} cc_clocks_escalation_t;
+
+typedef int (*cc_clocks_escalation_fn)(void *arg, const cc_clocks_escalation_t *e);
+
+/* The escalations e-mailed to staff_id (sent) whose clock is still open,
+ * due soon or overdue, among the children staff_id is worker or IRO of or
+ * manages the team of; by the clock's due date. */
+int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, cc_clocks_escalation_fn fn, void *arg);
 
 /* Whose clocks a feed shows: a team's children, or every child a member of
  * staff is allocated to, reviews, or whose team they manage. */

@@ -5,6 +5,7 @@
 #define CARECLOCK_CONFIG_H
 
 #include "careclock/message.h" /* cc_webhook_format_t */
+#include "careclock/netaddr.h"
 #include "careclock/planner.h"
 #include "careclock/privacy.h"
 
@@ -13,6 +14,14 @@
 
 #define CC_CONFIG_MAX_FILES 16
 #define CC_CONFIG_MAX_WEBHOOKS 32
+#define CC_CONFIG_MAX_PROXIES 16
+
+/* [web] auth: how people sign in to the dashboard (docs/dashboard.md). */
+typedef enum {
+    CC_WEB_AUTH_EMAIL, /* a one-time link sent to a staff address careclock knows (default) */
+    CC_WEB_AUTH_PROXY, /* the council's single sign-on proxy names the person in a header */
+    CC_WEB_AUTH_OFF    /* no dashboard: its pages answer 404 */
+} cc_web_auth_t;
 
 /* [webhook:NAME]: one endpoint; a team names it (careclock team set --webhook NAME). */
 typedef struct {
@@ -72,6 +81,19 @@ typedef struct {
     /* [webhook:NAME] sections */
     cc_webhook_config_t webhooks[CC_CONFIG_MAX_WEBHOOKS];
     size_t nwebhooks;
+
+    /* [web]: the dashboard in careclockd (docs/dashboard.md) */
+    cc_web_auth_t web_auth;
+    char *web_proxy_header;    /* "X-Remote-Email" */
+    int web_proxy_by_id;       /* 0: the header holds a staff email address; 1: a staff id */
+    cc_netaddr_t web_proxies[CC_CONFIG_MAX_PROXIES]; /* the only addresses the header is taken from */
+    size_t nweb_proxies;
+    char *web_proxy_signout;   /* the proxy's sign-out URL, NULL */
+    int web_signin_minutes;    /* a sign-in link is good for, 15 */
+    int web_idle_minutes;      /* a session ends unused after, 60 */
+    int web_session_hours;     /* and in any case after, 10 */
+    char *web_assets;          /* the GOV.UK Frontend styles, fonts and careclock.css; NULL: <datadir>/web */
+    int web_transport_font;    /* 1: use the GDS Transport font (services on GOV.UK only); 0 (default) */
 
     /* [careclockd] */
     int recompute_interval_ms; /* PRAGMA data_version poll, 250 */

@@ -22,8 +22,12 @@
  *   GET|HEAD /metrics            200 Prometheus text format 0.0.4: the
  *                                route's text, then the server's own
  *                                request and connection counts
- *   anything else                404; methods other than GET and HEAD get
- *                                405 with Allow: GET, HEAD
+ *   anything else                the web route (the dashboard) when there
+ *                                is one: GET, HEAD and POST, answered when
+ *                                the route says (the connection waits,
+ *                                suspended, meanwhile); else 404, and
+ *                                methods other than GET and HEAD get 405
+ *                                with Allow: GET, HEAD
  * HEAD answers carry the same headers as GET (Content-Length included) and
  * no body. Limits from the configuration ([http]): max_connections (at the
  * limit the server stops accepting; further clients wait in the kernel's
@@ -43,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 typedef struct cc_http cc_http_t;
@@ -73,6 +78,46 @@ typedef struct {
     void *release_arg;
 } cc_http_body_t;
 
+/* A request for the web route, copied from libmicrohttpd on the loop's
+ * thread when it arrived whole, so that the route may read it from any
+ * thread until it answers: method, path (percent-decoded), headers, query
+ * arguments, the body (POST; at most CC_HTTP_BODY_MAX bytes) and the
+ * client's address. Owned by the server; valid until cc_http_respond. */
+typedef struct cc_http_request cc_http_request_t;
+
+#define CC_HTTP_BODY_MAX (64 * 1024)
+
+const char *cc_http_request_method(const cc_http_request_t *req);
+const char *cc_http_request_path(const cc_http_request_t *req);
+/* A header's value (name compared without regard to case), or NULL. */
+const char *cc_http_request_header(const cc_http_request_t *req, const char *name);
+/* A query argument's value (percent-decoded; "" for "?a"), or NULL. */
+const char *cc_http_request_query(const cc_http_request_t *req, const char *name);
+/* The body as received (not NUL-terminated) and its length; *too_big is set
+ * when the client sent more than CC_HTTP_BODY_MAX (the rest was dropped). */
+const char *cc_http_request_body(const cc_http_request_t *req, size_t *len, int *too_big);
+/* The client's address as text ("127.0.0.1", "::1"; "" when unknown) and
+ * as a socket address (NULL when unknown). */
+const char *cc_http_request_client(const cc_http_request_t *req);
+const struct sockaddr *cc_http_request_peer(const cc_http_request_t *req);
+
+/* A web answer. body is the route's (malloc'd, may be NULL for none) and
+ * becomes the server's; headers are "Name: value" lines each ended by
+ * '\n' (malloc'd or NULL), added as they are: no line may hold a CR. */
+typedef struct {
+    unsigned status;
+    const char *content_type; /* a static string; NULL for none */
+    char *body;
+    size_t len;
+    char *headers;
+} cc_http_response_t;
+
+/* Answer req with *resp (taken: the server frees its body and headers,
+ * *resp is left zeroed), on the loop's thread, once. The request may not be
+ * used afterwards. When the client has gone meanwhile, the answer is
+ * dropped. May be called from inside the web callback. */
+void cc_http_respond(cc_http_request_t *req, cc_http_response_t *resp);
+
 /* The daemon's side. Each callback may be NULL (feed: every feed is 404;
  * healthz: always healthy; metrics: the server's own lines only). They are
  * called on the loop's thread and must not call cc_http_stop(). */
@@ -89,6 +134,11 @@ typedef struct {
     /* Append Prometheus text (clocks by rule and status, deliveries by
      * state, recompute duration, last reload time) to out. Nonzero: 500. */
     int (*metrics)(void *data, cc_buf_t *out);
+    /* The web route: every path but /feeds/..., /healthz and /metrics.
+     * Called on the loop's thread when the request has arrived whole; it
+     * answers with cc_http_respond(req, ...) now or later (the connection
+     * waits). NULL: such paths are 404. */
+    void (*web)(void *data, cc_http_request_t *req);
     /* A line worth logging (level as in log.h: 3 error ... 7 debug); never
      * contains a URL. NULL: silent. */
     void (*log)(void *data, int level, const char *message);
@@ -120,7 +170,8 @@ void cc_http_stats(const cc_http_t *http, cc_http_stats_t *out);
 typedef void (*cc_http_stop_cb)(void *arg);
 
 /* Stop: close the listening socket and every connection at once (bodies
- * in flight are released), then close the uv handles. When the last handle
+ * in flight are released; web requests not yet answered are dropped: stop
+ * the web route first so that none is), then close the uv handles. When the last handle
  * has closed, the server is freed and cb(arg) runs (cb may be NULL); the
  * loop must keep running until then. NULL http is fine (cb still runs, at
  * once). Not from inside a route callback. */

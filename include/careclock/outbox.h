@@ -231,6 +231,10 @@ typedef struct {
  * stops them and is returned). 0, CC_EDB or fn's value. */
 int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row_fn fn, void *arg);
 
+/* One child's deliveries, newest first (the dashboard's child page). 0,
+ * CC_EDB or fn's value. */
+int cc_outbox_of_child(cc_store_t *store, const char *child_id, cc_outbox_row_fn fn, void *arg);
+
 /* The number of deliveries in each state (the metrics), as fn(arg, state,
  * NULL, n), by state. 0, CC_EDB or fn's value. */
 int cc_outbox_count_by_state(cc_store_t *store, cc_store_count_fn fn, void *arg);

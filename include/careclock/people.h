@@ -150,6 +150,10 @@ int cc_store_staff_by_email(cc_store_t *s, const char *email, cc_store_person_t 
  * and how ("1" team manager, "2" service manager, "3" both). */
 int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn, void *data);
 
+/* How many children each team and worker holds now: team id, worker id
+ * ("" for none) and the count as text, by team then worker. */
+int cc_store_children_held(cc_store_t *s, cc_store_row_fn fn, void *data);
+
 /* A child with the names of its team and people (each a new string, NULL
  * for NULL; full_name only when with_name). Free with
  * cc_store_child_row_free. 1 found, 0 not, CC_EDB, CC_ENOMEM. */

@@ -102,6 +102,13 @@ int cc_store_begin(cc_store_t *s);
 int cc_store_commit(cc_store_t *s);
 int cc_store_rollback(cc_store_t *s);
 
+/* A read transaction (BEGIN DEFERRED, its snapshot taken at once): the
+ * reads that follow see the database as it was then, whatever others
+ * commit meanwhile; writers are not held up (WAL). End it with
+ * cc_store_end_read. 0 or CC_EDB. */
+int cc_store_begin_read(cc_store_t *s);
+int cc_store_end_read(cc_store_t *s);
+
 /* Why the last failed statement failed, for messages and logs:
  * sqlite3_errmsg(), unless the failed transaction has since been rolled back
  * and its statements reset, when SQLite's own message reads "not an error":
