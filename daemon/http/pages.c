@@ -723,17 +723,17 @@ void cc__page_count_table(cc_buf_t *out, const cc__count_table_t *t)
 
 static void percent_text(const cc_report_counts_t *c, char *buf, size_t len)
 {
-    double pct;
-    if (cc_report_percent(c, &pct))
-        snprintf(buf, len, "%.1f%%", cc_report_round1(pct));
+    long tenths;
+    if (cc_report_percent_tenths(c, &tenths))
+        snprintf(buf, len, "%ld.%ld%%", tenths / 10, tenths % 10);
     else
         snprintf(buf, len, "no figure");
 }
 
 static double percent_value(const cc_report_counts_t *c)
 {
-    double pct;
-    return cc_report_percent(c, &pct) ? cc_report_round1(pct) : -1;
+    long tenths;
+    return cc_report_percent_tenths(c, &tenths) ? (double)tenths / 10.0 : -1;
 }
 
 static void counts_cells(cc_buf_t *out, const cc_report_counts_t *c)

@@ -1679,6 +1679,16 @@ void cc__webapp_handle(cc__web_ctx_t *ctx)
         who_free(&w);
         return;
     }
+    /* A page that does not exist is 404 to anyone, signed in or not. */
+    int known = strcmp(path, "/") == 0 || strcmp(path, "/sign-in") == 0 || strcmp(path, "/sign-out") == 0 ||
+                strcmp(path, "/my-work") == 0 || segment(path, "/children/") != NULL ||
+                segment(path, "/teams/") != NULL || strcmp(path, "/service") == 0 ||
+                strcmp(path, "/timeliness") == 0 || strcmp(path, "/timeliness.csv") == 0;
+    if (!known) {
+        not_found(ctx, rc == 1 ? &w : NULL);
+        who_free(&w);
+        return;
+    }
     if (strcmp(path, "/") == 0 || strcmp(path, "/sign-in") == 0) {
         if (rc == 1)
             redirect(ctx, "/my-work");

@@ -12,11 +12,10 @@
  *    found by a hash of their key; cc_report_end sorts them (clocks in rule
  *    order, periods in time order, then team and worker ids) and nests
  *    them: clock -> period -> group.
- *  - Percentages are rounded once (cc_report_round1) and printed from the
- *    rounded value, so the table, the CSV and the JSON say the same; the
- *    JSON writes reals with 15 significant digits, which print a value
- *    rounded to one decimal as exactly that ("39.6", never
- *    39.600000000000001).
+ *  - Percentages are rounded once, in integers (cc_report_percent_tenths),
+ *    so the table, the CSV and the JSON say the same; the JSON writes reals
+ *    with 15 significant digits, which print tenths/10 as exactly that
+ *    ("39.6", never 39.600000000000001).
  *  - This file holds no SQL: the rows come from clocks.c and people.c.
  *    It sits in the store layer because cc_report_build takes a store.
  */
@@ -31,7 +30,6 @@
 #include "util/strmap.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +70,14 @@ int cc_report_percent(const cc_report_counts_t *c, double *pct)
     return 1;
 }
 
-double cc_report_round1(double pct)
+int cc_report_percent_tenths(const cc_report_counts_t *c, long *tenths)
 {
-    return floor(pct * 10.0 + 0.5) / 10.0;
+    unsigned long long on = c->n[CC_REPORT_ON_TIME],
+                       judged = on + c->n[CC_REPORT_LATE] + c->n[CC_REPORT_OVERDUE];
+    if (judged == 0)
+        return 0;
+    *tenths = (long)((2000ULL * on + judged) / (2ULL * judged));
+    return 1;
 }
 
 static void counts_add(cc_report_counts_t *sum, const cc_report_counts_t *c)
@@ -606,9 +609,9 @@ static const char DEFINITION[] =
 
 static void percent_text(const cc_report_counts_t *c, char *buf, size_t len)
 {
-    double pct;
-    if (cc_report_percent(c, &pct))
-        snprintf(buf, len, "%.1f", cc_report_round1(pct));
+    long tenths;
+    if (cc_report_percent_tenths(c, &tenths))
+        snprintf(buf, len, "%ld.%ld", tenths / 10, tenths % 10);
     else
         buf[0] = '\0';
 }
@@ -861,14 +864,14 @@ int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
  * to one decimal place, as the table and CSV show it. */
 static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
 {
-    double pct;
+    long tenths;
     if (o == NULL)
         o = json_object();
     json_object_set_new(o, "due", json_integer((json_int_t)cc_report_due(c)));
     for (int b = 0; b < CC_REPORT_NBUCKETS; b++)
         json_object_set_new(o, BUCKETS[b], json_integer((json_int_t)c->n[b]));
     json_object_set_new(o, "on_time_percent",
-                        cc_report_percent(c, &pct) ? json_real(cc_report_round1(pct)) : json_null());
+                        cc_report_percent_tenths(c, &tenths) ? json_real((double)tenths / 10.0) : json_null());
     return o;
 }
 

@@ -59,9 +59,12 @@ size_t cc_report_due(const cc_report_counts_t *c);
  * was met or missed yet, 1 otherwise. */
 int cc_report_percent(const cc_report_counts_t *c, double *pct);
 
-/* The percentage rounded to one decimal place, as every output shows it
- * (half away from zero on the value computed: 39.55 -> 39.6). */
-double cc_report_round1(double pct);
+/* The on-time percentage in tenths of a percent, as every output shows it
+ * (to one decimal place), rounded half up in integers, so exactly: 791 of
+ * 2,000 is 39.55% and gives 396 (39.6), where rounding the double 39.55
+ * (39.54999...) would give 39.5. 0 (and *tenths untouched) when nothing
+ * was met or missed yet, 1 otherwise. */
+int cc_report_percent_tenths(const cc_report_counts_t *c, long *tenths);
 
 /* How the period is divided. */
 typedef enum { CC_REPORT_BY_NONE, CC_REPORT_BY_MONTH, CC_REPORT_BY_QUARTER, CC_REPORT_BY_YEAR } cc_report_by_t;

@@ -194,11 +194,11 @@ static void test_refuses_newer_and_foreign_databases(void **state)
     cc_store_close(f->store);
     f->store = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 8", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(cc_store_open(f->path, &s, f->err, sizeof(f->err)), CC_ESTATE);
     assert_null(s);
-    assert_non_null(strstr(f->err, "schema version 7"));
+    assert_non_null(strstr(f->err, "schema version 8"));
 
     char other[PATH_MAX + 16];
     snprintf(other, sizeof(other), "%s/other.db", f->dir);
@@ -207,6 +207,47 @@ static void test_refuses_newer_and_foreign_databases(void **state)
     sqlite3_close(db);
     assert_int_equal(cc_store_open(other, &s, f->err, sizeof(f->err)), CC_EDB);
     assert_non_null(strstr(f->err, "not a careclock one"));
+}
+
+/* Migration 7 from a version 6 file (issue 20): every child gets its
+ * allocation as the first row of its history; staff may be viewers (the
+ * CHECK widened in place, still refusing other roles); later changes to a
+ * child's team, worker or IRO add rows from the day the writer says. */
+static void test_migration_7_from_version_6(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
+                "DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; "
+                "ALTER TABLE audit_actor DROP COLUMN since; PRAGMA writable_schema = ON; "
+                "UPDATE sqlite_schema SET sql = replace(sql, ',''viewer''', '') WHERE name = 'staff'; "
+                "PRAGMA writable_schema = RESET; PRAGMA writable_schema = OFF; PRAGMA user_version = 6;");
+    assert_int_equal(query_int(s, "SELECT instr(sql, 'viewer') FROM sqlite_schema WHERE name = 'staff'"), 0);
+    cc_store_close(f->store);
+    f->store = NULL;
+    s = open_store(f);
+    int created, from, to;
+    cc_store_open_info(s, &created, &from, &to);
+    assert_int_equal(from, 6);
+    assert_int_equal(to, CC_STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM assignments"), query_int(s, "SELECT count(*) FROM children"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM assignments a JOIN children c ON c.id = a.child_id AND "
+                                  "a.team_id IS c.team_id AND a.worker_id IS c.worker_id AND a.iro_id IS c.iro_id"),
+                     query_int(s, "SELECT count(*) FROM children"));
+    exec_sql(s, "INSERT INTO staff (id, name, role) VALUES ('V1', 'Perf', 'viewer')");
+    assert_int_not_equal(sqlite3_exec(cc_store_db(s), "INSERT INTO staff (id, name, role) VALUES ('X1', 'X', 'boss')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_string_equal(query_text(s, "PRAGMA integrity_check"), "ok");
+    /* A reassignment through the store, holding from the day given. */
+    char err[256];
+    cc_store_set_since(s, iso("2026-02-01"));
+    assert_int_equal(cc_store_child_set(s, "C1", NULL, "W2", NULL, err, sizeof(err)), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM assignments WHERE child_id = 'C1' AND since = '2026-02-01' "
+                                  "AND worker_id = 'W2'"),
+                     1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM audit_actor"), 0); /* the day travels only inside the write */
 }
 
 /* Migration 4 from a version 3 file: events_by_child becomes covering (the
@@ -223,8 +264,9 @@ static void test_migration_4_from_version_3(void **state)
            "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z'), "
            "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z')");
     /* A version 3 file is this schema without migration 4's objects (and
-     * migration 5's, which the reopen also applies). */
-    exec_sql(s, "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
+     * migrations 5, 6 and 7's, which the reopen also applies). */
+    exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
+             "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
            "CREATE INDEX events_by_child ON events(child_id, date); PRAGMA user_version = 3;");
     cc_store_close(f->store);
     f->store = NULL;
@@ -585,6 +627,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_is_a_no_op, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_7_from_version_6, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, fixture_db_teardown),
