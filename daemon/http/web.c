@@ -21,7 +21,9 @@
  *    wait for it (held), rather than show empty figures.
  *  - Static files (the GOV.UK Frontend styles, careclock.css, the licence,
  *    the images, and the fonts only where [web] transport_font says so)
- *    are read once at start into memory and answered on the loop.
+ *    are read once at start (and at a reload) into memory and answered on
+ *    the loop. Without transport_font the stylesheet goes out without its
+ *    GDS Transport @font-face rules (strip_transport_font).
  *  - Sign-in mail: a job renders it; the loop hands it to a sender of the
  *    module's own (careclock's mail channel: [smtp], or the file channel).
  */
@@ -163,16 +165,41 @@ static int snap_new(cc_web_t *w, cc__web_snap_t **out, char *err, size_t errlen)
 
 /* ---- static files -------------------------------------------------------- */
 
-static const char FONT_OVERRIDE[] =
-    "\n/* careclock is not a GOV.UK service, so it does not use the GDS Transport font, which is for GOV.UK only\n"
-    "   (docs/dashboard.md): the GOV.UK Frontend styles name it, and these rules make the name stand for the\n"
-    "   system's Arial or its metric twins instead, so the font files are never asked for. */\n"
-    "@font-face{font-family:\"GDS Transport\";font-style:normal;font-weight:400;"
-    "src:local(\"Arial\"),local(\"ArialMT\"),local(\"Helvetica\"),local(\"Liberation Sans\"),"
-    "local(\"LiberationSans\")}\n"
-    "@font-face{font-family:\"GDS Transport\";font-style:normal;font-weight:700;"
-    "src:local(\"Arial Bold\"),local(\"Arial-BoldMT\"),local(\"Helvetica Bold\"),local(\"Liberation Sans Bold\"),"
-    "local(\"LiberationSans-Bold\")}\n";
+/* careclock is not a GOV.UK service, so by default it does not use the GDS
+ * Transport font, which is for GOV.UK only (docs/dashboard.md): the
+ * stylesheet is served without its @font-face rules for it, so browsers
+ * never ask for the font files and use the next family GOV.UK names
+ * (Arial, else the system's sans-serif). Returns the new length. */
+static size_t strip_transport_font(char *css, size_t len)
+{
+    static const char rule[] = "@font-face{";
+    char *out = css, *p = css, *end = css + len;
+    while (p < end) {
+        char *at = strstr(p, rule);
+        if (at == NULL) {
+            memmove(out, p, (size_t)(end - p));
+            out += end - p;
+            break;
+        }
+        char *close = strchr(at, '}');
+        if (close == NULL) {
+            memmove(out, p, (size_t)(end - p));
+            out += end - p;
+            break;
+        }
+        size_t keep = (size_t)(at - p);
+        memmove(out, p, keep);
+        out += keep;
+        /* The rule is dropped only when it declares GDS Transport. */
+        if (memmem(at, (size_t)(close - at), "GDS Transport", 13) == NULL) {
+            memmove(out, at, (size_t)(close + 1 - at));
+            out += close + 1 - at;
+        }
+        p = close + 1;
+    }
+    *out = '\0';
+    return (size_t)(out - css);
+}
 
 static const char *type_of(const char *name)
 {
@@ -188,7 +215,7 @@ static const char *type_of(const char *name)
     return NULL;
 }
 
-static int add_asset(cc_web_t *w, const char *url, const char *file, const char *extra)
+static int add_asset(cc_web_t *w, const char *url, const char *file, int strip_font)
 {
     char *body = NULL;
     size_t len = 0;
@@ -199,17 +226,8 @@ static int add_asset(cc_web_t *w, const char *url, const char *file, const char 
         free(body);
         return -1;
     }
-    if (extra != NULL) {
-        size_t more = strlen(extra);
-        char *grown = realloc(body, len + more + 1);
-        if (grown == NULL) {
-            free(body);
-            return -1;
-        }
-        memcpy(grown + len, extra, more + 1);
-        body = grown;
-        len += more;
-    }
+    if (strip_font)
+        len = strip_transport_font(body, len);
     asset_t *grown = realloc(w->assets, (w->nassets + 1) * sizeof(*w->assets));
     char *path = strdup(url);
     if (grown == NULL || path == NULL) {
@@ -242,7 +260,7 @@ static void add_dir(cc_web_t *w, const char *dir, const char *sub)
             continue;
         snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
         snprintf(url, sizeof(url), "/assets/%s/%s", sub, e->d_name);
-        add_asset(w, url, file, NULL);
+        add_asset(w, url, file, 0);
     }
     closedir(d);
 }
@@ -258,11 +276,11 @@ static void load_assets(cc_web_t *w, const cc_config_t *config)
         snprintf(dir, sizeof(dir), "%s/web", data);
     }
     snprintf(file, sizeof(file), "%.*s/govuk-frontend.min.css", PATH_MAX, dir);
-    w->assets_ok = add_asset(w, "/assets/govuk-frontend.min.css", file, NULL) == 0;
+    w->assets_ok = add_asset(w, "/assets/govuk-frontend.min.css", file, !config->web_transport_font) == 0;
     snprintf(file, sizeof(file), "%.*s/careclock.css", PATH_MAX, dir);
-    add_asset(w, "/assets/careclock.css", file, config->web_transport_font ? NULL : FONT_OVERRIDE);
+    add_asset(w, "/assets/careclock.css", file, 0);
     snprintf(file, sizeof(file), "%.*s/LICENSE-govuk-frontend.txt", PATH_MAX, dir);
-    add_asset(w, "/assets/LICENSE-govuk-frontend.txt", file, NULL);
+    add_asset(w, "/assets/LICENSE-govuk-frontend.txt", file, 0);
     add_dir(w, dir, "images");
     if (config->web_transport_font)
         add_dir(w, dir, "fonts");

@@ -20,8 +20,9 @@
  *    start; and when the browser says where the form came from (Origin),
  *    it must be here. A POST without either is refused before anything.
  *  - Every POST is one transaction with its audit row (sessions.c).
- *  - Pages never cache (Cache-Control: no-store) and forbid framing,
- *    scripts and referrers (Content-Security-Policy, Referrer-Policy).
+ *  - Pages never cache (Cache-Control: no-store) and forbid framing and
+ *    scripts (Content-Security-Policy); their addresses go to no other site
+ *    (Referrer-Policy: same-origin).
  */
 #include "careclock/clocks.h"
 #include "careclock/email.h"
@@ -201,7 +202,10 @@ static void html(cc__web_ctx_t *ctx, unsigned status, cc_buf_t *body)
            "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'");
     header(ctx, "X-Frame-Options", "DENY");
-    header(ctx, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: under no-referrer browsers send
+     * "Origin: null" with a form, which same_origin() must refuse. Page
+     * addresses (child references) never leave for another site either way. */
+    header(ctx, "Referrer-Policy", "same-origin");
     answer(ctx, status, "text/html; charset=utf-8", body);
 }
 
@@ -437,12 +441,17 @@ static int form_field(const cc__web_ctx_t *ctx, const char *name, char *out, siz
     return cc__web_form(body, blen, name, out, len);
 }
 
-/* The origin the browser says a POST came from is ours (or it said none). */
+/* The origin the browser says a POST came from is ours (or it said none):
+ * Sec-Fetch-Site, when sent, must be same-origin; Origin, when sent, must
+ * be the public URL's or this host's. */
 static int same_origin(const cc__web_ctx_t *ctx)
 {
     const char *origin = cc_http_request_header(ctx->req, "Origin");
     const char *host = cc_http_request_header(ctx->req, "Host");
+    const char *site = cc_http_request_header(ctx->req, "Sec-Fetch-Site");
     char here[512];
+    if (site != NULL && strcmp(site, "same-origin") != 0)
+        return 0;
     if (origin == NULL)
         return 1;
     if (strcmp(origin, "null") == 0)

@@ -458,7 +458,8 @@ int cc__webcache_report(const cc__webcache_t *c, const cc_ruleset_t *rs, const c
         if (q->from != CC_DATE_NONE && due < q->from)
             due = q->from; /* inside the period, in the same month */
         cc_report_item_t item = {.rule_id = c->rules.ids[a->rule], .title = c->rules.names[a->rule],
-                                 .team_id = c->teams.ids[a->team], .team_name = c->teams.names[a->team],
+                                 .team_id = c->teams.ids[a->team],
+                                 .team_name = q->mode == CC__TEAMS_TOGETHER ? "All teams" : c->teams.names[a->team],
                                  .worker_id = c->staff.ids[a->worker], .worker_name = c->staff.names[a->worker],
                                  .due = due, .status = cc_status_name((cc_status_t)a->status), .count = a->n};
         rc = cc_report_add(out, &item);

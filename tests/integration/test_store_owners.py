@@ -29,11 +29,12 @@ class Owners(unittest.TestCase):
         naming = {rel(p) for p in sources("*/*.c") if CLOCKS_SQL.search(open(p).read())}
         self.assertEqual(naming, {"store/clocks.c", "store/evaluate.c", "store/first.c", "store/schema.c"})
 
-    def test_programs_run_no_sql(self):
-        """cli/ and daemon/ go through the store's functions: no connection,
-        no statement of their own."""
+    def test_programs_and_http_run_no_sql(self):
+        """cli/, daemon/ and http/ (the feed server and the dashboard) go
+        through the store's functions: no connection, no statement of their
+        own."""
         offending = []
-        for path in sources("cli/*.[ch]") + sources("daemon/*.[ch]"):
+        for path in sources("cli/*.[ch]") + sources("daemon/*.[ch]") + sources("http/*.[ch]"):
             for n, line in enumerate(open(path), 1):
                 if RUNS_SQL.search(line):
                     offending.append("%s:%d: %s" % (rel(path), n, line.strip()))
