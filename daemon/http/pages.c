@@ -988,8 +988,23 @@ static void date_field(cc_buf_t *out, const char *id, const char *label, const c
     P("\"></div>");
 }
 
+#define MAX_ROWS 5000
+
 static void report_tables(cc_buf_t *out, const cc_report_t *r)
 {
+    /* More rows than a page can usefully hold (every worker of a whole
+     * council): the CSV has them all. */
+    size_t rows = 0;
+    for (size_t i = 0; i < r->nclocks; i++)
+        for (size_t j = 0; j < r->clocks[i].nperiods; j++)
+            rows += r->clocks[i].periods[j].ngroups + 1;
+    if (rows > MAX_ROWS) {
+        cc_buf_printf(out,
+                      "<div class=\"govuk-inset-text\">These figures have %zu rows: too many to show here. Choose one "
+                      "team, or fewer periods, to see them on this page; the CSV download above has every one.</div>",
+                      rows);
+        return;
+    }
     for (size_t i = 0; i < r->nclocks; i++) {
         const cc_report_clock_t *c = &r->clocks[i];
         P("<table class=\"govuk-table cc-figures\"><caption class=\"govuk-table__caption govuk-table__caption--s\">");
@@ -1117,6 +1132,13 @@ void cc__page_timeliness(cc_buf_t *out, const cc__page_t *p, const cc__timelines
         trend(out, "by-period", "Clocks met on time, by period", r);
     }
     P("<h2 class=\"govuk-heading-m\">Every figure</h2>");
+    if (t->too_many > 0) {
+        cc_buf_printf(out,
+                      "<div class=\"govuk-inset-text\">These figures have %zu groups of teams and workers: too many to "
+                      "show here, so the charts and the tables below are every team together. Choose one team to see "
+                      "its teams and workers on this page; the CSV download above has every group.</div>",
+                      t->too_many);
+    }
     report_tables(out, r);
     cc__page_end(out, p);
 }

@@ -190,6 +190,7 @@ typedef struct {
     size_t nclocks;
     const char *query;          /* the form as a query string, for the CSV link */
     const cc_report_t *report;  /* NULL after an error */
+    size_t too_many;            /* the groups asked for, when too many to show (report: the totals); 0 */
 } cc__timeliness_page_t;
 
 void cc__page_timeliness(cc_buf_t *out, const cc__page_t *p, const cc__timeliness_page_t *t);

@@ -3,7 +3,8 @@
  * Design notes:
  *  - The loop never reads the database for a page: it routes, hands the
  *    request to libuv's thread pool with a connection from a small pool
- *    (POOL), and answers when the work is done (after_page). Requests find
+ *    (POOL; one on a machine of two CPUs or fewer, so that one CPU is left
+ *    for the loop), and answers when the work is done (after_page). Requests find
  *    the connections busy queue in order. The figures are built by their
  *    own job on their own connection, so a long build never takes a
  *    request's connection.
@@ -32,6 +33,7 @@
 #include "careclock/log.h"
 #include "careclock/paths.h"
 #include "careclock/sender.h"
+#include "careclock/sessions.h"
 #include "careclock/time.h"
 #include "http/web_internal.h"
 #include "util/readfile.h"
@@ -43,11 +45,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define POOL 2
+#define POOL 2 /* connections for page jobs at most; fewer on a machine of two CPUs or fewer */
 #define BUILD_SHARE 10
 #define BUILD_COALESCE_MS 200
 #define MAX_ASSET (4 * 1024 * 1024)
+#define PRUNE_DAYS 30
 
 typedef struct {
     int refs;
@@ -78,6 +82,7 @@ struct job {
     cc__webcache_t *built;
     uint64_t generation;
     uint64_t started_ms;
+    time_t prune_before;  /* also delete sign-in links and sessions ended before this (0: not now) */
     job_t *next;
 };
 
@@ -95,6 +100,7 @@ struct cc_web {
     unsigned char key[32];
     cc_store_t *pool[POOL];
     int busy[POOL];
+    int npool;                      /* page jobs at once: one CPU is always left for the loop */
     job_t *queue_head, *queue_tail; /* waiting for a connection */
     job_t *held_head, *held_tail;   /* waiting for the first figures */
     size_t in_flight;               /* jobs queued to the pool, mail being sent */
@@ -107,6 +113,7 @@ struct cc_web {
     uv_timer_t build_timer;
     int timer_open;
     cc_date_t today;
+    cc_date_t pruned_on;            /* the day sessions were last pruned */
     /* static files */
     asset_t *assets;
     size_t nassets;
@@ -458,7 +465,7 @@ static void start_jobs(cc_web_t *w)
 {
     while (w->queue_head != NULL) {
         int slot = -1;
-        for (int i = 0; i < POOL && slot < 0; i++)
+        for (int i = 0; i < w->npool && slot < 0; i++)
             if (!w->busy[i])
                 slot = i;
         if (slot < 0)
@@ -513,6 +520,9 @@ static void on_build(uv_work_t *work)
         return;
     }
     time_t now = time(NULL) + w->offset;
+    if (j->prune_before != 0 && cc_sessions_prune(w->build_store, j->prune_before, NULL) != 0)
+        snprintf(j->ctx.log, sizeof(j->ctx.log), "dashboard: old sessions could not be deleted: %s",
+                 cc_store_errmsg(w->build_store, NULL));
     int rc = cc__webcache_build(w->build_store, j->snap->env.rules, j->ctx.today, now, &j->built);
     if (rc != 0)
         snprintf(j->ctx.log, sizeof(j->ctx.log), "dashboard: building the figures failed: %s (%s)", cc_strerror(rc),
@@ -581,6 +591,12 @@ static void on_build_timer(uv_timer_t *t)
     w->snap->refs++;
     j->generation = w->generation;
     j->ctx.today = w->today;
+    /* Once a day, with the build: sign-in links and sessions that ended
+     * more than PRUNE_DAYS ago go (their audit rows stay). */
+    if (w->pruned_on != w->today) {
+        w->pruned_on = w->today;
+        j->prune_before = web_now(w) - (time_t)PRUNE_DAYS * 86400;
+    }
     cc_buf_init(&j->ctx.headers);
     cc_buf_init(&j->ctx.mail);
     uv_update_time(w->loop);
@@ -689,6 +705,10 @@ int cc_web_new(uv_loop_t *loop, const cc_env_t *env, const cc_web_options_t *opt
         return CC_ENOMEM;
     w->loop = loop;
     w->offset = options->clock_offset;
+    /* Pages are CPU work: never as many at once as there are CPUs, so the
+     * loop (feeds, /healthz, the timers) always finds one. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    w->npool = cpus > 2 ? POOL : 1;
     w->db_path = strdup(options->db_path);
     w->config_path = options->config_path ? strdup(options->config_path) : NULL;
     w->listen = options->listen ? strdup(options->listen) : NULL;

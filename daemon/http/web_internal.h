@@ -64,12 +64,15 @@ typedef struct {
     const char *worker;          /* only this worker (on the due date); NULL: any */
     int by_worker;
     cc_report_by_t by;
+    size_t max_groups;           /* more groups than this: CC_ERANGE, nothing built (0: no limit) */
 } cc__cache_query_t;
 
 /* The timeliness report of q from the figures, built as the CLI's is
- * (cc_report_begin/add/end). 0 or CC_ENOMEM; free with cc_report_free. */
+ * (cc_report_begin/add/end). 0, CC_ENOMEM, or CC_ERANGE when it would have
+ * more than q->max_groups groups (*groups says how many; may be NULL);
+ * free with cc_report_free in every case. */
 int cc__webcache_report(const cc__webcache_t *c, const cc_ruleset_t *rs, const cc__cache_query_t *q, cc_date_t as_of,
-                        cc_report_t *out);
+                        cc_report_t *out, size_t *groups);
 
 /* Figures now (the children held now, their clocks' statuses now). */
 typedef struct {

@@ -53,6 +53,7 @@
 #define PRE_COOKIE "cc_pre"
 #define SIGNIN_PER_15_MINUTES 5
 #define WORK_LIMIT 300
+#define PAGE_GROUPS 2000
 #define FIELD_MAX 512
 
 /* ---- small pieces ----------------------------------------------------------- */
@@ -1280,7 +1281,7 @@ static void team_page(cc__web_ctx_t *ctx, const who_t *w, const char *team)
     if (rc == 0)
         rc = cc__webcache_now(ctx->cache, one, 1, 1, &by_worker);
     if (rc == 0)
-        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &q, ctx->today, &trend);
+        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &q, ctx->today, &trend, NULL);
     if (rc == 0 && ((by_clock.nrows && (crows = calloc(by_clock.nrows, sizeof(*crows))) == NULL) ||
                     (by_worker.nrows && (wrows = calloc(by_worker.nrows, sizeof(*wrows))) == NULL)))
         rc = CC_ENOMEM;
@@ -1346,9 +1347,9 @@ static void service_page(cc__web_ctx_t *ctx, const who_t *w)
     qy.by = CC_REPORT_BY_NONE;
     int rc = cc__webcache_now(ctx->cache, scope, nscope, 0, &teams);
     if (rc == 0)
-        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &q, ctx->today, &trend);
+        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &q, ctx->today, &trend, NULL);
     if (rc == 0)
-        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &qy, ctx->today, &year);
+        rc = cc__webcache_report(ctx->cache, ctx->snap->env.rules, &qy, ctx->today, &year, NULL);
     if (rc == 0 && teams.nrows && ((rows = calloc(teams.nrows, sizeof(*rows))) == NULL ||
                                    (hrefs = calloc(teams.nrows, sizeof(*hrefs))) == NULL))
         rc = CC_ENOMEM;
@@ -1454,6 +1455,7 @@ static void timeliness(cc__web_ctx_t *ctx, const who_t *w, int csv)
     size_t nteams = 0, nclocks = 0;
     cc_buf_t query, body;
     char asof[120];
+    size_t too_many = 0;
     memset(&r, 0, sizeof(r));
     cc_buf_init(&query);
     cc_buf_init(&body);
@@ -1522,7 +1524,21 @@ static void timeliness(cc__web_ctx_t *ctx, const who_t *w, int csv)
             q.nteams = w->viewer ? 0 : nscope;
             q.mode = strcmp(t.team, "*") == 0 ? CC__TEAMS_EACH : CC__TEAMS_TOGETHER;
         }
-        rc = cc__webcache_report(ctx->cache, rs, &q, ctx->today, &r);
+        /* A page shows at most PAGE_GROUPS groups; more (every worker of a
+         * large council) and it shows the totals, and says so: the CSV has
+         * every group. */
+        if (!csv)
+            q.max_groups = PAGE_GROUPS;
+        rc = cc__webcache_report(ctx->cache, rs, &q, ctx->today, &r, &too_many);
+        if (rc == CC_ERANGE) {
+            cc_report_free(&r);
+            q.mode = CC__TEAMS_TOGETHER;
+            q.by_worker = 0;
+            q.max_groups = 0;
+            rc = cc__webcache_report(ctx->cache, rs, &q, ctx->today, &r, NULL);
+        } else {
+            too_many = 0;
+        }
     }
     cc_buf_puts(&query, "from=");
     cc_html_query_value(&query, t.from);
@@ -1559,7 +1575,8 @@ static void timeliness(cc__web_ctx_t *ctx, const who_t *w, int csv)
     cc__timeliness_page_t page = {.from = t.from, .to = t.to, .by = t.by, .team = t.team, .clock = t.clock,
                                   .by_worker = t.by_worker, .error_field = t.error_field, .error = t.error,
                                   .teams = teams, .nteams = nteams, .clocks = clocks, .nclocks = nclocks,
-                                  .query = cc_buf_str(&query), .report = t.error ? NULL : &r};
+                                  .query = cc_buf_str(&query), .report = t.error ? NULL : &r,
+                                  .too_many = too_many};
     figures_asof(ctx, asof, sizeof(asof), &page.figures);
     cc__page_t p;
     frame(ctx, w, &p, t.error ? "Error: Timeliness" : "Timeliness", "timeliness");

@@ -395,8 +395,20 @@ typedef struct {
     size_t n;
 } agg_t;
 
+/* The period a month (y * 12 + m - 1) falls in, as a number: quarters and
+ * years of the reporting year begin in April (month index 3). */
+static uint32_t period_key(cc_report_by_t by, uint32_t month)
+{
+    switch (by) {
+    case CC_REPORT_BY_MONTH: return month;
+    case CC_REPORT_BY_QUARTER: return (month - 3) / 3;
+    case CC_REPORT_BY_YEAR: return (month - 3) / 12;
+    default: return 0;
+    }
+}
+
 int cc__webcache_report(const cc__webcache_t *c, const cc_ruleset_t *rs, const cc__cache_query_t *q, cc_date_t as_of,
-                        cc_report_t *out)
+                        cc_report_t *out, size_t *groups)
 {
     assert(c != NULL && q != NULL && out != NULL);
     cc_report_opts_t o = {.from = q->from, .to = q->to, .clock = q->clock, .by = q->by, .by_worker = q->by_worker};
@@ -451,6 +463,28 @@ int cc__webcache_report(const cc__webcache_t *c, const cc_ruleset_t *rs, const c
         }
         aggs[*slot].n++;
     }
+    if (rc == 0 && q->max_groups > 0) {
+        /* Groups are (clock, period, team, worker): count them first. */
+        keymap_t seen = {0};
+        size_t ngroups = 0;
+        for (size_t i = 0; rc == 0 && i < naggs; i++) {
+            const agg_t *a = &aggs[i];
+            uint64_t key = ((uint64_t)a->rule << 51) ^ ((uint64_t)period_key(q->by, a->month) << 33) ^
+                           ((uint64_t)a->team << 24) ^ ((uint64_t)a->worker << 3);
+            size_t *slot = keymap_slot(&seen, key, ngroups);
+            if (slot == NULL)
+                rc = CC_ENOMEM;
+            else if (*slot == ngroups)
+                ngroups++; /* distinct groups that share a key count once: a floor, near enough */
+        }
+        keymap_free(&seen);
+        if (groups != NULL)
+            *groups = ngroups;
+        if (rc == 0 && ngroups > q->max_groups) {
+            rc = CC_ERANGE;
+            goto done;
+        }
+    }
     for (size_t i = 0; rc == 0 && i < naggs; i++) {
         const agg_t *a = &aggs[i];
         int y = (int)(a->month / 12), m = (int)(a->month % 12) + 1;
@@ -465,8 +499,11 @@ int cc__webcache_report(const cc__webcache_t *c, const cc_ruleset_t *rs, const c
         rc = cc_report_add(out, &item);
     }
 done:
-    if (rc == 0)
-        rc = cc_report_end(out);
+    if (rc == 0 || rc == CC_ERANGE) {
+        int end = cc_report_end(out);
+        if (rc == 0)
+            rc = end;
+    }
     free(in);
     free(aggs);
     keymap_free(&map);
