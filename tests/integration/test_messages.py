@@ -117,20 +117,25 @@ class Messages(test_delivery.DeliveryTest):
 
     def test_the_link_in_every_message_answers_a_page(self):
         # The one link pointed at a page that answered 404: the feed server's
-        # root and /children/<ref> now answer a small HTML page.
+        # root and /children/<ref> now answer a page: the dashboard's (issue
+        # 20), which leads someone not signed in to its sign-in page and back
+        # (tests/integration/test_dashboard.py signs in and follows them).
         c = Council()
         try:
             d = Daemon(c, now="2026-11-10T09:00:00")
             try:
                 self.assertTrue(d.wait_notify("READY=1"))
-                for path, needle in (("/", b"careclock keeps the statutory clocks"),
-                                     ("/children/C1", b"child <strong>C1</strong>"),
-                                     ("/children/%3Cscript%3E", b"child <strong>&lt;script&gt;</strong>")):
+                for path, where in (("/", "/sign-in"), ("/children/C1", "/sign-in?next=%2Fchildren%2FC1"),
+                                    ("/children/%3Cscript%3E", "/sign-in?next=%2Fchildren%2F%3Cscript%3E")):
                     p = subprocess.run(["curl", "-s", "-D", "-", d.url(path)], capture_output=True)
                     head, _, body = p.stdout.partition(b"\r\n\r\n")
-                    self.assertIn(b" 200 ", head.split(b"\r\n")[0], path)
-                    self.assertIn(b"text/html; charset=utf-8", head)
-                    self.assertIn(needle, body)
+                    self.assertIn(b" 303 ", head.split(b"\r\n")[0], path)
+                    self.assertIn(("Location: %s\r\n" % where).encode(), head)
+                    p = subprocess.run(["curl", "-s", "-L", "-D", "-", d.url(path)], capture_output=True)
+                    self.assertIn(b"HTTP/1.1 200 OK", p.stdout)
+                    self.assertIn(b"text/html; charset=utf-8", p.stdout)
+                    self.assertIn(b"Sign in to careclock", p.stdout)
+                    self.assertNotIn(b"<script>", p.stdout)
             finally:
                 d.stop()
         finally:
