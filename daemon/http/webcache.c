@@ -306,7 +306,7 @@ int cc__webcache_build(cc_store_t *store, const cc_ruleset_t *rs, cc_date_t toda
             rc = CC_ENOMEM;
         for (size_t i = 1; rc == 0 && i < c->teams.n; i++)
             c->sorted_teams[c->nsorted++] = c->teams.ids[i];
-        if (rc == 0)
+        if (rc == 0 && c->nsorted > 1)
             qsort(c->sorted_teams, c->nsorted, sizeof(*c->sorted_teams), id_cmp);
     }
     if (rc != 0) {
@@ -604,7 +604,8 @@ int cc__webcache_now(const cc__webcache_t *c, const char *const *teams, size_t n
         cc__now_free(out);
         return rc;
     }
-    qsort(out->rows, out->nrows, sizeof(*out->rows), row_cmp);
+    if (out->nrows > 1)
+        qsort(out->rows, out->nrows, sizeof(*out->rows), row_cmp);
     return 0;
 }
 

@@ -431,7 +431,8 @@ int cc_report_end(cc_report_t *r)
 {
     assert(r != NULL && r->build != NULL);
     cc_report_build_t *b = r->build;
-    qsort_r(b->groups, b->ngroups, sizeof(*b->groups), flat_cmp, b);
+    if (b->ngroups > 1)
+        qsort_r(b->groups, b->ngroups, sizeof(*b->groups), flat_cmp, b);
     /* One clock entry per distinct clock, one period per distinct label. */
     size_t nclocks = 0;
     for (size_t i = 0; i < b->ngroups; i++)

@@ -664,6 +664,17 @@ class Browser(World, unittest.TestCase):
         self.assertTrue(d.execute_script("return getComputedStyle(document.querySelector('main')).paddingTop !== '0px'"),
                         name + ": GOV.UK Frontend's styles are not applied")
 
+    def wait_for(self, condition, what):
+        """Until condition(driver) holds (a click's navigation has landed)."""
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(self.driver, 30).until(condition, message=what)
+
+    def click(self, selector, then, what):
+        """Click and wait until the next page says then."""
+        from selenium.webdriver.common.by import By
+        self.driver.find_element(By.CSS_SELECTOR, selector).click()
+        self.wait_for(lambda d: then in d.page_source, what)
+
     def test_browser_sign_in_by_email_link_then_every_page(self):
         d = self.driver
         from selenium.webdriver.common.by import By
@@ -674,22 +685,20 @@ class Browser(World, unittest.TestCase):
         self.assertIn("/sign-in?next=%2Fchildren%2FC1", d.current_url)
         self.axe_check("01-sign-in")
         d.find_element(By.ID, "email").send_keys("nonsense")
-        d.find_element(By.CSS_SELECTOR, "form button").click()
-        self.assertIn("There is a problem", d.page_source)
+        self.click("form button", "There is a problem", "the error summary")
         self.axe_check("02-sign-in-error")
         address = "tm1@council.example"
         before = len(self.mails_to(address))
         field = d.find_element(By.ID, "email")
         field.clear()
         field.send_keys(address)
-        d.find_element(By.CSS_SELECTOR, "form button").click()
-        self.assertIn("Check your e-mail", d.page_source)
+        self.click("form button", "Check your e-mail", "the page after asking for a link")
         self.axe_check("03-check-your-email")
         link_base, token = self.link_for(address, before)
         d.get(link_base + "/sign-in/" + token)
         self.axe_check("04-sign-in-link")
         d.find_element(By.CSS_SELECTOR, "form button").click()
-        self.assertTrue(d.current_url.endswith("/children/C1"), d.current_url)
+        self.wait_for(lambda drv: drv.current_url.endswith("/children/C1"), "back at the child's page")
         self.assertIn("How the due date was worked out", d.page_source)
         self.axe_check("05-child")
         for name, path in [("06-my-work-team-manager", "/my-work"), ("07-team", "/teams/T1"),
@@ -702,8 +711,7 @@ class Browser(World, unittest.TestCase):
         self.assertIn("You cannot see this page", d.page_source)
         # Signing out through the button.
         d.get(base + "/my-work")
-        d.find_element(By.CSS_SELECTOR, "button.cc-signout").click()
-        self.assertIn("You have signed out", d.page_source)
+        self.click("button.cc-signout", "You have signed out", "the page after signing out")
         self.axe_check("12-signed-out")
 
     def test_axe_finds_what_it_should(self):
