@@ -18,6 +18,7 @@ ago() { date -d "$TODAY - $1 days" +%F; }
 cc init >/dev/null
 cc staff add SM1 --name "Sam Service-Manager" --email sm1@council.example --role service_manager >/dev/null
 cc staff add IRO1 --name "Indira Reviewing" --email iro1@council.example --role iro >/dev/null
+cc staff add V1 --name "Val Performance" --email v1@council.example --role viewer >/dev/null
 for t in 1 2 3; do
     cc staff add TM$t --name "Team Manager $t" --email tm$t@council.example --role team_manager --manager SM1 >/dev/null
     cc team add T$t --name "Children in care team $t" --manager TM$t --service-manager SM1 >/dev/null
@@ -129,6 +130,10 @@ echo "In another shell, record something and watch the clocks follow within a se
 echo "  $CC_BIN --db $DB event add DEMO001 care_plan_completed $TODAY"
 echo "  $CC_BIN --db $DB clocks --cached --child DEMO001      # the table as careclockd wrote it"
 echo "  $CC_BIN --db $DB explain DEMO020 review 2"
+echo "The dashboard: open http://127.0.0.1:8787/ in a browser on this machine and sign in as tm1@council.example"
+echo "(a team manager), sm1@council.example (service manager), iro1@council.example, w11@council.example (a worker)"
+echo "or v1@council.example (viewer, everything read-only). The sign-in e-mail is a file in $OUTBOX too:"
+echo "  grep -h '/sign-in/' $OUTBOX/signin-*.eml | tail -n 1"
 echo "Its log lines (journal priorities <6> info, <4> warning, <3> error) follow."
 echo
 [ "${DEMO_NO_DAEMON:-0}" = 1 ] && exit 0

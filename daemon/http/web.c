@@ -651,7 +651,12 @@ void cc_web_route(void *data, cc_http_request_t *req)
         return;
     }
     if (w->snap->env.config.web_auth == CC_WEB_AUTH_OFF) {
-        respond_plain(req, 404, "not found\n");
+        /* The links in messages still answer something useful. */
+        if (strcmp(path, "/") == 0 || strncmp(path, "/children/", 10) == 0)
+            respond_plain(req, 200, "careclock's dashboard is turned off here ([web] auth = off). Ask careclock on "
+                                    "the server: careclock clocks --child REF, careclock explain REF CLOCK.\n");
+        else
+            respond_plain(req, 404, "not found\n");
         return;
     }
     if (strncmp(path, "/assets/", 8) == 0) {
