@@ -109,9 +109,9 @@ static int make_db(const char *path, size_t children, const char *today)
                                 -1, &child, NULL) == SQLITE_OK &&
              sqlite3_prepare_v2(db,
                                 "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, "
-                                "met_on, source, updated_at, sequence) VALUES (?1, ?2, 1, ?3, date(?4, '-20 days'), "
-                                "date(?4, ?5), ?6, CASE WHEN ?6 IN ('met', 'met_late') THEN date(?4, '-2 days') END, "
-                                "?7, '2026-11-20T09:15:00Z', ?8)",
+                                "met_on, source, updated_at, sequence, instance) VALUES (?1, ?2, 1, ?3, "
+                                "date(?4, '-20 days'), date(?4, ?5), ?6, CASE WHEN ?6 IN ('met', 'met_late') THEN "
+                                "date(?4, '-2 days') END, ?7, '2026-11-20T09:15:00Z', ?8, '1.1')",
                                 -1, &clock, NULL) == SQLITE_OK;
     for (size_t c = 0; ok && c < children; c++) {
         char id[32], initials[8], offset[16];

@@ -19,9 +19,10 @@
 /* ---- output ---- */
 
 enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS, COL_MET, COL_WORKER, COL_TEAM,
-       COL_SOURCE, COL_REASON, NCOLS };
-static const char *const col_names[NCOLS] = {"child", "clock", "seq", "title", "start", "due", "status", "met_on",
-                                             "worker", "team", "source", "reason"};
+       COL_SOURCE, COL_REASON, COL_INSTANCE, COL_LEFT_CARE, NCOLS };
+static const char *const col_names[NCOLS] = {"child",  "clock", "seq",    "title",  "start",  "due",
+                                             "status", "met_on", "worker", "team",  "source", "reason",
+                                             "instance", "left_care_on"};
 
 static const char *or_empty(const char *t)
 {
@@ -44,7 +45,8 @@ static int print_row(void *arg, const cc_clock_row_t *r)
     const char *v[NCOLS] = {[COL_CHILD] = r->child_id,    [COL_CLOCK] = r->rule_id,  [COL_SEQ] = seq,
                             [COL_TITLE] = r->title,       [COL_START] = r->start_date, [COL_DUE] = r->due_date,
                             [COL_STATUS] = r->status,     [COL_MET] = r->met_on,     [COL_WORKER] = r->worker_id,
-                            [COL_TEAM] = r->team_id,      [COL_SOURCE] = r->source,  [COL_REASON] = r->reason};
+                            [COL_TEAM] = r->team_id,      [COL_SOURCE] = r->source,  [COL_REASON] = r->reason,
+                            [COL_INSTANCE] = r->instance, [COL_LEFT_CARE] = r->left_care_on};
     return cc_cli_print(arg, v);
 }
 
@@ -256,17 +258,25 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
     cc_buf_t text;
     int seq = 0, status;
     char tail;
+    /* SEQ, the number the listing shows, or the instance ("812.2"), which
+     * history recorded before the clock does not change. */
+    const char *instance = NULL;
     cc_clocks_init(&clocks);
     cc_buf_init(&text);
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: careclock explain CHILD_ID CLOCK [SEQ]\n"
+        printf("usage: careclock explain CHILD_ID CLOCK [SEQ | INSTANCE]\n"
                "  how the due date of a child's clock was derived: the starting event, each step, each holiday\n"
                "  skipped, the rule and its source, and why the status is what it is. SEQ picks one of a repeating\n"
-               "  clock's instances (1 is the first); default: the open one, else the last\n");
+               "  clock's instances (1 is the first); default: the open one, else the last. INSTANCE (EVENT.N, the\n"
+               "  clocks listing's instance) names one whatever history was recorded before it\n");
         return CC_EXIT_OK;
     }
-    if (argc < 3 || argc > 4 || (argc == 4 && (sscanf(argv[3], "%d%c", &seq, &tail) != 1 || seq < 1))) {
-        fprintf(stderr, "usage: careclock explain CHILD_ID CLOCK [SEQ]\n%s", argc == 4 ? "  SEQ is a number from 1\n" : "");
+    if (argc == 4 && strchr(argv[3], '.') != NULL)
+        instance = argv[3];
+    if (argc < 3 || argc > 4 ||
+        (argc == 4 && instance == NULL && (sscanf(argv[3], "%d%c", &seq, &tail) != 1 || seq < 1))) {
+        fprintf(stderr, "usage: careclock explain CHILD_ID CLOCK [SEQ | INSTANCE]\n%s",
+                argc == 4 ? "  SEQ is a number from 1; INSTANCE is EVENT.N, as the clocks listing's instance\n" : "");
         return CC_EXIT_USAGE;
     }
     status = cc_cli_env_load(cli, &env);
@@ -304,9 +314,15 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
             break;
         }
         if (cc_ruleset_rule(env.rules, (size_t)c->rule) == rule) {
+            char key[CC_CLOCK_KEY_MAX];
             count++;
-            if (seq == 0 ? found < 0 || c->status != CC_STATUS_MET : c->seq == seq)
+            if (instance != NULL) {
+                cc_clock_key(c, key, sizeof(key));
+                if (strcmp(key, instance) == 0)
+                    found = (long)i;
+            } else if (seq == 0 ? found < 0 || c->status != CC_STATUS_MET : c->seq == seq) {
                 found = (long)i;
+            }
         }
     }
     if (found < 0 && count == 0 && rule != NULL) {
@@ -329,6 +345,9 @@ int cc_cli_explain(cc_cli_t *cli, int argc, char **argv)
         if (count == 0)
             fprintf(stderr, "careclock explain: child %s has no %s clock (nothing has started it)\n", child_id,
                     clock_id);
+        else if (instance != NULL)
+            fprintf(stderr, "careclock explain: child %s has %d %s clock(s); none is instance %s\n", child_id,
+                    count, clock_id, instance);
         else
             fprintf(stderr, "careclock explain: child %s has %d %s clock(s); there is no number %d\n", child_id,
                     count, clock_id, seq);

@@ -64,11 +64,11 @@ static int valid_state(const char *s)
 /* ---- listing ------------------------------------------------------------- */
 
 enum { C_ID, C_STATE, C_CHILD, C_CLOCK, C_SEQ, C_STAGE, C_STAGE_DATE, C_KIND, C_ROLE, C_RECIPIENT, C_CHANNEL, C_ADDRESS, C_DUE,
-       C_DUE_AT, C_ATTEMPTS, C_NEXT, C_SENT, C_MESSAGE_ID, C_ERROR, NCOLS };
+       C_DUE_AT, C_ATTEMPTS, C_NEXT, C_SENT, C_MESSAGE_ID, C_ERROR, C_INSTANCE, NCOLS };
 static const char *const names[NCOLS] = {"id",        "state",   "child",   "clock",  "seq",     "stage",
                                          "stage_date", "kind",      "role",    "recipient", "channel", "address", "due_date",
                                          "due_at",    "attempts", "next_attempt_at", "sent_at", "message_id",
-                                         "last_error"};
+                                         "last_error", "instance"};
 
 static const char *text(const char *t)
 {
@@ -96,7 +96,7 @@ static int print_row(void *arg, const cc_outbox_row_t *r)
     const char *v[NCOLS] = {id,          r->state,   r->child_id, r->rule_id,  seq,
                             r->stage,    r->stage_date, r->kind,  r->role,     r->recipient,
                             r->channel,  r->address, r->due_date, r->due_at,   attempts,
-                            r->next_attempt_at, r->sent_at, r->message_id, r->last_error};
+                            r->next_attempt_at, r->sent_at, r->message_id, r->last_error, r->instance};
     return cc_cli_print(arg, v);
 }
 

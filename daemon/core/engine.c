@@ -42,6 +42,7 @@ static cc_clock_t *clocks_push(cc_clocks_t *clocks)
     cc_clock_t *c = &clocks->items[clocks->len++];
     memset(c, 0, sizeof(*c));
     c->met_on = CC_DATE_NONE;
+    c->left_care = CC_DATE_NONE;
     c->episode = -1;
     return c;
 }
@@ -60,6 +61,17 @@ int cc_status_parse(const char *name)
         if (strcmp(name, status_names[i]) == 0)
             return i;
     return -1;
+}
+
+int cc_clock_key(const cc_clock_t *clock, char *buf, size_t len)
+{
+    assert(clock != NULL && (buf != NULL || len == 0));
+    if (clock->rule < 0)
+        return snprintf(buf, len, "%s", CC_CLOCK_KEY_DATA_ERROR);
+    /* Every instance of a rule has a starting event (a chain's later ones
+     * inherit the first's), whose id no other event has. */
+    assert(clock->chain_index >= 0);
+    return snprintf(buf, len, "%lld.%d", (long long)clock->key_event, clock->chain_index + 1);
 }
 
 cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc_date_t today,
@@ -83,7 +95,7 @@ cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc
 typedef struct {
     cc_date_t start, end; /* end CC_DATE_NONE while open */
     int64_t end_event;
-    const cc_event_t *start_event; /* its looked_after_start */
+    const cc_event_t *start_event; /* its looked_after_start: also the identity of its per-episode clocks */
 } episode_t;
 
 /* Bookkeeping for one instance of the rule being swept. */
@@ -573,6 +585,13 @@ static long create(run_t *r, const cc_rule_t *rule, int rule_index, const cc_eve
     c->start_event = origin ? origin->id : 0;
     c->chain_index = chain_index;
     c->status = CC_STATUS_OPEN;
+    /* The identity (docs/engine.md, "Identity"): the chain's first event,
+     * which history recorded later before it cannot change; for a rule of
+     * one clock per episode, the episode's own start, so that a placement
+     * recorded later inside the episode does not change it either. */
+    c->key_event = prev != NULL                                    ? prev->key_event
+                   : rule->per == CC_PER_EPISODE && episode >= 0 ? r->eps[episode].start_event->id
+                                                                  : c->start_event;
     int rc = 0;
     if (prev != NULL) {
         c->start_event = prev->met_event;
@@ -680,12 +699,15 @@ static int is_met_by(const cc_rule_t *rule, int type)
 }
 
 /* Close one instance: cancelled when not yet due on date, otherwise left
- * unmet (it was missed) but no longer meetable. */
-static void close_inst(run_t *r, inst_t *in, cc_date_t date, const char *why)
+ * unmet (it was missed) but no longer meetable. left: the day the child
+ * left care when the end of the episode closes it (CC_DATE_NONE
+ * otherwise): no reminder about it after that day. */
+static void close_inst(run_t *r, inst_t *in, cc_date_t date, const char *why, cc_date_t left)
 {
     char d[CC_DATE_STRLEN];
     cc_clock_t *c = &r->out->items[in->out];
     in->closed = 1;
+    c->left_care = left;
     if (c->due >= date) {
         c->status = CC_STATUS_CANCELLED;
         snprintf(c->reason, sizeof(c->reason), "%s on %s, before the due date", why, cc_date_format(date, d));
@@ -693,7 +715,7 @@ static void close_inst(run_t *r, inst_t *in, cc_date_t date, const char *why)
 }
 
 /* Close every open instance that cancel applies to (close_inst). */
-static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t date, const char *why)
+static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t date, const char *why, cc_date_t left)
 {
     for (size_t i = 0; i < r->ninst; i++) {
         inst_t *in = &r->inst[i];
@@ -705,7 +727,7 @@ static void close_open(run_t *r, int chain_only, int episode_only, cc_date_t dat
                          (episode_only >= 0 && c->episode == -1 && c->start >= r->eps[episode_only].start);
         if (in->closed || (chain_only >= 0 && in->chain != chain_only) || (episode_only >= -1 && !in_episode))
             continue;
-        close_inst(r, in, date, why);
+        close_inst(r, in, date, why, left);
     }
 }
 
@@ -722,7 +744,7 @@ static void close_latest(run_t *r, cc_date_t date, const char *why)
             latest = in;
     }
     if (latest != NULL)
-        close_inst(r, latest, date, why);
+        close_inst(r, latest, date, why, CC_DATE_NONE);
 }
 
 /* 1 when an instance of the rule being swept is still to be met. */
@@ -962,14 +984,15 @@ static int sweep_rule(run_t *r, int rule_index)
             size_t k = r->rel[q];
             const cc_event_t *e = r->sorted[k];
             if (rule->per == CC_PER_PLACEMENT && e->type == CC_TYPE_PLACEMENT_START)
-                close_open(r, -1, -2, e->date, "the placement ended");
+                close_open(r, -1, -2, e->date, "the placement ended", CC_DATE_NONE);
             if (!cc_rule_starts_on(rule, e->type))
                 continue;
             int ep = episode_of(r, e->date);
             if (!origin_applies(r, rule, e, ep)) {
                 /* A start of care under another regime ends a series. */
                 if (rule->per == CC_PER_SERIES && series_chain >= 0 && ep >= 0) {
-                    close_open(r, series_chain, -2, e->date, "the series ended: care went on under another regime");
+                    close_open(r, series_chain, -2, e->date, "the series ended: care went on under another regime",
+                               CC_DATE_NONE);
                     series_chain = -1;
                 }
                 continue;
@@ -980,13 +1003,13 @@ static int sweep_rule(run_t *r, int rule_index)
                     series_ep = ep; /* one arrangement: this stay continues the series */
                     continue;
                 }
-                close_open(r, series_chain, -2, lapse, why);
+                close_open(r, series_chain, -2, lapse, why, CC_DATE_NONE);
                 series_chain = -1;
             }
             if (rule->one_open && has_open(r))
                 continue;
             if (rule->restart_cancels)
-                close_open(r, -1, -2, e->date, "superseded by a new start");
+                close_open(r, -1, -2, e->date, "superseded by a new start", CC_DATE_NONE);
             long made = create(r, rule, rule_index, e, chains++, 0, e->date, e->date, ep, NULL);
             if (made == CC_ENOMEM)
                 return CC_ENOMEM;
@@ -1005,7 +1028,8 @@ static int sweep_rule(run_t *r, int rule_index)
                     if (r->eps[x].start <= e->date)
                         before = (int)x;
                 if (before >= 0)
-                    close_open(r, (int)r->inst[made].chain, -2, r->eps[before].end, "the episode of care ended");
+                    close_open(r, (int)r->inst[made].chain, -2, r->eps[before].end, "the episode of care ended",
+                               r->eps[before].end);
             }
         }
         /* 2: meeting events */
@@ -1051,11 +1075,13 @@ static int sweep_rule(run_t *r, int rule_index)
                 if (e->type == CC_TYPE_LOOKED_AFTER_END) {
                     for (size_t ep = 0; ep < r->neps; ep++)
                         if (r->eps[ep].end_event == e->id)
-                            close_open(r, -1, (int)ep, e->date, cv->reason ? cv->reason : "the episode of care ended");
+                            close_open(r, -1, (int)ep, e->date, cv->reason ? cv->reason : "the episode of care ended",
+                                       e->date);
                 } else if (rule->cancel_latest) {
                     close_latest(r, e->date, cv->reason ? cv->reason : "cancelled by a later event");
                 } else {
-                    close_open(r, -1, -2, e->date, cv->reason ? cv->reason : "cancelled by a later event");
+                    close_open(r, -1, -2, e->date, cv->reason ? cv->reason : "cancelled by a later event",
+                               CC_DATE_NONE);
                 }
                 break; /* one event closes once */
             }
@@ -1069,7 +1095,7 @@ static int sweep_rule(run_t *r, int rule_index)
     if (series_chain >= 0) {
         cc_date_t lapse = series_lapse(r, rule, series_ep);
         if (lapse != CC_DATE_NONE && lapse <= r->today)
-            close_open(r, series_chain, -2, lapse, why);
+            close_open(r, series_chain, -2, lapse, why, CC_DATE_NONE);
     }
     /* Sequence numbers by start date. */
     size_t count = r->out->len - first_out;
@@ -1416,7 +1442,12 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
         return 0;
     }
     const cc_rule_t *rule = cc_ruleset_rule(rs, (size_t)c->rule);
+    char key[CC_CLOCK_KEY_MAX];
+    cc_clock_key(c, key, sizeof(key));
     cc_buf_printf(t, "%s (%s) number %d for child %s\n", rule->title, rule->id, c->seq, child->id);
+    cc_buf_printf(t, "Instance: %s (number %d of the series event %lld began; it keeps this name when earlier "
+                     "history is recorded)\n",
+                  key, c->chain_index + 1, (long long)c->key_event);
     cc_buf_printf(t, "Rule: %s\n", rule->source);
     cc_buf_printf(t, "Defined in: %s\n", rule->file);
     const cc_event_t *start = find_event(events, nevents, c->start_event);
@@ -1511,6 +1542,13 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
         break;
     default:
         break;
+    }
+    if (c->left_care != CC_DATE_NONE) {
+        char iso[CC_DATE_STRLEN];
+        /* The looked-after duties end with the episode (Children Act 1989
+         * s22): a missed one stays overdue, but nobody is chased for it. */
+        cc_buf_printf(t, "Reminders: the child %s care on %s: no reminders or escalations after that day.\n",
+                      c->left_care <= today ? "left" : "leaves", cc_date_format(c->left_care, iso));
     }
     if (c->flags & CC_CLOCK_PROJECTED)
         cc_buf_puts(t, "Note: this due date is an estimate and will move when the earlier clocks are met.\n");

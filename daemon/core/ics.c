@@ -7,7 +7,9 @@
  *    from the database is cleaned first, so no stored value can contain a
  *    raw control character or invalid UTF-8.
  *  - Stable: the UID of a clock instance is a function of (child, rule,
- *    seq) only, so a recompute never duplicates an event.
+ *    instance) only, so a recompute never duplicates an event, and
+ *    history recorded later before a clock (which renumbers its seq)
+ *    neither.
  *  - Deterministic: DTSTAMP and LAST-MODIFIED come from the row's
  *    updated_at (never from now), events are sorted by UID, and nothing
  *    else varies, so an unchanged feed is byte-identical and its ETag holds.
@@ -18,6 +20,7 @@
 #include "careclock/privacy.h"
 #include "careclock/error.h"
 
+#include <assert.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,14 +98,16 @@ static size_t put_encoded(char *buf, size_t len, size_t at, const char *text)
     return at;
 }
 
-size_t cc_ics_uid(const char *child_id, const char *rule_id, int seq, char *buf, size_t len)
+size_t cc_ics_uid(const char *child_id, const char *rule_id, const char *instance, char *buf, size_t len)
 {
-    char tail[48];
+    static const char tail[] = UID_DOMAIN;
+    assert(instance != NULL); /* never "": a UID that names no instance would name them all */
     size_t at = put_encoded(buf, len, 0, child_id ? child_id : "");
     at = put_encoded(buf, len, at, "-");
     at = put_encoded(buf, len, at, rule_id ? rule_id : "");
-    int n = snprintf(tail, sizeof(tail), "-%d" UID_DOMAIN, seq);
-    for (int i = 0; i < n; i++, at++)
+    at = put_encoded(buf, len, at, "-");
+    at = put_encoded(buf, len, at, instance);
+    for (size_t i = 0; i < sizeof(tail) - 1; i++, at++)
         if (at + 1 < len)
             buf[at] = tail[i];
     if (len > 0)
@@ -439,7 +444,7 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
         a->failed = 1;
         return NULL;
     }
-    cc_ics_uid(first->child_id, "overdue-today", 0, uid, sizeof(uid));
+    cc_ics_uid(first->child_id, "overdue-today", "0", uid, sizeof(uid));
     struct icaltimetype stamp = ical_date(feed->today);
     stamp.is_date = 0;
     stamp.hour = stamp.minute = stamp.second = 0;
@@ -528,7 +533,7 @@ static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_cl
             j++;
         icalcomponent *ev = make_overdue_event(a, feed, clocks, &late[i], j - i, text);
         if (ev != NULL) {
-            cc_ics_uid(late[i].child, "overdue-today", 0, extra[*n].uid, sizeof(extra[*n].uid));
+            cc_ics_uid(late[i].child, "overdue-today", "0", extra[*n].uid, sizeof(extra[*n].uid));
             extra[(*n)++].ev = ev;
         }
         i = j;
@@ -562,9 +567,12 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
         return CC_EINVAL;
     }
     for (size_t i = 0; i < n; i++)
-        if (empty(clocks[i].child_id) || empty(clocks[i].rule_id)) {
+        if (empty(clocks[i].child_id) || empty(clocks[i].rule_id) || empty(clocks[i].instance)) {
             if (err != NULL && errlen > 0)
-                snprintf(err, errlen, "clock %zu has no child or rule id", i);
+                snprintf(err, errlen, "clock %zu has no %s", i,
+                         empty(clocks[i].instance) && !empty(clocks[i].child_id) && !empty(clocks[i].rule_id)
+                             ? "instance"
+                             : "child or rule id");
             return CC_EINVAL;
         }
     order = calloc(n ? n : 1, sizeof(*order));
@@ -573,11 +581,11 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     for (size_t i = 0; i < n; i++) {
         if (!cc_ics_shown(feed, &clocks[i]))
             continue;
-        size_t need = cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].seq, NULL, 0) + 1;
+        size_t need = cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].instance, NULL, 0) + 1;
         order[shown].uid = malloc(need);
         if (order[shown].uid == NULL)
             goto out;
-        cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].seq, order[shown].uid, need);
+        cc_ics_uid(clocks[i].child_id, clocks[i].rule_id, clocks[i].instance, order[shown].uid, need);
         order[shown++].index = i;
     }
     if (shown > 1)

@@ -254,6 +254,11 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
     }
     if (!cc_planner_status_active(clock->status) || clock->due == CC_DATE_NONE || rule == NULL)
         return 0;
+    /* The child has left care: nobody is chased about a missed duty of the
+     * episode after its end (CPPCR 2010 reg 2: the duties are to a child
+     * looked after). */
+    if (clock->left_care && clock->left_on <= now.date)
+        return 0;
     cc_date_t dates[CC_RULE_MAX_STAGES];
     for (int i = 0; i < rule->nstages; i++) {
         /* Outside the holiday years the weekends-only answer is used, as

@@ -80,8 +80,8 @@ enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, F_IRO, NFILTERS };
 
 static const char LIST_SELECT[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.title, c.start_date, c.due_date, c.status, c.met_on, ch.worker_id, "
-    "ch.team_id, c.source, c.reason, ch.initials, CASE WHEN ?12 THEN ch.full_name END, ch.iro_id "
-    "FROM clocks c JOIN children ch ON ch.id = c.child_id";
+    "ch.team_id, c.source, c.reason, ch.initials, CASE WHEN ?12 THEN ch.full_name END, ch.iro_id, c.instance, "
+    "c.left_care_on FROM clocks c JOIN children ch ON ch.id = c.child_id";
 static const char *const LIST_WHERE[] = {
     [F_CHILD] = "c.child_id = ?1",
     [F_TEAM] = "ch.team_id = ?2",
@@ -103,7 +103,8 @@ static int list_row(sqlite3_stmt *st, void *ctx)
         .child_id = text(st, 0), .rule_id = text(st, 1), .seq = sqlite3_column_int(st, 2), .title = text(st, 3),
         .start_date = text(st, 4), .due_date = text(st, 5), .status = text(st, 6), .met_on = text(st, 7),
         .worker_id = text(st, 8), .team_id = text(st, 9), .source = text(st, 10), .reason = text(st, 11),
-        .initials = text(st, 12), .full_name = text(st, 13), .iro_id = text(st, 14)};
+        .initials = text(st, 12), .full_name = text(st, 13), .iro_id = text(st, 14), .instance = text(st, 15),
+        .left_care_on = text(st, 16)};
     return sink->fn(sink->arg, &r);
 }
 
@@ -350,7 +351,8 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
 
 #define FEED_SELECT                                                                                                \
     "SELECT c.child_id, ch.initials, CASE WHEN ?3 THEN ch.full_name END, c.rule_id, c.title, c.source, c.seq, "    \
-    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence "            \
+    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence, "           \
+    "c.instance "                                                                                                 \
     "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
     "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
     "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
@@ -368,11 +370,11 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
  * children_by_iro and children_by_team (SQLite's multi-index OR; the teams
  * a person manages are a scan of the few teams), never the clocks. */
 static const char *const FEED_SQL[] = {
-    [CC_CLOCKS_OF_TEAM] = FEED_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.seq",
+    [CC_CLOCKS_OF_TEAM] = FEED_SELECT "ch.team_id = ?1 ORDER BY c.child_id, c.rule_id, c.instance",
     [CC_CLOCKS_OF_STAFF] = FEED_SELECT
     "c.child_id IN (SELECT id FROM children WHERE worker_id = ?1 OR iro_id = ?1 OR team_id IN "
     "(SELECT id FROM teams WHERE manager_id = ?1 OR service_manager_id = ?1)) "
-    "ORDER BY c.child_id, c.rule_id, c.seq",
+    "ORDER BY c.child_id, c.rule_id, c.instance",
 };
 
 _Static_assert(sizeof(FEED_SQL) / sizeof(FEED_SQL[0]) == CC_CLOCKS_OF_STAFF + 1, "one statement per kind of feed");
@@ -385,7 +387,7 @@ static int feed_row(sqlite3_stmt *st, void *ctx)
         .title = text(st, 4), .source = text(st, 5), .seq = sqlite3_column_int(st, 6), .start_date = text(st, 7),
         .due_date = text(st, 8), .status = text(st, 9), .met_on = text(st, 10), .start_event_type = text(st, 11),
         .reason = text(st, 12), .worker_name = text(st, 13), .updated_at = text(st, 14),
-        .sequence = sqlite3_column_int64(st, 15)};
+        .sequence = sqlite3_column_int64(st, 15), .instance = text(st, 16)};
     return sink->fn(sink->arg, &r);
 }
 
@@ -419,55 +421,61 @@ int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_dat
  * the horizon ?1), with their people. Columns: child_id, rule_id, seq,
  * status, due_date, team_id, worker_id, worker's email, iro_id, IRO's
  * email, team manager_id, manager's email, service_manager_id, service
- * manager's email, team webhook. */
+ * manager's email, team webhook, instance, left_care_on. */
 static const char PLAN_OPEN_SQL[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.status, c.due_date, ch.team_id, ch.worker_id, w.email, ch.iro_id, "
-    "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook "
+    "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook, c.instance, c.left_care_on "
     "FROM clocks c JOIN children ch ON ch.id = c.child_id "
     "LEFT JOIN staff w ON w.id = ch.worker_id LEFT JOIN staff i ON i.id = ch.iro_id "
     "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff tm ON tm.id = t.manager_id "
     "LEFT JOIN staff sm ON sm.id = t.service_manager_id "
     "WHERE c.child_id >= ?2 AND c.child_id < ?3 AND +c.status IN ('open', 'due_soon', 'overdue') "
     "AND +c.due_date IS NOT NULL AND +c.due_date <= ?1 "
-    "ORDER BY c.child_id, c.rule_id, c.seq";
+    "ORDER BY c.child_id, c.rule_id, c.instance";
 
 /* The escalations sent for the closed clocks of [?1, ?2) whose "now met"
- * notice is not planned yet. Columns: child_id, rule_id, seq, recipient,
- * channel, role, the clock's status, the recipient's address now (email,
- * or the team's webhook). */
+ * notice is not planned yet. Columns: child_id, rule_id, instance,
+ * recipient, channel, role, the clock's status, the recipient's address
+ * now (email, or the team's webhook), the clock's seq. */
 static const char PLAN_CLOSED_SQL[] =
-    "SELECT DISTINCT d.child_id, d.rule_id, d.seq, d.recipient, d.channel, d.role, c.status, "
-    "CASE d.channel WHEN 'email' THEN s.email ELSE t.webhook END "
-    "FROM deliveries d CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "SELECT DISTINCT d.child_id, d.rule_id, d.instance, d.recipient, d.channel, d.role, c.status, "
+    "CASE d.channel WHEN 'email' THEN s.email ELSE t.webhook END, c.seq "
+    "FROM deliveries d CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND "
+    "c.instance = d.instance "
     "LEFT JOIN staff s ON d.channel = 'email' AND s.id = d.recipient "
     "LEFT JOIN teams t ON d.channel = 'webhook' AND t.id = substr(d.recipient, 6) "
     "WHERE d.child_id >= ?1 AND d.child_id < ?2 AND +d.state = 'sent' AND +d.kind = 'escalation' "
     "AND +c.status IN ('met', 'met_late', 'cancelled') "
     "AND NOT EXISTS (SELECT 1 FROM deliveries m WHERE m.child_id = d.child_id AND m.rule_id = d.rule_id "
-    "AND m.seq = d.seq AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
-    "ORDER BY d.child_id, d.rule_id, d.seq, d.recipient, d.channel";
+    "AND m.instance = d.instance AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
+    "ORDER BY d.child_id, d.rule_id, d.instance, d.recipient, d.channel";
 
 /* Pending and retrying rows of [?2, ?3) whose clock is no longer open (or
- * gone). */
+ * gone), or is of an episode of care the child left on or before ?4
+ * (today). */
 #define PLAN_CANCEL_WHERE                                                                                      \
     "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "             \
     "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "                                                               \
-    "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq AND "         \
-    "c.status IN ('open', 'due_soon', 'overdue'))"
+    "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.instance = deliveries.instance "   \
+    "AND c.status IN ('open', 'due_soon', 'overdue') AND (c.left_care_on IS NULL OR c.left_care_on > ?4))"
 
 /* A row when there is one to cancel (a read, before the write lock). ?1 is
  * unused (bound for the shape shared with PLAN_CANCEL_SQL). */
 static const char PLAN_CANCEL_ANY_SQL[] = "SELECT ?1, 1 FROM deliveries " PLAN_CANCEL_WHERE " LIMIT 1";
 
-/* Cancel them at ?1 (now), saying what their clock is now. */
+/* Cancel them at ?1 (now), saying why: the child left care (docs/delivery.md,
+ * "After the child leaves care"), or what their clock is now. */
 static const char PLAN_CANCEL_SQL[] =
     "UPDATE deliveries SET state = 'cancelled', claimed_by = NULL, updated_at = ?1, next_attempt_at = NULL, "
-    "last_error = 'not sent: the clock is ' || coalesce((SELECT c.status FROM clocks c WHERE c.child_id = "
-    "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.seq = deliveries.seq), 'gone') || ' now' "
+    "last_error = 'not sent: ' || coalesce((SELECT CASE WHEN c.left_care_on <= ?4 THEN 'the child left care on ' "
+    "|| c.left_care_on ELSE 'the clock is ' || c.status || ' now' END FROM clocks c WHERE c.child_id = "
+    "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.instance = deliveries.instance), "
+    "'the clock is gone now') "
     PLAN_CANCEL_WHERE;
 
 /* One claimed delivery (?1, its id) with its clock, child, team and
- * worker. Columns: id, kind, stage, role, child_id, rule_id, seq, attempts,
+ * worker. Columns: id, kind, stage, role, child_id, rule_id, seq (the
+ * clock's now, else the row's), attempts,
  * first_attempt_at, the clock's title, source, due date (the clock's, else
  * the row's), status (NULL: the clock is gone), met_on, flags, reason, the
  * child's initials, full_name, team_id, the team's name, the worker's
@@ -475,12 +483,13 @@ static const char PLAN_CANCEL_SQL[] =
  * day): when the notice reached its recipient, for "escalated to you N
  * working days ago". */
 static const char CLAIM_ITEM_SQL[] =
-    "SELECT d.id, d.kind, d.stage, d.role, d.child_id, d.rule_id, d.seq, d.attempts, d.first_attempt_at, "
+    "SELECT d.id, d.kind, d.stage, d.role, d.child_id, d.rule_id, coalesce(c.seq, d.seq), d.attempts, "
+    "d.first_attempt_at, "
     "c.title, c.source, coalesce(c.due_date, d.due_date), c.status, c.met_on, c.flags, c.reason, ch.initials, "
     "ch.full_name, ch.team_id, t.name, w.name, d.message_id, coalesce(substr(d.first_attempt_at, 1, 10), "
     "d.stage_date) "
-    "FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
-    "LEFT JOIN children ch ON ch.id = d.child_id LEFT JOIN teams t ON t.id = ch.team_id "
+    "FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND "
+    "c.instance = d.instance LEFT JOIN children ch ON ch.id = d.child_id LEFT JOIN teams t ON t.id = ch.team_id "
     "LEFT JOIN staff w ON w.id = ch.worker_id WHERE d.id = ?1";
 
 /* Every row of a clock instance goes, or none: the instance is closed (or
@@ -490,11 +499,11 @@ static const char CLAIM_ITEM_SQL[] =
  * escalations still in the table. updated_at is UTC text, so a date
  * "YYYY-MM-DD" as the cutoff means "before that day began (UTC)". */
 static const char PRUNE_SQL[] =
-    "DELETE FROM deliveries WHERE (child_id, rule_id, seq) IN ("
-    "SELECT d.child_id, d.rule_id, d.seq FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND "
-    "c.rule_id = d.rule_id AND c.seq = d.seq "
+    "DELETE FROM deliveries WHERE (child_id, rule_id, instance) IN ("
+    "SELECT d.child_id, d.rule_id, d.instance FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND "
+    "c.rule_id = d.rule_id AND c.instance = d.instance "
     "WHERE c.status IS NULL OR c.status IN ('met', 'met_late', 'cancelled') "
-    "GROUP BY d.child_id, d.rule_id, d.seq "
+    "GROUP BY d.child_id, d.rule_id, d.instance "
     "HAVING max(d.updated_at) < ?1 AND sum(d.state IN ('pending', 'retrying', 'sending')) = 0)";
 
 static const char *const OUTBOX_SQL[] = {

@@ -30,6 +30,7 @@
 #include "store/evaluation.h"
 #include "careclock/changes.h"
 #include "careclock/error.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,8 @@ void cc__eval_free(cc__eval_t *x)
     sqlite3_finalize(x->digest_get);
     sqlite3_finalize(x->digest_set);
     sqlite3_finalize(x->digest_del);
+    sqlite3_finalize(x->rekey);
+    free(x->prov);
     cc__batch_free(&x->one);
     free(x->rows);
     free(x->rule_hash);
@@ -149,7 +152,7 @@ void cc__eval_free(cc__eval_t *x)
 /* Bump when the digest's inputs or the way a clock becomes a row change, so
  * that every stored digest stops matching and each child is compared row by
  * row once. */
-#define DIGEST_VERSION 1
+#define DIGEST_VERSION 2
 
 static inline uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -206,6 +209,8 @@ static uint64_t clocks_digest(const cc__eval_t *x, const cc_clocks_t *clocks)
         h = mix(h, (uint64_t)(uint32_t)c->met_on | (uint64_t)c->flags << 32);
         h = mix(h, (uint64_t)c->start_event);
         h = mix(h, (uint64_t)c->met_event);
+        h = mix(h, (uint64_t)c->key_event);
+        h = mix(h, (uint64_t)(uint32_t)c->chain_index | (uint64_t)(uint32_t)c->left_care << 32);
         if (c->reason[0] != '\0')
             h = mix_text(h, c->reason);
     }
@@ -228,22 +233,29 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
     x->stats = stats;
     x->types.rs = rs;
     cc_clocks_init(&x->clocks);
+    /* In the order the engine gives them (by rule, then seq) as far as it
+     * can: find_row's hint then finds each at once. */
     const char *existing = "SELECT rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-                           "met_event_id, reason, flags, source FROM clocks WHERE child_id = ?1";
+                           "met_event_id, reason, flags, source, instance, left_care_on FROM clocks "
+                           "WHERE child_id = ?1 ORDER BY rule_id, seq";
+    /* A row is its instance (child, rule, instance): a new seq (history
+     * recorded before it) updates the row, keeping its sequence. */
     const char *upsert =
         "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14) ON CONFLICT (child_id, rule_id, seq) DO UPDATE SET title = excluded.title, start_date = "
+        "met_event_id, reason, flags, source, updated_at, instance, left_care_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (child_id, rule_id, instance) DO UPDATE SET "
+        "seq = excluded.seq, title = excluded.title, start_date = "
         "excluded.start_date, due_date = excluded.due_date, status = excluded.status, met_on = excluded.met_on, "
         "start_event_id = excluded.start_event_id, met_event_id = excluded.met_event_id, reason = excluded.reason, "
         "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at, "
+        "left_care_on = excluded.left_care_on, "
         "sequence = clocks.sequence + (clocks.due_date IS NOT excluded.due_date OR clocks.status IS NOT "
         "excluded.status)";
     const char *insert =
         "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14)";
-    const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3";
+        "met_event_id, reason, flags, source, updated_at, instance, left_care_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
     const char *remove_child = "DELETE FROM clocks WHERE child_id = ?1";
     const char *child_get = "SELECT id, dob FROM children WHERE id = ?1";
     /* No ORDER BY: the engine sorts; the index gives them by date anyway. */
@@ -252,13 +264,15 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
     const char *digest_set = "INSERT INTO clock_digests (child_id, digest) VALUES (?1, ?2) "
                              "ON CONFLICT (child_id) DO UPDATE SET digest = excluded.digest";
     const char *digest_del = "DELETE FROM clock_digests WHERE child_id = ?1";
+    const char *rekey = cc__outbox_rekey_sql();
     struct {
         const char *sql;
         sqlite3_stmt **st;
     } all[] = {{existing, &x->existing},     {upsert, &x->upsert},         {insert, &x->insert},
                {remove, &x->remove},
                {remove_child, &x->remove_child}, {child_get, &x->child_get}, {events_get, &x->events_get},
-               {digest_get, &x->digest_get}, {digest_set, &x->digest_set}, {digest_del, &x->digest_del}};
+               {digest_get, &x->digest_get}, {digest_set, &x->digest_set}, {digest_del, &x->digest_del},
+               {rekey, &x->rekey}};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         if (sqlite3_prepare_v3(x->db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL) != SQLITE_OK) {
             cc__eval_free(x);
@@ -310,11 +324,13 @@ static int load_by_id(cc__eval_t *x, const char *child_id)
 /* The row a clock instance becomes, as text, for comparison and binding. */
 typedef struct row {
     const char *rule_id, *title, *source, *status, *reason;
-    char start[CC_DATE_STRLEN], due[CC_DATE_STRLEN], met[CC_DATE_STRLEN];
+    char start[CC_DATE_STRLEN], due[CC_DATE_STRLEN], met[CC_DATE_STRLEN], left[CC_DATE_STRLEN];
+    char instance[CC_CLOCK_KEY_MAX];
     int seq;
     int64_t start_event, met_event;
     unsigned flags;
-    int seen; /* matched an existing row */
+    int seen;  /* matched an existing row */
+    int taken; /* an existing row of schema 5 (a provisional instance) was mapped to it */
 } row_t;
 
 /* "YYYY-MM-DD", exactly as cc_date_format() writes it, without printf. */
@@ -345,7 +361,10 @@ static void to_row(const cc_ruleset_t *rs, const cc_clock_t *c, row_t *row)
     row->status = cc_status_name(c->status);
     row->reason = c->reason;
     row->seq = c->seq;
-    row->start[0] = row->due[0] = row->met[0] = '\0';
+    row->start[0] = row->due[0] = row->met[0] = row->left[0] = '\0';
+    cc_clock_key(c, row->instance, sizeof(row->instance));
+    if (c->left_care != CC_DATE_NONE)
+        format_date(c->left_care, row->left);
     if (c->start != CC_DATE_NONE)
         format_date(c->start, row->start);
     if (c->due != CC_DATE_NONE)
@@ -355,7 +374,7 @@ static void to_row(const cc_ruleset_t *rs, const cc_clock_t *c, row_t *row)
     row->start_event = c->start_event;
     row->met_event = c->met_event;
     row->flags = c->flags;
-    row->seen = 0;
+    row->seen = row->taken = 0;
 }
 
 static int same_text(sqlite3_stmt *st, int col, const char *value)
@@ -389,14 +408,14 @@ static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_int64(st, i, id);
 }
 
-/* The row among rows[0..n) with this rule id and seq, searching from *hint
- * (existing rows come in key order, so the next match is usually the next
- * row); NULL when there is none. */
-static row_t *find_row(row_t *rows, size_t n, const char *rule_id, int seq, size_t *hint)
+/* The row among rows[0..n) with this rule id and instance, searching from
+ * *hint (existing rows come in the engine's order as far as they can, so
+ * the next match is usually the next row); NULL when there is none. */
+static row_t *find_row(row_t *rows, size_t n, const char *rule_id, const char *instance, size_t *hint)
 {
     for (size_t k = 0; k < n; k++) {
         size_t i = (*hint + k) % n;
-        if (rows[i].seq == seq && strcmp(rows[i].rule_id, rule_id) == 0) {
+        if (strcmp(rows[i].instance, instance) == 0 && strcmp(rows[i].rule_id, rule_id) == 0) {
             *hint = i + 1;
             return &rows[i];
         }
@@ -404,15 +423,102 @@ static row_t *find_row(row_t *rows, size_t n, const char *rule_id, int seq, size
     return NULL;
 }
 
+/* ---- rows of schema 5: their outbox rows carried over ---- */
+
+/* Migration 6 gave the rows it found (keyed by seq until then) the
+ * provisional instance "#SEQ", and their deliveries the same, so that
+ * the two still join as they did. The first write-back of each child
+ * after it maps each such row to the instance it is now (cc__eval_t.prov)
+ * and re-keys its deliveries to that instance, in the same transaction as
+ * the rows, before any plan can see the new instances. */
+#define PROVISIONAL_MARK '#'
+
+/* Note an existing provisional row (ex's current row: rule_id, seq, ...,
+ * start_date 3, start_event_id 7, instance 12) for mapping. */
+static int note_provisional(cc__eval_t *x, sqlite3_stmt *ex)
+{
+    const char *rule_id = (const char *)sqlite3_column_text(ex, 0), *start = (const char *)sqlite3_column_text(ex, 3);
+    const char *instance = (const char *)sqlite3_column_text(ex, 12);
+    if (cc__grow(&x->prov, &x->capprov, x->nprov + 1, sizeof(*x->prov), 8) != 0)
+        return CC_ENOMEM;
+    cc__provisional_t *p = &x->prov[x->nprov];
+    /* The engine writes rule ids of at most CC_RULE_ID_MAX bytes; a longer
+     * one (written by hand) matches nothing. */
+    if (rule_id == NULL || instance == NULL || strlen(rule_id) >= sizeof(p->rule_id) ||
+        strlen(instance) >= sizeof(p->instance))
+        return 0;
+    snprintf(p->rule_id, sizeof(p->rule_id), "%s", rule_id);
+    snprintf(p->instance, sizeof(p->instance), "%s", instance);
+    snprintf(p->start, sizeof(p->start), "%s", start ? start : "");
+    p->seq = sqlite3_column_int(ex, 1);
+    p->start_event = sqlite3_column_type(ex, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(ex, 7);
+    p->done = 0;
+    x->nprov++;
+    return 0;
+}
+
+/* The new row a provisional one is now: of its rule, not taken by another,
+ * with the same starting event (history recorded since cannot change
+ * which event started an instance: that is what moved its seq) and, in
+ * the first pass (same_day), the same start date; among several (a rule
+ * met by the type that starts it), the one with its seq. Never by seq
+ * alone: a renumbered seq names another instance, which must not inherit
+ * this one's escalations ("now met" for a clock still overdue). */
+static row_t *provisional_match(const cc__provisional_t *p, row_t *rows, size_t n, int same_day)
+{
+    row_t *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        row_t *r = &rows[i];
+        if (r->taken || r->start_event != p->start_event || strcmp(r->rule_id, p->rule_id) != 0 ||
+            (same_day && strcmp(r->start, p->start) != 0))
+            continue;
+        if (found == NULL || r->seq == p->seq)
+            found = r;
+    }
+    return found;
+}
+
+/* Map the child's provisional rows to its new ones and re-key their
+ * deliveries: same event and day first, then same event. A provisional row that
+ * matches nothing (its instance is gone) keeps its deliveries as they are:
+ * those of a clock that no longer exists. */
+static int rekey_provisional(cc__eval_t *x, const char *child_id, row_t *rows, size_t n)
+{
+    for (int same_day = 1; same_day >= 0; same_day--) {
+        for (size_t i = 0; i < x->nprov; i++) {
+            cc__provisional_t *p = &x->prov[i];
+            if (p->done)
+                continue;
+            row_t *r = provisional_match(p, rows, n, same_day);
+            if (r == NULL)
+                continue;
+            r->taken = p->done = 1;
+            /* No delivery has the new instance yet: only this write gives
+             * the child's clocks their instances. */
+            sqlite3_stmt *st = x->rekey;
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, child_id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, p->rule_id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 3, p->instance, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4, r->instance, -1, SQLITE_TRANSIENT);
+            if (cc__store_step_done(st) != 0)
+                return CC_EDB;
+        }
+    }
+    return 0;
+}
+
 /* Make the child's rows in the clocks table equal rows[0..n): unchanged
  * rows are left alone (their updated_at and sequence stay), vanished ones
- * deleted, new or different ones upserted. */
+ * deleted, new or different ones upserted. Rows of schema 5 hand their
+ * deliveries on first (rekey_provisional). */
 static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t n)
 {
     assert(cc__store_in_transaction(x->store));
-    int step;
+    int step, rc;
     size_t hint = 0;
     sqlite3_stmt *ex = x->existing;
+    x->nprov = 0;
     if (x->bulk)
         goto write; /* the table was empty when this transaction began */
     sqlite3_reset(ex);
@@ -420,27 +526,36 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
     /* Existing rows: unchanged ones are marked seen; vanished ones deleted. */
     while ((step = sqlite3_step(ex)) == SQLITE_ROW) {
         const char *rule_id = (const char *)sqlite3_column_text(ex, 0);
-        int seq = sqlite3_column_int(ex, 1);
-        row_t *match = n ? find_row(rows, n, rule_id ? rule_id : "", seq, &hint) : NULL;
+        const char *instance = (const char *)sqlite3_column_text(ex, 12);
+        row_t *match = n ? find_row(rows, n, rule_id ? rule_id : "", instance ? instance : "", &hint) : NULL;
         if (match != NULL) {
-            match->seen = same_text(ex, 2, match->title) && same_text(ex, 3, match->start) &&
-                          same_text(ex, 4, match->due) && same_text(ex, 5, match->status) &&
-                          same_text(ex, 6, match->met) && same_int(ex, 7, match->start_event) &&
-                          same_int(ex, 8, match->met_event) && same_text(ex, 9, match->reason) &&
-                          same_int(ex, 10, match->flags) && same_text(ex, 11, match->source);
+            match->seen = sqlite3_column_int(ex, 1) == match->seq && same_text(ex, 2, match->title) &&
+                          same_text(ex, 3, match->start) && same_text(ex, 4, match->due) &&
+                          same_text(ex, 5, match->status) && same_text(ex, 6, match->met) &&
+                          same_int(ex, 7, match->start_event) && same_int(ex, 8, match->met_event) &&
+                          same_text(ex, 9, match->reason) && same_int(ex, 10, match->flags) &&
+                          same_text(ex, 11, match->source) && same_text(ex, 13, match->left);
             continue;
+        }
+        if (instance != NULL && instance[0] == PROVISIONAL_MARK && (rc = note_provisional(x, ex)) != 0) {
+            sqlite3_reset(ex);
+            return rc;
         }
         sqlite3_reset(x->remove);
         sqlite3_bind_text(x->remove, 1, child_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(x->remove, 2, rule_id ? rule_id : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(x->remove, 3, seq);
-        if (sqlite3_step(x->remove) != SQLITE_DONE)
+        sqlite3_bind_text(x->remove, 3, instance ? instance : "", -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(x->remove) != SQLITE_DONE) {
+            sqlite3_reset(ex);
             return CC_EDB;
+        }
         x->stats->deleted++;
     }
     sqlite3_reset(ex);
     if (step != SQLITE_DONE)
         return CC_EDB;
+    if (x->nprov > 0 && (rc = rekey_provisional(x, child_id, rows, n)) != 0)
+        return rc;
 write:
     for (size_t i = 0; i < n; i++) {
         row_t *r = &rows[i];
@@ -462,6 +577,8 @@ write:
         sqlite3_bind_int64(u, 12, r->flags);
         bind_opt(u, 13, r->source);
         sqlite3_bind_text(u, 14, x->now_utc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 15, r->instance, -1, SQLITE_STATIC);
+        bind_opt(u, 16, r->left);
         if (sqlite3_step(u) != SQLITE_DONE)
             return CC_EDB;
         x->stats->written++;

@@ -141,6 +141,18 @@ void cc__reader_close(cc__reader_t *r);
 
 struct row; /* a clock instance as a row of the table (evaluate.c) */
 
+/* A row of the clocks table from before schema 6 (its instance is the
+ * provisional "#SEQ" migration 6 gave it), noted by the write-back to be
+ * mapped to the instance it is now (evaluate.c, rekey_provisional). */
+typedef struct {
+    char rule_id[64];
+    char instance[24];
+    char start[16];       /* start_date, "" for NULL */
+    int seq;
+    int64_t start_event;  /* 0 for NULL */
+    int done;             /* mapped */
+} cc__provisional_t;
+
 /* Digest 0 in clock_digests means "unknown": compare the rows. */
 #define DIGEST_UNKNOWN 0
 
@@ -158,6 +170,9 @@ typedef struct {
     /* statements, prepared once per call */
     sqlite3_stmt *existing, *upsert, *insert, *remove, *remove_child;
     sqlite3_stmt *child_get, *events_get, *digest_get, *digest_set, *digest_del;
+    sqlite3_stmt *rekey;  /* deliveries of a provisional instance to the instance it is now */
+    cc__provisional_t *prov; /* the current child's provisional rows (write_child) */
+    size_t nprov, capprov;
     /* one child loaded by id (the change queue's children) */
     cc__batch_t one;
     cc__types_t types;

@@ -285,7 +285,8 @@ int cc_feeds_url(const cc_config_t *config, const char *token, char *buf, size_t
 
 /* String fields of a row kept while loading, as offsets into one block
  * (pointers are set once the block stops moving). */
-enum { S_CHILD, S_INITIALS, S_NAME, S_RULE, S_TITLE, S_SOURCE, S_START_EVENT, S_REASON, S_WORKER, S_UPDATED, NSTR };
+enum { S_CHILD, S_INITIALS, S_NAME, S_RULE, S_TITLE, S_SOURCE, S_START_EVENT, S_REASON, S_WORKER, S_UPDATED,
+       S_INSTANCE, NSTR };
 #define NO_STRING ((size_t)-1)
 
 void cc_feeds_clocks_free(cc_feed_clocks_t *clocks)
@@ -348,7 +349,7 @@ static int load_row(void *arg, const cc_clock_row_t *row)
     }
     const char *const strings[NSTR] = {row->child_id, row->initials, row->full_name,        row->rule_id,
                                        row->title,    row->source,   row->start_event_type, row->reason,
-                                       row->worker_name, row->updated_at};
+                                       row->worker_name, row->updated_at, row->instance};
     cc_ics_clock_t *c = &out->items[out->len];
     memset(c, 0, sizeof(*c));
     for (int k = 0; k < NSTR; k++) {
@@ -393,7 +394,7 @@ int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_
         const char **fields[NSTR] = {&out->items[i].child_id,    &out->items[i].initials, &out->items[i].full_name,
                                      &out->items[i].rule_id,     &out->items[i].title,    &out->items[i].source,
                                      &out->items[i].start_event, &out->items[i].reason,   &out->items[i].worker_name,
-                                     &out->items[i].updated_at};
+                                     &out->items[i].updated_at, &out->items[i].instance};
         for (int k = 0; k < NSTR; k++)
             *fields[k] = l.offsets[i][k] == NO_STRING ? NULL : out->strings + l.offsets[i][k];
     }

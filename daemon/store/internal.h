@@ -142,6 +142,13 @@ const char *cc__clocks_sql(cc__clocks_sql_t which);
  * <reason>" when not NULL), 0 if not, CC_EDB. */
 int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size_t len);
 
+/* The statement that hands a clock instance's deliveries to another
+ * instance: ?1 child, ?2 rule, ?3 the old instance, ?4 the new one. The
+ * evaluation prepares and steps it in its write-back, in the same
+ * transaction as the clock rows (the carry-over of migration 6's
+ * provisional instances, evaluate.c). */
+const char *cc__outbox_rekey_sql(void);
+
 /* ---- the change queue (changes.c) ---- */
 
 /* Delete the whole change queue, in the caller's transaction: for a full

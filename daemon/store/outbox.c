@@ -352,11 +352,22 @@ int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since,
     return cc__outbox_webhook_disabled(cc_store_db(store), name, since, len);
 }
 
+/* ---- the instances' carry-over ---------------------------------------------- */
+
+/* Through the unique key's leading columns (child_id, rule_id, instance). */
+static const char REKEY_SQL[] =
+    "UPDATE deliveries SET instance = ?4 WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
+
+const char *cc__outbox_rekey_sql(void)
+{
+    return REKEY_SQL;
+}
+
 /* ---- the listing and the counts ------------------------------------------ */
 
 static const char LIST_SQL[] =
     "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, "
-    "due_at, attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries "
+    "due_at, attempts, next_attempt_at, sent_at, message_id, last_error, instance FROM deliveries "
     "WHERE (?1 IS NULL OR state IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)) AND (?8 IS NULL OR child_id = ?8) ORDER BY id";
 
 _Static_assert(CC_OUTBOX_STATES_MAX == 7, "LIST_SQL has one parameter per state, ?1 to ?7");
@@ -385,7 +396,7 @@ int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row
             .due_date = cc__store_col(st, 12),     .due_at = cc__store_col(st, 13),
             .attempts = sqlite3_column_int(st, 14), .next_attempt_at = cc__store_col(st, 15),
             .sent_at = cc__store_col(st, 16),      .message_id = cc__store_col(st, 17),
-            .last_error = cc__store_col(st, 18)};
+            .last_error = cc__store_col(st, 18),   .instance = cc__store_col(st, 19)};
         rc = fn(arg, &r);
     }
     if (rc == 0 && step != SQLITE_DONE)

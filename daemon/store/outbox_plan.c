@@ -37,13 +37,14 @@ static int write_done(sqlite3_stmt *st)
 /* ---- plan ----------------------------------------------------------------- */
 
 static const char PLAN_EXISTS_SQL[] =
-    "SELECT 1 FROM deliveries WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3 AND stage = ?4 AND recipient = ?5 "
-    "AND channel = ?6";
+    "SELECT 1 FROM deliveries WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3 AND stage = ?4 AND "
+    "recipient = ?5 AND channel = ?6";
 
+/* seq (?18) is the clock's number when planned, for display only. */
 static const char PLAN_INSERT_SQL[] =
-    "INSERT OR IGNORE INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, address, "
-    "due_date, stage_date, due_at, immediate, state, next_attempt_at, last_error, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)";
+    "INSERT OR IGNORE INTO deliveries (child_id, rule_id, instance, stage, recipient, channel, role, kind, address, "
+    "due_date, stage_date, due_at, immediate, state, next_attempt_at, last_error, created_at, updated_at, seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)";
 
 /* The end of the next slice: the first child id after max_children of them
  * from ?1 (none: the slice runs to the end). */
@@ -73,6 +74,7 @@ typedef struct {
     const cc_env_t *env;
     cc_local_time_t local;
     char horizon[CC_DATE_STRLEN];
+    char today[CC_DATE_STRLEN]; /* the local date: a child who left care on or before it is not chased */
     sqlite3_stmt *active, *escalated, *exists, *insert, *cancel_any, *cancel;
     cc_plan_t plan;
     const char *now;
@@ -95,21 +97,27 @@ static void bind_range(sqlite3_stmt *st, int i, range_t r)
         cc__store_bind_text(st, i + 1, r.hi);
 }
 
-/* A delivery's unique key (child, rule, seq, stage, recipient, channel) as
- * parameters 1 to 6: the same in the lookup and in the insert. */
-static void bind_key(sqlite3_stmt *st, const char *child_id, const char *rule_id, int seq, const cc_planned_t *d)
+/* A delivery's unique key (child, rule, instance, stage, recipient,
+ * channel) as parameters 1 to 6: the same in the lookup and in the insert.
+ * The instance, not seq: history recorded before a clock renumbers it,
+ * and must neither send its stages again nor give its escalations to
+ * another instance (docs/delivery.md, "Once per stage"). */
+static void bind_key(sqlite3_stmt *st, const char *child_id, const char *rule_id, const char *instance,
+                     const cc_planned_t *d)
 {
     cc__store_bind_text(st, 1, child_id);
     cc__store_bind_text(st, 2, rule_id);
-    sqlite3_bind_int(st, 3, seq);
+    cc__store_bind_text(st, 3, instance);
     cc__store_bind_text(st, 4, d->stage);
     cc__store_bind_text(st, 5, d->recipient);
     cc__store_bind_text(st, 6, cc_channel_name(d->channel));
 }
 
-static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int seq, cc_date_t due)
+static int enqueue(planner_t *p, const char *child_id, const char *rule_id, const char *instance, int seq,
+                   cc_date_t due)
 {
     assert(!sqlite3_get_autocommit(p->db)); /* in the planning transaction */
+    assert(instance != NULL);
     char due_s[CC_DATE_STRLEN], stage_s[CC_DATE_STRLEN], due_at[32], settled[32];
     const cc_plan_t *plan = &p->plan;
     for (size_t i = 0; i < plan->len; i++) {
@@ -120,7 +128,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
          * lock. */
         sqlite3_stmt *ex = p->exists;
         sqlite3_reset(ex);
-        bind_key(ex, child_id, rule_id, seq, d);
+        bind_key(ex, child_id, rule_id, instance, d);
         int found = sqlite3_step(ex);
         sqlite3_reset(ex);
         if (found != SQLITE_ROW && found != SQLITE_DONE)
@@ -138,7 +146,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
             first_try = cc_time_format_utc(p->now_t + p->settle_s, settled, sizeof(settled));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        bind_key(st, child_id, rule_id, seq, d);
+        bind_key(st, child_id, rule_id, instance, d);
         cc__store_bind_text(st, 7, cc_role_name(d->role));
         cc__store_bind_text(st, 8, cc_notice_kind_name(d->kind));
         cc__store_bind_text(st, 9, d->address);
@@ -150,6 +158,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, int 
         cc__store_bind_text(st, 15, undeliverable ? NULL : first_try);
         cc__store_bind_text(st, 16, undeliverable ? d->undeliverable : NULL);
         cc__store_bind_text(st, 17, p->now);
+        sqlite3_bind_int(st, 18, seq);
         int rc = write_done(st);
         if (rc != 0)
             return rc;
@@ -200,13 +209,16 @@ static int plan_active(planner_t *p, range_t r)
         clock.parties[CC_ROLE_TEAM_MANAGER] = (cc_planner_party_t){cc__store_col(st, 10), cc__store_col(st, 11)};
         clock.parties[CC_ROLE_SERVICE_MANAGER] = (cc_planner_party_t){cc__store_col(st, 12), cc__store_col(st, 13)};
         clock.parties[CC_ROLE_TEAM_WEBHOOK] = (cc_planner_party_t){cc__store_col(st, 5), cc__store_col(st, 14)};
+        const char *instance = cc__store_col(st, 15);
+        clock.left_on = cc__store_date(cc__store_col(st, 16));
+        clock.left_care = clock.left_on != CC_DATE_NONE;
         const cc_rule_t *rule = clock.rule_id ? cc_ruleset_find(p->env->rules, clock.rule_id) : NULL;
         p->stats->clocks++;
-        if (rule == NULL)
+        if (rule == NULL || instance == NULL)
             continue;
         cc_plan_reset(&p->plan);
         if ((rc = cc_planner_plan(rule, &clock, p->env->cal, &p->env->planner, p->local, &p->plan)) != 0 ||
-            (rc = enqueue(p, clock.child_id, clock.rule_id, clock.seq, clock.due)) != 0)
+            (rc = enqueue(p, clock.child_id, clock.rule_id, instance, clock.seq, clock.due)) != 0)
             break;
     }
     if (rc == 0 && step != SQLITE_DONE)
@@ -217,8 +229,8 @@ static int plan_active(planner_t *p, range_t r)
 
 /* The escalations sent for one closed clock, gathered row by row. */
 typedef struct {
-    char *child_id, *rule_id;
-    int seq;
+    char *child_id, *rule_id, *instance;
+    int seq;              /* the clock's, for display */
     cc_status_t status;
     cc_planner_sent_t *sent;
     size_t n, cap;
@@ -228,11 +240,12 @@ static void closed_clear(closed_t *c)
 {
     free(c->child_id);
     free(c->rule_id);
+    free(c->instance);
     for (size_t i = 0; i < c->n; i++) {
         free((char *)c->sent[i].recipient);
         free((char *)c->sent[i].address);
     }
-    c->child_id = c->rule_id = NULL;
+    c->child_id = c->rule_id = c->instance = NULL;
     c->n = 0;
 }
 
@@ -251,7 +264,7 @@ static int closed_flush(planner_t *p, closed_t *c)
     p->stats->clocks++;
     int rc = cc_planner_plan(cc_ruleset_find(p->env->rules, c->rule_id), &clock, p->env->cal, &p->env->planner,
                             p->local, &p->plan);
-    return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->seq, CC_DATE_NONE);
+    return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->instance, c->seq, CC_DATE_NONE);
 }
 
 /* The closed clocks of the range whose escalations were sent and whose
@@ -264,16 +277,16 @@ static int plan_closed(planner_t *p, range_t r)
     sqlite3_reset(st);
     bind_range(st, 1, r);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *child = cc__store_col(st, 0), *rule = cc__store_col(st, 1);
-        int seq = sqlite3_column_int(st, 2);
+        const char *child = cc__store_col(st, 0), *rule = cc__store_col(st, 1), *instance = cc__store_col(st, 2);
         if (c.child_id == NULL || strcmp(c.child_id, child ? child : "") != 0 ||
-            strcmp(c.rule_id, rule ? rule : "") != 0 || c.seq != seq) {
+            strcmp(c.rule_id, rule ? rule : "") != 0 || strcmp(c.instance, instance ? instance : "") != 0) {
             if ((rc = closed_flush(p, &c)) != 0)
                 break;
             closed_clear(&c);
             c.child_id = strdup(child ? child : "");
             c.rule_id = strdup(rule ? rule : "");
-            c.seq = seq;
+            c.instance = strdup(instance ? instance : "");
+            c.seq = sqlite3_column_int(st, 8);
             int status = cc_status_parse(cc__store_col(st, 6));
             c.status = status < 0 ? CC_STATUS_MET : (cc_status_t)status;
         }
@@ -287,7 +300,7 @@ static int plan_closed(planner_t *p, range_t r)
         s->channel = channel < 0 ? CC_CHANNEL_EMAIL : (cc_channel_t)channel;
         s->role = role < 0 ? CC_ROLE_TEAM_MANAGER : (cc_role_t)role;
         s->address = dup_or_null(cc__store_col(st, 7));
-        if (c.child_id == NULL || c.rule_id == NULL || s->recipient == NULL) {
+        if (c.child_id == NULL || c.rule_id == NULL || c.instance == NULL || s->recipient == NULL) {
             rc = CC_ENOMEM;
             break;
         }
@@ -313,6 +326,7 @@ static int plan_range(planner_t *p, range_t r)
     sqlite3_reset(p->cancel_any);
     cc__store_bind_text(p->cancel_any, 1, p->now);
     bind_range(p->cancel_any, 2, r);
+    cc__store_bind_text(p->cancel_any, 4, p->today);
     int any = sqlite3_step(p->cancel_any);
     sqlite3_reset(p->cancel_any);
     if (any == SQLITE_DONE)
@@ -322,6 +336,7 @@ static int plan_range(planner_t *p, range_t r)
     sqlite3_reset(p->cancel);
     cc__store_bind_text(p->cancel, 1, p->now);
     bind_range(p->cancel, 2, r);
+    cc__store_bind_text(p->cancel, 4, p->today);
     if ((rc = write_done(p->cancel)) != 0)
         return rc;
     p->stats->cancelled += (size_t)sqlite3_changes(p->db);
@@ -345,6 +360,7 @@ static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, t
     p->stats = stats;
     p->local = cc_time_local(now);
     cc_date_format(plan_horizon(env, p->local.date), p->horizon);
+    cc_date_format(p->local.date, p->today);
     cc_plan_init(&p->plan);
     if (sqlite3_exec(p->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
         return CC_EDB;

@@ -471,9 +471,107 @@ static const char MIGRATION_7[] =
     ");\n"
     "CREATE INDEX web_audit_by_staff ON web_audit(staff_id, at);\n";
 
+/* Migration 8: a clock instance's identity (docs/engine.md, "Identity";
+ * docs/schema.md, "clocks" and "deliveries"). seq is a position by start
+ * date, which history recorded later before an instance moves; the
+ * instance column is the event its chain began with and its place in the
+ * chain ("812.2"), and the clocks' primary key and the outbox's unique key
+ * use it instead of seq, which stays for display. left_care_on is the day
+ * the child left care when that closed the clock unmet (no reminders after
+ * it). Both tables are rebuilt (a key cannot be changed in place), every
+ * column and row kept, ids too (so batches and Message-IDs stay), and the
+ * outbox's id sequence (migration 6) carried over: ids never come back.
+ *
+ * SQL cannot run the engine, so the rows take the provisional instance
+ * "#SEQ", on both sides: until the first evaluation after this migration
+ * deliveries join their clocks exactly as they did by seq, and nothing is
+ * planned twice. That evaluation (forced: clocks_as_of goes, every
+ * digest is unknown) maps each child's provisional rows to their
+ * instances and re-keys their deliveries in the same transaction
+ * (evaluate.c, rekey_provisional). */
+static const char MIGRATION_8[] =
+    "CREATE TABLE clocks_8 (\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  title TEXT NOT NULL,\n"
+    "  start_date TEXT,\n"
+    "  due_date TEXT,\n"
+    "  status TEXT NOT NULL,\n"
+    "  met_on TEXT,\n"
+    "  start_event_id INTEGER,\n"
+    "  met_event_id INTEGER,\n"
+    "  reason TEXT,\n"
+    "  flags INTEGER NOT NULL DEFAULT 0,\n"
+    "  source TEXT,\n"
+    "  updated_at TEXT NOT NULL,\n"
+    "  sequence INTEGER NOT NULL DEFAULT 0,\n"
+    "  instance TEXT NOT NULL,\n"
+    "  left_care_on TEXT,\n"
+    "  PRIMARY KEY (child_id, rule_id, instance)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO clocks_8 (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id,\n"
+    "  met_event_id, reason, flags, source, updated_at, sequence, instance)\n"
+    "SELECT child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, met_event_id,\n"
+    "  reason, flags, source, updated_at, sequence, '#' || seq FROM clocks;\n"
+    "DROP TABLE clocks;\n"
+    "ALTER TABLE clocks_8 RENAME TO clocks;\n"
+    "CREATE INDEX clocks_by_status ON clocks(status, due_date);\n"
+    "CREATE TABLE deliveries_8 (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  stage TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email','webhook')),\n"
+    "  role TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation','met')),\n"
+    "  address TEXT,\n"
+    "  due_date TEXT,\n"
+    "  stage_date TEXT NOT NULL,\n"
+    "  due_at TEXT NOT NULL,\n"
+    "  immediate INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN\n"
+    "    ('pending','sending','sent','retrying','failed','undeliverable','cancelled')),\n"
+    "  batch INTEGER,\n"
+    "  message_id TEXT,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at TEXT,\n"
+    "  first_attempt_at TEXT,\n"
+    "  last_error TEXT,\n"
+    "  claimed_by TEXT,\n"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  sent_at TEXT,\n"
+    "  instance TEXT NOT NULL,\n"
+    "  UNIQUE (child_id, rule_id, instance, stage, recipient, channel)\n"
+    ");\n"
+    "INSERT INTO deliveries_8 (id, child_id, rule_id, seq, stage, recipient, channel, role, kind, address, due_date,\n"
+    "  stage_date, due_at, immediate, state, batch, message_id, attempts, next_attempt_at, first_attempt_at,\n"
+    "  last_error, claimed_by, created_at, updated_at, sent_at, instance)\n"
+    "SELECT id, child_id, rule_id, seq, stage, recipient, channel, role, kind, address, due_date, stage_date, due_at,\n"
+    "  immediate, state, batch, message_id, attempts, next_attempt_at, first_attempt_at, last_error, claimed_by,\n"
+    "  created_at, updated_at, sent_at, '#' || seq FROM deliveries;\n"
+    /* The sequence goes on from migration 6's (or above every id and batch
+     * kept, whichever is higher); the DROP takes the old table's row. */
+    "DELETE FROM sqlite_sequence WHERE name = 'deliveries_8';\n"
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'deliveries_8', max(coalesce((SELECT seq FROM sqlite_sequence "
+    "WHERE name = 'deliveries'), 0), coalesce(max(id), 0), coalesce(max(batch), 0)) FROM deliveries;\n"
+    "DROP TABLE deliveries;\n"
+    "ALTER TABLE deliveries_8 RENAME TO deliveries;\n"
+    "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');\n"
+    "CREATE INDEX deliveries_by_state ON deliveries(state);\n"
+    "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;\n"
+    /* The next refresh recomputes every child, whatever the day, and
+     * compares every child's rows (digest 0: unknown), so that each meets
+     * its provisional rows. */
+    "DELETE FROM meta WHERE key = 'clocks_as_of';\n"
+    "UPDATE clock_digests SET digest = 0;\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
-static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3,
-                                         MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7};
+static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
+                                         MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8};
 
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");

@@ -29,6 +29,8 @@ typedef struct {
     const char *start_date, *due_date, *status, *met_on, *reason; /* as stored */
     const char *updated_at;
     int64_t sequence;              /* the iCalendar SEQUENCE */
+    const char *instance;          /* the instance's identity ("812.2", engine.h cc_clock_key) */
+    const char *left_care_on;      /* the day the child left care, closing it unmet; NULL when not */
     /* joined */
     const char *initials, *full_name, *worker_id, *worker_name, *team_id, *iro_id;
     const char *start_event_type;  /* the type of the event that started it */
@@ -51,7 +53,7 @@ typedef struct {
  * soon, open, met late, met, the rest), then by due date and key. Rows:
  * child_id, rule_id, seq, title, start_date, due_date, status, met_on,
  * worker_id, team_id (the child's now), source, reason, initials,
- * full_name (with_names only), iro_id. Each filter goes
+ * full_name (with_names only), iro_id, instance, left_care_on. Each filter goes
  * through its index: --child the primary key, --team and --worker the
  * children's indexes, --status alone clocks_by_status. */
 int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg);
@@ -124,12 +126,13 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
  * staff is allocated to, reviews, or whose team they manage. */
 typedef enum { CC_CLOCKS_OF_TEAM, CC_CLOCKS_OF_STAFF } cc_clocks_of_t;
 
-/* The clocks a calendar feed of (of, id) shows, by child, rule and seq:
+/* The clocks a calendar feed of (of, id) shows, by child, rule and
+ * instance (the primary key's order):
  * clocks with a due date, not data errors, and of the met, met late and
  * cancelled ones only those done on or after done_since (CC_DATE_NONE:
  * all). Rows: child_id, initials, full_name (NULL unless with_names),
  * rule_id, title, source, seq, start_date, due_date, status, met_on,
- * start_event_type, reason, worker_name, updated_at, sequence. A staff
+ * start_event_type, reason, worker_name, updated_at, sequence, instance. A staff
  * member's children are chosen first, from the children table alone, and
  * their clocks then read by primary key (docs/feeds.md). */
 int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_date_t done_since, int with_names,

@@ -81,9 +81,14 @@ typedef enum {
     CC_BASIS_ANCHOR     /* the anchor instance's date (flag PROJECTED if estimated) */
 } cc_basis_t;
 
+/* An instance's identity (cc_clock_key) is the event its chain began with
+ * and its place in the chain: history recorded later, before it, does not
+ * move it, as it moves seq (docs/engine.md, "Identity"). */
 typedef struct {
     int rule;             /* index in the ruleset; -1 for a data_error instance */
-    int seq;              /* 1.. per child and rule, in order of start date */
+    int seq;              /* 1.. per child and rule, in order of start date: for display only */
+    int64_t key_event;    /* the identity's event: the chain's starting event, for a per-episode rule the
+                             episode's looked_after_start; 0 for a data_error instance */
     int episode;          /* 0-based index of the episode of care, -1 if none */
     cc_date_t start, due, met_on; /* met_on CC_DATE_NONE when not met */
     cc_status_t status;
@@ -91,12 +96,15 @@ typedef struct {
     unsigned flags;
     cc_basis_t basis;     /* how due was computed */
     int basis_index;
-    int chain_index;      /* 0 for the first instance of a chain */
+    int chain_index;      /* 0 for the first instance of a chain (the identity's place is chain_index + 1) */
     cc_date_t from;       /* the date the due offset was counted from */
     int from_minute;      /* CC_CLOCK_HOURS: minutes after midnight on from when the count began */
     int due_minute;       /* CC_CLOCK_HOURS: minutes after midnight on due when the period ends (1..1440) */
     cc_date_t extended_from; /* CC_CLOCK_EXTENDED: the due date before the extension */
     int64_t extend_event;    /* CC_CLOCK_EXTENDED: the event that extended it */
+    cc_date_t left_care;  /* the day the child left care when the end of the episode closed this instance unmet
+                             (its rule has cancel_on = looked_after_end): no reminders after it; else
+                             CC_DATE_NONE */
     char reason[160];     /* data_error and cancelled: why, in words */
 } cc_clock_t;
 
@@ -117,6 +125,18 @@ void cc_clocks_free(cc_clocks_t *clocks);
  * call: it yields a single data_error clock with the reason. */
 int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
                   const cc_event_t *events, size_t nevents, cc_clocks_t *out);
+
+/* Longest identity text, with its NUL: "<event id>.<place>". */
+#define CC_CLOCK_KEY_MAX 32
+
+/* The identity of a data_error instance: one per child, whatever it says. */
+#define CC_CLOCK_KEY_DATA_ERROR "error"
+
+/* The identity of clock as text into buf (len bytes): "<key_event>.<place>"
+ * ("812.2": the second instance of the chain that event 812 began), or
+ * CC_CLOCK_KEY_DATA_ERROR. Unique among a child's instances of one rule.
+ * Returns the length snprintf would write. */
+int cc_clock_key(const cc_clock_t *clock, char *buf, size_t len);
 
 /* Status from its dates and today: open / due_soon / overdue for unmet
  * clocks, met / met_late for met ones. (cancelled and data_error are set by

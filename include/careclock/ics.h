@@ -7,9 +7,10 @@
  *    X-WR-TIMEZONE, REFRESH-INTERVAL;VALUE=DURATION and X-PUBLISHED-TTL, an
  *    optional URL; no METHOD (a published feed, not an invitation).
  *  - One all-day VEVENT per clock instance on its due date (DTSTART;VALUE=
- *    DATE, DTEND the next day, exclusive), with UID "<child>-<rule>-<seq>@
- *    careclock" (the child and rule percent-encoded, lower-case hex, outside
- *    [A-Za-z0-9._~-]),
+ *    DATE, DTEND the next day, exclusive), with UID "<child>-<rule>-
+ *    <instance>@careclock" (each percent-encoded, lower-case hex, outside
+ *    [A-Za-z0-9._~-]; the instance is the clock's identity, engine.h
+ *    cc_clock_key, which history recorded before it does not move),
  *    DTSTAMP and LAST-MODIFIED the row's updated_at, SEQUENCE the row's
  *    sequence, SUMMARY, DESCRIPTION, CATEGORIES (the clock id), CLASS:PRIVATE,
  *    TRANSP:TRANSPARENT, and STATUS:CANCELLED for a cancelled clock.
@@ -64,7 +65,8 @@ typedef struct {
     const char *rule_id;     /* required: "care_plan" */
     const char *title;       /* "Care plan"; the rule id when empty */
     const char *source;      /* the rule's statutory source */
-    int seq;
+    const char *instance;    /* required: the identity ("812.2"), which the UID names */
+    int seq;                 /* shown in the description (careclock explain CHILD CLOCK SEQ) */
     cc_date_t start, due, met_on; /* CC_DATE_NONE when none; no due: not shown */
     cc_status_t status;
     const char *start_event; /* type of the event that started it: "placement_start" */
@@ -81,7 +83,8 @@ typedef struct {
 } cc_ics_info_t;
 
 /* Render the feed into out (appended). info may be NULL. Returns 0,
- * CC_EINVAL (no name, or a clock without child or rule id; err says which)
+ * CC_EINVAL (no name, or a clock without child id, rule id or instance;
+ * err says which)
  * or CC_ENOMEM. On error out may hold a partial text; discard it. */
 int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_t n, cc_buf_t *out,
                   cc_ics_info_t *info, char *err, size_t errlen);
@@ -92,7 +95,7 @@ int cc_ics_shown(const cc_ics_feed_t *feed, const cc_ics_clock_t *clock);
 
 /* The UID of a clock instance into buf (NUL-terminated; truncated to len).
  * Returns the length it needed, without the NUL. */
-size_t cc_ics_uid(const char *child_id, const char *rule_id, int seq, char *buf, size_t len);
+size_t cc_ics_uid(const char *child_id, const char *rule_id, const char *instance, char *buf, size_t len);
 
 /* The SUMMARY line of a clock under privacy into out (appended), before
  * escaping: "OVERDUE: Care plan due: C1234 (A.B.)". */

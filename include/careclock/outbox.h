@@ -214,6 +214,7 @@ typedef struct {
     const char *stage, *stage_date, *kind, *role, *recipient, *channel, *address, *due_date, *due_at;
     int attempts;
     const char *next_attempt_at, *sent_at, *message_id, *last_error;
+    const char *instance; /* the clock instance's identity (seq: its number when planned, for display) */
 } cc_outbox_row_t;
 
 typedef int (*cc_outbox_row_fn)(void *arg, const cc_outbox_row_t *row);

@@ -20,6 +20,11 @@
  *    webhook when the team has one.
  *  - A met, met_late or cancelled clock: everyone who was sent an
  *    escalation for it gets one short notice ("now met").
+ *  - A clock of an episode of care that has ended (the child left care on
+ *    or before today, and the end closed the clock unmet) takes no
+ *    reminder or escalation: the looked-after duties end with the episode
+ *    (Children Act 1989 s22; CPPCR 2010 reg 2). It stays overdue in
+ *    reports; the "now met" notice of a closed one is unchanged.
  *  - A recipient without an address is planned all the same, marked
  *    undeliverable with the reason, so that it is listed and never silently
  *    missing; the other recipients are unaffected.
@@ -85,9 +90,11 @@ typedef struct {
 typedef struct {
     const char *child_id;
     const char *rule_id;
-    int seq;
+    int seq;                                     /* for display: the outbox keys by the store's instance */
     cc_status_t status;
     cc_date_t due;                               /* CC_DATE_NONE when unknown */
+    int left_care;                               /* 1: the child left care on left_on, closing it (0: not) */
+    cc_date_t left_on;
     const char *team_id;                         /* NULL when the child has no team */
     cc_planner_party_t parties[CC_NOTIFY_ROLES];  /* indexed by cc_role_t */
     const cc_planner_sent_t *escalated;           /* for met notices */

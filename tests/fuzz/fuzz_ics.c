@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned k = fz_num(&f);
         memset(c, 0, sizeof(*c));
         c->status = (cc_status_t)(k % CC_STATUS_COUNT);
-        c->seq = (int)n + 1; /* (child, rule, seq) is unique in the clocks table */
+        c->seq = (int)n + 1;
         c->start = today - 60 + (cc_date_t)(k >> 4 & 31);
         c->due = (k >> 9 & 7) == 0 ? CC_DATE_NONE : today - 45 + (cc_date_t)(k >> 12 & 127);
         c->met_on = (k >> 19 & 1) ? today - (cc_date_t)(k >> 20 & 63) : CC_DATE_NONE;
@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c->reason = fz_opt(&f);
         c->worker_name = fz_opt(&f);
         c->updated_at = fz_opt(&f);
+        c->instance = fz_str(&f); /* text from the database, as hostile as the rest */
         n++;
     }
     cc_buf_t out;

@@ -81,6 +81,18 @@ class Feeds(unittest.TestCase):
     def ics(self, *args, today="2026-11-10"):
         return self.ok("ics", *args, today=today, binary=True)
 
+    def uid(self, child, clock, seq=1, encoded=None):
+        """The UID of a clock instance: child, clock and the instance's
+        identity (the event its series began with, and its place), which
+        the clocks table holds (issue 15 item 7)."""
+        con = sqlite3.connect(self.db)
+        try:
+            (instance,), = con.execute("SELECT instance FROM clocks WHERE child_id = ? AND rule_id = ? AND seq = ?",
+                                       (child, clock, seq)).fetchall()
+        finally:
+            con.close()
+        return "%s-%s-%s@careclock" % (encoded or child, clock, instance)
+
     # ---- feed add / list / revoke ----
 
     def test_add_shows_token_once_and_stores_only_its_hash(self):
@@ -166,9 +178,12 @@ class Feeds(unittest.TestCase):
         self.assertIn(b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n", data)
         self.assertIn(b"\r\nX-PUBLISHED-TTL:PT1H\r\n", data)
         evs = events(cal)
-        self.assertIn("C1-care_plan-1@careclock", evs)
-        self.assertIn("C2-care_plan-1@careclock", evs)
-        care = evs["C1-care_plan-1@careclock"]
+        # per episode: the instance is the episode's looked_after_start (event 1 for C1, 3 for C2), first of its series
+        self.assertEqual(self.uid("C1", "care_plan"), "C1-care_plan-1.1@careclock")
+        self.assertEqual(self.uid("C2", "care_plan"), "C2-care_plan-3.1@careclock")
+        self.assertIn("C1-care_plan-1.1@careclock", evs)
+        self.assertIn("C2-care_plan-3.1@careclock", evs)
+        care = evs["C1-care_plan-1.1@careclock"]
         self.assertEqual(str(care["SUMMARY"]), "Care plan due: C1 (A.B.)")
         self.assertEqual(care["DTSTART"].dt.isoformat(), "2026-11-16")
         self.assertEqual(care["DTEND"].dt.isoformat(), "2026-11-17")
@@ -207,7 +222,7 @@ class Feeds(unittest.TestCase):
         # meeting C1's care plan: same UID, status done, SEQUENCE up by one, newer DTSTAMP
         self.ok("event", "add", "C1", "care_plan_completed", "2026-11-09")
         met = events(parse_clean(self, self.ics("--team", "T1")))
-        uid = "C1-care_plan-1@careclock"
+        uid = self.uid("C1", "care_plan")
         self.assertEqual(int(met[uid]["SEQUENCE"]), int(before[uid]["SEQUENCE"]) + 1)
         self.assertEqual(str(met[uid]["SUMMARY"]), "Done: Care plan due: C1 (A.B.)")
         self.assertGreaterEqual(met[uid]["DTSTAMP"].dt, before[uid]["DTSTAMP"].dt)
@@ -215,9 +230,9 @@ class Feeds(unittest.TestCase):
         # the day moves on: overdue clocks say so, UIDs unchanged
         later = events(parse_clean(self, self.ics("--team", "T1", today="2026-11-20")))
         self.assertEqual(set(later), set(met))
-        self.assertEqual(str(later["C2-care_plan-1@careclock"]["SUMMARY"]), "OVERDUE: Care plan due: C2 (C.D.)")
-        self.assertGreater(int(later["C2-care_plan-1@careclock"]["SEQUENCE"]),
-                           int(met["C2-care_plan-1@careclock"]["SEQUENCE"]))
+        uid2 = self.uid("C2", "care_plan")
+        self.assertEqual(str(later[uid2]["SUMMARY"]), "OVERDUE: Care plan due: C2 (C.D.)")
+        self.assertGreater(int(later[uid2]["SEQUENCE"]), int(met[uid2]["SEQUENCE"]))
         # met clocks stay 30 days after they were met, then leave
         self.assertIn(uid, events(parse_clean(self, self.ics("--team", "T1", today="2026-12-09"))))
         self.assertNotIn(uid, events(parse_clean(self, self.ics("--team", "T1", today="2026-12-10"))))
@@ -240,9 +255,9 @@ class Feeds(unittest.TestCase):
         self.assertIn(b"SUMMARY:Care plan due: C1\r\n", data)
         self.write_config("[careclock]\nprivacy = full\n")
         evs = events(parse_clean(self, self.ics("--team", "T1")))
-        self.assertEqual(str(evs["C1-care_plan-1@careclock"]["SUMMARY"]), "Care plan due: C1 (Alice Brown)")
+        self.assertEqual(str(evs[self.uid("C1", "care_plan")]["SUMMARY"]), "Care plan due: C1 (Alice Brown)")
         # no full name recorded: initials
-        self.assertEqual(str(evs["C2-care_plan-1@careclock"]["SUMMARY"]), "Care plan due: C2 (C.D.)")
+        self.assertEqual(str(evs[self.uid("C2", "care_plan")]["SUMMARY"]), "Care plan due: C2 (C.D.)")
 
     def test_hostile_text(self):
         self.write_config("[careclock]\nprivacy = full\n")
@@ -266,11 +281,11 @@ class Feeds(unittest.TestCase):
         # X- properties lose , ; and \ (python-vobject cut the name at a comma)
         self.assertEqual(str(cal["X-WR-CALNAME"]), "careclock: East  X-INJECTED:1  Gorllewin")
         evs = events(cal)
-        uid = "C%2c3%3b%5cx-care_plan-1@careclock"
+        uid = self.uid("C,3;\\x", "care_plan", encoded="C%2c3%3b%5cx")
         self.assertIn(uid, evs)
         self.assertEqual(str(evs[uid]["SUMMARY"]), "Care plan due: C,3;\\x (%s)" % hostile_name)
         self.assertIn("Worker: Siân, Ní; Bhriain \\ W", str(evs[uid]["DESCRIPTION"]))
-        self.assertEqual(str(evs["C1-care_plan-1@careclock"]["SUMMARY"]),
+        self.assertEqual(str(evs[self.uid("C1", "care_plan")]["SUMMARY"]),
                          "Care plan due: C1 (Alice  END:VEVENT  BEGIN:VEVENT)")
 
     def test_golden_files_parse(self):

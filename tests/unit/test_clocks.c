@@ -29,15 +29,16 @@ static const char COUNCIL[] =
     "INSERT INTO children (id, dob, team_id, worker_id) VALUES ('C1', '2015-01-01', 'T1', 'W1'), "
     "('C2', '2014-01-01', 'T2', 'W2'), ('C3', '2013-01-01', 'T2', 'W1');"
     "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, reason, source, "
-    "updated_at) VALUES "
-    "('C1', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'overdue', NULL, NULL, 'reg 4(2)', 'x'), "
-    "('C1', 'review', 1, 'LAC review', '2026-09-01', '2026-09-29', 'met', '2026-09-20', NULL, 'reg 33', 'x'), "
-    "('C2', 'review', 1, 'LAC review', '2026-11-02', '2026-11-30', 'due_soon', NULL, NULL, 'reg 33', 'x'), "
-    "('C2', 'pep', 1, 'PEP', '2026-10-01', '2026-10-01', 'cancelled', NULL, 'left care', 'local', 'x'), "
-    "('C3', 'data', 1, 'Child''s data cannot be evaluated', NULL, NULL, 'data_error', NULL, 'bad date', NULL, 'x'), "
+    "updated_at, instance) VALUES "
+    "('C1', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'overdue', NULL, NULL, 'reg 4(2)', 'x', '1.1'), "
+    "('C1', 'review', 1, 'LAC review', '2026-09-01', '2026-09-29', 'met', '2026-09-20', NULL, 'reg 33', 'x', '1.1'), "
+    "('C2', 'review', 1, 'LAC review', '2026-11-02', '2026-11-30', 'due_soon', NULL, NULL, 'reg 33', 'x', '1.1'), "
+    "('C2', 'pep', 1, 'PEP', '2026-10-01', '2026-10-01', 'cancelled', NULL, 'left care', 'local', 'x', '1.1'), "
+    "('C3', 'data', 1, 'Child''s data cannot be evaluated', NULL, NULL, 'data_error', NULL, 'bad date', NULL, 'x', "
+    "'error'), "
     "('C3', 'visit', 1, 'Statutory visit', '2026-11-20', '2026-11-27', 'met_late', '2026-11-28', NULL, 'reg 28', "
-    "'x'), "
-    "('C3', 'care_plan', 1, 'Care plan', '2026-11-20', '2026-12-04', 'open', NULL, NULL, 'reg 4(2)', 'x');";
+    "'x', '1.1'), "
+    "('C3', 'care_plan', 1, 'Care plan', '2026-11-20', '2026-12-04', 'open', NULL, NULL, 'reg 4(2)', 'x', '1.1');";
 
 static int setup(void **state)
 {

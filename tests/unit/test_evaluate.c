@@ -262,8 +262,8 @@ static void test_first_computation_matches_row_by_row(void **state)
     populate(f->store2, 1300);
     /* b: one stale row, so the table is not empty and every child is
      * compared and written row by row. */
-    exec_sql(f->store2, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
-                   "('C00001', 'stale', 1, 'Stale', 'open', '2026-01-01T00:00:00Z')");
+    exec_sql(f->store2, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at, instance) VALUES "
+                   "('C00001', 'stale', 1, 'Stale', 'open', '2026-01-01T00:00:00Z', '1.1')");
     cc_eval_stats_t a = all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     cc_eval_stats_t b = all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
     assert_int_equal(a.clocks, b.clocks);

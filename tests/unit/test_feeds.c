@@ -41,21 +41,21 @@ static const char *const COUNCIL =
     "('C4', 'G.H.', 'Gita Hussain', '2012-01-01', 'T1', 'W2', NULL);"
     "INSERT INTO events (id, child_id, type, date) VALUES (1, 'C1', 'placement_start', '2026-11-02');"
     "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-    "reason, source, updated_at, sequence) VALUES "
+    "reason, source, updated_at, sequence, instance) VALUES "
     "('C1', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'overdue', NULL, 1, NULL, 'reg 4(2)', "
-    "'2026-11-17T06:00:00Z', 2), "
+    "'2026-11-17T06:00:00Z', 2, '1.1'), "
     "('C1', 'review', 1, 'LAC review', '2026-09-01', '2026-09-29', 'met', '2026-09-20', NULL, NULL, 'reg 33', "
-    "'2026-09-20T06:00:00Z', 1), "
+    "'2026-09-20T06:00:00Z', 1, '1.1'), "
     "('C2', 'review', 1, 'LAC review', '2026-11-02', '2026-11-30', 'due_soon', NULL, NULL, NULL, 'reg 33', "
-    "'2026-11-23T06:00:00Z', 1), "
+    "'2026-11-23T06:00:00Z', 1, '1.1'), "
     "('C2', 'pep', 1, 'PEP', '2026-10-01', '2026-10-01', 'cancelled', NULL, NULL, 'left care', 'local', "
-    "'2026-10-02T06:00:00Z', 1), "
+    "'2026-10-02T06:00:00Z', 1, '1.1'), "
     "('C3', 'data', 1, 'Child''s data cannot be evaluated', NULL, NULL, 'data_error', NULL, NULL, 'bad date', "
-    "NULL, '2026-11-01T06:00:00Z', 0), "
+    "NULL, '2026-11-01T06:00:00Z', 0, 'error'), "
     "('C3', 'visit', 1, 'Statutory visit', '2026-11-20', '2026-11-27', 'met_late', '2026-11-28', NULL, NULL, "
-    "'reg 28', '2026-11-28T06:00:00Z', 3), "
+    "'reg 28', '2026-11-28T06:00:00Z', 3, '1.1'), "
     "('C4', 'care_plan', 1, 'Care plan', '2026-11-20', '2026-12-04', 'open', NULL, NULL, NULL, 'reg 4(2)', "
-    "'2026-11-20T06:00:00Z', 0);";
+    "'2026-11-20T06:00:00Z', 0, '1.1');";
 
 static int setup(void **state)
 {
@@ -232,16 +232,17 @@ static void items_of(fixture_t *f, cc_feed_kind_t kind, const char *target, char
 
 /* A staff feed picks its children first, then reads their clocks: each
  * clock once, however many ways its child is linked to the person (worker,
- * IRO, manager of the team), in child, rule, seq order; a child linked only
+ * IRO, manager of the team), in child, rule, instance order; a child linked only
  * as IRO counts as much as any other. */
 static void test_staff_feed_each_clock_once_in_order(void **state)
 {
     fixture_t *f = *state;
     char got[512];
     exec_sql(f->store,
-             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, updated_at) VALUES "
-             "('C2', 'review', 2, 'LAC review', '2026-11-30', '2027-05-28', 'open', '2026-11-30T06:00:00Z'), "
-             "('C2', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'met', '2026-11-16T06:00:00Z');"
+             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, updated_at, instance) "
+             "VALUES ('C2', 'review', 2, 'LAC review', '2026-11-30', '2027-05-28', 'open', '2026-11-30T06:00:00Z', "
+             "'1.2'), ('C2', 'care_plan', 1, 'Care plan', '2026-11-02', '2026-11-16', 'met', '2026-11-16T06:00:00Z', "
+             "'1.1');"
              "UPDATE children SET iro_id = 'W2' WHERE id = 'C2';"
              "UPDATE teams SET manager_id = 'W2' WHERE id = 'T2';");
     items_of(f, CC_FEED_STAFF, "W2", got, sizeof(got));
@@ -280,6 +281,7 @@ static void test_load_fields_retention_names(void **state)
     assert_string_equal(k->updated_at, "2026-11-17T06:00:00Z");
     assert_int_equal(k->sequence, 2);
     assert_int_equal(k->seq, 1);
+    assert_string_equal(k->instance, "1.1");
     assert_int_equal(k->status, CC_STATUS_OVERDUE);
     assert_int_equal(k->due, iso("2026-11-16"));
     assert_int_equal(k->met_on, CC_DATE_NONE);
@@ -314,7 +316,7 @@ static void test_render_and_url(void **state)
                                              "DTSTART;VALUE=DATE:20261130\r\n"));
     const char *text = cc_buf_str(&out);
     assert_non_null(strstr(text, "\r\nX-WR-CALNAME:careclock: East\r\n"));
-    assert_non_null(strstr(text, "\r\nUID:C1-care_plan-1@careclock\r\n"));
+    assert_non_null(strstr(text, "\r\nUID:C1-care_plan-1.1@careclock\r\n"));
     assert_non_null(strstr(text, "\r\nSUMMARY:OVERDUE: Care plan due: C1 (A.B.)\r\n"));
     assert_null(strstr(text, "Alice"));
     assert_string_equal(info.last_modified, "2026-11-20T06:00:00Z");

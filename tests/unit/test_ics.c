@@ -56,9 +56,20 @@ typedef struct {
     int64_t sequence;
 } row_t;
 
+/* A row's instance (its identity, which the UID names): the instance
+ * of a chain that event 42 began, numbered as the row's seq, so that the
+ * rows of this file keep their UIDs' order. */
+static const char *instance_of(int seq)
+{
+    static const char *const keys[] = {"42.0", "42.1", "42.2", "42.3", "42.4", "42.5", "42.6", "42.7", "42.8"};
+    assert_true(seq >= 1 && seq < (int)(sizeof(keys) / sizeof(keys[0])));
+    return keys[seq];
+}
+
 static cc_ics_clock_t clock_of(const row_t *r)
 {
     cc_ics_clock_t c = {.child_id = r->child,
+                        .instance = instance_of(r->seq),
                         .initials = r->initials,
                         .full_name = r->name,
                         .rule_id = r->rule,
@@ -306,7 +317,7 @@ static void test_hostile_text_golden(void **state)
 
     /* Round trip through libical: what a client shows. */
     icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
-    assert_string_equal(icalcomponent_get_uid(ev), "C%2c1%3bx%5cy-care_plan-1@careclock");
+    assert_string_equal(icalcomponent_get_uid(ev), "C%2c1%3bx%5cy-care_plan-42.1@careclock");
     assert_string_equal(icalcomponent_get_summary(ev),
                         "Care plan, revised; v2 \\ final due: C,1;x\\y (Zoë Ó'Brien-Łukasiewicz, Jr.; "
                         "\\\"the\\\" third  BEGIN:VEVENT)");
@@ -314,13 +325,13 @@ static void test_hostile_text_golden(void **state)
     assert_non_null(strstr(desc, "\nWorker: Siân Ní Bhriain; \"W\", 日本語テキスト\n"));
     assert_non_null(strstr(desc, "\nSource: reg 4(2); line two, with tab\n"));
     ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT);
-    assert_string_equal(icalcomponent_get_uid(ev), "C2-review-1@careclock");
+    assert_string_equal(icalcomponent_get_uid(ev), "C2-review-42.1@careclock");
     assert_non_null(strstr(icalcomponent_get_summary(ev), "🎉🎉🎉🎉🎉)"));
     desc = icalcomponent_get_description(ev);
     assert_non_null(strstr(desc, "Worker: bad \xEF\xBF\xBD\xEF\xBF\xBD utf-8 \xEF\xBF\xBD( and "
                                  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD surrogate"));
     ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT);
-    assert_string_equal(icalcomponent_get_uid(ev), "C3%20with%20space-visit-7@careclock");
+    assert_string_equal(icalcomponent_get_uid(ev), "C3%20with%20space-visit-42.7@careclock");
     /* no title: the rule id; no timestamp: midnight UTC of the due date */
     assert_string_equal(icalcomponent_get_summary(ev), "visit due: C3 with space");
     struct icaltimetype stamp = icalcomponent_get_dtstamp(ev);
@@ -369,8 +380,9 @@ static void test_deterministic_and_sorted(void **state)
     free(b);
 }
 
-/* A UID depends on child, rule and seq only: a changed due date, status or
- * name keeps it; SEQUENCE, DTSTAMP and LAST-MODIFIED follow the row. */
+/* A UID depends on child, rule and instance only: a changed due date,
+ * status, name or seq (history recorded before the clock) keeps it;
+ * SEQUENCE, DTSTAMP and LAST-MODIFIED follow the row (issue 15 item 7). */
 static void test_uid_stable_sequence_follows(void **state)
 {
     (void)state;
@@ -383,9 +395,13 @@ static void test_uid_stable_sequence_follows(void **state)
     c.sequence = 3;
     c.updated_at = "2026-11-30T08:15:00Z";
     c.initials = "X.Y.";
+    c.seq = 2; /* an earlier care plan was recorded since */
     char *after = render(&feed, &c, 1, NULL);
-    assert_non_null(strstr(before, "\r\nUID:C1001-care_plan-1@careclock\r\n"));
-    assert_non_null(strstr(after, "\r\nUID:C1001-care_plan-1@careclock\r\n"));
+    assert_non_null(strstr(before, "\r\nUID:C1001-care_plan-42.1@careclock\r\n"));
+    assert_non_null(strstr(after, "\r\nUID:C1001-care_plan-42.1@careclock\r\n"));
+    /* the description shows the number careclock explain takes now */
+    assert_non_null(strstr(before, "care_plan 1"));
+    assert_non_null(strstr(after, "care_plan 2"));
     assert_non_null(strstr(before, "\r\nSEQUENCE:2\r\n"));
     assert_non_null(strstr(after, "\r\nSEQUENCE:3\r\n"));
     assert_non_null(strstr(after, "\r\nDTSTAMP:20261130T081500Z\r\n"));
@@ -396,11 +412,23 @@ static void test_uid_stable_sequence_follows(void **state)
     free(after);
 
     char uid[64];
-    assert_int_equal(cc_ics_uid("C1001", "care_plan", 12, uid, sizeof(uid)), strlen("C1001-care_plan-12@careclock"));
-    assert_string_equal(uid, "C1001-care_plan-12@careclock");
+    assert_int_equal(cc_ics_uid("C1001", "care_plan", "812.12", uid, sizeof(uid)),
+                     strlen("C1001-care_plan-812.12@careclock"));
+    assert_string_equal(uid, "C1001-care_plan-812.12@careclock");
+    /* an instance is encoded like the rest (migration 6's provisional "#3") */
+    cc_ics_uid("C1001", "care_plan", "#3", uid, sizeof(uid));
+    assert_string_equal(uid, "C1001-care_plan-%233@careclock");
     /* truncation is safe and reports the length needed */
-    assert_int_equal(cc_ics_uid("C/é", "pep", 1, uid, 8), strlen("C%2f%c3%a9-pep-1@careclock"));
+    assert_int_equal(cc_ics_uid("C/é", "pep", "9.1", uid, 8), strlen("C%2f%c3%a9-pep-9.1@careclock"));
     assert_string_equal(uid, "C%2f%c3");
+    /* no instance: the renderer refuses the clock rather than invent a UID */
+    c.instance = NULL;
+    cc_buf_t out;
+    char err[80] = "";
+    cc_buf_init(&out);
+    assert_int_equal(cc_ics_render(&feed, &c, 1, &out, NULL, err, sizeof(err)), CC_EINVAL);
+    assert_string_equal(err, "clock 0 has no instance");
+    cc_buf_free(&out);
 }
 
 static void test_summaries(void **state)
@@ -516,8 +544,8 @@ static void test_libical_fold_boundary(void **state)
     (void)state;
     for (size_t uid_len = 60; uid_len <= 230; uid_len++) {
         char child[256], title[256];
-        /* UID = child + "-" + "care_plan" + "-1@careclock" (22 octets besides the child) */
-        size_t n = uid_len - 22;
+        /* UID = child + "-" + "care_plan" + "-42.1@careclock" (25 octets besides the child) */
+        size_t n = uid_len - 25;
         memset(child, 'C', n);
         child[n] = '\0';
         memset(title, 'T', uid_len);
@@ -534,7 +562,7 @@ static void test_libical_fold_boundary(void **state)
         icalcomponent *cal = check_valid(text, 1);
         icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
         char want[300];
-        snprintf(want, sizeof(want), "%s-care_plan-1@careclock", child);
+        snprintf(want, sizeof(want), "%s-care_plan-42.1@careclock", child);
         assert_string_equal(icalcomponent_get_uid(ev), want);
         icalcomponent_free(cal);
         free(text);

@@ -97,10 +97,10 @@ static void clock_row_on(sqlite3 *db, const char *child, const char *status)
 {
     char sql[512];
     snprintf(sql, sizeof(sql),
-             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at) "
-             "VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', '%s', "
-             "'local guidance', '2026-10-05T00:00:00Z') ON CONFLICT (child_id, rule_id, seq) DO UPDATE SET "
-             "status = excluded.status",
+             "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at, "
+             "instance) VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', "
+             "'%s', 'local guidance', '2026-10-05T00:00:00Z', '1.1') ON CONFLICT (child_id, rule_id, instance) "
+             "DO UPDATE SET status = excluded.status",
              child, status);
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -372,11 +372,11 @@ static void test_slices_cover_the_whole_council(void **state)
     exec_sql(f->store, "INSERT INTO children (id, initials, dob, team_id, worker_id) VALUES "
                        " ('C3', 'E.F.', '2012-04-01', 'T1', 'W1'), ('C4', 'G.H.', '2012-04-01', 'T1', 'W1');"
                        "INSERT INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, "
-                       "stage_date, due_at, next_attempt_at) VALUES "
+                       "stage_date, due_at, next_attempt_at, instance) VALUES "
                        " ('A0', 'sgo_report', 1, '-1wd', 'W1', 'email', 'worker', 'reminder', '2026-12-24', "
-                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z'),"
+                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z', '1.1'),"
                        " ('Z9', 'sgo_report', 1, '-1wd', 'W1', 'email', 'worker', 'reminder', '2026-12-24', "
-                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z');");
+                       "  '2026-12-24T09:00:00Z', '2026-12-24T09:00:00Z', '1.1');");
     clock_row(f, "C1", "overdue");
     clock_row(f, "C2", "overdue");
     clock_row(f, "C4", "overdue");
@@ -550,8 +550,8 @@ static void test_planning_reads_by_child(void **state)
             strstr(plan, "SCAN clocks") || strstr(plan, "SCAN deliveries") || strstr(plan, "SCAN children"))
             fail_msg("statement %zu is not served by child id:\n%s\n%s", i, sql, plan);
         /* The first table is reached by its child-id range, or by the key. */
-        if (!strstr(plan, "(child_id>? AND child_id<?)") && !strstr(plan, "(child_id=? AND rule_id=? AND seq=? AND "
-                                                                         "stage=? AND recipient=? AND channel=?)") &&
+        if (!strstr(plan, "(child_id>? AND child_id<?)") &&
+            !strstr(plan, "(child_id=? AND rule_id=? AND instance=? AND stage=? AND recipient=? AND channel=?)") &&
             !strstr(plan, "(id>?)"))
             fail_msg("statement %zu reads no child-id range or key:\n%s\n%s", i, sql, plan);
     }
@@ -583,8 +583,9 @@ static void test_prune_takes_only_closed_final_old_records(void **state)
                        "UPDATE deliveries SET updated_at = '2027-02-01T00:00:00Z' WHERE child_id = 'C3' AND "
                        "stage = '-1wd';"
                        "INSERT INTO deliveries (child_id, rule_id, seq, stage, recipient, channel, role, kind, "
-                       "stage_date, due_at, state, updated_at) VALUES ('C9', 'sgo_report', 1, '-1wd', 'W1', 'email', "
-                       "'worker', 'reminder', '2027-01-04', '2027-01-04T09:00:00Z', 'sent', '2027-01-04T09:00:00Z');");
+                       "stage_date, due_at, state, updated_at, instance) VALUES ('C9', 'sgo_report', 1, '-1wd', 'W1', "
+                       "'email', 'worker', 'reminder', '2027-01-04', '2027-01-04T09:00:00Z', 'sent', "
+                       "'2027-01-04T09:00:00Z', '1.1');");
     assert_int_equal(cc_date_parse("2027-02-01", &before), 0);
     assert_int_equal(cc_outbox_prune(f->store, before, &deleted, f->err, sizeof(f->err)), 0);
     assert_int_equal(deleted, 4);

@@ -259,10 +259,10 @@ static void test_migration_4_from_version_3(void **state)
     cc_store_t *s = open_store(f);
     populate(f);
     add_event(f, "C1", "looked_after_start", "2026-11-02");
-    exec_sql(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
-           "('C1', 'care_plan', 1, 'Care plan', 'open', '2026-11-02T00:00:00Z'), "
-           "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z'), "
-           "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z')");
+    exec_sql(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at, instance) VALUES "
+           "('C1', 'care_plan', 1, 'Care plan', 'open', '2026-11-02T00:00:00Z', '1.1'), "
+           "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z', '1.1'), "
+           "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z', '1.1')");
     /* A version 3 file is this schema without migration 4's objects (and
      * migrations 5, 6 and 7's, which the reopen also applies). */
     exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
