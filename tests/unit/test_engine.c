@@ -1702,10 +1702,164 @@ static void test_explain_tells_the_new_reasons(void **state)
     cc_buf_free(&text);
 }
 
+/* ---- identity and the end of care (issue 15 items 7 and 6) ---- */
+
+/* The identity of the seq-th clock of rule, as text. */
+static const char *key_of(const char *rule, int seq, char buf[CC_CLOCK_KEY_MAX])
+{
+    cc_clock_key(find(rule, seq), buf, CC_CLOCK_KEY_MAX);
+    return buf;
+}
+
+/* No two instances of one rule share an identity (the outbox and the feeds
+ * key on it). */
+static void assert_keys_unique(void)
+{
+    char a[CC_CLOCK_KEY_MAX], b[CC_CLOCK_KEY_MAX];
+    for (size_t i = 0; i < g_out.len; i++)
+        for (size_t j = i + 1; j < g_out.len; j++) {
+            if (g_out.items[i].rule != g_out.items[j].rule)
+                continue;
+            cc_clock_key(&g_out.items[i], a, sizeof(a));
+            cc_clock_key(&g_out.items[j], b, sizeof(b));
+            if (strcmp(a, b) == 0) {
+                print_error("%s: two instances are %s\n", rule_id_of(g_out.items[i].rule), a);
+                dump(&g_out);
+            }
+            assert_string_not_equal(a, b);
+        }
+}
+
+/* Issue 15 item 7: the issue's scenario. The current episode (looked after
+ * from Mon 3 Mar 2025, event 101; placed the same day, event 102; first
+ * review held Fri 28 Mar, event 103) is recorded first; then the earlier
+ * one (looked after Mon 2 Dec 2024, event 104; placed, 105; a review held
+ * Sat 1 Feb 2025, 106; left care Fri 14 Feb 2025, 107). Every clock of the
+ * current episode is numbered after the earlier episode's now, and keeps
+ * its identity: the event its series began with (the episode's start for a
+ * per-episode rule) and its place in the series. */
+static void test_identity_survives_an_earlier_episode(void **state)
+{
+    (void)state;
+    char k[CC_CLOCK_KEY_MAX];
+    run(DOB_11, "2025-04-08",
+        EVENTS({"looked_after_start", "2025-03-03", NULL}, {"placement_start", "2025-03-03", NULL},
+               {"review_held", "2025-03-28", NULL}));
+    expect("review", 1, "2025-03-03", "2025-03-31", CC_STATUS_MET);
+    assert_string_equal(key_of("review", 1, k), "101.1");
+    expect("review", 2, "2025-03-28", "2025-06-28", CC_STATUS_OPEN);
+    assert_string_equal(key_of("review", 2, k), "101.2");
+    assert_string_equal(key_of("care_plan", 1, k), "101.1");
+    assert_string_equal(key_of("visit", 1, k), "102.1");
+    assert_string_equal(key_of("review_minutes", 1, k), "103.1");
+    assert_keys_unique();
+
+    run(DOB_11, "2025-04-08",
+        EVENTS({"looked_after_start", "2025-03-03", NULL}, {"placement_start", "2025-03-03", NULL},
+               {"review_held", "2025-03-28", NULL}, {"looked_after_start", "2024-12-02", NULL},
+               {"placement_start", "2024-12-02", NULL}, {"review_held", "2025-02-01", NULL},
+               {"looked_after_end", "2025-02-14", NULL}));
+    /* The earlier episode's reviews take numbers 1 and 2 ... */
+    expect("review", 1, "2024-12-02", "2025-01-02", CC_STATUS_MET_LATE);
+    assert_string_equal(key_of("review", 1, k), "104.1");
+    expect("review", 2, "2025-02-01", "2025-05-01", CC_STATUS_CANCELLED);
+    assert_string_equal(key_of("review", 2, k), "104.2");
+    /* ... and the current episode's are the same instances as before. */
+    expect("review", 3, "2025-03-03", "2025-03-31", CC_STATUS_MET);
+    assert_string_equal(key_of("review", 3, k), "101.1");
+    expect("review", 4, "2025-03-28", "2025-06-28", CC_STATUS_OPEN);
+    assert_string_equal(key_of("review", 4, k), "101.2");
+    expect("care_plan", 2, "2025-03-03", "2025-03-17", CC_STATUS_OVERDUE);
+    assert_string_equal(key_of("care_plan", 2, k), "101.1");
+    assert_string_equal(key_of("care_plan", 1, k), "104.1");
+    assert_string_equal(key_of("visit", 2, k), "102.1");
+    assert_string_equal(key_of("review_minutes", 2, k), "103.1");
+    assert_string_equal(key_of("review_minutes", 1, k), "106.1");
+    assert_keys_unique();
+}
+
+/* A per-episode clock is the episode's (its identity is the episode's own
+ * looked_after_start): a placement recorded later, dated earlier in the
+ * same episode, starts the care plan earlier but leaves it the same clock.
+ * Each placement's visits are a series of their own. */
+static void test_identity_of_a_per_episode_clock_is_its_episode(void **state)
+{
+    (void)state;
+    char k[CC_CLOCK_KEY_MAX];
+    run(DOB_11, "2025-03-12",
+        EVENTS({"looked_after_start", "2025-03-03", NULL}, {"placement_start", "2025-03-10", NULL}));
+    expect("care_plan", 1, "2025-03-10", "2025-03-24", CC_STATUS_OPEN);
+    assert_string_equal(key_of("care_plan", 1, k), "101.1");
+    assert_string_equal(key_of("visit", 1, k), "102.1");
+    run(DOB_11, "2025-03-12",
+        EVENTS({"looked_after_start", "2025-03-03", NULL}, {"placement_start", "2025-03-10", NULL},
+               {"placement_start", "2025-03-05", NULL}));
+    expect("care_plan", 1, "2025-03-05", "2025-03-19", CC_STATUS_DUE_SOON);
+    assert_int_equal(count_rule("care_plan"), 1);
+    assert_string_equal(key_of("care_plan", 1, k), "101.1");
+    assert_string_equal(key_of("visit", 1, k), "103.1");
+    assert_string_equal(key_of("visit", 2, k), "102.1");
+    assert_keys_unique();
+}
+
+/* A child whose data cannot be evaluated has one instance, always the same
+ * one, whatever its reason. */
+static void test_identity_of_a_data_error_is_fixed(void **state)
+{
+    (void)state;
+    char k[CC_CLOCK_KEY_MAX];
+    run(DOB_11, "2026-11-10", EVENTS({"looked_after_start", "2026-11-02", NULL}, {"tea_party", "2026-11-03", NULL}));
+    assert_int_equal(g_out.len, 1);
+    assert_int_equal(cc_clock_key(&g_out.items[0], k, sizeof(k)), (int)strlen(CC_CLOCK_KEY_DATA_ERROR));
+    assert_string_equal(k, "error");
+    run(DOB_11, "2026-11-10", EVENTS({"looked_after_end", "2026-11-02", NULL}));
+    cc_clock_key(&g_out.items[0], k, sizeof(k));
+    assert_string_equal(k, "error");
+}
+
+/* Issue 15 item 6. The looked-after duties end with the episode (Children
+ * Act 1989 s22; CPPCR 2010 reg 2): looked after and placed Mon 2 Nov 2026,
+ * a strategy discussion initiating s47 enquiries Tue 3 Nov (ICPC due 15
+ * working days later, Tue 24 Nov: Working Together 2023), left care Wed 18
+ * Nov. The care plan, due Mon 16 Nov and missed, stays overdue and records
+ * the day the child left; the review, not yet due, is cancelled and records
+ * it too; the ICPC is not a duty of the episode and records nothing. */
+static void test_leaving_care_is_recorded_on_the_clocks_it_closes(void **state)
+{
+    (void)state;
+    run(DOB_11, "2026-11-25",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL},
+               {"strategy_discussion", "2026-11-03", "{\"s47\":\"yes\"}"},
+               {"looked_after_end", "2026-11-18", NULL}));
+    const cc_clock_t *c = expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_OVERDUE);
+    assert_int_equal(c->left_care, iso("2026-11-18"));
+    c = expect("review", 1, "2026-11-02", "2026-11-30", CC_STATUS_CANCELLED);
+    assert_int_equal(c->left_care, iso("2026-11-18"));
+    c = expect("icpc", 1, "2026-11-03", "2026-11-24", CC_STATUS_OVERDUE);
+    assert_int_equal(c->left_care, CC_DATE_NONE);
+    explain_contains("care_plan", 1, "2026-11-25", "the child left care on 2026-11-18: no reminders");
+    explain_contains("care_plan", 1, "2026-11-25", "Status on Wed 25 Nov 2026: OVERDUE");
+
+    /* Met before the end: nothing to record. Still in care: nothing. */
+    run(DOB_11, "2026-11-25",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL},
+               {"care_plan_completed", "2026-11-12", NULL}, {"looked_after_end", "2026-11-18", NULL}));
+    c = expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_MET);
+    assert_int_equal(c->left_care, CC_DATE_NONE);
+    run(DOB_11, "2026-11-25",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", NULL}));
+    c = expect("care_plan", 1, "2026-11-02", "2026-11-16", CC_STATUS_OVERDUE);
+    assert_int_equal(c->left_care, CC_DATE_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_acceptance_scenario),
+        cmocka_unit_test(test_identity_survives_an_earlier_episode),
+        cmocka_unit_test(test_identity_of_a_per_episode_clock_is_its_episode),
+        cmocka_unit_test(test_identity_of_a_data_error_is_fixed),
+        cmocka_unit_test(test_leaving_care_is_recorded_on_the_clocks_it_closes),
         cmocka_unit_test(test_placement_friday_before_bank_holiday),
         cmocka_unit_test(test_care_plan_per_episode_first_placement_only),
         cmocka_unit_test(test_care_plan_completed_before_placement_is_met),

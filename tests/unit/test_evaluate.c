@@ -189,12 +189,12 @@ static char *dump(cc_store_t *s)
     cc_buf_init(&b);
     assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
                                         "SELECT child_id, rule_id, seq, title, start_date, due_date, status, met_on, "
-                                        "start_event_id, met_event_id, reason, flags, source FROM clocks "
-                                        "ORDER BY 1, 2, 3",
+                                        "start_event_id, met_event_id, reason, flags, source, instance, left_care_on "
+                                        "FROM clocks ORDER BY 1, 2, 3",
                                         -1, &st, NULL),
                      SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        for (int c = 0; c < 13; c++) {
+        for (int c = 0; c < 15; c++) {
             const char *t = (const char *)sqlite3_column_text(st, c);
             cc_buf_printf(&b, "%s|", t ? t : "NULL");
         }
@@ -408,6 +408,89 @@ static void test_unknown_digest_compares_rows(void **state)
     assert_int_not_equal(query_int(f->store, "SELECT digest FROM clock_digests WHERE child_id = 'C00005'"), 0);
     free(before);
     free(after);
+}
+
+/* ---- identity (issue 15 item 7) ---- */
+
+/* One child, C1, looked after from Mon 3 Mar 2025 (event 10), recorded
+ * first; evaluated on Tue 8 Apr 2025. */
+static void current_episode(cc_store_t *s)
+{
+    exec_sql(s, "INSERT INTO children (id, dob) VALUES ('C1', '2015-04-01');"
+                "INSERT INTO events (id, child_id, type, date) VALUES (10, 'C1', 'looked_after_start', '2025-03-03')");
+}
+
+/* ... and the earlier episode, recorded afterwards (events 20 to 22): looked
+ * after Mon 2 Dec 2024, a review held Sat 1 Feb 2025, left Fri 14 Feb. */
+static void earlier_episode(cc_store_t *s)
+{
+    exec_sql(s, "INSERT INTO events (id, child_id, type, date) VALUES (20, 'C1', 'looked_after_start', '2024-12-02'),"
+                " (21, 'C1', 'review_held', '2025-02-01'), (22, 'C1', 'looked_after_end', '2025-02-14')");
+}
+
+/* A clock renumbered by history recorded before it stays the same row:
+ * its instance, and its iCalendar SEQUENCE (its due date and status did not
+ * change), while seq follows the new order. */
+static void test_renumbered_clock_keeps_its_row(void **state)
+{
+    fixture_t *f = *state;
+    f->store = fixture_open(f->path);
+    current_episode(f->store);
+    all(f->store, "2025-04-08", "2025-04-08T08:00:00Z");
+    exec_sql(f->store, "UPDATE clocks SET sequence = 4 WHERE rule_id = 'review'");
+    assert_string_equal(query_text(f->store, "SELECT instance || ' ' || seq || ' ' || status FROM clocks "
+                                             "WHERE rule_id = 'review'"),
+                        "10.1 1 overdue");
+    earlier_episode(f->store);
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_changes(f->store, g_rs, g_cal, iso("2025-04-08"), "2025-04-08T09:00:00Z", &st), 0);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(instance || ' ' || seq || ' ' || status || ' ' || "
+                                             "sequence, ', ') FROM (SELECT * FROM clocks WHERE rule_id = 'review' "
+                                             "ORDER BY seq)"),
+                        "20.1 1 met_late 0, 20.2 2 cancelled 0, 10.1 3 overdue 4");
+    /* (child, rule, seq) is still unique once written. */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM (SELECT 1 FROM clocks GROUP BY child_id, rule_id, seq "
+                                         "HAVING count(*) > 1)"),
+                     0);
+}
+
+/* Rows of schema 5 (migration 6 gives them the provisional instance "#SEQ",
+ * and their deliveries the same) hand their deliveries to the instance each
+ * is now, in the first write-back of the child: matched by the event that
+ * started the clock and its start date, not by seq, which history recorded
+ * before the upgrade's first evaluation has moved; then by the event alone
+ * (a start date corrected since). A row whose clock is gone keeps its
+ * deliveries as they were (those of a clock that no longer exists). */
+static void test_schema_5_rows_hand_their_deliveries_on(void **state)
+{
+    fixture_t *f = *state;
+    f->store = fixture_open(f->path);
+    current_episode(f->store);
+    exec_sql(f->store, "INSERT INTO events (id, child_id, type, date) VALUES (11, 'C1', 'placement_start', "
+                       "'2025-03-03'), (12, 'C1', 'sgo_notice', '2025-03-04'), (13, 'C1', 'referral', '2025-03-05')");
+    all(f->store, "2025-04-08", "2025-04-08T08:00:00Z");
+    /* As migration 6 leaves a schema 5 database: every row provisional, on
+     * both sides, digests unknown. */
+    exec_sql(f->store, "UPDATE clocks SET instance = '#' || seq; UPDATE clock_digests SET digest = 0;"
+                       "INSERT INTO deliveries (child_id, rule_id, seq, instance, stage, recipient, channel, role, "
+                       "kind, stage_date, due_at, state) SELECT child_id, rule_id, seq, instance, '+1wd', 'TM1', "
+                       "'email', 'team_manager', 'escalation', '2025-04-01', '2025-04-01T08:00:00Z', 'sent' "
+                       "FROM clocks");
+    /* Before the first evaluation: the earlier episode (renumbering every
+     * review), the SGO notice's date corrected, the referral deleted. */
+    earlier_episode(f->store);
+    exec_sql(f->store, "UPDATE events SET date = '2025-03-07' WHERE id = 12; DELETE FROM events WHERE id = 13");
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2025-04-08"), "fp", "2025-04-08T09:00:00Z", &st),
+                     0);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance, ', ') "
+                                             "FROM (SELECT * FROM deliveries ORDER BY rule_id, seq)"),
+                        "assessment 1 #1, care_plan 1 10.1, health_assessment 1 10.1, pep 1 10.1, "
+                        "permanence_plan 1 10.1, referral_decision 1 #1, review 1 10.1, sgo_report 1 12.1, "
+                        "visit 1 11.1");
+    /* The review whose deliveries they are is number 3 now. */
+    assert_int_equal(query_int(f->store, "SELECT seq FROM clocks WHERE rule_id = 'review' AND instance = '10.1'"), 3);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE instance LIKE '#%'"), 0);
 }
 
 /* An emptied clocks table (by hand) is filled again: its digests no longer
@@ -636,6 +719,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_day_change_and_queue_agree_with_fresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_events_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_digest_compares_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renumbered_clock_keeps_its_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_5_rows_hand_their_deliveries_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emptied_table_is_filled_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_computation_commits_as_it_goes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_short_first_computation_is_finished, setup, teardown),

@@ -350,6 +350,60 @@ static void test_closing_a_clock_cancels_what_is_pending(void **state)
     assert_string_equal(query_text(f->store, "SELECT state FROM deliveries WHERE child_id = 'C2'"), "pending");
 }
 
+/* Issue 15 item 7: the outbox keys a delivery by the clock's instance, not
+ * its seq. Here the SGO report clock (instance 1.1) was escalated; then an
+ * earlier SGO notice is recorded, whose clock (instance 9.1, met) takes
+ * number 1 and moves this one to 2. Nothing is planned again for the
+ * escalated clock, and no "now met" goes to the managers escalated about
+ * it: it is still overdue (the issue: "Now met, on Sat 1 Feb 2025" for a
+ * review still overdue, and every stage sent again). */
+static void test_a_renumbered_clock_is_not_planned_again(void **state)
+{
+    fixture_t *f = *state;
+    clock_row(f, "C1", "overdue");
+    cc_outbox_plan_stats_t s = plan_at(f, "2027-01-05T09:00");
+    assert_int_equal(s.enqueued, 3);
+    exec_sql(f->store, "UPDATE deliveries SET state = 'sent';"
+                       "UPDATE clocks SET seq = 2 WHERE child_id = 'C1';"
+                       "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, "
+                       "source, updated_at, instance) VALUES ('C1', 'sgo_report', 1, 'Special guardianship report', "
+                       "'2026-01-05', '2026-03-30', 'met', '2026-03-20', 'local guidance', '2027-01-05T00:00:00Z', "
+                       "'9.1')");
+    s = plan_at(f, "2027-01-06T09:00");
+    assert_int_equal(s.enqueued, 0);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(DISTINCT instance) FROM deliveries"), "1.1");
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE kind = 'met'"), 0);
+}
+
+/* Issue 15 item 6: a clock the end of care closed (left_care_on, written by
+ * the engine) takes no reminder or escalation from that day, and what is
+ * pending for it is cancelled with the reason; an end dated after today
+ * (recorded ahead) changes nothing yet. The looked-after duties end with
+ * the episode: Children Act 1989 s22, CPPCR 2010 reg 2. */
+static void test_leaving_care_cancels_what_is_pending_with_the_reason(void **state)
+{
+    fixture_t *f = *state;
+    clock_row(f, "C1", "overdue");
+    clock_row(f, "C2", "overdue");
+    plan_at(f, "2027-01-05T07:00"); /* before the window: pending for 08:00 */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'pending'"), 6);
+    exec_sql(f->store, "UPDATE clocks SET left_care_on = '2027-01-04' WHERE child_id = 'C1';"
+                       "UPDATE clocks SET left_care_on = '2027-01-06' WHERE child_id = 'C2'");
+    cc_outbox_plan_stats_t s = plan_at(f, "2027-01-05T07:30");
+    assert_int_equal(s.cancelled, 3);
+    assert_int_equal(s.enqueued, 0);
+    assert_string_equal(query_text(f->store, "SELECT group_concat(DISTINCT state || ': ' || last_error) FROM "
+                                             "deliveries WHERE child_id = 'C1'"),
+                        "cancelled: not sent: the child left care on 2027-01-04");
+    assert_string_equal(query_text(f->store, "SELECT group_concat(DISTINCT state) FROM deliveries WHERE child_id = "
+                                             "'C2'"),
+                        "pending");
+    /* From the day C2 leaves, its own are cancelled too, and nothing is planned. */
+    s = plan_at(f, "2027-01-06T07:30");
+    assert_int_equal(s.cancelled, 3);
+    assert_int_equal(s.enqueued, 0);
+}
+
 /* ---- planning in slices, and the plan queue ---------------------------------- */
 
 static cc_outbox_plan_stats_t plan_queued_at(fixture_t *f, const char *when, size_t max, int *more)
@@ -678,6 +732,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retrying_keeps_the_message_and_gives_up_in_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_hands_back_only_what_dead_processes_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closing_a_clock_cancels_what_is_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_renumbered_clock_is_not_planned_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leaving_care_cancels_what_is_pending_with_the_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slices_cover_the_whole_council, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queued_children_alone_are_planned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_people_changes_queue_their_children, setup, teardown),

@@ -260,6 +260,36 @@ static void test_completion_stops_every_later_stage(void **state)
     assert_int_equal(plan(&c, at("2027-01-05", 9, 0)), 0);
 }
 
+/* Issue 15 item 6: a clock of an episode of care that has ended (the
+ * child left care, and the end closed the clock unmet) takes no reminder or
+ * escalation from that day: the looked-after duties end with the episode
+ * (Children Act 1989 s22; CPPCR 2010 reg 2). Before that day (an end
+ * recorded ahead of time) its stages go as usual. The "now met" notice of a
+ * closed clock is not a reminder and is unchanged. The planner is used on a
+ * care plan due Mon 16 Nov 2026 (+5wd service manager Mon 23 Nov). */
+static void test_nothing_after_the_child_left_care(void **state)
+{
+    (void)state;
+    cc_planner_clock_t c = sgo_clock(CC_STATUS_OVERDUE);
+    c.rule_id = "care_plan";
+    c.due = iso("2026-11-16");
+    assert_int_equal(plan(&c, at("2026-11-23", 9, 0)), 3);
+    find("+5wd", "SM1");
+    c.left_care = 1;
+    c.left_on = iso("2026-11-18");
+    assert_int_equal(plan(&c, at("2026-11-23", 9, 0)), 0);
+    assert_int_equal(plan(&c, at("2026-11-18", 9, 0)), 0); /* from the day itself */
+    assert_int_equal(plan(&c, at("2026-11-17", 9, 0)), 2); /* the day before: TM +1wd, worker +0wd */
+    find("+1wd", "TM1");
+    /* Closed: those escalated still hear it is over. */
+    cc_planner_sent_t sent[] = {{"TM1", CC_CHANNEL_EMAIL, CC_ROLE_TEAM_MANAGER, "tm1@council.example"}};
+    c.status = CC_STATUS_CANCELLED;
+    c.escalated = sent;
+    c.nescalated = 1;
+    assert_int_equal(plan(&c, at("2026-11-23", 9, 0)), 1);
+    assert_int_equal(find(CC_NOTIFY_MET_STAGE, "TM1")->kind, CC_NOTICE_MET);
+}
+
 static void test_now_met_goes_to_those_escalated(void **state)
 {
     (void)state;
@@ -376,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_catching_up_plans_the_latest_stage_per_role),
         cmocka_unit_test(test_stages_on_one_day_are_planned_once),
         cmocka_unit_test(test_completion_stops_every_later_stage),
+        cmocka_unit_test(test_nothing_after_the_child_left_care),
         cmocka_unit_test(test_now_met_goes_to_those_escalated),
         cmocka_unit_test(test_team_channel_gets_the_managers_copy),
         cmocka_unit_test(test_undeliverable_reasons),

@@ -297,6 +297,93 @@ static void test_migration_4_from_version_3(void **state)
     assert_true(covering);
 }
 
+/* The clocks and deliveries tables as schema 5 had them (migrations 1 to
+ * 5): keyed, and unique, by seq. */
+#define CLOCKS_V5                                                                                              \
+    "CREATE TABLE clocks (child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, title TEXT "      \
+    "NOT NULL, start_date TEXT, due_date TEXT, status TEXT NOT NULL, met_on TEXT, start_event_id INTEGER, "       \
+    "met_event_id INTEGER, reason TEXT, flags INTEGER NOT NULL DEFAULT 0, source TEXT, updated_at TEXT NOT "    \
+    "NULL, sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (child_id, rule_id, seq)) WITHOUT ROWID;"           \
+    "CREATE INDEX clocks_by_status ON clocks(status, due_date);"
+#define DELIVERIES_V5                                                                                          \
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq "       \
+    "INTEGER NOT NULL, stage TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL CHECK (channel IN "  \
+    "('email','webhook')), role TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation',"    \
+    "'met')), address TEXT, due_date TEXT, stage_date TEXT NOT NULL, due_at TEXT NOT NULL, immediate INTEGER " \
+    "NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','sending','sent',"   \
+    "'retrying','failed','undeliverable','cancelled')), batch INTEGER, message_id TEXT, attempts INTEGER NOT " \
+    "NULL DEFAULT 0, next_attempt_at TEXT, first_attempt_at TEXT, last_error TEXT, claimed_by TEXT, "          \
+    "created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), updated_at TEXT NOT NULL "       \
+    "DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), sent_at TEXT, UNIQUE (child_id, rule_id, seq, stage, "    \
+    "recipient, channel));"                                                                                    \
+    "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');"       \
+    "CREATE INDEX deliveries_by_state ON deliveries(state);"                                                    \
+    "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;"
+
+/* Migration 6 from a version 5 file (issue 15 item 7): clocks keyed by
+ * (child, rule, instance) and deliveries unique by it, every row and id
+ * kept (batches and Message-IDs with them), each row's instance the
+ * provisional "#SEQ" on both sides (so that they join as they did until the
+ * first evaluation maps them), and that evaluation forced: no clocks_as_of,
+ * every digest unknown. */
+static void test_migration_6_from_version_5(void **state)
+{
+    fixture_t *f = *state;
+    cc_store_t *s = open_store(f);
+    populate(f);
+    exec_sql(s, "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V5 DELIVERIES_V5
+                "INSERT INTO clocks (child_id, rule_id, seq, title, status, due_date, updated_at, sequence) VALUES "
+                "('C1', 'review', 1, 'LAC review', 'overdue', '2025-03-31', '2025-04-01T00:00:00Z', 2), "
+                "('C1', 'review', 2, 'LAC review', 'open', '2025-06-30', '2025-04-01T00:00:00Z', 0), "
+                "('C2', 'data', 1, 'Child''s data cannot be evaluated', 'data_error', NULL, 'x', 0);"
+                "INSERT INTO deliveries (id, child_id, rule_id, seq, stage, recipient, channel, role, kind, "
+                "stage_date, due_at, state, batch, message_id) VALUES "
+                "(7, 'C1', 'review', 1, '+1wd', 'TM1', 'email', 'team_manager', 'escalation', '2025-04-01', "
+                "'2025-04-01T08:00:00Z', 'sent', 7, '<cc-abc-7@x.example>'), "
+                "(9, 'C1', 'review', 1, '+5wd', 'SM1', 'email', 'service_manager', 'escalation', '2025-04-07', "
+                "'2025-04-07T08:00:00Z', 'pending', NULL, NULL);"
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clocks_as_of', '2025-04-07');"
+                "INSERT INTO clock_digests (child_id, digest) VALUES ('C1', 12345), ('C2', 678);"
+                "PRAGMA user_version = 5;");
+    cc_store_close(f->store);
+    f->store = NULL;
+    s = open_store(f);
+    int created, from, to;
+    cc_store_open_info(s, &created, &from, &to);
+    assert_int_equal(from, 5);
+    assert_int_equal(to, 6);
+    assert_string_equal(query_text(s, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance || ' ' || "
+                                      "sequence, ', ') FROM (SELECT * FROM clocks ORDER BY child_id, rule_id, seq)"),
+                        "review 1 #1 2, review 2 #2 0, data 1 #1 0");
+    assert_string_equal(query_text(s, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+                                      "pragma_table_info('clocks') WHERE pk > 0 ORDER BY pk)"),
+                        "child_id,rule_id,instance");
+    assert_string_equal(query_text(s, "SELECT group_concat(id || ' ' || instance || ' ' || state || ' ' || "
+                                      "coalesce(message_id, '-'), ', ') FROM (SELECT * FROM deliveries ORDER BY id)"),
+                        "7 #1 sent <cc-abc-7@x.example>, 9 #1 pending -");
+    /* The unique key is the instance's. */
+    assert_string_equal(query_text(s, "SELECT group_concat(name, ',') FROM pragma_index_info((SELECT name FROM "
+                                      "pragma_index_list('deliveries') WHERE \"unique\" AND origin = 'u'))"),
+                        "child_id,rule_id,instance,stage,recipient,channel");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                  "('clocks_by_status', 'deliveries_ready', 'deliveries_by_state', "
+                                  "'deliveries_by_batch')"),
+                     4);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM meta WHERE key = 'clocks_as_of'"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM clock_digests WHERE digest <> 0"), 0);
+    /* A second delivery for the same stage of the same instance is refused;
+     * of another instance (a clock renumbered since), it is not. */
+    assert_int_not_equal(sqlite3_exec(cc_store_db(s),
+                                      "INSERT INTO deliveries (child_id, rule_id, seq, instance, stage, recipient, "
+                                      "channel, role, kind, stage_date, due_at) VALUES ('C1', 'review', 1, '#1', "
+                                      "'+1wd', 'TM1', 'email', 'team_manager', 'escalation', 'd', 'd')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    exec_sql(s, "INSERT INTO deliveries (child_id, rule_id, seq, instance, stage, recipient, channel, role, kind, "
+                "stage_date, due_at) VALUES ('C1', 'review', 1, '20.1', '+1wd', 'TM1', 'email', 'team_manager', "
+                "'escalation', 'd', 'd')");
+}
+
 static void test_open_existing_does_not_create(void **state)
 {
     fixture_t *f = *state;
@@ -628,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_migration_7_from_version_6, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_6_from_version_5, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, fixture_db_teardown),
