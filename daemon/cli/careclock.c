@@ -35,7 +35,7 @@ static void usage(FILE *out)
           "  event list CHILD         a child's events\n"
           "  event delete EVENT_ID    delete an event (the audit table keeps it)\n"
           "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
-          "  explain CHILD CLOCK [N]  how a due date was derived, in plain words\n"
+          "  explain CHILD CLOCK [N | INSTANCE]  how a due date was derived, in plain words\n"
           "  rules check FILE...      validate rule files\n"
           "  rules list               the rules loaded, by id\n"
           "  feed add --team ID | --staff ID   create a calendar feed; prints its URL, once\n"
