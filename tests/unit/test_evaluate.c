@@ -484,10 +484,17 @@ static void test_schema_5_rows_hand_their_deliveries_on(void **state)
     assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2025-04-08"), "fp", "2025-04-08T09:00:00Z", &st),
                      0);
     assert_string_equal(query_text(f->store, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance, ', ') "
-                                             "FROM (SELECT * FROM deliveries ORDER BY rule_id, seq)"),
-                        "assessment 1 #1, care_plan 1 10.1, health_assessment 1 10.1, pep 1 10.1, "
-                        "permanence_plan 1 10.1, referral_decision 1 #1, review 1 10.1, sgo_report 1 12.1, "
-                        "visit 1 11.1");
+                                             "FROM (SELECT * FROM deliveries WHERE rule_id IN ('assessment', "
+                                             "'care_plan', 'health_assessment', 'referral_decision', 'review', "
+                                             "'sgo_report', 'visit') ORDER BY rule_id, seq)"),
+                        "assessment 1 #1, care_plan 1 10.1, health_assessment 1 10.1, referral_decision 1 #1, "
+                        "review 1 10.1, sgo_report 1 12.1, visit 1 11.1");
+    /* Every clock that is still there took its deliveries. */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM clocks c "
+                                         "WHERE c.child_id = d.child_id AND c.rule_id = d.rule_id AND "
+                                         "c.instance = d.instance) AND d.rule_id NOT IN ('assessment', "
+                                         "'referral_decision', 'chronology')"),
+                     0);
     /* The review whose deliveries they are is number 3 now. */
     assert_int_equal(query_int(f->store, "SELECT seq FROM clocks WHERE rule_id = 'review' AND instance = '10.1'"), 3);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE instance LIKE '#%'"), 0);
