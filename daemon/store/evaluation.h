@@ -153,6 +153,11 @@ typedef struct {
     int done;             /* mapped */
 } cc__provisional_t;
 
+/* The meta note migration 6 leaves: the clocks table holds provisional
+ * instances. The full recompute it forces commits as it goes, and deletes
+ * the note in its last transaction (first.c). */
+#define CC__INSTANCES_OWED "instances_owed"
+
 /* Digest 0 in clock_digests means "unknown": compare the rows. */
 #define DIGEST_UNKNOWN 0
 

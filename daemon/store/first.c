@@ -328,11 +328,14 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         goto out;
     rc = bulk_begin(x.db, &x.bulk);
     /* In its own transactions, a first computation (or the rest of one cut
-     * short, its indexes still owed) commits as it goes. */
+     * short, its indexes still owed), and the first after migration 6 (which
+     * rewrites every row, each child's with its deliveries re-keyed in the
+     * same transaction: consistent at every commit), commit as they go. */
     int owed = rc == 0 ? cc__eval_indexes_owed(x.db) : 0;
-    if (owed < 0)
-        rc = owed;
-    else if (own && (x.bulk || owed))
+    int upgrade = rc == 0 && owed >= 0 ? cc__meta_any(x.db, CC__INSTANCES_OWED) : 0;
+    if (owed < 0 || upgrade < 0)
+        rc = owed < 0 ? owed : upgrade;
+    else if (own && (x.bulk || owed || upgrade))
         x.commit_rows = g_commit_rows;
     /* Every child is evaluated, so the whole queue is consumed. Inside our
      * transaction nobody else can add to it, so this is "up to its highest
@@ -348,6 +351,8 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         rc = cc__eval_drain(&x);
     if (rc == 0)
         rc = indexes_repair(x.db);
+    if (rc == 0 && upgrade)
+        rc = cc__meta_delete(x.db, CC__INSTANCES_OWED); /* every child's rows are the engine's now */
     if (rc == 0)
         rc = cc__meta_set(x.db, "clocks_as_of", cc_date_format(today, day));
     if (rc == 0 && fingerprint != NULL)

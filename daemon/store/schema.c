@@ -486,7 +486,8 @@ static const char MIGRATION_7[] =
  * "#SEQ", on both sides: until the first evaluation after this migration
  * deliveries join their clocks exactly as they did by seq, and nothing is
  * planned twice. That evaluation (forced: clocks_as_of goes, every
- * digest is unknown) maps each child's provisional rows to their
+ * digest is unknown; committing as it goes while the note instances_owed
+ * stays) maps each child's provisional rows to their
  * instances and re-keys their deliveries in the same transaction
  * (evaluate.c, rekey_provisional). */
 static const char MIGRATION_8[] =
@@ -567,7 +568,9 @@ static const char MIGRATION_8[] =
      * compares every child's rows (digest 0: unknown), so that each meets
      * its provisional rows. */
     "DELETE FROM meta WHERE key = 'clocks_as_of';\n"
-    "UPDATE clock_digests SET digest = 0;\n";
+    "UPDATE clock_digests SET digest = 0;\n"
+    /* ... committing as it goes (first.c): the note CC__INSTANCES_OWED. */
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('instances_owed', '1');\n";
 
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
 static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,

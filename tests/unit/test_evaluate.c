@@ -470,8 +470,11 @@ static void test_schema_5_rows_hand_their_deliveries_on(void **state)
                        "'2025-03-03'), (12, 'C1', 'sgo_notice', '2025-03-04'), (13, 'C1', 'referral', '2025-03-05')");
     all(f->store, "2025-04-08", "2025-04-08T08:00:00Z");
     /* As migration 6 leaves a schema 5 database: every row provisional, on
-     * both sides, digests unknown. */
+     * both sides, digests unknown, no clocks_as_of, the note that the full
+     * recompute commits as it goes (here every few rows). */
     exec_sql(f->store, "UPDATE clocks SET instance = '#' || seq; UPDATE clock_digests SET digest = 0;"
+                       "DELETE FROM meta WHERE key = 'clocks_as_of';"
+                       "INSERT INTO meta (key, value) VALUES ('instances_owed', '1');"
                        "INSERT INTO deliveries (child_id, rule_id, seq, instance, stage, recipient, channel, role, "
                        "kind, stage_date, due_at, state) SELECT child_id, rule_id, seq, instance, '+1wd', 'TM1', "
                        "'email', 'team_manager', 'escalation', '2025-04-01', '2025-04-01T08:00:00Z', 'sent' "
@@ -480,9 +483,18 @@ static void test_schema_5_rows_hand_their_deliveries_on(void **state)
      * review), the SGO notice's date corrected, the referral deleted. */
     earlier_episode(f->store);
     exec_sql(f->store, "UPDATE events SET date = '2025-03-07' WHERE id = 12; DELETE FROM events WHERE id = 13");
+    /* More children than a batch (after C1 in id order), so that the
+     * recompute commits between batches. */
+    exec_sql(f->store, "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 300) "
+                       "INSERT INTO children (id, dob) SELECT printf('D%03d', k), '2015-04-01' FROM n;"
+                       "INSERT INTO events (child_id, type, date) SELECT id, 'looked_after_start', '2025-03-03' "
+                       "FROM children WHERE id LIKE 'D%'");
+    cc_evaluate_set_commit_rows(5);
     cc_eval_stats_t st = {0};
     assert_int_equal(cc_evaluate_refresh(f->store, g_rs, g_cal, iso("2025-04-08"), "fp", "2025-04-08T09:00:00Z", &st),
                      0);
+    assert_true(st.commits >= 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM meta WHERE key = 'instances_owed'"), 0);
     assert_string_equal(query_text(f->store, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance, ', ') "
                                              "FROM (SELECT * FROM deliveries WHERE rule_id IN ('assessment', "
                                              "'care_plan', 'health_assessment', 'referral_decision', 'review', "

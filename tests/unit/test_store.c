@@ -370,6 +370,7 @@ static void test_migration_6_from_version_5(void **state)
                                   "'deliveries_by_batch')"),
                      4);
     assert_int_equal(query_int(s, "SELECT count(*) FROM meta WHERE key = 'clocks_as_of'"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM meta WHERE key = 'instances_owed'"), 1);
     assert_int_equal(query_int(s, "SELECT count(*) FROM clock_digests WHERE digest <> 0"), 0);
     /* A second delivery for the same stage of the same instance is refused;
      * of another instance (a clock renumbered since), it is not. */
