@@ -18,6 +18,12 @@
  *    date, else a projection from the chain's last instance.
  *  - Status: met, met_late, cancelled, overdue, due_soon, open; a child
  *    whose data cannot be evaluated gets one data_error instance instead.
+ *  - Identity: the event a chain began with (a per-episode rule's: the
+ *    episode's looked_after_start) and the place in the chain
+ *    (cc_clock_key), which history recorded before it does not move; seq,
+ *    the position by start date, is for display.
+ *  - An unmet instance the end of care closes records the day the child
+ *    left (left_care): no reminders from then on.
  */
 #ifndef CARECLOCK_ENGINE_H
 #define CARECLOCK_ENGINE_H
