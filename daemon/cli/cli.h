@@ -120,7 +120,7 @@ int cc_cli_calc(cc_cli_t *cli, int argc, char **argv);
  *                  [--format table|json|csv] [--cached] */
 int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv);
 
-/* careclock explain CHILD_ID CLOCK [SEQ] */
+/* careclock explain CHILD_ID CLOCK [SEQ | INSTANCE] */
 int cc_cli_explain(cc_cli_t *cli, int argc, char **argv);
 
 /* careclock rules check FILE... | rules list */
