@@ -330,7 +330,7 @@ typedef struct row {
     int64_t start_event, met_event;
     unsigned flags;
     int seen;  /* matched an existing row */
-    int taken; /* an existing row of schema 5 (a provisional instance) was mapped to it */
+    int taken; /* an existing row of schema 7 (a provisional instance) was mapped to it */
 } row_t;
 
 /* "YYYY-MM-DD", exactly as cc_date_format() writes it, without printf. */
@@ -423,9 +423,9 @@ static row_t *find_row(row_t *rows, size_t n, const char *rule_id, const char *i
     return NULL;
 }
 
-/* ---- rows of schema 5: their outbox rows carried over ---- */
+/* ---- rows of schema 7: their outbox rows carried over ---- */
 
-/* Migration 6 gave the rows it found (keyed by seq until then) the
+/* Migration 8 gave the rows it found (keyed by seq until then) the
  * provisional instance "#SEQ", and their deliveries the same, so that
  * the two still join as they did. The first write-back of each child
  * after it maps each such row to the instance it is now (cc__eval_t.prov)
@@ -510,7 +510,7 @@ static int rekey_provisional(cc__eval_t *x, const char *child_id, row_t *rows, s
 
 /* Make the child's rows in the clocks table equal rows[0..n): unchanged
  * rows are left alone (their updated_at and sequence stay), vanished ones
- * deleted, new or different ones upserted. Rows of schema 5 hand their
+ * deleted, new or different ones upserted. Rows of schema 7 hand their
  * deliveries on first (rekey_provisional). */
 static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t n)
 {

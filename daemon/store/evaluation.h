@@ -141,8 +141,8 @@ void cc__reader_close(cc__reader_t *r);
 
 struct row; /* a clock instance as a row of the table (evaluate.c) */
 
-/* A row of the clocks table from before schema 6 (its instance is the
- * provisional "#SEQ" migration 6 gave it), noted by the write-back to be
+/* A row of the clocks table from before schema 8 (its instance is the
+ * provisional "#SEQ" migration 8 gave it), noted by the write-back to be
  * mapped to the instance it is now (evaluate.c, rekey_provisional). */
 typedef struct {
     char rule_id[64];
@@ -153,7 +153,7 @@ typedef struct {
     int done;             /* mapped */
 } cc__provisional_t;
 
-/* The meta note migration 6 leaves: the clocks table holds provisional
+/* The meta note migration 8 leaves: the clocks table holds provisional
  * instances. The full recompute it forces commits as it goes, and deletes
  * the note in its last transaction (first.c). */
 #define CC__INSTANCES_OWED "instances_owed"

@@ -328,7 +328,7 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         goto out;
     rc = bulk_begin(x.db, &x.bulk);
     /* In its own transactions, a first computation (or the rest of one cut
-     * short, its indexes still owed), and the first after migration 6 (which
+     * short, its indexes still owed), and the first after migration 8 (which
      * rewrites every row, each child's with its deliveries re-keyed in the
      * same transaction: consistent at every commit), commit as they go. */
     int owed = rc == 0 ? cc__eval_indexes_owed(x.db) : 0;

@@ -145,7 +145,7 @@ int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size
 /* The statement that hands a clock instance's deliveries to another
  * instance: ?1 child, ?2 rule, ?3 the old instance, ?4 the new one. The
  * evaluation prepares and steps it in its write-back, in the same
- * transaction as the clock rows (the carry-over of migration 6's
+ * transaction as the clock rows (the carry-over of migration 8's
  * provisional instances, evaluate.c). */
 const char *cc__outbox_rekey_sql(void);
 

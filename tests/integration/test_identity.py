@@ -45,15 +45,15 @@ BIN = os.path.join(BUILD, "careclock")
 CURRENT_START = "2025-03-03"
 EARLIER_START, EARLIER_REVIEW, EARLIER_END = "2024-12-02", "2025-02-01", "2025-02-14"
 
-# The schema before migration 6 (version 5): clocks keyed and deliveries
-# unique by seq. Column for column as migrations 1 to 5 left them.
-CLOCKS_V5 = """CREATE TABLE clocks (
+# The schema before migration 8 (version 7): clocks keyed and deliveries
+# unique by seq. Column for column as migrations 1 to 7 left them.
+CLOCKS_V7 = """CREATE TABLE clocks (
   child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, title TEXT NOT NULL, start_date TEXT,
   due_date TEXT, status TEXT NOT NULL, met_on TEXT, start_event_id INTEGER, met_event_id INTEGER, reason TEXT,
   flags INTEGER NOT NULL DEFAULT 0, source TEXT, updated_at TEXT NOT NULL, sequence INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (child_id, rule_id, seq)) WITHOUT ROWID"""
-DELIVERIES_V5 = """CREATE TABLE deliveries (
-  id INTEGER PRIMARY KEY, child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, stage TEXT NOT NULL,
+DELIVERIES_V7 = """CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, stage TEXT NOT NULL,
   recipient TEXT NOT NULL, channel TEXT NOT NULL CHECK (channel IN ('email','webhook')), role TEXT NOT NULL,
   kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation','met')), address TEXT, due_date TEXT,
   stage_date TEXT NOT NULL, due_at TEXT NOT NULL, immediate INTEGER NOT NULL DEFAULT 0,
@@ -242,39 +242,39 @@ class LateHistory(Council):
 
 
 class Upgrade(Council):
-    """Issue 15 item 7: a database of schema 5 with sent deliveries, keyed by
-    seq, upgraded by migration 6: nothing is sent twice, by `careclock
+    """Issue 15 item 7: a database of schema 7 with sent deliveries, keyed by
+    seq, upgraded by migration 8: nothing is sent twice, by `careclock
     deliveries run` or by careclockd, and the rows end up keyed by the
     instances (the first evaluation after the upgrade maps them)."""
 
-    def to_schema_5(self):
-        """The database as schema 5 had it: clocks and deliveries keyed by seq
-        (every row and id kept, as a schema 5 careclock would have written
-        them), user_version 5."""
+    def to_schema_7(self):
+        """The database as schema 7 had it: clocks and deliveries keyed by seq
+        (every row and id kept, as a schema 7 careclock would have written
+        them), user_version 7."""
         con = sqlite3.connect(self.db)
         try:
             con.executescript(
                 "BEGIN;"
-                "ALTER TABLE clocks RENAME TO clocks_6; %s; INSERT INTO clocks (%s) SELECT %s FROM clocks_6;"
-                "DROP TABLE clocks_6; CREATE INDEX clocks_by_status ON clocks(status, due_date);"
-                "ALTER TABLE deliveries RENAME TO deliveries_6; %s; INSERT INTO deliveries (%s) SELECT %s FROM "
-                "deliveries_6; DROP TABLE deliveries_6;"
+                "ALTER TABLE clocks RENAME TO clocks_8; %s; INSERT INTO clocks (%s) SELECT %s FROM clocks_8;"
+                "DROP TABLE clocks_8; CREATE INDEX clocks_by_status ON clocks(status, due_date);"
+                "ALTER TABLE deliveries RENAME TO deliveries_8; %s; INSERT INTO deliveries (%s) SELECT %s FROM "
+                "deliveries_8; DROP TABLE deliveries_8;"
                 "CREATE INDEX deliveries_ready ON deliveries(next_attempt_at) WHERE state IN ('pending','retrying');"
                 "CREATE INDEX deliveries_by_state ON deliveries(state);"
                 "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;"
-                "PRAGMA user_version = 5; COMMIT;"
-                % (CLOCKS_V5, CLOCK_COLS, CLOCK_COLS, DELIVERIES_V5, DELIVERY_COLS, DELIVERY_COLS))
+                "PRAGMA user_version = 7; COMMIT;"
+                % (CLOCKS_V7, CLOCK_COLS, CLOCK_COLS, DELIVERIES_V7, DELIVERY_COLS, DELIVERY_COLS))
         finally:
             con.close()
-        self.assertEqual(self.sql("PRAGMA user_version"), [(5,)])
+        self.assertEqual(self.sql("PRAGMA user_version"), [(7,)])
         self.assertNotIn("instance", [r[1] for r in self.sql("PRAGMA table_info(deliveries)")])
 
     def test_upgraded_database_sends_nothing_twice(self):
         self.child_in_care_from_cli()
         before_rows, before_mails = self.deliveries(), self.mails()
-        self.to_schema_5()
+        self.to_schema_7()
         self.deliver("2025-04-08T09:00")  # opens (migrates), evaluates, plans, sends what is due
-        self.assertEqual(self.sql("PRAGMA user_version"), [(6,)])
+        self.assertEqual(self.sql("PRAGMA user_version"), [(8,)])
         self.assert_nothing_sent_again(before_rows, before_mails)
         # Every row carried over to the instance its clock has now: none left provisional.
         instances = dict(self.sql("SELECT rule_id || ':' || seq, instance FROM clocks WHERE child_id = 'C1'"))
@@ -298,13 +298,13 @@ class Upgrade(Council):
 
     def test_history_recorded_before_the_first_evaluation_after_the_upgrade(self):
         """The hard case: another system records the earlier episode into the
-        schema 5 database (its triggers queue the child), then the upgrade.
+        schema 7 database (its triggers queue the child), then the upgrade.
         The first evaluation renumbers the reviews and maps the old rows by
         the event that started each clock, not by the number it had."""
         self.child_in_care_from_cli()
         before_rows, before_mails = self.deliveries(), self.mails()
         instance = "%d.1" % self.sql("SELECT id FROM events WHERE type = 'looked_after_start'")[0][0]
-        self.to_schema_5()
+        self.to_schema_7()
         self.sql("INSERT INTO events (child_id, type, date, source) VALUES ('C1', 'looked_after_start', ?, 'mis'), "
                  "('C1', 'review_held', ?, 'mis'), ('C1', 'looked_after_end', ?, 'mis')",
                  (EARLIER_START, EARLIER_REVIEW, EARLIER_END))

@@ -454,14 +454,14 @@ static void test_renumbered_clock_keeps_its_row(void **state)
                      0);
 }
 
-/* Rows of schema 5 (migration 6 gives them the provisional instance "#SEQ",
+/* Rows of schema 7 (migration 8 gives them the provisional instance "#SEQ",
  * and their deliveries the same) hand their deliveries to the instance each
  * is now, in the first write-back of the child: matched by the event that
  * started the clock and its start date, not by seq, which history recorded
  * before the upgrade's first evaluation has moved; then by the event alone
  * (a start date corrected since). A row whose clock is gone keeps its
  * deliveries as they were (those of a clock that no longer exists). */
-static void test_schema_5_rows_hand_their_deliveries_on(void **state)
+static void test_schema_7_rows_hand_their_deliveries_on(void **state)
 {
     fixture_t *f = *state;
     f->store = fixture_open(f->path);
@@ -469,7 +469,7 @@ static void test_schema_5_rows_hand_their_deliveries_on(void **state)
     exec_sql(f->store, "INSERT INTO events (id, child_id, type, date) VALUES (11, 'C1', 'placement_start', "
                        "'2025-03-03'), (12, 'C1', 'sgo_notice', '2025-03-04'), (13, 'C1', 'referral', '2025-03-05')");
     all(f->store, "2025-04-08", "2025-04-08T08:00:00Z");
-    /* As migration 6 leaves a schema 5 database: every row provisional, on
+    /* As migration 8 leaves a schema 7 database: every row provisional, on
      * both sides, digests unknown, no clocks_as_of, the note that the full
      * recompute commits as it goes (here every few rows). */
     exec_sql(f->store, "UPDATE clocks SET instance = '#' || seq; UPDATE clock_digests SET digest = 0;"
@@ -739,7 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan_events_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_digest_compares_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renumbered_clock_keeps_its_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_5_rows_hand_their_deliveries_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_7_rows_hand_their_deliveries_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emptied_table_is_filled_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_computation_commits_as_it_goes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_short_first_computation_is_finished, setup, teardown),

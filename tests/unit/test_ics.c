@@ -415,7 +415,7 @@ static void test_uid_stable_sequence_follows(void **state)
     assert_int_equal(cc_ics_uid("C1001", "care_plan", "812.12", uid, sizeof(uid)),
                      strlen("C1001-care_plan-812.12@careclock"));
     assert_string_equal(uid, "C1001-care_plan-812.12@careclock");
-    /* an instance is encoded like the rest (migration 6's provisional "#3") */
+    /* an instance is encoded like the rest (migration 8's provisional "#3") */
     cc_ics_uid("C1001", "care_plan", "#3", uid, sizeof(uid));
     assert_string_equal(uid, "C1001-care_plan-%233@careclock");
     /* truncation is safe and reports the length needed */

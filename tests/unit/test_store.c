@@ -194,11 +194,11 @@ static void test_refuses_newer_and_foreign_databases(void **state)
     cc_store_close(f->store);
     f->store = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 8", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(cc_store_open(f->path, &s, f->err, sizeof(f->err)), CC_ESTATE);
     assert_null(s);
-    assert_non_null(strstr(f->err, "schema version 8"));
+    assert_non_null(strstr(f->err, "schema version 99"));
 
     char other[PATH_MAX + 16];
     snprintf(other, sizeof(other), "%s/other.db", f->dir);
@@ -297,16 +297,17 @@ static void test_migration_4_from_version_3(void **state)
     assert_true(covering);
 }
 
-/* The clocks and deliveries tables as schema 5 had them (migrations 1 to
- * 5): keyed, and unique, by seq. */
-#define CLOCKS_V5                                                                                              \
+/* The clocks and deliveries tables as schema 7 had them (migrations 1 to
+ * 7): keyed, and unique, by seq; delivery ids AUTOINCREMENT (migration 6). */
+#define CLOCKS_V7                                                                                              \
     "CREATE TABLE clocks (child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, title TEXT "      \
     "NOT NULL, start_date TEXT, due_date TEXT, status TEXT NOT NULL, met_on TEXT, start_event_id INTEGER, "       \
     "met_event_id INTEGER, reason TEXT, flags INTEGER NOT NULL DEFAULT 0, source TEXT, updated_at TEXT NOT "    \
     "NULL, sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (child_id, rule_id, seq)) WITHOUT ROWID;"           \
     "CREATE INDEX clocks_by_status ON clocks(status, due_date);"
-#define DELIVERIES_V5                                                                                          \
-    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq "       \
+#define DELIVERIES_V7                                                                                          \
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, child_id TEXT NOT NULL, rule_id TEXT NOT "   \
+    "NULL, seq "                                                                                               \
     "INTEGER NOT NULL, stage TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL CHECK (channel IN "  \
     "('email','webhook')), role TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('reminder','escalation',"    \
     "'met')), address TEXT, due_date TEXT, stage_date TEXT NOT NULL, due_at TEXT NOT NULL, immediate INTEGER " \
@@ -320,18 +321,19 @@ static void test_migration_4_from_version_3(void **state)
     "CREATE INDEX deliveries_by_state ON deliveries(state);"                                                    \
     "CREATE INDEX deliveries_by_batch ON deliveries(batch) WHERE batch IS NOT NULL;"
 
-/* Migration 6 from a version 5 file (issue 15 item 7): clocks keyed by
+/* Migration 8 from a version 7 file (issue 15 item 7): clocks keyed by
  * (child, rule, instance) and deliveries unique by it, every row and id
- * kept (batches and Message-IDs with them), each row's instance the
- * provisional "#SEQ" on both sides (so that they join as they did until the
- * first evaluation maps them), and that evaluation forced: no clocks_as_of,
- * every digest unknown. */
-static void test_migration_6_from_version_5(void **state)
+ * kept (batches and Message-IDs with them) and the id sequence too (ids
+ * never come back, migration 6), each row's instance the provisional
+ * "#SEQ" on both sides (so that they join as they did until the first
+ * evaluation maps them), and that evaluation forced: no clocks_as_of,
+ * every digest unknown, the note that it commits as it goes. */
+static void test_migration_8_from_version_7(void **state)
 {
     fixture_t *f = *state;
     cc_store_t *s = open_store(f);
     populate(f);
-    exec_sql(s, "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V5 DELIVERIES_V5
+    exec_sql(s, "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V7 DELIVERIES_V7
                 "INSERT INTO clocks (child_id, rule_id, seq, title, status, due_date, updated_at, sequence) VALUES "
                 "('C1', 'review', 1, 'LAC review', 'overdue', '2025-03-31', '2025-04-01T00:00:00Z', 2), "
                 "('C1', 'review', 2, 'LAC review', 'open', '2025-06-30', '2025-04-01T00:00:00Z', 0), "
@@ -344,14 +346,16 @@ static void test_migration_6_from_version_5(void **state)
                 "'2025-04-07T08:00:00Z', 'pending', NULL, NULL);"
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('clocks_as_of', '2025-04-07');"
                 "INSERT INTO clock_digests (child_id, digest) VALUES ('C1', 12345), ('C2', 678);"
-                "PRAGMA user_version = 5;");
+                /* rows up to 40 were pruned: their ids must not come back */
+                "UPDATE sqlite_sequence SET seq = 40 WHERE name = 'deliveries';"
+                "PRAGMA user_version = 7;");
     cc_store_close(f->store);
     f->store = NULL;
     s = open_store(f);
     int created, from, to;
     cc_store_open_info(s, &created, &from, &to);
-    assert_int_equal(from, 5);
-    assert_int_equal(to, 6);
+    assert_int_equal(from, 7);
+    assert_int_equal(to, 8);
     assert_string_equal(query_text(s, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance || ' ' || "
                                       "sequence, ', ') FROM (SELECT * FROM clocks ORDER BY child_id, rule_id, seq)"),
                         "review 1 #1 2, review 2 #2 0, data 1 #1 0");
@@ -383,6 +387,7 @@ static void test_migration_6_from_version_5(void **state)
     exec_sql(s, "INSERT INTO deliveries (child_id, rule_id, seq, instance, stage, recipient, channel, role, kind, "
                 "stage_date, due_at) VALUES ('C1', 'review', 1, '20.1', '+1wd', 'TM1', 'email', 'team_manager', "
                 "'escalation', 'd', 'd')");
+    assert_int_equal(query_int(s, "SELECT max(id) FROM deliveries"), 41);
 }
 
 static void test_open_existing_does_not_create(void **state)
@@ -716,7 +721,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign_databases, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_migration_4_from_version_3, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_migration_7_from_version_6, setup, fixture_db_teardown),
-        cmocka_unit_test_setup_teardown(test_migration_6_from_version_5, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_8_from_version_7, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_open_existing_does_not_create, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_change_queue_from_any_writer, setup, fixture_db_teardown),
         cmocka_unit_test_setup_teardown(test_audit_keeps_deleted_and_updated_rows, setup, fixture_db_teardown),
