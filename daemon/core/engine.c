@@ -1027,7 +1027,14 @@ static int sweep_rule(run_t *r, int rule_index)
                 for (size_t x = 0; x < r->neps; x++)
                     if (r->eps[x].start <= e->date)
                         before = (int)x;
-                if (before >= 0)
+                const cc_event_t *end = NULL;
+                for (size_t x = 0; before >= 0 && x < r->n; x++)
+                    if (r->sorted[x]->id == r->eps[before].end_event)
+                        end = r->sorted[x];
+                /* ... when the end is one that closes this rule's clocks
+                 * (its cancel_on conditions hold on it). */
+                if (before >= 0 &&
+                    (end == NULL || first_failing(r, rule->cancel_when, rule->ncancel_when, end, end->date, NULL) < 0))
                     close_open(r, (int)r->inst[made].chain, -2, r->eps[before].end, "the episode of care ended",
                                r->eps[before].end);
             }
