@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 static void usage(FILE *out)
@@ -150,6 +151,12 @@ int main(int argc, char **argv)
     const char *today = NULL, *now = NULL, *config_option = NULL, *db_option = NULL;
     char err[1024] = "";
     int i = 1, rc;
+    /* Every command may hold children's records read from the database, and
+     * deliveries run the SMTP password and webhook keys: no core dump and no
+     * ptrace by the same user for the whole run (docs/security.md, "Core
+     * dumps"). A command is short; a crash still leaves its message. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("careclock: prctl(PR_SET_DUMPABLE)");
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 static void usage(FILE *out)
@@ -53,6 +54,12 @@ int main(int argc, char **argv)
     cc_daemon_options_t opts = {0};
     const char *now = NULL, *config_option = NULL;
     int check = 0;
+    /* No core dump, no ptrace by the same user, /proc/PID/mem and environ
+     * root's only: careclockd holds the SMTP password, the webhook keys and
+     * children's records (docs/security.md, "Core dumps"). The unit also
+     * sets LimitCORE=0; this holds wherever it is started. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("careclockd: prctl(PR_SET_DUMPABLE)");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -12,6 +12,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("CARECLOCK_BUILD", "build"))
 CLI = os.path.join(BUILD, "careclock")
 DAEMON = os.path.join(BUILD, "careclockd")
+# The binaries themselves, not tests/logwrap.sh: for a process run as another
+# user, who cannot append to the test logs (its stderr is still captured).
+REAL_BUILD = os.path.abspath(os.environ.get("CARECLOCK_REAL_BUILD", BUILD))
+REAL_CLI = os.path.join(REAL_BUILD, "careclock")
+REAL_DAEMON = os.path.join(REAL_BUILD, "careclockd")
 
 
 class Council:
@@ -47,17 +52,24 @@ class Council:
 class Daemon:
     """careclockd on the council's database, with a notify socket."""
 
-    def __init__(self, council, now=None, config=None, extra=(), env=None):
+    def __init__(self, council, now=None, config=None, extra=(), env=None, user=None, listen="127.0.0.1:0",
+                 preexec_fn=None):
+        """user: a uid to run as (the real binary, see REAL_DAEMON); the
+        council's files must then be its to write."""
         self.council = council
         self.notify_path = os.path.join(council.dir, "notify.sock")
         if os.path.exists(self.notify_path):
             os.unlink(self.notify_path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.notify_path)
+        if user is not None:
+            os.chmod(self.notify_path, 0o666)
         self.sock.settimeout(0.2)
         self.messages = []
         self.stderr_lines = []
-        args = [DAEMON, "--foreground", "--db", council.db, "--listen", "127.0.0.1:0"]
+        args = [DAEMON if user is None else REAL_DAEMON, "--foreground", "--db", council.db]
+        if listen:
+            args += ["--listen", listen]
         if config:
             args += ["--config", config]
         if now:
@@ -66,7 +78,9 @@ class Daemon:
         environ = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         if env:
             environ.update(env)
-        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=environ)
+        ids = {} if user is None else {"user": user, "group": user, "extra_groups": []}
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=environ, preexec_fn=preexec_fn,
+                                     **ids)
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)
         self.reader.start()
 
