@@ -338,6 +338,17 @@ static int handle_smtp(reader_t *r, const char *key, const char *value)
     if (strcmp(key, "url") == 0) {
         if (strncmp(value, "smtp://", 7) != 0 && strncmp(value, "smtps://", 8) != 0)
             return fail(r, key, "\"%s\" is not an smtp:// or smtps:// URL", value);
+        /* userinfo (before an "@" in the authority) holding ":" carries a
+         * password (smtp://user:secret@host, or user;AUTH=x:secret@):
+         * refused without echoing the URL, as password = is. A user name
+         * alone is no secret. */
+        const char *authority = strstr(value, "://") + 3;
+        size_t alen = strcspn(authority, "/?#");
+        const char *at = memrchr(authority, '@', alen);
+        if (at != NULL && memchr(authority, ':', (size_t)(at - authority)) != NULL)
+            return fail(r, key, "%s", "the URL holds a password (user:password@): passwords are never written in "
+                                      "the configuration; put the user in username and the password in the file "
+                                      "password_file names");
         set_str(&c->smtp_url, value);
     } else if (strcmp(key, "from") == 0) {
         if (strchr(value, '@') == NULL || strpbrk(value, " <>") != NULL)

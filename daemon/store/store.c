@@ -18,7 +18,10 @@
  *    connections never see it, and the audit triggers read it.
  *  - A new file is created with open(O_EXCL, 0600) before SQLite sees it;
  *    SQLite creates the -wal and -shm files with the database file's mode,
- *    so no process-wide umask change is needed.
+ *    so no process-wide umask change is needed. An existing empty file is
+ *    made 0600 too (or refused when another user owns it), and a symbolic
+ *    link at the path, or at -wal or -shm, is followed only when this user
+ *    or root owns it (docs/security.md, "Files and permissions").
  */
 #include "store/internal.h"
 #include "careclock/error.h"
@@ -340,10 +343,20 @@ int cc__store_check_text(const char *field, const char *text, int required, char
         cc_set_err(err, errlen, "%s is empty", field);
         return CC_EINVAL;
     }
-    if (has_control(text)) {
-        cc_set_err(err, errlen, "%s %s contains a control character (a line break or tab, for example)", field,
-                CC__Q(text));
-        return CC_EINVAL;
+    /* The text itself is not echoed: a name is a child's or a person's, and
+     * the message reaches a terminal, a log or an import report. The
+     * offending character and where it is are enough to find it. */
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if ((*p & 0xc0) != 0x80)
+            chars++; /* UTF-8: count characters, not continuation bytes */
+        if (*p < 0x20 || *p == 0x7f) {
+            cc_set_err(err, errlen, "%s: character %zu is a control character (U+%04X%s); line breaks, tabs and "
+                                    "other control characters are not allowed",
+                       field, chars, (unsigned)*p,
+                       *p == '\n' ? ", a line break" : *p == '\r' ? ", a carriage return" : *p == '\t' ? ", a tab" : "");
+            return CC_EINVAL;
+        }
     }
     return 0;
 }
@@ -513,6 +526,55 @@ void cc_store_set_since(cc_store_t *s, cc_date_t day)
 
 /* ---- open, close ------------------------------------------------------- */
 
+/* The database and its -wal and -shm files may be symbolic links only if
+ * this user or root owns the link: a link another user planted (in a
+ * directory both can write) would make careclock write the plan somewhere
+ * that user chose. Returns 0, or CC_EIO with err set. */
+static int check_links(const char *path, char *err, size_t errlen)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char name[4200];
+    struct stat st;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+        if (lstat(name, &st) != 0 || !S_ISLNK(st.st_mode) || st.st_uid == geteuid() || st.st_uid == 0)
+            continue;
+        cc_set_err(err, errlen,
+                   "%s is a symbolic link owned by uid %lu, not by this user (uid %lu) or root: careclock does not "
+                   "follow it; replace it with the database file or a link of this user's",
+                   name, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        return CC_EIO;
+    }
+    return 0;
+}
+
+/* An existing empty file at path becomes a new database: made 0600 like a
+ * file careclock creates (a `touch` or a redirection left it 0644), or
+ * refused when another user owns it (they could read it, or widen its mode
+ * again). *created is set. Returns 0, or CC_EIO with err set. */
+static int adopt_empty(const char *path, const struct stat *sb, int *created, char *err, size_t errlen)
+{
+    if (!S_ISREG(sb->st_mode) || sb->st_size != 0)
+        return 0;
+    if (sb->st_uid != geteuid()) {
+        cc_set_err(err, errlen,
+                   "%s is an empty file owned by uid %lu, not by this user (uid %lu): careclock does not make a "
+                   "database in a file another user owns; remove it, or run as its owner",
+                   path, (unsigned long)sb->st_uid, (unsigned long)geteuid());
+        return CC_EIO;
+    }
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        cc_set_err(err, errlen, "cannot make %s private (mode 0600): %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CC_EIO;
+    }
+    close(fd);
+    *created = 1;
+    return 0;
+}
+
 static int store_open(const char *path, int create, cc_store_t **out, char *err, size_t errlen)
 {
     cc_store_t *s = NULL;
@@ -521,6 +583,12 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
     struct stat sb;
     *out = NULL;
 
+    if (!memory) {
+        if ((rc = check_links(path, err, errlen)) != 0 ||
+            (stat(path, &sb) == 0 && (rc = adopt_empty(path, &sb, &created, err, errlen)) != 0))
+            return rc;
+        rc = CC_EDB;
+    }
     if (!memory && stat(path, &sb) != 0) {
         if (errno != ENOENT) {
             cc_set_err(err, errlen, "%s: %s", path, strerror(errno));

@@ -1,12 +1,21 @@
 """Hardening of issue 19 against the real binaries (docs/security.md says what
 each shows and how to repeat it by hand):
 
+- the file channel: a link planted at the temporary name is never followed
+  (an unpredictable name, O_CREAT|O_EXCL|O_NOFOLLOW, 0600), a directory
+  another user can write is refused; the database: a symbolic link another
+  user owns is not followed;
 - core dumps: careclockd, and the CLI while it holds the SMTP password, are
   not dumpable (no core file, /proc/PID root's, no ptrace by the same user);
   the unit sets LimitCORE=0;
+- small ones: a password inline in [smtp] url is refused without echoing it;
+  init on an existing empty file makes it 0600 (or refuses another user's);
+  a bad --name is quoted by character and position only;
 Each test fails on the code before its fix."""
 import os
 import resource
+import sqlite3
+import stat
 import signal
 import socket
 import subprocess
@@ -15,7 +24,7 @@ import threading
 import time
 import unittest
 
-from daemon_harness import REAL_CLI, ROOT, Council, Daemon, wait_until
+from daemon_harness import CLI, DAEMON, REAL_CLI, ROOT, Council, Daemon, wait_until
 
 NOBODY = 65534
 
@@ -72,6 +81,174 @@ class BlackHole:
         self.thread.join(5)
         for c in self.accepted:
             c.close()
+
+
+def due_council():
+    """A council with one child whose SGO report (due Mon 28 Dec 2026) is a
+    working day late at 09:00 on Tue 29 Dec: an email to W1 and one to TM1."""
+    council = Council()
+    council.cli("child", "add", "C1", "--dob", "2014-02-03", "--team", "T1", "--worker", "W1", "--initials", "AB")
+    council.cli("event", "add", "C1", "sgo_notice", "2026-10-05", today="2026-10-05")
+    return council
+
+
+SENDING_AT = "2026-12-29T09:00:00"
+
+
+class FileChannel(unittest.TestCase):
+    """Issue 19, item 2: a link planted at the predictable NAME.tmp in the
+    channel directory made careclock overwrite a file outside it, mode 0644,
+    with a digest holding references and staff addresses."""
+
+    def setUp(self):
+        self.council = due_council()
+        self.outbox = os.path.join(self.council.dir, "outbox")
+        self.conf = self.council.write_config(
+            "[notify]\nwindow = 08:00-18:00\nfile_channel = %s\n[smtp]\nfrom = careclock@council.example\n"
+            % self.outbox)
+
+    def tearDown(self):
+        self.council.cleanup()
+
+    def run_deliveries(self):
+        return self.council.cli("--config", self.conf, "--now", SENDING_AT, "deliveries", "run", today=None,
+                                check=False)
+
+    def test_a_link_planted_at_the_temporary_name_is_not_followed(self):
+        os.mkdir(self.outbox, 0o700)
+        con = sqlite3.connect(self.council.db)
+        instance = con.execute("SELECT value FROM meta WHERE key = 'outbox_instance'").fetchone()[0]
+        con.close()
+        victims = []
+        # Every name the old code would have used for the first batches: <message id>.eml.tmp.
+        for batch in range(1, 9):
+            victim = os.path.join(self.council.dir, "victim-%d" % batch)
+            with open(victim, "w") as f:
+                f.write("untouched\n")
+            os.chmod(victim, 0o644)
+            victims.append(victim)
+            os.symlink(victim, os.path.join(self.outbox, "cc-%s-%d@council.example.eml.tmp" % (instance, batch)))
+        p = self.run_deliveries()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for victim in victims:
+            with open(victim) as f:
+                self.assertEqual(f.read(), "untouched\n", "careclock wrote through a planted link")
+        written = [n for n in os.listdir(self.outbox) if n.endswith(".eml")]
+        self.assertEqual(len(written), 2, os.listdir(self.outbox))
+        for n in written:
+            st = os.lstat(os.path.join(self.outbox, n))
+            self.assertTrue(stat.S_ISREG(st.st_mode), n)
+            self.assertEqual(st.st_mode & 0o777, 0o600, n)
+        # No temporary file left behind; the planted links are still there, untouched.
+        self.assertEqual([n for n in os.listdir(self.outbox) if n.startswith(".")], [])
+        self.assertEqual(len([n for n in os.listdir(self.outbox) if n.endswith(".tmp")]), 8)
+
+    def test_a_directory_another_user_can_write_is_refused(self):
+        os.mkdir(self.outbox)
+        os.chmod(self.outbox, 0o777)
+        p = self.run_deliveries()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.listdir(self.outbox), [])
+        rows = self.council.cli("deliveries", "--format", "json", today=None).stdout
+        self.assertIn("can be written by another user", rows)
+        self.assertIn('"retrying"', rows)
+        os.chmod(self.outbox, 0o700)
+        p = self.run_deliveries()
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
+class DatabaseLinks(unittest.TestCase):
+    """Issue 19, item 2: the database path follows no link the user running
+    careclock (or root) does not own."""
+
+    def setUp(self):
+        self.council = Council()
+
+    def tearDown(self):
+        self.council.cleanup()
+
+    def test_a_link_owned_by_another_user_is_not_followed(self):
+        link = os.path.join(self.council.dir, "link.db")
+        os.symlink(self.council.db, link)
+        p = subprocess.run([CLI, "--db", link, "clocks", "--cached"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)  # root's own link: followed
+        if os.geteuid() != 0:
+            self.skipTest("making a link another user owns needs root")
+        os.lchown(link, NOBODY, NOBODY)
+        p = subprocess.run([CLI, "--db", link, "clocks", "--cached"], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("symbolic link owned by uid %d" % NOBODY, p.stderr)
+        # The same for a -wal link planted beside the real file.
+        os.unlink(link)
+        wal = self.council.db + "-wal"
+        if os.path.exists(wal):
+            os.unlink(wal)
+        os.symlink(os.path.join(self.council.dir, "elsewhere"), wal)
+        os.lchown(wal, NOBODY, NOBODY)
+        p = subprocess.run([CLI, "--db", self.council.db, "clocks", "--cached"], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("-wal is a symbolic link", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.council.dir, "elsewhere")))
+
+
+class SmallOnes(unittest.TestCase):
+    """Issue 19, item 9."""
+
+    def setUp(self):
+        self.council = Council()
+
+    def tearDown(self):
+        self.council.cleanup()
+
+    def test_a_password_inline_in_the_smtp_url_is_refused_unechoed(self):
+        for url in ("smtp://careclock:hunter2@mail.example:587", "smtps://careclock;AUTH=PLAIN:hunter2@mail.example"):
+            conf = self.council.write_config("[smtp]\nurl = %s\nfrom = c@council.example\n" % url, "inline.conf")
+            p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 2, p.stdout)
+            self.assertIn("inline.conf:2: url", p.stderr)
+            self.assertIn("password_file", p.stderr)
+            self.assertNotIn("hunter2", p.stderr)
+        conf = self.council.write_config("[smtp]\nurl = smtp://careclock@mail.example:587\nfrom = c@council.example\n",
+                                         "user.conf")
+        p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_init_on_an_existing_empty_file_makes_it_private(self):
+        path = os.path.join(self.council.dir, "touched.db")
+        with open(path, "w"):
+            pass
+        os.chmod(path, 0o644)
+        p = subprocess.run([CLI, "--db", path, "init"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                self.assertEqual(os.stat(path + suffix).st_mode & 0o777, 0o600, suffix)
+        if os.geteuid() == 0:
+            other = os.path.join(self.council.dir, "theirs.db")
+            with open(other, "w"):
+                pass
+            os.chmod(other, 0o644)
+            os.chown(other, NOBODY, NOBODY)
+            p = subprocess.run([CLI, "--db", other, "init"], capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("empty file owned by uid %d" % NOBODY, p.stderr)
+            self.assertEqual(os.path.getsize(other), 0)
+
+    def test_a_bad_name_is_quoted_by_character_and_position_only(self):
+        name = "Zebedee\nQuixote-Farquharson"
+        p = self.council.cli("child", "add", "C7", "--dob", "2014-02-03", "--team", "T1", "--worker", "W1",
+                             "--name", name, check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("character 8", p.stderr)
+        self.assertIn("U+000A", p.stderr)
+        self.assertNotIn("Zebedee", p.stderr)
+        self.assertNotIn("Quixote", p.stderr)
+        p = self.council.cli("staff", "add", "S7", "--name", "Ann\tSmith", "--email", "s7@council.example", "--role",
+                             "worker", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("character 4", p.stderr)
+        self.assertNotIn("Smith", p.stderr)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "runs careclock as another user: needs root")
