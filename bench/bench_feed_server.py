@@ -85,7 +85,7 @@ def main():
     cport, nport = free_port(), free_port()
     log = open(os.path.join(tmp.name, "careclockd.log"), "w")
     daemon = subprocess.Popen([os.path.join(a.build, "careclockd"), "--db", db, "--listen", "127.0.0.1:%d" % cport,
-                               "--now", "2026-11-20T10:00:00"], stderr=log)
+                               "--admin-listen", "off", "--now", "2026-11-20T10:00:00"], stderr=log)
     curl_url = "http://127.0.0.1:%d%s" % (cport, path)
     for _ in range(200):
         try:

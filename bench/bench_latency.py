@@ -82,7 +82,8 @@ def start_daemon(daemon, db, today, log, workdir):
     sock.bind(notify)
     sock.settimeout(1800)
     started = time.monotonic()
-    proc = subprocess.Popen([daemon, "--db", db, "--listen", "127.0.0.1:0", "--now", today + "T10:00:00"],
+    proc = subprocess.Popen([daemon, "--db", db, "--listen", "127.0.0.1:0", "--admin-listen", "off", "--now",
+                             today + "T10:00:00"],
                             stderr=log, env=dict(os.environ, NOTIFY_SOCKET=notify))
     while b"READY=1" not in sock.recv(4096):
         pass

@@ -90,10 +90,13 @@ int cc_config_defaults(cc_config_t *config)
     config->timezone = strdup("Europe/London");
     config->privacy = CC_PRIVACY_INITIALS;
     config->listen = strdup("127.0.0.1:8787");
+    config->admin_listen = strdup("127.0.0.1:8788");
     config->feed_ttl_minutes = 60;
     config->feed_retention_days = 30;
     config->http_max_connections = 512;
     config->http_timeout_seconds = 10;
+    config->http_max_per_client = 64;
+    config->http_request_seconds = 10;
     config->smtp_tls_required = 1;
     config->window_start_minute = 8 * 60;
     config->window_end_minute = 18 * 60;
@@ -110,8 +113,10 @@ int cc_config_defaults(cc_config_t *config)
     config->web_idle_minutes = 60;
     config->web_session_hours = 10;
     config->shutdown_grace_seconds = 10;
+    config->unhealthy_after_seconds = 30;
     if (config->rules[0] == NULL || config->holiday_dir == NULL || config->division == NULL || config->database == NULL ||
-        config->timezone == NULL || config->listen == NULL || config->web_proxy_header == NULL) {
+        config->timezone == NULL || config->listen == NULL || config->web_proxy_header == NULL ||
+        config->admin_listen == NULL) {
         cc_config_free(config);
         return CC_ENOMEM;
     }
@@ -130,6 +135,7 @@ void cc_config_free(cc_config_t *config)
     clear_list(config->holidays, &config->nholidays);
     free(config->timezone);
     free(config->listen);
+    free(config->admin_listen);
     free(config->public_url);
     free(config->smtp_url);
     free(config->smtp_from);
@@ -300,12 +306,18 @@ static int handle_careclock(reader_t *r, const char *key, const char *value)
 static int handle_http(reader_t *r, const char *key, const char *value)
 {
     cc_config_t *c = r->config;
-    if (strcmp(key, "listen") == 0) {
+    if (strcmp(key, "listen") == 0 || strcmp(key, "admin_listen") == 0) {
         const char *colon = strrchr(value, ':');
-        int port;
+        int port, admin = strcmp(key, "admin_listen") == 0;
+        if (admin && strcmp(value, "off") == 0) {
+            free(c->admin_listen);
+            c->admin_listen = NULL;
+            return 1;
+        }
         if (colon == NULL || colon == value || parse_int(colon + 1, 0, 65535, &port) != 0 || !clean(value))
-            return fail(r, key, "\"%s\" is not ADDRESS:PORT (127.0.0.1:8787)", value);
-        set_str(&c->listen, value);
+            return fail(r, key, "\"%s\" is not ADDRESS:PORT (%s)%s", value, admin ? "127.0.0.1:8788" : "127.0.0.1:8787",
+                        admin ? " or off" : "");
+        set_str(admin ? &c->admin_listen : &c->listen, value);
     } else if (strcmp(key, "public_url") == 0) {
         if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) || !clean(value) ||
             strchr(value, ' '))
@@ -320,8 +332,14 @@ static int handle_http(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "max_connections") == 0) {
         if (parse_int(value, 1, 100000, &c->http_max_connections) != 0)
             return fail(r, key, "\"%s\" is not a number from 1 to 100000", value);
+    } else if (strcmp(key, "max_connections_per_client") == 0) {
+        if (parse_int(value, 0, 100000, &c->http_max_per_client) != 0)
+            return fail(r, key, "\"%s\" is not a number from 0 (no limit) to 100000", value);
     } else if (strcmp(key, "timeout") == 0) {
         if (parse_int(value, 1, 3600, &c->http_timeout_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 1 to 3600", value);
+    } else if (strcmp(key, "request_timeout") == 0) {
+        if (parse_int(value, 1, 3600, &c->http_request_seconds) != 0)
             return fail(r, key, "\"%s\" is not a number of seconds from 1 to 3600", value);
     } else {
         return fail(r, key, "unknown key in [http] (value \"%s\")", value);
@@ -548,6 +566,9 @@ static int handle_daemon(reader_t *r, const char *key, const char *value)
                                                           strlen(value) || value[0] == '-')
             return fail(r, key, "\"%s\" is not a user name", value);
         set_str(&c->service_user, value);
+    } else if (strcmp(key, "unhealthy_after") == 0) {
+        if (parse_int(value, 1, 86400, &c->unhealthy_after_seconds) != 0)
+            return fail(r, key, "\"%s\" is not a number of seconds from 1 to 86400", value);
     } else {
         return fail(r, key, "unknown key in [careclockd] (value \"%s\")", value);
     }

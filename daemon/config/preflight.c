@@ -625,6 +625,15 @@ int cc_preflight_run(const cc_config_t *config, const cc_preflight_options_t *op
             problem(pf, "[http] listen %s: %s", listen, msg);
         else if (msg[0] != '\0')
             note(pf, "[http] listen %s: %s", listen, msg);
+        /* /healthz and /metrics listen apart (unless the same address). */
+        const char *admin = config->admin_listen;
+        msg[0] = '\0';
+        if (admin != NULL && strcmp(admin, listen) != 0) {
+            if (pf->opt.listen_probe(admin, msg, sizeof(msg)) != 0)
+                problem(pf, "[http] admin_listen %s: %s", admin, msg);
+            else if (msg[0] != '\0')
+                note(pf, "[http] admin_listen %s: %s", admin, msg);
+        }
     }
     int problems = pf->problems;
     free(pf);

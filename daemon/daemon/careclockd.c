@@ -18,14 +18,15 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: careclockd [--config FILE] [--db PATH] [--listen ADDR:PORT] [--foreground]\n"
-            "                  [--now YYYY-MM-DDTHH:MM[:SS]] [--check-config]\n"
+            "usage: careclockd [--config FILE] [--db PATH] [--listen ADDR:PORT] [--admin-listen ADDR:PORT|off]\n"
+            "                  [--foreground] [--now YYYY-MM-DDTHH:MM[:SS]] [--check-config]\n"
             "       careclockd --version | -V | --help\n"
             "  --config FILE   the configuration (default: $CARECLOCK_CONFIG, else %s when it\n"
             "                  exists, else built-in defaults)\n",
             cc_config_default_path());
     fputs("  --db PATH       the plan database, overriding [careclock] database\n"
           "  --listen A:P    the feed server's address, overriding [http] listen\n"
+          "  --admin-listen A:P  where /healthz and /metrics are served, overriding [http] admin_listen\n"
           "  --foreground    accepted for compatibility: careclockd never forks (systemd Type=notify)\n"
           "  --now T         start the daemon's clock at local time T, then run on in real time: the one way\n"
           "                  tests and demonstrations move time\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
             opts.db_path = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--listen") == 0) {
             opts.listen = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--admin-listen") == 0) {
+            opts.admin_listen = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--now") == 0) {
             now = argv[++i];
         } else {

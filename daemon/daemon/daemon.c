@@ -87,6 +87,8 @@ typedef struct {
     /* a recompute that keeps failing: when to try again, and the streak */
     uint64_t retry_at, retry_delay, failing_since, failure_logged_at;
     unsigned failed_streak;
+    char last_error[300];      /* the failing recompute's reason, for /healthz and STATUS */
+    int degraded;              /* STATUS= says degraded: counts are sent again once it recovers */
 } cc_daemon_t;
 
 /* ---- time ---- */
@@ -123,6 +125,7 @@ static void recount(cc_daemon_t *d)
     if (d->overdue == before_overdue && d->due_soon == before_due_soon && d->status_sent)
         return;
     d->status_sent = 1;
+    d->degraded = 0;
     char day[CC_DATE_STRLEN];
     sd_notifyf(0, "STATUS=%zu overdue, %zu due soon (as of %s)", d->overdue, d->due_soon,
                cc_date_format(d->today, day));
@@ -145,6 +148,44 @@ static void log_stats(const char *what, const cc_eval_stats_t *s, uint64_t ms)
 }
 
 static void request_delivery(cc_daemon_t *d, int plan);
+
+/* Why careclockd is unhealthy (into why), or NULL when it is not: the
+ * database does not answer, no computation has succeeded since start (it
+ * has nothing true to show: tests/faults/test_faults_disk.py), or
+ * recomputes have failed for [careclockd] unhealthy_after (30 s by default:
+ * longer than a lock another process holds for a big import, shorter than
+ * anyone would wait for a deadline to show; tests/faults/test_faults_lock.py). */
+static const char *unhealthy(cc_daemon_t *d, char *why, size_t len)
+{
+    int64_t version;
+    uint64_t now = uv_now(&d->loop);
+    if (d->stopping)
+        snprintf(why, len, "stopping");
+    else if (read_data_version(d, &version) != 0)
+        snprintf(why, len, "the database does not answer: %s", cc_store_errmsg(d->store, NULL));
+    else if (d->failed_streak > 0 && d->recomputes == 0)
+        snprintf(why, len, "no computation has succeeded since start (%u attempt%s over %.0f s): %s",
+                 d->failed_streak, d->failed_streak == 1 ? "" : "s", (double)(now - d->failing_since) / 1000.0,
+                 d->last_error);
+    else if (d->failed_streak > 0 && now - d->failing_since >= (uint64_t)d->env.config.unhealthy_after_seconds * 1000)
+        snprintf(why, len, "recomputes have failed for %.0f s (%u attempts): %s",
+                 (double)(now - d->failing_since) / 1000.0, d->failed_streak, d->last_error);
+    else
+        return NULL;
+    return why;
+}
+
+/* STATUS=degraded with the reason, once per failing streak that makes
+ * careclockd unhealthy; the counts follow again when it recovers. */
+static void status_degraded(cc_daemon_t *d)
+{
+    char why[512];
+    if (d->degraded || unhealthy(d, why, sizeof(why)) == NULL)
+        return;
+    d->degraded = 1;
+    d->status_sent = 0;
+    sd_notifyf(0, "STATUS=degraded: %s", why);
+}
 
 /* Recompute what is owed. Returns 0, or an error after logging it. */
 static int recompute(cc_daemon_t *d)
@@ -177,6 +218,7 @@ static int recompute(cc_daemon_t *d)
         d->recompute_failures++;
         if (d->failed_streak++ == 0)
             d->failing_since = now_ms;
+        snprintf(d->last_error, sizeof(d->last_error), "%s (%s)", cc_strerror(rc), why);
         /* Locked: another writer will finish, try again soon. Anything else
          * (a full disk): back off, doubling, so as not to spin. */
         if (busy)
@@ -192,6 +234,8 @@ static int recompute(cc_daemon_t *d)
                    cc_strerror(rc), why, (double)d->retry_delay / 1000.0,
                    d->failed_streak > 1 ? " (still failing)" : "");
         }
+        if (d->status_sent || d->degraded) /* after READY: the first failure's READY says it itself */
+            status_degraded(d);
         return rc;
     }
     if (d->failed_streak > 0) {
@@ -199,6 +243,8 @@ static int recompute(cc_daemon_t *d)
                d->failed_streak == 1 ? "" : "s", (double)(now_ms - d->failing_since) / 1000.0);
         d->failed_streak = 0;
         d->retry_delay = d->retry_at = 0;
+        if (d->degraded)
+            d->status_dirty = 1; /* the counts replace the degraded STATUS below */
     }
     int full = d->full_pending;
     if (full || stats.children > 0)
@@ -226,7 +272,7 @@ static int recompute(cc_daemon_t *d)
     /* Counting is a scan of the status index: at most every few seconds
      * (the poll timer catches up with a count left owed). */
     d->status_dirty |= stats.written || stats.deleted;
-    if (full || (d->status_dirty && uv_now(&d->loop) - d->last_recount >= d->recount_every))
+    if (full || d->degraded || (d->status_dirty && uv_now(&d->loop) - d->last_recount >= d->recount_every))
         recount(d);
     return 0;
 }
@@ -396,11 +442,10 @@ static int route_feed(void *data, const char *token, cc_http_body_t *out)
     return cc_feedserver_feed(d->feeds, token, version, out);
 }
 
-static int route_healthz(void *data)
+static int route_healthz(void *data, char *why, size_t whylen)
 {
     cc_daemon_t *d = data;
-    int64_t version;
-    return d->stopping || read_data_version(d, &version) != 0 ? CC_EDB : 0;
+    return unhealthy(d, why, whylen) != NULL ? CC_ESTATE : 0;
 }
 
 /* One row of a gauge: name{label1="key",label2="subkey"} n. */
@@ -411,17 +456,24 @@ typedef struct {
 
 static int metric_row(void *arg, const char *key, const char *subkey, int64_t n)
 {
+    /* Label values are text from the database (rule ids, states): escaped
+     * as the exposition format requires, so no value can end a label, add
+     * a line or forge a sample. */
     const metric_t *m = arg;
-    cc_buf_printf(m->out, "%s{%s=\"%s\"", m->name, m->label1, key);
-    if (m->label2 != NULL)
-        cc_buf_printf(m->out, ",%s=\"%s\"", m->label2, subkey);
-    cc_buf_printf(m->out, "} %lld\n", (long long)n);
+    cc_buf_printf(m->out, "%s{%s=\"", m->name, m->label1);
+    cc_http_metric_label(m->out, key);
+    if (m->label2 != NULL) {
+        cc_buf_printf(m->out, "\",%s=\"", m->label2);
+        cc_http_metric_label(m->out, subkey);
+    }
+    cc_buf_printf(m->out, "\"} %lld\n", (long long)n);
     return 0;
 }
 
 static int route_metrics(void *data, cc_buf_t *out)
 {
     cc_daemon_t *d = data;
+    char why[512];
     cc_buf_printf(out, "# HELP careclock_build_info The running careclockd's version.\n"
                        "# TYPE careclock_build_info gauge\ncareclock_build_info{version=\"%s\"} 1\n",
                   cc_version());
@@ -440,13 +492,20 @@ static int route_metrics(void *data, cc_buf_t *out)
                   "careclock_recomputes_total %llu\n"
                   "# HELP careclock_recompute_failures_total Recomputes that failed and were retried.\n"
                   "# TYPE careclock_recompute_failures_total counter\ncareclock_recompute_failures_total %llu\n"
+                  "# HELP careclock_recompute_failing_seconds How long recomputes have been failing (0: the last "
+                  "one succeeded).\n"
+                  "# TYPE careclock_recompute_failing_seconds gauge\ncareclock_recompute_failing_seconds %.1f\n"
+                  "# HELP careclock_healthy 1 while /healthz answers 200.\n"
+                  "# TYPE careclock_healthy gauge\ncareclock_healthy %d\n"
                   "# HELP careclock_last_reload_timestamp_seconds Time of the last start or reload.\n"
                   "# TYPE careclock_last_reload_timestamp_seconds gauge\n"
                   "careclock_last_reload_timestamp_seconds %lld\n"
                   "# HELP careclock_feed_renders_total Feeds rendered (cache misses).\n"
                   "# TYPE careclock_feed_renders_total counter\ncareclock_feed_renders_total %llu\n",
                   (double)d->last_recompute_ms / 1000.0, (unsigned long long)d->recomputes,
-                  (unsigned long long)d->recompute_failures, (long long)d->last_reload, (unsigned long long)renders);
+                  (unsigned long long)d->recompute_failures,
+                  d->failed_streak > 0 ? (double)(uv_now(&d->loop) - d->failing_since) / 1000.0 : 0.0,
+                  unhealthy(d, why, sizeof(why)) == NULL, (long long)d->last_reload, (unsigned long long)renders);
     if (d->web != NULL) {
         cc_web_stats_t ws;
         cc_web_stats(d->web, &ws);
@@ -484,17 +543,41 @@ static void on_access_flush(uv_timer_t *t)
         cc_log(CC_LOG_WARNING, "recording feed access failed: %s", cc_store_errmsg(d->store, NULL));
 }
 
-/* The listen address: --listen wins over the configuration. */
-static int apply_listen_override(cc_daemon_t *d)
+/* The listen addresses: --listen and --admin-listen win over config. */
+static int apply_listen_override(const cc_daemon_t *d, cc_config_t *config)
 {
-    if (d->options.listen == NULL)
-        return 0;
-    char *copy = strdup(d->options.listen);
-    if (copy == NULL)
-        return CC_ENOMEM;
-    free(d->env.config.listen);
-    d->env.config.listen = copy;
+    if (d->options.listen != NULL) {
+        char *copy = strdup(d->options.listen);
+        if (copy == NULL)
+            return CC_ENOMEM;
+        free(config->listen);
+        config->listen = copy;
+    }
+    if (d->options.admin_listen != NULL) {
+        char *copy = strcmp(d->options.admin_listen, "off") == 0 ? NULL : strdup(d->options.admin_listen);
+        if (copy == NULL && strcmp(d->options.admin_listen, "off") != 0)
+            return CC_ENOMEM;
+        free(config->admin_listen);
+        config->admin_listen = copy;
+    }
     return 0;
+}
+
+/* The listeners, for the log: "feed server listening on ..." (the test
+ * harness reads the ports from these lines). */
+static void log_listeners(cc_daemon_t *d, const char *verb)
+{
+    int admin = cc_http_admin_port(d->http);
+    cc_log(CC_LOG_INFO, "feed server %s on %s (port %d)", verb, d->env.config.listen, cc_http_port(d->http));
+    if (admin < 0)
+        cc_log(CC_LOG_INFO, "/healthz and /metrics are not served ([http] admin_listen = off)");
+    else if (admin == cc_http_port(d->http))
+        cc_log(CC_LOG_NOTICE, "admin server (/healthz, /metrics) %s on the feed listener, as [http] admin_listen "
+                              "says (port %d): whoever can fetch feeds can read them",
+               verb, admin);
+    else
+        cc_log(CC_LOG_INFO, "admin server (/healthz, /metrics) %s on %s (port %d)", verb, d->env.config.admin_listen,
+               admin);
 }
 
 static int start_http(cc_daemon_t *d)
@@ -517,7 +600,7 @@ static int start_http(cc_daemon_t *d)
         cc_log(CC_LOG_ERR, "feed server: %s", err);
         return rc;
     }
-    cc_log(CC_LOG_INFO, "feed server listening on %s (port %d)", d->env.config.listen, cc_http_port(d->http));
+    log_listeners(d, "listening");
     static const char *const AUTH[] = {"sign-in by e-mailed link", "sign-in through the proxy", "off"};
     cc_log(CC_LOG_INFO, "dashboard: %s", AUTH[d->env.config.web_auth]);
     return 0;
@@ -568,10 +651,23 @@ static void on_sighup(uv_signal_t *s, int signum)
         sd_notify(0, "READY=1");
         return;
     }
+    /* [http]: the listeners are rebound now, before anything else of the
+     * reload applies; a new address that cannot be bound refuses the whole
+     * reload, naming the key (docs/feeds.md, "Reloading"). */
+    int rebound = 0;
+    if ((rc = apply_listen_override(d, &fresh.config)) != 0 ||
+        (d->http != NULL && (rc = cc_http_reconfigure(d->http, &fresh.config, &rebound, err, sizeof(err))) != 0)) {
+        cc_log(CC_LOG_ERR, "reload refused, the running configuration stays: %s",
+               rc == CC_ENOMEM ? "out of memory" : err);
+        cc_env_free(&fresh);
+        sd_notify(0, "READY=1");
+        return;
+    }
     int changed = strcmp(fresh.fingerprint, d->env.fingerprint) != 0;
     cc_env_free(&d->env);
     d->env = fresh;
-    apply_listen_override(d);
+    if (rebound)
+        log_listeners(d, "now listening");
     if (cc_time_set_zone(d->env.config.timezone, err, sizeof(err)) != 0)
         cc_log(CC_LOG_ERR, "%s", err);
     d->last_reload = daemon_now(d);
@@ -755,7 +851,7 @@ int cc_daemon_run(const cc_daemon_options_t *options)
     }
     if (options->has_now)
         d->clock_offset = options->now - time(NULL);
-    if (apply_listen_override(d) != 0)
+    if (apply_listen_override(d, &d->env.config) != 0)
         goto out;
     d->last_reload = daemon_now(d);
     d->wall_minus_mono = wall_minus_mono();
@@ -789,9 +885,20 @@ int cc_daemon_run(const cc_daemon_options_t *options)
     }
     uv_timer_start(&d->deliver_timer, on_deliver_tick, DELIVER_SOON_MS, DELIVER_EVERY_MS);
     d->plan_owed = 1;
-    recount(d);
-    sd_notifyf(0, "READY=1\nSTATUS=%zu overdue, %zu due soon", d->overdue, d->due_soon);
-    cc_log(CC_LOG_INFO, "ready: %zu overdue, %zu due soon", d->overdue, d->due_soon);
+    char why[512];
+    if (d->recomputes == 0 && unhealthy(d, why, sizeof(why)) != NULL) {
+        /* Ready (the service runs, its feed server answers, it retries),
+         * but with nothing true to count: say so rather than "0 overdue".
+         * Waiting for the first success instead would have systemd kill it
+         * at TimeoutStartSec and restart it into the same fault. */
+        d->degraded = 1;
+        sd_notifyf(0, "READY=1\nSTATUS=degraded: %s", why);
+        cc_log(CC_LOG_WARNING, "ready, degraded: %s", why);
+    } else {
+        recount(d);
+        sd_notifyf(0, "READY=1\nSTATUS=%zu overdue, %zu due soon", d->overdue, d->due_soon);
+        cc_log(CC_LOG_INFO, "ready: %zu overdue, %zu due soon", d->overdue, d->due_soon);
+    }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     status = 0;
     cc_log(CC_LOG_INFO, "stopped cleanly");

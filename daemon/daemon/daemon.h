@@ -22,6 +22,7 @@ typedef struct {
     cc_config_source_t config_source; /* how config_path was chosen, for the start-up log line */
     const char *db_path;      /* overrides [careclock] database */
     const char *listen;       /* overrides [http] listen */
+    const char *admin_listen; /* overrides [http] admin_listen ("off": none) */
     int has_now;              /* --now given: the daemon's clock starts at now */
     time_t now;
 } cc_daemon_options_t;

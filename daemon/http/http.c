@@ -1,17 +1,46 @@
 /* The feed server. See http.h.
  *
- * Design note: libmicrohttpd owns the sockets and the HTTP parsing; this
- * module owns only the loop integration and the routing. The integration
- * is the documented external-loop contract for MHD_USE_EPOLL: the epoll
- * descriptor (MHD_DAEMON_INFO_EPOLL_FD) becomes readable when any socket
- * MHD watches is ready, so a uv_poll_t on it calls MHD_run(); after every
- * MHD_run() the timer is re-armed from MHD_get_timeout(), which is 0 when
- * MHD has work left (it processes connections fairly, not to exhaustion)
- * and the nearest connection timeout otherwise. Both handles are embedded
- * in cc_http_t, which is freed only from the last close callback.
- *
- * The listening socket is made here rather than by MHD so that an error
- * names the address and the cause, and port 0 (tests) can be read back.
+ * Design notes:
+ *  - libmicrohttpd owns the sockets and the HTTP parsing; this module owns
+ *    the loop integration, the routing and the limits. The integration is
+ *    the documented external-loop contract for MHD_USE_EPOLL: the epoll
+ *    descriptor (MHD_DAEMON_INFO_EPOLL_FD) becomes readable when any socket
+ *    MHD watches is ready, so a uv_poll_t on it calls MHD_run(); after
+ *    every MHD_run() the timer is re-armed from MHD_get_timeout(), which is
+ *    0 when MHD has work left (it processes connections fairly, not to
+ *    exhaustion) and the nearest connection timeout otherwise.
+ *  - Up to two listeners ("servers"), each its own MHD daemon with its own
+ *    poll and timer handles: the public one serves /feeds/; the admin one
+ *    ([http] admin_listen) /healthz and /metrics. When admin_listen is the
+ *    same address as listen, one server serves all three. A server is freed
+ *    only from the last close callback of its handles; cc_http_t once every
+ *    server and its own reaper timer have gone.
+ *  - Slow clients (docs/reliability.md, "Slow clients"). MHD's connection
+ *    timeout is an inactivity timeout: a client sending a byte a second is
+ *    never idle. So every connection is tracked (MHD's connection
+ *    notifications) in a list ordered by when its current exchange began:
+ *    the accept, or the end of the previous response. Until its request
+ *    has arrived whole (the access handler's first call) it is "waiting".
+ *    The reaper closes a connection waiting longer than request_timeout;
+ *    and when a new connection makes more than 7/8 of max_connections
+ *    open, the one that has waited longest is closed to make room, so new
+ *    clients are accepted at once instead of queueing behind a flood until
+ *    it times out. MHD's own per-IP limit (max_connections_per_client)
+ *    keeps one address from taking the room. Closing is shutdown() on the
+ *    socket: MHD still owns the descriptor, sees the end of the stream and
+ *    closes the connection itself.
+ *  - Feeds may be answered later: the feed route may say the body is being
+ *    prepared (cc_http_body_t.pending, with a key). The connection is then
+ *    suspended (MHD_ALLOW_SUSPEND_RESUME) until cc_http_wake(key), and the
+ *    route is asked again; the loop goes on meanwhile. Suspended
+ *    connections are resumed before their server stops (MHD requires it).
+ *  - The listening sockets are made here rather than by MHD so that an
+ *    error names the address and the cause, port 0 (tests) can be read
+ *    back, and a reconfiguration that keeps an address keeps its socket
+ *    (dup'd into the new MHD daemon, then the old one quiesced and stopped),
+ *    so clients never find the port closed.
+ *  - libmicrohttpd's own messages are rate-limited (a flood refused at the
+ *    per-client limit would otherwise write a line per connection).
  */
 #include "careclock/http.h"
 #include "careclock/error.h"
@@ -36,24 +65,67 @@
 #define FEED_SUFFIX ".ics"
 #define CHILD_PREFIX "/children/"
 #define CONNECTION_MEMORY (32 * 1024)
+#define REAP_EVERY_MS 250
+#define ADMIN_CONNECTIONS 16     /* the admin listener: a monitoring system or two */
+#define MHD_LOG_BURST 10         /* libmicrohttpd lines logged per window ... */
+#define MHD_LOG_WINDOW_MS 60000  /* ... then counted, and the count logged */
+
+enum { SERVE_FEEDS = 1, SERVE_ADMIN = 2 };
 
 /* What the first call of the access handler leaves in *req_cls for the
  * feed, health and metrics routes (the web route leaves its request). */
 static int headers_seen;
 
+typedef struct server server_t;
+typedef struct conn conn_t;
+
+/* One connection, from MHD's STARTED notification to its CLOSED one. */
+struct conn {
+    conn_t *prev, *next;         /* the server's list, oldest exchange first */
+    struct MHD_Connection *mhd;
+    uint64_t since;              /* loop ms: the exchange began (accept, or the previous response done) */
+    int waiting;                 /* the request has not arrived whole */
+    int shut;                    /* shutdown() done: MHD is closing it */
+    int suspended;               /* waiting for cc_http_wake(key) */
+    int64_t key;
+};
+
+/* What a server was started with: a reconfiguration that changes none of it
+ * keeps the server. */
+typedef struct {
+    char address[300];
+    unsigned serves;
+    unsigned limit, per_client, timeout_s;
+} settings_t;
+
+struct server {
+    cc_http_t *h;
+    settings_t set;
+    int port, listen_fd;         /* listen_fd: MHD's, for a later dup */
+    char bound[320];             /* set.address with the port bound ("127.0.0.1:0" -> "127.0.0.1:40123") */
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;              /* on MHD's epoll descriptor */
+    uv_timer_t timer;            /* MHD's next timeout */
+    int open_handles;            /* of poll and timer, not yet closed */
+    unsigned high_water;         /* open connections beyond this make room */
+    conn_t *head, *tail;
+    unsigned nconns, nshut;
+    cc_http_request_t *waiting;  /* web requests suspended until answered */
+};
+
 struct cc_http {
     uv_loop_t *loop;
-    uv_poll_t poll;   /* on MHD's epoll descriptor */
-    uv_timer_t timer; /* MHD's next timeout */
-    struct MHD_Daemon *mhd;
     cc_http_routes_t routes;
-    int port;
-    unsigned limit;   /* max_connections */
-    int open_handles; /* uv handles not yet closed */
+    server_t *pub, *admin;       /* admin NULL: off, or pub serves it */
+    uint64_t deadline_ms;        /* request_timeout */
+    uv_timer_t reaper;
+    int live;                    /* servers not yet freed, plus the reaper until closed */
+    int stopping;
     cc_http_stop_cb on_stop;
     void *on_stop_arg;
     cc_http_stats_t stats;
-    cc_http_request_t *waiting; /* web requests suspended until answered */
+    uint64_t log_window_start;   /* libmicrohttpd's messages: the current window ... */
+    unsigned log_lines, log_dropped;
 };
 
 /* A web request. Two references: the connection's (until libmicrohttpd
@@ -65,10 +137,11 @@ typedef struct {
 
 struct cc_http_request {
     cc_http_t *h;
+    server_t *srv;               /* whose connection: it is resumed there */
     struct MHD_Connection *conn; /* NULL once the connection is done with it */
     int refs;
     int dispatched, suspended;
-    cc_http_request_t *prev, *next; /* h->waiting while suspended */
+    cc_http_request_t *prev, *next; /* srv->waiting while suspended */
     char *method, *path;
     pair_t *headers, *query;
     size_t nheaders, nquery;
@@ -99,7 +172,8 @@ static void logf_(cc_http_t *h, int level, const char *fmt, ...)
 }
 
 /* libmicrohttpd's own messages. They describe sockets and protocol errors,
- * never request URLs. */
+ * never request URLs. At most MHD_LOG_BURST a minute: a flood refused at
+ * the per-client limit would otherwise write one per connection. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -108,6 +182,18 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     char line[512];
     if (h->routes.log == NULL)
         return;
+    uint64_t now = uv_now(h->loop);
+    if (now - h->log_window_start >= MHD_LOG_WINDOW_MS) {
+        if (h->log_dropped > 0)
+            logf_(h, 4, "http: %u more libmicrohttpd messages in the last minute not logged", h->log_dropped);
+        h->log_window_start = now;
+        h->log_lines = h->log_dropped = 0;
+    }
+    if (h->log_lines >= MHD_LOG_BURST) {
+        h->log_dropped++;
+        return;
+    }
+    h->log_lines++;
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -201,6 +287,161 @@ int cc__http_etag_matches(const char *header, const char *etag)
         }
     }
     return 0;
+}
+
+int cc_http_metric_label(cc_buf_t *out, const char *value)
+{
+    /* Prometheus text format 0.0.4: in a label value, backslash, double
+     * quote and line feed are written \\, \" and \n. */
+    for (const char *p = value ? value : ""; *p != '\0'; p++) {
+        if (*p == '\\')
+            cc_buf_puts(out, "\\\\");
+        else if (*p == '"')
+            cc_buf_puts(out, "\\\"");
+        else if (*p == '\n')
+            cc_buf_puts(out, "\\n");
+        else
+            cc_buf_append(out, p, 1);
+    }
+    return out->failed ? CC_ENOMEM : 0;
+}
+
+/* ---- connections ---- */
+
+static conn_t *conn_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void list_remove(server_t *srv, conn_t *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        srv->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    else
+        srv->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_append(server_t *srv, conn_t *c)
+{
+    c->prev = srv->tail;
+    c->next = NULL;
+    if (srv->tail != NULL)
+        srv->tail->next = c;
+    else
+        srv->head = c;
+    srv->tail = c;
+}
+
+/* Close c: the end of the stream for MHD, which then closes it. */
+static void shut(server_t *srv, conn_t *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (c->shut || ci == NULL)
+        return;
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    c->shut = 1;
+    srv->nshut++;
+}
+
+static void on_timer(uv_timer_t *timer);
+
+/* Make room for new clients: close the connection that has waited longest
+ * for its request (never one whose request is being answered). */
+static void make_room(server_t *srv, const conn_t *newest)
+{
+    while (srv->nconns - srv->nshut > srv->high_water) {
+        conn_t *c = srv->head;
+        while (c != NULL && (!c->waiting || c->shut || c->suspended || c == newest))
+            c = c->next;
+        if (c == NULL)
+            return;
+        shut(srv, c);
+        srv->h->stats.evicted++;
+    }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    server_t *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_t *c = calloc(1, sizeof(*c));
+        *socket_context = c;
+        if (c == NULL)
+            return; /* untracked: MHD's own timeout still closes it */
+        c->mhd = connection;
+        c->since = uv_now(srv->h->loop);
+        c->waiting = 1;
+        list_append(srv, c);
+        srv->nconns++;
+        make_room(srv, c);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_t *c = *socket_context;
+        if (c == NULL)
+            return;
+        list_remove(srv, c);
+        srv->nconns--;
+        if (c->shut)
+            srv->nshut--;
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* A response was sent (or the request ended otherwise): on a kept-alive
+ * connection the next exchange begins now. */
+static void request_unref(cc_http_request_t *req);
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    server_t *srv = cls;
+    conn_t *c = conn_of(connection);
+    (void)toe;
+    /* A web request is over for libmicrohttpd (answered, or the client
+     * went): the connection's reference goes. */
+    cc_http_request_t *req = *req_cls;
+    if (req != NULL && req != (void *)&headers_seen) {
+        *req_cls = NULL;
+        req->conn = NULL;
+        request_unref(req);
+    }
+    if (c == NULL)
+        return;
+    c->waiting = 1;
+    c->suspended = 0;
+    c->since = uv_now(srv->h->loop);
+    list_remove(srv, c);
+    list_append(srv, c);
+}
+
+/* Close connections whose request has not arrived whole within the
+ * deadline. The list is in order of since, so the walk stops at the first
+ * connection still within it. */
+static void reap(server_t *srv, uint64_t now, uint64_t deadline_ms)
+{
+    for (conn_t *c = srv->head; c != NULL && now - c->since >= deadline_ms; c = c->next) {
+        if (c->waiting && !c->shut && !c->suspended) {
+            shut(srv, c);
+            srv->h->stats.deadline_closed++;
+        }
+    }
+}
+
+static void on_reap(uv_timer_t *t)
+{
+    cc_http_t *h = t->data;
+    uint64_t now = uv_now(h->loop);
+    if (h->pub != NULL)
+        reap(h->pub, now, h->deadline_ms);
+    if (h->admin != NULL)
+        reap(h->admin, now, h->deadline_ms);
 }
 
 /* ---- responses ---- */
@@ -297,8 +538,9 @@ int cc__http_accepts_gzip(const char *header)
     return 0;
 }
 
-static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, const char *token)
+static enum MHD_Result serve_feed(server_t *srv, struct MHD_Connection *conn, const char *token)
 {
+    cc_http_t *h = srv->h;
     cc_http_body_t b;
     char etag[CC_HTTP_ETAG_SIZE], date[40];
     memset(&b, 0, sizeof(b));
@@ -308,6 +550,17 @@ static enum MHD_Result serve_feed(cc_http_t *h, struct MHD_Connection *conn, con
     if (rc != 0) {
         logf_(h, 3, "http: a feed could not be rendered: %s", cc_strerror(rc));
         return send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    }
+    if (b.pending) {
+        /* Being prepared: wait, off the loop's hands, for cc_http_wake(). */
+        conn_t *c = conn_of(conn);
+        release(&b);
+        if (c == NULL)
+            return send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again\n");
+        c->suspended = 1;
+        c->key = b.wait_key;
+        MHD_suspend_connection(conn);
+        return MHD_YES;
     }
     if (b.body == NULL)
         b.len = 0;
@@ -446,8 +699,13 @@ static enum MHD_Result serve_metrics(cc_http_t *h, struct MHD_Connection *conn)
     cc_buf_printf(&out,
                   "# HELP careclock_http_connections Open connections to the feed server.\n"
                   "# TYPE careclock_http_connections gauge\n"
-                  "careclock_http_connections %u\n",
-                  s.connections);
+                  "careclock_http_connections %u\n"
+                  "# HELP careclock_http_closed_total Connections the server closed: request_timeout passed before "
+                  "the request arrived whole (deadline), or to make room for new clients (evicted).\n"
+                  "# TYPE careclock_http_closed_total counter\n"
+                  "careclock_http_closed_total{reason=\"deadline\"} %llu\n"
+                  "careclock_http_closed_total{reason=\"evicted\"} %llu\n",
+                  s.connections, (unsigned long long)s.deadline_closed, (unsigned long long)s.evicted);
     enum MHD_Result r;
     if (out.failed)
         r = send_plain(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
@@ -467,6 +725,16 @@ static enum MHD_Result send_not_allowed(cc_http_t *h, struct MHD_Connection *con
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
     }
     return queue(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+static enum MHD_Result serve_healthz(cc_http_t *h, struct MHD_Connection *conn)
+{
+    char why[256] = "", text[300];
+    int bad = h->routes.healthz != NULL ? h->routes.healthz(h->routes.data, why, sizeof(why)) : 0;
+    if (!bad)
+        return send_plain(h, conn, MHD_HTTP_OK, "ok\n");
+    snprintf(text, sizeof(text), "unavailable%s%s\n", why[0] ? ": " : "", why);
+    return send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, text);
 }
 
 /* ---- web requests ---- */
@@ -526,12 +794,14 @@ static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const ch
 
 /* A web request copied from the connection, with the connection's
  * reference; NULL when out of memory. */
-static cc_http_request_t *request_new(cc_http_t *h, struct MHD_Connection *conn, const char *method, const char *url)
+static cc_http_request_t *request_new(server_t *srv, struct MHD_Connection *conn, const char *method,
+                                      const char *url)
 {
     cc_http_request_t *req = calloc(1, sizeof(*req));
     if (req == NULL)
         return NULL;
-    req->h = h;
+    req->h = srv->h;
+    req->srv = srv;
     req->conn = conn;
     req->refs = 1;
     req->method = strdup(method);
@@ -601,12 +871,10 @@ const struct sockaddr *cc_http_request_peer(const cc_http_request_t *req)
     return req->has_peer ? (const struct sockaddr *)&req->peer : NULL;
 }
 
-static void on_timer(uv_timer_t *timer);
-
 void cc_http_respond(cc_http_request_t *req, cc_http_response_t *resp)
 {
     assert(req != NULL && resp != NULL && !req->answered);
-    cc_http_t *h = req->h;
+    server_t *srv = req->srv;
     req->answered = 1;
     req->response = *resp;
     memset(resp, 0, sizeof(*resp));
@@ -616,31 +884,17 @@ void cc_http_respond(cc_http_request_t *req, cc_http_response_t *resp)
         if (req->prev != NULL)
             req->prev->next = req->next;
         else
-            h->waiting = req->next;
+            srv->waiting = req->next;
         if (req->next != NULL)
             req->next->prev = req->prev;
         req->prev = req->next = NULL;
         req->suspended = 0;
-        if (req->conn != NULL && h->mhd != NULL) {
+        if (req->conn != NULL && srv->mhd != NULL) {
             MHD_resume_connection(req->conn);
-            uv_timer_start(&h->timer, on_timer, 0, 0);
+            uv_timer_start(&srv->timer, on_timer, 0, 0);
         }
     }
     request_unref(req); /* the route's reference */
-}
-
-/* The request is over for libmicrohttpd (answered, or the client went). */
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    cc_http_request_t *req = *req_cls;
-    if (req == NULL || req == (void *)&headers_seen)
-        return;
-    *req_cls = NULL;
-    req->conn = NULL;
-    request_unref(req); /* the connection's reference */
 }
 
 /* Queue the web answer of req. */
@@ -675,12 +929,18 @@ static enum MHD_Result send_web(cc_http_t *h, struct MHD_Connection *conn, cc_ht
 /* The web route's part of the access handler: the first call makes the
  * request, later calls gather the body, the last hands it to the route or
  * sends the answer. */
-static enum MHD_Result serve_web(cc_http_t *h, struct MHD_Connection *conn, const char *url, const char *method,
+static enum MHD_Result serve_web(server_t *srv, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
+    cc_http_t *h = srv->h;
     cc_http_request_t *req = *req_cls;
     if (req == NULL) {
-        if ((req = request_new(h, conn, method, url)) == NULL)
+        /* The request line and headers have arrived: the deadline no
+         * longer applies (a body comes under the inactivity timeout). */
+        conn_t *c = conn_of(conn);
+        if (c != NULL)
+            c->waiting = 0;
+        if ((req = request_new(srv, conn, method, url)) == NULL)
             return MHD_NO;
         *req_cls = req;
         return MHD_YES;
@@ -708,10 +968,10 @@ static enum MHD_Result serve_web(cc_http_t *h, struct MHD_Connection *conn, cons
         if (!req->answered) {
             MHD_suspend_connection(conn);
             req->suspended = 1;
-            req->next = h->waiting;
-            if (h->waiting != NULL)
-                h->waiting->prev = req;
-            h->waiting = req;
+            req->next = srv->waiting;
+            if (srv->waiting != NULL)
+                srv->waiting->prev = req;
+            srv->waiting = req;
             return MHD_YES;
         }
     }
@@ -730,15 +990,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    cc_http_t *h = cls;
+    server_t *srv = cls;
+    cc_http_t *h = srv->h;
     char token[CC__HTTP_TOKEN_MAX + 1];
     (void)version;
-    if (h->routes.web != NULL && is_web_path(url))
-        return serve_web(h, conn, url, method, upload_data, upload_data_size, req_cls);
+    /* The dashboard: every path of the feed listener but feeds, /healthz
+     * and /metrics. */
+    if (h->routes.web != NULL && (srv->set.serves & SERVE_FEEDS) && is_web_path(url))
+        return serve_web(srv, conn, url, method, upload_data, upload_data_size, req_cls);
     /* The first call only announces the headers: answering then makes MHD
      * close the connection after the response (it cannot know the request
-     * body was read), which defeats keep-alive. Answer on the second. */
+     * body was read), which defeats keep-alive. Answer on the second. The
+     * request has arrived whole: the deadline no longer applies. */
     if (*req_cls == NULL) {
+        conn_t *c = conn_of(conn);
+        if (c != NULL)
+            c->waiting = 0;
         *req_cls = &headers_seen;
         return MHD_YES;
     }
@@ -746,16 +1013,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a body on GET or HEAD: discarded */
         return MHD_YES;
     }
-    switch (cc__http_route(method, url, token)) {
-    case CC__HTTP_ROUTE_HEALTHZ: {
-        int bad = h->routes.healthz != NULL ? h->routes.healthz(h->routes.data) : 0;
-        return bad ? send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable\n")
-                   : send_plain(h, conn, MHD_HTTP_OK, "ok\n");
-    }
+    cc__http_route_t route = cc__http_route(method, url, token);
+    if ((route == CC__HTTP_ROUTE_HEALTHZ || route == CC__HTTP_ROUTE_METRICS) && !(srv->set.serves & SERVE_ADMIN))
+        route = CC__HTTP_ROUTE_NOT_FOUND;
+    if ((route == CC__HTTP_ROUTE_FEED || route == CC__HTTP_ROUTE_ROOT || route == CC__HTTP_ROUTE_CHILD) &&
+        !(srv->set.serves & SERVE_FEEDS))
+        route = CC__HTTP_ROUTE_NOT_FOUND;
+    switch (route) {
+    case CC__HTTP_ROUTE_HEALTHZ:
+        return serve_healthz(h, conn);
     case CC__HTTP_ROUTE_METRICS:
         return serve_metrics(h, conn);
     case CC__HTTP_ROUTE_FEED:
-        return serve_feed(h, conn, token);
+        return serve_feed(srv, conn, token);
     case CC__HTTP_ROUTE_ROOT:
         return serve_page(h, conn, NULL);
     case CC__HTTP_ROUTE_CHILD:
@@ -806,13 +1076,12 @@ cc__http_route_t cc__http_route(const char *method, const char *url, char token[
     return CC__HTTP_ROUTE_NOT_FOUND;
 }
 
+
 /* ---- the loop ---- */
 
-static void on_timer(uv_timer_t *timer);
-
-static unsigned connections(cc_http_t *h)
+static unsigned connections(const server_t *srv)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return info != NULL ? info->num_connections : 0;
 }
 
@@ -821,28 +1090,28 @@ static unsigned connections(cc_http_t *h)
  * puts it back only at the start of a later MHD_run(); when a run brings
  * the count below the limit, run once more so that clients waiting to be
  * accepted are not left until some unrelated event. */
-static void drive(cc_http_t *h)
+static void drive(server_t *srv)
 {
     MHD_UNSIGNED_LONG_LONG ms = 0;
-    if (h->mhd == NULL)
+    if (srv->mhd == NULL)
         return;
-    int was_full = connections(h) >= h->limit;
-    MHD_run(h->mhd);
-    if (was_full && connections(h) < h->limit)
-        MHD_run(h->mhd);
-    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
-        uv_timer_start(&h->timer, on_timer, ms > (MHD_UNSIGNED_LONG_LONG)INT_MAX ? (uint64_t)INT_MAX : ms, 0);
+    int was_full = connections(srv) >= srv->set.limit;
+    MHD_run(srv->mhd);
+    if (was_full && connections(srv) < srv->set.limit)
+        MHD_run(srv->mhd);
+    if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
+        uv_timer_start(&srv->timer, on_timer, ms > (MHD_UNSIGNED_LONG_LONG)INT_MAX ? (uint64_t)INT_MAX : ms, 0);
     else
-        uv_timer_stop(&h->timer);
+        uv_timer_stop(&srv->timer);
 }
 
 static void on_poll(uv_poll_t *poll, int status, int events)
 {
-    cc_http_t *h = poll->data;
+    server_t *srv = poll->data;
     (void)events;
     if (status < 0)
-        logf_(h, 3, "http: polling the server failed: %s", uv_strerror(status));
-    drive(h);
+        logf_(srv->h, 3, "http: polling the server failed: %s", uv_strerror(status));
+    drive(srv);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -850,16 +1119,64 @@ static void on_timer(uv_timer_t *timer)
     drive(timer->data);
 }
 
-static void on_closed(uv_handle_t *handle)
+/* The last handle of a server or of the module closed. */
+static void release_http(cc_http_t *h)
 {
-    cc_http_t *h = handle->data;
-    if (--h->open_handles > 0)
+    if (--h->live > 0 || !h->stopping)
         return;
     cc_http_stop_cb cb = h->on_stop;
     void *arg = h->on_stop_arg;
     free(h);
     if (cb != NULL)
         cb(arg);
+}
+
+static void on_server_closed(uv_handle_t *handle)
+{
+    server_t *srv = handle->data;
+    if (--srv->open_handles > 0)
+        return;
+    cc_http_t *h = srv->h;
+    free(srv);
+    release_http(h);
+}
+
+static void on_reaper_closed(uv_handle_t *handle)
+{
+    release_http(handle->data);
+}
+
+/* Stop srv: resume what it suspended (MHD requires it), close every
+ * connection and the listening socket (unless quiesce: then the socket
+ * lives on in a server that took a dup of it), then the handles; srv is
+ * freed from the last close callback. */
+static void server_stop(server_t *srv, int quiesce)
+{
+    for (conn_t *c = srv->head; c != NULL; c = c->next)
+        if (c->suspended) {
+            c->suspended = 0;
+            MHD_resume_connection(c->mhd);
+        }
+    /* Web requests too; the route's references stay until it answers (the
+     * answer is then dropped). */
+    while (srv->waiting != NULL) {
+        cc_http_request_t *req = srv->waiting;
+        srv->waiting = req->next;
+        req->prev = req->next = NULL;
+        req->suspended = 0;
+        if (req->conn != NULL)
+            MHD_resume_connection(req->conn);
+    }
+    if (quiesce) {
+        MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd); /* our reference; the new server holds its own */
+    }
+    /* Stop watching the epoll descriptor before MHD closes it. */
+    uv_close((uv_handle_t *)&srv->poll, on_server_closed);
+    uv_close((uv_handle_t *)&srv->timer, on_server_closed);
+    MHD_stop_daemon(srv->mhd);
+    srv->mhd = NULL;
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -942,10 +1259,151 @@ static int open_listener(const char *address, int *out, int *port, int *ipv6, in
     return 0;
 }
 
+
+/* The settings of the servers config asks for: *pub always, *admin when
+ * admin_listen is set and differs from listen (*has_admin). */
+static void wanted(const cc_config_t *config, settings_t *pub, settings_t *admin, int *has_admin)
+{
+    memset(pub, 0, sizeof(*pub));
+    memset(admin, 0, sizeof(*admin));
+    snprintf(pub->address, sizeof(pub->address), "%s", config->listen ? config->listen : "");
+    pub->serves = SERVE_FEEDS;
+    pub->limit = config->http_max_connections > 0 ? (unsigned)config->http_max_connections : 512;
+    pub->per_client = config->http_max_per_client > 0 ? (unsigned)config->http_max_per_client : 0;
+    pub->timeout_s = config->http_timeout_seconds > 0 ? (unsigned)config->http_timeout_seconds : 10;
+    *has_admin = 0;
+    if (config->admin_listen == NULL)
+        return;
+    /* The same address: one listener, unless the port is 0 (any free one:
+     * two listeners, as the tests start them). */
+    size_t len = strlen(pub->address);
+    if (strcmp(config->admin_listen, pub->address) == 0 && !(len >= 2 && strcmp(pub->address + len - 2, ":0") == 0)) {
+        pub->serves |= SERVE_ADMIN;
+        return;
+    }
+    *has_admin = 1;
+    snprintf(admin->address, sizeof(admin->address), "%s", config->admin_listen);
+    admin->serves = SERVE_ADMIN;
+    admin->limit = ADMIN_CONNECTIONS;
+    admin->per_client = 0;
+    admin->timeout_s = pub->timeout_s;
+}
+
+static const char *key_of(const settings_t *set)
+{
+    return set->serves & SERVE_FEEDS ? "listen" : "admin_listen";
+}
+
+/* Start a server with set. reuse_fd >= 0: listen on that socket (a dup of
+ * a running server's, same address), taking it; else bind set->address.
+ * Returns 0 with *out, or an error with err naming the [http] key. */
+static int server_start(cc_http_t *h, const settings_t *set, int reuse_fd, server_t **out, char *err, size_t errlen)
+{
+    int ipv6 = 0, fd = reuse_fd, port = 0, sys_errno = 0;
+    char why[400];
+    *out = NULL;
+    server_t *srv = calloc(1, sizeof(*srv));
+    if (srv == NULL) {
+        if (reuse_fd >= 0)
+            close(reuse_fd);
+        snprintf(err, errlen, "out of memory");
+        return CC_ENOMEM;
+    }
+    srv->h = h;
+    srv->set = *set;
+    srv->high_water = set->limit - set->limit / 8;
+    if (fd < 0) {
+        int rc = open_listener(set->address, &fd, &port, &ipv6, &sys_errno, why, sizeof(why));
+        if (rc != 0) {
+            snprintf(err, errlen, "[http] %s: %s", key_of(set), why);
+            free(srv);
+            return rc;
+        }
+    } else {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+            ipv6 = ss.ss_family == AF_INET6;
+            port = ntohs(ipv6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    srv->port = port;
+    srv->listen_fd = fd;
+    const char *colon = strrchr(set->address, ':');
+    snprintf(srv->bound, sizeof(srv->bound), "%.*s:%d", colon ? (int)(colon - set->address) : 0, set->address, port);
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_CONNECTION_LIMIT, set->limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, set->per_client,
+        MHD_OPTION_CONNECTION_TIMEOUT, set->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
+    if (srv->mhd == NULL) {
+        snprintf(err, errlen, "[http] %s: libmicrohttpd could not start on %s", key_of(set), set->address);
+        close(fd);
+        free(srv);
+        return CC_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL || uv_poll_init(h->loop, &srv->poll, info->epoll_fd) != 0) {
+        snprintf(err, errlen, "[http] %s: the server cannot join the event loop", key_of(set));
+        MHD_stop_daemon(srv->mhd);
+        free(srv);
+        return CC_EIO;
+    }
+    uv_timer_init(h->loop, &srv->timer);
+    srv->poll.data = srv;
+    srv->timer.data = srv;
+    srv->open_handles = 2;
+    h->live++;
+    uv_poll_start(&srv->poll, UV_READABLE, on_poll);
+    drive(srv);
+    *out = srv;
+    return 0;
+}
+
+/* srv listens where address says: the address it was given, or that
+ * address with the port it was given (for port 0). */
+static int same_address(const server_t *srv, const char *address)
+{
+    return strcmp(srv->set.address, address) == 0 || strcmp(srv->bound, address) == 0;
+}
+
+static int same_settings(const server_t *srv, const settings_t *set)
+{
+    return srv != NULL && same_address(srv, set->address) && srv->set.serves == set->serves &&
+           srv->set.limit == set->limit && srv->set.per_client == set->per_client &&
+           srv->set.timeout_s == set->timeout_s;
+}
+
+/* A server for set in place of old (may be NULL): none needed (*out =
+ * old), or a new one started, on a dup of old's socket when the address
+ * is the same. */
+static int replacement(cc_http_t *h, server_t *old, const settings_t *set, server_t **out, char *err, size_t errlen)
+{
+    *out = old;
+    if (same_settings(old, set))
+        return 0;
+    int fd = -1;
+    if (old != NULL && same_address(old, set->address) && (fd = dup(old->listen_fd)) < 0) {
+        snprintf(err, errlen, "[http] %s: %s", key_of(set), strerror(errno));
+        return CC_EIO;
+    }
+    return server_start(h, set, fd, out, err, errlen);
+}
+
+/* After old was replaced by now (or dropped: now NULL). */
+static void retire(server_t *old, server_t *now)
+{
+    if (old != NULL && old != now)
+        server_stop(old, now != NULL && old->listen_fd >= 0 && strcmp(old->bound, now->bound) == 0);
+}
+
 int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_routes_t *routes, cc_http_t **out,
                   char *err, size_t errlen)
 {
-    int ipv6 = 0, fd = -1, sys_errno = 0;
+    settings_t pub, admin;
+    int has_admin;
     *out = NULL;
     cc_http_t *h = calloc(1, sizeof(*h));
     if (h == NULL) {
@@ -955,78 +1413,100 @@ int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_rout
     h->loop = loop;
     if (routes != NULL)
         h->routes = *routes;
-    int rc = open_listener(config->listen, &fd, &h->port, &ipv6, &sys_errno, err, errlen);
+    h->deadline_ms = (uint64_t)(config->http_request_seconds > 0 ? config->http_request_seconds : 10) * 1000;
+    h->log_window_start = uv_now(loop);
+    wanted(config, &pub, &admin, &has_admin);
+    int rc = server_start(h, &pub, -1, &h->pub, err, errlen);
+    if (rc == 0 && has_admin && (rc = server_start(h, &admin, -1, &h->admin, err, errlen)) != 0) {
+        /* The public one runs: stop it through the ordinary path. */
+        h->stopping = 1;
+        server_stop(h->pub, 0);
+        return rc; /* h is freed when its handles have closed */
+    }
     if (rc != 0) {
         free(h);
         return rc;
     }
-    unsigned limit = config->http_max_connections > 0 ? (unsigned)config->http_max_connections : 512;
-    h->limit = limit;
-    unsigned timeout = config->http_timeout_seconds > 0 ? (unsigned)config->http_timeout_seconds : 10;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0),
-                              0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, limit,
-                              MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                              (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                              MHD_OPTION_END);
-    if (h->mhd == NULL) {
-        snprintf(err, errlen, "libmicrohttpd could not start on %s", config->listen);
-        close(fd);
-        free(h);
-        return CC_EIO;
-    }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (info == NULL || uv_poll_init(loop, &h->poll, info->epoll_fd) != 0) {
-        snprintf(err, errlen, "the feed server cannot join the event loop");
-        MHD_stop_daemon(h->mhd);
-        free(h);
-        return CC_EIO;
-    }
-    uv_timer_init(loop, &h->timer);
-    h->poll.data = h;
-    h->timer.data = h;
-    h->open_handles = 2;
-    uv_poll_start(&h->poll, UV_READABLE, on_poll);
-    drive(h);
+    uv_timer_init(loop, &h->reaper);
+    h->reaper.data = h;
+    h->live++;
+    uv_timer_start(&h->reaper, on_reap, REAP_EVERY_MS, REAP_EVERY_MS);
     *out = h;
     return 0;
 }
 
-/* 1 if a careclockd answers GET /healthz on address within a second. */
-static int careclockd_answers(const char *address)
+int cc_http_reconfigure(cc_http_t *h, const cc_config_t *config, int *rebound, char *err, size_t errlen)
 {
-    char host[256], service[8], reply[256];
+    settings_t pub, admin;
+    int has_admin;
+    server_t *new_pub = NULL, *new_admin = NULL;
+    *rebound = 0;
+    wanted(config, &pub, &admin, &has_admin);
+    int rc = replacement(h, h->pub, &pub, &new_pub, err, errlen);
+    if (rc == 0 && has_admin)
+        rc = replacement(h, h->admin, &admin, &new_admin, err, errlen);
+    if (rc != 0) {
+        /* Nothing changes: stop what was started for the new settings. */
+        if (new_pub != NULL && new_pub != h->pub)
+            server_stop(new_pub, strcmp(new_pub->bound, h->pub->bound) == 0);
+        return rc;
+    }
+    *rebound = new_pub != h->pub || new_admin != h->admin;
+    retire(h->pub, new_pub);
+    retire(h->admin, new_admin);
+    h->pub = new_pub;
+    h->admin = new_admin;
+    h->deadline_ms = (uint64_t)(config->http_request_seconds > 0 ? config->http_request_seconds : 10) * 1000;
+    return 0;
+}
+
+/* The body of GET path from address within a second, into body ("" when
+ * nothing came back as HTTP). */
+static void ask(const char *address, const char *path, char *body, size_t len)
+{
+    char host[256], service[8], reply[2048], request[128];
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-    int found = 0;
+    body[0] = '\0';
     if (split_listen(address, host, sizeof(host), service, sizeof(service)) != 0)
-        return 0;
+        return;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || host[0] == '\0')
         snprintf(host, sizeof(host), "%s", strcmp(host, "::") == 0 ? "::1" : "127.0.0.1");
     if (getaddrinfo(host, service, &hints, &res) != 0)
-        return 0;
-    for (struct addrinfo *ai = res; ai != NULL && !found; ai = ai->ai_next) {
+        return;
+    snprintf(request, sizeof(request), "GET %s HTTP/1.0\r\nHost: careclock\r\n\r\n", path);
+    for (struct addrinfo *ai = res; ai != NULL && body[0] == '\0'; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         struct timeval tv = {1, 0};
         if (fd < 0)
             continue;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        static const char request[] = "GET /healthz HTTP/1.0\r\nHost: careclock\r\n\r\n";
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && write(fd, request, sizeof(request) - 1) > 0) {
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && write(fd, request, strlen(request)) > 0) {
             size_t got = 0;
             ssize_t n;
             while (got < sizeof(reply) - 1 && (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
                 got += (size_t)n;
             reply[got] = '\0';
-            /* the feed server's answer: a status line, then "ok" or "unavailable" alone as the body */
-            const char *body = strstr(reply, "\r\n\r\n");
-            found = strncmp(reply, "HTTP/1.", 7) == 0 && body != NULL &&
-                    (strcmp(body + 4, "ok\n") == 0 || strcmp(body + 4, "unavailable\n") == 0);
+            const char *start = strstr(reply, "\r\n\r\n");
+            if (strncmp(reply, "HTTP/1.", 7) == 0 && start != NULL)
+                snprintf(body, len, "%s", start + 4);
         }
         close(fd);
     }
     freeaddrinfo(res);
-    return found;
+}
+
+/* 1 if a careclockd answers on address within a second: its admin listener
+ * answers /healthz "ok" or "unavailable: ...", its feed listener / with its
+ * page. */
+static int careclockd_answers(const char *address)
+{
+    char body[2048];
+    ask(address, "/healthz", body, sizeof(body));
+    if (strcmp(body, "ok\n") == 0 || strncmp(body, "unavailable", 11) == 0)
+        return 1;
+    ask(address, "/", body, sizeof(body));
+    return strstr(body, "<title>careclock</title>") != NULL;
 }
 
 int cc_http_listen_probe(const char *address, char *msg, size_t len)
@@ -1044,8 +1524,8 @@ int cc_http_listen_probe(const char *address, char *msg, size_t len)
         return CC_EINVAL;
     }
     if (sys_errno == EADDRINUSE && careclockd_answers(address)) {
-        snprintf(msg, len, "in use by a careclockd that is running (it answers /healthz): fine for a reload; a "
-                           "second instance needs its own address");
+        snprintf(msg, len, "in use by a careclockd that is running (it answers as careclockd): fine for a reload; "
+                           "a second instance needs its own address");
         return 0;
     }
     if (sys_errno == EADDRINUSE)
@@ -1064,13 +1544,41 @@ int cc_http_listen_probe(const char *address, char *msg, size_t len)
 
 int cc_http_port(const cc_http_t *h)
 {
-    return h->port;
+    return h->pub->port;
+}
+
+int cc_http_admin_port(const cc_http_t *h)
+{
+    if (h->admin != NULL)
+        return h->admin->port;
+    return h->pub->set.serves & SERVE_ADMIN ? h->pub->port : -1;
+}
+
+static int wake(server_t *srv, int64_t key)
+{
+    int woken = 0;
+    for (conn_t *c = srv != NULL ? srv->head : NULL; c != NULL; c = c->next)
+        if (c->suspended && c->key == key) {
+            c->suspended = 0;
+            MHD_resume_connection(c->mhd);
+            woken++;
+        }
+    /* MHD must run after a resume; from the timer, never inside a run. */
+    if (woken > 0)
+        uv_timer_start(&srv->timer, on_timer, 0, 0);
+    return woken;
+}
+
+unsigned cc_http_wake(cc_http_t *h, int64_t key)
+{
+    return (unsigned)(wake(h->pub, key) + wake(h->admin, key));
 }
 
 void cc_http_stats(const cc_http_t *h, cc_http_stats_t *out)
 {
     *out = h->stats;
-    out->connections = h->mhd != NULL ? connections((cc_http_t *)h) : 0;
+    out->connections = (h->pub != NULL && h->pub->mhd != NULL ? connections(h->pub) : 0) +
+                       (h->admin != NULL && h->admin->mhd != NULL ? connections(h->admin) : 0);
 }
 
 void cc_http_stop(cc_http_t *h, cc_http_stop_cb cb, void *arg)
@@ -1082,19 +1590,11 @@ void cc_http_stop(cc_http_t *h, cc_http_stop_cb cb, void *arg)
     }
     h->on_stop = cb;
     h->on_stop_arg = arg;
-    /* MHD must resume what it suspended before it stops; the route's
-     * references stay until it answers (the answer is then dropped). */
-    while (h->waiting != NULL) {
-        cc_http_request_t *req = h->waiting;
-        h->waiting = req->next;
-        req->prev = req->next = NULL;
-        req->suspended = 0;
-        if (req->conn != NULL)
-            MHD_resume_connection(req->conn);
-    }
-    /* Stop watching the epoll descriptor before MHD closes it. */
-    uv_close((uv_handle_t *)&h->poll, on_closed);
-    uv_close((uv_handle_t *)&h->timer, on_closed);
-    MHD_stop_daemon(h->mhd);
-    h->mhd = NULL;
+    h->stopping = 1;
+    if (h->pub != NULL)
+        server_stop(h->pub, 0);
+    if (h->admin != NULL)
+        server_stop(h->admin, 0);
+    h->pub = h->admin = NULL;
+    uv_close((uv_handle_t *)&h->reaper, on_reaper_closed);
 }

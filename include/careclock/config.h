@@ -58,8 +58,12 @@ typedef struct {
     char *public_url;          /* base URL people subscribe to (behind the council's proxy), NULL: from listen */
     int feed_ttl_minutes;      /* REFRESH-INTERVAL and X-PUBLISHED-TTL, 60 */
     int feed_retention_days;   /* met and cancelled clocks stay in feeds this long, 30 */
+    char *admin_listen;        /* /healthz and /metrics: "127.0.0.1:8788"; NULL: off; the same as listen: both
+                                  on one listener (the operator's choice) */
     int http_max_connections;  /* 512 */
+    int http_max_per_client;   /* connections from one client address, 64; 0: no such limit */
     int http_timeout_seconds;  /* idle connection timeout, 10 */
+    int http_request_seconds;  /* a request must arrive whole within this, 10 */
 
     /* [smtp] */
     char *smtp_url;            /* smtp://host:587 (STARTTLS) or smtps://host:465; NULL: no email */
@@ -99,6 +103,7 @@ typedef struct {
     int recompute_interval_ms; /* PRAGMA data_version poll, 250 */
     int shutdown_grace_seconds;/* in-flight work allowed on SIGTERM, 10 */
     char *service_user;        /* the user careclockd runs as, for the pre-flight check; NULL: the unit's User= */
+    int unhealthy_after_seconds; /* recomputes failing this long: /healthz 503, STATUS=degraded; 30 */
 } cc_config_t;
 
 /* The configuration file both programs read when none is named:

@@ -4,39 +4,44 @@
  * descriptor is watched by a uv_poll_t, its next timeout (connection
  * timeouts) by a uv_timer_t, and MHD_run() is called on either. Everything
  * happens on the loop's thread; route callbacks run there and must not
- * block (they read an in-memory cache or the database, briefly).
+ * block (they read an in-memory cache or the database, briefly; a feed that
+ * needs rendering is answered later, see cc_http_body_t.pending).
  *
- * What it serves (docs/feeds.md):
- *   GET|HEAD /feeds/<token>.ics  200 text/calendar; charset=utf-8, strong
- *                                ETag, Last-Modified, Cache-Control: private;
- *                                gzip (Content-Encoding, its own ETag, Vary:
- *                                Accept-Encoding) when Accept-Encoding takes
- *                                it; 304, with no Content-Length, when
- *                                If-None-Match matches the ETag (or, without
- *                                If-None-Match, when If-Modified-Since is
- *                                not before Last-Modified); 404 for anything
- *                                the feed route does not know
- *   GET|HEAD /, /children/<ref>  200 a small HTML page (the dashboard's
- *                                child page, until it exists)
- *   GET|HEAD /healthz            200 "ok" or 503 "unavailable"
- *   GET|HEAD /metrics            200 Prometheus text format 0.0.4: the
- *                                route's text, then the server's own
- *                                request and connection counts
- *   anything else                the web route (the dashboard) when there
- *                                is one: GET, HEAD and POST, answered when
- *                                the route says (the connection waits,
- *                                suspended, meanwhile); else 404, and
- *                                methods other than GET and HEAD get 405
- *                                with Allow: GET, HEAD
- * HEAD answers carry the same headers as GET (Content-Length included) and
- * no body. Limits from the configuration ([http]): max_connections (at the
- * limit the server stops accepting; further clients wait in the kernel's
- * accept queue until a connection closes), timeout (an idle or slow connection is closed
- * after that many seconds; a client sending half a request holds only its
- * own connection), and libmicrohttpd's 32 KiB per-connection
- * memory, so an oversized request line or header block is refused (414 or
- * 431) without reaching a route. Feed URLs are secrets: the module never
- * logs a URL.
+ * Two listeners ([http] listen and admin_listen; docs/feeds.md):
+ *   listen        GET|HEAD /feeds/<token>.ics  200 text/calendar;
+ *                 charset=utf-8, strong ETag, Last-Modified, Cache-Control:
+ *                 private; gzip (Content-Encoding, its own ETag, Vary:
+ *                 Accept-Encoding) when Accept-Encoding takes it; 304, with
+ *                 no Content-Length, when If-None-Match matches the ETag (or,
+ *                 without If-None-Match, when If-Modified-Since is not before
+ *                 Last-Modified); 404 for anything the feed route does not
+ *                 know, and for /healthz and /metrics
+ *                 GET|HEAD /, /children/<ref>  200 a small HTML page (the
+ *                 dashboard's child page, until it exists), when there is no
+ *                 web route; every other path goes to the web route (the
+ *                 dashboard) when there is one: GET, HEAD and POST, answered
+ *                 when the route says (the connection waits, suspended,
+ *                 meanwhile)
+ *   admin_listen  GET|HEAD /healthz  200 "ok" or 503 "unavailable: <why>";
+ *                 GET|HEAD /metrics  200 Prometheus text format 0.0.4: the
+ *                 route's text, then the server's own request, connection
+ *                 and closed-connection counts; 404 for feeds and pages
+ * admin_listen NULL: no admin endpoints; admin_listen equal to listen: one
+ * listener serves everything (the operator chose to publish them).
+ * Anything else is 404; methods other than GET and HEAD get 405 with
+ * Allow: GET, HEAD. HEAD answers carry the same headers as GET
+ * (Content-Length included) and no body.
+ *
+ * Limits from the configuration ([http]): max_connections (at about 7/8 of
+ * it the connection that has waited longest for its request is closed to
+ * make room; at the limit the server stops accepting),
+ * max_connections_per_client (connections from one address beyond it are
+ * closed at once), request_timeout (a request must arrive whole within it
+ * of the connection opening or of the previous response), timeout (a
+ * connection silent that long is closed), and libmicrohttpd's 32 KiB
+ * per-connection memory, so an oversized request line or header block is
+ * refused (414 or 431) without reaching a route. Feed URLs are secrets: the
+ * module never logs a URL.
  */
 #ifndef CARECLOCK_HTTP_H
 #define CARECLOCK_HTTP_H
@@ -66,6 +71,11 @@ typedef struct {
     const char *gz;
     size_t gz_len;
     char gz_etag[CC_HTTP_ETAG_SIZE];
+    /* Not ready yet: pending set (body NULL, release NULL). The server
+     * suspends the connection until cc_http_wake(wait_key), then calls the
+     * feed route again for the same request. */
+    int pending;
+    int64_t wait_key;
     /* Who owns body. release NULL: body outlives the server (static, or
      * freed only after cc_http_stop() has finished); it is sent without
      * copying. Otherwise the server sends body without copying and calls
@@ -129,8 +139,9 @@ typedef struct {
      * (404: unknown or malformed; answer both the same) or any other code
      * (500, logged; *out is then ignored and not released). */
     int (*feed)(void *data, const char *token, cc_http_body_t *out);
-    /* 0 while the loop and the database answer; anything else gives 503. */
-    int (*healthz)(void *data);
+    /* 0 while careclockd is healthy; anything else gives 503 with why (a
+     * line, "" for none: filled by the route, at most whylen bytes). */
+    int (*healthz)(void *data, char *why, size_t whylen);
     /* Append Prometheus text (clocks by rule and status, deliveries by
      * state, recompute duration, last reload time) to out. Nonzero: 500. */
     int (*metrics)(void *data, cc_buf_t *out);
@@ -148,21 +159,46 @@ typedef struct {
 typedef struct {
     uint64_t requests;      /* answered */
     uint64_t status_200, status_304, status_404, status_405, status_500, status_503, status_other;
-    unsigned connections;   /* open now */
+    unsigned connections;   /* open now, both listeners */
+    uint64_t deadline_closed; /* closed: no whole request within request_timeout */
+    uint64_t evicted;       /* closed to make room for new clients */
 } cc_http_stats_t;
 
 /* Start serving on config->listen ("ADDRESS:PORT"; "[::1]:8787" for IPv6;
- * port 0 picks a free port, see cc_http_port) with config->
- * http_max_connections and config->http_timeout_seconds. routes is copied.
- * On success *out is the running server, whose handles belong to loop.
- * On failure returns CC_EINVAL (listen does not parse), CC_EIO (the socket
- * could not be bound: err says why, such as "address in use") or
- * CC_ENOMEM, with *out NULL and nothing left open. */
+ * port 0 picks a free port, see cc_http_port) and config->admin_listen,
+ * with config's [http] limits. routes is copied; config is not kept. On
+ * success *out is the running server, whose handles belong to loop. On
+ * failure returns CC_EINVAL (an address does not parse), CC_EIO (a socket
+ * could not be bound: err names the key and says why, such as "address in
+ * use") or CC_ENOMEM, with *out NULL; the loop must then run until the
+ * handles of a listener already started have closed. */
 int cc_http_start(uv_loop_t *loop, const cc_config_t *config, const cc_http_routes_t *routes, cc_http_t **out,
                   char *err, size_t errlen);
 
-/* The TCP port the server listens on. */
+/* Apply config's [http] listen, admin_listen and limits to a running
+ * server (SIGHUP). A listener whose settings are unchanged is kept as it
+ * is; one whose address or limits changed is replaced: the new socket is
+ * bound first (for the same address, the listening socket is kept, so the
+ * port never closes), then the old listener stops, closing its
+ * connections. *rebound is 1 when a listener was replaced. On failure
+ * (CC_EINVAL, CC_EIO or CC_ENOMEM, err naming the [http] key and the
+ * cause) nothing has changed. Not from inside a route callback. */
+int cc_http_reconfigure(cc_http_t *http, const cc_config_t *config, int *rebound, char *err, size_t errlen);
+
+/* The TCP port the public listener listens on. */
 int cc_http_port(const cc_http_t *http);
+
+/* The port /healthz and /metrics are served on (the public one when
+ * admin_listen equals listen), or -1 when admin_listen is off. */
+int cc_http_admin_port(const cc_http_t *http);
+
+/* Resume every connection suspended on key (cc_http_body_t.pending): the
+ * feed route is asked again for each. Returns how many. */
+unsigned cc_http_wake(cc_http_t *http, int64_t key);
+
+/* Append value to out as a Prometheus label value: \\, \" and \n for
+ * backslash, double quote and line feed. 0 or CC_ENOMEM. */
+int cc_http_metric_label(cc_buf_t *out, const char *value);
 
 /* Counters since start into *out. */
 void cc_http_stats(const cc_http_t *http, cc_http_stats_t *out);

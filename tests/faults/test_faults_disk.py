@@ -8,9 +8,13 @@ fail with ENOSPC). A filler file leaves too little room for the first full
 recompute: it fails with SQLite's "database or disk is full", logged at
 error level, and the daemon keeps running and answering; the database
 passes PRAGMA integrity_check; a command-line write fails with the same
-clear reason. Once space returns the daemon recovers by itself: the
-clocks appear and equal a from-scratch recompute."""
+clear reason. Its readiness says so (issue 19, item 5): READY=1 comes with
+STATUS=degraded and the reason, not "0 overdue, 0 due soon"; /healthz answers
+503 with the reason; /metrics counts the failures. Once space returns the
+daemon recovers by itself: the clocks appear and equal a from-scratch
+recompute, STATUS= gives the counts and /healthz 200."""
 import os
+import re
 import resource
 import shutil
 import signal
@@ -18,6 +22,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import faultlib
@@ -131,8 +136,22 @@ class DiskFull(faultlib.FaultTest):
         self.assertTrue(any("disk is full" in l or "too large" in l.lower() or "I/O" in l for l in failed), failed)
         self.assertTrue(failed[0].startswith("<3>"), failed[0])  # an error: a person must act
         self.assertIsNone(daemon.proc.poll(), "the daemon died")
-        with urllib.request.urlopen(daemon.url("/healthz"), timeout=20) as r:
-            self.assertEqual(r.status, 200)
+        daemon.drain_notify()
+        ready = [m for m in daemon.messages if "READY=1" in m]
+        self.assertTrue(ready and "STATUS=degraded" in ready[0], daemon.messages)
+        self.assertTrue("full" in ready[0] or "large" in ready[0].lower(), ready[0])
+        self.assertNotIn("0 overdue", ready[0])
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(daemon.admin_url("/healthz"), timeout=20)
+        self.assertEqual(caught.exception.code, 503)
+        health = caught.exception.read().decode()
+        self.assertIn("no computation has succeeded since start", health)
+        self.assertTrue("full" in health or "large" in health.lower(), health)
+        with urllib.request.urlopen(daemon.admin_url("/metrics"), timeout=20) as r:
+            metrics = r.read().decode()
+        failures = int(re.search(r"^careclock_recompute_failures_total (\d+)$", metrics, re.M).group(1))
+        self.assertGreaterEqual(failures, 1)
+        self.assertIn("\ncareclock_healthy 0\n", metrics)
         self.assertEqual(faultlib.integrity(d.db), [("ok",)])
         self.assertEqual(faultlib.count(d.db, "SELECT count(*) FROM clocks"), 0)
         # A write from the command line meanwhile: refused, with the reason, nothing half-written.
@@ -147,16 +166,22 @@ class DiskFull(faultlib.FaultTest):
         self.assertTrue(wait_until(lambda: faultlib.lines_with(daemon.stderr_lines, "full recompute:"), timeout=120),
                         "\n".join(daemon.stderr_lines))
         recovered = time.monotonic() - freed
+        self.assertTrue(wait_until(lambda: daemon.drain_notify() or
+                                   any("overdue" in m and "degraded" not in m for m in daemon.messages), timeout=30),
+                        daemon.messages)
+        with urllib.request.urlopen(daemon.admin_url("/healthz"), timeout=20) as r:
+            self.assertEqual(r.status, 200)
         self.assertEqual(daemon.stop(), 0)
         self.assertEqual(faultlib.integrity(d.db), [("ok",)])
         self.assertEqual(faultlib.count(d.db, "SELECT count(*) FROM events"), events_before)
         got = faultlib.clocks(d.db)
         want = faultlib.from_scratch(d.db, TODAY, d.dir)
         self.assertEqual(got, want)
-        print("\n%s; %d failed recomputes logged while full, e.g.\n  %s\nCLI write while full: exit %d %s\n"
+        print("\n%s; %d failed recomputes logged while full, e.g.\n  %s\nREADY: %s\n/healthz: 503 %s"
+              "CLI write while full: exit %d %s\n"
               "recovered %.1f s after space returned: %d clock rows, equal to a from-scratch recompute"
-              % ("tmpfs" if d.mounted else "RLIMIT_FSIZE", len(failed), failed[0], p.returncode,
-                 p.stderr.strip(), recovered, len(got)))
+              % ("tmpfs" if d.mounted else "RLIMIT_FSIZE", len(failed), failed[0], ready[0].replace("\n", " | "),
+                 health, p.returncode, p.stderr.strip(), recovered, len(got)))
 
 
 class _LimitedDaemon(Daemon):
@@ -178,7 +203,8 @@ class _LimitedDaemon(Daemon):
         def limit_fn():
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        self.proc = subprocess.Popen([DAEMON, "--foreground", "--db", council.db, "--listen", "127.0.0.1:0", "--now",
+        self.proc = subprocess.Popen([DAEMON, "--foreground", "--db", council.db, "--listen", "127.0.0.1:0",
+                                      "--admin-listen", "127.0.0.1:0", "--now",
                                       now], stderr=subprocess.PIPE, text=True, preexec_fn=limit_fn,
                                      env=dict(os.environ, NOTIFY_SOCKET=self.notify_path))
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)

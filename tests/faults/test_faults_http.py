@@ -6,12 +6,16 @@ and durations, and stops by itself.
 - Slow clients (slowloris): 100 connections sending their request one byte a
   second; a well-behaved client's feed requests are answered as usual.
 - A flood: 1,500 connections that connect and send nothing, more than
-  [http] max_connections (128 here). Beyond the limit the server stops
-  accepting and the kernel queues them; every idle connection is closed
-  after [http] timeout (2 s here). A well-behaved client queued behind the
-  flood is answered once the connections ahead of it have timed out, and at
-  once after the flood; the daemon's open descriptors return to where they
-  were.
+  [http] max_connections (128 here). From about 7/8 of the limit each new
+  connection closes the one that has waited longest for its request, so a
+  well-behaved client arriving behind the flood is answered at once (before
+  issue 19 it queued until the connections ahead of it timed out: 22 s);
+  every idle connection is closed by the server and the daemon's open
+  descriptors return to where they were.
+The hostile clients connect from 127.0.0.2 upwards, the well-behaved one from
+127.0.0.1, as on the internet they come from other addresses than the client
+they crowd out ([http] max_connections_per_client holds one address to 64;
+tests/faults/test_faults_slowclients.py has the thousands, and one address).
 - Oversized requests: a request line of 100 KB and a header block of 100 KB
   are refused (414 / 431, or the connection closed) without reaching
   careclock's code, and the server goes on answering.
@@ -78,8 +82,10 @@ class HostileClients(unittest.TestCase):
             self.assertIn(b"BEGIN:VCALENDAR", body)
             return r.status, time.monotonic() - t0
 
-    def connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+    def connect(self, hostile=0):
+        """A connection from 127.0.0.1, or for hostile > 0 from one of 50 other loopback addresses."""
+        source = ("127.0.0.%d" % (2 + hostile % 50), 0) if hostile else None
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10, source_address=source)
         return s
 
     def raw(self, data, timeout=10):
@@ -99,7 +105,7 @@ class HostileClients(unittest.TestCase):
 
     def test_1_slow_clients_do_not_hold_up_a_good_one(self):
         request = ("GET %s HTTP/1.1\r\nHost: careclock\r\nUser-Agent: slow\r\n\r\n" % self.path).encode()
-        socks = [self.connect() for _ in range(100)]
+        socks = [self.connect(hostile=i + 1) for i in range(100)]
         stop = threading.Event()
 
         def drip():
@@ -132,9 +138,10 @@ class HostileClients(unittest.TestCase):
     def test_2_flood_beyond_max_connections(self):
         base = open_fds(self.daemon.proc.pid)
         flood = []
-        for _ in range(1500):
+        for i in range(1500):
             s = socket.socket()
             s.setblocking(False)
+            s.bind(("127.0.0.%d" % (2 + i % 50), 0))
             try:
                 s.connect(("127.0.0.1", self.port))
             except BlockingIOError:
@@ -144,8 +151,8 @@ class HostileClients(unittest.TestCase):
         self.assertLessEqual(open_fds(self.daemon.proc.pid) - base, MAX_CONNECTIONS + 8)
         status, queued = self.fetch(timeout=120)
         self.assertEqual(status, 200)
-        # Behind 1,500 idle connections, 128 at a time, each closed after 2 s: about 24 s at worst.
-        self.assertLess(queued, 1500 / MAX_CONNECTIONS * TIMEOUT * 1.5 + 5, queued)
+        # Room is made for it: the bound of docs/reliability.md ("Slow clients"), not 1,500 / 128 x 2 s.
+        self.assertLess(queued, 2.0, queued)
         # The server closes every idle connection: each sees end of file.
         deadline = time.monotonic() + 120
         sel = selectors.DefaultSelector()
@@ -173,8 +180,8 @@ class HostileClients(unittest.TestCase):
         time.sleep(1)
         self.assertLessEqual(open_fds(self.daemon.proc.pid), base + 2)
         self.assertEqual(closed_by_server, len(flood))
-        print("\n1500 idle connections, max_connections %d, timeout %d s: a good request queued behind them was "
-              "answered in %.1f s, then in %.3f s once they were gone; all %d closed by the server; descriptors "
+        print("\n1500 idle connections, max_connections %d, timeout %d s: a good request arriving behind them was "
+              "answered in %.3f s, then in %.3f s once they were gone; all %d closed by the server; descriptors "
               "back to %d" % (MAX_CONNECTIONS, TIMEOUT, queued, after, closed_by_server,
                               open_fds(self.daemon.proc.pid)))
 

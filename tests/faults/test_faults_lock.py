@@ -8,13 +8,17 @@ retried every second; once the lock is released the change is processed
 within about a second, its clock appears, and the log says the recompute
 succeeded after so many attempts. Meanwhile the feed server goes on
 answering at once (with the CLI's 5 s wait, careclockd's loop stood still
-for the whole 10 s and a /healthz took 10 s: measured before the change)."""
+for the whole 10 s and a /healthz took 10 s: measured before the change).
+With [careclockd] unhealthy_after = 5, /healthz answers 200 at first, 503
+with the reason once recomputes have failed for 5 s (STATUS= says degraded),
+and 200 again after the release (issue 19, item 5: before, 200 throughout)."""
 import json
 import os
 import signal
 import sqlite3
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import faultlib
@@ -43,7 +47,8 @@ class WriteLockHeld(faultlib.FaultTest):
                                                "rule_id = 'care_plan'")
 
     def test_lock_held_10s_daemon_waits_logs_retries_and_carries_on(self):
-        d = self.daemon = Daemon(self.council, now=NOW)
+        conf = self.council.write_config("[careclockd]\nunhealthy_after = 5\n")
+        d = self.daemon = Daemon(self.council, now=NOW, config=conf)
         self.assertTrue(d.wait_notify("READY=1"), "\n".join(d.stderr_lines))
         self.assertEqual(self.care_plan_clocks(), 0)
         # Freeze the daemon so that it cannot process the commit before the
@@ -57,9 +62,18 @@ class WriteLockHeld(faultlib.FaultTest):
         d.proc.send_signal(signal.SIGCONT)
         # A well-behaved client while the lock is held: answered, if late.
         t0 = time.monotonic()
-        with urllib.request.urlopen(d.url("/healthz"), timeout=30) as r:
+        with urllib.request.urlopen(d.admin_url("/healthz"), timeout=30) as r:
             self.assertEqual(r.status, 200)
         healthz_wait = time.monotonic() - t0
+        time.sleep(max(0.0, 7.5 - (time.monotonic() - locked_at)))
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(d.admin_url("/healthz"), timeout=30)
+        self.assertEqual(caught.exception.code, 503)
+        unhealthy = caught.exception.read().decode()
+        self.assertIn("recomputes have failed for", unhealthy)
+        self.assertIn("database is locked", unhealthy)
+        d.drain_notify()
+        self.assertTrue(any(m.startswith("STATUS=degraded: recomputes have failed") for m in d.messages), d.messages)
         time.sleep(max(0.0, HOLD - (time.monotonic() - locked_at)))
         self.assertEqual(self.care_plan_clocks(), 0, "a clock was written while the lock was held")
         con.execute("ROLLBACK")
@@ -75,11 +89,14 @@ class WriteLockHeld(faultlib.FaultTest):
         self.assertLess(healthz_wait, 1.5, "the feed server stood still while the lock was held")
         self.assertLess(caught_up, 3.0)
         self.assertIsNone(d.proc.poll(), "the daemon died")
-        with urllib.request.urlopen(d.url("/healthz"), timeout=10) as r:
+        with urllib.request.urlopen(d.admin_url("/healthz"), timeout=10) as r:
             self.assertEqual(r.status, 200)
+        self.assertTrue(wait_until(lambda: d.drain_notify() or d.messages[-1].startswith("STATUS=") and
+                                   "overdue" in d.messages[-1]), d.messages)
         self.assertEqual(d.stop(), 0)
-        print("\nlock held %.1f s: %d failed recomputes logged, healthz answered in %.2f s during the lock, "
-              "clock written %.2f s after the release" % (HOLD, len(failures), healthz_wait, caught_up))
+        print("\nlock held %.1f s: %d failed recomputes logged, healthz answered in %.2f s during the lock, then "
+              "503 at 7.5 s (%s), clock written %.2f s after the release"
+              % (HOLD, len(failures), healthz_wait, unhealthy.strip(), caught_up))
         for line in failures + faultlib.lines_with(d.stderr_lines, "recompute succeeded after"):
             print("  " + line)
 

@@ -153,7 +153,7 @@ class StuckServers(faultlib.FaultTest):
         self.assertEqual(len(fast), 1, hooks)
         self.assertIn("timed out", slow[0]["last_error"] or "", slow[0])
         self.assertIsNone(d.proc.poll())
-        with urllib.request.urlopen(d.url("/healthz"), timeout=10) as r:
+        with urllib.request.urlopen(d.admin_url("/healthz"), timeout=10) as r:
             self.assertEqual(r.status, 200)
         self.assertEqual(d.stop(), 0)
         first_ids = {r["id"]: r["message_id"] for r in rows if r["state"] == "retrying"}

@@ -53,7 +53,7 @@ class Daemon:
     """careclockd on the council's database, with a notify socket."""
 
     def __init__(self, council, now=None, config=None, extra=(), env=None, user=None, listen="127.0.0.1:0",
-                 preexec_fn=None):
+                 admin_listen="127.0.0.1:0", preexec_fn=None):
         """user: a uid to run as (the real binary, see REAL_DAEMON); the
         council's files must then be its to write."""
         self.council = council
@@ -70,6 +70,8 @@ class Daemon:
         args = [DAEMON if user is None else REAL_DAEMON, "--foreground", "--db", council.db]
         if listen:
             args += ["--listen", listen]
+        if admin_listen:
+            args += ["--admin-listen", admin_listen]
         if config:
             args += ["--config", config]
         if now:
@@ -125,6 +127,17 @@ class Daemon:
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port(), path)
+
+    def admin_port(self):
+        """The port /healthz and /metrics are served on ([http] admin_listen)."""
+        self.wait_log("admin server (/healthz, /metrics)")
+        for line in self.stderr_lines:
+            if "admin server (/healthz, /metrics)" in line:
+                return int(line.rsplit("(port ", 1)[1].split(")")[0])
+        raise AssertionError("no admin server line in the log")
+
+    def admin_url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.admin_port(), path)
 
     def stop(self, sig=15, timeout=20):
         if self.proc.poll() is None:

@@ -1,7 +1,7 @@
 """The feed server inside careclockd, over real HTTP with curl on loopback:
 200 with the calendar, ETag and caching headers, 304 on If-None-Match, 404
 for unknown and revoked tokens (at once), 405 for other methods, HEAD,
-/healthz and /metrics; the body parses with python3-icalendar."""
+/healthz and /metrics (on the admin listener); the body parses with python3-icalendar."""
 import re
 import signal
 import subprocess
@@ -103,9 +103,9 @@ class FeedServer(unittest.TestCase):
         self.assertIn(b"Done: Care plan", curl(self.url)[2])
 
     def test_healthz_and_metrics(self):
-        status, _, body = curl(self.daemon.url("/healthz"))
+        status, _, body = curl(self.daemon.admin_url("/healthz"))
         self.assertEqual(status, 200)
-        status, h, body = curl(self.daemon.url("/metrics"))
+        status, h, body = curl(self.daemon.admin_url("/metrics"))
         self.assertEqual(status, 200)
         self.assertTrue(h["content-type"].startswith("text/plain"))
         self.assertIn(b'careclock_clocks{rule="care_plan",status=', body)

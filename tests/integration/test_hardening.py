@@ -8,11 +8,16 @@ each shows and how to repeat it by hand):
 - core dumps: careclockd, and the CLI while it holds the SMTP password, are
   not dumpable (no core file, /proc/PID root's, no ptrace by the same user);
   the unit sets LimitCORE=0;
+- operational endpoints: /healthz and /metrics only on [http] admin_listen,
+  404 on the feed listener; label values escaped in /metrics;
+- reload: SIGHUP after changing [http] listen rebinds, or refuses the reload
+  naming the key when the new address cannot be bound;
 - small ones: a password inline in [smtp] url is refused without echoing it;
   init on an existing empty file makes it 0600 (or refuses another user's);
   a bad --name is quoted by character and position only;
 Each test fails on the code before its fix."""
 import os
+import re
 import resource
 import sqlite3
 import stat
@@ -23,6 +28,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from daemon_harness import CLI, DAEMON, REAL_CLI, ROOT, Council, Daemon, wait_until
 
@@ -81,6 +88,134 @@ class BlackHole:
         self.thread.join(5)
         for c in self.accepted:
             c.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(url):
+    """(status, body) of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class AdminEndpoints(unittest.TestCase):
+    """Issue 19, item 4: /metrics and /healthz shared the feed listener, so a
+    reverse proxy that published the feeds published per-rule overdue counts
+    too."""
+
+    def setUp(self):
+        self.council = Council()
+        self.council.cli("child", "add", "C1", "--dob", "2014-02-03", "--team", "T1", "--worker", "W1")
+        self.council.cli("event", "add", "C1", "looked_after_start", "2026-11-02", today="2026-11-10")
+        self.daemon = Daemon(self.council, now="2026-11-10T09:00:00")
+        self.assertTrue(self.daemon.wait_notify("READY=1"), self.daemon.stderr_lines)
+
+    def tearDown(self):
+        self.daemon.stop()
+        self.council.cleanup()
+
+    def test_healthz_and_metrics_only_on_the_admin_listener(self):
+        d = self.daemon
+        self.assertNotEqual(d.port(), d.admin_port())
+        for path in ("/healthz", "/metrics"):
+            status, body = get(d.url(path))
+            self.assertEqual(status, 404, path)
+            self.assertNotIn("careclock_clocks", body)
+            self.assertEqual(get(d.admin_url(path))[0], 200, path)
+        self.assertEqual(get(d.admin_url("/feeds/" + "0" * 64 + ".ics"))[0], 404)
+
+    def test_label_values_are_escaped(self):
+        # Another system writes a clock whose rule id would end the label and forge a sample.
+        con = sqlite3.connect(self.council.db)
+        with con:
+            con.execute("INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
+                        "('C1', ?, 1, 't', 'open', '2026-11-10T09:00:00Z')",
+                        ('x"} 1\ncareclock_forged{a="b',))
+        con.close()
+        status, body = get(self.daemon.admin_url("/metrics"))
+        self.assertEqual(status, 200)
+        self.assertFalse([l for l in body.splitlines() if l.startswith("careclock_forged")], body)
+        self.assertIn('careclock_clocks{rule="x\\"} 1\\ncareclock_forged{a=\\"b",status="open"} 1', body)
+
+
+class Reload(unittest.TestCase):
+    """Issue 19, item 7: SIGHUP after changing [http] listen logged
+    "reloaded" and kept the old port. careclockd now rebinds: the new
+    address is bound before anything else of the reload applies, and an
+    address that cannot be bound refuses the whole reload, naming the key."""
+
+    def setUp(self):
+        self.council = Council()
+        self.council.cli("child", "add", "C1", "--dob", "2014-02-03", "--team", "T1", "--worker", "W1")
+        self.council.cli("event", "add", "C1", "looked_after_start", "2026-11-02", today="2026-11-10")
+        self.path = re.search(r"(/feeds/[0-9a-f]{64}\.ics)",
+                              self.council.cli("feed", "add", "--team", "T1").stdout).group(1)
+        self.daemon = None
+        self.holder = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.stop()
+        if self.holder:
+            self.holder.close()
+        self.council.cleanup()
+
+    def config(self, port):
+        return self.council.write_config("[http]\nlisten = 127.0.0.1:%d\nadmin_listen = 127.0.0.1:0\n" % port)
+
+    def feed(self, port):
+        try:
+            return get("http://127.0.0.1:%d%s" % (port, self.path))[0]
+        except (urllib.error.URLError, ConnectionError):
+            return "refused"
+
+    def reload(self, needle):
+        d = self.daemon
+        before = len(d.stderr_lines)
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: any(needle in l for l in d.stderr_lines[before:]), timeout=20),
+                        "\n".join(d.stderr_lines[before:]))
+        return d.stderr_lines[before:]
+
+    def test_sighup_rebinds_a_changed_listen(self):
+        first, second = free_port(), free_port()
+        conf = self.config(first)
+        self.daemon = Daemon(self.council, now="2026-11-10T09:00:00", config=conf, listen=None)
+        self.assertTrue(self.daemon.wait_notify("READY=1"), self.daemon.stderr_lines)
+        self.assertEqual(self.feed(first), 200)
+        self.config(second)
+        lines = self.reload("reloaded")
+        self.assertTrue(any("feed server now listening on 127.0.0.1:%d" % second in l for l in lines), lines)
+        self.assertEqual(self.feed(second), 200)
+        self.assertEqual(self.feed(first), "refused")
+
+    def test_a_listen_that_cannot_be_bound_refuses_the_reload(self):
+        first = free_port()
+        conf = self.config(first)
+        self.daemon = Daemon(self.council, now="2026-11-10T09:00:00", config=conf, listen=None)
+        self.assertTrue(self.daemon.wait_notify("READY=1"), self.daemon.stderr_lines)
+        self.holder = socket.socket()
+        self.holder.bind(("127.0.0.1", 0))
+        self.holder.listen(1)
+        taken = self.holder.getsockname()[1]
+        with open(conf, "w") as f:
+            f.write("[http]\nlisten = 127.0.0.1:%d\nadmin_listen = 127.0.0.1:0\n[careclock]\nprivacy = reference\n"
+                    % taken)
+        lines = self.reload("reload refused")
+        refused = [l for l in lines if "reload refused" in l][0]
+        self.assertIn("[http] listen", refused)
+        self.assertIn("127.0.0.1:%d" % taken, refused)
+        self.assertFalse([l for l in lines if "reloaded" in l], lines)
+        self.assertEqual(self.feed(first), 200)
 
 
 def due_council():

@@ -454,7 +454,7 @@ class DaemonVersion(unittest.TestCase):
             starting = [l for l in daemon.stderr_lines if "starting:" in l]
             self.assertEqual(len(starting), 1, daemon.stderr_lines)
             self.assertIn("careclockd starting: version %s, configuration " % version, starting[0])
-            with urllib.request.urlopen(daemon.url("/metrics"), timeout=10) as r:
+            with urllib.request.urlopen(daemon.admin_url("/metrics"), timeout=10) as r:
                 metrics = r.read().decode()
             self.assertIn('\ncareclock_build_info{version="%s"} 1\n' % version, metrics)
             self.assertIn("# TYPE careclock_build_info gauge", metrics)

@@ -38,9 +38,13 @@
 typedef struct {
     pthread_t thread;
     uv_loop_t loop;
-    uv_async_t stop;
+    uv_async_t stop, wake, reconfigure;
     cc_http_t *http;
     cc_config_t config;
+    cc_config_t next;        /* reconfigure: the configuration to apply (the test thread fills it) */
+    int reconf_rc, rebound, admin_port;
+    atomic_int later_ready;  /* the "later" feed: 0 pending, 1 ready */
+    atomic_int reconfigured;
     pthread_mutex_t lock;
     pthread_cond_t ready_cond;
     int ready, start_rc, port;
@@ -98,12 +102,25 @@ static int route_feed(void *data, const char *token, cc_http_body_t *out)
     }
     if (strcmp(token, "broken") == 0)
         return CC_EDB;
+    if (strcmp(token, "later") == 0) {
+        /* Being prepared until the test wakes key 7. */
+        if (!atomic_load(&s->later_ready)) {
+            out->pending = 1;
+            out->wait_key = 7;
+            return 0;
+        }
+        out->body = BODY;
+        out->len = strlen(BODY);
+        return 0;
+    }
     return CC_ENOTFOUND;
 }
 
-static int route_healthz(void *data)
+static int route_healthz(void *data, char *why, size_t whylen)
 {
     server_t *s = data;
+    if (atomic_load(&s->unhealthy))
+        snprintf(why, whylen, "the test says so");
     return atomic_load(&s->unhealthy);
 }
 
@@ -132,6 +149,25 @@ static void on_stop(uv_async_t *async)
     server_t *s = async->data;
     cc_http_stop(s->http, on_stopped, s);
     uv_close((uv_handle_t *)&s->stop, NULL);
+    uv_close((uv_handle_t *)&s->wake, NULL);
+    uv_close((uv_handle_t *)&s->reconfigure, NULL);
+}
+
+/* The "later" feed is ready: wake the connections waiting for it. */
+static void on_wake(uv_async_t *async)
+{
+    server_t *s = async->data;
+    atomic_store(&s->later_ready, 1);
+    cc_http_wake(s->http, 7);
+}
+
+static void on_reconfigure(uv_async_t *async)
+{
+    server_t *s = async->data;
+    s->reconf_rc = cc_http_reconfigure(s->http, &s->next, &s->rebound, s->err, sizeof(s->err));
+    s->port = cc_http_port(s->http);
+    s->admin_port = cc_http_admin_port(s->http);
+    atomic_store(&s->reconfigured, 1);
 }
 
 static void *server_main(void *arg)
@@ -144,30 +180,42 @@ static void *server_main(void *arg)
                                .log = route_log};
     uv_loop_init(&s->loop);
     uv_async_init(&s->loop, &s->stop, on_stop);
-    s->stop.data = s;
+    uv_async_init(&s->loop, &s->wake, on_wake);
+    uv_async_init(&s->loop, &s->reconfigure, on_reconfigure);
+    s->stop.data = s->wake.data = s->reconfigure.data = s;
     int rc = cc_http_start(&s->loop, &s->config, &routes, &s->http, s->err, sizeof(s->err));
     pthread_mutex_lock(&s->lock);
     s->start_rc = rc;
     s->port = rc == 0 ? cc_http_port(s->http) : 0;
+    s->admin_port = rc == 0 ? cc_http_admin_port(s->http) : 0;
     s->ready = 1;
     pthread_cond_signal(&s->ready_cond);
     pthread_mutex_unlock(&s->lock);
-    if (rc != 0)
+    if (rc != 0) {
         uv_close((uv_handle_t *)&s->stop, NULL);
+        uv_close((uv_handle_t *)&s->wake, NULL);
+        uv_close((uv_handle_t *)&s->reconfigure, NULL);
+    }
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     return NULL;
 }
 
-static server_t *server_start(const char *listen, int max_connections, int timeout)
+/* A server on listen, with /healthz and /metrics on admin_listen (NULL:
+ * off). */
+static server_t *server_start_admin(const char *listen, const char *admin_listen, int max_connections, int timeout,
+                                    int request_timeout)
 {
     server_t *s = calloc(1, sizeof(*s));
     assert_non_null(s);
     assert_int_equal(cc_config_defaults(&s->config), 0);
     free(s->config.listen);
     s->config.listen = strdup(listen);
+    free(s->config.admin_listen);
+    s->config.admin_listen = admin_listen ? strdup(admin_listen) : NULL;
     s->config.http_max_connections = max_connections;
     s->config.http_timeout_seconds = timeout;
+    s->config.http_request_seconds = request_timeout;
     cc_http_etag(BODY, strlen(BODY), s->etag);
     g_owned_live = &s->owned_live;
     g_owned_released = &s->released;
@@ -181,6 +229,12 @@ static server_t *server_start(const char *listen, int max_connections, int timeo
     return s;
 }
 
+/* A server on listen, /healthz and /metrics on a second loopback port. */
+static server_t *server_start(const char *listen, int max_connections, int timeout)
+{
+    return server_start_admin(listen, "127.0.0.1:0", max_connections, timeout, 10);
+}
+
 /* Stop the server, join its thread, check the release balance. */
 static void server_stop(server_t *s)
 {
@@ -192,6 +246,8 @@ static void server_stop(server_t *s)
     assert_int_equal(atomic_load(&s->owned_live), 0);
     assert_int_equal(atomic_load(&s->logged_url), 0);
     cc_config_free(&s->config);
+    if (s->next.listen != NULL)
+        cc_config_free(&s->next);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->ready_cond);
     free(s);
@@ -246,7 +302,9 @@ static void request_full(const server_t *s, const char *method, const char *path
     memset(r, 0, sizeof(*r));
     cc_buf_init(&r->headers);
     cc_buf_init(&r->body);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+    /* /healthz and /metrics live on the admin listener. */
+    int admin = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", admin ? s->admin_port : s->port, path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
@@ -497,7 +555,13 @@ static void test_healthz_metrics_errors(void **state)
     assert_non_null(strstr(text, "careclock_http_requests_total{code=\"503\"} 1\n"));
     assert_non_null(strstr(text, "careclock_http_requests_total{code=\"500\"} 1\n"));
     assert_non_null(strstr(text, "careclock_http_connections 1\n"));
+    assert_non_null(strstr(text, "careclock_http_closed_total{reason=\"deadline\"} 0\n"));
     resp_free(&r);
+    atomic_store(&s->unhealthy, 1);
+    request(s, "GET", "/healthz", NULL, &r);
+    assert_string_equal(cc_buf_str(&r.body), "unavailable: the test says so\n");
+    resp_free(&r);
+    atomic_store(&s->unhealthy, 0);
 }
 
 static void test_oversized_request_refused(void **state)
@@ -615,6 +679,257 @@ static void test_stop_with_open_connections(void **state)
     close(half);
 }
 
+/* /healthz and /metrics only on the admin listener, feeds only on the
+ * public one (issue 19, item 4): a proxy that publishes the feeds does not
+ * publish the counts. */
+static void test_admin_endpoints_apart(void **state)
+{
+    server_t *s = *state;
+    char path[64];
+    resp_t r;
+    assert_true(s->admin_port > 0 && s->admin_port != s->port);
+    const char *const admin_only[] = {"/healthz", "/metrics"};
+    for (size_t i = 0; i < 2; i++) {
+        /* On the public port: 404, as for any unknown path. */
+        snprintf(path, sizeof(path), "%s?", admin_only[i]);
+        int fd = -1;
+        char req[128], buf[512];
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", admin_only[i]);
+        assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_WAITALL);
+        assert_true(n > 12);
+        buf[n] = '\0';
+        assert_memory_equal(buf + 9, "404", 3);
+        close(fd);
+        request(s, "GET", admin_only[i], NULL, &r); /* on the admin port */
+        assert_int_equal(r.code, 200);
+        resp_free(&r);
+    }
+    /* A feed on the admin port: 404. */
+    server_t admin_as_public = *s;
+    admin_as_public.port = s->admin_port;
+    request(&admin_as_public, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 404);
+    resp_free(&r);
+}
+
+/* admin_listen off: no /healthz anywhere; equal to a fixed listen: one
+ * listener serves everything (the operator's explicit choice). */
+static void test_admin_off_and_shared(void **state)
+{
+    (void)state;
+    server_t *s = server_start_admin("127.0.0.1:0", NULL, 8, 5, 10);
+    assert_int_equal(s->start_rc, 0);
+    assert_int_equal(s->admin_port, -1);
+    server_stop(s);
+    /* A fixed port, free now: take one from the kernel, let it go. */
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(bind(probe, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(probe, (struct sockaddr *)&sa, &sl), 0);
+    char listen_at[32];
+    snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%d", ntohs(sa.sin_port));
+    close(probe);
+    s = server_start_admin(listen_at, listen_at, 8, 5, 10);
+    assert_int_equal(s->start_rc, 0);
+    assert_int_equal(s->admin_port, s->port);
+    resp_t r;
+    request(s, "GET", "/healthz", NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    server_stop(s);
+}
+
+/* Label values are escaped as the text exposition format says. */
+static void test_metric_label_escaped(void **state)
+{
+    (void)state;
+    cc_buf_t b;
+    cc_buf_init(&b);
+    assert_int_equal(cc_http_metric_label(&b, "care\"plan\\x\n} 1\nforged 2"), 0);
+    assert_string_equal(cc_buf_str(&b), "care\\\"plan\\\\x\\n} 1\\nforged 2");
+    assert_null(strchr(cc_buf_str(&b), '\n'));
+    cc_buf_free(&b);
+}
+
+/* A request that never arrives whole is closed after request_timeout even
+ * though it is never idle for timeout (issue 19, item 1): a byte every
+ * 0.3 s, timeout 30 s, request_timeout 2 s. */
+static void test_request_deadline(void **state)
+{
+    (void)state;
+    server_t *s = server_start_admin("127.0.0.1:0", "127.0.0.1:0", 8, 30, 2);
+    assert_int_equal(s->start_rc, 0);
+    int fd = connect_raw(s->port);
+    const char *req = "GET " FEED " HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    double start = now_s(), closed_after = -1;
+    char buf[64];
+    for (size_t i = 0; i < strlen(req) && closed_after < 0; i++) {
+        if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1) {
+            closed_after = now_s() - start;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 300) > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
+            closed_after = now_s() - start;
+    }
+    assert_true(closed_after >= 1.5 && closed_after < 5.0);
+    close(fd);
+    resp_t r;
+    request(s, "GET", "/metrics", NULL, &r);
+    assert_non_null(strstr(cc_buf_str(&r.body), "careclock_http_closed_total{reason=\"deadline\"} 1\n"));
+    resp_free(&r);
+    server_stop(s);
+}
+
+/* Beyond 7/8 of max_connections, a new connection closes the one that has
+ * waited longest for its request: 16 allowed, 14 before making room. */
+static void test_make_room(void **state)
+{
+    (void)state;
+    server_t *s = server_start_admin("127.0.0.1:0", "127.0.0.1:0", 16, 30, 30);
+    assert_int_equal(s->start_rc, 0);
+    int fds[20];
+    for (int i = 0; i < 20; i++) {
+        fds[i] = connect_raw(s->port);
+        usleep(20 * 1000);
+    }
+    /* The six oldest were closed to make room, the newest are open. */
+    for (int i = 0; i < 6; i++)
+        assert_true(closed_within(fds[i], 2.0));
+    double start = now_s();
+    resp_t r;
+    request_timeout(s, FEED, 5, &r);
+    assert_int_equal(r.code, 200);
+    assert_true(now_s() - start < 1.0);
+    resp_free(&r);
+    assert_false(closed_within(fds[19], 0.3));
+    for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    server_stop(s);
+}
+
+typedef struct {
+    const server_t *s;
+    resp_t r;
+} later_t;
+
+static void *fetch_later(void *arg)
+{
+    later_t *l = arg;
+    request(l->s, "GET", "/feeds/later.ics", NULL, &l->r);
+    return NULL;
+}
+
+/* A feed being prepared: the connection waits (suspended) while the server
+ * goes on answering others, and is answered when woken (issue 19, item 8). */
+static void test_pending_feed_waits_for_wake(void **state)
+{
+    server_t *s = *state;
+    later_t l = {.s = s};
+    pthread_t t;
+    int calls = atomic_load(&s->feed_calls);
+    assert_int_equal(pthread_create(&t, NULL, fetch_later, &l), 0);
+    while (atomic_load(&s->feed_calls) == calls)
+        usleep(1000);
+    usleep(100 * 1000);
+    resp_t r;
+    double start = now_s();
+    request(s, "GET", "/healthz", NULL, &r); /* meanwhile: at once */
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    assert_true(now_s() - start < 1.0);
+    uv_async_send(&s->wake);
+    pthread_join(t, NULL);
+    assert_int_equal(l.r.code, 200);
+    assert_string_equal(cc_buf_str(&l.r.body), BODY);
+    resp_free(&l.r);
+}
+
+static void reconfigure(server_t *s, const char *listen, int max_connections)
+{
+    if (s->next.listen != NULL)
+        cc_config_free(&s->next);
+    assert_int_equal(cc_config_defaults(&s->next), 0);
+    free(s->next.listen);
+    s->next.listen = strdup(listen);
+    free(s->next.admin_listen);
+    s->next.admin_listen = strdup("127.0.0.1:0");
+    s->next.http_max_connections = max_connections;
+    s->next.http_timeout_seconds = 5;
+    atomic_store(&s->reconfigured, 0);
+    uv_async_send(&s->reconfigure);
+    while (!atomic_load(&s->reconfigured))
+        usleep(1000);
+}
+
+/* SIGHUP's [http] (issue 19, item 7): new limits on the same address keep
+ * the port; a new address is listened on and the old one closed; an
+ * address that cannot be bound changes nothing. */
+static void test_reconfigure_rebinds(void **state)
+{
+    (void)state;
+    server_t *s = server_start_admin("127.0.0.1:0", "127.0.0.1:0", 8, 5, 10);
+    assert_int_equal(s->start_rc, 0);
+    int first = s->port;
+    char same[32];
+    snprintf(same, sizeof(same), "127.0.0.1:%d", first);
+    resp_t r;
+    reconfigure(s, same, 8);
+    assert_int_equal(s->reconf_rc, 0);
+    reconfigure(s, same, 32); /* a limit changed: a new server on the same socket */
+    assert_int_equal(s->reconf_rc, 0);
+    assert_int_equal(s->rebound, 1);
+    assert_int_equal(s->port, first);
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+
+    reconfigure(s, "127.0.0.1:0", 32); /* a new address */
+    assert_int_equal(s->reconf_rc, 0);
+    assert_int_equal(s->rebound, 1);
+    assert_int_not_equal(s->port, first);
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    server_t old = *s;
+    old.port = first;
+    request_full(&old, "GET", FEED, NULL, 2L, &r);
+    assert_int_equal(r.curl, CURLE_COULDNT_CONNECT);
+    resp_free(&r);
+
+    /* An address another socket holds: refused, nothing changes. */
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(bind(holder, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(holder, 1), 0);
+    assert_int_equal(getsockname(holder, (struct sockaddr *)&sa, &sl), 0);
+    char taken[32];
+    snprintf(taken, sizeof(taken), "127.0.0.1:%d", ntohs(sa.sin_port));
+    int now_port = s->port;
+    reconfigure(s, taken, 32);
+    assert_int_equal(s->reconf_rc, CC_EIO);
+    assert_non_null(strstr(s->err, "[http] listen"));
+    assert_int_equal(s->port, now_port);
+    request(s, "GET", FEED, NULL, &r);
+    assert_int_equal(r.code, 200);
+    resp_free(&r);
+    close(holder);
+    server_stop(s);
+}
+
 static void test_bad_listen(void **state)
 {
     (void)state;
@@ -692,6 +1007,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_healthz_metrics_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_request_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_client_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_endpoints_apart, setup, teardown),
+        cmocka_unit_test(test_admin_off_and_shared),
+        cmocka_unit_test(test_metric_label_escaped),
+        cmocka_unit_test(test_request_deadline),
+        cmocka_unit_test(test_make_room),
+        cmocka_unit_test_setup_teardown(test_pending_feed_waits_for_wake, setup, teardown),
+        cmocka_unit_test(test_reconfigure_rebinds),
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_stop_with_open_connections),
         cmocka_unit_test(test_bad_listen),
