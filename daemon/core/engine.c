@@ -227,6 +227,12 @@ static int validate_and_episodes(run_t *r)
         if (e->date == CC_DATE_NONE)
             return data_error(r, "event %lld (%s): date \"%s\" is not a valid date", (long long)e->id,
                               cc_ruleset_type_name(r->rs, (size_t)e->type), e->raw_date ? e->raw_date : "");
+        /* Bounded before any is parsed (the check below parses them, and a
+         * condition reads them with jansson once per rule that asks). */
+        size_t attrs = e->attrs != NULL ? strnlen(e->attrs, CC_ATTRS_MAX + 1) : 0;
+        if (attrs > CC_ATTRS_MAX)
+            return data_error(r, "event %lld (%s): attributes longer than %d bytes", (long long)e->id,
+                              cc_ruleset_type_name(r->rs, (size_t)e->type), CC_ATTRS_MAX);
         char why[96], tm[16];
         if (cc_engine_attrs_check(e->attrs, why, sizeof(why)) != 0)
             return data_error(r, "event %lld (%s): attributes %.40s%s are not a JSON object of strings: %s",

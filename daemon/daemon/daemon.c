@@ -585,21 +585,25 @@ static int start_http(cc_daemon_t *d)
     char err[512];
     cc_http_routes_t routes = {.data = d, .feed = route_feed, .healthz = route_healthz, .metrics = route_metrics,
                                .web = route_web, .log = route_log};
-    if (cc_feedserver_new(d->store, &d->env.config, &d->feeds) != 0)
-        return CC_ENOMEM;
-    cc_web_options_t wo = {.db_path = d->db_path, .config_path = d->options.config_path,
-                           .listen = d->env.config.listen, .clock_offset = d->clock_offset};
-    int wrc = cc_web_new(&d->loop, &d->env, &wo, &d->web, err, sizeof(err));
-    if (wrc != 0) {
-        cc_log(CC_LOG_ERR, "dashboard: %s", err);
-        return wrc;
-    }
-    cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
-    int rc = cc_http_start(&d->loop, &d->env.config, &routes, &d->http, err, sizeof(err));
+    int rc = cc_feedserver_new(&d->loop, d->store, d->db_path, &d->env.config, &d->feeds, err, sizeof(err));
     if (rc != 0) {
         cc_log(CC_LOG_ERR, "feed server: %s", err);
         return rc;
     }
+    cc_web_options_t wo = {.db_path = d->db_path, .config_path = d->options.config_path,
+                           .listen = d->env.config.listen, .clock_offset = d->clock_offset};
+    rc = cc_web_new(&d->loop, &d->env, &wo, &d->web, err, sizeof(err));
+    if (rc != 0) {
+        cc_log(CC_LOG_ERR, "dashboard: %s", err);
+        return rc;
+    }
+    cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
+    rc = cc_http_start(&d->loop, &d->env.config, &routes, &d->http, err, sizeof(err));
+    if (rc != 0) {
+        cc_log(CC_LOG_ERR, "feed server: %s", err);
+        return rc;
+    }
+    cc_feedserver_attach(d->feeds, d->http);
     log_listeners(d, "listening");
     static const char *const AUTH[] = {"sign-in by e-mailed link", "sign-in through the proxy", "off"};
     cc_log(CC_LOG_INFO, "dashboard: %s", AUTH[d->env.config.web_auth]);
@@ -637,6 +641,13 @@ static int open_database(cc_daemon_t *d)
     return 0;
 }
 
+/* An environment moved out of the daemon by a reload. */
+static void free_env(void *arg)
+{
+    cc_env_free(arg);
+    free(arg);
+}
+
 static void on_sighup(uv_signal_t *s, int signum)
 {
     cc_daemon_t *d = s->data;
@@ -655,17 +666,29 @@ static void on_sighup(uv_signal_t *s, int signum)
      * reload applies; a new address that cannot be bound refuses the whole
      * reload, naming the key (docs/feeds.md, "Reloading"). */
     int rebound = 0;
-    if ((rc = apply_listen_override(d, &fresh.config)) != 0 ||
+    cc_env_t *old = malloc(sizeof(*old)); /* the running one, kept until no feed render reads its calendar */
+    if (old == NULL)
+        rc = CC_ENOMEM;
+    if (rc != 0 || (rc = apply_listen_override(d, &fresh.config)) != 0 ||
         (d->http != NULL && (rc = cc_http_reconfigure(d->http, &fresh.config, &rebound, err, sizeof(err))) != 0)) {
         cc_log(CC_LOG_ERR, "reload refused, the running configuration stays: %s",
                rc == CC_ENOMEM ? "out of memory" : err);
+        free(old);
         cc_env_free(&fresh);
         sd_notify(0, "READY=1");
         return;
     }
     int changed = strcmp(fresh.fingerprint, d->env.fingerprint) != 0;
-    cc_env_free(&d->env);
+    *old = d->env;
     d->env = fresh;
+    if (d->feeds != NULL) {
+        /* A render in flight on the thread pool reads the old calendar:
+         * freed once it is done. */
+        cc_feedserver_invalidate(d->feeds, &d->env.config, d->env.cal, d->today);
+        cc_feedserver_when_idle(d->feeds, free_env, old);
+    } else {
+        free_env(old);
+    }
     if (rebound)
         log_listeners(d, "now listening");
     if (cc_time_set_zone(d->env.config.timezone, err, sizeof(err)) != 0)
@@ -701,6 +724,8 @@ static void on_http_stopped(void *arg)
 {
     cc_daemon_t *d = arg;
     d->http = NULL;
+    if (d->feeds != NULL)
+        cc_feedserver_attach(d->feeds, NULL);
     close_handles(d);
 }
 
@@ -710,6 +735,8 @@ static void on_web_closed(void *arg)
     d->web = NULL;
     /* Then the feed server (it finishes what it is sending), then every
      * other handle; the loop ends when all are closed. */
+    if (d->feeds != NULL)
+        cc_feedserver_close(d->feeds);
     if (d->http != NULL)
         cc_http_stop(d->http, on_http_stopped, d);
     else

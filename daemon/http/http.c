@@ -87,6 +87,7 @@ struct conn {
     int waiting;                 /* the request has not arrived whole */
     int shut;                    /* shutdown() done: MHD is closing it */
     int suspended;               /* waiting for cc_http_wake(key) */
+    int resumed;                 /* woken: the next route call is told so */
     int64_t key;
 };
 
@@ -544,6 +545,11 @@ static enum MHD_Result serve_feed(server_t *srv, struct MHD_Connection *conn, co
     cc_http_body_t b;
     char etag[CC_HTTP_ETAG_SIZE], date[40];
     memset(&b, 0, sizeof(b));
+    conn_t *c = conn_of(conn);
+    if (c != NULL) {
+        b.resumed = c->resumed;
+        c->resumed = 0;
+    }
     int rc = h->routes.feed != NULL ? h->routes.feed(h->routes.data, token, &b) : CC_ENOTFOUND;
     if (rc == CC_ENOTFOUND)
         return send_plain(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -553,7 +559,6 @@ static enum MHD_Result serve_feed(server_t *srv, struct MHD_Connection *conn, co
     }
     if (b.pending) {
         /* Being prepared: wait, off the loop's hands, for cc_http_wake(). */
-        conn_t *c = conn_of(conn);
         release(&b);
         if (c == NULL)
             return send_plain(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again\n");
@@ -1560,6 +1565,7 @@ static int wake(server_t *srv, int64_t key)
     for (conn_t *c = srv != NULL ? srv->head : NULL; c != NULL; c = c->next)
         if (c->suspended && c->key == key) {
             c->suspended = 0;
+            c->resumed = 1;
             MHD_resume_connection(c->mhd);
             woken++;
         }

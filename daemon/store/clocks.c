@@ -349,10 +349,14 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
 
 /* ---- a calendar feed's clocks -------------------------------------------- */
 
+/* Names over ?4 (CC_NAME_MAX) characters are left out, and counted in the
+ * last column (clocks.h). */
+#define BOUNDED(x) "CASE WHEN length(" x ") <= ?4 THEN " x " END"
 #define FEED_SELECT                                                                                                \
-    "SELECT c.child_id, ch.initials, CASE WHEN ?3 THEN ch.full_name END, c.rule_id, c.title, c.source, c.seq, "    \
-    "c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, w.name, c.updated_at, c.sequence, "           \
-    "c.instance "                                                                                                 \
+    "SELECT c.child_id, " BOUNDED("ch.initials") ", CASE WHEN ?3 THEN " BOUNDED("ch.full_name") " END, "            \
+    "c.rule_id, c.title, c.source, c.seq, c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, "        \
+    BOUNDED("w.name") ", c.updated_at, c.sequence, c.instance, coalesce(length(ch.initials) > ?4, 0) + "           \
+    "coalesce(?3 AND length(ch.full_name) > ?4, 0) + coalesce(length(w.name) > ?4, 0) "                          \
     "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
     "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
     "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
@@ -387,7 +391,8 @@ static int feed_row(sqlite3_stmt *st, void *ctx)
         .title = text(st, 4), .source = text(st, 5), .seq = sqlite3_column_int(st, 6), .start_date = text(st, 7),
         .due_date = text(st, 8), .status = text(st, 9), .met_on = text(st, 10), .start_event_type = text(st, 11),
         .reason = text(st, 12), .worker_name = text(st, 13), .updated_at = text(st, 14),
-        .sequence = sqlite3_column_int64(st, 15), .instance = text(st, 16)};
+        .sequence = sqlite3_column_int64(st, 15), .instance = text(st, 16),
+        .names_not_shown = sqlite3_column_int(st, 17)};
     return sink->fn(sink->arg, &r);
 }
 
@@ -403,6 +408,7 @@ int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_dat
     if (done_since != CC_DATE_NONE)
         sqlite3_bind_text(st, 2, cc_date_format(done_since, since), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, with_names != 0);
+    sqlite3_bind_int(st, 4, CC_NAME_MAX);
     clock_sink_t sink = {fn, arg};
     return stream(st, feed_row, &sink);
 }

@@ -114,6 +114,13 @@ int cc_store_event_add(cc_store_t *s, const cc_store_event_in_t *ev, int64_t *id
         (rc = cc__store_check_text("source", ev->source, 0, err, errlen)) != 0 ||
         (rc = cc__store_check_text("note", ev->note, 0, err, errlen)) != 0)
         goto out;
+    if (ev->attributes != NULL && strlen(ev->attributes) > CC_ATTRS_MAX) {
+        /* The engine would make the child a data error (engine.h). */
+        cc_set_err(err, errlen, "the attributes are %zu bytes, more than the %d allowed", strlen(ev->attributes),
+                   CC_ATTRS_MAX);
+        rc = CC_EINVAL;
+        goto out;
+    }
     if (ev->source_key != NULL) {
         if ((rc = cc__store_check_text("source_key", ev->source_key, 1, err, errlen)) != 0)
             goto out;

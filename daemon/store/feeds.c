@@ -299,12 +299,28 @@ void cc_feeds_clocks_free(cc_feed_clocks_t *clocks)
     memset(clocks, 0, sizeof(*clocks));
 }
 
-static int load_name(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char **name, char *err,
-                     size_t errlen)
+/* Characters of UTF-8 text, counting no further than max + 1. */
+static size_t chars_upto(const char *text, size_t max)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && n <= max; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+/* The calendar's name: "careclock: " and the team's or person's name, or
+ * their id when the name is over CC_NAME_MAX characters (*over counts it). */
+static int load_name(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char **name, size_t *over,
+                     char *err, size_t errlen)
 {
     char *n = NULL;
     int found = kind == CC_FEED_TEAM ? cc_store_team_name(s, target_id, &n) : cc_store_staff_name(s, target_id, &n);
     int rc = found < 0 ? found : 0;
+    if (n != NULL && chars_upto(n, CC_NAME_MAX) > CC_NAME_MAX) {
+        free(n);
+        n = NULL;
+        (*over)++;
+    }
     if (found == 1) {
         size_t len = strlen("careclock: ") + strlen(n ? n : target_id) + 1;
         *name = malloc(len);
@@ -363,6 +379,7 @@ static int load_row(void *arg, const cc_clock_row_t *row)
     c->met_on = cc__store_date(row->met_on);
     c->status = (cc_status_t)parsed;
     c->sequence = row->sequence;
+    out->names_not_shown += (size_t)row->names_not_shown;
     out->len++;
     return 0;
 }
@@ -377,7 +394,7 @@ int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_
     cc_buf_init(&l.block);
     if ((unsigned)kind > CC_FEED_STAFF || target_id == NULL)
         return CC_EINVAL;
-    if ((rc = load_name(s, kind, target_id, &out->name, err, errlen)) != 0)
+    if ((rc = load_name(s, kind, target_id, &out->name, &out->names_not_shown, err, errlen)) != 0)
         goto out;
     rc = cc_clocks_feed_rows(s, kind == CC_FEED_TEAM ? CC_CLOCKS_OF_TEAM : CC_CLOCKS_OF_STAFF, target_id, done_since,
                              with_names, load_row, &l);
@@ -433,6 +450,8 @@ int cc_feeds_render(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, c
                           .cal = cal,
                           .public_url = config->public_url};
     rc = cc_ics_render(&feed, clocks.items, clocks.len, out, info, err, errlen);
+    if (info != NULL)
+        info->names_not_shown = clocks.names_not_shown;
     cc_feeds_clocks_free(&clocks);
     return rc;
 }

@@ -335,6 +335,9 @@ int cc__store_check_id(const char *field, const char *id, char *err, size_t errl
     return 0;
 }
 
+/* Free text (names, initials, notes): no control characters; required
+ * text must not be empty; all but a note at most CC_NAME_MAX characters
+ * (the bound feeds and messages hold other systems' names to). */
 int cc__store_check_text(const char *field, const char *text, int required, char *err, size_t errlen)
 {
     if (text == NULL || text[0] == '\0') {
@@ -346,7 +349,7 @@ int cc__store_check_text(const char *field, const char *text, int required, char
     /* The text itself is not echoed: a name is a child's or a person's, and
      * the message reaches a terminal, a log or an import report. The
      * offending character and where it is are enough to find it. */
-    size_t chars = 0;
+    size_t chars = 0, max = strcmp(field, "note") == 0 ? SIZE_MAX : CC_NAME_MAX;
     for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
         if ((*p & 0xc0) != 0x80)
             chars++; /* UTF-8: count characters, not continuation bytes */
@@ -357,6 +360,10 @@ int cc__store_check_text(const char *field, const char *text, int required, char
                        *p == '\n' ? ", a line break" : *p == '\r' ? ", a carriage return" : *p == '\t' ? ", a tab" : "");
             return CC_EINVAL;
         }
+    }
+    if (chars > max) {
+        cc_set_err(err, errlen, "%s is %zu characters long, more than the %d allowed", field, chars, CC_NAME_MAX);
+        return CC_EINVAL;
     }
     return 0;
 }

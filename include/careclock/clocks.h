@@ -34,6 +34,7 @@ typedef struct {
     /* joined */
     const char *initials, *full_name, *worker_id, *worker_name, *team_id, *iro_id;
     const char *start_event_type;  /* the type of the event that started it */
+    int names_not_shown;           /* feeds: names over CC_NAME_MAX characters left out (NULL above) */
 } cc_clock_row_t;
 
 typedef int (*cc_clock_row_fn)(void *arg, const cc_clock_row_t *row);
@@ -132,7 +133,11 @@ typedef enum { CC_CLOCKS_OF_TEAM, CC_CLOCKS_OF_STAFF } cc_clocks_of_t;
  * cancelled ones only those done on or after done_since (CC_DATE_NONE:
  * all). Rows: child_id, initials, full_name (NULL unless with_names),
  * rule_id, title, source, seq, start_date, due_date, status, met_on,
- * start_event_type, reason, worker_name, updated_at, sequence, instance. A staff
+ * start_event_type, reason, worker_name, updated_at, sequence, instance. A
+ * name (initials, full name, the worker's) over CC_NAME_MAX characters,
+ * which only another system can have written, is NULL and counted in
+ * names_not_shown: left out in SQL, so not even one copy per row is made
+ * (a 5 MB name on every row of a large feed was gigabytes). A staff
  * member's children are chosen first, from the children table alone, and
  * their clocks then read by primary key (docs/feeds.md). */
 int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_date_t done_since, int with_names,

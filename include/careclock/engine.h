@@ -38,6 +38,16 @@
 /* Longest id (staff, team, child) accepted anywhere, in bytes. */
 #define CC_ID_MAX 64
 
+/* Bounds on what other systems write (docs/reliability.md, "Bounds"). A
+ * name (a child's initials or full name, a staff member's or a team's) of
+ * more than CC_NAME_MAX characters is refused when careclock writes it and
+ * not shown when another system did (the feed shows the id instead); an
+ * event whose attributes are more than CC_ATTRS_MAX bytes makes its child a
+ * data error. Real values are far below: SSDA903 attributes are a few codes,
+ * names a few dozen characters. */
+#define CC_NAME_MAX 200
+#define CC_ATTRS_MAX 8192
+
 typedef enum {
     CC_STATUS_OPEN,
     CC_STATUS_DUE_SOON,

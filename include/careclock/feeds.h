@@ -108,12 +108,16 @@ typedef struct {
     cc_ics_clock_t *items;
     size_t len;
     char *strings;           /* one block holding every string of items */
+    size_t names_not_shown;  /* names over CC_NAME_MAX characters left out (rows, and the calendar's name) */
 } cc_feed_clocks_t;
 
 /* Load what the feed of (kind, target_id) shows into out (free with
  * cc_feeds_clocks_free): clocks with a due date, not data_error, and, of
  * the met, met late and cancelled ones, only those done on or after
  * done_since (CC_DATE_NONE: all). Full names are loaded only when with_names.
+ * A name over CC_NAME_MAX characters (another system wrote it) is left out
+ * (NULL; the calendar is named after target_id) and counted in
+ * out->names_not_shown.
  * CC_ENOTFOUND (err names it) when the team or staff member does not exist. */
 int cc_feeds_load(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, cc_date_t done_since, int with_names,
                   cc_feed_clocks_t *out, char *err, size_t errlen);

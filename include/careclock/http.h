@@ -76,6 +76,9 @@ typedef struct {
      * feed route again for the same request. */
     int pending;
     int64_t wait_key;
+    /* Set by the server before it calls the route (the rest is zeroed): 1
+     * when this request was woken by cc_http_wake after a pending answer. */
+    int resumed;
     /* Who owns body. release NULL: body outlives the server (static, or
      * freed only after cc_http_stop() has finished); it is sent without
      * copying. Otherwise the server sends body without copying and calls

@@ -80,6 +80,7 @@ typedef struct {
 typedef struct {
     size_t events;               /* VEVENTs written */
     char last_modified[21];      /* latest updated_at among them, "" when none */
+    size_t names_not_shown;      /* set by cc_feeds_render: names over CC_NAME_MAX left out */
 } cc_ics_info_t;
 
 /* Render the feed into out (appended). info may be NULL. Returns 0,

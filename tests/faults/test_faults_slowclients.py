@@ -19,6 +19,7 @@ asserted is the one docs/reliability.md states: every request answered 200
 within 2 s (measured: tens of milliseconds). tests/faults/slowload.py runs the
 same attack by hand against any careclockd."""
 import re
+import resource
 import signal
 import time
 import unittest
@@ -29,7 +30,7 @@ import slowload
 from daemon_harness import Council, Daemon
 
 BOUND_S = 2.0       # docs/reliability.md, "Slow clients": the bound a well-behaved request holds
-PHASE_S = 8         # seconds each attack runs while a good client is timed
+PHASE_S = 5         # seconds each attack runs while a good client is timed
 
 
 def metric(text, name):
@@ -40,6 +41,8 @@ def metric(text, name):
 class SlowClients(faultlib.FaultTest):
     def _set_up(self):
         self.daemon = None
+        if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 4096:
+            self.skipTest("2,600 client sockets need RLIMIT_NOFILE of 4096 or more (ulimit -Hn)")
         self.council = c = Council()
         c.cli("child", "add", "C1", "--dob", "2015-03-02", "--team", "T1", "--worker", "W1", "--initials", "AB")
         c.cli("event", "add", "C1", "looked_after_start", "2026-11-02", today="2026-11-10")

@@ -1079,6 +1079,28 @@ static void test_data_error_bad_date(void **state)
     expect_single_data_error("event 101", "02/11/2026 ");
 }
 
+/* Attributes beyond CC_ATTRS_MAX bytes (another system wrote them): a data
+ * error, before any is parsed (issue 19, item 8); at the bound they are
+ * read as usual. */
+static void test_data_error_attributes_too_large(void **state)
+{
+    (void)state;
+    static char attrs[CC_ATTRS_MAX + 2];
+    size_t n = CC_ATTRS_MAX + 1;
+    memset(attrs, ' ', n);
+    memcpy(attrs, "{\"emergency\":\"yes\"}", 19); /* valid JSON padded with spaces */
+    attrs[n] = '\0';
+    run(DOB_11, "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", attrs}));
+    expect_single_data_error("event 102", "attributes longer than 8192 bytes");
+    attrs[n - 1] = '\0'; /* exactly CC_ATTRS_MAX */
+    run(DOB_11, "2026-11-10",
+        EVENTS({"looked_after_start", "2026-11-02", NULL}, {"placement_start", "2026-11-02", attrs}));
+    assert_true(g_out.len > 1);
+    for (size_t i = 0; i < g_out.len; i++)
+        assert_int_not_equal(g_out.items[i].status, CC_STATUS_DATA_ERROR);
+}
+
 static void test_data_error_end_with_no_episode(void **state)
 {
     (void)state;
@@ -1902,6 +1924,7 @@ int main(void)
         cmocka_unit_test(test_status_names_round_trip),
         cmocka_unit_test(test_data_error_unknown_type),
         cmocka_unit_test(test_data_error_bad_date),
+        cmocka_unit_test(test_data_error_attributes_too_large),
         cmocka_unit_test(test_data_error_end_with_no_episode),
         cmocka_unit_test(test_data_error_bad_dob),
         cmocka_unit_test(test_data_error_keeps_other_childrens_clocks),
