@@ -214,7 +214,7 @@ static int recompute(cc_daemon_t *d)
     if (rc != 0) {
         int code = 0;
         const char *why = cc_store_errmsg(d->store, &code);
-        int busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+        int busy = rc == CC_EBUSY || (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
         d->recompute_failures++;
         if (d->failed_streak++ == 0)
             d->failing_since = now_ms;

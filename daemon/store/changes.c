@@ -22,7 +22,7 @@ int cc_store_changes_take(cc_store_t *s, int64_t *upto, char ***child_ids, size_
     sqlite3_stmt *st = cc__store_stmt(s, CHANGES_MAX_SQL);
     if (st == NULL)
         return CC_EDB;
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     int64_t max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)

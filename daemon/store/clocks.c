@@ -42,7 +42,7 @@ static int stream(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), voi
     int step = SQLITE_ERROR, rc = 0;
     if (st == NULL)
         return CC_EDB;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    while ((step = cc__store_step(st)) == SQLITE_ROW)
         if ((rc = row(st, ctx)) != 0)
             break;
     if (rc == 0 && step != SQLITE_DONE)
@@ -260,7 +260,7 @@ int cc_clocks_credited(cc_store_t *s, const cc_clocks_due_t *q, cc_clocks_credit
         sqlite3_bind_text(st, 5, q->worker, -1, SQLITE_STATIC);
     cc_assignments_init(&held);
     int step;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         cc_clocks_credit_row_t r = {.child_id = text_or_empty(st, 0), .rule_id = text_or_empty(st, 1),
                                     .title = text_or_empty(st, 2), .seq = sqlite3_column_int(st, 3),
                                     .start_date = text_or_empty(st, 4), .due_date = text_or_empty(st, 5),
@@ -300,7 +300,7 @@ int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n)
         return CC_EDB;
     if (team)
         sqlite3_bind_text(st, 1, team, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_ROW)
         *n = (size_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -333,7 +333,7 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
         return CC_EDB;
     sqlite3_bind_text(st, 1, staff_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, with_names != 0);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         cc_clocks_escalation_t e = {.child_id = text_or_empty(st, 0), .rule_id = text_or_empty(st, 1),
                                     .seq = sqlite3_column_int(st, 2), .title = text_or_empty(st, 3),
                                     .due_date = text_or_empty(st, 4), .status = text_or_empty(st, 5),

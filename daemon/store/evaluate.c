@@ -75,7 +75,7 @@ int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char
                            -1, &est, NULL) != SQLITE_OK)
         goto out;
     sqlite3_bind_text(cst, 1, child_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(cst);
+    int step = cc__store_step(cst);
     if (step == SQLITE_DONE) {
         rc = CC_ENOTFOUND;
         goto out;
@@ -85,7 +85,7 @@ int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char
     bytes += col_len(cst, 0) + col_len(cst, 1);
     /* First pass sizes the block; second fills it. */
     sqlite3_bind_text(est, 1, child_id, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(est)) == SQLITE_ROW) {
+    while ((step = cc__store_step(est)) == SQLITE_ROW) {
         n++;
         bytes += col_len(est, 1) + col_len(est, 2) + col_len(est, 3);
     }
@@ -104,7 +104,7 @@ int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char
         out->child.dob = CC_DATE_NONE;
     sqlite3_reset(est);
     size_t i = 0;
-    while (i < n && (step = sqlite3_step(est)) == SQLITE_ROW) {
+    while (i < n && (step = cc__store_step(est)) == SQLITE_ROW) {
         cc_event_t *e = &out->events[i++];
         e->id = sqlite3_column_int64(est, 0);
         e->raw_type = put(&cursor, est, 1);
@@ -297,7 +297,7 @@ static int load_by_id(cc__eval_t *x, const char *child_id)
     cc__batch_reset(b);
     sqlite3_reset(x->child_get);
     sqlite3_bind_text(x->child_get, 1, child_id, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(x->child_get);
+    step = cc__store_step(x->child_get);
     if (step == SQLITE_DONE)
         rc = CC_ENOTFOUND;
     else if (step != SQLITE_ROW)
@@ -309,7 +309,7 @@ static int load_by_id(cc__eval_t *x, const char *child_id)
         return rc;
     sqlite3_reset(x->events_get);
     sqlite3_bind_text(x->events_get, 1, child_id, -1, SQLITE_TRANSIENT);
-    while (rc == 0 && (step = sqlite3_step(x->events_get)) == SQLITE_ROW)
+    while (rc == 0 && (step = cc__store_step(x->events_get)) == SQLITE_ROW)
         rc = cc__batch_add_event(b, x->events_get, 0);
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;
@@ -524,7 +524,7 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
     sqlite3_reset(ex);
     sqlite3_bind_text(ex, 1, child_id, -1, SQLITE_TRANSIENT);
     /* Existing rows: unchanged ones are marked seen; vanished ones deleted. */
-    while ((step = sqlite3_step(ex)) == SQLITE_ROW) {
+    while ((step = cc__store_step(ex)) == SQLITE_ROW) {
         const char *rule_id = (const char *)sqlite3_column_text(ex, 0);
         const char *instance = (const char *)sqlite3_column_text(ex, 12);
         row_t *match = n ? find_row(rows, n, rule_id ? rule_id : "", instance ? instance : "", &hint) : NULL;
@@ -545,7 +545,7 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
         sqlite3_bind_text(x->remove, 1, child_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(x->remove, 2, rule_id ? rule_id : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(x->remove, 3, instance ? instance : "", -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(x->remove) != SQLITE_DONE) {
+        if (cc__store_step(x->remove) != SQLITE_DONE) {
             sqlite3_reset(ex);
             return CC_EDB;
         }
@@ -579,7 +579,7 @@ write:
         sqlite3_bind_text(u, 14, x->now_utc, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 15, r->instance, -1, SQLITE_STATIC);
         bind_opt(u, 16, r->left);
-        if (sqlite3_step(u) != SQLITE_DONE)
+        if (cc__store_step(u) != SQLITE_DONE)
             return CC_EDB;
         x->stats->written++;
     }
@@ -605,7 +605,7 @@ static int digest_lookup(cc__eval_t *x, const char *child_id, uint64_t *out)
 {
     *out = DIGEST_UNKNOWN;
     sqlite3_bind_text(x->digest_get, 1, child_id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(x->digest_get);
+    int step = cc__store_step(x->digest_get);
     if (step == SQLITE_ROW)
         *out = (uint64_t)sqlite3_column_int64(x->digest_get, 0);
     sqlite3_reset(x->digest_get);

@@ -112,6 +112,8 @@ typedef struct {
     int rc[NBATCHES];     /* the fill's result */
     size_t produced, consumed;
     int stop;             /* the consumer gave up: the reader stops */
+    int err_code;         /* the reader thread's failure, as its connection gave it ... */
+    char err_why[256];    /* ... noted for the consumer's thread by cc__reader_next */
 } cc__reader_t;
 
 /* strcmp of column col's text (NULL as "") with id: the merge of two
@@ -122,7 +124,7 @@ int cc__compare_id(sqlite3_stmt *st, int col, const char *id);
  * connection of its own and in a thread of its own when may_thread and the
  * database is a file. The caller holds the write lock (its snapshot is
  * then the writer's). 0 or CC_EDB (nothing to close). */
-int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread);
+int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread, int busy_ms);
 
 /* The next batch, in order, into *out (0, or the fill's CC_EDB or
  * CC_ENOMEM); hand it back with cc__reader_release. */

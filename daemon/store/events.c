@@ -60,7 +60,7 @@ static int check_episode_end(cc_store_t *s, const char *child_id, cc_date_t date
     if (st == NULL || cc__store_bind_text(st, 1, child_id) != SQLITE_OK)
         return cc__store_db_fail(s, err, errlen);
     for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while ((rc = cc__store_step(st)) == SQLITE_ROW) {
             const char *type = (const char *)sqlite3_column_text(st, 0);
             const char *text = (const char *)sqlite3_column_text(st, 1);
             cc_date_t d;
@@ -221,7 +221,7 @@ int cc_store_event_list(cc_store_t *s, const char *child_id, cc_store_events_t *
     sqlite3_stmt *st = stmt(s, ST_EVENT_LIST);
     if (st == NULL || cc__store_bind_text(st, 1, child_id) != SQLITE_OK)
         return cc__store_db_fail(s, err, errlen);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cc__store_step(st)) == SQLITE_ROW) {
         if (out->len == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             cc_store_event_t *items = realloc(out->items, ncap * sizeof(*items));
@@ -261,7 +261,7 @@ int cc_store_event_delete(cc_store_t *s, int64_t id, cc_store_event_t *deleted, 
         rc = cc__store_db_fail(s, err, errlen);
         goto out;
     }
-    rc = sqlite3_step(st);
+    rc = cc__store_step(st);
     if (rc == SQLITE_ROW) {
         rc = event_from_row(st, &row);
         if (rc != 0)

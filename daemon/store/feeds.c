@@ -121,7 +121,7 @@ int cc_feeds_add(cc_store_t *s, cc_feed_kind_t kind, const char *target_id, char
     sqlite3_bind_text(st, 1, cc_feed_kind_name(kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, target_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    rc = cc__store_step(st) == SQLITE_DONE ? 0 : CC_EDB;
     if (rc == 0 && id != NULL)
         *id = sqlite3_last_insert_rowid(cc_store_db(s));
 out:
@@ -144,7 +144,7 @@ int cc_feeds_list(cc_store_t *s, cc_feed_t **feeds, size_t *n)
     *n = 0;
     if ((rc = prepare(s, "SELECT " FEED_COLUMNS " FROM feeds ORDER BY id", &st)) != 0)
         return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t grown_cap = cap ? 2 * cap : 16;
             cc_feed_t *grown = realloc(items, grown_cap * sizeof(*items));
@@ -177,7 +177,7 @@ int cc_feeds_get(cc_store_t *s, int64_t id, cc_feed_t *out)
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_ROW)
         read_feed(st, out);
     rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
@@ -196,7 +196,7 @@ int cc_feeds_revoke(cc_store_t *s, int64_t id, const char *now_utc, char *err, s
         return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, now_utc, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    rc = cc__store_step(st) == SQLITE_DONE ? 0 : CC_EDB;
     sqlite3_finalize(st);
     if (rc != 0) {
         cc_set_err(err, errlen, "database error: %s", cc_store_errmsg(s, NULL));
@@ -225,7 +225,7 @@ int cc_feeds_lookup_hash(cc_store_t *s, const char *hash, cc_feed_t *out)
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, hash, CC_FEED_HASH_LEN, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     rc = CC_ENOTFOUND;
     if (step == SQLITE_ROW) {
         const char *stored = (const char *)sqlite3_column_text(st, 7);
@@ -263,7 +263,7 @@ int cc_feeds_record_access(cc_store_t *s, int64_t id, const char *at_utc, int64_
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, at_utc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, count);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+    rc = cc__store_step(st) == SQLITE_DONE ? 0 : CC_EDB;
     sqlite3_finalize(st);
     if (rc == 0 && sqlite3_changes(cc_store_db(s)) != 1)
         rc = CC_ENOTFOUND;

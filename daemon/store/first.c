@@ -47,7 +47,7 @@ static int digests_start(sqlite3 *db, const char *after, sqlite3_stmt **st, int 
         return CC_EDB;
     if (after != NULL)
         sqlite3_bind_text(*st, 1, after, -1, SQLITE_TRANSIENT);
-    *step = sqlite3_step(*st);
+    *step = cc__store_step(*st);
     return *step == SQLITE_ROW || *step == SQLITE_DONE ? 0 : CC_EDB;
 }
 
@@ -101,7 +101,7 @@ static int evaluate_stream(cc__eval_t *x, int may_thread)
     sqlite3_stmt *digests = NULL;
     int rc, dg_step = SQLITE_DONE, last = 0;
     size_t committed = x->stats->written;
-    if ((rc = cc__reader_open(&r, x->db, may_thread && x->commit_rows == 0)) != 0)
+    if ((rc = cc__reader_open(&r, x->db, may_thread && x->commit_rows == 0, cc__store_busy_ms(x->store))) != 0)
         return rc;
     if (x->commit_rows > 0 && (rc = cc__store_pragma_int(x->db, "PRAGMA data_version", &x->data_version)) != 0)
         goto out;
@@ -121,7 +121,7 @@ static int evaluate_stream(cc__eval_t *x, int may_thread)
                     stored = (uint64_t)sqlite3_column_int64(digests, 1);
                 else
                     rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
-                dg_step = sqlite3_step(digests);
+                dg_step = cc__store_step(digests);
             }
             if (rc == 0 && dg_step != SQLITE_ROW && dg_step != SQLITE_DONE)
                 rc = CC_EDB;
@@ -138,7 +138,7 @@ static int evaluate_stream(cc__eval_t *x, int may_thread)
     }
     while (rc == 0 && dg_step == SQLITE_ROW) {
         rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
-        dg_step = sqlite3_step(digests);
+        dg_step = cc__store_step(digests);
     }
     if (rc == 0 && dg_step != SQLITE_DONE)
         rc = CC_EDB;
@@ -179,7 +179,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
     *bulk = 0;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM clocks LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return CC_EDB;
-    step = sqlite3_step(st);
+    step = cc__store_step(st);
     sqlite3_finalize(st);
     st = NULL;
     if (step == SQLITE_ROW)
@@ -188,7 +188,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
         return CC_EDB;
     /* No rows, so no digest of them can stand (the rows were deleted by
      * hand, say): every child is written. */
-    if (sqlite3_exec(db, "DELETE FROM clock_digests", NULL, NULL, NULL) != SQLITE_OK)
+    if (cc__store_exec_db(db, "DELETE FROM clock_digests") != SQLITE_OK)
         return CC_EDB;
     if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'clocks' "
                                "AND sql IS NOT NULL ORDER BY name",
@@ -196,7 +196,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
         return CC_EDB;
     char **names = NULL;
     size_t nnames = 0, capnames = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
         if (name == NULL || sql == NULL)
             continue;
@@ -219,7 +219,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
     for (size_t i = 0; i < nnames; i++) {
         /* The name came from the schema; quote it as an identifier. */
         char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
-        int ok = drop != NULL && sqlite3_exec(db, drop, NULL, NULL, NULL) == SQLITE_OK;
+        int ok = drop != NULL && cc__store_exec_db(db, drop) == SQLITE_OK;
         sqlite3_free(drop);
         if (!ok)
             goto out;
@@ -256,14 +256,14 @@ static int repair_one(void *arg, const char *name, const char *sql)
     sqlite3_stmt *exists = arg;
     sqlite3_reset(exists);
     sqlite3_bind_text(exists, 1, name, -1, SQLITE_TRANSIENT);
-    int found = sqlite3_step(exists);
+    int found = cc__store_step(exists);
     sqlite3_reset(exists);
     if (found == SQLITE_ROW)
         return 0;
     if (found != SQLITE_DONE)
         return CC_EDB;
     sqlite3_stmt *st = NULL;
-    int ok = !prepare_create_index(sqlite3_db_handle(exists), sql, &st) || sqlite3_step(st) == SQLITE_DONE;
+    int ok = !prepare_create_index(sqlite3_db_handle(exists), sql, &st) || cc__store_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
     return ok ? 0 : CC_EDB;
 }
@@ -307,7 +307,7 @@ static void set_cache_size(sqlite3 *db, int64_t value)
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", (long long)value);
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    cc__store_exec_db(db, sql);
 }
 
 int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today,

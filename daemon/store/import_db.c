@@ -16,6 +16,7 @@
 #include "careclock/buf.h"
 #include "careclock/error.h"
 #include "careclock/people.h"
+#include "store/internal.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -80,7 +81,7 @@ static sqlite3_stmt *q(apply_t *a, int which)
 
 static int done(apply_t *a, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_fail(a);
 }
@@ -98,7 +99,7 @@ static int load_existing(apply_t *a, const char *child)
     a->nex = 0;
     cc_buf_reset(&a->text);
     sqlite3_bind_text(st, 1, child, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cc__store_step(st)) == SQLITE_ROW) {
         if (cc__grow(&a->ex, &a->capex, a->nex + 1, sizeof(*a->ex), 32) != 0)
             goto oom;
         existing_t *e = &a->ex[a->nex++];
@@ -227,7 +228,7 @@ static int sync_child_row(apply_t *a, cc_store_t *store, const cc_import_child_t
     char iso[CC_DATE_STRLEN];
     sqlite3_stmt *st = q(a, Q_CHILD_GET);
     sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     cc_date_t have = CC_DATE_NONE;
     if (step == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0);

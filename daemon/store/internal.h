@@ -42,6 +42,28 @@ int cc__store_exists(cc_store_t *s, const char *sql, const char *key);
 /* Run sql (no parameters, no rows) on the store's connection: 0 or CC_EDB. */
 int cc__store_exec(cc_store_t *s, const char *sql);
 
+/* ---- why it failed (store.c): every step, prepare and exec of the store
+ * goes through these, so that cc_store_errmsg() can say what happened even
+ * after a ROLLBACK or a reset has cleared the connection's message. ---- */
+
+/* sqlite3_step(), keeping the connection's error when it fails. */
+int cc__store_step(sqlite3_stmt *st);
+
+/* sqlite3_exec(db, sql) without callback, keeping the error: SQLite's code. */
+int cc__store_exec_db(sqlite3 *db, const char *sql);
+
+/* Keep db's current error (if it has one) for this thread. */
+void cc__store_keep_error(sqlite3 *db);
+
+/* Keep (code, why) as this thread's last error: for an error raised on
+ * another thread's connection (the reader of a full recompute), noted by
+ * the thread that reports it. */
+void cc__store_note_error(int code, const char *why);
+
+/* The connection's busy timeout (ms): a second connection of the same work
+ * (the reader thread) waits no longer than the store's own. */
+int cc__store_busy_ms(const cc_store_t *s);
+
 /* The integer a PRAGMA (or any one-row query without parameters) returns,
  * on the connection db. 0 or CC_EDB. */
 int cc__store_pragma_int(sqlite3 *db, const char *sql, int64_t *value);

@@ -48,7 +48,7 @@ int cc__meta_get(sqlite3 *db, const char *key, char *out, size_t len)
     if (sqlite3_prepare_v2(db, GET_SQL, -1, &st, NULL) != SQLITE_OK)
         return CC_EDB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (cc__store_step(st) == SQLITE_ROW) {
         snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
         found = 1;
     }
@@ -64,7 +64,7 @@ int cc__meta_set(sqlite3 *db, const char *key, const char *value)
     if (sqlite3_prepare_v2(db, SET_SQL, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CC_EDB;
+        rc = cc__store_step(st) == SQLITE_DONE ? 0 : CC_EDB;
     }
     sqlite3_finalize(st);
     return rc;
@@ -76,7 +76,7 @@ static int range_once(sqlite3 *db, const char *sql, const char *prefix)
 {
     char end[PREFIX_MAX];
     sqlite3_stmt *st = prepare_range(db, sql, prefix, end);
-    int step = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
+    int step = st != NULL ? cc__store_step(st) : SQLITE_ERROR;
     sqlite3_finalize(st);
     return step;
 }
@@ -96,7 +96,7 @@ int cc__meta_each(sqlite3 *db, const char *prefix, int (*fn)(void *arg, const ch
     if (st == NULL)
         return CC_EDB;
     sqlite3_bind_int(st, 3, (int)strlen(prefix) + 1);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    while ((step = cc__store_step(st)) == SQLITE_ROW)
         if ((rc = fn(arg, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) != 0)
             break;
     if (rc == 0 && step != SQLITE_DONE)

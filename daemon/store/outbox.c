@@ -164,7 +164,7 @@ int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
     sqlite3_stmt *reset = cc__store_prepare(db, RECOVER_SQL);
     if (who == NULL || reset == NULL)
         rc = CC_EDB;
-    while (rc == 0 && (step = sqlite3_step(who)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(who)) == SQLITE_ROW) {
         const char *claimer = cc__store_col(who, 0);
         if (claimer_alive(claimer))
             continue;
@@ -257,7 +257,7 @@ int cc_outbox_retry(cc_store_t *store, int64_t id, time_t now, char *err, size_t
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_DONE) {
         cc_set_err(err, errlen, "delivery %lld does not exist", (long long)id);
         rc = CC_ENOTFOUND;
@@ -339,7 +339,7 @@ int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size
     if (st == NULL)
         return CC_EDB;
     cc__store_bind_text(st, 1, name);
-    int step = sqlite3_step(st), found = step == SQLITE_ROW;
+    int step = cc__store_step(st), found = step == SQLITE_ROW;
     if (found && since != NULL)
         snprintf(since, len, "since %s: %s", cc__store_col(st, 0), cc__store_col(st, 1) ? cc__store_col(st, 1) : "");
     sqlite3_finalize(st);
@@ -385,7 +385,7 @@ int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row
         sqlite3_bind_text(st, (int)i + 1, f->states[i], -1, SQLITE_STATIC);
     if (f->child_id)
         sqlite3_bind_text(st, 8, f->child_id, -1, SQLITE_STATIC);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         cc_outbox_row_t r = {
             .id = sqlite3_column_int64(st, 0),     .state = cc__store_col(st, 1),
             .child_id = cc__store_col(st, 2),      .rule_id = cc__store_col(st, 3),
@@ -414,7 +414,7 @@ static const char CHILD_SQL[] =
 static int list_rows(sqlite3_stmt *st, cc_outbox_row_fn fn, void *arg)
 {
     int step = SQLITE_DONE, rc = 0;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         cc_outbox_row_t r = {
             .id = sqlite3_column_int64(st, 0),     .state = cc__store_col(st, 1),
             .child_id = cc__store_col(st, 2),      .rule_id = cc__store_col(st, 3),
@@ -451,7 +451,7 @@ int cc_outbox_count_by_state(cc_store_t *store, cc_store_count_fn fn, void *arg)
     int step, rc = 0;
     if (st == NULL)
         return CC_EDB;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW)
         rc = fn(arg, cc__store_col(st, 0), NULL, sqlite3_column_int64(st, 1));
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;

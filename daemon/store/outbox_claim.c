@@ -199,7 +199,7 @@ static int load_item(claimer_t *c, int64_t id, cc_message_item_t *item, cc_outbo
     sqlite3_stmt *st = c->item;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    if (cc__store_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return CC_EDB;
     }
@@ -266,7 +266,7 @@ static int claim_group(claimer_t *c, const group_t *g)
     } else {
         sqlite3_reset(c->batch_id);
         sqlite3_bind_int64(c->batch_id, 1, batch);
-        if (sqlite3_step(c->batch_id) == SQLITE_ROW && cc__store_col(c->batch_id, 0))
+        if (cc__store_step(c->batch_id) == SQLITE_ROW && cc__store_col(c->batch_id, 0))
             snprintf(msgid, sizeof(msgid), "%s", cc__store_col(c->batch_id, 0));
         sqlite3_reset(c->batch_id);
     }
@@ -345,7 +345,7 @@ static int read_ready(claimer_t *c, size_t limit, ready_t **rows, size_t *n)
     cc__store_bind_text(st, 1, c->horizon);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     cc__store_bind_text(st, 3, c->now);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         if (cc__grow(rows, &cap, *n + 1, sizeof(**rows), 64) != 0) {
             rc = CC_ENOMEM;
             break;
@@ -378,7 +378,7 @@ static int batch_rows(claimer_t *c, int64_t batch, group_t *g)
         return CC_EDB;
     sqlite3_bind_int64(st, 1, batch);
     cc__store_bind_text(st, 2, c->now);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW)
         rc = group_add(g, sqlite3_column_int64(st, 0));
     if (rc == 0 && step != SQLITE_DONE)
         rc = CC_EDB;

@@ -29,7 +29,7 @@
  * another process wrote meanwhile), or CC_EDB. */
 static int write_done(sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_BUSY ? CC_EBUSY : CC_EDB;
 }
@@ -129,7 +129,7 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, cons
         sqlite3_stmt *ex = p->exists;
         sqlite3_reset(ex);
         bind_key(ex, child_id, rule_id, instance, d);
-        int found = sqlite3_step(ex);
+        int found = cc__store_step(ex);
         sqlite3_reset(ex);
         if (found != SQLITE_ROW && found != SQLITE_DONE)
             return CC_EDB;
@@ -195,7 +195,7 @@ static int plan_active(planner_t *p, range_t r)
     sqlite3_reset(st);
     cc__store_bind_text(st, 1, p->horizon);
     bind_range(st, 2, r);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         cc_planner_clock_t clock = {0};
         clock.child_id = cc__store_col(st, 0);
         clock.rule_id = cc__store_col(st, 1);
@@ -276,7 +276,7 @@ static int plan_closed(planner_t *p, range_t r)
     int rc = 0, step;
     sqlite3_reset(st);
     bind_range(st, 1, r);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         const char *child = cc__store_col(st, 0), *rule = cc__store_col(st, 1), *instance = cc__store_col(st, 2);
         if (c.child_id == NULL || strcmp(c.child_id, child ? child : "") != 0 ||
             strcmp(c.rule_id, rule ? rule : "") != 0 || strcmp(c.instance, instance ? instance : "") != 0) {
@@ -327,7 +327,7 @@ static int plan_range(planner_t *p, range_t r)
     cc__store_bind_text(p->cancel_any, 1, p->now);
     bind_range(p->cancel_any, 2, r);
     cc__store_bind_text(p->cancel_any, 4, p->today);
-    int any = sqlite3_step(p->cancel_any);
+    int any = cc__store_step(p->cancel_any);
     sqlite3_reset(p->cancel_any);
     if (any == SQLITE_DONE)
         return 0;
@@ -362,7 +362,7 @@ static int planner_begin(planner_t *p, cc_store_t *store, const cc_env_t *env, t
     cc_date_format(plan_horizon(env, p->local.date), p->horizon);
     cc_date_format(p->local.date, p->today);
     cc_plan_init(&p->plan);
-    if (sqlite3_exec(p->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+    if (cc__store_exec_db(p->db, "BEGIN DEFERRED") != SQLITE_OK)
         return CC_EDB;
     p->active = cc__store_prepare(p->db, cc__clocks_sql(CC__CLOCKS_PLAN_OPEN));
     p->escalated = cc__store_prepare(p->db, cc__clocks_sql(CC__CLOCKS_PLAN_CLOSED));
@@ -395,14 +395,14 @@ static int planner_end(planner_t *p, int rc, char *err, size_t errlen)
     sqlite3_finalize(p->cancel);
     cc_plan_free(&p->plan);
     if (rc == 0) {
-        if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        if (cc__store_exec_db(p->db, "COMMIT") == SQLITE_OK)
             return 0;
         rc = CC_EDB;
         busy = (sqlite3_errcode(p->db) & 0xff) == SQLITE_BUSY;
         cc__store_db_err(p->db, err, errlen);
     }
     if (!sqlite3_get_autocommit(p->db))
-        sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+        cc__store_exec_db(p->db, "ROLLBACK");
     return busy ? CC_EBUSY : rc;
 }
 
@@ -434,7 +434,7 @@ static int queue_done(sqlite3 *db, int64_t upto)
 static int query_int64(sqlite3 *db, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st = cc__store_prepare(db, sql);
-    int step = st ? sqlite3_step(st) : SQLITE_ERROR;
+    int step = st ? cc__store_step(st) : SQLITE_ERROR;
     *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : CC_EDB;
@@ -469,7 +469,7 @@ int cc_outbox_plan_slice(cc_store_t *store, const cc_env_t *env, time_t now, cc_
         if (st != NULL) {
             cc__store_bind_text(st, 1, full->next ? full->next : "");
             sqlite3_bind_int64(st, 2, (sqlite3_int64)(max_children ? max_children : 1));
-            step = sqlite3_step(st);
+            step = cc__store_step(st);
             if (step == SQLITE_ROW && (end = strdup(cc__store_col(st, 0) ? cc__store_col(st, 0) : "")) == NULL)
                 rc = CC_ENOMEM;
         }
@@ -521,7 +521,7 @@ static int queue_read(sqlite3 *db, size_t limit, queued_t *q)
     if (st == NULL)
         return CC_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         q->last = sqlite3_column_int64(st, 0);
         q->rows++;
         const char *id = cc__store_col(st, 1);

@@ -290,7 +290,7 @@ static int each_row(cc_store_t *s, int which, cc_store_row_fn fn, void *data)
     sqlite3_stmt *st = stmt(s, which);
     if (st == NULL)
         return CC_EDB;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < 5; i++)
             cols[i] = cc__store_col(st, i);
         rc = fn(data, cols, 5);
@@ -323,7 +323,7 @@ static int name_of(cc_store_t *s, int which, const char *id, char **name)
     sqlite3_stmt *st = stmt(s, which);
     if (st == NULL || cc__store_bind_text(st, 1, id) != SQLITE_OK)
         return CC_EDB;
-    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
+    int step = cc__store_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
     const char *text = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     if (text != NULL && (*name = strdup(text)) == NULL)
         rc = CC_ENOMEM;
@@ -349,7 +349,7 @@ static int contact_of(cc_store_t *s, int which, const char *id, char *name, size
     sqlite3_stmt *st = stmt(s, which);
     if (st == NULL || cc__store_bind_text(st, 1, id) != SQLITE_OK)
         return CC_EDB;
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_ROW) {
         const char *n = (const char *)sqlite3_column_text(st, 0), *a = (const char *)sqlite3_column_text(st, 1);
         snprintf(name, nlen, "%s", n ? n : "");
@@ -398,7 +398,7 @@ int cc_store_child_assignments(cc_store_t *s, const char *child_id, cc_assignmen
     if (st == NULL || cc__store_bind_text(st, 1, child_id) != SQLITE_OK)
         return CC_EDB;
     int step, rc = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = cc__store_step(st)) == SQLITE_ROW) {
         cc_date_t since = cc__store_date(cc__store_col(st, 0));
         if (since == CC_DATE_NONE)
             continue; /* another system's unreadable date: not a usable row */
@@ -448,7 +448,7 @@ static int one_staff(cc_store_t *s, int which, const char *key, cc_store_person_
     sqlite3_stmt *st = stmt(s, which);
     if (st == NULL || cc__store_bind_text(st, 1, key) != SQLITE_OK)
         return CC_EDB;
-    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? staff_row(st, out) : step == SQLITE_DONE ? 0 : CC_EDB;
+    int step = cc__store_step(st), rc = step == SQLITE_ROW ? staff_row(st, out) : step == SQLITE_DONE ? 0 : CC_EDB;
     sqlite3_reset(st);
     return rc;
 }
@@ -470,7 +470,7 @@ int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn
     if (st == NULL || cc__store_bind_text(st, 1, staff_id) != SQLITE_OK)
         return CC_EDB;
     int step = SQLITE_DONE, rc = 0;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
         rc = fn(data, cols, 3);
     }
@@ -487,7 +487,7 @@ int cc_store_child_get(cc_store_t *s, const char *id, int with_name, cc_store_ch
     sqlite3_stmt *st = stmt(s, ST_CHILD_GET);
     if (st == NULL || cc__store_bind_text(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, with_name != 0))
         return CC_EDB;
-    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
+    int step = cc__store_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : CC_EDB;
     if (rc == 1) {
         char **fields[] = {&out->id,        &out->initials,    &out->full_name,     &out->dob,
                                  &out->team_id,   &out->team_name,   &out->worker_id,     &out->worker_name,
@@ -531,7 +531,7 @@ int cc_store_children_held(cc_store_t *s, cc_store_row_fn fn, void *data)
     if (st == NULL)
         return CC_EDB;
     int step = SQLITE_DONE, rc = 0;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
         rc = fn(data, cols, 3);
     }

@@ -11,11 +11,20 @@
  *  - The reader hands batches over through a ring of NBATCHES under one
  *    mutex and condition variable; the consumer stopping early (an error)
  *    stops the reader before its connection is closed.
+ *  - An error on the reader's own connection is the reader thread's: it is
+ *    copied (code and message) with the batch's result and noted for the
+ *    consumer's thread (cc__store_note_error), so cc_store_errmsg() says it
+ *    and careclockd tells a busy database (retried each second) from a
+ *    failure; before, the message was "not an error" and a lock was backed
+ *    off from like a full disk (issue 19). Its connection waits for locks no
+ *    longer than the store's own (cc__store_busy_ms): careclockd's loop waits
+ *    for it.
  */
 #include "store/evaluation.h"
 #include "careclock/error.h"
 #include "util/grow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,7 +182,7 @@ static int reader_fill(cc__reader_t *r, cc__batch_t *b)
     int step, cmp;
     cc__batch_reset(b);
     while (b->nkids < BATCH_CHILDREN) {
-        step = sqlite3_step(r->children);
+        step = cc__store_step(r->children);
         if (step == SQLITE_DONE) {
             b->last = 1;
             break;
@@ -188,7 +197,7 @@ static int reader_fill(cc__reader_t *r, cc__batch_t *b)
         while (r->ev_step == SQLITE_ROW && (cmp = cc__compare_id(r->events, 0, id)) <= 0) {
             if (cmp == 0 && cc__batch_add_event(b, r->events, 1) != 0)
                 return CC_ENOMEM;
-            r->ev_step = sqlite3_step(r->events);
+            r->ev_step = cc__store_step(r->events);
         }
         if (r->ev_step != SQLITE_ROW && r->ev_step != SQLITE_DONE)
             return CC_EDB;
@@ -210,7 +219,13 @@ static void *reader_main(void *arg)
             break;
         int rc = reader_fill(r, &r->batch[i]);
         int last = rc != 0 || r->batch[i].last;
+        int code = rc == CC_EDB ? sqlite3_extended_errcode(r->db) : SQLITE_OK;
         pthread_mutex_lock(&r->mu);
+        if (rc == CC_EDB) {
+            r->err_code = code != SQLITE_OK ? code : SQLITE_ERROR;
+            snprintf(r->err_why, sizeof(r->err_why), "%s",
+                     code != SQLITE_OK ? sqlite3_errmsg(r->db) : "the reader's read failed");
+        }
         r->rc[i] = rc;
         r->full[i] = 1;
         r->produced++;
@@ -261,7 +276,7 @@ int cc__reader_start(cc__reader_t *r, const char *after)
         sqlite3_bind_text(r->children, 1, after, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(r->events, 1, after, -1, SQLITE_TRANSIENT);
     }
-    r->ev_step = sqlite3_step(r->events);
+    r->ev_step = cc__store_step(r->events);
     return r->ev_step == SQLITE_ROW || r->ev_step == SQLITE_DONE ? 0 : CC_EDB;
 }
 
@@ -278,7 +293,7 @@ void cc__reader_pause(cc__reader_t *r)
 
 /* Open the reads; on a connection of its own, in a thread of its own, when
  * may_thread and the database is a file. */
-int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread)
+int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread, int busy_ms)
 {
     memset(r, 0, sizeof(*r));
     r->db = db;
@@ -286,7 +301,7 @@ int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread)
     if (may_thread && path != NULL && path[0] != '\0') {
         sqlite3 *own = NULL;
         if (sqlite3_open_v2(path, &own, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
-            sqlite3_busy_timeout(own, 5000) == SQLITE_OK) {
+            sqlite3_busy_timeout(own, busy_ms) == SQLITE_OK) {
             r->db = own;
             r->own_db = 1;
         } else {
@@ -294,6 +309,7 @@ int cc__reader_open(cc__reader_t *r, sqlite3 *db, int may_thread)
         }
     }
     if (cc__reader_start(r, NULL) != 0) {
+        cc__store_keep_error(r->db); /* before its connection closes */
         cc__reader_close(r);
         return CC_EDB;
     }
@@ -321,6 +337,8 @@ int cc__reader_next(cc__reader_t *r, cc__batch_t **out)
     while (!r->full[i])
         pthread_cond_wait(&r->cv, &r->mu);
     int rc = r->rc[i];
+    if (rc == CC_EDB)
+        cc__store_note_error(r->err_code, r->err_why);
     pthread_mutex_unlock(&r->mu);
     *out = &r->batch[i];
     return rc;

@@ -99,7 +99,7 @@ int cc_signin_count_since(cc_store_t *s, const char *staff_id, time_t since, siz
     sqlite3_stmt *st = stmt(s, ST_SIGNIN_COUNT);
     if (st == NULL || cc__store_bind_text(st, 1, staff_id) || cc__store_bind_text(st, 2, utc(since, at)))
         return CC_EDB;
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_ROW)
         *n = (size_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -159,7 +159,7 @@ int cc_signin_redeem(cc_store_t *s, const char *token, time_t now, int session_h
         if (st == NULL || cc__store_bind_text(st, 1, hash)) {
             rc = CC_EDB;
         } else {
-            int step = sqlite3_step(st);
+            int step = cc__store_step(st);
             const char *stored = cc__store_col(st, 1);
             if (step == SQLITE_ROW && stored != NULL && strlen(stored) == CC_FEED_HASH_LEN &&
                 CRYPTO_memcmp(stored, hash, CC_FEED_HASH_LEN) == 0) {
@@ -240,7 +240,7 @@ static int find_session(cc_store_t *s, const char *hash, cc_session_t *out)
     sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
     if (st == NULL || cc__store_bind_text(st, 1, hash))
         return CC_EDB;
-    int step = sqlite3_step(st), rc = step == SQLITE_DONE ? 0 : step == SQLITE_ROW ? 1 : CC_EDB;
+    int step = cc__store_step(st), rc = step == SQLITE_DONE ? 0 : step == SQLITE_ROW ? 1 : CC_EDB;
     const char *stored = rc == 1 ? cc__store_col(st, 1) : NULL;
     if (rc == 1 && (stored == NULL || strlen(stored) != CC_FEED_HASH_LEN ||
                     CRYPTO_memcmp(stored, hash, CC_FEED_HASH_LEN) != 0))

@@ -51,6 +51,7 @@ struct cc_store {
     cc_date_t since; /* the day this connection's writes hold from (audit_actor.since); CC_DATE_NONE */
     int created, from_version, to_version;
     char *backup_path;  /* the copy taken before migrating, or NULL */
+    int busy_ms;          /* the busy timeout: the reader thread's connection waits as long */
 };
 
 static const char ACTOR_SET_SQL[] = "INSERT OR REPLACE INTO audit_actor (id, actor, since) VALUES (1, ?1, ?2)";
@@ -62,11 +63,16 @@ static const char DATA_VERSION_SQL[] = "PRAGMA data_version";
 /* SQLite's error message lives on the connection and is cleared by the next
  * statement, so by the time a failed transaction has been rolled back and
  * its statements reset, sqlite3_errmsg() says "not an error" and a log line
- * could not say the disk was full. SQLite's error log (SQLITE_CONFIG_LOG)
- * reports most errors as they happen (a statement that aborts), and
- * keep_error() the rest before a ROLLBACK clears them (a COMMIT that could
- * not write); the last one is kept per thread for cc_store_errmsg().
- * Diagnostics only: nothing decides on it. */
+ * could not say the disk was full. So every failure is kept as it happens,
+ * per thread, for cc_store_errmsg(): by keep_error() wherever the store
+ * steps, prepares or executes (cc__store_step, cc__store_prepare,
+ * cc__store_exec), which is where SQLITE_BUSY shows (SQLite's error log
+ * does not report it: the CLI said "database error (not an error)" with
+ * another writer holding the lock, issue 19); by SQLite's error log
+ * (SQLITE_CONFIG_LOG) for the rest; and for the reader thread of a full
+ * recompute, by cc__store_note_error() in the thread that consumes its
+ * batches. The code decides whether careclockd retries at once (busy) or
+ * backs off. */
 static _Thread_local struct {
     int code;
     char why[256];
@@ -80,16 +86,47 @@ static void error_log(void *arg, int code, const char *message)
     if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA || primary == SQLITE_OK)
         return;
     last_error.code = code;
-    snprintf(last_error.why, sizeof(last_error.why), "%s", message ? message : sqlite3_errstr(code));
+    /* "statement aborts at N: [SQL] why" would show the SQL: keep the
+     * reason only (keep_error() then sets the connection's own message). */
+    if (message == NULL || strncmp(message, "statement aborts at", 19) == 0)
+        message = sqlite3_errstr(code);
+    snprintf(last_error.why, sizeof(last_error.why), "%s", message);
+}
+
+void cc__store_note_error(int code, const char *why)
+{
+    if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE)
+        return;
+    last_error.code = code;
+    snprintf(last_error.why, sizeof(last_error.why), "%s", why != NULL && why[0] ? why : sqlite3_errstr(code));
 }
 
 /* Keep the connection's current error, if it has one, before a statement
  * (ROLLBACK) clears it. */
 static void keep_error(sqlite3 *db)
 {
-    int code = sqlite3_extended_errcode(db);
-    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE)
-        error_log(NULL, code, sqlite3_errmsg(db));
+    cc__store_note_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db));
+}
+
+void cc__store_keep_error(sqlite3 *db)
+{
+    keep_error(db);
+}
+
+int cc__store_step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        keep_error(sqlite3_db_handle(st));
+    return rc;
+}
+
+int cc__store_exec_db(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        keep_error(db);
+    return rc;
 }
 
 static pthread_once_t error_log_once = PTHREAD_ONCE_INIT;
@@ -112,7 +149,8 @@ const char *cc_store_db_errmsg(sqlite3 *db, int *code)
     }
     if (code != NULL)
         *code = now;
-    return sqlite3_errmsg(db);
+    /* Never "not an error": a failure that left no trace at all. */
+    return now == SQLITE_OK ? "SQLite gave no reason" : sqlite3_errmsg(db);
 }
 
 const char *cc_store_errmsg(cc_store_t *s, int *code)
@@ -171,9 +209,9 @@ int cc__store_bind_text(sqlite3_stmt *st, int i, const char *text)
 
 int cc__store_run(sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     while (rc == SQLITE_ROW)
-        rc = sqlite3_step(st);
+        rc = cc__store_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : CC_EDB;
 }
@@ -183,7 +221,7 @@ int cc__store_exists(cc_store_t *s, const char *sql, const char *key)
     sqlite3_stmt *st = cc__store_stmt(s, sql);
     if (st == NULL || cc__store_bind_text(st, 1, key) != SQLITE_OK)
         return CC_EDB;
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -194,6 +232,7 @@ sqlite3_stmt *cc__store_prepare(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        keep_error(db);
         sqlite3_finalize(st);
         return NULL;
     }
@@ -207,7 +246,7 @@ const char *cc__store_col(sqlite3_stmt *st, int i)
 
 int cc__store_step_done(sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = cc__store_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : CC_EDB;
 }
@@ -220,14 +259,14 @@ cc_date_t cc__store_date(const char *text)
 
 int cc__store_exec(cc_store_t *s, const char *sql)
 {
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : CC_EDB;
+    return cc__store_exec_db(s->db, sql) == SQLITE_OK ? 0 : CC_EDB;
 }
 
 int cc__store_pragma_int(sqlite3 *db, const char *sql, int64_t *value)
 {
     sqlite3_stmt *st = NULL;
     int rc = CC_EDB;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && cc__store_step(st) == SQLITE_ROW) {
         *value = sqlite3_column_int64(st, 0);
         rc = 0;
     }
@@ -254,7 +293,7 @@ int cc__store_collect_ids(sqlite3_stmt *st, char ***ids, size_t *n)
     char **list = NULL;
     size_t len = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cc__store_step(st)) == SQLITE_ROW) {
         const unsigned char *text = sqlite3_column_text(st, 0);
         if (text == NULL)
             continue;
@@ -628,6 +667,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    s->busy_ms = 5000;
     if (cc__store_exec(s, "PRAGMA busy_timeout = 5000") != 0 || cc__store_exec(s, "PRAGMA foreign_keys = ON") != 0) {
         cc_set_err(err, errlen, "%s: %s", path, cc_store_errmsg(s, NULL));
         goto fail;
@@ -639,7 +679,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         sqlite3_stmt *st = NULL;
         const unsigned char *mode = NULL;
         if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
+            cc__store_step(st) == SQLITE_ROW)
             mode = sqlite3_column_text(st, 0);
         int wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
         sqlite3_finalize(st);
@@ -715,9 +755,15 @@ sqlite3 *cc_store_db(cc_store_t *s)
     return s->db;
 }
 
+int cc__store_busy_ms(const cc_store_t *s)
+{
+    return s->busy_ms;
+}
+
 int cc_store_set_busy_timeout(cc_store_t *s, int ms)
 {
     assert(s != NULL && ms >= 0);
+    s->busy_ms = ms;
     return sqlite3_busy_timeout(s->db, ms) == SQLITE_OK ? 0 : CC_EDB;
 }
 
@@ -727,7 +773,7 @@ int cc_store_data_version(cc_store_t *s, int64_t *version)
     sqlite3_stmt *st = cc__store_stmt(s, DATA_VERSION_SQL);
     if (st == NULL)
         return CC_EDB;
-    int step = sqlite3_step(st);
+    int step = cc__store_step(st);
     if (step == SQLITE_ROW)
         *version = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
