@@ -599,7 +599,7 @@ int cc_deliverer_new(uv_loop_t *loop, cc_store_t *store, const cc_env_t *env, co
     d->plan_owed = 1;
     d->slice = 64;
     cc_outbox_full_init(&d->full);
-    cc_outbox_claimer(d->claimer, sizeof(d->claimer));
+    cc_outbox_claimer(store, d->claimer, sizeof(d->claimer));
     uv_timer_init(loop, &d->finish);
     d->finish.data = d;
     *out = d;

@@ -60,6 +60,10 @@ void cc__store_keep_error(sqlite3 *db);
  * the thread that reports it. */
 void cc__store_note_error(int code, const char *why);
 
+/* Keep fd open until the store closes (then close it; an earlier one is
+ * closed now). */
+void cc__store_hold_fd(cc_store_t *s, int fd);
+
 /* The connection's busy timeout (ms): a second connection of the same work
  * (the reader thread) waits no longer than the store's own. */
 int cc__store_busy_ms(const cc_store_t *s);

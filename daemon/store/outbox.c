@@ -7,9 +7,19 @@
  *  - An outcome is recorded for the rows still sending in its message, in
  *    one transaction: a row cancelled or recovered meanwhile is not
  *    overwritten.
- *  - Rows are handed back (recover) only when the claimer, pid and process
- *    start time (util/process.c, so a reused pid does not count), is no
- *    longer running: never while a sender may still be at work on them.
+ *  - Rows are handed back (recover) only when the claimer is no longer
+ *    running: never while a sender may still be at work on them. A sender
+ *    shows it runs by a liveness mark (util/process.c): an OFD lock on a
+ *    byte of DATABASE-senders, the byte its claimer id "lk:<16 hex digits>"
+ *    names, held by the store while it is open; the kernel drops it when
+ *    the process ends. Every process that can open the database can ask,
+ *    whatever it can see of the others: before (issue 19), the claimer was
+ *    "pid:start-time", looked up in /proc, and careclockd under
+ *    ProtectProc=invisible saw a live `careclock deliveries run` of another
+ *    account as dead and handed its rows back while it sent them. That form
+ *    is still read (rows claimed before an upgrade) and still written where
+ *    no mark can be held (an in-memory database, a file that cannot be
+ *    made); a mark that cannot be asked about counts as alive.
  *  - Retries back off exponentially with jitter derived from the message,
  *    so messages failing together do not all come back together.
  */
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define RETRY_AFTER_CAP (12 * 3600)
@@ -131,18 +142,42 @@ static const char RECOVER_SQL[] =
     "last_error = 'interrupted: the process sending it stopped' "
     "WHERE state = 'sending' AND coalesce(claimed_by, '') = ?1";
 
-char *cc_outbox_claimer(char *buf, size_t len)
+/* The liveness marks' file: the database's path and "-senders"; 0, or -1
+ * for a database without a file. */
+static int marks_path(cc_store_t *store, char *path, size_t len)
 {
+    const char *db = sqlite3_db_filename(cc_store_db(store), "main");
+    if (db == NULL || db[0] == '\0' || snprintf(path, len, "%s-senders", db) >= (int)len)
+        return -1;
+    return 0;
+}
+
+char *cc_outbox_claimer(cc_store_t *store, char *buf, size_t len)
+{
+    assert(store != NULL && buf != NULL && len > 0);
+    char path[4200];
+    uint64_t id;
+    int fd = -1;
+    if (marks_path(store, path, sizeof(path)) == 0 && getrandom(&id, sizeof(id), 0) == (ssize_t)sizeof(id) &&
+        (fd = cc_process_mark(path, sqlite3_db_filename(cc_store_db(store), "main"), id)) >= 0) {
+        cc__store_hold_fd(store, fd);
+        snprintf(buf, len, "lk:%016llx", (unsigned long long)id);
+        return buf;
+    }
     long pid = (long)getpid();
     snprintf(buf, len, "%ld:%llu", pid, cc_process_start_time(pid));
     return buf;
 }
 
-/* 1 if the process that wrote claimer is still running. */
-static int claimer_alive(const char *claimer)
+/* 1 if the process that wrote claimer is still running (or it cannot be
+ * told: then it is not handed back). */
+static int claimer_alive(cc_store_t *store, const char *claimer)
 {
     long pid;
-    unsigned long long started;
+    unsigned long long started, id;
+    char path[4200];
+    if (claimer != NULL && sscanf(claimer, "lk:%16llx", &id) == 1)
+        return marks_path(store, path, sizeof(path)) != 0 || cc_process_marked(path, (uint64_t)id) != 0;
     if (claimer == NULL || sscanf(claimer, "%ld:%llu", &pid, &started) != 2)
         return 0;
     return cc_process_alive(pid, started);
@@ -166,7 +201,7 @@ int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered)
         rc = CC_EDB;
     while (rc == 0 && (step = cc__store_step(who)) == SQLITE_ROW) {
         const char *claimer = cc__store_col(who, 0);
-        if (claimer_alive(claimer))
+        if (claimer_alive(store, claimer))
             continue;
         if (cc__grow(&dead, &cap, ndead + 1, sizeof(*dead), 4) != 0 || (dead[ndead] = strdup(claimer)) == NULL)
             rc = CC_ENOMEM;

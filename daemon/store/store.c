@@ -52,6 +52,7 @@ struct cc_store {
     int created, from_version, to_version;
     char *backup_path;  /* the copy taken before migrating, or NULL */
     int busy_ms;          /* the busy timeout: the reader thread's connection waits as long */
+    int held_fd;          /* a descriptor kept open for the store's life (the sender's liveness mark), or -1 */
 };
 
 static const char ACTOR_SET_SQL[] = "INSERT OR REPLACE INTO audit_actor (id, actor, since) VALUES (1, ?1, ?2)";
@@ -660,6 +661,7 @@ static int store_open(const char *path, int create, cc_store_t **out, char *err,
         return CC_ENOMEM;
     }
     s->created = created;
+    s->held_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_CREATE : 0);
     pthread_once(&error_log_once, error_log_install);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
@@ -737,6 +739,8 @@ void cc_store_close(cc_store_t *s)
     if (s == NULL)
         return;
     cache_free(s);
+    if (s->held_fd >= 0)
+        close(s->held_fd);
     sqlite3_close_v2(s->db); /* a statement another module leaked delays, not blocks, the close */
     free(s->actor);
     free(s->backup_path);
@@ -753,6 +757,13 @@ sqlite3 *cc_store_db(cc_store_t *s)
 {
     assert(s != NULL);
     return s->db;
+}
+
+void cc__store_hold_fd(cc_store_t *s, int fd)
+{
+    if (s->held_fd >= 0)
+        close(s->held_fd);
+    s->held_fd = fd;
 }
 
 int cc__store_busy_ms(const cc_store_t *s)

@@ -175,8 +175,13 @@ int cc_outbox_record(cc_store_t *store, const cc_outbox_message_t *m, cc_outcome
  * number of rows. */
 int cc_outbox_recover(cc_store_t *store, time_t now, size_t *recovered);
 
-/* This process's claimer id, "pid:start-time", into buf. */
-char *cc_outbox_claimer(char *buf, size_t len);
+/* This process's claimer id into buf: "lk:<16 hex digits>", a liveness
+ * mark held (through store, until it closes) in the file DATABASE-senders,
+ * which any process that can open the database can test whatever /proc
+ * shows it; or, where no mark can be held (an in-memory database), the old
+ * "pid:start-time". cc_outbox_recover hands back rows of a claimer whose
+ * mark is no longer held. */
+char *cc_outbox_claimer(cc_store_t *store, char *buf, size_t len);
 
 /* The delay before the next attempt after attempts failed ones (1 for the
  * first failure), with +-20% jitter derived from key: 0 and *delay, or

@@ -53,21 +53,24 @@ class Daemon:
     """careclockd on the council's database, with a notify socket."""
 
     def __init__(self, council, now=None, config=None, extra=(), env=None, user=None, listen="127.0.0.1:0",
-                 admin_listen="127.0.0.1:0", preexec_fn=None):
+                 admin_listen="127.0.0.1:0", preexec_fn=None, prefix=()):
         """user: a uid to run as (the real binary, see REAL_DAEMON); the
-        council's files must then be its to write."""
+        council's files must then be its to write. prefix: a command that
+        runs careclockd (for example unshare and setpriv: the real binary
+        too)."""
         self.council = council
         self.notify_path = os.path.join(council.dir, "notify.sock")
         if os.path.exists(self.notify_path):
             os.unlink(self.notify_path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.notify_path)
-        if user is not None:
+        if user is not None or prefix:
             os.chmod(self.notify_path, 0o666)
         self.sock.settimeout(0.2)
         self.messages = []
         self.stderr_lines = []
-        args = [DAEMON if user is None else REAL_DAEMON, "--foreground", "--db", council.db]
+        args = list(prefix) + [DAEMON if user is None and not prefix else REAL_DAEMON, "--foreground", "--db",
+                               council.db]
         if listen:
             args += ["--listen", listen]
         if admin_listen:

@@ -16,6 +16,7 @@
 #include "careclock/env.h"
 #include "careclock/error.h"
 #include "careclock/outbox.h"
+#include "careclock/process.h"
 #include "careclock/store.h"
 #include "fixture.h"
 
@@ -313,7 +314,7 @@ static void test_recover_hands_back_only_what_dead_processes_held(void **state)
     clock_row(f, "C1", "overdue");
     plan_at(f, "2026-12-29T09:00"); /* W1 -1wd, TM1 +1wd */
     f->env.config.digest = 0;
-    cc_outbox_claimer(me, sizeof(me));
+    cc_outbox_claimer(f->store, me, sizeof(me));
     claim_at(f, "2026-12-29T09:00", me, &c);
     assert_int_equal(c.n, 2);
     /* One message was claimed by a process long gone. */
@@ -332,6 +333,45 @@ static void test_recover_hands_back_only_what_dead_processes_held(void **state)
     assert_string_equal(again.messages[0].msg.message_id, c.messages[0].msg.message_id);
     assert_int_equal(again.messages[0].attempts, 2);
     cc_outbox_claim_free(&again);
+    cc_outbox_claim_free(&c);
+}
+
+/* A claimer's liveness is its mark in DATABASE-senders, whatever /proc shows
+ * (issue 19, item 10): rows are handed back once the mark is no longer
+ * held, never while it is, whoever holds it. */
+static void test_recover_reads_liveness_marks(void **state)
+{
+    fixture_t *f = *state;
+    cc_outbox_claim_t c;
+    char me[64], sql[256], path[PATH_MAX + 32];
+    size_t n = 99;
+    clock_row(f, "C1", "overdue");
+    plan_at(f, "2026-12-29T09:00");
+    f->env.config.digest = 0;
+    cc_outbox_claimer(f->store, me, sizeof(me));
+    assert_memory_equal(me, "lk:", 3);
+    claim_at(f, "2026-12-29T09:00", me, &c);
+    assert_int_equal(c.n, 2);
+    /* The second message's sender is another process, alive: it holds its
+     * mark through a descriptor of its own (here, the test's). */
+    snprintf(path, sizeof(path), "%s-senders", f->db);
+    int other = cc_process_mark(path, f->db, 0x1234);
+    assert_true(other >= 0);
+    snprintf(sql, sizeof(sql), "UPDATE deliveries SET claimed_by = 'lk:0000000000001234' WHERE id = %lld",
+             (long long)c.messages[1].items[0].delivery_id);
+    exec_sql(f->store, sql);
+    assert_int_equal(cc_outbox_recover(f->store, local("2026-12-29T09:05"), &n), 0);
+    assert_int_equal(n, 0); /* this process's and the other's: both alive */
+    close(other);           /* the other sender ends */
+    assert_int_equal(cc_outbox_recover(f->store, local("2026-12-29T09:06"), &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM deliveries WHERE state = 'pending'"), 1);
+    /* A mark nobody ever held: dead too. */
+    snprintf(sql, sizeof(sql), "UPDATE deliveries SET claimed_by = 'lk:00000000000abcde' WHERE id = %lld",
+             (long long)c.messages[0].items[0].delivery_id);
+    exec_sql(f->store, sql);
+    assert_int_equal(cc_outbox_recover(f->store, local("2026-12-29T09:07"), &n), 0);
+    assert_int_equal(n, 1);
     cc_outbox_claim_free(&c);
 }
 
@@ -731,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_backoff_schedule),
         cmocka_unit_test_setup_teardown(test_retrying_keeps_the_message_and_gives_up_in_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_hands_back_only_what_dead_processes_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_reads_liveness_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closing_a_clock_cancels_what_is_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_renumbered_clock_is_not_planned_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaving_care_cancels_what_is_pending_with_the_reason, setup, teardown),
