@@ -800,14 +800,18 @@ void cc_config_show(const cc_config_t *c, int changed_only, FILE *out)
     show_section(&sh, "careclockd");
     show_int(&sh, "poll_interval_ms", c->recompute_interval_ms);
     show_int(&sh, "shutdown_grace", c->shutdown_grace_seconds);
+    show_int(&sh, "unhealthy_after", c->unhealthy_after_seconds);
     show_key(&sh, "user", c->service_user);
 
     show_section(&sh, "http");
     show_key(&sh, "listen", c->listen);
+    show_key(&sh, "admin_listen", c->admin_listen ? c->admin_listen : "off");
     show_key(&sh, "public_url", c->public_url);
     show_int(&sh, "feed_ttl", c->feed_ttl_minutes);
     show_int(&sh, "feed_retention_days", c->feed_retention_days);
     show_int(&sh, "max_connections", c->http_max_connections);
+    show_int(&sh, "max_connections_per_client", c->http_max_per_client);
+    show_int(&sh, "request_timeout", c->http_request_seconds);
     show_int(&sh, "timeout", c->http_timeout_seconds);
 
     show_section(&sh, "smtp");

@@ -203,7 +203,7 @@ class Show(Council):
         pw = self.secret()
         conf = self.conf(
             "[careclock]\ndatabase = plan.db\n"
-            "[smtp]\nurl = smtp://careclock:hunter2@mail.council.example:587\nfrom = cc@council.example\n"
+            "[smtp]\nurl = smtp://careclock@mail.council.example:587\nfrom = cc@council.example\n"
             "username = careclock\npassword_file = %s\n"
             "[webhook:east]\nurl = https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX?x=1\n"
             "format = slack\n" % pw)
@@ -211,7 +211,7 @@ class Show(Council):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("database = %s\n" % self.db, p.stdout)
         self.assertRegex(p.stdout, r"\ntimezone = Europe/London +; default\n")
-        self.assertIn("url = smtp://careclock:(elided)@mail.council.example:587\n", p.stdout)
+        self.assertIn("url = smtp://careclock@mail.council.example:587\n", p.stdout)
         self.assertIn("password_file = %s\n" % pw, p.stdout)
         self.assertIn("[webhook:east]\nurl = https://hooks.slack.com/...(elided)\n", p.stdout)
         for secret in ("hunter2", "XXXXSECRETXXXX", "correct horse"):
@@ -219,6 +219,13 @@ class Show(Council):
         p = run([CLI, "--config", conf, "config", "show", "--changed"])
         self.assertNotIn("timezone", p.stdout)
         self.assertIn("from = cc@council.example", p.stdout)
+        # A password written into the URL is refused (issue 19), without being shown.
+        inline = self.conf("[smtp]\nurl = smtp://careclock:hunter2@mail.council.example:587\n"
+                           "from = cc@council.example\n", "inline.conf")
+        p = run([CLI, "--config", inline, "config", "show"])
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertIn("password_file", p.stderr)
+        self.assertNotIn("hunter2", p.stdout + p.stderr)
 
     def test_show_output_reads_back_as_the_same_configuration(self):
         conf = self.conf("[careclock]\ndivision = scotland\nprivacy = reference\n[notify]\nwindow = 09:30-17:00\n"

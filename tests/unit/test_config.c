@@ -68,6 +68,37 @@ static void test_secrets_never_in_the_file(void **state)
     (void)state;
     refused("[smtp]\npassword = hunter2\n", ":2: password", "password_file");
     refused("[webhook:east]\nsecret = whsec_x\n", ":2: secret", "secret_file");
+    /* In the URL either (issue 19), and never echoed. */
+    refused("[smtp]\nurl = smtp://u:hunter2@mail.example:587\n", ":2: url", "password_file");
+    refused("[smtp]\nurl = smtps://u;AUTH=PLAIN:hunter2@mail.example\n", ":2: url", "holds a password");
+    cc_config_t c;
+    char err[1024] = "";
+    assert_int_equal(load("[smtp]\nurl = smtp://u:hunter2@mail.example:587\n", &c, err, sizeof(err)), CC_EPARSE);
+    assert_null(strstr(err, "hunter2"));
+    cc_config_free(&c);
+}
+
+/* The [http] and [careclockd] keys of issue 19. */
+static void test_http_limits_and_health(void **state)
+{
+    cc_config_t c;
+    char err[1024] = "";
+    (void)state;
+    assert_int_equal(load("[http]\nadmin_listen = 127.0.0.1:9999\nrequest_timeout = 3\n"
+                          "max_connections_per_client = 0\n[careclockd]\nunhealthy_after = 7\n",
+                          &c, err, sizeof(err)),
+                     0);
+    assert_string_equal(c.admin_listen, "127.0.0.1:9999");
+    assert_int_equal(c.http_request_seconds, 3);
+    assert_int_equal(c.http_max_per_client, 0);
+    assert_int_equal(c.unhealthy_after_seconds, 7);
+    cc_config_free(&c);
+    assert_int_equal(load("[http]\nadmin_listen = off\n", &c, err, sizeof(err)), 0);
+    assert_null(c.admin_listen);
+    cc_config_free(&c);
+    refused("[http]\nadmin_listen = nowhere\n", ":2: admin_listen", "or off");
+    refused("[http]\nrequest_timeout = 0\n", ":2: request_timeout", "from 1 to 3600");
+    refused("[careclockd]\nunhealthy_after = 0\n", ":2: unhealthy_after", "from 1 to 86400");
 }
 
 static void test_control_characters_and_limits(void **state)
@@ -142,7 +173,7 @@ static void test_show(void **state)
     char err[1024] = "", *text = NULL;
     size_t len = 0;
     (void)state;
-    assert_int_equal(load("[smtp]\nurl = smtps://u:hunter2@mail.example:465\nfrom = a@b.example\n"
+    assert_int_equal(load("[smtp]\nurl = smtps://u@mail.example:465\nfrom = a@b.example\n"
                           "[webhook:w]\nurl = https://hooks.slack.com/services/T0/B0/SECRETPATH?sig=SECRETSIG\n",
                           &c, err, sizeof(err)),
                      0);
@@ -152,7 +183,7 @@ static void test_show(void **state)
     assert_null(strstr(text, "hunter2"));
     assert_null(strstr(text, "SECRETPATH"));
     assert_null(strstr(text, "SECRETSIG"));
-    assert_non_null(strstr(text, "url = smtps://u:(elided)@mail.example:465\n"));
+    assert_non_null(strstr(text, "url = smtps://u@mail.example:465\n"));
     assert_non_null(strstr(text, "url = https://hooks.slack.com/...(elided)\n"));
     assert_non_null(strstr(text, "from = a@b.example\n"));
     assert_non_null(strstr(text, "window = 08:00-18:00"));
@@ -167,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_sender_must_be_ascii),
         cmocka_unit_test(test_secrets_never_in_the_file),
+        cmocka_unit_test(test_http_limits_and_health),
         cmocka_unit_test(test_control_characters_and_limits),
         cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_directory_refused),
