@@ -125,7 +125,7 @@ def main():
     con.close()
     feed = sh([cli, "--db", db, "--today", a.today, "feed", "add", "--team", team]).stdout.strip()
     token_path = re.search(r"(/feeds/[0-9a-f]{64}\.ics)", feed).group(1)
-    port = free_port()
+    port, admin = free_port(), free_port()  # /healthz and /metrics are on [http] admin_listen
     conf = os.path.join(work, "careclock.conf")
     with open(conf, "w") as f:
         f.write("[web]\nauth = proxy\nproxy_addresses = 127.0.0.1\n[notify]\nwindow = 23:58-23:59\n")
@@ -134,7 +134,7 @@ def main():
     now = a.today + "T10:00:00"
     t0 = time.monotonic()
     d = subprocess.Popen([os.path.join(build, "careclockd"), "--db", db, "--config", conf, "--listen",
-                          "127.0.0.1:%d" % port, "--now", now], stderr=log)
+                          "127.0.0.1:%d" % port, "--admin-listen", "127.0.0.1:%d" % admin, "--now", now], stderr=log)
     try:
         viewer = {"X-Remote-Email": "viewer@bench.example"}
         manager = {"X-Remote-Email": tm_email}
@@ -142,7 +142,7 @@ def main():
         deadline = time.monotonic() + 900
         while True:
             try:
-                status, _, _, _ = get(port, "/healthz", timeout=5)
+                status, _, _, _ = get(admin, "/healthz", timeout=5)
                 if status == 200:
                     break
             except OSError:
@@ -160,7 +160,7 @@ def main():
                 raise SystemExit("careclockd did not plan; see %s" % log_path)
             time.sleep(0.5)
         status, _, first, _ = get(port, "/teams/%s" % team, headers=manager, timeout=900)
-        metrics = get(port, "/metrics")[1].decode()
+        metrics = get(admin, "/metrics")[1].decode()
         build_s = float(re.search(r"careclock_dashboard_figures_build_seconds ([0-9.]+)", metrics).group(1))
         insts = None
         print("dashboard: %d children; careclockd ready in %.1f s; figures built in %.2f s (off the loop); first "
@@ -193,7 +193,7 @@ def main():
             h, f = [], []
             end = time.monotonic() + seconds
             while time.monotonic() < end:
-                h.append(get(port, "/healthz")[2] * 1000)
+                h.append(get(admin, "/healthz")[2] * 1000)
                 status, _, dt, _ = get(port, token_path, headers={"If-None-Match": etag})
                 if status != 304:
                     raise SystemExit("feed: %d, not 304" % status)
