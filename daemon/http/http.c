@@ -477,6 +477,9 @@ static enum MHD_Result queue(cc_http_t *h, struct MHD_Connection *conn, unsigned
     if (resp == NULL)
         return MHD_NO; /* MHD closes the connection */
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* So that the pre-flight check knows a running careclockd holds an
+     * address (cc_http_listen_probe); no version. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "careclockd");
     enum MHD_Result r = MHD_queue_response(conn, code, resp);
     MHD_destroy_response(resp);
     if (r == MHD_YES)
@@ -1465,53 +1468,43 @@ int cc_http_reconfigure(cc_http_t *h, const cc_config_t *config, int *rebound, c
     return 0;
 }
 
-/* The body of GET path from address within a second, into body ("" when
- * nothing came back as HTTP). */
-static void ask(const char *address, const char *path, char *body, size_t len)
+/* 1 if a careclockd answers GET /healthz on address within a second: on
+ * either listener, whatever the route says (200, 503 or 404), every answer
+ * carries "Server: careclockd". */
+static int careclockd_answers(const char *address)
 {
-    char host[256], service[8], reply[2048], request[128];
+    char host[256], service[8], reply[2048];
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-    body[0] = '\0';
+    int found = 0;
     if (split_listen(address, host, sizeof(host), service, sizeof(service)) != 0)
-        return;
+        return 0;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || host[0] == '\0')
         snprintf(host, sizeof(host), "%s", strcmp(host, "::") == 0 ? "::1" : "127.0.0.1");
     if (getaddrinfo(host, service, &hints, &res) != 0)
-        return;
-    snprintf(request, sizeof(request), "GET %s HTTP/1.0\r\nHost: careclock\r\n\r\n", path);
-    for (struct addrinfo *ai = res; ai != NULL && body[0] == '\0'; ai = ai->ai_next) {
+        return 0;
+    for (struct addrinfo *ai = res; ai != NULL && !found; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         struct timeval tv = {1, 0};
         if (fd < 0)
             continue;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && write(fd, request, strlen(request)) > 0) {
+        static const char request[] = "GET /healthz HTTP/1.0\r\nHost: careclock\r\n\r\n";
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && write(fd, request, sizeof(request) - 1) > 0) {
             size_t got = 0;
             ssize_t n;
             while (got < sizeof(reply) - 1 && (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
                 got += (size_t)n;
             reply[got] = '\0';
-            const char *start = strstr(reply, "\r\n\r\n");
-            if (strncmp(reply, "HTTP/1.", 7) == 0 && start != NULL)
-                snprintf(body, len, "%s", start + 4);
+            const char *end = strstr(reply, "\r\n\r\n");
+            found = strncmp(reply, "HTTP/1.", 7) == 0 && end != NULL &&
+                    strcasestr(reply, "\r\nServer: careclockd\r\n") != NULL &&
+                    strcasestr(reply, "\r\nServer: careclockd\r\n") < end;
         }
         close(fd);
     }
     freeaddrinfo(res);
-}
-
-/* 1 if a careclockd answers on address within a second: its admin listener
- * answers /healthz "ok" or "unavailable: ...", its feed listener / with its
- * page. */
-static int careclockd_answers(const char *address)
-{
-    char body[2048];
-    ask(address, "/healthz", body, sizeof(body));
-    if (strcmp(body, "ok\n") == 0 || strncmp(body, "unavailable", 11) == 0)
-        return 1;
-    ask(address, "/", body, sizeof(body));
-    return strstr(body, "<title>careclock</title>") != NULL;
+    return found;
 }
 
 int cc_http_listen_probe(const char *address, char *msg, size_t len)

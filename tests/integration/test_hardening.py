@@ -133,6 +133,17 @@ class AdminEndpoints(unittest.TestCase):
             self.assertEqual(get(d.admin_url(path))[0], 200, path)
         self.assertEqual(get(d.admin_url("/feeds/" + "0" * 64 + ".ics"))[0], 404)
 
+    def test_the_pre_flight_check_knows_both_listeners_of_a_running_careclockd(self):
+        # Both answer with "Server: careclockd", whatever their routes say (the feed listener's /healthz is 404).
+        d = self.daemon
+        conf = self.council.write_config("[http]\nadmin_listen = 127.0.0.1:%d\n" % d.admin_port(), "running.conf")
+        p = subprocess.run([DAEMON, "--check-config", "--config", conf, "--db", self.council.db, "--listen",
+                            "127.0.0.1:%d" % d.port()], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("[http] listen 127.0.0.1:%d: in use by a careclockd that is running" % d.port(), p.stdout)
+        self.assertIn("[http] admin_listen 127.0.0.1:%d: in use by a careclockd that is running" % d.admin_port(),
+                      p.stdout)
+
     def test_label_values_are_escaped(self):
         # Another system writes a clock whose rule id would end the label and forge a sample.
         con = sqlite3.connect(self.council.db)
