@@ -148,8 +148,8 @@ class AdminEndpoints(unittest.TestCase):
         # Another system writes a clock whose rule id would end the label and forge a sample.
         con = sqlite3.connect(self.council.db)
         with con:
-            con.execute("INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at) VALUES "
-                        "('C1', ?, 1, 't', 'open', '2026-11-10T09:00:00Z')",
+            con.execute("INSERT INTO clocks (child_id, rule_id, seq, instance, title, status, updated_at) VALUES "
+                        "('C1', ?, 1, 'forged', 't', 'open', '2026-11-10T09:00:00Z')",
                         ('x"} 1\ncareclock_forged{a="b',))
         con.close()
         status, body = get(self.daemon.admin_url("/metrics"))
