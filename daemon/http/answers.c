@@ -5,6 +5,7 @@
  */
 #include "careclock/http.h"
 #include "careclock/error.h"
+#include "careclock/html.h"
 #include "http/server.h"
 
 #include <stdio.h>
@@ -168,20 +169,6 @@ enum MHD_Result cc__http_serve_feed(server_t *srv, struct MHD_Connection *conn, 
  * dashboard route is given (careclockd always gives one: the http module's
  * own tests do not). No child's data: the feed server asks no one who
  * they are. The reference is echoed escaped. */
-static void page_escape(cc_buf_t *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': cc_buf_puts(out, "&amp;"); break;
-        case '<': cc_buf_puts(out, "&lt;"); break;
-        case '>': cc_buf_puts(out, "&gt;"); break;
-        case '"': cc_buf_puts(out, "&quot;"); break;
-        case '\'': cc_buf_puts(out, "&#39;"); break;
-        default: cc_buf_append(out, s, 1);
-        }
-    }
-}
-
 enum MHD_Result cc__http_serve_page(cc_http_t *h, struct MHD_Connection *conn, const char *child)
 {
     cc_buf_t out;
@@ -192,12 +179,12 @@ enum MHD_Result cc__http_serve_page(cc_http_t *h, struct MHD_Connection *conn, c
                       "padding:0 1em;line-height:1.5;color:#1a1a1a\">\n<h1>careclock</h1>\n");
     if (child != NULL) {
         cc_buf_puts(&out, "<p>This server does not serve careclock's dashboard, where child <strong>");
-        page_escape(&out, child);
+        cc_html_text(&out, child);
         cc_buf_puts(&out, "</strong> has a page.</p>\n"
                           "<p>Ask careclock on the server: <code>careclock clocks --child ");
-        page_escape(&out, child);
+        cc_html_text(&out, child);
         cc_buf_puts(&out, "</code> lists the child's statutory clocks, and <code>careclock explain ");
-        page_escape(&out, child);
+        cc_html_text(&out, child);
         cc_buf_puts(&out, " CLOCK</code> shows how a due date was worked out.</p>\n");
     } else {
         cc_buf_puts(&out, "<p>careclock keeps the statutory clocks of children's services: it reminds workers "
