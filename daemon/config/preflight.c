@@ -9,6 +9,7 @@
 #include "careclock/preflight.h"
 #include "careclock/env.h"
 #include "careclock/error.h"
+#include "careclock/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -425,17 +426,6 @@ static void check_secret(pf_t *pf, const char *section, const char *key, const c
 
 /* ---- the database and other paths -------------------------------------- */
 
-static void dir_of(const char *path, char *dir, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        snprintf(dir, len, ".");
-    else if (slash == path)
-        snprintf(dir, len, "/");
-    else
-        snprintf(dir, len, "%.*s", (int)(slash - path), path);
-}
-
 static void check_database(pf_t *pf)
 {
     const char *path = pf->opt.database ? pf->opt.database : pf->config->database;
@@ -445,7 +435,7 @@ static void check_database(pf_t *pf)
         snprintf(what, sizeof(what), "--db");
     else
         where(pf, "careclock", "database", what, sizeof(what));
-    dir_of(path, dir, sizeof(dir));
+    cc_path_dir(path, dir, sizeof(dir));
     if (stat(dir, &st) != 0) {
         problem(pf, "%s: the database directory %s does not exist: systemd-tmpfiles --create makes "
                     "/var/lib/careclock (the package runs it at install), or mkdir -m 0750 %s && chown %s: %s",
@@ -520,7 +510,7 @@ static void check_file_channel(pf_t *pf)
         check_access(pf, what, path, &st, W_OK | X_OK, "writable", fix);
         return;
     }
-    dir_of(path, dir, sizeof(dir));
+    cc_path_dir(path, dir, sizeof(dir));
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         problem(pf, "%s: neither %s nor its parent %s exists: create it (mkdir -m 0700 %s && chown %s: %s)", what,
                 path, dir, path, pf->user.name, path);

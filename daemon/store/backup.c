@@ -1,6 +1,7 @@
 /* Backups of the plan database. See include/careclock/backup.h. */
 #include "careclock/backup.h"
 #include "careclock/error.h"
+#include "careclock/paths.h"
 #include "careclock/store.h"
 
 #include <dirent.h>
@@ -16,17 +17,6 @@
 
 #define BUSY_TRIES 20
 #define BUSY_WAIT_MS 250
-
-static void dir_of(const char *path, char *dir, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        snprintf(dir, len, ".");
-    else if (slash == path)
-        snprintf(dir, len, "/");
-    else
-        snprintf(dir, len, "%.*s", (int)(slash - path), path);
-}
 
 static int fsync_path(const char *path, int directory)
 {
@@ -121,7 +111,7 @@ int cc_backup_connection(sqlite3 *src, const char *dest, cc_backup_info_t *info,
         goto out;
     }
     out = NULL;
-    dir_of(dest, dir, sizeof(dir));
+    cc_path_dir(dest, dir, sizeof(dir));
     if (fsync_path(tmp, 0) != 0 || rename(tmp, dest) != 0 || fsync_path(dir, 1) != 0) {
         cc_set_err(err, errlen, "cannot write %s: %s", dest, strerror(errno));
         rc = CC_EIO;

@@ -43,3 +43,14 @@ int cc_paths_datadir(char *buf, size_t len)
     snprintf(buf, len, "%s", CC_DATADIR);
     return has_holidays(buf) ? 0 : CC_ENOTFOUND;
 }
+
+void cc_path_dir(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, len, ".");
+    else if (slash == path)
+        snprintf(dir, len, "/");
+    else
+        snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}

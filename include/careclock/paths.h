@@ -11,4 +11,8 @@
  * compiled-in path written anyway. */
 int cc_paths_datadir(char *buf, size_t len);
 
+/* The directory part of path into dir (len bytes): "." when path names
+ * no directory, "/" for a file at the root. */
+void cc_path_dir(const char *path, char *dir, size_t len);
+
 #endif
