@@ -37,6 +37,8 @@ static void usage(FILE *out)
           "  event delete EVENT_ID    delete an event (the audit table keeps it)\n"
           "  clocks [filters]         recompute what changed, then list the statutory clocks\n"
           "  explain CHILD CLOCK [N | INSTANCE]  how a due date was derived, in plain words\n"
+          "  clock extend|except|ack|inform CHILD CLOCK [N | INSTANCE] ...  record a decision about a clock\n"
+          "  clock withdraw DECISION_ID ...     withdraw one; clock decisions CHILD: list them\n"
           "  rules check FILE...      validate rule files\n"
           "  rules list               the rules loaded, by id\n"
           "  feed add --team ID | --staff ID   create a calendar feed; prints its URL, once\n"
@@ -87,6 +89,8 @@ static int run_command(cc_cli_t *cli, int argc, char **argv)
         return cc_cli_event(cli, argc, argv);
     if (strcmp(cmd, "clocks") == 0)
         return cc_cli_clocks(cli, argc, argv);
+    if (strcmp(cmd, "clock") == 0)
+        return cc_cli_clock(cli, argc, argv);
     if (strcmp(cmd, "explain") == 0)
         return cc_cli_explain(cli, argc, argv);
     if (strcmp(cmd, "rules") == 0)

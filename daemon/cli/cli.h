@@ -9,6 +9,7 @@
 #include "careclock/calendar.h"
 #include "careclock/config.h"
 #include "careclock/date.h"
+#include "careclock/decision.h"
 #include "careclock/env.h"
 #include "careclock/store.h"
 #include "careclock/rules.h"
@@ -71,6 +72,24 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
 /* Record "cli:USER" (the effective user) as the author of the audit rows
  * this connection's writes produce. */
 void cc_cli_set_actor(cc_store_t *store);
+
+/* "cli:USER" (the effective user) into buf; returns buf. */
+char *cc_cli_actor(char *buf, size_t len);
+
+/* Decisions about clocks (daemon/cli/decide.c; docs/engine.md, "Decisions").
+ *   careclock clock extend CHILD CLOCK [SEQ|INSTANCE] --to DATE --by STAFF --reason TEXT [--with STAFF]
+ *   careclock clock except CHILD CLOCK [SEQ|INSTANCE] --reason CODE --by STAFF [--note TEXT]
+ *   careclock clock ack CHILD CLOCK [SEQ|INSTANCE] --until DATE --by STAFF [--note TEXT]
+ *   careclock clock inform CHILD CLOCK [SEQ|INSTANCE] --to STAFF --by STAFF [--note TEXT]
+ *   careclock clock withdraw DECISION_ID --by STAFF --reason TEXT
+ *   careclock clock decisions CHILD [CLOCK] [--format table|json]
+ * (each taking [--on DATE], the day it was decided, default today). */
+int cc_cli_clock(cc_cli_t *cli, int argc, char **argv);
+
+/* One decision as the listings' JSON: id, kind, clock, instance, the
+ * kind's fields, who, role, on, at, via, actor, withdrawn_by (the
+ * withdrawal's id, or null; from list[0..n) when given). */
+json_t *cc_cli_decision_json(const cc_decision_t *d, const cc_decision_t *list, size_t n);
 
 /* The rule named clock_id, or NULL after telling stderr, under the
  * command's name, that there is no such clock and listing the ones there

@@ -173,15 +173,20 @@ json_t *cc_cli_json_row(const char *const *names, const char *const *values, siz
     return o;
 }
 
+char *cc_cli_actor(char *buf, size_t len)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(buf, len, "cli:%s", pw->pw_name);
+    else
+        snprintf(buf, len, "cli:uid %u", (unsigned)geteuid());
+    return buf;
+}
+
 void cc_cli_set_actor(cc_store_t *store)
 {
     char actor[96];
-    struct passwd *pw = getpwuid(geteuid());
-    if (pw != NULL && pw->pw_name != NULL)
-        snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
-    else
-        snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)geteuid());
-    cc_store_set_actor(store, actor);
+    cc_store_set_actor(store, cc_cli_actor(actor, sizeof(actor)));
 }
 
 const cc_rule_t *cc_cli_find_clock(const cc_cli_env_t *env, const char *command, const char *clock_id)

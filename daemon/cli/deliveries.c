@@ -1,6 +1,7 @@
 /* careclock deliveries: the outbox from the command line.
  *   careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]
  *   careclock deliveries run [--now YYYY-MM-DDTHH:MM[:SS]] [--max-messages N] [--max-time SECONDS]
+ *   careclock deliveries plan [--dry-run] [--now YYYY-MM-DDTHH:MM[:SS]]
  *   careclock deliveries retry ID
  *   careclock deliveries webhooks
  *   careclock deliveries enable-webhook NAME
@@ -28,6 +29,7 @@ static void usage(FILE *out)
 {
     fputs("usage: careclock deliveries [--status S[,S...]] [--child ID] [--format table|json|csv]\n"
           "       careclock deliveries run [--now YYYY-MM-DDTHH:MM] [--max-messages N] [--max-time SECONDS]\n"
+          "       careclock deliveries plan [--dry-run] [--now YYYY-MM-DDTHH:MM]\n"
           "       careclock deliveries retry ID\n"
           "       careclock deliveries webhooks\n"
           "       careclock deliveries enable-webhook NAME\n"
@@ -39,6 +41,8 @@ static void usage(FILE *out)
           "                  when a message was left to retry or failed (the counts on stderr)\n"
           "  --max-time S    give up after S seconds in all (default 300): messages in flight are recorded\n"
           "                  as retrying and go again later with the same ids\n"
+          "  plan            plan from the clocks and enqueue, sending nothing; --dry-run: write nothing and\n"
+          "                  print what would be sent, per recipient (try [notify] since before going live)\n"
           "  --now T         the local time to run at, in [careclock] timezone (tests and demonstrations);\n"
           "                  default: the instant of careclock --now (UTC), else now\n"
           "  retry ID        requeue a failed delivery (its whole message, same ids) or an undeliverable one\n"
@@ -219,6 +223,208 @@ static int cmd_list(cc_cli_t *cli, int argc, char **argv)
 
 /* ---- run ----------------------------------------------------------------- */
 
+/* The go-live line: how many open clocks [notify] since kept quiet. */
+static void print_since(const cc_cli_env_t *env, const cc_outbox_plan_stats_t *plan)
+{
+    char day[CC_DATE_STRLEN];
+    if (plan->before_since == 0 || env->config.notify_since == CC_DATE_NONE)
+        return;
+    printf("not reminded: %zu open clock%s due before [notify] since = %s (go-live): they stay in the clocks, "
+           "feeds and reports\n",
+           plan->before_since, plan->before_since == 1 ? "" : "s", cc_date_format(env->config.notify_since, day));
+}
+
+/* ---- plan, and its dry run --------------------------------------------------- */
+
+/* One delivery a dry run found, its strings its own. */
+typedef struct {
+    char *recipient, *address, *child, *rule, *stage, *undeliverable, *status;
+    int seq;
+    cc_channel_t channel;
+    cc_notice_kind_t kind;
+    cc_date_t due, agreed, stage_date;
+    cc_local_time_t due_at;
+} dry_item_t;
+
+typedef struct {
+    dry_item_t *items;
+    size_t n, cap;
+    int oom;
+} dry_list_t;
+
+static char *dup_text(const char *s, int *oom)
+{
+    char *copy = strdup(s ? s : "");
+    if (copy == NULL)
+        *oom = 1;
+    return copy;
+}
+
+static int dry_collect(void *arg, const cc_outbox_dry_row_t *row)
+{
+    dry_list_t *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        dry_item_t *grown = realloc(l->items, cap * sizeof(*grown));
+        if (grown == NULL)
+            return CC_ENOMEM;
+        l->items = grown;
+        l->cap = cap;
+    }
+    const cc_planned_t *p = row->planned;
+    dry_item_t *it = &l->items[l->n++];
+    memset(it, 0, sizeof(*it));
+    it->recipient = dup_text(p->recipient, &l->oom);
+    it->address = dup_text(p->address, &l->oom);
+    it->child = dup_text(row->child_id, &l->oom);
+    it->rule = dup_text(row->rule_id, &l->oom);
+    it->stage = dup_text(p->stage, &l->oom);
+    it->undeliverable = dup_text(p->undeliverable, &l->oom);
+    it->status = dup_text(row->status, &l->oom);
+    it->seq = row->seq;
+    it->channel = p->channel;
+    it->kind = p->kind;
+    it->due = row->due;
+    it->agreed = row->agreed;
+    it->stage_date = p->stage_date;
+    it->due_at = p->due_at;
+    return l->oom ? CC_ENOMEM : 0;
+}
+
+static void dry_free(dry_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        dry_item_t *it = &l->items[i];
+        free(it->recipient);
+        free(it->address);
+        free(it->child);
+        free(it->rule);
+        free(it->stage);
+        free(it->undeliverable);
+        free(it->status);
+    }
+    free(l->items);
+}
+
+static int dry_cmp(const void *a, const void *b)
+{
+    const dry_item_t *x = a, *y = b;
+    int c = strcmp(x->recipient, y->recipient);
+    if (c == 0 && x->channel != y->channel)
+        c = x->channel < y->channel ? -1 : 1;
+    if (c == 0)
+        c = strcmp(x->child, y->child);
+    if (c == 0)
+        c = strcmp(x->rule, y->rule);
+    if (c == 0)
+        c = (x->seq > y->seq) - (x->seq < y->seq);
+    return c != 0 ? c : strcmp(x->stage, y->stage);
+}
+
+/* Per recipient: who, how many of each kind, then one line per delivery. */
+static void dry_print(dry_list_t *l, cc_local_time_t local)
+{
+    char day[64], d2[64];
+    size_t recipients = 0;
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof(*l->items), dry_cmp);
+    for (size_t i = 0; i < l->n; i++)
+        recipients += i == 0 || strcmp(l->items[i].recipient, l->items[i - 1].recipient) != 0 ||
+                      l->items[i].channel != l->items[i - 1].channel;
+    printf("dry run at %s %02d:%02d: nothing written; %zu deliver%s would be planned for %zu recipient%s\n",
+           cc_date_format_human(local.date, day, sizeof(day)), local.minute / 60, local.minute % 60, l->n,
+           l->n == 1 ? "y" : "ies", recipients, recipients == 1 ? "" : "s");
+    for (size_t i = 0; i < l->n;) {
+        size_t j = i, kinds[3] = {0, 0, 0};
+        while (j < l->n && strcmp(l->items[j].recipient, l->items[i].recipient) == 0 &&
+               l->items[j].channel == l->items[i].channel)
+            kinds[l->items[j++].kind]++;
+        const dry_item_t *first = &l->items[i];
+        printf("%s (%s%s%s): %zu (%zu reminder%s, %zu escalation%s, %zu \"now met\")\n", first->recipient,
+               cc_channel_name(first->channel), first->address[0] ? " " : "", first->address, j - i, kinds[0],
+               kinds[0] == 1 ? "" : "s", kinds[1], kinds[1] == 1 ? "" : "s", kinds[2]);
+        for (size_t k = i; k < j; k++) {
+            const dry_item_t *it = &l->items[k];
+            printf("  %s %s %d (%s): %s %s", it->child, it->rule, it->seq, it->status, cc_notice_kind_name(it->kind),
+                   it->stage);
+            if (it->due != CC_DATE_NONE)
+                printf(", due %s", cc_date_format_human(it->due, day, sizeof(day)));
+            if (it->agreed != CC_DATE_NONE && it->agreed > it->due)
+                printf(", extended to %s", cc_date_format_human(it->agreed, day, sizeof(day)));
+            printf(", may go %s %02d:%02d", cc_date_format_human(it->due_at.date, d2, sizeof(d2)),
+                   it->due_at.minute / 60, it->due_at.minute % 60);
+            if (it->undeliverable[0])
+                printf(" - undeliverable: %s", it->undeliverable);
+            printf("\n");
+        }
+        i = j;
+    }
+}
+
+static int cmd_plan(cc_cli_t *cli, int argc, char **argv)
+{
+    const char *now_text = NULL;
+    int dry = 0;
+    cc_cli_env_t env;
+    cc_store_t *store = NULL;
+    char err[512], day[64];
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            dry = 1;
+        } else if (i + 1 < argc && strcmp(argv[i], "--now") == 0) {
+            now_text = argv[++i];
+        } else {
+            fprintf(stderr, "careclock deliveries plan: unknown option or missing value \"%s\"\n", argv[i]);
+            usage(stderr);
+            return CC_EXIT_USAGE;
+        }
+    }
+    int rc = cc_cli_env_load(cli, &env);
+    if (rc != 0)
+        return rc;
+    time_t now = cli->now;
+    if (now_text != NULL && cc_time_parse_wall(now_text, 0, &now) != 0) {
+        fprintf(stderr, "careclock deliveries plan: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
+        cc_cli_env_free(&env);
+        return CC_EXIT_USAGE;
+    }
+    if ((rc = cc_cli_open_db(cli, &store)) != 0) {
+        cc_cli_env_free(&env);
+        return rc;
+    }
+    cc_local_time_t local = cc_time_local(now);
+    cli->today = local.date;
+    if ((rc = cc_cli_refresh(cli, &env, store)) != 0)
+        goto out;
+    cc_outbox_plan_stats_t stats = {0};
+    int failed;
+    if (dry) {
+        dry_list_t list = {0};
+        failed = cc_outbox_plan_dry(store, &env, now, dry_collect, &list, &stats, err, sizeof(err));
+        if (failed == CC_ENOMEM)
+            snprintf(err, sizeof(err), "out of memory");
+        if (failed == 0)
+            dry_print(&list, local);
+        dry_free(&list);
+    } else {
+        failed = cc_outbox_plan(store, &env, now, &stats, err, sizeof(err));
+        if (failed == 0)
+            printf("planned at %s %02d:%02d: %zu new (%zu undeliverable), cancelled %zu; nothing sent\n",
+                   cc_date_format_human(local.date, day, sizeof(day)), local.minute / 60, local.minute % 60,
+                   stats.enqueued, stats.undeliverable, stats.cancelled);
+    }
+    if (failed != 0) {
+        fprintf(stderr, "careclock deliveries plan: %s\n", err);
+        rc = CC_EXIT_FAIL;
+        goto out;
+    }
+    print_since(&env, &stats);
+out:
+    cc_store_close(store);
+    cc_cli_env_free(&env);
+    return rc;
+}
+
 static int cmd_run(cc_cli_t *cli, int argc, char **argv)
 {
     const char *now_text = NULL;
@@ -286,6 +492,7 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
     if (stats.recovered)
         printf(", recovered %zu interrupted", stats.recovered);
     printf("\n");
+    print_since(&env, &stats.plan);
     if (!stats.window_open) {
         cc_local_time_t next = cc_planner_next_opening(env.cal, &env.planner, local);
         printf("outside the sending window (working days %02d:%02d-%02d:%02d): nothing sent; next opening %s "
@@ -468,6 +675,8 @@ int cc_cli_deliveries(cc_cli_t *cli, int argc, char **argv)
         }
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(cli, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "plan") == 0)
+        return cmd_plan(cli, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "retry") == 0)
         return cmd_retry(cli, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "webhooks") == 0)

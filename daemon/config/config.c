@@ -102,6 +102,7 @@ int cc_config_defaults(cc_config_t *config)
     config->window_end_minute = 18 * 60;
     config->digest = 1;
     config->settle_seconds = 120;
+    config->notify_since = CC_DATE_NONE;
     config->smtp_timeout_seconds = 60;
     config->recompute_interval_ms = 250;
     config->web_auth = CC_WEB_AUTH_EMAIL;
@@ -425,6 +426,9 @@ static int handle_notify(reader_t *r, const char *key, const char *value)
     } else if (strcmp(key, "settle") == 0) {
         if (parse_int(value, 0, 3600, &c->settle_seconds) != 0)
             return fail(r, key, "\"%s\" is not a number of seconds from 0 to 3600", value);
+    } else if (strcmp(key, "since") == 0) {
+        if (cc_date_parse(value, &c->notify_since) != 0 || strlen(value) != 10)
+            return fail(r, key, "\"%s\" is not a date YYYY-MM-DD (the day careclock went live)", value);
     } else if (strcmp(key, "file_channel") == 0) {
         resolve(r, value, path, sizeof(path));
         set_str(&c->file_channel, path);
@@ -683,6 +687,7 @@ void cc_config_planner_settings(const cc_config_t *config, cc_planner_settings_t
     out->window_start_minute = config->window_start_minute;
     out->window_end_minute = config->window_end_minute;
     out->email_unavailable = cc_config_email_unavailable(config);
+    out->since = config->notify_since;
     for (size_t i = 0; i < config->nwebhooks; i++)
         out->webhooks[out->nwebhooks++] = config->webhooks[i].name;
 }
@@ -828,6 +833,9 @@ void cc_config_show(const cc_config_t *c, int changed_only, FILE *out)
              c->window_end_minute / 60, c->window_end_minute % 60);
     show_key(&sh, "window", text);
     show_key(&sh, "digest", c->digest ? "yes" : "no");
+    if (c->notify_since != CC_DATE_NONE)
+        cc_date_format(c->notify_since, text);
+    show_key(&sh, "since", c->notify_since != CC_DATE_NONE ? text : NULL);
     show_key(&sh, "file_channel", c->file_channel);
     if (c->delivery_retention_days > 0)
         snprintf(text, sizeof(text), "%d", c->delivery_retention_days);

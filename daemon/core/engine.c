@@ -10,6 +10,7 @@
  */
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/planner.h" /* cc_role_parse */
 #include "util/grow.h"
 
 #include <assert.h>
@@ -43,12 +44,15 @@ static cc_clock_t *clocks_push(cc_clocks_t *clocks)
     memset(c, 0, sizeof(*c));
     c->met_on = CC_DATE_NONE;
     c->left_care = CC_DATE_NONE;
+    c->agreed = CC_DATE_NONE;
+    c->scheduled = CC_DATE_NONE;
     c->episode = -1;
     return c;
 }
 
-static const char *const status_names[CC_STATUS_COUNT] = {"open", "due_soon", "overdue", "met",
-                                                           "met_late", "cancelled", "data_error"};
+static const char *const status_names[CC_STATUS_COUNT] = {"open",      "due_soon",   "overdue",
+                                                           "met",       "met_late",   "cancelled",
+                                                           "data_error", "at_risk",   "excepted"};
 
 const char *cc_status_name(cc_status_t status)
 {
@@ -74,17 +78,28 @@ int cc_clock_key(const cc_clock_t *clock, char *buf, size_t len)
     return snprintf(buf, len, "%lld.%d", (long long)clock->key_event, clock->chain_index + 1);
 }
 
+cc_date_t cc_clock_chase_date(const cc_clock_t *clock)
+{
+    if (clock->agreed != CC_DATE_NONE && clock->due != CC_DATE_NONE && clock->agreed > clock->due)
+        return clock->agreed;
+    return clock->due;
+}
+
 cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc_date_t today,
                              const cc_clock_t *clock)
 {
-    if (clock->status == CC_STATUS_CANCELLED || clock->status == CC_STATUS_DATA_ERROR)
+    if (clock->status == CC_STATUS_CANCELLED || clock->status == CC_STATUS_DATA_ERROR ||
+        clock->status == CC_STATUS_AT_RISK || clock->status == CC_STATUS_EXCEPTED)
         return clock->status;
+    /* Met or met late against the statutory date, whatever was agreed: the
+     * agreement moves the chasing, not the law. */
     if (clock->met_on != CC_DATE_NONE)
         return clock->met_on <= clock->due ? CC_STATUS_MET : CC_STATUS_MET_LATE;
-    if (clock->due < today)
+    cc_date_t due = cc_clock_chase_date(clock);
+    if (due < today)
         return CC_STATUS_OVERDUE;
     cc_date_t warn_from;
-    int rc = cc_calendar_add_working_days(cal, clock->due, -(rule ? rule->warn_wd : 5), &warn_from);
+    int rc = cc_calendar_add_working_days(cal, due, -(rule ? rule->warn_wd : 5), &warn_from);
     if ((rc == 0 || rc == CC_EUNCOVERED) && today >= warn_from)
         return CC_STATUS_DUE_SOON;
     return CC_STATUS_OPEN;
@@ -924,7 +939,7 @@ static int relevant(const cc_rule_t *rule, const cancel_view_t *cancels, int nca
 }
 
 /* extend_on: the latest open instance started on or before e, not yet
- * past due and not extended before, is due extend_by later. */
+ * past due and not extended before, is due extend_offset later. */
 static void extend(run_t *r, const cc_rule_t *rule, const cc_event_t *e)
 {
     inst_t *latest = NULL;
@@ -939,7 +954,7 @@ static void extend(run_t *r, const cc_rule_t *rule, const cc_event_t *e)
         return;
     cc_clock_t *c = &r->out->items[latest->out];
     cc_date_t d;
-    int rc = cc_offset_apply(r->cal, c->due, rule->extend_by, &d);
+    int rc = cc_offset_apply(r->cal, c->due, rule->extend_offset, &d);
     if (rc != 0 && rc != CC_EUNCOVERED)
         return;
     c->extended_from = c->due;
@@ -1119,6 +1134,52 @@ static int sweep_rule(run_t *r, int rule_index)
     return 0;
 }
 
+/* 1 for a status that is still owed (open, due_soon, overdue, at_risk). */
+static int unmet_status(cc_status_t status)
+{
+    return status == CC_STATUS_OPEN || status == CC_STATUS_DUE_SOON || status == CC_STATUS_OVERDUE ||
+           status == CC_STATUS_AT_RISK;
+}
+
+/* The event type's name in words ("review scheduled"). */
+static void type_text(const cc_ruleset_t *rs, int type, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", type >= 0 ? cc_ruleset_type_name(rs, (size_t)type) : "event");
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+}
+
+/* Scheduled too late (scheduled_by): an unmet instance not yet due whose
+ * meeting is booked, and the first booking dated on or after its start
+ * and today (a booking already passed is history) falls after the date it
+ * is chased to, is at_risk from the day the booking is recorded. */
+static void at_risk(run_t *r, const cc_rule_t *rule, cc_clock_t *c)
+{
+    if (rule->nscheduled_by == 0 || (c->status != CC_STATUS_OPEN && c->status != CC_STATUS_DUE_SOON))
+        return;
+    cc_date_t from = c->start > r->today ? c->start : r->today, due = cc_clock_chase_date(c);
+    const cc_event_t *first = NULL;
+    for (size_t k = 0; k < r->n; k++) {
+        const cc_event_t *e = r->sorted[k];
+        int booked = 0;
+        for (int t = 0; t < rule->nscheduled_by && !booked; t++)
+            booked = e->type == rule->scheduled_by[t];
+        if (booked && e->date != CC_DATE_NONE && e->date >= from && (first == NULL || e->date < first->date))
+            first = e;
+    }
+    if (first == NULL || first->date <= due)
+        return;
+    char what[64], a[CC_DATE_STRLEN], b[CC_DATE_STRLEN];
+    type_text(r->rs, first->type, what, sizeof(what));
+    c->status = CC_STATUS_AT_RISK;
+    c->scheduled = first->date;
+    c->scheduled_event = first->id;
+    snprintf(c->reason, sizeof(c->reason), "%s for %s (event %lld), after the %s date %s", what,
+             cc_date_format(first->date, a), (long long)first->id, c->agreed_decision ? "agreed" : "due",
+             cc_date_format(due, b));
+}
+
 int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
                   const cc_event_t *events, size_t nevents, cc_clocks_t *out)
 {
@@ -1173,7 +1234,28 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
     }
     for (size_t i = r.base; i < out->len; i++) {
         cc_clock_t *c = &out->items[i];
-        c->status = cc_engine_status(cc_ruleset_rule(rs, (size_t)c->rule), cal, today, c);
+        const cc_rule_t *rule = cc_ruleset_rule(rs, (size_t)c->rule);
+        char key[CC_CLOCK_KEY_MAX];
+        const cc_decision_t *ext = NULL, *exc = NULL;
+        if (child->ndecisions > 0) {
+            cc_clock_key(c, key, sizeof(key));
+            ext = cc_decision_in_force(child->decisions, child->ndecisions, rule->id, key, CC_DECISION_EXTEND);
+            exc = cc_decision_in_force(child->decisions, child->ndecisions, rule->id, key, CC_DECISION_EXCEPT);
+        }
+        /* An agreed date only ever moves the chasing later: one on or before
+         * the due date (the due date has moved since) agrees nothing. */
+        if (ext != NULL && c->status != CC_STATUS_CANCELLED && ext->date != CC_DATE_NONE && ext->date > c->due) {
+            c->agreed = ext->date;
+            c->agreed_decision = ext->id;
+        }
+        c->status = cc_engine_status(rule, cal, today, c);
+        at_risk(&r, rule, c);
+        if (exc != NULL && unmet_status(c->status)) {
+            c->status = CC_STATUS_EXCEPTED;
+            c->excepted_decision = exc->id;
+            snprintf(c->reason, sizeof(c->reason), "excepted: %s%s%.100s", exc->code ? exc->code : "",
+                     exc->reason && exc->reason[0] ? ": " : "", exc->reason ? exc->reason : "");
+        }
     }
 out:
     if (rc != 0)
@@ -1442,6 +1524,80 @@ static void explain_due(const cc_ruleset_t *rs, const cc_calendar_t *cal, const 
     cc_offset_explain(cal, c->from, off, "  ", t, &ignored);
 }
 
+/* The decisions about clock c, each in words: who took it, in which
+ * capacity, when, why, from which interface; and whether it is in force,
+ * withdrawn or superseded. */
+static void explain_decisions(cc_buf_t *t, const cc_child_t *child, const cc_rule_t *rule, const cc_clock_t *c)
+{
+    char key[CC_CLOCK_KEY_MAX], h[32], h2[32];
+    if (child->ndecisions == 0)
+        return;
+    cc_clock_key(c, key, sizeof(key));
+    for (size_t i = 0; i < child->ndecisions; i++) {
+        const cc_decision_t *d = &child->decisions[i];
+        if (d->kind == CC_DECISION_WITHDRAW || d->rule_id == NULL || d->instance == NULL ||
+            strcmp(d->rule_id, rule->id) != 0 || strcmp(d->instance, key) != 0)
+            continue;
+        int role = cc_role_parse(d->by_role);
+        cc_buf_printf(t, "Decision %lld: on %s %s (%s) ", (long long)d->id, cc_date_format_human(d->on, h, sizeof(h)),
+                      d->by ? d->by : "(unknown)", role >= 0 ? cc_role_words((cc_role_t)role) : "staff");
+        switch (d->kind) {
+        case CC_DECISION_EXTEND:
+            cc_buf_printf(t, "agreed an extension to %s", cc_date_format_human(d->date, h, sizeof(h)));
+            if (d->party && d->party[0])
+                cc_buf_printf(t, " with %s", d->party);
+            break;
+        case CC_DECISION_EXCEPT:
+            cc_buf_printf(t, "recorded an exception: %s", d->code ? d->code : "");
+            break;
+        case CC_DECISION_ACK:
+            cc_buf_printf(t, "acknowledged it: their own next reminders and escalations of this clock are held "
+                             "until %s (everyone else still gets theirs)",
+                          cc_date_format_human(d->date, h, sizeof(h)));
+            break;
+        case CC_DECISION_INFORM:
+            cc_buf_printf(t, "informed %s", d->party ? d->party : "(nobody)");
+            break;
+        default:
+            break;
+        }
+        if (d->reason && d->reason[0])
+            cc_buf_printf(t, ": %s", d->reason);
+        cc_buf_printf(t, ". Recorded %s from %s%s%s%s.", d->at ? d->at : "(unknown)",
+                      d->via && strcmp(d->via, "web") == 0   ? "the dashboard"
+                      : d->via && strcmp(d->via, "cli") == 0 ? "the command line"
+                      : d->via                               ? d->via
+                                                             : "(unknown)",
+                      d->actor ? " (" : "", d->actor ? d->actor : "", d->actor ? ")" : "");
+        for (size_t k = 0; k < child->ndecisions; k++) {
+            const cc_decision_t *w = &child->decisions[k];
+            if (w->kind != CC_DECISION_WITHDRAW || w->withdraws != d->id)
+                continue;
+            cc_buf_printf(t, " Withdrawn on %s by %s (decision %lld)%s%s.", cc_date_format_human(w->on, h2, sizeof(h2)),
+                          w->by ? w->by : "(unknown)", (long long)w->id, w->reason && w->reason[0] ? ": " : "",
+                          w->reason ? w->reason : "");
+        }
+        if (d->kind == CC_DECISION_EXTEND && d->id == c->agreed_decision)
+            cc_buf_printf(t, " In force: reminders and escalations follow the agreed date; the statutory due date "
+                             "stays %s.",
+                          cc_date_format_human(c->due, h, sizeof(h)));
+        else if (d->kind == CC_DECISION_EXCEPT && d->id == c->excepted_decision)
+            cc_buf_puts(t, " In force: no reminders or escalations.");
+        else if ((d->kind == CC_DECISION_EXTEND || d->kind == CC_DECISION_EXCEPT) &&
+                 !cc_decision_withdrawn(child->decisions, child->ndecisions, i)) {
+            const cc_decision_t *now =
+                cc_decision_in_force(child->decisions, child->ndecisions, rule->id, key, d->kind);
+            if (now != NULL && now->id != d->id)
+                cc_buf_printf(t, " Superseded by decision %lld.", (long long)now->id);
+            else if (d->kind == CC_DECISION_EXTEND)
+                cc_buf_puts(t, " Not in force: the due date is now on or after the agreed date.");
+            else
+                cc_buf_puts(t, " Not in force: the clock is no longer owed.");
+        }
+        cc_buf_puts(t, "\n");
+    }
+}
+
 int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t today, const cc_child_t *child,
                       const cc_event_t *events, size_t nevents, const cc_clocks_t *clocks, size_t index,
                       cc_buf_t *t)
@@ -1502,7 +1658,7 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
                                                ? find_event(events, nevents, c->extend_event)->date
                                                : c->extended_from,
                                            h, sizeof(h)),
-                      (long long)c->extend_event, cc_offset_words(rule->extend_by, words, sizeof(words)),
+                      (long long)c->extend_event, cc_offset_words(rule->extend_offset, words, sizeof(words)),
                       cc_date_format_human(c->extended_from, h2, sizeof(h2)),
                       cc_date_format_human(c->due, h3, sizeof(h3)));
     }
@@ -1516,8 +1672,20 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
                          "episode of care)",
                       cc_offset_words(rule->early_window, h, sizeof(h)));
     cc_buf_puts(t, ".\n");
+    explain_decisions(t, child, rule, c);
     cc_date_format_human(today, h2, sizeof(h2));
     int wd = 0;
+    cc_date_t chase = cc_clock_chase_date(c);
+    if (c->agreed_decision != 0 && unmet_status(c->status)) {
+        /* The statutory figure first: the agreement moves the chasing only. */
+        if (c->due < today) {
+            cc_calendar_working_days_between(cal, c->due, today, &wd);
+            cc_buf_printf(t, "Statutory: the due date passed %d working day%s ago; in statutory figures this clock "
+                             "is overdue (and, met by the agreed date, met late).\n",
+                          wd, wd == 1 ? "" : "s");
+        }
+        wd = 0;
+    }
     switch (c->status) {
     case CC_STATUS_MET:
         cc_buf_printf(t, "Status on %s: met. Met on %s (event %lld), on or before the due date", h2,
@@ -1532,23 +1700,46 @@ int cc_engine_explain(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_
         break;
     case CC_STATUS_MET_LATE:
         cc_calendar_working_days_between(cal, c->due, c->met_on, &wd);
-        cc_buf_printf(t, "Status on %s: met late. Met on %s (event %lld), %d working day%s after the due date.\n", h2,
+        cc_buf_printf(t, "Status on %s: met late. Met on %s (event %lld), %d working day%s after the due date", h2,
                       cc_date_format_human(c->met_on, h, sizeof(h)), (long long)c->met_event, wd, wd == 1 ? "" : "s");
+        if (c->agreed_decision != 0 && c->met_on <= c->agreed)
+            cc_buf_printf(t, ", within the extension agreed to %s: it counts as met late in statutory figures, and "
+                             "apart as late within an agreed extension",
+                          cc_date_format_human(c->agreed, h, sizeof(h)));
+        cc_buf_puts(t, ".\n");
         break;
     case CC_STATUS_OVERDUE:
-        cc_calendar_working_days_between(cal, c->due, today, &wd);
-        cc_buf_printf(t, "Status on %s: OVERDUE. Not met, and the due date passed %d working day%s ago.\n", h2, wd,
-                      wd == 1 ? "" : "s");
+        cc_calendar_working_days_between(cal, chase, today, &wd);
+        cc_buf_printf(t, "Status on %s: OVERDUE. Not met, and the %s date passed %d working day%s ago.\n", h2,
+                      c->agreed_decision ? "agreed" : "due", wd, wd == 1 ? "" : "s");
         break;
     case CC_STATUS_DUE_SOON:
-        cc_calendar_working_days_between(cal, today, c->due, &wd);
-        cc_buf_printf(t, "Status on %s: due soon. Not met yet; %d working day%s left, inside the %d-working-day "
-                         "warning window.\n",
-                      h2, wd, wd == 1 ? "" : "s", rule->warn_wd);
+        cc_calendar_working_days_between(cal, today, chase, &wd);
+        cc_buf_printf(t, "Status on %s: due soon%s%s. Not met yet; %d working day%s left, inside the "
+                         "%d-working-day warning window.\n",
+                      h2, c->agreed_decision ? ", extended to " : "",
+                      c->agreed_decision ? cc_date_format_human(c->agreed, h, sizeof(h)) : "", wd, wd == 1 ? "" : "s",
+                      rule->warn_wd);
         break;
     case CC_STATUS_OPEN:
-        cc_calendar_working_days_between(cal, today, c->due, &wd);
-        cc_buf_printf(t, "Status on %s: open. Not met yet; %d working days left.\n", h2, wd);
+        cc_calendar_working_days_between(cal, today, chase, &wd);
+        cc_buf_printf(t, "Status on %s: open%s%s. Not met yet; %d working days left.\n", h2,
+                      c->agreed_decision ? ", extended to " : "",
+                      c->agreed_decision ? cc_date_format_human(c->agreed, h, sizeof(h)) : "", wd);
+        break;
+    case CC_STATUS_AT_RISK:
+        cc_calendar_working_days_between(cal, today, chase, &wd);
+        cc_buf_printf(t, "Status on %s: AT RISK. Not met yet, %d working day%s left, but the %s is booked for %s, "
+                         "after the %s date: it will be late unless it is brought forward (the worker and the team "
+                         "manager are told at once).\n",
+                      h2, wd, wd == 1 ? "" : "s", "meeting", cc_date_format_human(c->scheduled, h, sizeof(h)),
+                      c->agreed_decision ? "agreed" : "due");
+        break;
+    case CC_STATUS_EXCEPTED:
+        cc_buf_printf(t, "Status on %s: excepted (decision %lld). Not met, and need not be: no reminders or "
+                         "escalations; counted apart in reports, not as on time or late. Withdrawing the decision "
+                         "makes it owed again.\n",
+                      h2, (long long)c->excepted_decision);
         break;
     case CC_STATUS_CANCELLED:
         cc_buf_printf(t, "Status on %s: cancelled. Not met, and no longer needed: %s.\n", h2, c->reason);

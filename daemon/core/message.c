@@ -28,17 +28,30 @@ static cc_date_t sort_due(cc_date_t d)
     return d == CC_DATE_NONE ? INT32_MAX : d;
 }
 
+/* The date an item is chased to: the agreed date of an extension in
+ * force, else the due date. */
+static cc_date_t chase(const cc_message_item_t *it)
+{
+    if (it->agreed != CC_DATE_NONE && it->due != CC_DATE_NONE && it->agreed > it->due)
+        return it->agreed;
+    return it->due;
+}
+
 static cc_message_rank_t item_rank(const cc_message_item_t *it, cc_date_t today)
 {
-    if (it->status == CC_STATUS_CANCELLED)
+    if (it->status == CC_STATUS_CANCELLED || it->status == CC_STATUS_EXCEPTED)
         return CC_MESSAGE_RANK_CLOSED;
     if (it->kind == CC_NOTICE_MET || it->status == CC_STATUS_MET || it->status == CC_STATUS_MET_LATE)
         return CC_MESSAGE_RANK_MET;
-    if (it->status == CC_STATUS_DATA_ERROR || it->due == CC_DATE_NONE)
-        return CC_MESSAGE_RANK_OTHER;
-    if (today > it->due)
+    /* A child whose deadlines cannot be computed is as urgent as anything:
+     * nothing of theirs is chased until it is mended. */
+    if (it->status == CC_STATUS_DATA_ERROR)
         return CC_MESSAGE_RANK_OVERDUE;
-    if (today == it->due)
+    if (it->due == CC_DATE_NONE)
+        return CC_MESSAGE_RANK_OTHER;
+    if (today > chase(it))
+        return CC_MESSAGE_RANK_OVERDUE;
+    if (today == chase(it) || it->status == CC_STATUS_AT_RISK)
         return CC_MESSAGE_RANK_TODAY;
     if (it->status == CC_STATUS_DUE_SOON)
         return CC_MESSAGE_RANK_SOON;
@@ -153,7 +166,7 @@ int cc_message_view_build(const cc_message_t *m, const cc_message_context_t *ctx
     for (size_t i = 0; i < v->n; i++) {
         cc_message_entry_t *e = &v->entries[i];
         e->rank = item_rank(e->item, today);
-        e->due = sort_due(e->item->due);
+        e->due = sort_due(chase(e->item));
         e->late = cc_message_days_late(e->item, ctx);
         switch (e->rank) {
         case CC_MESSAGE_RANK_OVERDUE: v->overdue++; break;
@@ -248,8 +261,8 @@ int cc_message_days_late(const cc_message_item_t *it, const cc_message_context_t
         return 0;
     if (it->status == CC_STATUS_MET_LATE && it->met_on != CC_DATE_NONE)
         return wd_between(ctx->cal, it->due, it->met_on);
-    if (cc_planner_status_active(it->status) && ctx->today > it->due)
-        return wd_between(ctx->cal, it->due, ctx->today);
+    if (cc_planner_status_active(it->status) && ctx->today > chase(it))
+        return wd_between(ctx->cal, chase(it), ctx->today);
     return 0;
 }
 
@@ -273,27 +286,45 @@ char *cc_message_status_phrase(const cc_message_item_t *it, const cc_message_con
                  it->reason ? it->reason : "");
         return buf;
     case CC_STATUS_DATA_ERROR:
-        snprintf(buf, len, "cannot be evaluated: the child's data needs correcting");
+        snprintf(buf, len, "this child's deadlines cannot be computed: %s",
+                 it->reason && it->reason[0] ? it->reason : "the child's data needs correcting");
+        return buf;
+    case CC_STATUS_EXCEPTED:
+        snprintf(buf, len, "no longer chased (%s)", it->reason && it->reason[0] ? it->reason : "excepted");
         return buf;
     default:
         break;
     }
+    cc_date_t due = chase(it);
+    size_t used = 0;
+    if (it->status == CC_STATUS_AT_RISK) {
+        int w = snprintf(buf, len, "AT RISK: %s; ", it->reason && it->reason[0] ? it->reason : "booked too late");
+        used = w > 0 && (size_t)w < len ? (size_t)w : 0;
+    }
     if (it->due == CC_DATE_NONE) {
-        snprintf(buf, len, "due date not known yet");
-    } else if (ctx->today > it->due) {
-        n = wd_between(ctx->cal, it->due, ctx->today);
+        snprintf(buf + used, len - used, "due date not known yet");
+    } else if (ctx->today > due) {
+        n = wd_between(ctx->cal, due, ctx->today);
         if (n > 0)
-            snprintf(buf, len, "OVERDUE by %d working %s", n, plural(n, "day", "days"));
+            snprintf(buf + used, len - used, "OVERDUE by %d working %s", n, plural(n, "day", "days"));
         else
-            snprintf(buf, len, "OVERDUE (the due date has passed)");
-    } else if (ctx->today == it->due) {
-        snprintf(buf, len, "DUE TODAY");
+            snprintf(buf + used, len - used, "OVERDUE (the due date has passed)");
+    } else if (ctx->today == due) {
+        snprintf(buf + used, len - used, "DUE TODAY");
     } else {
-        n = wd_between(ctx->cal, ctx->today, it->due);
+        n = wd_between(ctx->cal, ctx->today, due);
         if (n > 0)
-            snprintf(buf, len, "due in %d working %s", n, plural(n, "day", "days"));
+            snprintf(buf + used, len - used, "due in %d working %s", n, plural(n, "day", "days"));
         else
-            snprintf(buf, len, "due on %s", cc_message_human_date(it->due, d, sizeof(d)));
+            snprintf(buf + used, len - used, "due on %s", cc_message_human_date(due, d, sizeof(d)));
+    }
+    if (due != it->due) {
+        /* An agreed extension: the chasing follows it, the statutory date
+         * stays what it was. */
+        size_t at = strlen(buf);
+        char s[40];
+        snprintf(buf + at, len - at, " (extended by agreement to %s; statutory due date %s)",
+                 cc_message_human_date(due, d, sizeof(d)), cc_message_human_date(it->due, s, sizeof(s)));
     }
     return buf;
 }

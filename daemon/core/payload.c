@@ -116,14 +116,18 @@ static json_t *generic_payload(const cc_message_t *m, const cc_message_view_t *v
         json_t *clock = json_pack("{s:o, s:i, s:o, s:o}", "id", str_or_null(it->rule_id), "seq", it->seq, "title",
                                   str_or_null(it->title), "source", str_or_null(it->source));
         json_t *team = json_pack("{s:o, s:o}", "id", str_or_null(it->team_id), "name", str_or_null(it->team_name));
-        json_t *stage = json_pack("{s:o, s:s, s:s, s:o}", "offset", str_or_null(it->stage), "kind",
-                                  cc_notice_kind_name(it->kind), "role", cc_role_name(it->role), "date",
+        char offset[CC_NOTIFY_STAGE_MAX];
+        json_t *stage = json_pack("{s:o, s:s, s:s, s:o}", "offset",
+                                  it->stage ? jstr(cc_planner_stage_offset(it->stage, offset, sizeof(offset)))
+                                            : json_null(),
+                                  "kind", cc_notice_kind_name(it->kind), "role", cc_role_name(it->role), "date",
                                   date_or_null(it->stage_date));
         cc_message_now_phrase(it, ctx, 1, now, sizeof(now));
         json_t *o = json_object();
         json_object_set_new(o, "child", child);
         json_object_set_new(o, "clock", clock);
         json_object_set_new(o, "due_date", date_or_null(it->due));
+        json_object_set_new(o, "agreed_date", date_or_null(it->agreed));
         json_object_set_new(o, "status", json_string(cc_status_name(it->status)));
         json_object_set_new(o, "working_days_late", json_integer(cc_message_days_late(it, ctx)));
         json_object_set_new(o, "met_on", date_or_null(it->met_on));

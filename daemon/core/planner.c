@@ -83,12 +83,47 @@ int cc_role_parse(const char *name)
 
 int cc_planner_status_active(cc_status_t status)
 {
-    return status == CC_STATUS_OPEN || status == CC_STATUS_DUE_SOON || status == CC_STATUS_OVERDUE;
+    return status == CC_STATUS_OPEN || status == CC_STATUS_DUE_SOON || status == CC_STATUS_OVERDUE ||
+           status == CC_STATUS_AT_RISK;
 }
 
 int cc_planner_status_closed(cc_status_t status)
 {
-    return status == CC_STATUS_MET || status == CC_STATUS_MET_LATE || status == CC_STATUS_CANCELLED;
+    return status == CC_STATUS_MET || status == CC_STATUS_MET_LATE || status == CC_STATUS_CANCELLED ||
+           status == CC_STATUS_EXCEPTED;
+}
+
+/* The date stages count from: the agreed date when an extension is in
+ * force, else the due date. */
+static cc_date_t chase_date(const cc_planner_clock_t *clock)
+{
+    if (clock->agreed != CC_DATE_NONE && clock->due != CC_DATE_NONE && clock->agreed > clock->due)
+        return clock->agreed;
+    return clock->due;
+}
+
+int cc_planner_skipped_since(const cc_planner_settings_t *settings, const cc_planner_clock_t *clock)
+{
+    if (settings->since == CC_DATE_NONE || !cc_planner_status_active(clock->status) || clock->due == CC_DATE_NONE)
+        return 0;
+    return chase_date(clock) < settings->since;
+}
+
+char *cc_planner_stage_offset(const char *stage, char *buf, size_t len)
+{
+    const char *at = strchr(stage, '@');
+    snprintf(buf, len, "%.*s", at ? (int)(at - stage) : (int)strlen(stage), stage);
+    return buf;
+}
+
+/* 1 when recipient's stages are held on day (an acknowledgement). */
+static int held(const cc_planner_clock_t *clock, const char *recipient, cc_date_t day)
+{
+    for (size_t i = 0; i < clock->nheld; i++)
+        if (clock->held[i].recipient != NULL && strcmp(clock->held[i].recipient, recipient) == 0 &&
+            day <= clock->held[i].until)
+            return 1;
+    return 0;
 }
 
 cc_notice_kind_t cc_planner_stage_kind(const cc_stage_t *stage)
@@ -198,10 +233,11 @@ static void resolve(const cc_planner_clock_t *clock, const cc_planner_settings_t
 }
 
 /* Plan one stage of an active clock for its role (and the team's webhook
- * for what goes to the team manager). */
+ * for what goes to the team manager), under its offset as key (NULL) or
+ * the key given (a reminder). */
 static int plan_stage(const cc_planner_clock_t *clock, const cc_stage_t *stage, cc_date_t stage_date,
                       const cc_calendar_t *cal, const cc_planner_settings_t *settings, cc_local_time_t now,
-                      cc_plan_t *out)
+                      const char *key, cc_plan_t *out)
 {
     cc_local_time_t first = {.date = stage_date, .minute = settings->window_start_minute};
     cc_local_time_t due_at = cc_planner_next_opening(cal, settings, later(first, now) ? first : now);
@@ -216,15 +252,41 @@ static int plan_stage(const cc_planner_clock_t *clock, const cc_stage_t *stage, 
         cc_planned_t *p = push(out);
         if (p == NULL)
             return CC_ENOMEM;
-        cc_offset_format(stage->offset, p->stage, sizeof(p->stage));
         p->role = stage->role; /* the stage's role, also for the team channel's copy */
-        p->kind = cc_planner_stage_kind(stage);
+        p->kind = key == NULL ? cc_planner_stage_kind(stage) : CC_NOTICE_REMINDER;
         p->stage_date = stage_date;
         p->due_at = due_at;
         p->immediate = stage->immediate;
         resolve(clock, settings, roles[i], p);
+        if (key != NULL) {
+            snprintf(p->stage, sizeof(p->stage), "%s", key);
+        } else {
+            char off[16], day[CC_DATE_STRLEN];
+            cc_offset_format(stage->offset, off, sizeof(off));
+            /* Counted from an agreed date: stages of their own, so that
+             * those sent for the statutory date do not stand in for them. */
+            if (chase_date(clock) != clock->due)
+                snprintf(p->stage, sizeof(p->stage), "%s@%s", off, cc_date_format(chase_date(clock), day));
+            else
+                snprintf(p->stage, sizeof(p->stage), "%s", off);
+        }
+        /* An acknowledgement holds its maker's own stages, no one else's. */
+        if (roles[i] != CC_ROLE_TEAM_WEBHOOK && held(clock, p->recipient, now.date))
+            out->len--;
     }
     return 0;
+}
+
+/* The notices of a clock at risk or a child whose data is in error: to the
+ * worker and the team manager (and the team's channel with the manager),
+ * at once, under the key given. */
+static int plan_notice(const cc_planner_clock_t *clock, const char *key, const cc_calendar_t *cal,
+                       const cc_planner_settings_t *settings, cc_local_time_t now, cc_plan_t *out)
+{
+    cc_stage_t worker = {.offset = {0, CC_UNIT_WORKING_DAYS}, .role = CC_ROLE_WORKER};
+    cc_stage_t manager = {.offset = {0, CC_UNIT_WORKING_DAYS}, .role = CC_ROLE_TEAM_MANAGER};
+    int rc = plan_stage(clock, &worker, now.date, cal, settings, now, key, out);
+    return rc ? rc : plan_stage(clock, &manager, now.date, cal, settings, now, key, out);
 }
 
 int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, const cc_calendar_t *cal,
@@ -252,6 +314,15 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
         }
         return 0;
     }
+    if (clock->status == CC_STATUS_DATA_ERROR) {
+        /* Never silent: in the worker's and the team manager's digests on
+         * every working day until the data is mended (one key a day: the
+         * day it may go, so a weekend's plans are one notice). */
+        char key[CC_NOTIFY_STAGE_MAX], day[CC_DATE_STRLEN];
+        cc_local_time_t at = cc_planner_next_opening(cal, settings, now);
+        snprintf(key, sizeof(key), "%s@%s", CC_NOTIFY_ERROR_STAGE, cc_date_format(at.date, day));
+        return plan_notice(clock, key, cal, settings, now, out);
+    }
     if (!cc_planner_status_active(clock->status) || clock->due == CC_DATE_NONE || rule == NULL)
         return 0;
     /* The child has left care: nobody is chased about a missed duty of the
@@ -259,11 +330,19 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
      * looked after). */
     if (clock->left_care && clock->left_on <= now.date)
         return 0;
-    cc_date_t dates[CC_RULE_MAX_STAGES];
+    /* Go-live: what fell due before careclock was switched on is history. */
+    if (cc_planner_skipped_since(settings, clock))
+        return 0;
+    if (clock->status == CC_STATUS_AT_RISK) {
+        int rc = plan_notice(clock, CC_NOTIFY_RISK_STAGE, cal, settings, now, out);
+        if (rc != 0)
+            return rc;
+    }
+    cc_date_t dates[CC_RULE_MAX_STAGES], from = chase_date(clock);
     for (int i = 0; i < rule->nstages; i++) {
         /* Outside the holiday years the weekends-only answer is used, as
          * the clock's own due date was. */
-        int rc = cc_offset_apply(cal, clock->due, rule->stages[i].offset, &dates[i]);
+        int rc = cc_offset_apply(cal, from, rule->stages[i].offset, &dates[i]);
         if (rc != 0 && rc != CC_EUNCOVERED)
             dates[i] = CC_DATE_NONE;
     }
@@ -283,7 +362,7 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
         }
         if (superseded)
             continue;
-        int rc = plan_stage(clock, &rule->stages[i], dates[i], cal, settings, now, out);
+        int rc = plan_stage(clock, &rule->stages[i], dates[i], cal, settings, now, NULL, out);
         if (rc != 0)
             return rc;
     }

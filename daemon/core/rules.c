@@ -558,6 +558,83 @@ static int stage_item(void *ctx, const char *item)
     return 0;
 }
 
+/* A role that may take a decision (extend_by, except_by): worker, iro,
+ * team_manager or service_manager (not team_webhook: a channel decides
+ * nothing). *mask gains its bit. */
+typedef struct {
+    item_ctx_t *c;
+    const char *key;
+    unsigned *mask;
+} roles_ctx_t;
+
+static int decision_role_item(void *ctx, const char *item)
+{
+    roles_ctx_t *rc = ctx;
+    for (int r = CC_ROLE_WORKER; r <= CC_ROLE_SERVICE_MANAGER; r++)
+        if (strcmp(item, cc_role_name((cc_role_t)r)) == 0) {
+            *rc->mask |= CC_ROLE_BIT(r);
+            return 0;
+        }
+    error_at(rc->c->l, rc->c->e->file, rc->c->e->line,
+             "%s: %s: \"%s\" is not a role that can decide (worker, iro, team_manager, service_manager; or none)",
+             rc->c->rule->id, rc->key, item);
+    return -1;
+}
+
+/* extend_by, except_by = ROLE, ROLE... | none */
+static void compile_roles(item_ctx_t *c, const char *key, const char *value, unsigned *mask)
+{
+    roles_ctx_t rc = {c, key, mask};
+    *mask = 0;
+    if (strcmp(value, "none") != 0)
+        each_item(value, decision_role_item, &rc);
+}
+
+/* except_reasons = CODE, CODE...: lower-case words (declined, not_required). */
+static int except_reason_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    size_t len = strlen(item);
+    int ok = len > 0 && len < CC_RULE_REASON_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (item[i] >= 'a' && item[i] <= 'z') || (item[i] >= '0' && item[i] <= '9') || item[i] == '_';
+    if (!ok) {
+        error_at(c->l, c->e->file, c->e->line,
+                 "%s: except_reasons: \"%s\" is not a reason code (lower-case letters, digits and _, at most %d)",
+                 c->rule->id, item, CC_RULE_REASON_MAX - 1);
+        return -1;
+    }
+    if (c->rule->nexcept_reasons >= CC_RULE_MAX_REASONS) {
+        error_at(c->l, c->e->file, c->e->line, "%s: except_reasons: at most %d", c->rule->id, CC_RULE_MAX_REASONS);
+        return -1;
+    }
+    snprintf(c->rule->except_reasons[c->rule->nexcept_reasons++], CC_RULE_REASON_MAX, "%s", item);
+    return 0;
+}
+
+static int scheduled_by_item(void *ctx, const char *item)
+{
+    item_ctx_t *c = ctx;
+    int t = cc_ruleset_type_index(c->l->rs, item);
+    if (t < 0) {
+        error_at(c->l, c->e->file, c->e->line, "%s: scheduled_by: unknown event type \"%s\"", c->rule->id, item);
+        return -1;
+    }
+    if (!cc_ruleset_type_future_ok(c->l->rs, t)) {
+        error_at(c->l, c->e->file, c->e->line,
+                 "%s: scheduled_by: \"%s\" records something done, not booked ([events] future lists the types "
+                 "that may be dated ahead)",
+                 c->rule->id, item);
+        return -1;
+    }
+    if (c->rule->nscheduled_by >= CC_RULE_MAX_TYPES) {
+        error_at(c->l, c->e->file, c->e->line, "%s: scheduled_by: at most %d types", c->rule->id, CC_RULE_MAX_TYPES);
+        return -1;
+    }
+    c->rule->scheduled_by[c->rule->nscheduled_by++] = t;
+    return 0;
+}
+
 static int met_by_item(void *ctx, const char *item)
 {
     item_ctx_t *c = ctx;
@@ -762,12 +839,12 @@ static void compile_extend_on(loader_t *l, const entry_t *e, cc_rule_t *rule)
     if (strcmp(e->value, "none") == 0)
         return;
     int n = split_words(e->value, buf, sizeof(buf), words, MAX_WORDS);
-    if (n != 2 || cc_offset_parse(words[1], 0, &rule->extend_by) != 0 || rule->extend_by.n <= 0) {
+    if (n != 2 || cc_offset_parse(words[1], 0, &rule->extend_offset) != 0 || rule->extend_offset.n <= 0) {
         error_at(l, e->file, e->line, "%s: extend_on: \"%s\" must be EVENT_TYPE OFFSET (approval_extended +8w)",
                  rule->id, e->value);
         return;
     }
-    if (!bounded(rule->extend_by, max, sizeof(max))) {
+    if (!bounded(rule->extend_offset, max, sizeof(max))) {
         error_at(l, e->file, e->line, "%s: extend_on: %s is more than any clock can mean (at most %s)", rule->id,
                  words[1], max);
         return;
@@ -801,7 +878,7 @@ typedef struct {
 static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anchor_ref_t *anchor)
 {
     int before = l->nerrors;
-    int have_title = 0, have_source = 0, have_start = 0, have_due = 0, have_met = 0;
+    int have_title = 0, have_source = 0, have_start = 0, have_due = 0, have_met = 0, have_except_by = 0;
     char max[16], why[128];
     memset(rule, 0, sizeof(*rule));
     memset(anchor, 0, sizeof(*anchor));
@@ -972,6 +1049,19 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
             rule->nstages = 0;
             if (strcmp(v, "none") != 0)
                 each_item(v, stage_item, &ctx);
+        } else if (strcmp(k, "extend_by") == 0) {
+            compile_roles(&ctx, k, v, &rule->extend_roles);
+        } else if (strcmp(k, "except_by") == 0) {
+            compile_roles(&ctx, k, v, &rule->except_roles);
+            have_except_by = 1;
+        } else if (strcmp(k, "except_reasons") == 0) {
+            rule->nexcept_reasons = 0;
+            if (strcmp(v, "none") != 0)
+                each_item(v, except_reason_item, &ctx);
+        } else if (strcmp(k, "scheduled_by") == 0) {
+            rule->nscheduled_by = 0;
+            if (strcmp(v, "none") != 0)
+                each_item(v, scheduled_by_item, &ctx);
         } else if (strcmp(k, "enabled") == 0) {
             if (parse_yes_no(v, &rule->enabled) != 0)
                 error_at(l, e->file, e->line, "%s: enabled: \"%s\" is not yes or no", rule->id, v);
@@ -993,6 +1083,13 @@ static int compile_rule(loader_t *l, const raw_rule_t *raw, cc_rule_t *rule, anc
         error_at(l, raw->file, raw->line, "%s: due in hours cannot be combined with due_if", rule->id);
     if (rule->starts_when.active && rule->nstart_types == 0)
         rule->start_type = -1;
+    /* Reasons without except_by: the team manager or the service manager
+     * records them (docs/rules.md). */
+    if (rule->nexcept_reasons > 0 && !have_except_by)
+        rule->except_roles = CC_ROLE_BIT(CC_ROLE_TEAM_MANAGER) | CC_ROLE_BIT(CC_ROLE_SERVICE_MANAGER);
+    if (rule->enabled && rule->except_roles != 0 && rule->nexcept_reasons == 0)
+        error_at(l, raw->file, raw->line, "%s: except_by without except_reasons (the reasons an exception may give)",
+                 rule->id);
     rule->file = strdup(raw->file ? raw->file : "");
     return l->nerrors == before ? 0 : -1;
 }

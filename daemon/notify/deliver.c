@@ -457,6 +457,12 @@ static void log_full_plan(const cc_deliverer_t *d)
            "undeliverable: see careclock deliveries --status undeliverable), %zu cancelled whose clock closed",
            (double)(uv_now(d->loop) - d->full_started_ms) / 1000.0, d->full_steps, d->full_steps == 1 ? "" : "s",
            p->clocks, p->enqueued, p->undeliverable, p->cancelled);
+    if (p->before_since > 0) {
+        char day[CC_DATE_STRLEN];
+        cc_log(CC_LOG_INFO,
+               "deliveries: %zu open clock%s due before [notify] since = %s not reminded or escalated (go-live)",
+               p->before_since, p->before_since == 1 ? "" : "s", cc_date_format(d->env->planner.since, day));
+    }
 }
 
 /* One planning step: a slice of the whole council, or a batch of queued

@@ -78,23 +78,28 @@ typedef struct {
 
 enum { F_CHILD, F_TEAM, F_WORKER, F_STATUS, F_IRO, NFILTERS };
 
+#define IRO_PARAM 13
+#define NAMES_PARAM 14
+
 static const char LIST_SELECT[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.title, c.start_date, c.due_date, c.status, c.met_on, ch.worker_id, "
-    "ch.team_id, c.source, c.reason, ch.initials, CASE WHEN ?12 THEN ch.full_name END, ch.iro_id, c.instance, "
-    "c.left_care_on FROM clocks c JOIN children ch ON ch.id = c.child_id";
+    "ch.team_id, c.source, c.reason, ch.initials, CASE WHEN ?14 THEN ch.full_name END, ch.iro_id, c.instance, "
+    "c.left_care_on, c.agreed_due FROM clocks c JOIN children ch ON ch.id = c.child_id";
 static const char *const LIST_WHERE[] = {
     [F_CHILD] = "c.child_id = ?1",
     [F_TEAM] = "ch.team_id = ?2",
     [F_WORKER] = "ch.worker_id = ?3",
-    [F_STATUS] = "c.status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [F_IRO] = "ch.iro_id = ?11",
+    [F_STATUS] = "c.status IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [F_IRO] = "ch.iro_id = ?13",
 };
 static const char LIST_ORDER[] =
-    " ORDER BY CASE c.status WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'due_soon' THEN 2 WHEN 'open' "
-    "THEN 3 WHEN 'met_late' THEN 4 WHEN 'met' THEN 5 ELSE 6 END, c.due_date, c.child_id, c.rule_id, c.seq";
+    " ORDER BY CASE c.status WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'at_risk' THEN 2 WHEN 'due_soon' "
+    "THEN 3 WHEN 'open' THEN 4 WHEN 'met_late' THEN 5 WHEN 'met' THEN 6 ELSE 7 END, c.due_date, c.child_id, "
+    "c.rule_id, c.seq";
 
 _Static_assert(sizeof(LIST_WHERE) / sizeof(LIST_WHERE[0]) == NFILTERS, "one fragment per filter");
-_Static_assert(CC_CLOCKS_STATUS_FILTER_MAX == 7, "LIST_WHERE[F_STATUS] has one parameter per status, ?4 to ?10");
+_Static_assert(CC_CLOCKS_STATUS_FILTER_MAX == 9, "LIST_WHERE[F_STATUS] has one parameter per status, ?4 to ?12");
+_Static_assert(STATUS_PARAM + CC_CLOCKS_STATUS_FILTER_MAX == IRO_PARAM, "the IRO's parameter follows the statuses");
 
 static int list_row(sqlite3_stmt *st, void *ctx)
 {
@@ -104,7 +109,7 @@ static int list_row(sqlite3_stmt *st, void *ctx)
         .start_date = text(st, 4), .due_date = text(st, 5), .status = text(st, 6), .met_on = text(st, 7),
         .worker_id = text(st, 8), .team_id = text(st, 9), .source = text(st, 10), .reason = text(st, 11),
         .initials = text(st, 12), .full_name = text(st, 13), .iro_id = text(st, 14), .instance = text(st, 15),
-        .left_care_on = text(st, 16)};
+        .left_care_on = text(st, 16), .agreed_due = text(st, 17)};
     return sink->fn(sink->arg, &r);
 }
 
@@ -142,8 +147,8 @@ int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn f
     for (size_t i = 0; i < f->nstatuses; i++)
         sqlite3_bind_text(st, STATUS_PARAM + (int)i, cc_status_name(f->statuses[i]), -1, SQLITE_STATIC);
     if (f->iro_id)
-        sqlite3_bind_text(st, 11, f->iro_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 12, f->with_names != 0);
+        sqlite3_bind_text(st, IRO_PARAM, f->iro_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, NAMES_PARAM, f->with_names != 0);
     clock_sink_t sink = {fn, arg};
     return stream(st, list_row, &sink);
 }
@@ -210,7 +215,7 @@ int cc_clocks_count_by_rule(cc_store_t *s, cc_store_count_fn fn, void *arg)
  * assignments_by_worker) or holds now; which of their clocks it held on
  * the due date is decided per instance below. */
 #define CREDIT_SELECT "SELECT c.child_id, c.rule_id, c.title, c.seq, c.start_date, c.due_date, c.status, c.met_on, " \
-                      "ch.team_id, ch.worker_id "
+                      "ch.team_id, ch.worker_id, c.agreed_due "
 #define CREDIT_WHERE                                                                                           \
     "WHERE c.status != 'data_error' AND c.due_date IS NOT NULL AND (?1 IS NULL OR c.due_date >= ?1) "         \
     "AND (?2 IS NULL OR c.due_date <= ?2) AND (?4 IS NULL OR c.rule_id = ?4)"
@@ -267,6 +272,7 @@ int cc_clocks_credited(cc_store_t *s, const cc_clocks_due_t *q, cc_clocks_credit
                                     .status = text_or_empty(st, 6), .met_on = text(st, 7),
                                     .team_now = text_or_empty(st, 8), .worker_now = text_or_empty(st, 9)};
         r.due = cc__store_date(r.due_date);
+        r.agreed = cc__store_date(text(st, 10));
         if (r.due == CC_DATE_NONE)
             continue; /* another system's unreadable date: the engine would have made it a data_error */
         if (!have_child || strcmp(child, r.child_id) != 0) {
@@ -320,9 +326,9 @@ static const char ESCALATED_SQL[] =
     "FROM (SELECT id FROM children WHERE worker_id = ?1 OR iro_id = ?1 OR team_id IN "
     "(SELECT id FROM teams WHERE manager_id = ?1 OR service_manager_id = ?1)) k "
     "CROSS JOIN children ch ON ch.id = k.id CROSS JOIN deliveries d ON d.child_id = k.id "
-    "CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.seq = d.seq "
+    "CROSS JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND c.instance = d.instance "
     "WHERE d.recipient = ?1 AND d.channel = 'email' AND d.kind = 'escalation' AND d.state = 'sent' "
-    "AND c.status IN ('open', 'due_soon', 'overdue') ORDER BY c.due_date, d.child_id, d.rule_id, d.seq, d.sent_at";
+    "AND c.status IN ('open', 'due_soon', 'overdue', 'at_risk') ORDER BY c.due_date, d.child_id, d.rule_id, d.seq, d.sent_at";
 
 int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, cc_clocks_escalation_fn fn, void *arg)
 {
@@ -347,6 +353,65 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
     return rc;
 }
 
+/* ---- one clock ------------------------------------------------------------ */
+
+static const char ONE_SQL[] =
+    "SELECT status, due_date, agreed_due, title, seq FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
+static const char INSTANCE_OF_SQL[] = "SELECT instance FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND seq = ?3";
+
+/* Copy text into buf at *used; NULL stays NULL. */
+static const char *keep_text(const char *text, char *buf, size_t len, size_t *used)
+{
+    if (text == NULL)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    if (*used + n > len)
+        return "";
+    memcpy(buf + *used, text, n);
+    *used += n;
+    return buf + *used - n;
+}
+
+int cc_clocks_get(cc_store_t *s, const char *child_id, const char *rule_id, const char *instance,
+                  cc_clocks_one_t *out, char *buf, size_t buflen)
+{
+    assert(s != NULL && child_id != NULL && rule_id != NULL && instance != NULL && out != NULL && buf != NULL);
+    sqlite3_stmt *st = cc__store_stmt(s, ONE_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    cc__store_bind_text(st, 1, child_id);
+    cc__store_bind_text(st, 2, rule_id);
+    cc__store_bind_text(st, 3, instance);
+    int step = cc__store_step(st), rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+    if (rc == 0) {
+        size_t used = 0;
+        out->status = keep_text(text(st, 0), buf, buflen, &used);
+        out->due_date = keep_text(text(st, 1), buf, buflen, &used);
+        out->agreed_due = keep_text(text(st, 2), buf, buflen, &used);
+        out->title = keep_text(text(st, 3), buf, buflen, &used);
+        out->seq = sqlite3_column_int(st, 4);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cc_clocks_instance_of(cc_store_t *s, const char *child_id, const char *rule_id, int seq, char *instance,
+                          size_t len)
+{
+    assert(s != NULL && child_id != NULL && rule_id != NULL && instance != NULL && len > 0);
+    sqlite3_stmt *st = cc__store_stmt(s, INSTANCE_OF_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    cc__store_bind_text(st, 1, child_id);
+    cc__store_bind_text(st, 2, rule_id);
+    sqlite3_bind_int(st, 3, seq);
+    int step = cc__store_step(st), rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+    if (rc == 0)
+        snprintf(instance, len, "%s", text_or_empty(st, 0));
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- a calendar feed's clocks -------------------------------------------- */
 
 /* Names over ?4 (CC_NAME_MAX) characters are left out, and counted in the
@@ -356,12 +421,13 @@ int cc_clocks_escalated_to(cc_store_t *s, const char *staff_id, int with_names, 
     "SELECT c.child_id, " BOUNDED("ch.initials") ", CASE WHEN ?3 THEN " BOUNDED("ch.full_name") " END, "            \
     "c.rule_id, c.title, c.source, c.seq, c.start_date, c.due_date, c.status, c.met_on, e.type, c.reason, "        \
     BOUNDED("w.name") ", c.updated_at, c.sequence, c.instance, coalesce(length(ch.initials) > ?4, 0) + "           \
-    "coalesce(?3 AND length(ch.full_name) > ?4, 0) + coalesce(length(w.name) > ?4, 0) "                          \
+    "coalesce(?3 AND length(ch.full_name) > ?4, 0) + coalesce(length(w.name) > ?4, 0), c.agreed_due "             \
     "FROM clocks c JOIN children ch ON ch.id = c.child_id LEFT JOIN staff w ON w.id = ch.worker_id "             \
     "LEFT JOIN events e ON e.id = c.start_event_id "                                                              \
-    "WHERE c.status <> 'data_error' AND c.due_date IS NOT NULL "                                                   \
-    "AND (?2 IS NULL OR c.status NOT IN ('met', 'met_late', 'cancelled') OR "                                     \
-    "CASE WHEN c.status = 'cancelled' THEN c.due_date ELSE coalesce(c.met_on, c.due_date) END >= ?2) AND "
+    "WHERE (c.status = 'data_error' OR c.due_date IS NOT NULL) "                                                   \
+    "AND (?2 IS NULL OR c.status NOT IN ('met', 'met_late', 'cancelled', 'excepted') OR "                         \
+    "CASE WHEN c.status IN ('cancelled', 'excepted') THEN c.due_date ELSE coalesce(c.met_on, c.due_date) END "    \
+    ">= ?2) AND "
 
 /* A staff member's children are chosen first, in a subquery on children
  * alone, and their clocks then read through the clocks primary key, one
@@ -392,7 +458,7 @@ static int feed_row(sqlite3_stmt *st, void *ctx)
         .due_date = text(st, 8), .status = text(st, 9), .met_on = text(st, 10), .start_event_type = text(st, 11),
         .reason = text(st, 12), .worker_name = text(st, 13), .updated_at = text(st, 14),
         .sequence = sqlite3_column_int64(st, 15), .instance = text(st, 16),
-        .names_not_shown = sqlite3_column_int(st, 17)};
+        .names_not_shown = sqlite3_column_int(st, 17), .agreed_due = text(st, 18)};
     return sink->fn(sink->arg, &r);
 }
 
@@ -423,20 +489,29 @@ int cc_clocks_feed_rows(cc_store_t *s, cc_clocks_of_t of, const char *id, cc_dat
  * unique key) rather than the status indexes, whose scans would cover the
  * whole council for every slice. */
 
-/* The open clocks of [?2, ?3) whose stages may have come (due on or before
- * the horizon ?1), with their people. Columns: child_id, rule_id, seq,
- * status, due_date, team_id, worker_id, worker's email, iro_id, IRO's
- * email, team manager_id, manager's email, service_manager_id, service
- * manager's email, team webhook, instance, left_care_on. */
+/* The open clocks of [?2, ?3) whose stages may have come (chased to a
+ * date, the agreed one else the due date, on or before the horizon ?1),
+ * those at risk (told at once, however far off), and the children whose
+ * data is in error (never silent), with their
+ * people. Columns: child_id, rule_id, seq, status, due_date, team_id,
+ * worker_id, worker's email, iro_id, IRO's email, team manager_id,
+ * manager's email, service_manager_id, service manager's email, team
+ * webhook, instance, left_care_on, agreed_due, and the acknowledgements in
+ * force on ?4 (today) as "STAFF UNTIL" joined by commas (NULL: none; the
+ * decisions' index by clock, usually empty). */
 static const char PLAN_OPEN_SQL[] =
     "SELECT c.child_id, c.rule_id, c.seq, c.status, c.due_date, ch.team_id, ch.worker_id, w.email, ch.iro_id, "
-    "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook, c.instance, c.left_care_on "
+    "i.email, t.manager_id, tm.email, t.service_manager_id, sm.email, t.webhook, c.instance, c.left_care_on, "
+    "c.agreed_due, (SELECT group_concat(a.by_staff || ' ' || a.until, ',') FROM decisions a WHERE "
+    "a.child_id = c.child_id AND a.rule_id = c.rule_id AND a.instance = c.instance AND a.kind = 'ack' AND "
+    "a.until >= ?4 AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.withdraws = a.id)) "
     "FROM clocks c JOIN children ch ON ch.id = c.child_id "
     "LEFT JOIN staff w ON w.id = ch.worker_id LEFT JOIN staff i ON i.id = ch.iro_id "
     "LEFT JOIN teams t ON t.id = ch.team_id LEFT JOIN staff tm ON tm.id = t.manager_id "
     "LEFT JOIN staff sm ON sm.id = t.service_manager_id "
-    "WHERE c.child_id >= ?2 AND c.child_id < ?3 AND +c.status IN ('open', 'due_soon', 'overdue') "
-    "AND +c.due_date IS NOT NULL AND +c.due_date <= ?1 "
+    "WHERE c.child_id >= ?2 AND c.child_id < ?3 AND (+c.status IN ('data_error', 'at_risk') OR "
+    "(+c.status IN ('open', 'due_soon', 'overdue') "
+    "AND +c.due_date IS NOT NULL AND coalesce(+c.agreed_due, +c.due_date) <= ?1)) "
     "ORDER BY c.child_id, c.rule_id, c.instance";
 
 /* The escalations sent for the closed clocks of [?1, ?2) whose "now met"
@@ -451,19 +526,21 @@ static const char PLAN_CLOSED_SQL[] =
     "LEFT JOIN staff s ON d.channel = 'email' AND s.id = d.recipient "
     "LEFT JOIN teams t ON d.channel = 'webhook' AND t.id = substr(d.recipient, 6) "
     "WHERE d.child_id >= ?1 AND d.child_id < ?2 AND +d.state = 'sent' AND +d.kind = 'escalation' "
-    "AND +c.status IN ('met', 'met_late', 'cancelled') "
+    "AND +c.status IN ('met', 'met_late', 'cancelled', 'excepted') "
     "AND NOT EXISTS (SELECT 1 FROM deliveries m WHERE m.child_id = d.child_id AND m.rule_id = d.rule_id "
     "AND m.instance = d.instance AND m.stage = 'met' AND m.recipient = d.recipient AND m.channel = d.channel) "
     "ORDER BY d.child_id, d.rule_id, d.instance, d.recipient, d.channel";
 
 /* Pending and retrying rows of [?2, ?3) whose clock is no longer open (or
  * gone), or is of an episode of care the child left on or before ?4
- * (today). */
+ * (today); and the at-risk notices of a clock no longer at risk. */
 #define PLAN_CANCEL_WHERE                                                                                      \
     "WHERE child_id >= ?2 AND child_id < ?3 AND +state IN ('pending', 'retrying') AND kind != 'met' "             \
     "AND NOT EXISTS (SELECT 1 FROM clocks c WHERE "                                                               \
     "c.child_id = deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.instance = deliveries.instance "   \
-    "AND c.status IN ('open', 'due_soon', 'overdue') AND (c.left_care_on IS NULL OR c.left_care_on > ?4))"
+    "AND c.status IN ('open', 'due_soon', 'overdue', 'at_risk', 'data_error') "                                   \
+    "AND (deliveries.stage != 'at_risk' OR c.status = 'at_risk') "                                                \
+    "AND (c.left_care_on IS NULL OR c.left_care_on > ?4))"
 
 /* A row when there is one to cancel (a read, before the write lock). ?1 is
  * unused (bound for the shape shared with PLAN_CANCEL_SQL). */
@@ -474,7 +551,8 @@ static const char PLAN_CANCEL_ANY_SQL[] = "SELECT ?1, 1 FROM deliveries " PLAN_C
 static const char PLAN_CANCEL_SQL[] =
     "UPDATE deliveries SET state = 'cancelled', claimed_by = NULL, updated_at = ?1, next_attempt_at = NULL, "
     "last_error = 'not sent: ' || coalesce((SELECT CASE WHEN c.left_care_on <= ?4 THEN 'the child left care on ' "
-    "|| c.left_care_on ELSE 'the clock is ' || c.status || ' now' END FROM clocks c WHERE c.child_id = "
+    "|| c.left_care_on WHEN deliveries.stage = 'at_risk' AND c.status != 'at_risk' THEN 'the clock is no longer "
+    "at risk (' || c.status || ')' ELSE 'the clock is ' || c.status || ' now' END FROM clocks c WHERE c.child_id = "
     "deliveries.child_id AND c.rule_id = deliveries.rule_id AND c.instance = deliveries.instance), "
     "'the clock is gone now') "
     PLAN_CANCEL_WHERE;
@@ -487,13 +565,13 @@ static const char PLAN_CANCEL_SQL[] =
  * child's initials, full_name, team_id, the team's name, the worker's
  * name, message_id, and the day the row was first tried (else its stage
  * day): when the notice reached its recipient, for "escalated to you N
- * working days ago". */
+ * working days ago"; the agreed date of an extension in force. */
 static const char CLAIM_ITEM_SQL[] =
     "SELECT d.id, d.kind, d.stage, d.role, d.child_id, d.rule_id, coalesce(c.seq, d.seq), d.attempts, "
     "d.first_attempt_at, "
     "c.title, c.source, coalesce(c.due_date, d.due_date), c.status, c.met_on, c.flags, c.reason, ch.initials, "
     "ch.full_name, ch.team_id, t.name, w.name, d.message_id, coalesce(substr(d.first_attempt_at, 1, 10), "
-    "d.stage_date) "
+    "d.stage_date), c.agreed_due "
     "FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND c.rule_id = d.rule_id AND "
     "c.instance = d.instance LEFT JOIN children ch ON ch.id = d.child_id LEFT JOIN teams t ON t.id = ch.team_id "
     "LEFT JOIN staff w ON w.id = ch.worker_id WHERE d.id = ?1";
@@ -508,7 +586,7 @@ static const char PRUNE_SQL[] =
     "DELETE FROM deliveries WHERE (child_id, rule_id, instance) IN ("
     "SELECT d.child_id, d.rule_id, d.instance FROM deliveries d LEFT JOIN clocks c ON c.child_id = d.child_id AND "
     "c.rule_id = d.rule_id AND c.instance = d.instance "
-    "WHERE c.status IS NULL OR c.status IN ('met', 'met_late', 'cancelled') "
+    "WHERE c.status IS NULL OR c.status IN ('met', 'met_late', 'cancelled', 'excepted') "
     "GROUP BY d.child_id, d.rule_id, d.instance "
     "HAVING max(d.updated_at) < ?1 AND sum(d.state IN ('pending', 'retrying', 'sending')) = 0)";
 

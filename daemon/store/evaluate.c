@@ -42,6 +42,7 @@ void cc_evaluate_child_free(cc_eval_child_t *child)
 {
     free(child->events);
     free(child->strings);
+    cc_decisions_free(&child->decisions);
     memset(child, 0, sizeof(*child));
 }
 
@@ -115,7 +116,11 @@ int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char
             e->date = CC_DATE_NONE;
     }
     out->nevents = i;
-    rc = 0;
+    cc_decisions_init(&out->decisions);
+    if ((rc = cc_decisions_of_child(store, out->child.id, &out->decisions)) != 0)
+        goto out;
+    out->child.decisions = out->decisions.items;
+    out->child.ndecisions = out->decisions.n;
 out:
     sqlite3_finalize(cst);
     sqlite3_finalize(est);
@@ -144,6 +149,7 @@ void cc__eval_free(cc__eval_t *x)
     free(x->rows);
     free(x->rule_hash);
     cc_clocks_free(&x->clocks);
+    cc_decisions_free(&x->decisions);
     memset(x, 0, sizeof(*x));
 }
 
@@ -152,7 +158,7 @@ void cc__eval_free(cc__eval_t *x)
 /* Bump when the digest's inputs or the way a clock becomes a row change, so
  * that every stored digest stops matching and each child is compared row by
  * row once. */
-#define DIGEST_VERSION 2
+#define DIGEST_VERSION 3
 
 static inline uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -211,6 +217,7 @@ static uint64_t clocks_digest(const cc__eval_t *x, const cc_clocks_t *clocks)
         h = mix(h, (uint64_t)c->met_event);
         h = mix(h, (uint64_t)c->key_event);
         h = mix(h, (uint64_t)(uint32_t)c->chain_index | (uint64_t)(uint32_t)c->left_care << 32);
+        h = mix(h, (uint64_t)(uint32_t)(c->agreed_decision ? c->agreed : CC_DATE_NONE));
         if (c->reason[0] != '\0')
             h = mix_text(h, c->reason);
     }
@@ -236,25 +243,25 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
     /* In the order the engine gives them (by rule, then seq) as far as it
      * can: find_row's hint then finds each at once. */
     const char *existing = "SELECT rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-                           "met_event_id, reason, flags, source, instance, left_care_on FROM clocks "
+                           "met_event_id, reason, flags, source, instance, left_care_on, agreed_due FROM clocks "
                            "WHERE child_id = ?1 ORDER BY rule_id, seq";
     /* A row is its instance (child, rule, instance): a new seq (history
      * recorded before it) updates the row, keeping its sequence. */
     const char *upsert =
         "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at, instance, left_care_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (child_id, rule_id, instance) DO UPDATE SET "
-        "seq = excluded.seq, title = excluded.title, start_date = "
+        "met_event_id, reason, flags, source, updated_at, instance, left_care_on, agreed_due) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (child_id, rule_id, instance) "
+        "DO UPDATE SET seq = excluded.seq, title = excluded.title, start_date = "
         "excluded.start_date, due_date = excluded.due_date, status = excluded.status, met_on = excluded.met_on, "
         "start_event_id = excluded.start_event_id, met_event_id = excluded.met_event_id, reason = excluded.reason, "
         "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at, "
-        "left_care_on = excluded.left_care_on, "
+        "left_care_on = excluded.left_care_on, agreed_due = excluded.agreed_due, "
         "sequence = clocks.sequence + (clocks.due_date IS NOT excluded.due_date OR clocks.status IS NOT "
-        "excluded.status)";
+        "excluded.status OR clocks.agreed_due IS NOT excluded.agreed_due)";
     const char *insert =
         "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at, instance, left_care_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+        "met_event_id, reason, flags, source, updated_at, instance, left_care_on, agreed_due) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
     const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
     const char *remove_child = "DELETE FROM clocks WHERE child_id = ?1";
     const char *child_get = "SELECT id, dob FROM children WHERE id = ?1";
@@ -282,6 +289,12 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
     if (rule_hashes(x) != 0) {
         cc__eval_free(x);
         return CC_ENOMEM;
+    }
+    /* Most councils' days have no decision in them at all: then no child
+     * is looked up for one. */
+    if ((x->any_decisions = cc_decisions_any(store)) < 0) {
+        cc__eval_free(x);
+        return CC_EDB;
     }
     return 0;
 }
@@ -325,6 +338,7 @@ static int load_by_id(cc__eval_t *x, const char *child_id)
 typedef struct row {
     const char *rule_id, *title, *source, *status, *reason;
     char start[CC_DATE_STRLEN], due[CC_DATE_STRLEN], met[CC_DATE_STRLEN], left[CC_DATE_STRLEN];
+    char agreed[CC_DATE_STRLEN];
     char instance[CC_CLOCK_KEY_MAX];
     int seq;
     int64_t start_event, met_event;
@@ -361,7 +375,9 @@ static void to_row(const cc_ruleset_t *rs, const cc_clock_t *c, row_t *row)
     row->status = cc_status_name(c->status);
     row->reason = c->reason;
     row->seq = c->seq;
-    row->start[0] = row->due[0] = row->met[0] = row->left[0] = '\0';
+    row->start[0] = row->due[0] = row->met[0] = row->left[0] = row->agreed[0] = '\0';
+    if (c->agreed_decision != 0 && c->agreed != CC_DATE_NONE)
+        format_date(c->agreed, row->agreed);
     cc_clock_key(c, row->instance, sizeof(row->instance));
     if (c->left_care != CC_DATE_NONE)
         format_date(c->left_care, row->left);
@@ -534,7 +550,8 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
                           same_text(ex, 5, match->status) && same_text(ex, 6, match->met) &&
                           same_int(ex, 7, match->start_event) && same_int(ex, 8, match->met_event) &&
                           same_text(ex, 9, match->reason) && same_int(ex, 10, match->flags) &&
-                          same_text(ex, 11, match->source) && same_text(ex, 13, match->left);
+                          same_text(ex, 11, match->source) && same_text(ex, 13, match->left) &&
+                          same_text(ex, 14, match->agreed);
             continue;
         }
         if (instance != NULL && instance[0] == PROVISIONAL_MARK && (rc = note_provisional(x, ex)) != 0) {
@@ -579,6 +596,7 @@ write:
         sqlite3_bind_text(u, 14, x->now_utc, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 15, r->instance, -1, SQLITE_STATIC);
         bind_opt(u, 16, r->left);
+        bind_opt(u, 17, r->agreed);
         if (cc__store_step(u) != SQLITE_DONE)
             return CC_EDB;
         x->stats->written++;
@@ -621,6 +639,13 @@ int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, uint64_t stor
     cc__batch_child(b, k, &child);
     const char *child_id = child.id;
     cc_clocks_reset(&x->clocks);
+    if (x->any_decisions) {
+        int drc = cc_decisions_of_child(x->store, child_id, &x->decisions);
+        if (drc != 0)
+            return drc;
+        child.decisions = x->decisions.items;
+        child.ndecisions = x->decisions.n;
+    }
     int rc = cc_engine_run(x->rs, x->cal, x->today, &child, b->events + b->kids[k].first, b->kids[k].n,
                            &x->clocks);
     if (rc != 0)

@@ -8,6 +8,7 @@
 #ifndef CARECLOCK_STORE_EVALUATION_H
 #define CARECLOCK_STORE_EVALUATION_H
 
+#include "careclock/decisions.h"
 #include "careclock/evaluate.h"
 #include "store/internal.h"
 
@@ -189,6 +190,10 @@ typedef struct {
     size_t caprows;
     /* per rule (index + 1; 0 is the data_error row): hash of id, title, source */
     uint64_t *rule_hash;
+    /* decisions (decisions.h): whether the database holds any (else no child is looked up), and the current
+     * child's */
+    int any_decisions;
+    cc_decisions_t decisions;
 } cc__eval_t;
 
 /* A context for one evaluation call: its statements prepared on the

@@ -175,6 +175,14 @@ int cc__outbox_webhook_disabled(sqlite3 *db, const char *name, char *since, size
  * provisional instances, evaluate.c). */
 const char *cc__outbox_rekey_sql(void);
 
+/* Hold (until a date) or let go (until CC_DATE_NONE) the notices of one
+ * clock instance waiting for recipient (pending or retrying): held, their
+ * next attempt is the start of the day after until (local time); let go,
+ * now. An acknowledgement (decisions.c), in the caller's transaction. 0
+ * or CC_EDB with err. */
+int cc__outbox_hold(cc_store_t *s, const char *child_id, const char *rule_id, const char *instance,
+                    const char *recipient, cc_date_t until, char *err, size_t errlen);
+
 /* ---- the change queue (changes.c) ---- */
 
 /* Delete the whole change queue, in the caller's transaction: for a full

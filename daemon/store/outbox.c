@@ -393,6 +393,40 @@ int cc_outbox_webhook_disabled(cc_store_t *store, const char *name, char *since,
 static const char REKEY_SQL[] =
     "UPDATE deliveries SET instance = ?4 WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
 
+/* Hold the waiting notices of one clock for one recipient until ?5
+ * (UTC), or let them go at ?5 (now): only those whose next attempt is
+ * later (a hold never brings one forward). */
+static const char HOLD_SQL[] =
+    "UPDATE deliveries SET next_attempt_at = ?5, updated_at = ?6 WHERE child_id = ?1 AND rule_id = ?2 AND "
+    "instance = ?3 AND recipient = ?4 AND state IN ('pending', 'retrying') AND kind != 'met' AND "
+    "(?7 OR next_attempt_at > ?5)";
+
+int cc__outbox_hold(cc_store_t *s, const char *child_id, const char *rule_id, const char *instance,
+                    const char *recipient, cc_date_t until, char *err, size_t errlen)
+{
+    assert(s != NULL && child_id != NULL && rule_id != NULL && instance != NULL);
+    char at[32], now[32];
+    if (recipient == NULL || recipient[0] == '\0')
+        return 0;
+    time_t t = time(NULL);
+    cc_time_format_utc(t, now, sizeof(now));
+    if (until == CC_DATE_NONE)
+        snprintf(at, sizeof(at), "%s", now);
+    else
+        cc_time_format_utc(cc_time_from_local((cc_local_time_t){.date = until + 1, .minute = 0}), at, sizeof(at));
+    sqlite3_stmt *st = cc__store_stmt(s, HOLD_SQL);
+    if (st == NULL)
+        return cc__store_db_fail(s, err, errlen);
+    cc__store_bind_text(st, 1, child_id);
+    cc__store_bind_text(st, 2, rule_id);
+    cc__store_bind_text(st, 3, instance);
+    cc__store_bind_text(st, 4, recipient);
+    cc__store_bind_text(st, 5, at);
+    cc__store_bind_text(st, 6, now);
+    sqlite3_bind_int(st, 7, until != CC_DATE_NONE);
+    return cc__store_run(st) == 0 ? 0 : cc__store_db_fail(s, err, errlen);
+}
+
 const char *cc__outbox_rekey_sql(void)
 {
     return REKEY_SQL;

@@ -231,6 +231,7 @@ static int load_item(claimer_t *c, int64_t id, cc_message_item_t *item, cc_outbo
         item->reason = keep(o, cc__store_col(st, 15), oom);
     }
     item->met_on = cc__store_date(cc__store_col(st, 13));
+    item->agreed = cc__store_date(cc__store_col(st, 23));
     item->stage_date = cc__store_date(cc__store_col(st, 22));
     item->projected = (sqlite3_column_int(st, 14) & CC_CLOCK_PROJECTED) != 0;
     item->initials = keep(o, cc__store_col(st, 16), oom);

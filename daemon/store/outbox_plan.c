@@ -81,6 +81,9 @@ typedef struct {
     time_t now_t;
     long settle_s;  /* hold new rows this long after now (0: none) */
     cc_outbox_plan_stats_t *stats;
+    cc_outbox_dry_fn dry;  /* a dry run: new rows go to dry(dry_arg, ...), nothing is written */
+    void *dry_arg;
+    cc_outbox_dry_row_t dry_row; /* the clock being planned, for dry */
 } planner_t;
 
 /* A range of child ids [lo, hi); hi NULL: to the end. */
@@ -136,6 +139,15 @@ static int enqueue(planner_t *p, const char *child_id, const char *rule_id, cons
         p->stats->planned++;
         if (found == SQLITE_ROW)
             continue;
+        if (p->dry != NULL) {
+            p->dry_row.planned = d;
+            p->stats->enqueued++;
+            p->stats->undeliverable += (size_t)undeliverable;
+            int rc = p->dry(p->dry_arg, &p->dry_row);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         sqlite3_stmt *st = p->insert;
         time_t at = cc_time_from_local(d->due_at);
         cc_time_format_utc(at, due_at, sizeof(due_at));
@@ -187,14 +199,39 @@ static cc_date_t plan_horizon(const cc_env_t *env, cc_date_t today)
     return horizon + 7;
 }
 
+/* The acknowledgements in force of one clock, "STAFF UNTIL,STAFF UNTIL"
+ * (PLAN_OPEN's last column), into held (at most CC_PLANNER_MAX_HOLDS; the
+ * strings copied into buf). Returns how many. */
+static size_t parse_holds(const char *text, char *buf, size_t len, cc_planner_hold_t *held)
+{
+    size_t n = 0;
+    if (text == NULL)
+        return 0;
+    snprintf(buf, len, "%s", text);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n < CC_PLANNER_MAX_HOLDS;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *space = strrchr(tok, ' ');
+        if (space == NULL)
+            continue;
+        *space = '\0';
+        cc_date_t until = cc__store_date(space + 1);
+        if (until != CC_DATE_NONE)
+            held[n++] = (cc_planner_hold_t){tok, until};
+    }
+    return n;
+}
+
 /* The open clocks of the range whose stages may have come. */
 static int plan_active(planner_t *p, range_t r)
 {
     sqlite3_stmt *st = p->active;
     int rc = 0, step;
+    cc_planner_hold_t held[CC_PLANNER_MAX_HOLDS];
+    char holds[CC_PLANNER_MAX_HOLDS * (CC_STORE_ID_MAX + 16)];
     sqlite3_reset(st);
     cc__store_bind_text(st, 1, p->horizon);
     bind_range(st, 2, r);
+    cc__store_bind_text(st, 4, p->today);
     while ((step = cc__store_step(st)) == SQLITE_ROW) {
         cc_planner_clock_t clock = {0};
         clock.child_id = cc__store_col(st, 0);
@@ -212,11 +249,23 @@ static int plan_active(planner_t *p, range_t r)
         const char *instance = cc__store_col(st, 15);
         clock.left_on = cc__store_date(cc__store_col(st, 16));
         clock.left_care = clock.left_on != CC_DATE_NONE;
+        clock.agreed = cc__store_date(cc__store_col(st, 17));
+        clock.held = held;
+        clock.nheld = parse_holds(cc__store_col(st, 18), holds, sizeof(holds), held);
         const cc_rule_t *rule = clock.rule_id ? cc_ruleset_find(p->env->rules, clock.rule_id) : NULL;
         p->stats->clocks++;
-        if (rule == NULL || instance == NULL)
+        /* A data error has no rule: the planner tells its worker and team
+         * manager about the child (never silent). */
+        if ((rule == NULL && clock.status != CC_STATUS_DATA_ERROR) || instance == NULL)
             continue;
+        if (cc_planner_skipped_since(&p->env->planner, &clock)) {
+            p->stats->before_since++;
+            continue;
+        }
         cc_plan_reset(&p->plan);
+        p->dry_row = (cc_outbox_dry_row_t){.child_id = clock.child_id, .rule_id = clock.rule_id,
+                                           .instance = instance, .seq = clock.seq, .due = clock.due,
+                                           .agreed = clock.agreed, .status = cc__store_col(st, 3)};
         if ((rc = cc_planner_plan(rule, &clock, p->env->cal, &p->env->planner, p->local, &p->plan)) != 0 ||
             (rc = enqueue(p, clock.child_id, clock.rule_id, instance, clock.seq, clock.due)) != 0)
             break;
@@ -259,9 +308,13 @@ static int closed_flush(planner_t *p, closed_t *c)
     if (c->child_id == NULL || c->n == 0)
         return 0;
     cc_planner_clock_t clock = {.child_id = c->child_id, .rule_id = c->rule_id, .seq = c->seq, .status = c->status,
-                               .due = CC_DATE_NONE, .escalated = c->sent, .nescalated = c->n};
+                               .due = CC_DATE_NONE, .agreed = CC_DATE_NONE, .escalated = c->sent,
+                               .nescalated = c->n};
     cc_plan_reset(&p->plan);
     p->stats->clocks++;
+    p->dry_row = (cc_outbox_dry_row_t){.child_id = c->child_id, .rule_id = c->rule_id, .instance = c->instance,
+                                       .seq = c->seq, .due = CC_DATE_NONE, .agreed = CC_DATE_NONE,
+                                       .status = cc_status_name(c->status)};
     int rc = cc_planner_plan(cc_ruleset_find(p->env->rules, c->rule_id), &clock, p->env->cal, &p->env->planner,
                             p->local, &p->plan);
     return rc ? rc : enqueue(p, c->child_id, c->rule_id, c->instance, c->seq, CC_DATE_NONE);
@@ -273,6 +326,7 @@ static int plan_closed(planner_t *p, range_t r)
 {
     closed_t c = {0};
     sqlite3_stmt *st = p->escalated;
+    p->dry_row = (cc_outbox_dry_row_t){0};
     int rc = 0, step;
     sqlite3_reset(st);
     bind_range(st, 1, r);
@@ -321,7 +375,7 @@ static int plan_range(planner_t *p, range_t r)
 {
     assert(!sqlite3_get_autocommit(p->db)); /* in the planning transaction */
     int rc;
-    if ((rc = plan_active(p, r)) != 0 || (rc = plan_closed(p, r)) != 0)
+    if ((rc = plan_active(p, r)) != 0 || (rc = plan_closed(p, r)) != 0 || p->dry != NULL)
         return rc;
     sqlite3_reset(p->cancel_any);
     cc__store_bind_text(p->cancel_any, 1, p->now);
@@ -416,6 +470,7 @@ void cc_outbox_plan_stats_add(cc_outbox_plan_stats_t *sum, const cc_outbox_plan_
     sum->undeliverable += s->undeliverable;
     sum->cancelled += s->cancelled;
     sum->children += s->children;
+    sum->before_since += s->before_since;
 }
 
 /* Delete the plan queue's rows up to id upto (planned): 0, CC_EBUSY or
@@ -615,3 +670,23 @@ int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox
     return rc;
 }
 
+
+int cc_outbox_plan_dry(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_dry_fn fn, void *arg,
+                       cc_outbox_plan_stats_t *stats, char *err, size_t errlen)
+{
+    assert(store != NULL && env != NULL && fn != NULL);
+    planner_t p;
+    char stamp[32];
+    cc_outbox_plan_stats_t got = {0};
+    int rc = planner_begin(&p, store, env, now, stamp, sizeof(stamp), &got);
+    p.dry = fn;
+    p.dry_arg = arg;
+    if (rc == 0)
+        rc = plan_range(&p, (range_t){"", NULL});
+    /* Nothing was written: end the read as a failed step would. */
+    int failed = rc != 0 ? rc : CC_EINVAL;
+    rc = rc != 0 ? planner_end(&p, failed, err, errlen) : (planner_end(&p, failed, NULL, 0), 0);
+    if (rc == 0)
+        cc_outbox_plan_stats_add(stats, &got);
+    return rc;
+}

@@ -162,6 +162,8 @@ void cc__batch_child(const cc__batch_t *b, size_t k, cc_child_t *child)
     assert(k < b->nkids);
     child->id = b->strings + b->kids[k].id;
     child->raw_dob = b->strings + b->kids[k].dob;
+    child->decisions = NULL;
+    child->ndecisions = 0;
     if (cc_date_parse(child->raw_dob, &child->dob) != 0)
         child->dob = CC_DATE_NONE;
 }

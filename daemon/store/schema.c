@@ -572,9 +572,79 @@ static const char MIGRATION_8[] =
     /* ... committing as it goes (first.c): the note CC__INSTANCES_OWED. */
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('instances_owed', '1');\n";
 
+/* Migration 9: decisions about a clock (issue 17; docs/engine.md,
+ * "Decisions"; docs/schema.md, "decisions").
+ *  - decisions: one row per decision (extend, except, ack, inform,
+ *    withdraw), naming its clock by identity (child, rule, instance), with
+ *    who took it and in which capacity, the day, when it was recorded, why,
+ *    and from which interface. Rows are only added: a BEFORE UPDATE trigger
+ *    refuses changes; a decision is undone by a withdraw row naming it.
+ *    A new row queues the child for recomputation (changes) and planning
+ *    (plan_queue: an acknowledgement changes no clock row).
+ *  - clocks.agreed_due: the agreed date of the extension in force, which
+ *    the planner, feeds and report read with the row (NULL: none).
+ *  - event_counts: how many events of each type each source has recorded,
+ *    kept by triggers for every writer, so that the timeliness report can
+ *    say "no data recorded" for a clock whose meeting events no source has
+ *    ever recorded (the SSDA903 return carries no care plan, PEP or visit
+ *    dates) without counting the events table. */
+static const char MIGRATION_9[] =
+    "ALTER TABLE clocks ADD COLUMN agreed_due TEXT;\n"
+    "CREATE TABLE decisions (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule_id TEXT NOT NULL,\n"
+    "  instance TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('extend','except','ack','inform','withdraw')),\n"
+    "  agreed_due TEXT,\n"
+    "  until TEXT,\n"
+    "  reason_code TEXT,\n"
+    "  party TEXT,\n"
+    "  reason TEXT,\n"
+    "  withdraws INTEGER REFERENCES decisions(id),\n"
+    "  by_staff TEXT NOT NULL,\n"
+    "  by_role TEXT NOT NULL,\n"
+    "  decided_on TEXT NOT NULL,\n"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),\n"
+    "  via TEXT NOT NULL,\n"
+    "  actor TEXT\n"
+    ");\n"
+    "CREATE INDEX decisions_by_clock ON decisions(child_id, rule_id, instance);\n"
+    "CREATE INDEX decisions_by_withdrawn ON decisions(withdraws) WHERE withdraws IS NOT NULL;\n"
+    "CREATE TRIGGER decisions_only_added BEFORE UPDATE ON decisions BEGIN\n"
+    "  SELECT RAISE(ABORT, 'decisions are only added: withdraw one with a new decision');\n"
+    "END;\n"
+    "CREATE TRIGGER decisions_queue_insert AFTER INSERT ON decisions BEGIN\n"
+    "  INSERT INTO changes(child_id) VALUES (NEW.child_id);\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    "CREATE TABLE event_counts (\n"
+    "  type TEXT NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (type, source)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO event_counts (type, source, n) SELECT type, source, count(*) FROM events GROUP BY type, source;\n"
+    "CREATE TRIGGER events_count_insert AFTER INSERT ON events BEGIN\n"
+    "  INSERT INTO event_counts (type, source, n) VALUES (NEW.type, NEW.source, 1)\n"
+    "    ON CONFLICT (type, source) DO UPDATE SET n = n + 1;\n"
+    "END;\n"
+    "CREATE TRIGGER events_count_delete AFTER DELETE ON events BEGIN\n"
+    "  UPDATE event_counts SET n = n - 1 WHERE type = OLD.type AND source = OLD.source;\n"
+    "END;\n"
+    "CREATE TRIGGER events_count_update AFTER UPDATE OF type, source ON events\n"
+    "WHEN OLD.type IS NOT NEW.type OR OLD.source IS NOT NEW.source BEGIN\n"
+    "  UPDATE event_counts SET n = n - 1 WHERE type = OLD.type AND source = OLD.source;\n"
+    "  INSERT INTO event_counts (type, source, n) VALUES (NEW.type, NEW.source, 1)\n"
+    "    ON CONFLICT (type, source) DO UPDATE SET n = n + 1;\n"
+    "END;\n"
+    /* The clocks are written again with their agreed dates (none yet) and
+     * their new statuses (at_risk): every child is compared once. */
+    "DELETE FROM meta WHERE key = 'clocks_as_of';\n";
+
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
 static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
-                                         MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8};
+                                         MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9};
 
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");

@@ -31,6 +31,7 @@ typedef struct {
     int64_t sequence;              /* the iCalendar SEQUENCE */
     const char *instance;          /* the instance's identity ("812.2", engine.h cc_clock_key) */
     const char *left_care_on;      /* the day the child left care, closing it unmet; NULL when not */
+    const char *agreed_due;        /* an extension in force: the agreed date (decision.h); NULL when none */
     /* joined */
     const char *initials, *full_name, *worker_id, *worker_name, *team_id, *iro_id;
     const char *start_event_type;  /* the type of the event that started it */
@@ -50,11 +51,11 @@ typedef struct {
     int with_names;       /* fill full_name (privacy = full only) */
 } cc_clocks_filter_t;
 
-/* The clocks that pass f, most urgent first (overdue, data errors, due
- * soon, open, met late, met, the rest), then by due date and key. Rows:
- * child_id, rule_id, seq, title, start_date, due_date, status, met_on,
- * worker_id, team_id (the child's now), source, reason, initials,
- * full_name (with_names only), iro_id, instance, left_care_on. Each filter goes
+/* The clocks that pass f, most urgent first (overdue, data errors, at
+ * risk, due soon, open, met late, met, the rest), then by due date and
+ * key. Rows: child_id, rule_id, seq, title, start_date, due_date, status,
+ * met_on, worker_id, team_id (the child's now), source, reason, initials,
+ * full_name (with_names only), iro_id, instance, left_care_on, agreed_due. Each filter goes
  * through its index: --child the primary key, --team and --worker the
  * children's indexes, --status alone clocks_by_status. */
 int cc_clocks_list(cc_store_t *s, const cc_clocks_filter_t *f, cc_clock_row_fn fn, void *arg);
@@ -85,6 +86,7 @@ typedef struct {
 typedef struct {
     const char *child_id, *rule_id, *title, *start_date, *due_date, *status, *met_on;
     cc_date_t due;                     /* due_date, parsed */
+    cc_date_t agreed;                  /* an extension in force: the agreed date; CC_DATE_NONE when none */
     int seq;
     const char *team_id, *worker_id;   /* held the child on the due date */
     const char *team_now, *worker_now; /* hold the child now */
@@ -108,6 +110,24 @@ const char *cc_clocks_credited_sql(const cc_clocks_due_t *q);
  * evaluated (a data_error clock) into *n. */
 int cc_clocks_data_error_children(cc_store_t *s, const char *team, size_t *n);
 
+/* One clock instance as it stands (status, dates; NULL columns NULL), for
+ * the checks of a decision about it. Strings live until the next call on
+ * the store. */
+typedef struct {
+    const char *status, *due_date, *agreed_due, *title;
+    int seq;
+} cc_clocks_one_t;
+
+/* The clock (child_id, rule_id, instance) into *out: 0, CC_ENOTFOUND,
+ * CC_EDB. */
+int cc_clocks_get(cc_store_t *s, const char *child_id, const char *rule_id, const char *instance,
+                  cc_clocks_one_t *out, char *buf, size_t buflen);
+
+/* The identity of a child's clock of rule_id numbered seq (as the listing
+ * shows it) into instance (len bytes): 0, CC_ENOTFOUND, CC_EDB. */
+int cc_clocks_instance_of(cc_store_t *s, const char *child_id, const char *rule_id, int seq, char *instance,
+                          size_t len);
+
 /* An escalation sent to someone whose clock is still not met (the
  * dashboard's My work). Strings never NULL but initials and full_name. */
 typedef struct {
@@ -129,13 +149,14 @@ typedef enum { CC_CLOCKS_OF_TEAM, CC_CLOCKS_OF_STAFF } cc_clocks_of_t;
 
 /* The clocks a calendar feed of (of, id) shows, by child, rule and
  * instance (the primary key's order):
- * clocks with a due date, not data errors, and of the met, met late and
- * cancelled ones only those done on or after done_since (CC_DATE_NONE:
- * all). Rows: child_id, initials, full_name (NULL unless with_names),
- * rule_id, title, source, seq, start_date, due_date, status, met_on,
- * start_event_type, reason, worker_name, updated_at, sequence, instance. A
- * name (initials, full name, the worker's) over CC_NAME_MAX characters,
- * which only another system can have written, is NULL and counted in
+ * clocks with a due date and data errors (shown on today's date until
+ * mended), and of the met, met late, cancelled and excepted ones only
+ * those done on or after done_since (CC_DATE_NONE: all). Rows: child_id,
+ * initials, full_name (NULL unless with_names), rule_id, title, source,
+ * seq, start_date, due_date, status, met_on, start_event_type, reason,
+ * worker_name, updated_at, sequence, instance, agreed_due. A name
+ * (initials, full name, the worker's) over CC_NAME_MAX characters, which
+ * only another system can have written, is NULL and counted in
  * names_not_shown: left out in SQL, so not even one copy per row is made
  * (a 5 MB name on every row of a large feed was gigabytes). A staff
  * member's children are chosen first, from the children table alone, and

@@ -79,6 +79,7 @@ typedef struct {
     int window_end_minute;     /* 18:00 -> 1080 */
     int digest;                /* 1: one message per recipient per window opening */
     int settle_seconds;        /* careclockd holds a change's notices this long to gather a burst, 120 */
+    cc_date_t notify_since;    /* go-live: clocks chased to a date before it are never reminded; CC_DATE_NONE */
     char *file_channel;        /* a directory: write each message there instead of sending (demo), NULL */
     int delivery_retention_days; /* deliveries prune --retention: keep records this many days; 0: not set */
 

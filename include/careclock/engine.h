@@ -18,6 +18,12 @@
  *    date, else a projection from the chain's last instance.
  *  - Status: met, met_late, cancelled, overdue, due_soon, open; a child
  *    whose data cannot be evaluated gets one data_error instance instead.
+ *    An unmet instance whose booked meeting (the rule's scheduled_by) is
+ *    dated after its due date is at_risk at once.
+ *  - Decisions (cc_child_t.decisions, decision.h) in force on an instance:
+ *    an extension gives it an agreed date, which its open/due_soon/overdue
+ *    status follows (met and met_late stay judged on the due date); an
+ *    exception makes an unmet one excepted.
  *  - Identity: the event a chain began with (a per-episode rule's: the
  *    episode's looked_after_start) and the place in the chain
  *    (cc_clock_key), which history recorded before it does not move; seq,
@@ -29,6 +35,7 @@
 #define CARECLOCK_ENGINE_H
 
 #include "careclock/calendar.h"
+#include "careclock/decision.h"
 #include "careclock/rules.h"
 
 #include <stdint.h>
@@ -55,10 +62,13 @@ typedef enum {
     CC_STATUS_MET,
     CC_STATUS_MET_LATE,
     CC_STATUS_CANCELLED,
-    CC_STATUS_DATA_ERROR
+    CC_STATUS_DATA_ERROR,
+    CC_STATUS_AT_RISK,  /* not met, not yet due, but the meeting booked for it (scheduled_by) falls after its due
+                           date (or agreed date) */
+    CC_STATUS_EXCEPTED  /* not met, and an exception in force says it need not be (decision.h) */
 } cc_status_t;
 
-#define CC_STATUS_COUNT 7
+#define CC_STATUS_COUNT 9
 
 /* Flags on a clock instance. */
 enum {
@@ -86,6 +96,11 @@ typedef struct {
     const char *id;       /* borrowed */
     cc_date_t dob;        /* CC_DATE_NONE when unknown or unparseable */
     const char *raw_dob;  /* for messages; borrowed */
+    /* The decisions recorded about the child's clocks (withdrawn ones and withdrawals too, any order; the
+     * engine applies those in force to the instance each names, explain tells them all); NULL: none.
+     * Borrowed. */
+    const cc_decision_t *decisions;
+    size_t ndecisions;
 } cc_child_t;
 
 /* How a due date was computed, for explanations. */
@@ -121,7 +136,16 @@ typedef struct {
     cc_date_t left_care;  /* the day the child left care when the end of the episode closed this instance unmet
                              (its rule has cancel_on = looked_after_end): no reminders after it; else
                              CC_DATE_NONE */
-    char reason[160];     /* data_error and cancelled: why, in words */
+    /* Decisions (decision.h). An extension in force: the agreed date (after due), which reminders,
+     * escalations and the open/due_soon/overdue status follow while the clock is unmet; due stays the
+     * statutory date, by which met and met_late are judged. CC_DATE_NONE when none. */
+    cc_date_t agreed;
+    int64_t agreed_decision;   /* the extension in force; 0: none */
+    int64_t excepted_decision; /* CC_STATUS_EXCEPTED: the exception in force; 0: none */
+    /* CC_STATUS_AT_RISK: the booked meeting that falls after the (agreed) due date, and its event */
+    cc_date_t scheduled;
+    int64_t scheduled_event;
+    char reason[160];     /* data_error, cancelled, at_risk and excepted: why, in words */
 } cc_clock_t;
 
 /* A growable array of clocks; the caller owns it and can reuse it across
@@ -155,10 +179,16 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
 int cc_clock_key(const cc_clock_t *clock, char *buf, size_t len);
 
 /* Status from its dates and today: open / due_soon / overdue for unmet
- * clocks, met / met_late for met ones. (cancelled and data_error are set by
- * the engine and left alone.) */
+ * clocks (counted to the agreed date when an extension is in force), met /
+ * met_late for met ones (always to the statutory due date). (cancelled,
+ * data_error, at_risk and excepted are set by the engine and left
+ * alone.) */
 cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc_date_t today,
                              const cc_clock_t *clock);
+
+/* The date an unmet clock is chased to: its agreed date when an extension
+ * is in force, else its due date. */
+cc_date_t cc_clock_chase_date(const cc_clock_t *clock);
 
 /* "open", "due_soon", ... and back; -1 for an unknown name. */
 const char *cc_status_name(cc_status_t status);

@@ -10,6 +10,7 @@
 #define CARECLOCK_EVALUATE_H
 
 #include "careclock/calendar.h"
+#include "careclock/decisions.h"
 #include "careclock/engine.h"
 #include "careclock/rules.h"
 #include "careclock/store.h"
@@ -65,15 +66,17 @@ int cc_evaluate_refresh(cc_store_t *store, const cc_ruleset_t *rs, const cc_cale
  * benchmarks; set it before evaluating, not during. */
 void cc_evaluate_set_commit_rows(size_t rows);
 
-/* One child and its events as the engine takes them; owns its memory. */
+/* One child, its events and the decisions about its clocks as the engine
+ * takes them; owns its memory. */
 typedef struct {
-    cc_child_t child;
+    cc_child_t child;     /* child.decisions points into decisions */
     cc_event_t *events;
     size_t nevents;
     char *strings;        /* one block holding every string above */
+    cc_decisions_t decisions;
 } cc_eval_child_t;
 
-/* Load one child and its events into *out (free with
+/* Load one child, its events and its decisions into *out (free with
  * cc_evaluate_child_free). Returns 0, CC_ENOTFOUND, CC_EDB or CC_ENOMEM. */
 int cc_evaluate_load_child(cc_store_t *store, const cc_ruleset_t *rs, const char *child_id, cc_eval_child_t *out);
 void cc_evaluate_child_free(cc_eval_child_t *child);

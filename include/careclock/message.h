@@ -47,12 +47,14 @@ typedef struct {
     const char *title;        /* "Care plan" */
     const char *source;       /* "CPPCR 2010 reg 4(2)" */
     int seq;
-    cc_date_t due;            /* CC_DATE_NONE when unknown */
+    cc_date_t due;            /* the statutory due date; CC_DATE_NONE when unknown */
+    cc_date_t agreed;         /* an extension in force: the agreed date, which "how late" and "due in" count
+                                 to; CC_DATE_NONE (or not after due): none */
     cc_status_t status;       /* as the clocks table has it now */
     cc_date_t met_on;         /* CC_DATE_NONE when not met */
     cc_date_t stage_date;     /* the day the stage came (an escalation's "escalated to you"); CC_DATE_NONE: unknown */
     int projected;            /* the due date rests on an anchor not yet known */
-    const char *reason;       /* cancelled: why */
+    const char *reason;       /* cancelled, at_risk, excepted, data_error: why */
     const char *worker_name;  /* who holds the case */
     const char *team_id;
     const char *team_name;

@@ -51,6 +51,7 @@ typedef struct {
     size_t undeliverable; /* of the new rows, recorded undeliverable */
     size_t cancelled;     /* pending or retrying rows cancelled: their clock closed */
     size_t children;      /* children planned from the plan queue */
+    size_t before_since;  /* open clocks not reminded: chased to a date before [notify] since (go-live) */
 } cc_outbox_plan_stats_t;
 
 /* Add s's figures to sum (NULL: nothing). */
@@ -119,6 +120,27 @@ const char *cc_outbox_plan_sql(size_t i);
  * times. Returns 0, CC_EBUSY, CC_EDB or CC_ENOMEM. */
 int cc_outbox_plan(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_plan_stats_t *stats, char *err,
                    size_t errlen);
+
+/* A delivery a plan would make (cc_outbox_plan_dry): its clock and the
+ * planner's row. Borrowed for the call. */
+typedef struct {
+    const char *child_id, *rule_id, *instance;
+    int seq;
+    cc_date_t due, agreed;
+    const char *status;
+    const cc_planned_t *planned;
+} cc_outbox_dry_row_t;
+
+typedef int (*cc_outbox_dry_fn)(void *arg, const cc_outbox_dry_row_t *row);
+
+/* What cc_outbox_plan would enqueue now, without writing anything: for
+ * each new delivery (not in the outbox yet) fn(arg, row), in child order,
+ * until fn returns nonzero (returned). One read transaction over the whole
+ * council; nothing is cancelled, the plan queue is left as it is. stats
+ * count as a plan would (enqueued: what would be). 0, CC_EDB, CC_ENOMEM
+ * or fn's value. */
+int cc_outbox_plan_dry(cc_store_t *store, const cc_env_t *env, time_t now, cc_outbox_dry_fn fn, void *arg,
+                       cc_outbox_plan_stats_t *stats, char *err, size_t errlen);
 
 /* One claimed message: what the sender sends and the outcome is recorded
  * for. Everything it points to belongs to the claim. */

@@ -28,6 +28,19 @@
  *  - A recipient without an address is planned all the same, marked
  *    undeliverable with the reason, so that it is listed and never silently
  *    missing; the other recipients are unaffected.
+ *  - Decisions (decision.h): an extension in force moves every stage to
+ *    its agreed date (their keys name it: "-5wd@2027-01-15", so stages
+ *    sent for the statutory date do not stand in for them); an exception
+ *    closes the clock; an acknowledgement holds its maker's own stages
+ *    until its date (then the latest stage that has come goes), the other
+ *    recipients' are planned as before.
+ *  - At risk (a meeting booked after the due date): one notice, at once,
+ *    to the worker and the team manager (stage "at_risk").
+ *  - A child whose data is in error: a notice to the worker and the team
+ *    manager on every working day until it is mended (stage
+ *    "error@DAY", DAY the day it may go), so it is in their digests.
+ *  - Go-live ([notify] since): a clock chased to a date before it is never
+ *    reminded or escalated (cc_planner_skipped_since).
  */
 #ifndef CARECLOCK_PLANNER_H
 #define CARECLOCK_PLANNER_H
@@ -55,6 +68,14 @@ typedef enum { CC_CHANNEL_EMAIL, CC_CHANNEL_WEBHOOK } cc_channel_t;
 /* The stage key of the "now met" notice. */
 #define CC_NOTIFY_MET_STAGE "met"
 
+/* The stage key of the notice that a clock is at risk, and the prefix of
+ * the daily one about a child whose data is in error ("error@DAY"). */
+#define CC_NOTIFY_RISK_STAGE "at_risk"
+#define CC_NOTIFY_ERROR_STAGE "error"
+
+/* Longest stage key, with its NUL: "-10wd@2027-01-15". */
+#define CC_NOTIFY_STAGE_MAX 32
+
 /* Most webhook endpoints a configuration may name. */
 #define CC_PLANNER_MAX_WEBHOOKS 32
 
@@ -67,6 +88,8 @@ typedef struct {
     const char *email_unavailable; /* NULL when e-mail can be sent; else why not, in words */
     const char *webhooks[CC_PLANNER_MAX_WEBHOOKS]; /* the [webhook:NAME] names */
     size_t nwebhooks;
+    cc_date_t since;           /* [notify] since: clocks chased to a date before it are never reminded;
+                                  CC_DATE_NONE: none */
 } cc_planner_settings_t;
 
 /* Who holds a role for a clock. For the staff roles id is the staff id and
@@ -85,6 +108,15 @@ typedef struct {
     const char *address;   /* current address; NULL when none now */
 } cc_planner_sent_t;
 
+/* Most acknowledgements in force on one clock the planner reads. */
+#define CC_PLANNER_MAX_HOLDS 8
+
+/* An acknowledgement in force: recipient's stages held until (inclusive). */
+typedef struct {
+    const char *recipient; /* a staff id */
+    cc_date_t until;
+} cc_planner_hold_t;
+
 /* One clock instance as the planner sees it: a row of the clocks table and
  * the people around the child. Every pointer is borrowed. */
 typedef struct {
@@ -95,6 +127,9 @@ typedef struct {
     cc_date_t due;                               /* CC_DATE_NONE when unknown */
     int left_care;                               /* 1: the child left care on left_on, closing it (0: not) */
     cc_date_t left_on;
+    cc_date_t agreed;                            /* an extension in force: the agreed date; CC_DATE_NONE */
+    const cc_planner_hold_t *held;               /* acknowledgements in force */
+    size_t nheld;
     const char *team_id;                         /* NULL when the child has no team */
     cc_planner_party_t parties[CC_NOTIFY_ROLES];  /* indexed by cc_role_t */
     const cc_planner_sent_t *escalated;           /* for met notices */
@@ -103,7 +138,8 @@ typedef struct {
 
 /* One delivery that should exist. */
 typedef struct {
-    char stage[16];                  /* "-5wd", "+1wd", or CC_NOTIFY_MET_STAGE */
+    char stage[CC_NOTIFY_STAGE_MAX]; /* "-5wd", "+1wd", "-5wd@2027-01-15" (counted from an agreed date),
+                                        CC_NOTIFY_MET_STAGE, CC_NOTIFY_RISK_STAGE, "error@2026-11-30" */
     cc_role_t role;
     cc_notice_kind_t kind;
     cc_channel_t channel;
@@ -134,12 +170,20 @@ int cc_planner_plan(const cc_rule_t *rule, const cc_planner_clock_t *clock, cons
                    const cc_planner_settings_t *settings, cc_local_time_t now, cc_plan_t *out);
 
 /* 1 if statuses of this kind still take reminders and escalations (open,
- * due_soon, overdue); 0 otherwise. */
+ * due_soon, overdue, at_risk); 0 otherwise. */
 int cc_planner_status_active(cc_status_t status);
 
 /* 1 if status closes a clock for the "now met" notice (met, met_late,
- * cancelled). */
+ * cancelled, excepted). */
 int cc_planner_status_closed(cc_status_t status);
+
+/* 1 when clock is one [notify] since keeps quiet: active, chased to a date
+ * (agreed, else due) before settings->since. It stays in the clocks,
+ * feeds and reports; the plan counts it. */
+int cc_planner_skipped_since(const cc_planner_settings_t *settings, const cc_planner_clock_t *clock);
+
+/* The offset part of a stage key ("-5wd" of "-5wd@2027-01-15") into buf. */
+char *cc_planner_stage_offset(const char *stage, char *buf, size_t len);
 
 /* The kind of a stage: escalation after the due date or to a manager,
  * else reminder. */

@@ -98,6 +98,9 @@ typedef enum {
 #define CC_RULE_MAX_STAGES 8
 #define CC_RULE_MAX_CANCELS 4
 #define CC_RULE_MAX_APPLIES 8
+/* except_reasons: at most this many codes, each shorter than CC_RULE_REASON_MAX. */
+#define CC_RULE_MAX_REASONS 8
+#define CC_RULE_REASON_MAX 32
 /* An hours offset (due = +72h) may be at most a year of hours. */
 #define CC_RULE_MAX_HOURS 8760
 
@@ -129,6 +132,9 @@ typedef struct {
 
 /* Who a reminder or escalation goes to. */
 typedef enum { CC_ROLE_WORKER, CC_ROLE_IRO, CC_ROLE_TEAM_MANAGER, CC_ROLE_SERVICE_MANAGER, CC_ROLE_TEAM_WEBHOOK } cc_role_t;
+
+/* A role as a bit of a set of roles (cc_rule_t.extend_roles, ...). */
+#define CC_ROLE_BIT(role) (1u << (unsigned)(role))
 
 /* One reminder or escalation stage: offset from the due date, recipient role,
  * and whether it goes at once instead of in the next digest. */
@@ -190,7 +196,18 @@ typedef struct {
     cc_cancel_t more_cancels[CC_RULE_MAX_CANCELS - 1]; /* cancel_on given again: the second, third, ... */
     int nmore_cancels;
     int extend_type;      /* extend_on: an event of this type moves the open instance's due date once; -1 none */
-    cc_offset_t extend_by; /* ... by this, counted from the due date (reg 25(2): 8 weeks) */
+    cc_offset_t extend_offset; /* ... by this, counted from the due date (reg 25(2): 8 weeks) */
+    /* Decisions about an instance (decision.h; docs/engine.md, "Decisions"): who may agree an extension
+     * (extend_by), who may record an exception (except_by) and for which reasons (except_reasons), each a set
+     * of CC_ROLE_BIT(role); 0: nobody. */
+    unsigned extend_roles;
+    unsigned except_roles;
+    char except_reasons[CC_RULE_MAX_REASONS][CC_RULE_REASON_MAX];
+    int nexcept_reasons;
+    /* scheduled_by: events that book the meeting this clock waits for (review_scheduled); one dated after the
+     * due date makes an unmet instance at_risk at once */
+    int scheduled_by[CC_RULE_MAX_TYPES];
+    int nscheduled_by;
     int in_care_only;     /* the start must fall inside an episode of care */
     int warn_wd;          /* due_soon window in working days */
     cc_stage_t stages[CC_RULE_MAX_STAGES];
