@@ -257,6 +257,7 @@ class Upgrade(Council):
         try:
             con.executescript(
                 "BEGIN;"
+                "DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; DROP TRIGGER events_count_update; DROP TABLE event_counts; "
                 "ALTER TABLE clocks RENAME TO clocks_8; %s; INSERT INTO clocks (%s) SELECT %s FROM clocks_8;"
                 "DROP TABLE clocks_8; CREATE INDEX clocks_by_status ON clocks(status, due_date);"
                 "ALTER TABLE deliveries RENAME TO deliveries_8; %s; INSERT INTO deliveries (%s) SELECT %s FROM "

@@ -150,4 +150,12 @@ static inline cc_date_t iso(const char *s)
     return d;
 }
 
+
+/* Migration 9's objects (decisions, event_counts and its triggers,
+ * clocks.agreed_due) dropped: with migrations 1..8's own, the way the
+ * migration tests make an older file. */
+#define FIXTURE_UNDO_MIGRATION_9                                                                                   \
+    "DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; "                 \
+    "DROP TRIGGER events_count_update; DROP TABLE event_counts; ALTER TABLE clocks DROP COLUMN agreed_due; "
+
 #endif

@@ -1032,7 +1032,8 @@ static void test_met_on_due_date_is_met_one_day_late_met_late(void **state)
 static void test_status_names_round_trip(void **state)
 {
     (void)state;
-    static const char *const names[] = {"open", "due_soon", "overdue", "met", "met_late", "cancelled", "data_error"};
+    static const char *const names[] = {"open", "due_soon", "overdue", "met", "met_late", "cancelled", "data_error",
+                                          "at_risk", "excepted"};
     for (int i = 0; i < CC_STATUS_COUNT; i++) {
         assert_string_equal(cc_status_name((cc_status_t)i), names[i]);
         assert_int_equal(cc_status_parse(names[i]), i);

@@ -246,17 +246,18 @@ static void test_staff_feed_each_clock_once_in_order(void **state)
              "UPDATE children SET iro_id = 'W2' WHERE id = 'C2';"
              "UPDATE teams SET manager_id = 'W2' WHERE id = 'T2';");
     items_of(f, CC_FEED_STAFF, "W2", got, sizeof(got));
-    assert_string_equal(got, "C2/care_plan/1 C2/pep/1 C2/review/1 C2/review/2 C3/visit/1 C4/care_plan/1");
+    /* C3's data error too: shown on today's date until mended (issue 17 item 8) */
+    assert_string_equal(got, "C2/care_plan/1 C2/pep/1 C2/review/1 C2/review/2 C3/data/1 C3/visit/1 C4/care_plan/1");
     /* the IRO of a child in someone else's team, and no one else's */
     exec_sql(f->store, "UPDATE children SET iro_id = 'NOBODY' WHERE id = 'C3'");
     items_of(f, CC_FEED_STAFF, "NOBODY", got, sizeof(got));
-    assert_string_equal(got, "C3/visit/1");
+    assert_string_equal(got, "C3/data/1 C3/visit/1");
     items_of(f, CC_FEED_STAFF, "IRO1", got, sizeof(got));
     assert_string_equal(got, "C1/care_plan/1 C1/review/1");
     /* the service manager: every clock of both teams, once */
     items_of(f, CC_FEED_STAFF, "SM1", got, sizeof(got));
     assert_string_equal(got, "C1/care_plan/1 C1/review/1 C2/care_plan/1 C2/pep/1 C2/review/1 C2/review/2 "
-                             "C3/visit/1 C4/care_plan/1");
+                             "C3/data/1 C3/visit/1 C4/care_plan/1");
 }
 
 static void test_load_fields_retention_names(void **state)
@@ -264,11 +265,12 @@ static void test_load_fields_retention_names(void **state)
     fixture_t *f = *state;
     cc_feed_clocks_t c;
     /* done since 2026-10-31: C1's review (met 09-20) and C2's pep
-     * (cancelled, due 10-01) are left out; data_error never loads */
+     * (cancelled, due 10-01) are left out; C3's data_error loads (shown
+     * on today's date until mended, issue 17 item 8) */
     assert_int_equal(cc_feeds_load(f->store, CC_FEED_STAFF, "SM1", iso("2026-10-31"), 0, &c, f->err, sizeof(f->err)),
                      0);
     assert_string_equal(c.name, "careclock: Sam Service");
-    assert_int_equal(c.len, 4);
+    assert_int_equal(c.len, 5);
     const cc_ics_clock_t *k = &c.items[0];
     assert_string_equal(k->child_id, "C1");
     assert_string_equal(k->rule_id, "care_plan");
@@ -285,14 +287,17 @@ static void test_load_fields_retention_names(void **state)
     assert_int_equal(k->status, CC_STATUS_OVERDUE);
     assert_int_equal(k->due, iso("2026-11-16"));
     assert_int_equal(k->met_on, CC_DATE_NONE);
-    assert_string_equal(c.items[2].rule_id, "visit");
-    assert_int_equal(c.items[2].status, CC_STATUS_MET_LATE);
-    assert_int_equal(c.items[2].met_on, iso("2026-11-28"));
-    assert_null(c.items[2].start_event);
+    assert_string_equal(c.items[2].rule_id, "data");
+    assert_int_equal(c.items[2].status, CC_STATUS_DATA_ERROR);
+    assert_string_equal(c.items[2].reason, "bad date");
+    assert_string_equal(c.items[3].rule_id, "visit");
+    assert_int_equal(c.items[3].status, CC_STATUS_MET_LATE);
+    assert_int_equal(c.items[3].met_on, iso("2026-11-28"));
+    assert_null(c.items[3].start_event);
     cc_feeds_clocks_free(&c);
 
     assert_int_equal(cc_feeds_load(f->store, CC_FEED_STAFF, "SM1", CC_DATE_NONE, 1, &c, f->err, sizeof(f->err)), 0);
-    assert_int_equal(c.len, 6);
+    assert_int_equal(c.len, 7);
     assert_string_equal(c.items[0].full_name, "Alice Brown");
     cc_feeds_clocks_free(&c);
     cc_feeds_clocks_free(NULL);

@@ -135,7 +135,7 @@ static void test_migration_from_version_2(void **state)
     int created, from, to;
     /* A version 2 file is this schema without migration 3's objects (and
      * migrations 4 to 7's, which the reopen also applies). */
-    exec_sql(f->store, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
+    exec_sql(f->store, FIXTURE_UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
              "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE deliveries; DROP TABLE webhook_endpoints; "
                        "DELETE FROM meta WHERE key = 'outbox_instance'; DROP TABLE clock_digests; "
                        "DROP INDEX events_by_child; CREATE INDEX events_by_child ON events(child_id, date); "

@@ -249,8 +249,10 @@ static void test_stages_on_one_day_are_planned_once(void **state)
 static void test_completion_stops_every_later_stage(void **state)
 {
     (void)state;
+    /* (a data error is not closed: its worker and team manager hear of it
+     * daily until it is mended, test_data_error_is_never_silent) */
     static const cc_status_t closed[] = {CC_STATUS_MET, CC_STATUS_MET_LATE, CC_STATUS_CANCELLED,
-                                         CC_STATUS_DATA_ERROR};
+                                         CC_STATUS_EXCEPTED};
     for (size_t i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
         cc_planner_clock_t c = sgo_clock(closed[i]);
         assert_int_equal(plan(&c, at("2027-01-05", 9, 0)), 0);

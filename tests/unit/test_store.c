@@ -218,7 +218,8 @@ static void test_migration_7_from_version_6(void **state)
     fixture_t *f = *state;
     cc_store_t *s = open_store(f);
     populate(f);
-    exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
+    exec_sql(s, FIXTURE_UNDO_MIGRATION_9
+                "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
                 "DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; "
                 "ALTER TABLE audit_actor DROP COLUMN since; PRAGMA writable_schema = ON; "
                 "UPDATE sqlite_schema SET sql = replace(sql, ',''viewer''', '') WHERE name = 'staff'; "
@@ -265,7 +266,7 @@ static void test_migration_4_from_version_3(void **state)
            "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z', '1.1')");
     /* A version 3 file is this schema without migration 4's objects (and
      * migrations 5, 6 and 7's, which the reopen also applies). */
-    exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
+    exec_sql(s, FIXTURE_UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
              "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
            "CREATE INDEX events_by_child ON events(child_id, date); PRAGMA user_version = 3;");
     cc_store_close(f->store);
@@ -333,7 +334,9 @@ static void test_migration_8_from_version_7(void **state)
     fixture_t *f = *state;
     cc_store_t *s = open_store(f);
     populate(f);
-    exec_sql(s, "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V7 DELIVERIES_V7
+    exec_sql(s, "DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; "
+                "DROP TRIGGER events_count_update; DROP TABLE event_counts; "
+                "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V7 DELIVERIES_V7
                 "INSERT INTO clocks (child_id, rule_id, seq, title, status, due_date, updated_at, sequence) VALUES "
                 "('C1', 'review', 1, 'LAC review', 'overdue', '2025-03-31', '2025-04-01T00:00:00Z', 2), "
                 "('C1', 'review', 2, 'LAC review', 'open', '2025-06-30', '2025-04-01T00:00:00Z', 0), "
@@ -355,7 +358,7 @@ static void test_migration_8_from_version_7(void **state)
     int created, from, to;
     cc_store_open_info(s, &created, &from, &to);
     assert_int_equal(from, 7);
-    assert_int_equal(to, 8);
+    assert_int_equal(to, CC_STORE_SCHEMA_VERSION);
     assert_string_equal(query_text(s, "SELECT group_concat(rule_id || ' ' || seq || ' ' || instance || ' ' || "
                                       "sequence, ', ') FROM (SELECT * FROM clocks ORDER BY child_id, rule_id, seq)"),
                         "review 1 #1 2, review 2 #2 0, data 1 #1 0");
