@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "careclock/clocks.h"
 #include "careclock/csv.h"
+#include "careclock/decisions.h"
 #include "careclock/error.h"
 #include "careclock/evaluate.h"
 #include "careclock/people.h"
@@ -19,10 +20,10 @@
 /* ---- output ---- */
 
 enum { COL_CHILD, COL_CLOCK, COL_SEQ, COL_TITLE, COL_START, COL_DUE, COL_STATUS, COL_MET, COL_WORKER, COL_TEAM,
-       COL_SOURCE, COL_REASON, COL_INSTANCE, COL_LEFT_CARE, NCOLS };
+       COL_SOURCE, COL_REASON, COL_INSTANCE, COL_LEFT_CARE, COL_AGREED, NCOLS };
 static const char *const col_names[NCOLS] = {"child",  "clock", "seq",    "title",  "start",  "due",
                                              "status", "met_on", "worker", "team",  "source", "reason",
-                                             "instance", "left_care_on"};
+                                             "instance", "left_care_on", "agreed_due"};
 
 static const char *or_empty(const char *t)
 {
@@ -46,7 +47,8 @@ static int print_row(void *arg, const cc_clock_row_t *r)
                             [COL_TITLE] = r->title,       [COL_START] = r->start_date, [COL_DUE] = r->due_date,
                             [COL_STATUS] = r->status,     [COL_MET] = r->met_on,     [COL_WORKER] = r->worker_id,
                             [COL_TEAM] = r->team_id,      [COL_SOURCE] = r->source,  [COL_REASON] = r->reason,
-                            [COL_INSTANCE] = r->instance, [COL_LEFT_CARE] = r->left_care_on};
+                            [COL_INSTANCE] = r->instance, [COL_LEFT_CARE] = r->left_care_on,
+                            [COL_AGREED] = r->agreed_due};
     return cc_cli_print(arg, v);
 }
 
@@ -65,13 +67,40 @@ static const int shown[] = {COL_CHILD, COL_CLOCK, COL_SEQ, COL_DUE, COL_STATUS, 
 
 _Static_assert(NCOLS <= CC_CLI_COLS_MAX, "the table has room for every column");
 
+/* "open, extended to 2027-01-15": the status of a clock with an extension
+ * in force (issue 17: the statutory due date stays in its column). */
+static void status_words(const char *const v[NCOLS], char *buf, size_t len)
+{
+    if (v[COL_AGREED] != NULL)
+        snprintf(buf, len, "%s, extended to %s", or_empty(v[COL_STATUS]), v[COL_AGREED]);
+    else
+        snprintf(buf, len, "%s", or_empty(v[COL_STATUS]));
+}
+
+/* The table's first pass: as cc_cli_table_measure, the status column as
+ * status_words writes it. */
+static int table_measure(void *arg, const char *const v[NCOLS])
+{
+    char status[64];
+    const char *w[NCOLS];
+    memcpy(w, v, sizeof(w));
+    status_words(v, status, sizeof(status));
+    w[COL_STATUS] = status;
+    return cc_cli_table_measure(arg, w);
+}
+
 static int table_print(void *arg, const char *const v[NCOLS])
 {
     cc_cli_table_t *t = arg;
     for (size_t i = 0; i < NSHOWN; i++) {
         const char *value = or_empty(v[shown[i]]);
+        char status[64];
         if (shown[i] == COL_TITLE && strcmp(or_empty(v[COL_STATUS]), "data_error") == 0)
             value = or_empty(v[COL_REASON]);
+        if (shown[i] == COL_STATUS && v[COL_AGREED] != NULL) {
+            status_words(v, status, sizeof(status));
+            value = status;
+        }
         fprintf(t->out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t->width[shown[i]], value, i + 1 < NSHOWN ? "  " : "\n");
     }
     return 0;
@@ -81,7 +110,7 @@ static int print_table(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out
 {
     cc_cli_table_t t;
     cc_cli_table_init(&t, out, shown, NSHOWN, col_names);
-    int rc = each_row(store, f, cc_cli_table_measure, &t);
+    int rc = each_row(store, f, table_measure, &t);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < NSHOWN; i++)
@@ -104,16 +133,44 @@ static int print_csv(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
     return each_row(store, f, csv_row, out);
 }
 
+/* The JSON listing: each clock with the decisions about it (issue 17
+ * item 9: who, in which capacity, when, why, from which interface). */
+typedef struct {
+    json_t *arr;
+    cc_store_t *store;
+    int any;              /* the database holds decisions: look them up */
+    cc_decisions_t list;
+} json_ctx_t;
+
 static int json_row(void *arg, const char *const v[NCOLS])
 {
-    json_array_append_new(arg, cc_cli_json_row(col_names, v, NCOLS, 1u << COL_SEQ));
+    json_ctx_t *j = arg;
+    json_t *o = cc_cli_json_row(col_names, v, NCOLS, 1u << COL_SEQ);
+    if (o == NULL)
+        return CC_ENOMEM;
+    json_t *decisions = json_array();
+    if (j->any && v[COL_CHILD] && v[COL_CLOCK] && v[COL_INSTANCE]) {
+        int rc = cc_decisions_of_clock(j->store, v[COL_CHILD], v[COL_CLOCK], v[COL_INSTANCE], &j->list);
+        if (rc != 0) {
+            json_decref(o);
+            json_decref(decisions);
+            return rc;
+        }
+        for (size_t i = 0; i < j->list.n; i++)
+            json_array_append_new(decisions, cc_cli_decision_json(&j->list.items[i], j->list.items, j->list.n));
+    }
+    json_object_set_new(o, "decisions", decisions);
+    json_array_append_new(j->arr, o);
     return 0;
 }
 
 static int print_json(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
 {
     json_t *arr = json_array();
-    int rc = each_row(store, f, json_row, arr);
+    json_ctx_t j = {.arr = arr, .store = store, .any = cc_decisions_any(store) != 0};
+    cc_decisions_init(&j.list);
+    int rc = each_row(store, f, json_row, &j);
+    cc_decisions_free(&j.list);
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text != NULL) {
         fputs(text, out);
@@ -128,7 +185,9 @@ static void clocks_usage(FILE *out)
 {
     fputs("usage: careclock clocks [--child ID] [--team ID] [--worker ID] [--status S[,S...]]\n"
           "                        [--format table|json|csv] [--cached]\n"
-          "  S: open, due_soon, overdue, met, met_late, cancelled, data_error\n"
+          "  S: open, due_soon, overdue, at_risk, met, met_late, cancelled, excepted, data_error\n"
+          "  an extension in force shows as \"open, extended to DATE\" (due stays the statutory date);\n"
+          "  --format json lists each clock's decisions (who, role, when, why, via)\n"
           "  --cached  list the clocks table as it stands (as the daemon wrote it), without recomputing\n",
           out);
 }
@@ -174,8 +233,8 @@ static int parse_list_opts(int argc, char **argv, list_opts_t *o, char *statuses
                  tok = strtok_r(NULL, ",", &save)) {
                 if (cc_status_parse(tok) < 0) {
                     fprintf(stderr,
-                            "careclock clocks: --status \"%s\" is not one of open, due_soon, overdue, met, "
-                            "met_late, cancelled, data_error\n",
+                            "careclock clocks: --status \"%s\" is not one of open, due_soon, overdue, at_risk, met, "
+                            "met_late, cancelled, excepted, data_error\n",
                             tok);
                     return CC_EXIT_USAGE;
                 }

@@ -13,6 +13,7 @@
 #include "careclock/decisions.h"
 #include "careclock/error.h"
 #include "careclock/people.h"
+#include "careclock/time.h"
 #include "cli/cli.h"
 
 #include <assert.h>
@@ -245,7 +246,7 @@ static int record(cc_cli_t *cli, const args_t *a, cc_decision_t *d)
 {
     cc_cli_env_t env;
     cc_store_t *store = NULL;
-    char instance[CC_CLOCK_KEY_MAX], err[1024], actor[96];
+    char instance[CC_CLOCK_KEY_MAX], err[1024], actor[96], at[32];
     int64_t id = 0;
     int rc = cc_cli_env_load(cli, &env);
     if (rc != 0)
@@ -292,6 +293,7 @@ static int record(cc_cli_t *cli, const args_t *a, cc_decision_t *d)
     if (rc == 0) {
         d->via = "cli";
         d->actor = cc_cli_actor(actor, sizeof(actor));
+        d->at = cc_time_format_utc(cli->now, at, sizeof(at));
         if (d->on == CC_DATE_NONE)
             d->on = cli->today;
         int r = cc_decisions_add(store, env.rules, d, cli->today, &id, err, sizeof(err));
