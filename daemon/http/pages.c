@@ -898,7 +898,7 @@ void cc__page_service(cc_buf_t *out, const cc__page_t *p, const cc__service_page
                     }
                 }
         for (size_t m = 0; m < nids; m++) {
-            cc_report_counts_t sum = {{0}};
+            cc_report_counts_t sum = {.late_extended = 0};
             for (size_t i = 0; i < r->nclocks; i++)
                 for (size_t j = 0; j < r->clocks[i].nperiods; j++)
                     for (size_t k = 0; k < r->clocks[i].periods[j].ngroups; k++) {

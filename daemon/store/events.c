@@ -287,3 +287,22 @@ out:
     return rc;
 }
 
+
+int cc_store_event_counts(cc_store_t *s, const char *type, cc_store_event_count_fn fn, void *arg)
+{
+    assert(s != NULL && type != NULL && fn != NULL);
+    static const char COUNTS_SQL[] = "SELECT source, n FROM event_counts WHERE type = ?1 AND n > 0 ORDER BY source";
+    sqlite3_stmt *st = cc__store_stmt(s, COUNTS_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    cc__store_bind_text(st, 1, type);
+    int step, rc = 0;
+    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
+        const char *source = cc__store_col(st, 0);
+        rc = fn(arg, source ? source : "", sqlite3_column_int64(st, 1));
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_reset(st);
+    return rc;
+}

@@ -24,6 +24,7 @@
 #include "careclock/csv.h"
 #include "careclock/engine.h"
 #include "careclock/error.h"
+#include "careclock/events.h"
 #include "careclock/people.h"
 #include "store/internal.h"
 #include "util/grow.h"
@@ -34,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const BUCKETS[] = {"on_time", "late", "overdue", "not_yet_due", "cancelled"};
+static const char *const BUCKETS[] = {"on_time", "late", "overdue", "not_yet_due", "cancelled", "excepted"};
 
 _Static_assert(sizeof(BUCKETS) / sizeof(BUCKETS[0]) == CC_REPORT_NBUCKETS, "one name per bucket");
 
@@ -50,8 +51,10 @@ int cc_report_bucket_of(const char *status)
     case CC_STATUS_MET_LATE: return CC_REPORT_LATE;
     case CC_STATUS_OVERDUE: return CC_REPORT_OVERDUE;
     case CC_STATUS_OPEN:
-    case CC_STATUS_DUE_SOON: return CC_REPORT_NOT_YET_DUE;
+    case CC_STATUS_DUE_SOON:
+    case CC_STATUS_AT_RISK: return CC_REPORT_NOT_YET_DUE;
     case CC_STATUS_CANCELLED: return CC_REPORT_CANCELLED;
+    case CC_STATUS_EXCEPTED: return CC_REPORT_EXCEPTED;
     default: return -1;
     }
 }
@@ -84,6 +87,7 @@ static void counts_add(cc_report_counts_t *sum, const cc_report_counts_t *c)
 {
     for (int b = 0; b < CC_REPORT_NBUCKETS; b++)
         sum->n[b] += c->n[b];
+    sum->late_extended += c->late_extended;
 }
 
 /* ---- periods ------------------------------------------------------------- */
@@ -229,6 +233,7 @@ void cc_report_free(cc_report_t *r)
         free(c->periods);
         free(c->clock);
         free(c->title);
+        free(c->sources);
     }
     free(r->clocks);
     build_free(r->build);
@@ -339,7 +344,7 @@ static int group_for(cc_report_t *r, size_t clock, const cc_report_item_t *item,
     f->worker_name = dup_text(r->by_worker ? item->worker_name : "", &oom);
     /* The group counts as made only once the map holds it. */
     if (oom || cc_strmap_put(&b->group_map, f->key, b->ngroups, NULL) != 0) {
-        cc_report_group_t g = {f->team, f->team_name, f->worker, f->worker_name, {{0}}, NULL, 0, 0};
+        cc_report_group_t g = {f->team, f->team_name, f->worker, f->worker_name, {{0}, 0}, NULL, 0, 0};
         group_free(&g);
         free(f->key);
         free(f->period);
@@ -369,6 +374,8 @@ int cc_report_add(cc_report_t *r, const cc_report_item_t *item)
     if (rc != 0)
         return rc;
     g->counts.n[bucket] += item->count;
+    if (bucket == CC_REPORT_LATE && item->within_extension)
+        g->counts.late_extended += item->count;
     r->instances += item->count;
     if (r->earliest_due == CC_DATE_NONE || item->due < r->earliest_due)
         r->earliest_due = item->due;
@@ -564,6 +571,9 @@ static int credited_row(void *arg, const cc_clocks_credit_row_t *row)
                              .status = row->status, .count = 1, .child_id = row->child_id,
                              .start_date = row->start_date, .due_date = row->due_date, .met_on = row->met_on,
                              .seq = row->seq};
+    cc_date_t met_on;
+    item.within_extension = row->agreed != CC_DATE_NONE && row->met_on != NULL &&
+                            cc_date_parse(row->met_on, &met_on) == 0 && met_on > row->due && met_on <= row->agreed;
     if (fs->r->detail && fs->cal != NULL) {
         /* As explain counts them: working days after the due date up to and
          * including the day it was met, or today. */
@@ -576,6 +586,47 @@ static int credited_row(void *arg, const cc_clocks_credit_row_t *row)
         item.working_days_late = wd;
     }
     return cc_report_add(fs->r, &item);
+}
+
+/* Data coverage: per clock, the meeting events any source has recorded. */
+typedef struct {
+    cc_buf_t text;
+    int64_t total;
+} coverage_t;
+
+static int coverage_row(void *arg, const char *source, int64_t n)
+{
+    coverage_t *c = arg;
+    cc_buf_printf(&c->text, "%s%s %lld", c->text.len ? ", " : "", source, (long long)n);
+    c->total += n;
+    return c->text.failed ? CC_ENOMEM : 0;
+}
+
+static int coverage(cc_store_t *store, const cc_ruleset_t *rs, cc_report_t *r)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->nclocks; i++) {
+        cc_report_clock_t *c = &r->clocks[i];
+        const cc_rule_t *rule = cc_ruleset_find(rs, c->clock);
+        if (rule == NULL || rule->nmet_by == 0)
+            continue;
+        coverage_t cov = {.total = 0};
+        cc_buf_init(&cov.text);
+        /* Sources counted per type, then summed: "ssda903 3, cli 1" over
+         * several meeting types may name a source twice. */
+        for (int t = 0; rc == 0 && t < rule->nmet_by; t++)
+            rc = cc_store_event_counts(store, cc_ruleset_type_name(rs, rule->met_by[t]), coverage_row, &cov);
+        if (rc == 0) {
+            c->coverage_known = 1;
+            c->meeting_events = cov.total;
+            c->no_data = cov.total == 0;
+            c->sources = strdup(cc_buf_str(&cov.text));
+            if (c->sources == NULL)
+                rc = CC_ENOMEM;
+        }
+        cc_buf_free(&cov.text);
+    }
+    return rc;
 }
 
 int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar_t *cal, const cc_report_opts_t *opts,
@@ -596,6 +647,8 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         rc = cc_clocks_credited(store, &due, credited_row, &fs);
     if (rc == 0)
         rc = cc_report_end(out);
+    if (rc == 0 && rs != NULL)
+        rc = coverage(store, rs, out);
     if (rc == 0 && opts->worker == NULL)
         rc = cc_clocks_data_error_children(store, opts->team, &out->data_errors);
     names_free(&fs.teams);
@@ -606,7 +659,10 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
 /* ---- rendering ----------------------------------------------------------- */
 
 static const char DEFINITION[] =
-    "on time % = met on time / (met on time + met late + overdue); not yet due and cancelled are not in it";
+    "on time % = met on time / (met on time + met late + overdue); not yet due, cancelled and excepted are not in it;\n"
+    "late includes those met by a date an extension agreed (\"within ext.\"): late, within an agreed extension";
+
+#define NO_DATA "no data recorded"
 
 static void percent_text(const cc_report_counts_t *c, char *buf, size_t len)
 {
@@ -636,14 +692,15 @@ static const char *worker_label(const cc_report_group_t *g)
     return g->worker[0] ? g->worker : "(no worker)";
 }
 
-enum { T_CLOCK, T_PERIOD, T_TEAM, T_WORKER, T_DUE, T_ONTIME, T_LATE, T_OVERDUE, T_NOTYET, T_PCT, T_CANCELLED,
-       T_NCOLS };
-static const char *const TABLE_HEAD[T_NCOLS] = {"clock", "period", "team", "worker", "due", "on time", "late",
-                                                "overdue", "not yet due", "on time %", "cancelled"};
+enum { T_CLOCK, T_PERIOD, T_TEAM, T_WORKER, T_DUE, T_ONTIME, T_LATE, T_LATE_EXT, T_OVERDUE, T_NOTYET, T_PCT,
+       T_CANCELLED, T_EXCEPTED, T_NCOLS };
+static const char *const TABLE_HEAD[T_NCOLS] = {"clock",   "period",      "team",      "worker",    "due",
+                                                "on time", "late",        "within ext.", "overdue", "not yet due",
+                                                "on time %", "cancelled", "excepted"};
 #define CELL 80
 
 static void table_cells(const char *clock, const char *period, const char *team, const char *worker,
-                        const cc_report_counts_t *c, char cells[T_NCOLS][CELL])
+                        const cc_report_counts_t *c, int no_data, char cells[T_NCOLS][CELL])
 {
     snprintf(cells[T_CLOCK], CELL, "%s", clock);
     snprintf(cells[T_PERIOD], CELL, "%s", period);
@@ -652,12 +709,16 @@ static void table_cells(const char *clock, const char *period, const char *team,
     snprintf(cells[T_DUE], CELL, "%zu", cc_report_due(c));
     snprintf(cells[T_ONTIME], CELL, "%zu", c->n[CC_REPORT_ON_TIME]);
     snprintf(cells[T_LATE], CELL, "%zu", c->n[CC_REPORT_LATE]);
+    snprintf(cells[T_LATE_EXT], CELL, "%zu", c->late_extended);
     snprintf(cells[T_OVERDUE], CELL, "%zu", c->n[CC_REPORT_OVERDUE]);
     snprintf(cells[T_NOTYET], CELL, "%zu", c->n[CC_REPORT_NOT_YET_DUE]);
     percent_text(c, cells[T_PCT], CELL);
-    if (cells[T_PCT][0] == '\0')
+    if (no_data)
+        snprintf(cells[T_PCT], CELL, "%s", NO_DATA);
+    else if (cells[T_PCT][0] == '\0')
         snprintf(cells[T_PCT], CELL, "-");
     snprintf(cells[T_CANCELLED], CELL, "%zu", c->n[CC_REPORT_CANCELLED]);
+    snprintf(cells[T_EXCEPTED], CELL, "%zu", c->n[CC_REPORT_EXCEPTED]);
 }
 
 /* Which columns the table has: the period and worker only when divided. */
@@ -692,7 +753,7 @@ static void table_lines(const cc_report_t *r, cc_buf_t *out, int *width, int mea
             for (size_t k = 0; k <= p->ngroups; k++) {
                 const cc_report_group_t *g = k < p->ngroups ? &p->groups[k] : NULL;
                 table_cells(c->clock, p->period, g ? team_label(g) : "all teams", g ? worker_label(g) : "",
-                            g ? &g->counts : &p->total, cells);
+                            g ? &g->counts : &p->total, c->no_data, cells);
                 if (measure) {
                     for (int m = 0; m < T_NCOLS; m++)
                         if ((int)strlen(cells[m]) > width[m])
@@ -714,10 +775,19 @@ static void table_lines(const cc_report_t *r, cc_buf_t *out, int *width, int mea
             }
         }
         if (c->nperiods > 1) {
-            table_cells(c->clock, "all", "all teams", "", &c->total, cells);
+            table_cells(c->clock, "all", "all teams", "", &c->total, c->no_data, cells);
             if (measure)
                 continue;
             table_line(r, out, cells, width);
+        }
+        if (!measure && c->coverage_known) {
+            if (c->no_data)
+                cc_buf_printf(out, "  %s: no source has recorded this clock's meeting events, so its figures are "
+                                   "not a measure of timeliness (the SSDA903 return carries no such dates)\n",
+                              NO_DATA);
+            else
+                cc_buf_printf(out, "  meeting events recorded: %lld (%s)\n", (long long)c->meeting_events,
+                              c->sources ? c->sources : "");
         }
         if (!measure)
             cc_buf_puts(out, "\n");
@@ -764,13 +834,21 @@ static void csv_cells(cc_buf_t *out, const char *const *cells, size_t n, int las
     }
 }
 
-static void csv_counts(cc_buf_t *out, const cc_report_counts_t *c)
+static void csv_counts(cc_buf_t *out, const cc_report_counts_t *c, const cc_report_clock_t *clock)
 {
-    char pct[32];
+    char pct[32], events[32];
     percent_text(c, pct, sizeof(pct));
-    cc_buf_printf(out, "%zu,%zu,%zu,%zu,%zu,%s,%zu\r\n", cc_report_due(c), c->n[CC_REPORT_ON_TIME],
+    if (clock->no_data)
+        snprintf(pct, sizeof(pct), "%s", NO_DATA);
+    if (clock->coverage_known)
+        snprintf(events, sizeof(events), "%lld", (long long)clock->meeting_events);
+    else
+        events[0] = '\0';
+    cc_buf_printf(out, "%zu,%zu,%zu,%zu,%zu,%s,%zu,%zu,%zu,%s,", cc_report_due(c), c->n[CC_REPORT_ON_TIME],
                   c->n[CC_REPORT_LATE], c->n[CC_REPORT_OVERDUE], c->n[CC_REPORT_NOT_YET_DUE], pct,
-                  c->n[CC_REPORT_CANCELLED]);
+                  c->n[CC_REPORT_CANCELLED], c->late_extended, c->n[CC_REPORT_EXCEPTED], events);
+    cc_csv_cell(out, clock->sources ? clock->sources : "");
+    cc_buf_puts(out, "\r\n");
 }
 
 static void date_or_empty(cc_date_t d, char buf[CC_DATE_STRLEN])
@@ -833,7 +911,8 @@ int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
     cc_buf_puts(out, "team,team_name,");
     if (r->by_worker)
         cc_buf_puts(out, "worker,worker_name,");
-    cc_buf_puts(out, "from,to,due,on_time,late,overdue,not_yet_due,on_time_percent,cancelled\r\n");
+    cc_buf_puts(out, "from,to,due,on_time,late,overdue,not_yet_due,on_time_percent,cancelled,"
+                     "late_within_extension,excepted,meeting_events,meeting_event_sources\r\n");
     for (size_t i = 0; i < r->nclocks; i++) {
         const cc_report_clock_t *c = &r->clocks[i];
         for (size_t j = 0; j < c->nperiods; j++) {
@@ -854,7 +933,7 @@ int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
                 }
                 const char *span[] = {from, to};
                 csv_cells(out, span, 2, 0);
-                csv_counts(out, g ? &g->counts : &p->total);
+                csv_counts(out, g ? &g->counts : &p->total, c);
             }
         }
     }
@@ -871,6 +950,7 @@ static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
     json_object_set_new(o, "due", json_integer((json_int_t)cc_report_due(c)));
     for (int b = 0; b < CC_REPORT_NBUCKETS; b++)
         json_object_set_new(o, BUCKETS[b], json_integer((json_int_t)c->n[b]));
+    json_object_set_new(o, "late_within_extension", json_integer((json_int_t)c->late_extended));
     json_object_set_new(o, "on_time_percent",
                         cc_report_percent_tenths(c, &tenths) ? json_real((double)tenths / 10.0) : json_null());
     return o;
@@ -932,7 +1012,8 @@ int cc_report_json(const cc_report_t *r, cc_buf_t *out)
         json_object_set_new(root, "by", json_string(cc_report_by_name(r->by)));
     json_object_set_new(root, "on_time_percent_definition",
                         json_string("100 * on_time / (on_time + late + overdue), rounded to one decimal place; "
-                                    "not_yet_due and cancelled are not in it"));
+                                    "not_yet_due, cancelled and excepted are not in it; late_within_extension is "
+                                    "part of late; a clock with data \"no data recorded\" has no measure"));
     json_object_set_new(root, "credited_to",
                         json_string("the team and worker who held the child on the clock's due date"));
     json_object_set_new(root, "children_with_data_errors", json_integer((json_int_t)r->data_errors));
@@ -941,6 +1022,11 @@ int cc_report_json(const cc_report_t *r, cc_buf_t *out)
         json_t *jc = json_object();
         json_object_set_new(jc, "clock", json_string(c->clock));
         json_object_set_new(jc, "title", json_string(c->title));
+        if (c->coverage_known) {
+            json_object_set_new(jc, "data", json_string(c->no_data ? NO_DATA : "recorded"));
+            json_object_set_new(jc, "meeting_events", json_integer((json_int_t)c->meeting_events));
+            json_object_set_new(jc, "meeting_event_sources", json_string(c->sources ? c->sources : ""));
+        }
         if (r->by == CC_REPORT_BY_NONE) {
             json_object_set_new(jc, "teams", c->nperiods ? groups_json(r, &c->periods[0]) : json_array());
         } else {

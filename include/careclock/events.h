@@ -53,4 +53,11 @@ void cc_store_events_free(cc_store_events_t *events);
 int cc_store_event_delete(cc_store_t *s, int64_t id, cc_store_event_t *deleted, char *err, size_t errlen);
 void cc_store_event_clear(cc_store_event_t *ev);
 
+/* How many events of type each source has ever recorded (table
+ * event_counts, kept by triggers for every writer): fn(arg, source, n)
+ * for each source with n > 0, by source. The timeliness report's data
+ * coverage (issue 17 item 7). 0, CC_EDB or fn's nonzero value. */
+typedef int (*cc_store_event_count_fn)(void *arg, const char *source, int64_t n);
+int cc_store_event_counts(cc_store_t *s, const char *type, cc_store_event_count_fn fn, void *arg);
+
 #endif

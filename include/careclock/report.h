@@ -38,17 +38,19 @@ typedef enum {
     CC_REPORT_OVERDUE,     /* status overdue */
     CC_REPORT_NOT_YET_DUE, /* status open or due_soon */
     CC_REPORT_CANCELLED,   /* status cancelled */
+    CC_REPORT_EXCEPTED,    /* status excepted (a decision: need not be met; issue 17), apart like cancelled */
     CC_REPORT_NBUCKETS
 } cc_report_bucket_t;
 
 /* The bucket a clock status is counted in, or -1 (data_error, unknown). */
 int cc_report_bucket_of(const char *status);
 
-/* "on_time", "late", "overdue", "not_yet_due", "cancelled". */
+/* "on_time", "late", "overdue", "not_yet_due", "cancelled", "excepted". */
 const char *cc_report_bucket_name(cc_report_bucket_t b);
 
 typedef struct {
     size_t n[CC_REPORT_NBUCKETS];
+    size_t late_extended; /* of n[CC_REPORT_LATE]: met by the date an extension agreed (shown apart) */
 } cc_report_counts_t;
 
 /* Clocks that fell due and were not cancelled: on time + late + overdue +
@@ -111,6 +113,12 @@ typedef struct {
     cc_report_period_t *periods; /* in order of time; one when the report is not divided */
     size_t nperiods;
     cc_report_counts_t total;   /* over every period */
+    /* Data coverage (issue 17 item 7): the meeting events (met_by types) any source has ever recorded for the
+     * council, and by which sources ("ssda903 12, cli 3"). no_data: coverage known and none recorded: the
+     * figures say "no data recorded", not 0.0% on time. Known only from cc_report_build. */
+    int coverage_known, no_data;
+    int64_t meeting_events;
+    char *sources;
 } cc_report_clock_t;
 
 typedef struct {
@@ -158,6 +166,7 @@ typedef struct {
     cc_date_t due;
     const char *status;
     size_t count;                        /* instances alike (1 for detail rows) */
+    int within_extension;                /* met late, by the date an extension agreed */
     /* detail only */
     const char *child_id, *start_date, *due_date, *met_on;
     int seq;

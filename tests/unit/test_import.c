@@ -353,12 +353,12 @@ static void test_report_buckets_and_percent(void **state)
     assert_int_equal(cc_report_bucket_of("due_soon"), CC_REPORT_NOT_YET_DUE);
     assert_int_equal(cc_report_bucket_of("cancelled"), CC_REPORT_CANCELLED);
     assert_int_equal(cc_report_bucket_of("data_error"), -1);
-    cc_report_counts_t c = {{3, 1, 0, 5, 7}};
+    cc_report_counts_t c = {{3, 1, 0, 5, 7}, 0};
     double pct = -1;
     assert_int_equal(cc_report_due(&c), 9); /* cancelled is not due */
     assert_int_equal(cc_report_percent(&c, &pct), 1);
     assert_true(pct > 74.99 && pct < 75.01); /* 3 / (3 + 1 + 0) */
-    cc_report_counts_t none = {{0, 0, 0, 4, 2}};
+    cc_report_counts_t none = {{0, 0, 0, 4, 2}, 0};
     pct = -1;
     assert_int_equal(cc_report_percent(&none, &pct), 0);
     assert_true(pct == -1);

@@ -209,13 +209,13 @@ static void test_percent_rounding(void **state)
 {
     (void)state;
     long t = 0;
-    cc_report_counts_t c = {{791, 1209, 0, 0, 0}};
+    cc_report_counts_t c = {{791, 1209, 0, 0, 0}, 0};
     assert_int_equal(cc_report_percent_tenths(&c, &t), 1);
     assert_int_equal(t, 396);
-    cc_report_counts_t third = {{1, 2, 0, 5, 5}};
+    cc_report_counts_t third = {{1, 2, 0, 5, 5}, 0};
     assert_int_equal(cc_report_percent_tenths(&third, &t), 1);
     assert_int_equal(t, 333);
-    cc_report_counts_t none = {{0, 0, 0, 3, 1}};
+    cc_report_counts_t none = {{0, 0, 0, 3, 1}, 0};
     t = -7;
     assert_int_equal(cc_report_percent_tenths(&none, &t), 0);
     assert_int_equal(t, -7);
