@@ -505,13 +505,58 @@ typedef struct {
     icalcomponent *ev;
 } extra_t;
 
+/* One all-day event on today's date for a child whose data is in error
+ * (issue 17 item 8: never silent), until the data is mended: UID
+ * "<child>-error-today-0@careclock", SEQUENCE today's day number, DTSTAMP
+ * today's midnight UTC, as the overdue-today events. */
+static icalcomponent *make_error_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *c, const char *uid,
+                                       cc_buf_t *text)
+{
+    icalcomponent *ev = icalcomponent_new_vevent();
+    if (ev == NULL) {
+        a->failed = 1;
+        return NULL;
+    }
+    struct icaltimetype stamp = ical_date(feed->today);
+    stamp.is_date = 0;
+    stamp.hour = stamp.minute = stamp.second = 0;
+    stamp.zone = icaltimezone_get_utc_timezone();
+    add(a, ev, icalproperty_new_uid(uid));
+    add(a, ev, icalproperty_new_dtstamp(stamp));
+    add(a, ev, icalproperty_new_dtstart(ical_date(feed->today)));
+    add(a, ev, icalproperty_new_dtend(ical_date(feed->today + 1)));
+    add(a, ev, icalproperty_new_sequence(feed->today < 0 ? 0 : (int)feed->today));
+    cc_buf_reset(text);
+    cc_buf_puts(text, "DATA ERROR: ");
+    put_child(text, feed->privacy, c);
+    cc_buf_puts(text, ": deadlines cannot be computed");
+    add(a, ev, icalproperty_new_summary(cc_buf_str(text)));
+    cc_buf_reset(text);
+    put_child(text, feed->privacy, c);
+    cc_buf_puts(text, ": this child's deadlines cannot be computed: ");
+    put_clean(text, empty(c->reason) ? "the data cannot be evaluated" : c->reason);
+    cc_buf_puts(text, "\nIts clocks are not computed, nor reminded, until the data is corrected (careclock explain CHILD data).");
+    if (!empty(c->worker_name)) {
+        cc_buf_puts(text, "\nWorker: ");
+        put_clean(text, c->worker_name);
+    }
+    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
+    add(a, ev, icalproperty_new_categories("data-error"));
+    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
+    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+    add(a, ev, icalproperty_new_lastmodified(stamp));
+    if (text->failed)
+        a->failed = 1;
+    return ev;
+}
+
 /* The overdue-today events (one per child with overdue clocks among the
  * shown ones, order[0..shown)) into *out, in UID order, *n of them. */
-static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, const order_t *order,
-                          size_t shown, cc_buf_t *text, extra_t **out, size_t *n)
+static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_t nclocks,
+                          const order_t *order, size_t shown, cc_buf_t *text, extra_t **out, size_t *n)
 {
     late_t *late = calloc(shown ? shown : 1, sizeof(*late));
-    extra_t *extra = calloc(shown ? shown : 1, sizeof(*extra));
+    extra_t *extra = calloc(shown + nclocks + 1, sizeof(*extra));
     size_t nl = 0;
     *out = NULL;
     *n = 0;
@@ -521,10 +566,19 @@ static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_cl
         return CC_ENOMEM;
     }
     *out = extra;
-    for (size_t k = 0; k < shown; k++) {
+    for (size_t k = 0; feed->overdue_today && k < shown; k++) {
         const cc_ics_clock_t *c = &clocks[order[k].index];
         if (overdue_today(feed, c))
             late[nl++] = (late_t){order[k].index, c->child_id, c->due};
+    }
+    /* Data errors: one event each (a child has one), whatever overdue_today. */
+    for (size_t k = 0; k < nclocks && !a->failed; k++) {
+        if (clocks[k].status != CC_STATUS_DATA_ERROR)
+            continue;
+        cc_ics_uid(clocks[k].child_id, "error-today", "0", extra[*n].uid, sizeof(extra[*n].uid));
+        icalcomponent *ev = make_error_event(a, feed, &clocks[k], extra[*n].uid, text);
+        if (ev != NULL)
+            extra[(*n)++].ev = ev;
     }
     qsort(late, nl, sizeof(*late), by_child_then_due);
     for (size_t i = 0; i < nl && !a->failed;) {
@@ -621,7 +675,7 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     }
     extra_t *extra = NULL;
     size_t nextra = 0, next_extra = 0;
-    if (feed->overdue_today && overdue_events(&a, feed, clocks, order, shown, &text, &extra, &nextra) != 0)
+    if (overdue_events(&a, feed, clocks, n, order, shown, &text, &extra, &nextra) != 0)
         goto out;
     for (size_t k = 0; k <= shown && !a.failed; k++) {
         /* every event in UID order: the overdue-today ones among the rest */

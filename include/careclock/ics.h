@@ -52,6 +52,7 @@ typedef struct {
     cc_date_t today;        /* for retention, and the day overdue clocks are shown on */
     int retention_days;     /* met clocks stay this long; < 0: 0 */
     int overdue_today;      /* 1: also one event on today per child with overdue clocks */
+                            /* (a child whose data is in error always has one on today, "DATA ERROR: ...") */
     const cc_calendar_t *cal; /* working days late; NULL: calendar days */
     const char *public_url; /* the overdue events' link to the child's page; NULL: none */
 } cc_ics_feed_t;
@@ -70,7 +71,7 @@ typedef struct {
     cc_date_t start, due, met_on; /* CC_DATE_NONE when none; no due: not shown */
     cc_status_t status;
     const char *start_event; /* type of the event that started it: "placement_start" */
-    const char *reason;      /* cancelled: why, in words */
+    const char *reason;      /* cancelled, data_error: why, in words */
     const char *worker_name; /* the allocated worker's name */
     const char *updated_at;  /* "YYYY-MM-DDTHH:MM:SSZ": DTSTAMP and LAST-MODIFIED */
     int64_t sequence;        /* SEQUENCE (clocks.sequence) */
