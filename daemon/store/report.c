@@ -942,7 +942,7 @@ int cc_report_csv(const cc_report_t *r, cc_buf_t *out)
 
 /* The counts into o (a new object when o is NULL); the percentage rounded
  * to one decimal place, as the table and CSV show it. */
-static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
+static json_t *counts_json(json_t *o, const cc_report_counts_t *c, int no_data)
 {
     long tenths;
     if (o == NULL)
@@ -952,7 +952,8 @@ static json_t *counts_json(json_t *o, const cc_report_counts_t *c)
         json_object_set_new(o, BUCKETS[b], json_integer((json_int_t)c->n[b]));
     json_object_set_new(o, "late_within_extension", json_integer((json_int_t)c->late_extended));
     json_object_set_new(o, "on_time_percent",
-                        cc_report_percent_tenths(c, &tenths) ? json_real((double)tenths / 10.0) : json_null());
+                        !no_data && cc_report_percent_tenths(c, &tenths) ? json_real((double)tenths / 10.0)
+                                                                         : json_null());
     return o;
 }
 
@@ -962,7 +963,7 @@ static json_t *date_json(cc_date_t d)
     return d == CC_DATE_NONE ? json_null() : json_string(cc_date_format(d, buf));
 }
 
-static json_t *groups_json(const cc_report_t *r, const cc_report_period_t *p)
+static json_t *groups_json(const cc_report_t *r, const cc_report_period_t *p, int no_data)
 {
     json_t *teams = json_array();
     for (size_t k = 0; k < p->ngroups; k++) {
@@ -974,7 +975,7 @@ static json_t *groups_json(const cc_report_t *r, const cc_report_period_t *p)
             json_object_set_new(jt, "worker", g->worker[0] ? json_string(g->worker) : json_null());
             json_object_set_new(jt, "worker_name", json_string(g->worker_name));
         }
-        counts_json(jt, &g->counts);
+        counts_json(jt, &g->counts, no_data);
         if (r->detail) {
             json_t *rows = json_array();
             for (size_t n = 0; n < g->nrows; n++) {
@@ -1028,7 +1029,7 @@ int cc_report_json(const cc_report_t *r, cc_buf_t *out)
             json_object_set_new(jc, "meeting_event_sources", json_string(c->sources ? c->sources : ""));
         }
         if (r->by == CC_REPORT_BY_NONE) {
-            json_object_set_new(jc, "teams", c->nperiods ? groups_json(r, &c->periods[0]) : json_array());
+            json_object_set_new(jc, "teams", c->nperiods ? groups_json(r, &c->periods[0], c->no_data) : json_array());
         } else {
             json_t *periods = json_array();
             for (size_t j = 0; j < c->nperiods; j++) {
@@ -1037,13 +1038,13 @@ int cc_report_json(const cc_report_t *r, cc_buf_t *out)
                 json_object_set_new(jp, "period", json_string(p->period));
                 json_object_set_new(jp, "from", date_json(p->first));
                 json_object_set_new(jp, "to", date_json(p->last));
-                json_object_set_new(jp, "teams", groups_json(r, p));
-                json_object_set_new(jp, "total", counts_json(NULL, &p->total));
+                json_object_set_new(jp, "teams", groups_json(r, p, c->no_data));
+                json_object_set_new(jp, "total", counts_json(NULL, &p->total, c->no_data));
                 json_array_append_new(periods, jp);
             }
             json_object_set_new(jc, "periods", periods);
         }
-        json_object_set_new(jc, "total", counts_json(NULL, &c->total));
+        json_object_set_new(jc, "total", counts_json(NULL, &c->total, c->no_data));
         json_array_append_new(clocks, jc);
     }
     json_object_set_new(root, "clocks", clocks);
