@@ -648,8 +648,11 @@ static int text_from_view(const cc_message_t *m, const cc_message_view_t *v, con
         }
         cc_message_now_phrase(it, ctx, m->channel == CC_CHANNEL_WEBHOOK, now, sizeof(now));
         cc_message_capitalise(now);
-        cc_buf_printf(out, "  * %s: %s, due %s%s", now, cc_message_title_label(it, title, sizeof(title)),
-                      cc_message_human_date(it->due, d, sizeof(d)), it->projected ? " (projected)" : "");
+        if (it->status == CC_STATUS_DATA_ERROR) /* the phrase says it all: no clock, no due date */
+            cc_buf_printf(out, "  * %s", now);
+        else
+            cc_buf_printf(out, "  * %s: %s, due %s%s", now, cc_message_title_label(it, title, sizeof(title)),
+                          cc_message_human_date(it->due, d, sizeof(d)), it->projected ? " (projected)" : "");
         if (e->source > 0)
             cc_buf_printf(out, " [%d]", e->source);
         cc_buf_puts(out, "\n");
@@ -815,10 +818,13 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
         cc_message_capitalise(now);
         cc_buf_printf(out, "<li style=\"margin:2px 0\"><span style=\"color:%s;font-weight:bold\">", rank_colour(e->rank));
         html_escape(out, now);
-        cc_buf_puts(out, "</span>: ");
-        html_escape(out, cc_message_title_label(it, title, sizeof(title)));
-        cc_buf_puts(out, ", due ");
-        html_escape(out, cc_message_human_date(it->due, d, sizeof(d)));
+        cc_buf_puts(out, "</span>");
+        if (it->status != CC_STATUS_DATA_ERROR) {
+            cc_buf_puts(out, ": ");
+            html_escape(out, cc_message_title_label(it, title, sizeof(title)));
+            cc_buf_puts(out, ", due ");
+            html_escape(out, cc_message_human_date(it->due, d, sizeof(d)));
+        }
         if (it->projected)
             cc_buf_puts(out, " (projected)");
         if (e->source > 0)

@@ -427,6 +427,8 @@ class DataErrorNeverSilent(unittest.TestCase):
             body = self.mails_to(addr)[0]
             self.assertIn("this child's deadlines cannot be computed", body.lower())
             self.assertIn("C9", body)
+            self.assertIn('attributes {"emergency":true} are not a JSON object of strings', body)
+            self.assertNotIn("due an unknown date", body)
         for path in (team_feed, staff_feed):
             p = subprocess.run(["curl", "-s", self.daemon.url(path)], capture_output=True)
             text = p.stdout.decode().replace("\r\n ", "")
