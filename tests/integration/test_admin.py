@@ -108,9 +108,9 @@ class InitTest(AdminTestCase):
     def test_init_creates_a_private_database_at_the_current_version(self):
         out = self.ok("init")
         self.assertIn("created", out)
-        self.assertIn("schema version 8", out)
+        self.assertIn("schema version 9", out)
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
-        self.assertEqual(self.query("PRAGMA user_version"), [(8,)])
+        self.assertEqual(self.query("PRAGMA user_version"), [(9,)])
         self.assertEqual(self.query("PRAGMA journal_mode"), [("wal",)])
         names = {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
         for table in ("staff", "teams", "children", "events", "clocks", "audit", "changes"):
