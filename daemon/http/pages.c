@@ -736,7 +736,9 @@ static double percent_value(const cc_report_counts_t *c)
     return cc_report_percent_tenths(c, &tenths) ? (double)tenths / 10.0 : -1;
 }
 
-static void counts_cells(cc_buf_t *out, const cc_report_counts_t *c)
+/* The cells of a clock's counts; its percentage "no data recorded" when no
+ * source has recorded its meeting events (issue 17 item 7). */
+static void clock_cells(cc_buf_t *out, const cc_report_counts_t *c, int no_data)
 {
     char pct[32];
     num_cell(out, cc_report_due(c));
@@ -745,10 +747,17 @@ static void counts_cells(cc_buf_t *out, const cc_report_counts_t *c)
     num_cell(out, c->n[CC_REPORT_OVERDUE]);
     num_cell(out, c->n[CC_REPORT_NOT_YET_DUE]);
     percent_text(c, pct, sizeof(pct));
+    if (no_data)
+        snprintf(pct, sizeof(pct), "no data recorded");
     P("<td class=\"govuk-table__cell govuk-table__cell--numeric\">");
     T(pct);
     P("</td>");
     num_cell(out, c->n[CC_REPORT_CANCELLED]);
+}
+
+static void counts_cells(cc_buf_t *out, const cc_report_counts_t *c)
+{
+    clock_cells(out, c, 0);
 }
 
 static void counts_heads(cc_buf_t *out)
@@ -1046,7 +1055,7 @@ static void report_tables(cc_buf_t *out, const cc_report_t *r)
                         T(g->worker[0] ? (g->worker_name[0] ? g->worker_name : g->worker) : "(no worker)");
                     P("</td>");
                 }
-                counts_cells(out, g ? &g->counts : &p->total);
+                clock_cells(out, g ? &g->counts : &p->total, c->no_data);
                 P("</tr>");
             }
         }
@@ -1106,7 +1115,10 @@ void cc__page_timeliness(cc_buf_t *out, const cc__page_t *p, const cc__timelines
     size_t n = r->nclocks < 128 ? r->nclocks : 128;
     for (size_t i = 0; i < n; i++) {
         percent_text(&r->clocks[i].total, texts[i], sizeof(texts[i]));
-        bars[i] = (cc_chart_bar_t){r->clocks[i].title, percent_value(&r->clocks[i].total), texts[i]};
+        if (r->clocks[i].no_data)
+            snprintf(texts[i], sizeof(texts[i]), "no data recorded");
+        bars[i] = (cc_chart_bar_t){r->clocks[i].title,
+                                   r->clocks[i].no_data ? -1 : percent_value(&r->clocks[i].total), texts[i]};
     }
     P("<h2 class=\"govuk-heading-m\">By clock</h2><figure class=\"cc-figure\">");
     cc_chart_t chart = {.id = "by-clock", .title = "Clocks met on time, by clock",
@@ -1123,7 +1135,7 @@ void cc__page_timeliness(cc_buf_t *out, const cc__page_t *p, const cc__timelines
         P("<tr class=\"govuk-table__row\"><th scope=\"row\" class=\"govuk-table__header\">");
         T(r->clocks[i].title);
         P("</th>");
-        counts_cells(out, &r->clocks[i].total);
+        clock_cells(out, &r->clocks[i].total, r->clocks[i].no_data);
         P("</tr>");
     }
     P("</tbody></table>");

@@ -1552,6 +1552,9 @@ static void timeliness(cc__web_ctx_t *ctx, const who_t *w, int csv)
     cc_html_query_value(&query, t.clock);
     if (t.by_worker)
         cc_buf_puts(&query, "&worker=1");
+    /* Which clocks have no data recorded at all: as the CLI's report says. */
+    if (rc == 0 && rs != NULL)
+        rc = cc_report_coverage(ctx->store, rs, &r);
     if (rc != 0) {
         message(ctx, w, 500, "Something went wrong", "careclock could not make the figures. Try again later.");
         goto out;

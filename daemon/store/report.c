@@ -602,8 +602,9 @@ static int coverage_row(void *arg, const char *source, int64_t n)
     return c->text.failed ? CC_ENOMEM : 0;
 }
 
-static int coverage(cc_store_t *store, const cc_ruleset_t *rs, cc_report_t *r)
+int cc_report_coverage(cc_store_t *store, const cc_ruleset_t *rs, cc_report_t *r)
 {
+    assert(store != NULL && rs != NULL && r != NULL);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < r->nclocks; i++) {
         cc_report_clock_t *c = &r->clocks[i];
@@ -648,7 +649,7 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
     if (rc == 0)
         rc = cc_report_end(out);
     if (rc == 0 && rs != NULL)
-        rc = coverage(store, rs, out);
+        rc = cc_report_coverage(store, rs, out);
     if (rc == 0 && opts->worker == NULL)
         rc = cc_clocks_data_error_children(store, opts->team, &out->data_errors);
     names_free(&fs.teams);

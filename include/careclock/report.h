@@ -155,6 +155,12 @@ int cc_report_build(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
                     cc_date_t as_of, cc_report_t *out);
 void cc_report_free(cc_report_t *r);
 
+/* Each clock's data coverage (coverage_known, no_data, meeting_events,
+ * sources) from the event counts (table event_counts): cc_report_build
+ * does it; the dashboard, building from its own rows, after
+ * cc_report_end. 0, CC_EDB or CC_ENOMEM. */
+int cc_report_coverage(cc_store_t *store, const cc_ruleset_t *rs, cc_report_t *r);
+
 /* Building from other rows (the dashboard's copy): begin, add each
  * instance or count of instances, end. add skips what the options leave
  * out (due outside [from, to], another clock, team or worker) and

@@ -277,7 +277,7 @@ class Upgrade(Council):
         before_rows, before_mails = self.deliveries(), self.mails()
         self.to_schema_7()
         self.deliver("2025-04-08T09:00")  # opens (migrates), evaluates, plans, sends what is due
-        self.assertEqual(self.sql("PRAGMA user_version"), [(8,)])
+        self.assertEqual(self.sql("PRAGMA user_version"), [(9,)])
         self.assert_nothing_sent_again(before_rows, before_mails)
         # Every row carried over to the instance its clock has now: none left provisional.
         instances = dict(self.sql("SELECT rule_id || ':' || seq, instance FROM clocks WHERE child_id = 'C1'"))

@@ -602,7 +602,8 @@ class TestReport(ImportCase):
         self.assertNotIn(b"\n", raw.replace(b"\r\n", b""))
         rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
         self.assertEqual(rows[0], ["scope", "clock", "title", "team", "team_name", "from", "to", "due", "on_time",
-                                   "late", "overdue", "not_yet_due", "on_time_percent", "cancelled"])
+                                   "late", "overdue", "not_yet_due", "on_time_percent", "cancelled",
+                                   "late_within_extension", "excepted", "meeting_events", "meeting_event_sources"])
         self.assertTrue(all(len(r) == len(rows[0]) for r in rows))
         body = [dict(zip(rows[0], r)) for r in rows[1:]]
         seen = set()
