@@ -197,6 +197,10 @@ static void put_description(cc_buf_t *out, cc_privacy_t privacy, const cc_ics_cl
         cc_buf_puts(out, cc_status_name(c->status));
         break;
     }
+    /* An extension in force (issue 17): the statutory date above stays. */
+    if (c->agreed != CC_DATE_NONE && c->due != CC_DATE_NONE && c->agreed > c->due &&
+        c->status != CC_STATUS_MET && c->status != CC_STATUS_CANCELLED)
+        cc_buf_printf(out, "\nExtended by agreement to %s", human(c->agreed, day, sizeof(day)));
     if (c->start != CC_DATE_NONE) {
         cc_buf_puts(out, "\nStarted by: ");
         if (!empty(c->start_event)) {
@@ -535,7 +539,9 @@ static icalcomponent *make_error_event(adder_t *a, const cc_ics_feed_t *feed, co
     put_child(text, feed->privacy, c);
     cc_buf_puts(text, ": this child's deadlines cannot be computed: ");
     put_clean(text, empty(c->reason) ? "the data cannot be evaluated" : c->reason);
-    cc_buf_puts(text, "\nIts clocks are not computed, nor reminded, until the data is corrected (careclock explain CHILD data).");
+    cc_buf_puts(text, "\nIts clocks are not computed, nor reminded, until the data is corrected (careclock explain ");
+    put_clean(text, c->child_id);
+    cc_buf_puts(text, " data).");
     if (!empty(c->worker_name)) {
         cc_buf_puts(text, "\nWorker: ");
         put_clean(text, c->worker_name);

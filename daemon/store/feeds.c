@@ -377,6 +377,7 @@ static int load_row(void *arg, const cc_clock_row_t *row)
     c->start = cc__store_date(row->start_date);
     c->due = cc__store_date(row->due_date);
     c->met_on = cc__store_date(row->met_on);
+    c->agreed = cc__store_date(row->agreed_due);
     c->status = (cc_status_t)parsed;
     c->sequence = row->sequence;
     out->names_not_shown += (size_t)row->names_not_shown;

@@ -70,6 +70,7 @@ typedef struct {
     int seq;                 /* shown in the description (careclock explain CHILD CLOCK SEQ) */
     cc_date_t start, due, met_on; /* CC_DATE_NONE when none; no due: not shown */
     cc_status_t status;
+    cc_date_t agreed;        /* an extension in force: the agreed date (only one after due counts); CC_DATE_NONE */
     const char *start_event; /* type of the event that started it: "placement_start" */
     const char *reason;      /* cancelled, data_error: why, in words */
     const char *worker_name; /* the allocated worker's name */

@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c->start = today - 60 + (cc_date_t)(k >> 4 & 31);
         c->due = (k >> 9 & 7) == 0 ? CC_DATE_NONE : today - 45 + (cc_date_t)(k >> 12 & 127);
         c->met_on = (k >> 19 & 1) ? today - (cc_date_t)(k >> 20 & 63) : CC_DATE_NONE;
+        c->agreed = (k >> 21 & 1) ? today - 30 + (cc_date_t)(k >> 22 & 63) : CC_DATE_NONE;
         c->sequence = (int64_t)(k >> 26);
         c->child_id = fz_str(&f);
         c->initials = fz_opt(&f);

@@ -116,6 +116,9 @@ class Extension(DecisionCase):
         self.assertEqual(c["due"], "2026-11-03")          # the statutory date is kept
         self.assertEqual(c["agreed_due"], "2026-12-01")
         self.assertIn("open, extended to 2026-12-01", self.ok("clocks", "--child", "C1", today="2026-10-01"))
+        feed = self.ok("ics", "--team", "T1", today="2026-10-01").replace("\r\n ", "")
+        self.assertIn("Extended by agreement to Tue 1 Dec 2026", feed)
+        self.assertIn("DTSTART;VALUE=DATE:20261103", feed)   # the event stays on the statutory date
         # Nothing at the statutory -10wd, +1wd or +5wd ...
         for now in ("2026-10-20T09:00", "2026-11-04T09:00", "2026-11-10T09:00"):
             self.plan(now)

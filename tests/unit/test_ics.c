@@ -69,6 +69,7 @@ static const char *instance_of(int seq)
 static cc_ics_clock_t clock_of(const row_t *r)
 {
     cc_ics_clock_t c = {.child_id = r->child,
+                        .agreed = CC_DATE_NONE,
                         .instance = instance_of(r->seq),
                         .initials = r->initials,
                         .full_name = r->name,
@@ -112,7 +113,7 @@ static const row_t team_rows[] = {
     /* cancelled, due more than 30 days ago: gone */
     {"C1004", "H.J.", NULL, "pep", "Personal education plan", "local guidance", 1, "2026-09-01", "2026-09-01",
      NULL, CC_STATUS_CANCELLED, "placement_start", "the child left care", NULL, "2026-09-02T09:00:00Z", 1},
-    /* data errors have no date: never shown */
+    /* a data error has no date: one event on today's date until mended (issue 17 item 8) */
     {"C1005", NULL, NULL, "data", "Child's data cannot be evaluated", NULL, 1, NULL, NULL, NULL,
      CC_STATUS_DATA_ERROR, NULL, "unknown event type \"mystery\"", NULL, "2026-11-01T09:00:00Z", 0},
 };
@@ -267,8 +268,11 @@ static void test_team_feed_golden(void **state)
     size_t n = load(team_rows, NTEAM);
     char *text = render(&feed, g_clocks, n, &info);
     golden("team.ics", text);
-    icalcomponent *cal = check_valid(text, 5); /* the cancelled clock left (issue 18) */
-    assert_int_equal(info.events, 5);
+    /* the cancelled clock left (issue 18); C1005's data error on today (issue 17) */
+    icalcomponent *cal = check_valid(text, 6);
+    assert_int_equal(info.events, 6);
+    assert_non_null(strstr(text, "\r\nUID:C1005-error-today-0@careclock\r\n"));
+    assert_non_null(strstr(text, "\r\nSUMMARY:DATA ERROR: C1005: deadlines cannot be computed\r\n"));
     assert_string_equal(info.last_modified, "2026-11-27T16:05:09Z");
     icalcomponent_free(cal);
     free(text);
@@ -281,7 +285,7 @@ static void test_privacy_levels_golden(void **state)
     cc_ics_feed_t feed = feed_of(CC_PRIVACY_REFERENCE);
     char *text = render(&feed, g_clocks, n, NULL);
     golden("team-reference.ics", text);
-    icalcomponent_free(check_valid(text, 5));
+    icalcomponent_free(check_valid(text, 6));
     assert_null(strstr(text, "A.B."));
     assert_null(strstr(text, "Alice"));
     free(text);
@@ -289,7 +293,7 @@ static void test_privacy_levels_golden(void **state)
     feed = feed_of(CC_PRIVACY_FULL);
     text = render(&feed, g_clocks, n, NULL);
     golden("team-full.ics", text);
-    icalcomponent_free(check_valid(text, 5));
+    icalcomponent_free(check_valid(text, 6));
     assert_non_null(strstr(text, "Care plan due: C1001 (Alice Brown)"));
     /* no full name recorded: initials instead */
     assert_non_null(strstr(text, "C1003 (F.G.)"));
