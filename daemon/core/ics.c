@@ -582,6 +582,11 @@ static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_cl
         if (clocks[k].status != CC_STATUS_DATA_ERROR)
             continue;
         cc_ics_uid(clocks[k].child_id, "error-today", "0", extra[*n].uid, sizeof(extra[*n].uid));
+        int twice = 0; /* one event per child, however many rows say so */
+        for (size_t j = 0; j < *n && !twice; j++)
+            twice = strcmp(extra[j].uid, extra[*n].uid) == 0;
+        if (twice)
+            continue;
         icalcomponent *ev = make_error_event(a, feed, &clocks[k], extra[*n].uid, text);
         if (ev != NULL)
             extra[(*n)++].ev = ev;

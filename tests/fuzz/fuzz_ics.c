@@ -64,6 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = out.len, shown = 0;
         for (size_t i = 0; i < n; i++)
             shown += cc_ics_shown(&feed, &clocks[i]) != 0;
+        /* and one event on today per child whose data is in error (issue 17) */
+        for (size_t i = 0; i < n; i++) {
+            int first = clocks[i].status == CC_STATUS_DATA_ERROR;
+            for (size_t j = 0; j < i && first; j++)
+                first = !(clocks[j].status == CC_STATUS_DATA_ERROR && strcmp(clocks[j].child_id, clocks[i].child_id) == 0);
+            shown += first;
+        }
         FZ_CHECK(info.events == shown, "%zu events written, %zu shown", info.events, shown);
         FZ_CHECK(fz_utf8_valid((const unsigned char *)p, len), "invalid UTF-8 in the calendar");
         size_t begins = 0;
