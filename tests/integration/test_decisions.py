@@ -441,5 +441,30 @@ class DataErrorNeverSilent(unittest.TestCase):
         self.daemon = None
 
 
+class GoLiveDaemon(unittest.TestCase):
+    def test_careclockd_keeps_history_before_since_quiet_and_says_so(self):
+        """[notify] since with the real careclockd: a referral of 2025 (its
+        assessment overdue since March 2025, Working Together 2023: 45
+        working days) plans nothing; the whole-council plan logs how many
+        clocks go-live kept quiet."""
+        c = Council()
+        try:
+            c.cli("child", "add", "C1", "--dob", "2015-01-01", "--team", "T1", "--worker", "W1")
+            c.cli("event", "add", "C1", "referral", "2025-01-06", today="2025-01-06")
+            conf = c.write_config("[notify]\nwindow = 08:00-18:00\nsince = 2026-11-01\nsettle = 1\n")
+            d = Daemon(c, now="2026-11-30T09:00:00", config=conf)
+            try:
+                self.assertTrue(d.wait_notify("READY=1"), "\n".join(d.stderr_lines))
+                self.assertTrue(d.wait_log("due before [notify] since = 2026-11-01 not reminded or escalated"),
+                                "\n".join(d.stderr_lines))
+                rows = json.loads(c.cli("deliveries", "--format", "json", today=None).stdout)
+                self.assertEqual(rows, [])
+                self.assertEqual(d.stop(), 0)
+            finally:
+                d.stop(signal.SIGKILL)
+        finally:
+            c.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
