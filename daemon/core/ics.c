@@ -439,16 +439,15 @@ static int by_child_then_due(const void *x, const void *y)
  * rather than piling up; SEQUENCE is today's day number, so it only
  * grows; DTSTAMP is today's midnight UTC: the same bytes all day. */
 static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks,
-                                         const late_t *group, size_t k, cc_buf_t *text)
+                                         const late_t *group, size_t k, const char *uid, cc_buf_t *text)
 {
     const cc_ics_clock_t *first = &clocks[group[0].index];
-    char uid[512], due[32];
+    char due[32];
     icalcomponent *ev = icalcomponent_new_vevent();
     if (ev == NULL) {
         a->failed = 1;
         return NULL;
     }
-    cc_ics_uid(first->child_id, "overdue-today", "0", uid, sizeof(uid));
     struct icaltimetype stamp = ical_date(feed->today);
     stamp.is_date = 0;
     stamp.hour = stamp.minute = stamp.second = 0;
@@ -505,9 +504,21 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
 }
 
 typedef struct {
-    char uid[512];
+    char *uid; /* owned */
     icalcomponent *ev;
 } extra_t;
+
+/* The UID of a child's event on today ("<child>-KIND-0@careclock"; KIND
+ * overdue-today or error-today), allocated: a child id of any length
+ * keeps its "@careclock". NULL when out of memory. */
+static char *today_uid(const char *child_id, const char *kind)
+{
+    size_t need = cc_ics_uid(child_id, kind, "0", NULL, 0) + 1;
+    char *uid = malloc(need);
+    if (uid != NULL)
+        cc_ics_uid(child_id, kind, "0", uid, need);
+    return uid;
+}
 
 /* One all-day event on today's date for a child whose data is in error
  * (issue 17 item 8: never silent), until the data is mended: UID
@@ -581,25 +592,35 @@ static int overdue_events(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_cl
     for (size_t k = 0; k < nclocks && !a->failed; k++) {
         if (clocks[k].status != CC_STATUS_DATA_ERROR)
             continue;
-        cc_ics_uid(clocks[k].child_id, "error-today", "0", extra[*n].uid, sizeof(extra[*n].uid));
+        char *uid = today_uid(clocks[k].child_id, "error-today");
+        if (uid == NULL) {
+            a->failed = 1;
+            break;
+        }
         int twice = 0; /* one event per child, however many rows say so */
         for (size_t j = 0; j < *n && !twice; j++)
-            twice = strcmp(extra[j].uid, extra[*n].uid) == 0;
-        if (twice)
+            twice = strcmp(extra[j].uid, uid) == 0;
+        icalcomponent *ev = twice ? NULL : make_error_event(a, feed, &clocks[k], uid, text);
+        if (ev == NULL) {
+            free(uid);
             continue;
-        icalcomponent *ev = make_error_event(a, feed, &clocks[k], extra[*n].uid, text);
-        if (ev != NULL)
-            extra[(*n)++].ev = ev;
+        }
+        extra[*n].uid = uid;
+        extra[(*n)++].ev = ev;
     }
     qsort(late, nl, sizeof(*late), by_child_then_due);
     for (size_t i = 0; i < nl && !a->failed;) {
         size_t j = i;
         while (j < nl && strcmp(late[j].child, late[i].child) == 0)
             j++;
-        icalcomponent *ev = make_overdue_event(a, feed, clocks, &late[i], j - i, text);
+        char *uid = today_uid(late[i].child, "overdue-today");
+        icalcomponent *ev = uid ? make_overdue_event(a, feed, clocks, &late[i], j - i, uid, text) : NULL;
         if (ev != NULL) {
-            cc_ics_uid(late[i].child, "overdue-today", "0", extra[*n].uid, sizeof(extra[*n].uid));
+            extra[*n].uid = uid;
             extra[(*n)++].ev = ev;
+        } else {
+            a->failed = a->failed || uid == NULL;
+            free(uid);
         }
         i = j;
     }
@@ -704,6 +725,8 @@ int cc_ics_render(const cc_ics_feed_t *feed, const cc_ics_clock_t *clocks, size_
     }
     while (next_extra < nextra) /* not added when rendering failed: freed here */
         icalcomponent_free(extra[next_extra++].ev);
+    for (size_t i = 0; i < nextra; i++)
+        free(extra[i].uid);
     free(extra);
     extra = NULL;
     if (a.failed || text.failed)
