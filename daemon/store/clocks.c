@@ -20,6 +20,60 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- the stored form --------------------------------------------------- */
+
+static const int STATUS_CODE[CC_STATUS_COUNT] = {
+    [CC_STATUS_OVERDUE] = 0, [CC_STATUS_DATA_ERROR] = 1, [CC_STATUS_DUE_SOON] = 2, [CC_STATUS_OPEN] = 3,
+    [CC_STATUS_MET_LATE] = 4, [CC_STATUS_MET] = 5,       [CC_STATUS_CANCELLED] = 6,
+};
+static const cc_status_t CODE_STATUS[] = {CC_STATUS_OVERDUE, CC_STATUS_DATA_ERROR, CC_STATUS_DUE_SOON, CC_STATUS_OPEN,
+                                          CC_STATUS_MET_LATE, CC_STATUS_MET, CC_STATUS_CANCELLED};
+
+_Static_assert(CC_STATUS_COUNT == 7 && sizeof(CODE_STATUS) / sizeof(CODE_STATUS[0]) == CC_STATUS_COUNT,
+               "a new status needs a stored code here, in CC__STATUS_NAME_SQL and in the clocks view (a migration)");
+
+int cc__status_code(cc_status_t status)
+{
+    assert((unsigned)status < CC_STATUS_COUNT);
+    return STATUS_CODE[status];
+}
+
+int cc__status_of_code(int64_t code)
+{
+    return code >= 0 && code < CC_STATUS_COUNT ? (int)CODE_STATUS[code] : -1;
+}
+
+void cc__day_text(cc_date_t day, char out[CC_DATE_STRLEN])
+{
+    int y, m, d;
+    cc_date_to_ymd(day, &y, &m, &d);
+    unsigned uy = (unsigned)y % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
+    out[0] = (char)('0' + uy / 1000);
+    out[1] = (char)('0' + uy / 100 % 10);
+    out[2] = (char)('0' + uy / 10 % 10);
+    out[3] = (char)('0' + uy % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + um / 10);
+    out[6] = (char)('0' + um % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + ud / 10);
+    out[9] = (char)('0' + ud % 10);
+    out[10] = '\0';
+}
+
+cc_date_t cc__col_day(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? CC_DATE_NONE : (cc_date_t)sqlite3_column_int64(st, col);
+}
+
+void cc__bind_day(sqlite3_stmt *st, int i, cc_date_t day)
+{
+    if (day == CC_DATE_NONE)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, day);
+}
+
 /* ---- streaming ---------------------------------------------------------- */
 
 /* Column col as text: NULL for NULL (text), or "" (text_or_empty). */

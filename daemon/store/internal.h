@@ -10,6 +10,7 @@
 #ifndef CARECLOCK_STORE_INTERNAL_H
 #define CARECLOCK_STORE_INTERNAL_H
 
+#include "careclock/engine.h"
 #include "careclock/store.h"
 
 #undef NDEBUG
@@ -229,5 +230,34 @@ int cc__meta_each(sqlite3 *db, const char *prefix, int (*fn)(void *arg, const ch
 
 /* Delete every key that begins with prefix. 0 or CC_EDB. */
 int cc__meta_delete(sqlite3 *db, const char *prefix);
+
+
+/* ---- the compact clocks (migration 9; docs/schema.md, "clocks") ---- */
+
+/* clock_rows.status: a number per status, in the listing's order of
+ * urgency (overdue, data error, due soon, open, met late, met, cancelled),
+ * so that clocks_by_status (status, due_day) is the listing's order.
+ * Stored: a code never changes meaning; a new status takes a new code,
+ * and CC__STATUS_NAME_SQL and migration 9's view name it. */
+int cc__status_code(cc_status_t status);
+/* The status a stored code stands for; -1 for a code that is none. */
+int cc__status_of_code(int64_t code);
+
+/* SQL naming the status whose code is the expression x (as the clocks
+ * view does). */
+#define CC__STATUS_NAME_SQL(x)                                                                                    \
+    "CASE " x " WHEN 0 THEN 'overdue' WHEN 1 THEN 'data_error' WHEN 2 THEN 'due_soon' WHEN 3 THEN 'open' "        \
+    "WHEN 4 THEN 'met_late' WHEN 5 THEN 'met' WHEN 6 THEN 'cancelled' END"
+/* SQL for the 'YYYY-MM-DD' of the day number x (NULL for NULL). */
+#define CC__DATE_SQL(x) "date(" x " + 2440587.5)"
+
+/* "YYYY-MM-DD" of day (as cc_date_format() writes it, without printf). */
+void cc__day_text(cc_date_t day, char out[CC_DATE_STRLEN]);
+
+/* Column col as a day number: CC_DATE_NONE for NULL. */
+cc_date_t cc__col_day(sqlite3_stmt *st, int col);
+
+/* Bind day to parameter i: NULL for CC_DATE_NONE. */
+void cc__bind_day(sqlite3_stmt *st, int i, cc_date_t day);
 
 #endif
