@@ -236,7 +236,8 @@ int cc__meta_delete(sqlite3 *db, const char *prefix);
 
 /* clock_rows.status: a number per status, in the listing's order of
  * urgency (overdue, data error, due soon, open, met late, met, cancelled),
- * so that clocks_by_status (status, due_day) is the listing's order.
+ * so that clocks_by_status (status, due_day, child_id, rule, seq) is the
+ * listing's order.
  * Stored: a code never changes meaning; a new status takes a new code,
  * and CC__STATUS_NAME_SQL and migration 9's view name it. */
 int cc__status_code(cc_status_t status);

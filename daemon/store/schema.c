@@ -655,7 +655,7 @@ static const char MIGRATION_9[] =
     "INSERT INTO meta (key, value) SELECT 'migration_9_rows', NULL WHERE "
     "(SELECT count(*) FROM clocks) != (SELECT count(*) FROM clock_rows);\n"
     "DROP TABLE clocks;\n"
-    "CREATE INDEX clocks_by_status ON clock_rows(status, due_day);\n"
+    "CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source);\n"
     "CREATE VIEW clocks AS SELECT c.child_id AS child_id, r.rule_id AS rule_id, c.seq AS seq, "
     "coalesce(c.title, r.title) AS title, " DATE_OF("c.start_day") " AS start_date, "
     DATE_OF("c.due_day") " AS due_date, " STATUS_NAME("c.status") " AS status, " DATE_OF("c.met_day")
@@ -698,7 +698,7 @@ static const char MIGRATION_9[] =
     PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
     "END;\n"
     /* The owed index (first.c) is an index of clock_rows now. */
-    "UPDATE meta SET value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day)' "
+    "UPDATE meta SET value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source)' "
     "WHERE key = 'owed_index:clocks_by_status';\n";
 
 /* MIGRATIONS[v] takes a database from version v-1 to v. */

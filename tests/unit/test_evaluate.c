@@ -333,7 +333,7 @@ static void test_first_computation_matches_row_by_row(void **state)
     assert_same_clocks(f->store, f->store2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
                                          "'clocks_by_status' AND sql = 'CREATE INDEX clocks_by_status ON "
-                                         "clock_rows(status, due_day)'"),
+                                         "clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source)'"),
                      1);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_rows INDEXED BY clocks_by_status WHERE status = 0"),
                      query_int(f->store, "SELECT count(*) FROM clock_rows NOT INDEXED WHERE status = 0"));
@@ -601,7 +601,7 @@ static void test_emptied_table_is_filled_again(void **state)
 static int64_t status_index_count(cc_store_t *s)
 {
     return query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'clocks_by_status' AND "
-                        "sql = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day)'");
+                        "sql = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source)'");
 }
 
 static int64_t owed_count(cc_store_t *s)
@@ -715,7 +715,7 @@ static void test_cut_short_first_computation_is_finished(void **state)
     assert_int_equal(status_index_count(f->store), 0);
     assert_int_equal(owed_count(f->store), 1);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM meta WHERE key = 'owed_index:clocks_by_status' AND "
-                                         "value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day)'"),
+                                         "value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source)'"),
                      1);
     /* Even with the day recorded as today, the note means a full recompute. */
     exec_sql(f->store, "INSERT INTO meta (key, value) VALUES ('clocks_as_of', '2026-11-20'), ('rules_fingerprint', 'fp') "
