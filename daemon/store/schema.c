@@ -586,8 +586,8 @@ static const char MIGRATION_8[] =
  * Nothing is lost: a row whose title or source differs from its rule's
  * (edited by hand) keeps its own in clock_rows.title and .source, NULL
  * otherwise ('' for a source that was NULL where the rule has one). The
- * rule's title and source are those of its most recently updated row
- * (careclock writes every row of a rule with the same). Rule numbers are
+ * rule's title and source are those most of its rows have (careclock
+ * writes every row of a rule with the same). Rule numbers are
  * given in order of rule id, as the listing sorted them; a rule first seen
  * later takes the next number.
  *
@@ -624,8 +624,9 @@ static const char MIGRATION_9[] =
     "  title TEXT NOT NULL,\n"
     "  source TEXT\n"
     ");\n"
-    "INSERT INTO clock_rules (rule_id, title, source) SELECT rule_id, title, source FROM "
-    "(SELECT rule_id, title, source, max(updated_at) FROM clocks GROUP BY rule_id) ORDER BY rule_id;\n"
+    "INSERT INTO clock_rules (rule_id, title, source) SELECT rule_id, title, source FROM (SELECT rule_id, title, "
+    "source, max(n) FROM (SELECT rule_id, title, source, count(*) AS n FROM clocks GROUP BY rule_id, title, source) "
+    "GROUP BY rule_id) ORDER BY rule_id;\n"
     "CREATE TABLE clock_rows (\n"
     "  child_id TEXT NOT NULL,\n"
     "  rule INTEGER NOT NULL,\n"
