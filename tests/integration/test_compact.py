@@ -15,27 +15,13 @@ import subprocess
 import tempfile
 import unittest
 
+from schema_v8 import CURRENT, to_schema_8
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, os.environ.get("CARECLOCK_BUILD", "build"))
 BIN = os.path.join(BUILD, "careclock")
 TODAY = "2026-11-20"
-
-CLOCKS_V8 = """CREATE TABLE clocks (child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL,
-  title TEXT NOT NULL, start_date TEXT, due_date TEXT, status TEXT NOT NULL, met_on TEXT, start_event_id INTEGER,
-  met_event_id INTEGER, reason TEXT, flags INTEGER NOT NULL DEFAULT 0, source TEXT, updated_at TEXT NOT NULL,
-  sequence INTEGER NOT NULL DEFAULT 0, instance TEXT NOT NULL, left_care_on TEXT,
-  PRIMARY KEY (child_id, rule_id, instance)) WITHOUT ROWID;
-CREATE INDEX clocks_by_status ON clocks(status, due_date);"""
-
-UNDO_9 = """DROP VIEW clocks; DROP TABLE clock_rows; DROP TABLE clock_rules;
-DROP TRIGGER digests_plan_update;
-ALTER TABLE clock_digests DROP COLUMN valid_from; ALTER TABLE clock_digests DROP COLUMN valid_until;
-CREATE TRIGGER digests_plan_update AFTER UPDATE ON clock_digests BEGIN
-  DELETE FROM plan_queue WHERE child_id IN (SELECT NEW.child_id);
-  INSERT INTO plan_queue (child_id) SELECT NEW.child_id;
-END;"""
-
 
 def cli(db, *args):
     r = subprocess.run([BIN, "--db", db, "--today", TODAY] + list(args), capture_output=True, text=True)
@@ -88,8 +74,7 @@ class CompactClocksTest(unittest.TestCase):
 
         # Back to schema 8: the clocks table, every column as the view gives it.
         con = sqlite3.connect(self.db)
-        con.executescript("BEGIN; CREATE TEMP TABLE saved AS SELECT * FROM clocks; " + UNDO_9 + CLOCKS_V8 +
-                          "INSERT INTO clocks SELECT * FROM temp.saved; PRAGMA user_version = 8; COMMIT;")
+        to_schema_8(con)
         self.assertEqual(con.execute("SELECT type FROM sqlite_schema WHERE name = 'clocks'").fetchone()[0], "table")
         con.close()
         self.assertEqual(rows(self.db), before)
@@ -97,7 +82,7 @@ class CompactClocksTest(unittest.TestCase):
         # Opened by this careclock: migrated, then listed and explained.
         after_listed = self.listings(self.db)
         con = sqlite3.connect(self.db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 9)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], CURRENT)
         self.assertEqual(con.execute("SELECT type FROM sqlite_schema WHERE name = 'clocks'").fetchone()[0], "view")
         # Titles and sources once per rule; only the edited row has its own.
         self.assertEqual(con.execute("SELECT count(*) FROM clock_rows WHERE title IS NOT NULL OR source IS NOT NULL"
