@@ -24,11 +24,13 @@ void cc_clocks_init(cc_clocks_t *clocks)
 {
     clocks->items = NULL;
     clocks->len = clocks->cap = 0;
+    clocks->next_change = CC_DATE_NEVER;
 }
 
 void cc_clocks_reset(cc_clocks_t *clocks)
 {
     clocks->len = 0;
+    clocks->next_change = CC_DATE_NEVER;
 }
 
 void cc_clocks_free(cc_clocks_t *clocks)
@@ -106,6 +108,27 @@ cc_status_t cc_engine_status(const cc_rule_t *rule, const cc_calendar_t *cal, cc
     return CC_STATUS_OPEN;
 }
 
+/* The first day after today on which the clock's status (cc_engine_status,
+ * then the decisions: apply.c) is another (open to due soon, due soon or
+ * at risk to overdue), counted from the date it is chased to (an agreed
+ * extension's, else the due date); CC_DATE_NEVER when none is (met,
+ * cancelled, excepted, data errors, overdue). */
+static cc_date_t status_moves_on(const cc_rule_t *rule, const cc_calendar_t *cal, cc_date_t today,
+                                 const cc_clock_t *clock)
+{
+    cc_date_t due = cc_clock_chase_date(clock);
+    if (clock->status == CC_STATUS_CANCELLED || clock->status == CC_STATUS_DATA_ERROR ||
+        clock->status == CC_STATUS_EXCEPTED || clock->met_on != CC_DATE_NONE || due == CC_DATE_NONE || due < today)
+        return CC_DATE_NEVER;
+    cc_date_t next = due + 1, warn_from;
+    if (clock->status == CC_STATUS_AT_RISK)
+        return next; /* at risk until it is overdue */
+    int rc = cc_calendar_add_working_days(cal, due, -(rule ? rule->warn_wd : 5), &warn_from);
+    if ((rc == 0 || rc == CC_EUNCOVERED) && warn_from > today && warn_from < next)
+        next = warn_from;
+    return next;
+}
+
 /* ---- per-run state ---- */
 
 typedef struct {
@@ -147,7 +170,17 @@ typedef struct {
     json_t **parsed;
     unsigned char *parse_tried;
     cc_event_t derived;   /* the start a starts_when rule derived (type -1; id its episode's start) */
+    cc_date_t next_change; /* the first day after today the output could differ on (cc_clocks_t) */
 } run_t;
+
+/* The output may differ from day d on, by the passing of days alone (d
+ * after today; an earlier day than the real one is safe: the child is
+ * evaluated once more for nothing). */
+static void changes_on(run_t *r, cc_date_t d)
+{
+    if (d > r->today && d < r->next_change)
+        r->next_change = d;
+}
 
 static int phase(int type)
 {
@@ -860,7 +893,7 @@ static cc_date_t birthday(cc_date_t dob, int age)
  * of age, and the days looked after since the since_age birthday, in
  * episodes whose start meets its conditions, amount to its total; never
  * after today. *ep the episode. CC_DATE_NONE when not (yet) met. */
-static cc_date_t threshold_date(const run_t *r, const cc_rule_t *rule, int *ep_out)
+static cc_date_t threshold_date(run_t *r, const cc_rule_t *rule, int *ep_out)
 {
     const cc_threshold_t *t = &rule->starts_when;
     cc_date_t counted_from = birthday(r->child->dob, t->since_age);
@@ -874,8 +907,16 @@ static cc_date_t threshold_date(const run_t *r, const cc_rule_t *rule, int *ep_o
             continue;
         cc_date_t s = ep->start > counted_from ? ep->start : counted_from;
         cc_date_t e = ep->end != CC_DATE_NONE ? ep->end : r->today;
-        if (e < s)
+        /* An open episode counts to today: the total and so the answer
+         * move with the days (changes_on). Episodes are in date order, so an
+         * open one is the last; were it not, tomorrow. */
+        if (ep->end == CC_DATE_NONE && i + 1 < r->neps)
+            changes_on(r, r->today + 1);
+        if (e < s) {
+            if (ep->end == CC_DATE_NONE)
+                changes_on(r, s);
             continue;
+        }
         cc_date_t d = s + (total >= t->days ? 0 : (cc_date_t)(t->days - total));
         if (d < min_day)
             d = min_day;
@@ -884,6 +925,10 @@ static cc_date_t threshold_date(const run_t *r, const cc_rule_t *rule, int *ep_o
             *ep_out = (int)i;
             return d;
         }
+        /* Reached after today: from day d the rule starts (an open episode
+         * is inside on that day, as its end is then that day or later). */
+        if (d > r->today && (max_day == CC_DATE_NONE || d < max_day) && (ep->end == CC_DATE_NONE || d < e))
+            changes_on(r, d);
         total += e - s;
     }
     return CC_DATE_NONE;
@@ -1125,6 +1170,8 @@ static int sweep_rule(run_t *r, int rule_index)
         cc_date_t lapse = series_lapse(r, rule, series_ep);
         if (lapse != CC_DATE_NONE && lapse <= r->today)
             close_open(r, series_chain, -2, lapse, why, CC_DATE_NONE);
+        else if (lapse != CC_DATE_NONE)
+            changes_on(r, lapse);
     }
     /* Sequence numbers by start date. */
     size_t count = r->out->len - first_out;
@@ -1146,7 +1193,7 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
                   const cc_event_t *events, size_t nevents, cc_clocks_t *out)
 {
     run_t r = {.rs = rs, .cal = cal, .child = child, .n = nevents, .out = out, .base = out->len, .today = today,
-               .events = events};
+               .events = events, .next_change = CC_DATE_NEVER};
     int rc = 0;
     size_t ntypes = cc_ruleset_type_count(rs);
     unsigned char *has_type = NULL;
@@ -1198,10 +1245,13 @@ int cc_engine_run(const cc_ruleset_t *rs, const cc_calendar_t *cal, cc_date_t to
         cc_clock_t *c = &out->items[i];
         const cc_rule_t *rule = cc_ruleset_rule(rs, (size_t)c->rule);
         cc__apply_decisions(rs, cal, today, child, r.sorted, r.n, rule, c);
+        changes_on(&r, status_moves_on(rule, cal, today, c));
     }
 out:
     if (rc != 0)
         out->len = r.base;
+    else if (r.next_change < out->next_change)
+        out->next_change = r.next_change;
     free(r.sorted);
     free(r.eps);
     free(r.used);
