@@ -20,15 +20,18 @@ CLOCKS_V8 = """CREATE TABLE clocks (child_id TEXT NOT NULL, rule_id TEXT NOT NUL
   PRIMARY KEY (child_id, rule_id, instance)) WITHOUT ROWID;
 CREATE INDEX clocks_by_status ON clocks(status, due_date);"""
 
+# The clocks' columns in schema 8 (the view has these first, then
+# agreed_due since schema 10).
+V8_COLUMNS = ("child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, met_event_id, "
+              "reason, flags, source, updated_at, sequence, instance, left_care_on")
+
 # Migration 10's objects (issue 17: decisions, event_counts); the view's
 # agreed_due and the renumbered status codes go with clock_rows below.
 UNDO_10 = """DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete;
 DROP TRIGGER events_count_update; DROP TABLE event_counts;
 """
 
-UNDO_9 = UNDO_10 + """CREATE TEMP TABLE clocks_saved AS SELECT child_id, rule_id, seq, title, start_date, due_date, status,
-  met_on, start_event_id, met_event_id, reason, flags, source, updated_at, sequence, instance, left_care_on
-  FROM clocks;
+UNDO_9 = UNDO_10 + """CREATE TEMP TABLE clocks_saved AS SELECT """ + V8_COLUMNS + """ FROM clocks;
 DROP VIEW clocks; DROP TABLE clock_rows; DROP TABLE clock_rules;
 DROP TRIGGER digests_plan_update;
 ALTER TABLE clock_digests DROP COLUMN valid_from; ALTER TABLE clock_digests DROP COLUMN valid_until;
