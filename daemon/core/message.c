@@ -11,6 +11,7 @@
  *    never contain, so no body line can end the part early.
  */
 #include "careclock/message.h"
+#include "careclock/html.h"
 #include "careclock/email.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
@@ -686,20 +687,6 @@ int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_b
 
 /* ---- HTML ----------------------------------------------------------------- */
 
-static void html_escape(cc_buf_t *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': cc_buf_puts(out, "&amp;"); break;
-        case '<': cc_buf_puts(out, "&lt;"); break;
-        case '>': cc_buf_puts(out, "&gt;"); break;
-        case '"': cc_buf_puts(out, "&quot;"); break;
-        case '\'': cc_buf_puts(out, "&#39;"); break;
-        default: cc_buf_append(out, s, 1);
-        }
-    }
-}
-
 /* Colours of the statuses: text on white at WCAG AA contrast or better. */
 static const char *rank_colour(cc_message_rank_t r)
 {
@@ -728,9 +715,9 @@ static void html_worker_row(void *arg, const char *worker, const char *counts)
 {
     cc_buf_t *out = arg;
     cc_buf_puts(out, "<tr><td style=\"padding:2px 16px 2px 0\">");
-    html_escape(out, worker);
+    cc_html_text(out, worker);
     cc_buf_puts(out, "</td><td style=\"padding:2px 0\">");
-    html_escape(out, counts);
+    cc_html_text(out, counts);
     cc_buf_puts(out, "</td></tr>\n");
 }
 
@@ -745,16 +732,16 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
     cc_message_view_subject(m, v, ctx, &text);
     cc_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-    html_escape(out, cc_buf_str(&text));
+    cc_html_text(out, cc_buf_str(&text));
     cc_buf_puts(out, "</title></head>\n<body style=\"margin:0;padding:16px;background:#f3f3f3;font-family:Arial,"
                      "Helvetica,sans-serif;font-size:15px;line-height:1.45;color:#1a1a1a\">\n"
                      "<div style=\"max-width:680px;margin:0 auto;background:#ffffff;border:1px solid #d8d8d8;"
                      "padding:20px 24px\">\n<p style=\"margin:0 0 12px\">Hello ");
-    html_escape(out, m->recipient_name && m->recipient_name[0] ? m->recipient_name : "there");
+    cc_html_text(out, m->recipient_name && m->recipient_name[0] ? m->recipient_name : "there");
     cc_buf_puts(out, ",</p>\n<h1 style=\"font-size:20px;margin:0 0 4px\">");
     cc_buf_reset(&text);
     intro_line(m, v, ctx, &text);
-    html_escape(out, cc_buf_str(&text));
+    cc_html_text(out, cc_buf_str(&text));
     cc_buf_puts(out, "</h1>\n<p style=\"margin:8px 0\">");
     html_chip(out, v->overdue, "overdue", rank_colour(CC_MESSAGE_RANK_OVERDUE));
     html_chip(out, v->today, "due today", rank_colour(CC_MESSAGE_RANK_TODAY));
@@ -775,20 +762,20 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
             const cc_message_entry_t *e = &v->entries[top[i]];
             const cc_message_item_t *it = e->item;
             cc_buf_puts(out, "<li><strong>");
-            html_escape(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
+            cc_html_text(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
             cc_buf_puts(out, "</strong>, ");
-            html_escape(out, cc_message_title_label(it, title, sizeof(title)));
+            cc_html_text(out, cc_message_title_label(it, title, sizeof(title)));
             cc_buf_printf(out, ": <span style=\"color:%s;font-weight:bold\">", rank_colour(e->rank));
-            html_escape(out, cc_message_status_phrase(it, ctx, now, sizeof(now)));
+            cc_html_text(out, cc_message_status_phrase(it, ctx, now, sizeof(now)));
             cc_buf_puts(out, "</span> (");
-            html_escape(out, it->worker_name && it->worker_name[0] ? it->worker_name : "no allocated worker");
+            cc_html_text(out, it->worker_name && it->worker_name[0] ? it->worker_name : "no allocated worker");
             cc_buf_puts(out, ")</li>\n");
         }
         cc_buf_puts(out, "</ol>\n");
     }
     cc_buf_puts(out, "<p style=\"margin:16px 0;padding:10px 14px;background:#fff7e0;border-left:4px solid #c99400\">"
                      "<strong>What to do:</strong> ");
-    html_escape(out, cc_message_what_to_do(v, todo, sizeof(todo)));
+    cc_html_text(out, cc_message_what_to_do(v, todo, sizeof(todo)));
     cc_buf_puts(out, "</p>\n");
     if (v->n > 0)
         cc_buf_puts(out, H2 "By child</h2>\n");
@@ -800,16 +787,16 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
                 cc_buf_puts(out, "</ul></div>\n");
             cc_buf_puts(out, "<div style=\"border-top:1px solid #d8d8d8;margin-top:12px;padding-top:8px\">\n"
                              "<h3 style=\"font-size:16px;margin:0\">");
-            html_escape(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
+            cc_html_text(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
             cc_buf_puts(out, "</h3>\n<p style=\"margin:2px 0 4px;color:#555555\">");
-            html_escape(out, cc_message_holder_line(it, holder, sizeof(holder)));
+            cc_html_text(out, cc_message_holder_line(it, holder, sizeof(holder)));
             cc_buf_reset(&url);
             cc_message_child_url(ctx->public_url, it->child_id, &url);
             if (url.len > 0) {
                 cc_buf_puts(out, " &middot; <a href=\"");
-                html_escape(out, cc_buf_str(&url));
+                cc_html_text(out, cc_buf_str(&url));
                 cc_buf_puts(out, "\" style=\"color:#0b57d0\">Open ");
-                html_escape(out, it->child_id ? it->child_id : "");
+                cc_html_text(out, it->child_id ? it->child_id : "");
                 cc_buf_puts(out, "&#39;s page</a>");
             }
             cc_buf_puts(out, "</p>\n<ul style=\"margin:0;padding-left:22px\">\n");
@@ -817,13 +804,13 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
         cc_message_now_phrase(it, ctx, m->channel == CC_CHANNEL_WEBHOOK, now, sizeof(now));
         cc_message_capitalise(now);
         cc_buf_printf(out, "<li style=\"margin:2px 0\"><span style=\"color:%s;font-weight:bold\">", rank_colour(e->rank));
-        html_escape(out, now);
+        cc_html_text(out, now);
         cc_buf_puts(out, "</span>");
         if (it->status != CC_STATUS_DATA_ERROR) {
             cc_buf_puts(out, ": ");
-            html_escape(out, cc_message_title_label(it, title, sizeof(title)));
+            cc_html_text(out, cc_message_title_label(it, title, sizeof(title)));
             cc_buf_puts(out, ", due ");
-            html_escape(out, cc_message_human_date(it->due, d, sizeof(d)));
+            cc_html_text(out, cc_message_human_date(it->due, d, sizeof(d)));
         }
         if (it->projected)
             cc_buf_puts(out, " (projected)");
@@ -839,23 +826,23 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
                          "font-size:13px\">\n");
         for (size_t i = 0; i < v->nsources; i++) {
             cc_buf_printf(out, "<li id=\"source-%zu\"><strong>", i + 1);
-            html_escape(out, v->sources[i].title ? v->sources[i].title : "");
+            cc_html_text(out, v->sources[i].title ? v->sources[i].title : "");
             cc_buf_puts(out, "</strong>: ");
-            html_escape(out, v->sources[i].source);
+            cc_html_text(out, v->sources[i].source);
             cc_buf_puts(out, "</li>\n");
         }
         cc_buf_puts(out, "</ol>\n");
     }
     if (ctx->public_url && ctx->public_url[0]) {
         cc_buf_puts(out, "<p style=\"margin:16px 0 0\"><a href=\"");
-        html_escape(out, ctx->public_url);
+        cc_html_text(out, ctx->public_url);
         cc_buf_puts(out, "\" style=\"color:#0b57d0\">Team calendars and the clocks in careclock</a></p>\n");
     }
     cc_buf_puts(out, "<hr style=\"border:0;border-top:1px solid #d8d8d8;margin:18px 0 8px\">"
                      "<p style=\"margin:0;color:#666666;font-size:12px\">careclock keeps the statutory clocks of "
                      "children's services. This message was sent automatically; please do not reply to it. "
                      "Reference: ");
-    html_escape(out, m->message_id ? m->message_id : "");
+    cc_html_text(out, m->message_id ? m->message_id : "");
     cc_buf_puts(out, "</p>\n</div>\n</body></html>\n");
     int failed = text.failed || url.failed;
     cc_buf_free(&text);
