@@ -73,6 +73,9 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
  * this connection's writes produce. */
 void cc_cli_set_actor(cc_store_t *store);
 
+/* "careclock CMD: MESSAGE" and a newline on stderr. */
+void cc_cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* "cli:USER" (the effective user) into buf; returns buf. */
 char *cc_cli_actor(char *buf, size_t len);
 

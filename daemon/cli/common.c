@@ -7,6 +7,7 @@
 #include "careclock/csv.h"
 
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,4 +318,14 @@ int cc_cli_out_flush(cc_cli_out_t *o)
     if (!o->failed && fflush(o->out) != 0)
         o->failed = 1;
     return o->failed ? CC_EIO : 0;
+}
+
+void cc_cli_errorf(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "careclock %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }
