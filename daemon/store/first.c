@@ -38,6 +38,25 @@ static int add_orphan(orphans_t *o, const char *id)
     return 0;
 }
 
+/* The merge of the children (by id) with clock_digests (digests, stepped
+ * by id, *step its last result): the digests before id are of children
+ * gone (orphans, added to o), the one of id is read into *stored (left as
+ * it is when there is none). 0, CC_EDB or CC_ENOMEM. */
+static int digest_of(sqlite3_stmt *digests, int *step, const char *id, orphans_t *o, cc__stored_t *stored)
+{
+    int rc = 0, cmp;
+    while (rc == 0 && *step == SQLITE_ROW && (cmp = cc__compare_id(digests, 0, id)) <= 0) {
+        if (cmp == 0)
+            cc__stored_read(digests, 1, stored);
+        else
+            rc = add_orphan(o, (const char *)sqlite3_column_text(digests, 0));
+        *step = cc__store_step(digests);
+    }
+    if (rc == 0 && *step != SQLITE_ROW && *step != SQLITE_DONE)
+        rc = CC_EDB;
+    return rc;
+}
+
 /* Start (or resume after the child `after`) the read of the stored
  * digests, in child order, on the writer's connection. */
 static int digests_start(sqlite3 *db, const char *after, sqlite3_stmt **st, int *step)
@@ -118,16 +137,7 @@ static int evaluate_stream(cc__eval_t *x, int may_thread)
         for (size_t k = 0; rc == 0 && k < b->nkids; k++) {
             const char *id = b->strings + b->kids[k].id;
             cc__stored_t stored = CC__STORED_UNKNOWN;
-            int cmp;
-            while (rc == 0 && dg_step == SQLITE_ROW && (cmp = cc__compare_id(digests, 0, id)) <= 0) {
-                if (cmp == 0)
-                    cc__stored_read(digests, 1, &stored);
-                else
-                    rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
-                dg_step = cc__store_step(digests);
-            }
-            if (rc == 0 && dg_step != SQLITE_ROW && dg_step != SQLITE_DONE)
-                rc = CC_EDB;
+            rc = digest_of(digests, &dg_step, id, &orphans, &stored);
             if (rc == 0)
                 rc = cc__eval_loaded(x, b, k, &stored);
         }
@@ -179,18 +189,9 @@ static int evaluate_due(cc__eval_t *x)
     while (rc == 0 && (kid_step = cc__store_step(kids)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(kids, 0);
         cc__stored_t stored = CC__STORED_UNKNOWN;
-        int cmp;
         if (id == NULL)
             continue;
-        while (rc == 0 && dg_step == SQLITE_ROW && (cmp = cc__compare_id(digests, 0, id)) <= 0) {
-            if (cmp == 0)
-                cc__stored_read(digests, 1, &stored);
-            else
-                rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
-            dg_step = cc__store_step(digests);
-        }
-        if (rc == 0 && dg_step != SQLITE_ROW && dg_step != SQLITE_DONE)
-            rc = CC_EDB;
+        rc = digest_of(digests, &dg_step, id, &orphans, &stored);
         if (rc == 0 && !cc__stored_holds(&stored, x->today)) {
             if (cc__grow(&due, &capdue, ndue + 1, sizeof(char *), 64) != 0 || (due[ndue] = strdup(id)) == NULL)
                 rc = CC_ENOMEM;
