@@ -68,6 +68,13 @@ class ErrorsSayWhatHappened(faultlib.FaultTest):
     def test_an_error_on_the_reader_thread_reaches_the_log(self):
         db = self.council.db
         con = sqlite3.connect(db)
+        # Every child's stored clocks made unknown (issue 22: a full recompute
+        # otherwise evaluates only the children whose window has passed, and
+        # on the same day none has), so that careclockd's start reads every
+        # child's events on the reader thread; then the WAL folded in.
+        con.execute("UPDATE clock_digests SET valid_from = NULL, valid_until = NULL")
+        con.commit()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         # The last leaf of the index the reader scans (events_by_child, covering its query), in b-tree order:
         # the reader thread reaches it well after its first batch.
         page = con.execute("SELECT pageno FROM dbstat WHERE name = 'events_by_child' AND pagetype = 'leaf' "
