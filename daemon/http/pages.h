@@ -5,6 +5,10 @@
  * (docs/dashboard.md). Every value goes through careclock/html.h. Pages
  * work without JavaScript and without the stylesheet.
  *
+ * The pages live by job: pages.c (the frame, messages, signing in, the
+ * helpers below), pagework.c (My work), pagechild.c (a child),
+ * pagefigures.c (team, service, timeliness).
+ *
  * Internal to daemon/http/ and the unit tests.
  */
 #ifndef CARECLOCK_HTTP_PAGES_H
@@ -41,6 +45,20 @@ void cc__page_tag(cc_buf_t *out, const char *status);
 /* A whole page with a heading and a paragraph (errors: 403, 404, ...). */
 void cc__page_message(cc_buf_t *out, const cc__page_t *p, const char *heading, const char *text,
                       const char *link_href, const char *link_text);
+
+/* ---- helpers the page files share (pages.c) ---- */
+
+/* s, or "" for NULL. */
+const char *cc__page_or_empty(const char *s);
+/* An ISO date as <time datetime=ISO>Mon 2 Nov 2026</time>; "-" for
+ * NULL or ""; an unparsable value as text. */
+void cc__page_date(cc_buf_t *out, const char *iso);
+/* /children/ID (the id as a path segment). */
+void cc__page_child_href(cc_buf_t *out, const char *child_id);
+/* The id of a clock's section: clock-RULE-SEQ. */
+void cc__page_clock_anchor(cc_buf_t *out, const char *rule_id, int seq);
+/* ID (LABEL), escaped (no label: ID alone). */
+void cc__page_child_name(cc_buf_t *out, const char *id, const char *label);
 
 /* ---- signing in ---- */
 
