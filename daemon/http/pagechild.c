@@ -45,7 +45,7 @@ static int needs_action(const char *status)
     return strcmp(status, "overdue") == 0 || strcmp(status, "due_soon") == 0 || strcmp(status, "data_error") == 0;
 }
 
-static void child_clock(cc_buf_t *out, const cc__child_clock_t *c)
+static void child_clock(cc_buf_t *out, const cc__child_page_t *page, const cc__child_clock_t *c)
 {
     P("<div class=\"govuk-summary-card\" id=\"");
     cc__page_clock_anchor(out, c->rule_id, c->seq);
@@ -55,6 +55,8 @@ static void child_clock(cc_buf_t *out, const cc__child_clock_t *c)
         cc_buf_printf(out, " (%d)", c->seq);
     P(" ");
     cc__page_tag(out, c->status);
+    if (c->agreed != NULL) /* "open, extended to DATE" (issue 17) */
+        P(" <span class=\"govuk-body-s cc-extended\">extended</span>");
     P("</h3></div><div class=\"govuk-summary-card__content\"><dl class=\"govuk-summary-list\">");
     if (strcmp(cc__page_or_empty(c->status), "data_error") != 0) {
         cc_buf_t v;
@@ -67,6 +69,16 @@ static void child_clock(cc_buf_t *out, const cc__child_clock_t *c)
           "<dd class=\"govuk-summary-list__value\">");
         cc__page_date(out, c->due);
         P("</dd></div>");
+        if (c->agreed != NULL) {
+            P("<div class=\"govuk-summary-list__row\"><dt class=\"govuk-summary-list__key\">Status</dt>"
+              "<dd class=\"govuk-summary-list__value\">");
+            for (const char *st = c->status; *st; st++) /* due_soon: due soon */
+                cc_buf_printf(out, "%c", *st == '_' ? ' ' : *st);
+            P(", extended to ");
+            cc__page_date(out, c->agreed);
+            P(" <span class=\"govuk-hint\">(reminders follow the agreed date; the statutory due date above is "
+              "kept)</span></dd></div>");
+        }
         if (c->met_on != NULL && c->met_on[0]) {
             P("<div class=\"govuk-summary-list__row\"><dt class=\"govuk-summary-list__key\">Met</dt>"
               "<dd class=\"govuk-summary-list__value\">");
@@ -90,6 +102,7 @@ static void child_clock(cc_buf_t *out, const cc__child_clock_t *c)
         T(c->explanation);
         P("</div></details>");
     }
+    cc__page_decision_forms(out, page, c);
     P("</div></div>");
 }
 
@@ -99,6 +112,7 @@ void cc__page_child(cc_buf_t *out, const cc__page_t *p, const cc__child_page_t *
     cc_buf_init(&v);
     cc_buf_init(&href);
     cc__page_begin(out, p);
+    cc__page_decision_errors(out, c);
     P("<span class=\"govuk-caption-l\">Child</span><h1 class=\"govuk-heading-l\">");
     cc__page_child_name(out, c->id, c->label);
     P("</h1><dl class=\"govuk-summary-list\">");
@@ -127,14 +141,15 @@ void cc__page_child(cc_buf_t *out, const cc__page_t *p, const cc__child_page_t *
         P("<p class=\"govuk-body\">None: nothing is overdue or due soon.</p>");
     for (size_t i = 0; i < c->nclocks; i++)
         if (needs_action(cc__page_or_empty(c->clocks[i].status)))
-            child_clock(out, &c->clocks[i]);
+            child_clock(out, c, &c->clocks[i]);
     P("<h2 class=\"govuk-heading-m\">Other clocks</h2>");
     if (rest == 0)
         P("<p class=\"govuk-body\">None.</p>");
     for (size_t i = 0; i < c->nclocks; i++)
         if (!needs_action(cc__page_or_empty(c->clocks[i].status)))
-            child_clock(out, &c->clocks[i]);
+            child_clock(out, c, &c->clocks[i]);
 
+    cc__page_decisions(out, c);
     P("<h2 class=\"govuk-heading-m\">Events</h2>");
     if (c->nevents == 0) {
         P("<p class=\"govuk-body\">No events recorded.</p>");

@@ -152,10 +152,19 @@ void cc__page_begin(cc_buf_t *out, const cc__page_t *p)
     }
     P("<main class=\"govuk-main-wrapper\" id=\"main-content\">\n");
     if (p->notice != NULL) {
-        P("<div class=\"govuk-notification-banner\" role=\"region\" aria-labelledby=\"notice-title\">"
-          "<div class=\"govuk-notification-banner__header\"><h2 class=\"govuk-notification-banner__title\" "
-          "id=\"notice-title\">Important</h2></div><div class=\"govuk-notification-banner__content\">"
-          "<p class=\"govuk-notification-banner__heading\">");
+        /* GOV.UK's banner: "Important" (a region), or "Success" after a form
+         * was done (an alert, read out at once; the success colours). */
+        if (p->notice_success)
+            P("<div class=\"govuk-notification-banner govuk-notification-banner--success\" role=\"alert\" "
+              "aria-labelledby=\"notice-title\" data-module=\"govuk-notification-banner\">"
+              "<div class=\"govuk-notification-banner__header\"><h2 class=\"govuk-notification-banner__title\" "
+              "id=\"notice-title\">Success</h2></div><div class=\"govuk-notification-banner__content\">"
+              "<p class=\"govuk-notification-banner__heading\">");
+        else
+            P("<div class=\"govuk-notification-banner\" role=\"region\" aria-labelledby=\"notice-title\">"
+              "<div class=\"govuk-notification-banner__header\"><h2 class=\"govuk-notification-banner__title\" "
+              "id=\"notice-title\">Important</h2></div><div class=\"govuk-notification-banner__content\">"
+              "<p class=\"govuk-notification-banner__heading\">");
         T(p->notice);
         P("</p></div></div>\n");
     }
@@ -178,7 +187,8 @@ static const struct {
     {"overdue", "Overdue", "govuk-tag--red"},       {"due_soon", "Due soon", "govuk-tag--yellow"},
     {"open", "Open", ""},                           {"met", "Met", "govuk-tag--green"},
     {"met_late", "Met late", "govuk-tag--orange"},  {"cancelled", "Cancelled", "govuk-tag--grey"},
-    {"data_error", "Data error", "govuk-tag--purple"},
+    {"data_error", "Data error", "govuk-tag--purple"}, {"at_risk", "At risk", "govuk-tag--pink"},
+    {"excepted", "Excepted", "govuk-tag--blue"},
 };
 
 static const char *status_label(const char *status)

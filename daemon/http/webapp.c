@@ -36,6 +36,22 @@ static const char *segment(const char *path, const char *prefix)
     return path + n;
 }
 
+/* The ID of /children/ID/decisions into id (len bytes): 1, else 0. */
+static int decisions_path(const char *path, char *id, size_t len)
+{
+    const char *rest = segment(path, "/children/") ? NULL : path;
+    static const char tail[] = "/decisions";
+    if (rest == NULL || strncmp(rest, "/children/", 10) != 0)
+        return 0;
+    rest += 10;
+    const char *slash = strchr(rest, '/');
+    if (slash == NULL || slash == rest || strcmp(slash, tail) != 0 || (size_t)(slash - rest) >= len)
+        return 0;
+    memcpy(id, rest, (size_t)(slash - rest));
+    id[slash - rest] = '\0';
+    return 1;
+}
+
 /* Not signed in: to the sign-in page (and back here afterwards). A link
  * followed from another site (an e-mail opened in webmail) comes without
  * the SameSite=Strict cookie: such a request is sent on to the same
@@ -118,6 +134,7 @@ void cc__webapp_handle(cc__web_ctx_t *ctx)
         return;
     }
     const char *token = segment(path, "/sign-in/");
+    char child[CC_ID_MAX + 1];
     if (strcmp(path, "/sign-in") == 0 && ctx->config->web_auth == CC_WEB_AUTH_EMAIL) {
         if (post) {
             cc__web_signin_request(ctx);
@@ -143,7 +160,8 @@ void cc__webapp_handle(cc__web_ctx_t *ctx)
     int known = strcmp(path, "/") == 0 || strcmp(path, "/sign-in") == 0 || strcmp(path, "/sign-out") == 0 ||
                 strcmp(path, "/my-work") == 0 || segment(path, "/children/") != NULL ||
                 segment(path, "/teams/") != NULL || strcmp(path, "/service") == 0 ||
-                strcmp(path, "/timeliness") == 0 || strcmp(path, "/timeliness.csv") == 0;
+                strcmp(path, "/timeliness") == 0 || strcmp(path, "/timeliness.csv") == 0 ||
+                decisions_path(path, child, sizeof(child));
     if (!known) {
         cc__web_not_found(ctx, rc == 1 ? &w : NULL);
         cc__who_free(&w);
@@ -173,8 +191,20 @@ void cc__webapp_handle(cc__web_ctx_t *ctx)
             cc__web_sign_out(ctx, &w);
         else
             cc__web_redirect(ctx, "/my-work");
+    } else if (decisions_path(path, child, sizeof(child))) {
+        /* The decision forms (POST); the address itself leads to the page. */
+        if (post) {
+            cc__web_decide(ctx, &w, child);
+        } else {
+            cc_buf_t loc;
+            cc_buf_init(&loc);
+            cc_buf_puts(&loc, "/children/");
+            cc_html_path_segment(&loc, child);
+            cc__web_redirect(ctx, cc_buf_str(&loc));
+            cc_buf_free(&loc);
+        }
     } else if (post) {
-        /* No other form yet: refused as any unknown POST is, token or not. */
+        /* No other form: refused as any unknown POST is, token or not. */
         if (!cc__web_csrf_ok(ctx, w.csrf))
             cc__web_csrf_refused(ctx, &w);
         else
@@ -182,7 +212,8 @@ void cc__webapp_handle(cc__web_ctx_t *ctx)
     } else if (strcmp(path, "/my-work") == 0) {
         cc__web_my_work(ctx, &w);
     } else if ((id = segment(path, "/children/")) != NULL) {
-        cc__web_child_page(ctx, &w, id);
+        cc__web_child_render(ctx, &w, id, NULL, cc__web_decided_notice(cc_http_request_query(ctx->req, "decided")),
+                             200);
     } else if ((id = segment(path, "/teams/")) != NULL) {
         cc__web_team_page(ctx, &w, id);
     } else if (strcmp(path, "/service") == 0) {

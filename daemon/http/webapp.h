@@ -8,6 +8,7 @@
  *   webform.c    form fields, CSRF tokens, the origin check
  *   websignin.c  signing in by e-mailed link, signing out
  *   webwork.c    My work          webchild.c   a child
+ *   webdecide.c  the decision forms' POST (extend, except, ack, withdraw)
  *   webfigures.c team, service, timeliness (and its CSV)
  *   webapp.c     the routes (cc__webapp_handle)
  *
@@ -129,6 +130,15 @@ void cc__web_signin_link(cc__web_ctx_t *ctx, const char *token);
 void cc__web_sign_out(cc__web_ctx_t *ctx, cc__who_t *w);
 void cc__web_my_work(cc__web_ctx_t *ctx, const cc__who_t *w);
 void cc__web_child_page(cc__web_ctx_t *ctx, const cc__who_t *w, const char *id);
+/* The child page answered with status, with a decision form sent back
+ * (error, NULL: none) and a success banner (notice, NULL: none). */
+void cc__web_child_render(cc__web_ctx_t *ctx, const cc__who_t *w, const char *id, const cc__decision_error_t *error,
+                          const char *notice, unsigned status);
+/* POST /children/ID/decisions: record a decision (webdecide.c). */
+void cc__web_decide(cc__web_ctx_t *ctx, const cc__who_t *w, const char *id);
+/* The success banner's words after a decision of kind ("extend", ...;
+ * the child page's ?decided=), or NULL for anything else. */
+const char *cc__web_decided_notice(const char *kind);
 void cc__web_team_page(cc__web_ctx_t *ctx, const cc__who_t *w, const char *team);
 void cc__web_service_page(cc__web_ctx_t *ctx, const cc__who_t *w);
 /* The timeliness page, or (csv) its CSV download. */

@@ -6,6 +6,11 @@
 - Each role sees exactly what it may and gets 403 for the rest, on a direct
   URL, for every page and the CSV download.
 - A POST without its CSRF token, or from another site, is refused.
+- Decisions (issue 17) through the dashboard: the forms to extend, except
+  and acknowledge a clock are offered only to the roles its rule allows
+  (config/rules/england.rules: extend_by, except_by), and the server checks
+  again (403); a team manager extends an assessment in Chromium and the next
+  digest follows the agreed date while the statutory due date stays shown.
 - The timeliness page's figures and its CSV equal `careclock report
   timeliness --format csv` for the same period; clocks count for whoever
   held the child on the due date.
@@ -366,6 +371,101 @@ class Dashboard(World, unittest.TestCase):
         self.assertEqual(anon.post("/sign-in", {"email": "w1@council.example"})[0], 403)
         self.assertTrue(self.council.query("SELECT 1 FROM web_audit WHERE action = 'post' AND outcome = 'refused' "
                                            "AND staff_id = 'TM1'"))
+
+    # ---- decisions ---------------------------------------------------------------------
+
+    def decision_rows(self):
+        return self.council.query("SELECT kind, child_id, rule_id, by_staff, via, actor FROM decisions ORDER BY id")
+
+    def clock_form(self, page, kind, rule):
+        """The hidden fields of the page's form of kind about rule's clock, or None."""
+        for m in re.finditer(r'<form method="post" novalidate action="([^"]+)">(.*?)</form>', page, re.S):
+            fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', m.group(2)))
+            if fields.get("kind") == kind and fields.get("clock") == rule:
+                return m.group(1), fields
+        return None
+
+    def test_decision_forms_only_for_the_roles_the_rule_allows_and_403_on_a_direct_post(self):
+        """config/rules/england.rules: the review may not be extended by anyone
+        (extend_by = none: CPPCR 2010 reg 33 sets its dates), the health
+        assessment's exceptions are the team manager's or service manager's
+        (except_by); a worker gets no such form, and a POST made by hand
+        with a valid token is refused 403 and audited; a viewer gets no form
+        at all and is refused too."""
+        before = self.decision_rows()
+        w1 = self.sign_in("W1")
+        status, _, page = w1.get("/children/C1")
+        self.assertEqual(status, 200)
+        self.assertNotIn('name="kind" value="extend"', page)
+        self.assertNotIn('name="kind" value="except"', page)
+        token = csrf_of(page)
+        m = re.search(r'id="clock-review-1"', page)
+        self.assertIsNotNone(m)
+        instance = self.council.query("SELECT instance FROM clocks WHERE child_id = 'C1' AND rule_id = 'review' "
+                                      "AND seq = 2")
+        self.assertTrue(instance)
+        for form in ({"kind": "extend", "clock": "review", "instance": instance[0][0], "seq": "2",
+                      "to": "2027-06-01", "reason": "by hand"},
+                     {"kind": "except", "clock": "health_assessment", "instance": "x.1", "seq": "1",
+                      "code": "declined"}):
+            status, _, refused = w1.post("/children/C1/decisions", dict(form, csrf=token))
+            self.assertEqual(status, 403, refused[:300])
+            self.assertIn("You cannot take this decision", refused)
+        self.assertEqual(self.decision_rows(), before)
+        self.assertTrue(self.council.query("SELECT 1 FROM web_audit WHERE action = 'decision' AND outcome = "
+                                           "'refused' AND staff_id = 'W1'"))
+        self.assertTrue(self.email.wait_log("dashboard: W1 may not extend C1/review/"))
+        # The team manager of C1's team is offered the health assessment's exception.
+        _, _, page = self.sign_in("TM1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "except", "health_assessment"))
+        self.assertIsNone(self.clock_form(page, "extend", "review"))
+        # A viewer: no form at all, and a POST is refused.
+        v1 = self.sign_in("V1")
+        _, _, page = v1.get("/children/C1")
+        self.assertNotIn("/decisions\"", page)
+        status, _, _ = v1.post("/children/C1/decisions", {"csrf": csrf_of(page), "kind": "ack", "clock": "review",
+                                                          "instance": instance[0][0], "until": "2026-12-10"})
+        self.assertEqual(status, 403)
+        # Not theirs to see at all: the same 403 as the page.
+        self.assertEqual(w1.post("/children/C3/decisions", {"csrf": token, "kind": "ack"})[0], 403)
+        self.assertEqual(self.decision_rows(), before)
+
+    def test_a_decision_post_without_its_csrf_token_is_refused(self):
+        c = self.sign_in("TM1")
+        _, _, page = c.get("/children/C1")
+        action, fields = self.clock_form(page, "except", "health_assessment")
+        self.assertEqual(action, "/children/C1/decisions")
+        before = self.decision_rows()
+        form = dict(fields, code="declined")
+        del form["csrf"]
+        self.assertEqual(c.post(action, form)[0], 403)
+        self.assertEqual(c.post(action, dict(form, csrf="0" * 64))[0], 403)
+        self.assertEqual(c.post(action, dict(form, csrf=fields["csrf"]), headers={"Origin": "https://evil.example"})[0],
+                         403)
+        self.assertEqual(self.decision_rows(), before)
+
+    def test_a_decision_form_sent_back_names_the_field_in_an_error_summary(self):
+        """GOV.UK's error summary: "There is a problem", a link to the field,
+        the field's own message; nothing recorded."""
+        c = self.sign_in("TM1")
+        _, _, page = c.get("/children/C1")
+        action, fields = self.clock_form(page, "except", "health_assessment")
+        before = self.decision_rows()
+        status, _, page = c.post(action, dict(fields, code="", note="kept as typed"))
+        self.assertEqual(status, 400)
+        self.assertIn("<title>Error: Child C1", page)
+        self.assertIn("There is a problem", page)
+        # The field's id: its clock's section id (the rule id escaped as an
+        # HTML id, "_" as "_5f"), the form and the field.
+        anchor = "clock-health_5fassessment-%s-except-code" % fields["seq"]
+        self.assertIn('<a href="#%s">Choose the reason for the exception</a>' % anchor, page)
+        self.assertIn('id="%s-error"' % anchor, page)
+        self.assertIn("kept as typed", page)
+        # A reason the rule does not list: cc_decisions_add's own words.
+        status, _, page = c.post(action, dict(fields, code="too_busy"))
+        self.assertEqual(status, 400)
+        self.assertIn("too_busy", page)
+        self.assertEqual(self.decision_rows(), before)
 
     # ---- who sees what -------------------------------------------------------------
 
