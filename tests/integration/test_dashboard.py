@@ -24,6 +24,8 @@
 Dates: the daemon runs with --now 2026-11-30T10:00 (a Monday) and the CLI
 with --today 2026-11-30, so nothing depends on the real date."""
 import csv
+import email
+import email.policy
 import html.parser
 import http.client
 import io
@@ -813,6 +815,116 @@ class Browser(World, unittest.TestCase):
         d.get(base + "/my-work")
         self.click("button.cc-signout", "You have signed out", "the page after signing out")
         self.axe_check("12-signed-out")
+
+    def browser_sign_in(self, staff):
+        """Chromium signed in as staff by the e-mailed link."""
+        from selenium.webdriver.common.by import By
+        d = self.driver
+        base = "http://127.0.0.1:%d" % self.email.port()
+        d.delete_all_cookies()
+        d.get(base + "/sign-in")
+        address = "%s@council.example" % staff.lower()
+        before = len(self.mails_to(address))
+        d.find_element(By.ID, "email").send_keys(address)
+        self.click("form button", "Check your e-mail", "the page after asking for a link")
+        link_base, token = self.link_for(address, before)
+        d.get(link_base + "/sign-in/" + token)
+        d.find_element(By.CSS_SELECTOR, "form button").click()
+        self.wait_for(lambda drv: drv.current_url.endswith("/my-work"), "signed in")
+        return base
+
+    def test_team_manager_extends_a_clock_and_the_next_digest_follows_the_new_date(self):
+        """Working Together to Safeguard Children 2023: an assessment within 45
+        working days of the referral; where it runs past them the reasons are
+        recorded, and the team manager agrees the new date (england.rules:
+        extend_by = team_manager, service_manager). C5, referred on Mon 2 Nov
+        2026 (the decision on the referral made the next day), is due on Thu
+        7 Jan 2027: 45 working days on, past Christmas Day, the Boxing Day
+        substitute (Mon 28 Dec) and New Year's Day (bank holidays of England
+        and Wales). Tom, its team manager, agrees Mon 15 Feb 2027 in
+        Chromium. Reminders follow the agreed date: nothing at the statutory
+        -10wd (Wed 16 Dec 2026); Wendy's -10wd reminder on Mon 1 Feb 2027, 10
+        working days before the agreed date, in that morning's digest. The
+        statutory due date stays on the page."""
+        from selenium.webdriver.common.by import By
+        c = self.council
+        c.cli("child", "add", "C5", "--dob", "2016-06-06", "--team", "T1", "--worker", "W1", "--initials", "I.J.")
+        c.cli("event", "add", "C5", "referral", "2026-11-02")
+        c.cli("event", "add", "C5", "referral_decision", "2026-11-03", "outcome=assessment")
+        [(due,)] = c.query("SELECT due_date FROM clocks WHERE child_id = 'C5' AND rule_id = 'assessment'")
+        self.assertEqual(due, "2027-01-07")
+        base = self.browser_sign_in("TM1")
+        d = self.driver
+        d.get(base + "/children/C5")
+        card = d.find_element(By.ID, "clock-assessment-1")
+        card.find_element(By.XPATH, ".//summary[contains(., 'Agree an extension')]").click()
+        self.axe_check("30-child-decision-forms")
+        # 31 February: sent back, the error summary names the field.
+        card = d.find_element(By.ID, "clock-assessment-1")
+        card.find_element(By.ID, "clock-assessment-1-extend-to").send_keys("2027-02-31")
+        card.find_element(By.ID, "clock-assessment-1-extend-reason").send_keys(
+            "Parent in hospital; the child was seen on 20 November and the home visit is rebooked")
+        card.find_element(By.XPATH, ".//button[contains(., 'Agree the extension')]").click()
+        self.wait_for(lambda drv: "There is a problem" in drv.page_source, "the error summary")
+        self.assertIn('href="#clock-assessment-1-extend-to"', d.page_source)
+        self.axe_check("31-decision-error")
+        field = d.find_element(By.ID, "clock-assessment-1-extend-to")
+        field.clear()
+        field.send_keys("2027-02-15")
+        d.find_element(By.XPATH, "//div[@id='clock-assessment-1']//button[contains(., 'Agree the extension')]").click()
+        self.wait_for(lambda drv: "The extension is recorded" in drv.page_source, "the success banner")
+        self.assertTrue(d.current_url.endswith("/children/C5?decided=extend"), d.current_url)
+        card = d.find_element(By.ID, "clock-assessment-1")
+        self.assertIn("open, extended to Mon 15 Feb 2027", card.text)
+        self.assertIn("Thu 7 Jan 2027", card.text)          # the statutory due date is still shown
+        table = d.find_element(By.ID, "decisions").find_element(By.XPATH, "following-sibling::table[1]")
+        self.assertIn("Extension to Mon 15 Feb 2027", table.text)
+        self.assertIn("Tom Manager (TM1), team manager", table.text)
+        self.assertIn("the dashboard", table.text)
+        self.axe_check("32-extension-recorded")
+        self.assertEqual(c.query("SELECT kind, agreed_due, by_staff, by_role, via, actor FROM decisions "
+                                 "WHERE child_id = 'C5'"),
+                         [("extend", "2027-02-15", "TM1", "team_manager", "web", "web:TM1")])
+        self.assertTrue(c.query("SELECT 1 FROM web_audit WHERE action = 'decision' AND outcome = 'recorded' AND "
+                                "staff_id = 'TM1' AND target LIKE 'C5/assessment/%'"))
+        # The digests, run as careclockd's timer runs them, at an injected time.
+        conf = c.write("digest.conf", "[notify]\nwindow = 08:00-18:00\ndigest = yes\n[smtp]\nurl = "
+                       "smtp://127.0.0.1:%d\nfrom = careclock@council.example\ntls = none\n" % self.smtp.port)
+
+        def run(now):
+            p = subprocess.run([CLI, "--db", c.db, "--config", conf, "deliveries", "run", "--now", now],
+                               capture_output=True, text=True)
+            self.assertIn(p.returncode, (0, 1), p.stderr)
+            rows = json.loads(subprocess.run([CLI, "--db", c.db, "deliveries", "--child", "C5", "--format", "json"],
+                                             capture_output=True, text=True, check=True).stdout)
+            return [(r["recipient"], r["stage"], r["stage_date"]) for r in rows if r["clock"] == "assessment"]
+
+        def about_c5(address):
+            return [m for m in self.mails_to(address) if "C5 (I.J.)" in m]
+
+        self.assertEqual(run("2026-12-16T09:00"), [])          # the statutory -10wd: nothing
+        self.assertEqual(run("2027-01-08T09:00"), [])          # the statutory +1wd: no escalation
+        self.assertEqual(about_c5("w1@council.example") + about_c5("tm1@council.example"), [])
+        # Wendy's digest of Mon 1 Feb 2027 (her other children's items too) has C5's reminder.
+        self.assertEqual(run("2027-02-01T09:00"), [("W1", "-10wd@2027-02-15", "2027-02-01")])
+        self.assertTrue(wait_until(lambda: about_c5("w1@council.example"), timeout=20))
+        [digest] = about_c5("w1@council.example")
+        text = email.message_from_string(digest, policy=email.policy.default).get_body(
+            preferencelist=("plain",)).get_content()
+        self.assertIn("Due in 10 working days (extended by agreement to Mon 15 Feb 2027; statutory due date Thu 7 "
+                      "Jan 2027): Assessment", " ".join(text.split()), text)
+        # Withdrawn: the row stays, a withdrawal is added, the clock is back on its statutory date.
+        d.get(base + "/children/C5")
+        d.find_element(By.XPATH, "//summary[contains(., 'Withdraw decision')]").click()
+        [(did,)] = c.query("SELECT id FROM decisions WHERE child_id = 'C5'")
+        d.find_element(By.ID, "decision-%d-reason" % did).send_keys("Agreed in error: the visit took place")
+        d.find_element(By.XPATH, "//button[contains(., 'Withdraw it')]").click()
+        self.wait_for(lambda drv: "The decision is withdrawn" in drv.page_source, "the banner after withdrawing")
+        self.assertNotIn("extended to", d.find_element(By.ID, "clock-assessment-1").text)
+        self.axe_check("33-decision-withdrawn")
+        self.assertEqual(c.query("SELECT kind, withdraws, by_staff, via FROM decisions WHERE child_id = 'C5' "
+                                 "ORDER BY id"),
+                         [("extend", None, "TM1", "web"), ("withdraw", did, "TM1", "web")])
 
     def test_axe_finds_what_it_should(self):
         """The check can fail: an image without a text alternative and a
