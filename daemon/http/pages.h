@@ -6,7 +6,7 @@
  * work without JavaScript and without the stylesheet.
  *
  * The pages live by job: pages.c (the frame, messages, signing in, the
- * helpers below), pagework.c (My work), pagechild.c (a child),
+ * helpers below), pagework.c (My work), pagechild.c (a child), pagedecide.c (its decisions),
  * pagefigures.c (team, service, timeliness).
  *
  * Internal to daemon/http/ and the unit tests.

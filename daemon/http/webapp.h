@@ -7,7 +7,7 @@
  *   webwho.c     who is asking (session or proxy) and what they may see
  *   webform.c    form fields, CSRF tokens, the origin check
  *   websignin.c  signing in by e-mailed link, signing out
- *   webwork.c    My work          webchild.c   a child
+ *   webwork.c    My work          webchild.c   a child (and its forms)
  *   webdecide.c  the decision forms' POST (extend, except, ack, withdraw)
  *   webfigures.c team, service, timeliness (and its CSV)
  *   webapp.c     the routes (cc__webapp_handle)
