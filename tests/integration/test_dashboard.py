@@ -432,6 +432,34 @@ class Dashboard(World, unittest.TestCase):
         self.assertEqual(w1.post("/children/C3/decisions", {"csrf": token, "kind": "ack"})[0], 403)
         self.assertEqual(self.decision_rows(), before)
 
+    def test_a_worker_acknowledges_a_clock_post_redirect_get_with_a_banner(self):
+        """Issue 17 item 3: a recipient of a clock's stages holds their own for
+        a time, at most 92 days (CC_DECISION_ACK_MAX_DAYS). W1 gets the
+        review's -1wd reminder, so is offered the form; a longer hold comes
+        back naming the field; a good one is recorded (via web, actor
+        web:W1) and the browser is sent back to the page, which says so."""
+        w1 = self.sign_in("W1")
+        _, _, page = w1.get("/children/C1")
+        action, fields = self.clock_form(page, "ack", "review")
+        before = self.decision_rows()
+        status, _, sent_back = w1.post(action, dict(fields, until="2027-06-30", note="on leave"))
+        self.assertEqual(status, 400)
+        self.assertIn('<a href="#clock-review-%s-ack-until">' % fields["seq"], sent_back)
+        self.assertIn("92", sent_back)
+        self.assertEqual(self.decision_rows(), before)
+        status, headers, _ = w1.post(action, dict(fields, until="2026-12-10", note="on leave"))
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["Location"], "/children/C1?decided=ack")
+        self.assertEqual(self.decision_rows()[len(before):], [("ack", "C1", "review", "W1", "web", "web:W1")])
+        self.assertEqual(self.council.query("SELECT until, reason, by_role FROM decisions ORDER BY id DESC LIMIT 1"),
+                         [("2026-12-10", "on leave", "worker")])
+        status, _, page = w1.get(headers["Location"])
+        self.assertEqual(status, 200)
+        self.assertIn("govuk-notification-banner--success", page)
+        self.assertIn("Your acknowledgement is recorded", page)
+        self.assertIn("Acknowledgement: held until <time datetime=\"2026-12-10\">", page)
+        self.assertTrue(self.email.wait_log("dashboard: W1 recorded decision"))
+
     def test_a_decision_post_without_its_csrf_token_is_refused(self):
         c = self.sign_in("TM1")
         _, _, page = c.get("/children/C1")
