@@ -55,8 +55,11 @@ static void child_clock(cc_buf_t *out, const cc__child_page_t *page, const cc__c
         cc_buf_printf(out, " (%d)", c->seq);
     P(" ");
     cc__page_tag(out, c->status);
-    if (c->agreed != NULL) /* "open, extended to DATE" (issue 17) */
-        P(" <span class=\"govuk-body-s cc-extended\">extended</span>");
+    if (c->agreed != NULL) { /* "open, extended to DATE" (issue 17) */
+        P(" <span class=\"govuk-body-s cc-extended\">extended to ");
+        cc__page_date(out, c->agreed);
+        P("</span>");
+    }
     P("</h3></div><div class=\"govuk-summary-card__content\"><dl class=\"govuk-summary-list\">");
     if (strcmp(cc__page_or_empty(c->status), "data_error") != 0) {
         cc_buf_t v;

@@ -320,7 +320,20 @@ void cc__page_decisions(cc_buf_t *out, const cc__child_page_t *c)
         P(", ");
         role_text(out, d->by_role);
         P("</td><td class=\"govuk-table__cell\">");
-        T(cc__page_or_empty(d->at));
+        const char *at = cc__page_or_empty(d->at);
+        if (strlen(at) >= 16 && at[10] == 'T') { /* "2026-11-30T10:00:05Z": the day, then "10:00 UTC" */
+            char day[11], hm[6];
+            memcpy(day, at, 10);
+            day[10] = '\0';
+            memcpy(hm, at + 11, 5);
+            hm[5] = '\0';
+            cc__page_date(out, day);
+            P(" ");
+            T(hm);
+            P(" UTC");
+        } else {
+            T(at);
+        }
         P("</td><td class=\"govuk-table__cell\">");
         T(strcmp(cc__page_or_empty(d->via), "web") == 0 ? "the dashboard" : d->via ? d->via : "");
         P("</td></tr>");
