@@ -87,6 +87,7 @@ typedef struct {
     int seq;
     long working_days;          /* overdue: working days since the due date; due soon: left; -1: unknown */
     const char *note;           /* escalations: the stage and when sent */
+    const char *agreed;         /* an extension in force: the agreed date, which working_days counts to; NULL */
 } cc__work_item_t;
 
 typedef struct {

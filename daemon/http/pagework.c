@@ -61,6 +61,11 @@ static void work_table(cc_buf_t *out, const char *caption, const cc__work_item_t
         }
         P("</td><td class=\"govuk-table__cell\">");
         cc__page_date(out, it->due_date);
+        if (it->agreed != NULL) { /* the statutory date above, the agreed one here (issue 17) */
+            P("<br><span class=\"govuk-body-s\">extended to ");
+            cc__page_date(out, it->agreed);
+            P("</span>");
+        }
         work_when(out, it);
         P("</td><td class=\"govuk-table__cell\">");
         cc__page_tag(out, it->status);

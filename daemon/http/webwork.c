@@ -59,7 +59,9 @@ static int item_row(void *arg, const cc_clock_row_t *r)
     i->reason = cc__web_dup(r->reason, &it->failed);
     i->note = cc__web_dup(r->worker_id, &it->failed); /* the worker, for grouping */
     i->seq = r->seq;
-    i->working_days = working_days(it->ctx, r->status ? r->status : "", r->due_date);
+    i->agreed = cc__web_dup(r->agreed_due, &it->failed);
+    /* Overdue and due soon count to the agreed date when an extension is in force (engine.h). */
+    i->working_days = working_days(it->ctx, r->status ? r->status : "", r->agreed_due ? r->agreed_due : r->due_date);
     return it->failed ? CC_ENOMEM : 0;
 }
 
@@ -75,6 +77,7 @@ static void items_free(items_t *it)
         free((char *)i->due_date);
         free((char *)i->reason);
         free((char *)i->note);
+        free((char *)i->agreed);
     }
     free(it->items);
     memset(it, 0, sizeof(*it));

@@ -384,6 +384,16 @@ static void test_decision_forms(void **state)
     assert_non_null(strstr(s, ">why &lt;kept&gt;</textarea>"));
     assert_non_null(strstr(s, "<details class=\"govuk-details cc-decide\" open><summary class=\"govuk-details__summary\">"
                               "<span class=\"govuk-details__summary-text\">Agree an extension"));
+    /* My work: an extended clock shows the statutory date, then the agreed one. */
+    cc__work_item_t item = {.child_id = "C5", .rule_id = "assessment", .title = "Assessment", .status = "due_soon",
+                            .due_date = "2027-01-07", .agreed = "2027-02-15", .seq = 1, .working_days = 3};
+    cc__work_group_t g = {.items = &item, .nitems = 1, .due_soon = 1, .children = 1};
+    cc__work_t work = {.groups = &g, .ngroups = 1, .due_soon = 1};
+    cc_buf_reset(&b);
+    cc__page_work(&b, &p, &work);
+    s = cc_buf_str(&b);
+    assert_non_null(strstr(s, "<time datetime=\"2027-01-07\">Thu 7 Jan 2027</time><br><span class=\"govuk-body-s\">"
+                              "extended to <time datetime=\"2027-02-15\">"));
     cc_buf_free(&b);
 }
 
