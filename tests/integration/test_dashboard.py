@@ -417,10 +417,20 @@ class Dashboard(World, unittest.TestCase):
         self.assertTrue(self.council.query("SELECT 1 FROM web_audit WHERE action = 'decision' AND outcome = "
                                            "'refused' AND staff_id = 'W1'"))
         self.assertTrue(self.email.wait_log("dashboard: W1 may not extend C1/review/"))
-        # The team manager of C1's team is offered the health assessment's exception.
+        # The team manager of C1's team is offered the health assessment's exception,
+        # not the permanence plan's extension ...
         _, _, page = self.sign_in("TM1").get("/children/C1")
         self.assertIsNotNone(self.clock_form(page, "except", "health_assessment"))
         self.assertIsNone(self.clock_form(page, "extend", "review"))
+        self.assertIsNone(self.clock_form(page, "extend", "permanence_plan"))
+        # ... which is the IRO's to agree (seeds/001 standard 8: "the IRO must
+        # inform the Service Manager and agree a timescale"; extend_by = iro,
+        # service_manager), and C1's service manager's.
+        _, _, page = self.sign_in("IRO1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "extend", "permanence_plan"))
+        self.assertIsNone(self.clock_form(page, "except", "health_assessment"))
+        _, _, page = self.sign_in("SM1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "extend", "permanence_plan"))
         # A viewer: no form at all, and a POST is refused.
         v1 = self.sign_in("V1")
         _, _, page = v1.get("/children/C1")
