@@ -80,13 +80,26 @@ def start_daemon(daemon, db, today, log, workdir):
     notify = os.path.join(workdir, "notify-%d.sock" % time.monotonic_ns())
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(notify)
-    sock.settimeout(1800)
+    sock.settimeout(1.0)
+    # --admin-listen only where the daemon has it (issue 19): the scale
+    # benchmark also starts an older careclockd (its before/after table).
+    usage = subprocess.run([daemon, "--help"], capture_output=True, text=True)
+    admin = ["--admin-listen", "off"] if "--admin-listen" in usage.stdout + usage.stderr else []
     started = time.monotonic()
-    proc = subprocess.Popen([daemon, "--db", db, "--listen", "127.0.0.1:0", "--admin-listen", "off", "--now",
+    proc = subprocess.Popen([daemon, "--db", db, "--listen", "127.0.0.1:0"] + admin + ["--now",
                              today + "T10:00:00"],
                             stderr=log, env=dict(os.environ, NOTIFY_SOCKET=notify))
-    while b"READY=1" not in sock.recv(4096):
-        pass
+    while True:
+        try:
+            if b"READY=1" in sock.recv(4096):
+                break
+        except socket.timeout:
+            if proc.poll() is not None:
+                raise RuntimeError("careclockd exited (status %d) before READY; its log: %s"
+                                   % (proc.returncode, getattr(log, "name", "?")))
+            if time.monotonic() - started > 1800:
+                proc.terminate()
+                raise RuntimeError("careclockd not READY after 1800 s")
     ready = time.monotonic() - started
 
     def drain():  # keep reading sd_notify messages, as systemd would

@@ -106,6 +106,18 @@ def io_field(pid, name):
     return 0
 
 
+def cpu_seconds(pid):
+    """(user, system) CPU seconds of pid so far, from /proc/PID/stat; (nan,
+    nan) when it cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+    except (OSError, IndexError, ValueError):
+        return float("nan"), float("nan")
+
+
 def machine_writes(work, nbytes):
     """The machine's own cost of writing nbytes to a new file in work, as
     careclock's first computation writes through the page cache: `dd
@@ -121,6 +133,95 @@ def machine_writes(work, nbytes):
     sys_s = resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime - before
     os.unlink(path)
     return wall, sys_s
+
+
+def clock_storage(db):
+    """Bytes of the pages that hold the clocks (SQLite's dbstat): the clocks
+    table of schema 8 and its index, or schema 9's clock_rows, clock_rules
+    and clocks_by_status (issue 22); the digests are counted apart."""
+    con = __import__("sqlite3").connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN ('clocks', 'clock_rows', "
+                           "'clock_rules', 'clocks_by_status')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def timed_out(cmd, out_path):
+    """Wall seconds, user and system CPU seconds of cmd writing its output to
+    out_path (a file on the same disk as the database, as an analyst's export
+    is), and the file's size in bytes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with open(out_path, "wb") as out:
+        subprocess.run(cmd, check=True, stdout=out, stderr=subprocess.PIPE)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    size = os.path.getsize(out_path)
+    os.unlink(out_path)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, size
+
+
+def listing(build, r, work, db, today, sqlite_shell=True, all_formats=True):
+    """`careclock clocks --cached` of every clock, CSV (best of 2), JSON and
+    the table; and the sqlite3 shell writing the same rows as CSV
+    (`sqlite3 -csv DB 'SELECT * FROM clocks'`, the view in schema 9) and,
+    in schema 9, the stored rows alone (`SELECT * FROM clock_rows`: no day
+    turned into a date, no rule named), the floor for reading them."""
+    cli = os.path.join(build, "careclock")
+    out = os.path.join(work, "listing.out")
+    base = [cli, "--db", db, "--today", today, "clocks", "--cached", "--format"]
+    runs = [timed_out(base + ["csv"], out) for _ in range(2 if all_formats else 1)]
+    r["list_csv_s"], r["list_csv_user_s"], r["list_csv_sys_s"], r["list_csv_bytes"] = min(runs)
+    r["list_json_s"] = timed_out(base + ["json"], out)[0] if all_formats else float("nan")
+    r["list_table_s"] = timed_out(base + ["table"], out)[0] if all_formats else float("nan")
+    print("  listing (clocks --cached): CSV %.2f s (user %.2f, system %.2f; %d MB), JSON %.2f s, table %.2f s"
+          % (r["list_csv_s"], r["list_csv_user_s"], r["list_csv_sys_s"], r["list_csv_bytes"] / 1e6,
+             r["list_json_s"], r["list_table_s"]), flush=True)
+    if sqlite_shell:
+        r["sqlite_csv_s"], _, r["sqlite_csv_sys_s"], _ = timed_out(["sqlite3", "-csv", db, "SELECT * FROM clocks"],
+                                                                   out)
+        r["sqlite_rows_s"] = timed_out(["sqlite3", "-csv", db, "SELECT * FROM clock_rows"], out)[0]
+        print("  sqlite3 -csv: SELECT * FROM clocks %.2f s (system %.2f); SELECT * FROM clock_rows %.2f s"
+              % (r["sqlite_csv_s"], r["sqlite_csv_sys_s"], r["sqlite_rows_s"]), flush=True)
+
+
+def measure_before(a, n):
+    """The same council with the careclock before issue 22 (--before: a build
+    of schema 8, whose bench/bench_eval is built too): the first
+    computation, the bytes it wrote and the clocks' pages, the listing, the
+    unchanged and the next working day's full recompute. The before column
+    of the before/after table."""
+    b = argparse.Namespace(**vars(a))
+    b.build = a.before
+    r = {"n": n}
+    work = os.path.join(a.workdir, "before%d" % n)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    db = os.path.join(work, "plan.db")
+    print("scale: before (%s)" % a.before, flush=True)
+    generate(b, r, n, work, db)
+    cold_start(b, r, work, db, os.path.join(work, "careclockd.log"), settle=False)
+    r["db_bytes"] = db_bytes(db)
+    r["clock_bytes"] = clock_storage(db)
+    # CSV once only (the other formats took as long and the table twice as
+    # long: its query ran twice; RESULTS.md has them by hand).
+    listing(a.before, r, work, db, a.today, sqlite_shell=False, all_formats=False)
+    r["sqlite_csv_s"] = timed_out(["sqlite3", "-csv", db, "SELECT * FROM clocks"], os.path.join(work, "s.out"))[0]
+    ev = sh([os.path.join(a.before, "bench", "bench_eval"), "--db", db, "--today", a.today, "--runs", "2"]).stdout
+    r["full_s"] = min(float(x) for x in re.findall(r"seconds=([0-9.]+)", ev))
+    r["full_children"] = int(re.findall(r"children=(\d+)", ev)[-1])
+    ev2 = sh([os.path.join(a.before, "bench", "bench_eval"), "--db", db, "--today", next_working_day(a.today),
+              "--runs", "1"]).stdout
+    r["daily_s"] = float(re.search(r"seconds=([0-9.]+)", ev2).group(1))
+    r["daily_children"] = int(re.search(r"children=(\d+)", ev2).group(1))
+    r["daily_written"] = int(re.search(r"written=(\d+)", ev2).group(1))
+    r["daily_children"] = int(re.search(r"children=(\d+)", ev2).group(1))
+    print("  before: clocks' pages %d MB, database %d MB; unchanged recompute %.3f s, next working day %.3f s"
+          % (r["clock_bytes"] / 1e6, r["db_bytes"] / 1e6, r["full_s"], r["daily_s"]), flush=True)
+    if not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return r
 
 
 def generate(a, r, n, work, db):
@@ -141,6 +242,7 @@ def cold_start(a, r, work, db, log_path, settle):
         proc, ready, sock = bench_latency.start_daemon(os.path.join(a.build, "careclockd"), db, a.today, log, work)
         try:
             r["first_wchar"] = io_field(proc.pid, "wchar")  # at READY: the first computation's bytes
+            r["first_user_s"], r["first_sys_s"] = cpu_seconds(proc.pid)  # ... and its CPU
             idle = bench_latency.wait_idle(proc.pid) if settle else 0.0
             r["cold_rss_kb"] = bench_latency.status_kb(proc.pid, "VmHWM")
         finally:  # never leave a daemon behind
@@ -217,10 +319,12 @@ def measure(a, n):
              "--runs", str(a.runs)]).stdout
     secs = [float(x) for x in re.findall(r"seconds=([0-9.]+)", ev)]
     r["full_s"] = min(secs)
+    r["full_children"] = int(re.findall(r"children=(\d+)", ev)[-1])
     nwd = next_working_day(a.today)
     ev2 = sh([os.path.join(a.build, "bench", "bench_eval"), "--db", db, "--today", nwd, "--runs", "1"]).stdout
     r["daily_s"] = float(re.search(r"seconds=([0-9.]+)", ev2).group(1))
     r["daily_written"] = int(re.search(r"written=(\d+)", ev2).group(1))
+    r["daily_children"] = int(re.search(r"children=(\d+)", ev2).group(1))
     print("  full recompute, unchanged: best of %d %.3f s (%s); next working day (%s): %.3f s, %d rows written"
           % (a.runs, r["full_s"], ", ".join("%.3f" % s for s in secs), nwd, r["daily_s"], r["daily_written"]),
           flush=True)
@@ -244,8 +348,11 @@ def measure(a, n):
     print("  feeds: team %s %d events %d bytes in %.3f s; service manager %s (%d children) %d events %d bytes in "
           "%.3f s" % (team, r["team_feed_events"], r["team_feed_bytes"], r["team_feed_s"], sm, sm_children,
                       r["service_feed_events"], r["service_feed_bytes"], r["service_feed_s"]), flush=True)
+    listing(a.build, r, work, db, a.today)
     r["db_bytes"] = db_bytes(db)
-    print("  database: %.1f MB on disk (with -wal, -shm)" % (r["db_bytes"] / 1e6), flush=True)
+    r["clock_bytes"] = clock_storage(db)
+    print("  database: %.1f MB on disk (with -wal, -shm); the clocks' pages %.1f MB" % (r["db_bytes"] / 1e6,
+                                                                                   r["clock_bytes"] / 1e6), flush=True)
 
     # The peer.
     extract = os.path.join(work, "ssda903")
@@ -284,14 +391,16 @@ ROWS = [
      "{:.2f} s", "t"),
     ("restart of careclockd to READY (full recompute, nothing changed)", "restart_ready_s", "{:.2f} s", "t"),
     ("full recompute alone, unchanged (best of runs)", "full_s", "{:.3f} s", "t"),
-    ("clocks evaluated per second, unchanged", "full_rate", "{:,.0f}", None),
+    ("children it evaluated (those whose clocks may have moved; issue 22)", "full_children", "{:,}", None),
     ("first computation alone (from the cold start's log)", "first_s", "{:.2f} s", "t"),
     ("clocks computed and written per second, first computation", "first_rate", "{:,.0f}", None),
     ("bytes the first computation wrote (careclockd's `wchar` at READY)", "first_mb", "{:,.0f} MB", "t"),
+    ("... per clock", "first_per_clock", "{:,.0f} B", None),
     ("the machine alone writing as many bytes (`dd bs=1M conv=fdatasync`)", "dd_s", "{:.2f} s", "t"),
     ("... of which the kernel's CPU (system time)", "dd_sys_s", "{:.2f} s", "t"),
     ("daily recompute (next working day: statuses move)", "daily_s", "{:.3f} s", "t"),
     ("rows rewritten by the daily recompute", "daily_written", "{:,}", None),
+    ("children it evaluated", "daily_children", "{:,}", None),
     ("commit-to-visible latency at 100 writes/s, median", "lat_median_ms", "{:.1f} ms", "t"),
     ("commit-to-visible latency at 100 writes/s, p99", "lat_p99_ms", "{:.1f} ms", "t"),
     ("the daemon's recompute of the written children, p99 (its log)", "recompute_p99_ms", "{:.0f} ms", "t"),
@@ -300,6 +409,16 @@ ROWS = [
     ("service manager's feed (`careclock ics --staff`)", "service_feed_s", "{:.3f} s", "t"),
     ("events in the service manager's feed", "service_feed_events", "{:,}", None),
     ("careclockd peak RSS (VmHWM)", "rss_mib", "{:.0f} MiB", "t"),
+    ("listing every clock, CSV (`careclock clocks --cached --format csv > FILE`, best of 2)", "list_csv_s",
+     "{:.2f} s", "t"),
+    ("... rows a second", "list_rate", "{:,.0f}", None),
+    ("the same rows by the sqlite3 shell (`sqlite3 -csv DB 'SELECT * FROM clocks'`)", "sqlite_csv_s", "{:.2f} s",
+     "t"),
+    ("the stored rows alone by the sqlite3 shell (`SELECT * FROM clock_rows`: days as numbers, rules unnamed)",
+     "sqlite_rows_s", "{:.2f} s", "t"),
+    ("listing every clock, JSON", "list_json_s", "{:.2f} s", "t"),
+    ("listing every clock, the table", "list_table_s", "{:.2f} s", "t"),
+    ("the clocks' pages per clock (table, index and rules; `dbstat`)", "clock_per_clock", "{:,.0f} B", None),
     ("database on disk (with -wal)", "db_mb", "{:.0f} MB", "t"),
     ("peer: pandas, review clock alone, from the SSDA903 extract", "peer_s", "{:.2f} s", "t"),
     ("peer's review instances differing from careclock's", "peer_differ", "{:,}", None),
@@ -319,6 +438,10 @@ def table(results, rows=None):
         r["first_mb"] = r["first_wchar"] / 1e6
         r["rss_mib"] = r.get("rss_kb", 0) / 1024.0
         r["db_mb"] = r["db_bytes"] / 1e6
+        r["first_per_clock"] = r["first_wchar"] / r["clocks"] if r["clocks"] else 0
+        if "list_csv_s" in r:
+            r["list_rate"] = r["clocks"] / r["list_csv_s"]
+            r["clock_per_clock"] = r["clock_bytes"] / r["clocks"] if r["clocks"] else 0
     head = "| | " + " | ".join("N = {:,}".format(r["n"]) for r in results)
     growth = []
     for i in range(1, len(results)):
@@ -332,6 +455,71 @@ def table(results, rows=None):
             prev, cur = results[i - 1][key], results[i][key]
             cells.append("x{:.1f}".format(cur / prev) if prev else "")
         lines.append("| " + label + " | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def first_verdict(r):
+    """Whether the first computation approaches dd (within twice its time);
+    where not, the measured reason: where careclockd's time went by READY."""
+    if r["first_s"] <= 2 * r["dd_s"]:
+        return "met"
+    user, system = r.get("first_user_s", float("nan")), r.get("first_sys_s", float("nan"))
+    return ("**not met** (x{:.1f} of dd): CPU-bound, not I/O-bound: {:.1f} s user CPU and {:.1f} s system by "
+            "READY against dd's {:.2f} s; the profile (SQLite's inserts and index sort) is in RESULTS.md"
+            .format(r["first_s"] / r["dd_s"], user, system, r["dd_s"]))
+
+
+def before_after(before, after):
+    """Issue 22's table: each figure before (--before) and after, at the
+    same N, with the machine's own limit (dd) and the target."""
+    b, n = before, after
+    for r in (b, n):
+        r["first_per_clock"] = r["first_wchar"] / r["clocks"]
+        r["clock_per_clock"] = r["clock_bytes"] / r["clocks"]
+        r["db_per_clock"] = r["db_bytes"] / r["clocks"]
+        r["list_rate"] = r["clocks"] / r["list_csv_s"]
+
+    def verdict(ok):
+        return "met" if ok else "**not met**"
+
+    rows = [
+        ("the clocks' pages per clock (`dbstat`: table, index, rules)", "{:,.0f} B".format(b["clock_per_clock"]),
+         "{:,.0f} B".format(n["clock_per_clock"]), "a row's own values, per-rule text once",
+         verdict(n["clock_per_clock"] < b["clock_per_clock"] / 2)),
+        ("bytes written per clock by the first computation (`wchar`)", "{:,.0f} B".format(b["first_per_clock"]),
+         "{:,.0f} B".format(n["first_per_clock"]), "fewer", verdict(n["first_per_clock"] < b["first_per_clock"])),
+        ("first computation (careclockd to READY's log)", "{:.2f} s".format(b["first_s"]),
+         "{:.2f} s".format(n["first_s"]), "approach dd", first_verdict(n)),
+        ("... careclockd's CPU by READY: user / system", "{:.1f} / {:.1f} s".format(b.get("first_user_s", float("nan")),
+         b.get("first_sys_s", float("nan"))), "{:.1f} / {:.1f} s".format(n.get("first_user_s", float("nan")),
+         n.get("first_sys_s", float("nan"))), "", ""),
+        ("dd writing the same bytes (`bs=1M conv=fdatasync`)", "{:.2f} s".format(b["dd_s"]),
+         "{:.2f} s".format(n["dd_s"]), "", ""),
+        ("... first computation / dd", "x{:.1f}".format(b["first_s"] / b["dd_s"]),
+         "x{:.1f}".format(n["first_s"] / n["dd_s"]), "", ""),
+        ("listing, CSV (`careclock clocks --cached --format csv`)", "{:.2f} s".format(b["list_csv_s"]),
+         "{:.2f} s".format(n["list_csv_s"]), "", ""),
+        ("... rows a second", "{:,.0f}".format(b["list_rate"]), "{:,.0f}".format(n["list_rate"]), ">= 1,000,000",
+         verdict(n["list_rate"] >= 1e6)),
+        ("`sqlite3 -csv DB 'SELECT * FROM clocks'`, the same rows", "{:.2f} s".format(b["sqlite_csv_s"]),
+         "{:.2f} s".format(n["sqlite_csv_s"]), "careclock faster",
+         verdict(n["list_csv_s"] < n["sqlite_csv_s"] and n["list_csv_s"] < b["sqlite_csv_s"])),
+        ("listing, JSON", "", "{:.2f} s".format(n["list_json_s"]), "", ""),
+        ("listing, the table", "", "{:.2f} s".format(n["list_table_s"]), "", ""),
+        ("full recompute, nothing changed", "{:.3f} s".format(b["full_s"]), "{:.3f} s".format(n["full_s"]), "< 1 s",
+         verdict(n["full_s"] < 1.0)),
+        ("next working day's recompute (statuses move)", "{:.3f} s".format(b["daily_s"]),
+         "{:.3f} s".format(n["daily_s"]), "in proportion to what moves", ""),
+        ("... children evaluated / rows rewritten", "{:,} / {:,}".format(b["daily_children"], b["daily_written"]),
+         "{:,} / {:,}".format(n["daily_children"], n["daily_written"]), "", ""),
+        ("database on disk (with -wal)", "{:,.0f} MB".format(b["db_bytes"] / 1e6),
+         "{:,.0f} MB".format(n["db_bytes"] / 1e6), "", ""),
+        ("... per clock", "{:,.0f} B".format(b["db_per_clock"]), "{:,.0f} B".format(n["db_per_clock"]), "", ""),
+        ("peer: pandas, the review clock alone", "", "{:.2f} s".format(n["peer_s"]), "careclock first",
+         verdict(n["full_s"] < n["peer_s"])),
+    ]
+    lines = ["| N = {:,} | before | after | target | |".format(n["n"]), "| --- | --- | --- | --- | --- |"]
+    lines += ["| %s |" % " | ".join(row) for row in rows]
     return "\n".join(lines)
 
 
@@ -384,13 +572,20 @@ def main():
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-results", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep each N's database and files")
+    ap.add_argument("--before-label", default="", help="what --before is (a commit), for the table")
+    ap.add_argument("--before", default="", help="a build directory of the careclock before issue 22 (schema 8, "
+                    "its bench/bench_eval built): the largest N measured with it too, for the before/after table")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
+    a.before_label = a.before_label or a.before
     a.workdir = os.path.abspath(a.workdir or os.path.join(a.build, "bench", "scale"))
     os.makedirs(a.workdir, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)
     load = machine()
+    if a.before:
+        a.before = os.path.abspath(a.before)
     results = [measure(a, int(n)) for n in a.children.split(",")]
+    before = measure_before(a, results[-1]["n"]) if a.before else None
     beyond = [measure_first(a, int(n)) for n in a.first_only.split(",") if n.strip()]
     head = sh(["git", "-C", HERE, "rev-parse", "--short", "HEAD"]).stdout.strip() if shutil.which("git") else "?"
     dirty = sh(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"]).stdout.strip() != "" \
@@ -399,6 +594,10 @@ def main():
     if beyond:
         tab += ("\n\nBeyond the table, the same run: the first computation alone (nothing else is measured at these "
                 "sizes), with the largest N above for comparison:\n\n" + table([results[-1]] + beyond, FIRST_ROWS))
+    if before is not None:
+        tab = ("Before and after issue 22 at N = {:,} (before: careclock at {}, schema 8; the same council, seed "
+               "and day):\n\n"
+               .format(before["n"], a.before_label) + before_after(before, results[-1]) + "\n\n" + tab)
     print()
     print(tab)
     took = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
@@ -407,8 +606,8 @@ def main():
             "Commands: `bench_scale.py --build %s --children %s%s --seed %d --today %s --rate %g --seconds %g "
             "--runs %d` (from bench/Makefile; each step's own command is in its docstring).\n\n%s"
             % (started.strftime("%Y-%m-%d %H:%M UTC"), head, " (with uncommitted changes)" if dirty else "", took,
-               load, "build", a.children, " --first-only " + a.first_only if a.first_only else "", a.seed, a.today,
-               a.rate, a.seconds, a.runs, tab))
+               load, "build", a.children, (" --first-only " + a.first_only if a.first_only else "") +
+               (" --before build-of-" + a.before_label if a.before else ""), a.seed, a.today, a.rate, a.seconds, a.runs, tab))
     if not a.no_results:
         write_results(a.results, text)
         print("\nscale: table written to %s" % a.results)

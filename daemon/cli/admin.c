@@ -33,24 +33,12 @@ typedef struct {
     int required;
 } opt_t;
 
-static void errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void errorf(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "careclock %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static void bad_subcommand(const char *cmd, int argc, char **argv)
 {
     if (argc < 2)
-        errorf(cmd, "needs a subcommand");
+        cc_cli_errorf(cmd, "needs a subcommand");
     else
-        errorf(cmd, "unknown subcommand \"%s\"", argv[1]);
+        cc_cli_errorf(cmd, "unknown subcommand \"%s\"", argv[1]);
 }
 
 /* The add | set subcommand of noun: sets *add and returns -1 to go on, or
@@ -88,30 +76,30 @@ static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
                 if (strcmp(opts[k].name, a) == 0)
                     o = &opts[k];
             if (o == NULL) {
-                errorf(cmd, "unknown option \"%s\"", a);
+                cc_cli_errorf(cmd, "unknown option \"%s\"", a);
                 fprintf(stderr, "usage: careclock %s\n", usage);
                 return CC_EXIT_USAGE;
             }
             if (i + 1 >= argc) {
-                errorf(cmd, "%s needs a value", a);
+                cc_cli_errorf(cmd, "%s needs a value", a);
                 return CC_EXIT_USAGE;
             }
             if (o->value != NULL) {
-                errorf(cmd, "%s given twice", a);
+                cc_cli_errorf(cmd, "%s given twice", a);
                 return CC_EXIT_USAGE;
             }
             o->value = argv[++i];
             continue;
         }
         if (*nwords >= ADMIN_MAX_WORDS) {
-            errorf(cmd, "too many arguments (at most %d)", ADMIN_MAX_WORDS);
+            cc_cli_errorf(cmd, "too many arguments (at most %d)", ADMIN_MAX_WORDS);
             return CC_EXIT_USAGE;
         }
         words[(*nwords)++] = a;
     }
     for (size_t k = 0; k < nopts; k++) {
         if (opts[k].required && opts[k].value == NULL) {
-            errorf(cmd, "%s is required", opts[k].name);
+            cc_cli_errorf(cmd, "%s is required", opts[k].name);
             fprintf(stderr, "usage: careclock %s\n", usage);
             return CC_EXIT_USAGE;
         }
@@ -124,7 +112,7 @@ static int want_words(const char *cmd, const char *usage, size_t nwords, size_t 
 {
     if (nwords >= min && nwords <= max)
         return 0;
-    errorf(cmd, "%s", nwords < min ? "missing arguments" : "too many arguments");
+    cc_cli_errorf(cmd, "%s", nwords < min ? "missing arguments" : "too many arguments");
     fprintf(stderr, "usage: careclock %s\n", usage);
     return CC_EXIT_USAGE;
 }
@@ -159,12 +147,12 @@ static int parse_date(const cc_cli_t *cli, const char *cmd, const char *field, c
 {
     char today[CC_DATE_STRLEN];
     if (cc_date_parse(text, out) != 0) {
-        errorf(cmd, "%s \"%s\" is not a valid date (expected YYYY-MM-DD or DD/MM/YYYY, a day that exists)", field,
+        cc_cli_errorf(cmd, "%s \"%s\" is not a valid date (expected YYYY-MM-DD or DD/MM/YYYY, a day that exists)", field,
                text);
         return CC_EXIT_USAGE;
     }
     if (!future_ok && *out > cli->today) {
-        errorf(cmd, "%s \"%s\" is after today (%s)", field, text, cc_date_format(cli->today, today));
+        cc_cli_errorf(cmd, "%s \"%s\" is after today (%s)", field, text, cc_date_format(cli->today, today));
         return CC_EXIT_USAGE;
     }
     return 0;
@@ -187,7 +175,7 @@ static int init_may_create(const cc_cli_t *cli)
     snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash == cli->db_path ? 1 : slash - cli->db_path) : 1,
              slash ? cli->db_path : ".");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        errorf("init", "cannot create %s (%s): the directory %s does not exist; installing careclock creates "
+        cc_cli_errorf("init", "cannot create %s (%s): the directory %s does not exist; installing careclock creates "
                        "/var/lib/careclock (systemd-tmpfiles --create), or give --db PATH",
                cli->db_path, cli->db_origin, dir);
         return CC_EXIT_USAGE;
@@ -196,7 +184,7 @@ static int init_may_create(const cc_cli_t *cli)
         struct passwd *pw = getpwuid(st.st_uid);
         char owner[64];
         snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "its owner");
-        errorf("init", "not creating %s as root: %s belongs to %s, and careclockd running as %s could not write "
+        cc_cli_errorf("init", "not creating %s as root: %s belongs to %s, and careclockd running as %s could not write "
                        "a database root owns. Run it as that user (runuser -u %s -- careclock init), or start "
                        "careclockd, which creates it",
                cli->db_path, dir, owner, owner, owner);
@@ -221,7 +209,7 @@ int cc_cli_init(cc_cli_t *cli, int argc, char **argv)
         return rc;
     rc = cc_store_open(cli->db_path, &store, err, sizeof(err));
     if (rc != 0) {
-        errorf("init", "%s", err);
+        cc_cli_errorf("init", "%s", err);
         return CC_EXIT_FAIL;
     }
     int created, from, to;
@@ -265,7 +253,7 @@ static int list(cc_cli_t *cli, int argc, char **argv, const char *cmd, const cha
     if (argc > 2) {
         int help = strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0;
         if (!help)
-            errorf(cmd, "takes no arguments (\"%s\")", argv[2]);
+            cc_cli_errorf(cmd, "takes no arguments (\"%s\")", argv[2]);
         fprintf(help ? stdout : stderr, "usage: careclock %s\n", usage);
         return help ? CC_EXIT_OK : CC_EXIT_USAGE;
     }
@@ -274,7 +262,7 @@ static int list(cc_cli_t *cli, int argc, char **argv, const char *cmd, const cha
         return rc;
     rc = each(store, print_row, NULL);
     if (rc != 0)
-        errorf(cmd, "%s", cc_store_errmsg(store, NULL));
+        cc_cli_errorf(cmd, "%s", cc_store_errmsg(store, NULL));
     cc_store_close(store);
     return rc == 0 ? CC_EXIT_OK : CC_EXIT_FAIL;
 }
@@ -306,7 +294,7 @@ int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
         return rc;
     /* Shape checks that need no database come first. */
     if (!cc_store_role_valid(opts[2].value)) {
-        errorf("staff add", "--role \"%s\" is not one of %s", opts[2].value, CC_STORE_ROLES);
+        cc_cli_errorf("staff add", "--role \"%s\" is not one of %s", opts[2].value, CC_STORE_ROLES);
         return CC_EXIT_USAGE;
     }
     if ((rc = open_existing(cli, &store)) != 0)
@@ -316,7 +304,7 @@ int cc_cli_staff(cc_cli_t *cli, int argc, char **argv)
     if (rc == 0)
         printf("added staff %s (%s)\n", staff.id, staff.role);
     else
-        errorf("staff add", "%s", err);
+        cc_cli_errorf("staff add", "%s", err);
     cc_store_close(store);
     return exit_for(rc);
 }
@@ -354,7 +342,7 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
     if ((rc = want_words(cmd, usage, nwords, 1, 1)) != 0)
         return rc;
     if (set && opts[0].value == NULL && opts[1].value == NULL && opts[2].value == NULL && opts[3].value == NULL) {
-        errorf(cmd, "nothing to change: give --webhook, --name, --manager or --service-manager");
+        cc_cli_errorf(cmd, "nothing to change: give --webhook, --name, --manager or --service-manager");
         return CC_EXIT_USAGE;
     }
     if ((rc = open_existing(cli, &store)) != 0)
@@ -364,7 +352,7 @@ int cc_cli_team(cc_cli_t *cli, int argc, char **argv)
     if (rc == 0)
         printf("%s team %s\n", add ? "added" : "updated", team.id);
     else
-        errorf(cmd, "%s", err);
+        cc_cli_errorf(cmd, "%s", err);
     cc_store_close(store);
     return exit_for(rc);
 }
@@ -403,7 +391,7 @@ int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
     if (set) {
         cc_date_t from = cli->today;
         if (opts[0].value == NULL && opts[1].value == NULL && opts[2].value == NULL) {
-            errorf(cmd, "nothing to change: give --team, --worker or --iro");
+            cc_cli_errorf(cmd, "nothing to change: give --team, --worker or --iro");
             return CC_EXIT_USAGE;
         }
         if (opts[3].value != NULL && (rc = parse_date(cli, cmd, "--from", opts[3].value, 0, &from)) != 0)
@@ -425,7 +413,7 @@ int cc_cli_child(cc_cli_t *cli, int argc, char **argv)
     if (rc == 0)
         printf("%s child %s\n", add ? "added" : "updated", words[0]);
     else
-        errorf(cmd, "%s", err);
+        cc_cli_errorf(cmd, "%s", err);
     cc_store_close(store);
     return exit_for(rc);
 }
@@ -462,23 +450,23 @@ static int attributes_json(const char *const *words, size_t n, char **json)
         const char *eq = strchr(words[i], '=');
         char key[64];
         if (eq == NULL) {
-            errorf(cmd, "attribute \"%s\" is not of the form key=value", words[i]);
+            cc_cli_errorf(cmd, "attribute \"%s\" is not of the form key=value", words[i]);
             goto out;
         }
         size_t klen = (size_t)(eq - words[i]);
         if (!attr_key_valid(words[i], klen) || klen >= sizeof(key)) {
-            errorf(cmd, "attribute \"%s\": the key must be 1-63 letters, digits, \"_\" or \"-\"", words[i]);
+            cc_cli_errorf(cmd, "attribute \"%s\": the key must be 1-63 letters, digits, \"_\" or \"-\"", words[i]);
             goto out;
         }
         memcpy(key, words[i], klen);
         key[klen] = '\0';
         if (json_object_get(obj, key) != NULL) {
-            errorf(cmd, "attribute \"%s\" is given twice", key);
+            cc_cli_errorf(cmd, "attribute \"%s\" is given twice", key);
             goto out;
         }
         for (const unsigned char *p = (const unsigned char *)eq + 1; *p != '\0'; p++) {
             if (*p < 0x20 || *p == 0x7f) {
-                errorf(cmd, "attribute \"%s\": the value contains a control character", key);
+                cc_cli_errorf(cmd, "attribute \"%s\": the value contains a control character", key);
                 goto out;
             }
         }
@@ -486,25 +474,25 @@ static int attributes_json(const char *const *words, size_t n, char **json)
          * codes would silently put the child in the wrong regime. */
         const char *v = eq + 1;
         if (strcmp(key, "legal_status") == 0 && !cc_import_legal_status_valid(v)) {
-            errorf(cmd, "attribute legal_status=%s: not an SSDA903 legal status (C1, C2, D1, E1, J1, J2, J3, L1, L2, "
+            cc_cli_errorf(cmd, "attribute legal_status=%s: not an SSDA903 legal status (C1, C2, D1, E1, J1, J2, J3, L1, L2, "
                         "L3, V2, V3, V4)", v);
             goto out;
         }
         if ((strcmp(key, "reg19") == 0 || strcmp(key, "reg24") == 0) && strcmp(v, "yes") != 0 &&
             strcmp(v, "no") != 0) {
-            errorf(cmd, "attribute %s=%s: yes or no", key, v);
+            cc_cli_errorf(cmd, "attribute %s=%s: yes or no", key, v);
             goto out;
         }
         if (strcmp(key, "time") == 0 && (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) ||
                                          !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
                                          !isdigit((unsigned char)v[4]) || (v[0] - '0') * 10 + (v[1] - '0') > 23 ||
                                          v[3] > '5')) {
-            errorf(cmd, "attribute time=%s: a time of day, HH:MM (00:00 to 23:59)", v);
+            cc_cli_errorf(cmd, "attribute time=%s: a time of day, HH:MM (00:00 to 23:59)", v);
             goto out;
         }
         json_t *value = json_string(eq + 1);
         if (value == NULL) {
-            errorf(cmd, "attribute \"%s\": the value is not valid UTF-8", key);
+            cc_cli_errorf(cmd, "attribute \"%s\": the value is not valid UTF-8", key);
             goto out;
         }
         if (json_object_set_new(obj, key, value) != 0) {
@@ -519,7 +507,7 @@ static int attributes_json(const char *const *words, size_t n, char **json)
      * above, but this keeps the two in step). */
     char why[96];
     if (rc == 0 && cc_engine_attrs_check(*json, why, sizeof(why)) != 0) {
-        errorf(cmd, "attributes %s are not an object of strings: %s", *json, why);
+        cc_cli_errorf(cmd, "attributes %s are not an object of strings: %s", *json, why);
         free(*json);
         *json = NULL;
         rc = CC_EXIT_USAGE;
@@ -561,7 +549,7 @@ static int event_add(cc_cli_t *cli, int argc, char **argv)
         cc_buf_t list;
         cc_buf_init(&list);
         known_types(env.rules, &list);
-        errorf(cmd, "event type \"%s\" is not known to the rules; known types: %s", type, cc_buf_str(&list));
+        cc_cli_errorf(cmd, "event type \"%s\" is not known to the rules; known types: %s", type, cc_buf_str(&list));
         cc_buf_free(&list);
         rc = CC_EXIT_USAGE;
         goto out;
@@ -570,7 +558,7 @@ static int event_add(cc_cli_t *cli, int argc, char **argv)
         goto out;
     if (!cc_ruleset_type_future_ok(env.rules, type_index) && date > cli->today) {
         char today[CC_DATE_STRLEN];
-        errorf(cmd, "date \"%s\" is after today (%s): a %s records something that has happened", words[2],
+        cc_cli_errorf(cmd, "date \"%s\" is after today (%s): a %s records something that has happened", words[2],
                cc_date_format(cli->today, today), type);
         rc = CC_EXIT_USAGE;
         goto out;
@@ -585,7 +573,7 @@ static int event_add(cc_cli_t *cli, int argc, char **argv)
     if (rc == 0)
         printf("%lld\n", (long long)id);
     else
-        errorf(cmd, "%s", err);
+        cc_cli_errorf(cmd, "%s", err);
     rc = exit_for(rc);
 out:
     free(attrs);
@@ -633,7 +621,7 @@ static int event_list(cc_cli_t *cli, int argc, char **argv)
         return rc;
     rc = cc_store_event_list(store, words[0], &events, err, sizeof(err));
     if (rc != 0) {
-        errorf(cmd, "%s", err);
+        cc_cli_errorf(cmd, "%s", err);
         rc = exit_for(rc);
         goto out;
     }
@@ -687,7 +675,7 @@ static int event_delete(cc_cli_t *cli, int argc, char **argv)
     errno = 0;
     long long id = strtoll(words[0], &end, 10);
     if (words[0][0] < '0' || words[0][0] > '9' || *end != '\0' || errno != 0 || id <= 0) {
-        errorf(cmd, "event id \"%s\" is not a positive whole number", words[0]);
+        cc_cli_errorf(cmd, "event id \"%s\" is not a positive whole number", words[0]);
         return CC_EXIT_USAGE;
     }
     if ((rc = open_existing(cli, &store)) != 0)
@@ -699,7 +687,7 @@ static int event_delete(cc_cli_t *cli, int argc, char **argv)
                printable(deleted.child_id, a, sizeof(a)), printable(deleted.type, b, sizeof(b)),
                printable(deleted.date, c, sizeof(c)));
     } else {
-        errorf(cmd, "%s", err);
+        cc_cli_errorf(cmd, "%s", err);
     }
     cc_store_event_clear(&deleted);
     cc_store_close(store);

@@ -73,6 +73,9 @@ int cc_cli_refresh(const cc_cli_t *cli, cc_cli_env_t *env, cc_store_t *store);
  * this connection's writes produce. */
 void cc_cli_set_actor(cc_store_t *store);
 
+/* "careclock CMD: MESSAGE" and a newline on stderr. */
+void cc_cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* "cli:USER" (the effective user) into buf; returns buf. */
 char *cc_cli_actor(char *buf, size_t len);
 
@@ -130,6 +133,29 @@ void cc_cli_table_init(cc_cli_table_t *t, FILE *out, const int *shown, size_t ns
  * row and widen the columns shown to its values. */
 int cc_cli_table_measure(void *arg, const char *const *values);
 void cc_cli_csv_line(FILE *out, const char *const *values, size_t n);
+
+/* Buffered output for a listing streamed as it is read: bytes gather in
+ * buf and go to out with one write per 64 KiB (stdio's own buffer is
+ * bypassed: a row is a few appends, not a call per field). */
+typedef struct {
+    FILE *out;
+    size_t n;
+    int failed;               /* a write failed: later output is dropped */
+    char buf[1 << 16];
+} cc_cli_out_t;
+
+void cc_cli_out_init(cc_cli_out_t *o, FILE *out);
+void cc_cli_out_write(cc_cli_out_t *o, const char *bytes, size_t len);
+void cc_cli_out_puts(cc_cli_out_t *o, const char *text);
+/* A CSV cell, quoted and defused as cc_csv_cell() does (NULL as empty). */
+void cc_cli_out_csv_cell(cc_cli_out_t *o, const char *text);
+/* A row of n CSV cells ending CRLF, as cc_cli_csv_line(). */
+void cc_cli_out_csv_line(cc_cli_out_t *o, const char *const *values, size_t n);
+/* text as a JSON string, escaped as jansson's json_dumps() escapes it
+ * (NULL as null). */
+void cc_cli_out_json_string(cc_cli_out_t *o, const char *text);
+/* Write what is buffered: 0, or CC_EIO when any write failed. */
+int cc_cli_out_flush(cc_cli_out_t *o);
 json_t *cc_cli_json_row(const char *const *names, const char *const *values, size_t n, uint64_t numbers);
 
 /* careclock calc DATE OFFSET... | --between DATE1 DATE2 */

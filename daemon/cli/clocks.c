@@ -52,7 +52,8 @@ static int print_row(void *arg, const cc_clock_row_t *r)
     return cc_cli_print(arg, v);
 }
 
-/* Every listed row through row(arg, columns). */
+/* Every listed row through row(arg, columns): one read of the clocks, each
+ * row printed as it comes. */
 static int each_row(cc_store_t *store, const cc_clocks_filter_t *f, int (*row)(void *, const char *const *),
                     void *arg)
 {
@@ -60,12 +61,59 @@ static int each_row(cc_store_t *store, const cc_clocks_filter_t *f, int (*row)(v
     return cc_clocks_list(store, f, print_row, &p);
 }
 
-/* The table: two passes over the listing, widths, then rows. */
+/* The table, streamed: the columns are as wide as their widest value in
+ * the first TABLE_PROBE rows (held until then), and the rows after them
+ * are printed as they come (a wider value there runs over its column).
+ * A listing of up to TABLE_PROBE rows is as wide as a second pass would
+ * make it. */
 static const int shown[] = {COL_CHILD, COL_CLOCK, COL_SEQ, COL_DUE, COL_STATUS, COL_MET, COL_START, COL_WORKER,
                             COL_TEAM, COL_TITLE};
 #define NSHOWN (sizeof(shown) / sizeof(shown[0]))
+#define TABLE_PROBE 1000
 
 _Static_assert(NCOLS <= CC_CLI_COLS_MAX, "the table has room for every column");
+
+typedef struct {
+    cc_cli_out_t *o;
+    int width[NCOLS];
+    long rows;
+    cc_buf_t held;   /* the first rows: NSHOWN values each, each ending in NUL */
+    int fixed;       /* the widths are set and the held rows printed */
+} table_t;
+
+static void table_line(table_t *t, const char *const values[NSHOWN])
+{
+    static const char spaces[] = "                                                                ";
+    for (size_t i = 0; i < NSHOWN; i++) {
+        size_t len = strlen(values[i]);
+        cc_cli_out_write(t->o, values[i], len);
+        if (i + 1 == NSHOWN)
+            break;
+        for (int pad = t->width[shown[i]] - (int)len; pad > 0; pad -= (int)sizeof(spaces) - 1)
+            cc_cli_out_write(t->o, spaces, pad < (int)sizeof(spaces) - 1 ? (size_t)pad : sizeof(spaces) - 1);
+        cc_cli_out_write(t->o, "  ", 2);
+    }
+    cc_cli_out_write(t->o, "\n", 1);
+}
+
+/* Print the head and the rows held, with the widths found. */
+static void table_fix(table_t *t)
+{
+    const char *v[NSHOWN];
+    for (size_t i = 0; i < NSHOWN; i++)
+        v[i] = col_names[shown[i]];
+    table_line(t, v);
+    const char *p = cc_buf_str(&t->held), *end = p + t->held.len;
+    while (p < end) {
+        for (size_t i = 0; i < NSHOWN; i++) {
+            v[i] = p;
+            p += strlen(p) + 1;
+        }
+        table_line(t, v);
+    }
+    cc_buf_free(&t->held);
+    t->fixed = 1;
+}
 
 /* "open, extended to 2027-01-15": the status of a clock with an extension
  * in force (issue 17: the statutory due date stays in its column). */
@@ -77,108 +125,127 @@ static void status_words(const char *const v[NCOLS], char *buf, size_t len)
         snprintf(buf, len, "%s", or_empty(v[COL_STATUS]));
 }
 
-/* The table's first pass: as cc_cli_table_measure, the status column as
- * status_words writes it. */
-static int table_measure(void *arg, const char *const v[NCOLS])
+static int table_row(void *arg, const char *const v[NCOLS])
 {
+    table_t *t = arg;
+    const char *values[NSHOWN];
     char status[64];
-    const char *w[NCOLS];
-    memcpy(w, v, sizeof(w));
-    status_words(v, status, sizeof(status));
-    w[COL_STATUS] = status;
-    return cc_cli_table_measure(arg, w);
-}
-
-static int table_print(void *arg, const char *const v[NCOLS])
-{
-    cc_cli_table_t *t = arg;
     for (size_t i = 0; i < NSHOWN; i++) {
-        const char *value = or_empty(v[shown[i]]);
-        char status[64];
+        values[i] = or_empty(v[shown[i]]);
         if (shown[i] == COL_TITLE && strcmp(or_empty(v[COL_STATUS]), "data_error") == 0)
-            value = or_empty(v[COL_REASON]);
+            values[i] = or_empty(v[COL_REASON]);
         if (shown[i] == COL_STATUS && v[COL_AGREED] != NULL) {
             status_words(v, status, sizeof(status));
-            value = status;
+            values[i] = status;
         }
-        fprintf(t->out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t->width[shown[i]], value, i + 1 < NSHOWN ? "  " : "\n");
     }
+    t->rows++;
+    if (t->fixed) {
+        table_line(t, values);
+        return 0;
+    }
+    for (size_t i = 0; i < NSHOWN; i++) {
+        int w = (int)strlen(values[i]);
+        if (w > t->width[shown[i]])
+            t->width[shown[i]] = w;
+        cc_buf_append(&t->held, values[i], strlen(values[i]) + 1);
+    }
+    if (t->held.failed)
+        return CC_ENOMEM;
+    if (t->rows == TABLE_PROBE)
+        table_fix(t);
     return 0;
 }
 
-static int print_table(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
+static int print_table(cc_store_t *store, const cc_clocks_filter_t *f, cc_cli_out_t *o)
 {
-    cc_cli_table_t t;
-    cc_cli_table_init(&t, out, shown, NSHOWN, col_names);
-    int rc = each_row(store, f, table_measure, &t);
-    if (rc != 0)
-        return rc;
+    table_t t = {.o = o};
+    cc_buf_init(&t.held);
     for (size_t i = 0; i < NSHOWN; i++)
-        fprintf(out, "%-*s%s", shown[i] == COL_TITLE ? 0 : t.width[shown[i]], col_names[shown[i]],
-                i + 1 < NSHOWN ? "  " : "\n");
-    rc = each_row(store, f, table_print, &t);
-    fprintf(out, "(%d clock%s)\n", t.rows, t.rows == 1 ? "" : "s");
+        t.width[shown[i]] = shown[i] == COL_TITLE ? 0 : (int)strlen(col_names[shown[i]]);
+    int rc = each_row(store, f, table_row, &t);
+    if (rc == 0 && !t.fixed)
+        table_fix(&t);
+    cc_buf_free(&t.held);
+    if (rc == 0) {
+        char tail[64];
+        snprintf(tail, sizeof(tail), "(%ld clock%s)\n", t.rows, t.rows == 1 ? "" : "s");
+        cc_cli_out_puts(o, tail);
+    }
     return rc;
 }
 
 static int csv_row(void *arg, const char *const v[NCOLS])
 {
-    cc_cli_csv_line(arg, v, NCOLS);
+    cc_cli_out_csv_line(arg, v, NCOLS);
     return 0;
 }
 
-static int print_csv(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
+static int print_csv(cc_store_t *store, const cc_clocks_filter_t *f, cc_cli_out_t *o)
 {
-    cc_cli_csv_line(out, col_names, NCOLS);
-    return each_row(store, f, csv_row, out);
+    cc_cli_out_csv_line(o, col_names, NCOLS);
+    return each_row(store, f, csv_row, o);
 }
 
-/* The JSON listing: each clock with the decisions about it (issue 17
- * item 9: who, in which capacity, when, why, from which interface). */
+/* JSON, streamed in the layout json_dumps(JSON_INDENT(2)) gave the whole
+ * array: one object per row, seq a number, and the decisions about the
+ * clock (issue 17 item 9: who, in which capacity, when, why, from which
+ * interface), each an object on a line. */
 typedef struct {
-    json_t *arr;
+    cc_cli_out_t *o;
+    long rows;
     cc_store_t *store;
     int any;              /* the database holds decisions: look them up */
     cc_decisions_t list;
-} json_ctx_t;
+} json_list_t;
 
 static int json_row(void *arg, const char *const v[NCOLS])
 {
-    json_ctx_t *j = arg;
-    json_t *o = cc_cli_json_row(col_names, v, NCOLS, 1u << COL_SEQ);
-    if (o == NULL)
-        return CC_ENOMEM;
-    json_t *decisions = json_array();
+    json_list_t *j = arg;
+    cc_cli_out_puts(j->o, j->rows++ == 0 ? "[\n  {\n" : ",\n  {\n");
+    for (int c = 0; c < NCOLS; c++) {
+        cc_cli_out_puts(j->o, "    \"");
+        cc_cli_out_puts(j->o, col_names[c]);
+        cc_cli_out_puts(j->o, "\": ");
+        if (c == COL_SEQ && v[c] != NULL) {
+            char n[24];
+            snprintf(n, sizeof(n), "%lld", strtoll(v[c], NULL, 10));
+            cc_cli_out_puts(j->o, n);
+        } else {
+            cc_cli_out_json_string(j->o, v[c]);
+        }
+        cc_cli_out_puts(j->o, ",\n");
+    }
+    cc_cli_out_puts(j->o, "    \"decisions\": [");
     if (j->any && v[COL_CHILD] && v[COL_CLOCK] && v[COL_INSTANCE]) {
         int rc = cc_decisions_of_clock(j->store, v[COL_CHILD], v[COL_CLOCK], v[COL_INSTANCE], &j->list);
-        if (rc != 0) {
-            json_decref(o);
-            json_decref(decisions);
+        if (rc != 0)
             return rc;
+        for (size_t i = 0; i < j->list.n; i++) {
+            json_t *d = cc_cli_decision_json(&j->list.items[i], j->list.items, j->list.n);
+            char *text = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            json_decref(d);
+            if (text == NULL)
+                return CC_ENOMEM;
+            cc_cli_out_puts(j->o, i == 0 ? "\n      " : ",\n      ");
+            cc_cli_out_puts(j->o, text);
+            free(text);
         }
-        for (size_t i = 0; i < j->list.n; i++)
-            json_array_append_new(decisions, cc_cli_decision_json(&j->list.items[i], j->list.items, j->list.n));
+        if (j->list.n > 0)
+            cc_cli_out_puts(j->o, "\n    ");
     }
-    json_object_set_new(o, "decisions", decisions);
-    json_array_append_new(j->arr, o);
+    cc_cli_out_puts(j->o, "]\n  }");
     return 0;
 }
 
-static int print_json(cc_store_t *store, const cc_clocks_filter_t *f, FILE *out)
+static int print_json(cc_store_t *store, const cc_clocks_filter_t *f, cc_cli_out_t *o)
 {
-    json_t *arr = json_array();
-    json_ctx_t j = {.arr = arr, .store = store, .any = cc_decisions_any(store) != 0};
+    json_list_t j = {.o = o, .store = store, .any = cc_decisions_any(store) > 0};
     cc_decisions_init(&j.list);
     int rc = each_row(store, f, json_row, &j);
     cc_decisions_free(&j.list);
-    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (text != NULL) {
-        fputs(text, out);
-        fputc('\n', out);
-    }
-    free(text);
-    json_decref(arr);
-    return rc == 0 && text != NULL ? 0 : CC_EDB;
+    cc_cli_out_puts(o, j.rows > 0 ? "\n]\n" : "[]\n");
+    return rc;
 }
 
 static void clocks_usage(FILE *out)
@@ -295,9 +362,22 @@ int cc_cli_clocks(cc_cli_t *cli, int argc, char **argv)
     if (!o.cached && (status = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
     list_filter(&o, &filter);
-    int rc = strcmp(o.format, "json") == 0  ? print_json(store, &filter, stdout)
-             : strcmp(o.format, "csv") == 0 ? print_csv(store, &filter, stdout)
-                                            : print_table(store, &filter, stdout);
+    cc_cli_out_t *out = malloc(sizeof(*out));
+    if (out == NULL) {
+        fprintf(stderr, "careclock clocks: out of memory\n");
+        status = CC_EXIT_FAIL;
+        goto out;
+    }
+    cc_cli_out_init(out, stdout);
+    int rc = strcmp(o.format, "json") == 0  ? print_json(store, &filter, out)
+             : strcmp(o.format, "csv") == 0 ? print_csv(store, &filter, out)
+                                            : print_table(store, &filter, out);
+    int wrc = cc_cli_out_flush(out);
+    free(out);
+    if (rc == 0 && wrc != 0) {
+        fprintf(stderr, "careclock clocks: writing the listing failed\n");
+        status = CC_EXIT_FAIL;
+    }
     if (rc != 0) {
         fprintf(stderr, "careclock clocks: %s\n", rc == CC_EDB ? cc_store_errmsg(store, NULL) : cc_strerror(rc));
         status = CC_EXIT_FAIL;

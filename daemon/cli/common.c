@@ -7,6 +7,7 @@
 #include "careclock/csv.h"
 
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +200,132 @@ const cc_rule_t *cc_cli_find_clock(const cc_cli_env_t *env, const char *command,
         fprintf(stderr, " %s", cc_ruleset_rule(env->rules, i)->id);
     fputc('\n', stderr);
     return NULL;
+}
+
+void cc_cli_out_init(cc_cli_out_t *o, FILE *out)
+{
+    o->out = out;
+    o->n = 0;
+    o->failed = 0;
+}
+
+static void out_drain(cc_cli_out_t *o)
+{
+    if (o->n > 0 && !o->failed && fwrite(o->buf, 1, o->n, o->out) != o->n)
+        o->failed = 1;
+    o->n = 0;
+}
+
+void cc_cli_out_write(cc_cli_out_t *o, const char *bytes, size_t len)
+{
+    if (o->n + len > sizeof(o->buf)) {
+        out_drain(o);
+        if (len > sizeof(o->buf)) {
+            if (!o->failed && fwrite(bytes, 1, len, o->out) != len)
+                o->failed = 1;
+            return;
+        }
+    }
+    memcpy(o->buf + o->n, bytes, len);
+    o->n += len;
+}
+
+void cc_cli_out_puts(cc_cli_out_t *o, const char *text)
+{
+    cc_cli_out_write(o, text, strlen(text));
+}
+
+void cc_cli_out_csv_cell(cc_cli_out_t *o, const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return;
+    /* The rules of cc_csv_cell(): quoted when it holds , " CR or LF;
+     * defused (a leading ') when it begins like a formula. One pass finds
+     * both the length and whether to quote (strpbrk, then strlen, were a
+     * tenth of a council's listing). */
+    static const unsigned char special[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+    static const unsigned char formula[256] = {['='] = 1, ['+'] = 1, ['-'] = 1, ['@'] = 1, ['\t'] = 1, ['\r'] = 1};
+    const unsigned char *u = (const unsigned char *)text;
+    size_t len = 0;
+    unsigned char quote = 0;
+    for (; u[len] != '\0'; len++)
+        quote |= special[u[len]];
+    int defuse = formula[u[0]];
+    if (!quote && !defuse) {
+        cc_cli_out_write(o, text, len);
+        return;
+    }
+    cc_cli_out_puts(o, defuse ? "\"'" : "\"");
+    for (const char *p = text; *p;) {
+        const char *q = strchr(p, '"');
+        size_t n = q ? (size_t)(q - p) + 1 : strlen(p);
+        cc_cli_out_write(o, p, n);
+        if (q == NULL)
+            break;
+        cc_cli_out_write(o, "\"", 1);
+        p = q + 1;
+    }
+    cc_cli_out_write(o, "\"", 1);
+}
+
+void cc_cli_out_csv_line(cc_cli_out_t *o, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cc_cli_out_csv_cell(o, values[i]);
+        cc_cli_out_write(o, i + 1 < n ? "," : "\r\n", i + 1 < n ? 1 : 2);
+    }
+}
+
+void cc_cli_out_json_string(cc_cli_out_t *o, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (text == NULL) {
+        cc_cli_out_write(o, "null", 4);
+        return;
+    }
+    cc_cli_out_write(o, "\"", 1);
+    const char *run = text;
+    for (const unsigned char *p = (const unsigned char *)text;; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cc_cli_out_write(o, run, (size_t)((const char *)p - run));
+        if (c == '\0')
+            break;
+        char esc[7] = {'\\', 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            n = 6;
+        }
+        cc_cli_out_write(o, esc, n);
+        run = (const char *)p + 1;
+    }
+    cc_cli_out_write(o, "\"", 1);
+}
+
+int cc_cli_out_flush(cc_cli_out_t *o)
+{
+    out_drain(o);
+    if (!o->failed && fflush(o->out) != 0)
+        o->failed = 1;
+    return o->failed ? CC_EIO : 0;
+}
+
+void cc_cli_errorf(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "careclock %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }

@@ -52,17 +52,6 @@ static void usage(FILE *out)
           out);
 }
 
-static void errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void errorf(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "careclock %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 /* ---- arguments ------------------------------------------------------------ */
 
 #define MAX_WORDS 3
@@ -100,19 +89,19 @@ static int parse(const char *cmd, const char *use, int argc, char **argv, const 
                 if (strcmp(a->opts[k].name, s) == 0)
                     o = &a->opts[k];
             if (o == NULL || i + 1 >= argc) {
-                errorf(cmd, o == NULL ? "unknown option \"%s\"" : "missing value for %s", s);
+                cc_cli_errorf(cmd, o == NULL ? "unknown option \"%s\"" : "missing value for %s", s);
                 fprintf(stderr, "usage: careclock %s\n", use);
                 return CC_EXIT_USAGE;
             }
             if (o->value != NULL) {
-                errorf(cmd, "%s given twice (\"%s\" and \"%s\")", s, o->value, argv[i + 1]);
+                cc_cli_errorf(cmd, "%s given twice (\"%s\" and \"%s\")", s, o->value, argv[i + 1]);
                 return CC_EXIT_USAGE;
             }
             o->value = argv[++i];
             continue;
         }
         if (a->nwords >= MAX_WORDS) {
-            errorf(cmd, "unexpected argument \"%s\"", s);
+            cc_cli_errorf(cmd, "unexpected argument \"%s\"", s);
             fprintf(stderr, "usage: careclock %s\n", use);
             return CC_EXIT_USAGE;
         }
@@ -134,7 +123,7 @@ static const char *need(const args_t *a, const char *name, const char *use)
 {
     const char *v = opt(a, name);
     if (v == NULL || v[0] == '\0') {
-        errorf(a->cmd, "%s is required", name);
+        cc_cli_errorf(a->cmd, "%s is required", name);
         fprintf(stderr, "usage: careclock %s\n", use);
     }
     return v != NULL && v[0] != '\0' ? v : NULL;
@@ -146,7 +135,7 @@ static cc_date_t date_opt(const args_t *a, const char *name, int *rc)
     cc_date_t d = CC_DATE_NONE;
     const char *v = opt(a, name);
     if (v != NULL && cc_date_parse(v, &d) != 0) {
-        errorf(a->cmd, "%s \"%s\" is not a valid date (expected YYYY-MM-DD or DD/MM/YYYY, a day that exists)", name,
+        cc_cli_errorf(a->cmd, "%s \"%s\" is not a valid date (expected YYYY-MM-DD or DD/MM/YYYY, a day that exists)", name,
                v);
         *rc = CC_EXIT_USAGE;
         return CC_DATE_NONE;
@@ -213,7 +202,7 @@ static int name_clock(cc_store_t *store, const char *cmd, const args_t *a, char 
     if (which != NULL) {
         char tail;
         if (sscanf(which, "%d%c", &p.want_seq, &tail) != 1 || p.want_seq < 1) {
-            errorf(cmd, "\"%s\" is neither a SEQ (a number from 1) nor an INSTANCE (EVENT.N, the clocks listing's "
+            cc_cli_errorf(cmd, "\"%s\" is neither a SEQ (a number from 1) nor an INSTANCE (EVENT.N, the clocks listing's "
                         "instance)",
                    which);
             return CC_EXIT_USAGE;
@@ -223,15 +212,15 @@ static int name_clock(cc_store_t *store, const char *cmd, const args_t *a, char 
     memset(&f, 0, sizeof(f));
     f.child_id = child;
     if (cc_clocks_list(store, &f, pick_row, &p) != 0) {
-        errorf(cmd, "%s", cc_store_errmsg(store, NULL));
+        cc_cli_errorf(cmd, "%s", cc_store_errmsg(store, NULL));
         return CC_EXIT_FAIL;
     }
     if (p.count == 0) {
-        errorf(cmd, "child %s has no %s clock (nothing has started it)", child, rule_id);
+        cc_cli_errorf(cmd, "child %s has no %s clock (nothing has started it)", child, rule_id);
         return CC_EXIT_USAGE;
     }
     if (p.instance[0] == '\0' && p.want_seq > 0) {
-        errorf(cmd, "child %s has %d %s clock(s); there is no number %d", child, p.count, rule_id, p.want_seq);
+        cc_cli_errorf(cmd, "child %s has %d %s clock(s); there is no number %d", child, p.count, rule_id, p.want_seq);
         return CC_EXIT_USAGE;
     }
     snprintf(instance, len, "%s", p.instance[0] ? p.instance : p.last);
@@ -262,9 +251,9 @@ static int record(cc_cli_t *cli, const args_t *a, cc_decision_t *d)
         int exists = cc_store_child_exists(store, d->child_id);
         if (exists <= 0) {
             if (exists == 0)
-                errorf(a->cmd, "child \"%s\" does not exist", d->child_id);
+                cc_cli_errorf(a->cmd, "child \"%s\" does not exist", d->child_id);
             else
-                errorf(a->cmd, "%s", cc_store_errmsg(store, NULL));
+                cc_cli_errorf(a->cmd, "%s", cc_store_errmsg(store, NULL));
             rc = exists == 0 ? CC_EXIT_USAGE : CC_EXIT_FAIL;
             goto out;
         }
@@ -277,10 +266,10 @@ static int record(cc_cli_t *cli, const args_t *a, cc_decision_t *d)
         /* The clock is the withdrawn decision's. */
         int r = cc_decisions_get(store, d->withdraws, &one);
         if (r == 0 && one.n == 0) {
-            errorf(a->cmd, "decision %lld does not exist", (long long)d->withdraws);
+            cc_cli_errorf(a->cmd, "decision %lld does not exist", (long long)d->withdraws);
             rc = CC_EXIT_USAGE;
         } else if (r != 0) {
-            errorf(a->cmd, "%s", cc_store_errmsg(store, NULL));
+            cc_cli_errorf(a->cmd, "%s", cc_store_errmsg(store, NULL));
             rc = CC_EXIT_FAIL;
         } else {
             d->child_id = one.items[0].child_id;
@@ -298,7 +287,7 @@ static int record(cc_cli_t *cli, const args_t *a, cc_decision_t *d)
             d->on = cli->today;
         int r = cc_decisions_add(store, env.rules, d, cli->today, &id, err, sizeof(err));
         if (r != 0) {
-            errorf(a->cmd, "%s", err);
+            cc_cli_errorf(a->cmd, "%s", err);
             rc = exit_for(r);
         } else {
             printf("%lld\n", (long long)id);
@@ -317,7 +306,7 @@ out:
 static int clock_words(const args_t *a, const char *use, cc_decision_t *d)
 {
     if (a->nwords < 2) {
-        errorf(a->cmd, "needs CHILD and CLOCK");
+        cc_cli_errorf(a->cmd, "needs CHILD and CLOCK");
         fprintf(stderr, "usage: careclock %s\n", use);
         return CC_EXIT_USAGE;
     }
@@ -387,7 +376,7 @@ static int decide(cc_cli_t *cli, cc_decision_kind_t kind, int argc, char **argv)
         char tail;
         long long n = 0;
         if (a.nwords != 1 || sscanf(a.words[0], "%lld%c", &n, &tail) != 1 || n < 1) {
-            errorf(cmd, a.nwords == 1 ? "\"%s\" is not a decision id (a number from 1)" : "needs one DECISION_ID%s",
+            cc_cli_errorf(cmd, a.nwords == 1 ? "\"%s\" is not a decision id (a number from 1)" : "needs one DECISION_ID%s",
                    a.nwords == 1 ? a.words[0] : "");
             fprintf(stderr, "usage: careclock %s\n", use);
             return CC_EXIT_USAGE;
@@ -493,11 +482,11 @@ static int list_decisions(cc_cli_t *cli, int argc, char **argv)
         return rc == 1 ? CC_EXIT_OK : rc;
     const char *format = opt(&a, "--format") ? opt(&a, "--format") : "table";
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        errorf(a.cmd, "--format \"%s\" is not table or json", format);
+        cc_cli_errorf(a.cmd, "--format \"%s\" is not table or json", format);
         return CC_EXIT_USAGE;
     }
     if (a.nwords < 1 || a.nwords > 2) {
-        errorf(a.cmd, "needs CHILD [CLOCK]");
+        cc_cli_errorf(a.cmd, "needs CHILD [CLOCK]");
         fprintf(stderr, "usage: careclock %s\n", LIST_USAGE);
         return CC_EXIT_USAGE;
     }
@@ -509,14 +498,14 @@ static int list_decisions(cc_cli_t *cli, int argc, char **argv)
     int exists = cc_store_child_exists(store, a.words[0]);
     if (exists <= 0) {
         if (exists == 0)
-            errorf(a.cmd, "child \"%s\" does not exist", a.words[0]);
+            cc_cli_errorf(a.cmd, "child \"%s\" does not exist", a.words[0]);
         else
-            errorf(a.cmd, "%s", cc_store_errmsg(store, NULL));
+            cc_cli_errorf(a.cmd, "%s", cc_store_errmsg(store, NULL));
         rc = exists == 0 ? CC_EXIT_USAGE : CC_EXIT_FAIL;
         goto out;
     }
     if (cc_decisions_of_child(store, a.words[0], &list) != 0) {
-        errorf(a.cmd, "%s", cc_store_errmsg(store, NULL));
+        cc_cli_errorf(a.cmd, "%s", cc_store_errmsg(store, NULL));
         rc = CC_EXIT_FAIL;
         goto out;
     }
@@ -557,7 +546,7 @@ int cc_cli_clock(cc_cli_t *cli, int argc, char **argv)
         return decide(cli, (cc_decision_kind_t)kind, argc - 2, argv + 2);
     int help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0;
     if (!help)
-        errorf("clock", argc < 2 ? "needs a subcommand%s" : "unknown subcommand \"%s\"", argc < 2 ? "" : sub);
+        cc_cli_errorf("clock", argc < 2 ? "needs a subcommand%s" : "unknown subcommand \"%s\"", argc < 2 ? "" : sub);
     usage(help ? stdout : stderr);
     return help ? CC_EXIT_OK : CC_EXIT_USAGE;
 }

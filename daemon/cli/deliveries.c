@@ -361,6 +361,31 @@ static void dry_print(dry_list_t *l, cc_local_time_t local)
     }
 }
 
+/* What deliveries plan and run begin with: the environment into *env, the
+ * instant (--now, else the CLI's) into *now and the day in the
+ * configured zone into cli->today, the database into *store. 0, or the
+ * exit status with the reason told under "careclock deliveries CMD" and
+ * nothing left open. */
+static int open_at(cc_cli_t *cli, const char *cmd, const char *now_text, cc_cli_env_t *env, cc_store_t **store,
+                   time_t *now)
+{
+    int rc = cc_cli_env_load(cli, env);
+    if (rc != 0)
+        return rc;
+    *now = cli->now;
+    if (now_text != NULL && cc_time_parse_wall(now_text, 0, now) != 0) {
+        fprintf(stderr, "careclock deliveries %s: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", cmd, now_text);
+        cc_cli_env_free(env);
+        return CC_EXIT_USAGE;
+    }
+    if ((rc = cc_cli_open_db(cli, store)) != 0) {
+        cc_cli_env_free(env);
+        return rc;
+    }
+    cli->today = cc_time_local(*now).date;
+    return 0;
+}
+
 static int cmd_plan(cc_cli_t *cli, int argc, char **argv)
 {
     const char *now_text = NULL;
@@ -379,21 +404,11 @@ static int cmd_plan(cc_cli_t *cli, int argc, char **argv)
             return CC_EXIT_USAGE;
         }
     }
-    int rc = cc_cli_env_load(cli, &env);
+    time_t now;
+    int rc = open_at(cli, "plan", now_text, &env, &store, &now);
     if (rc != 0)
         return rc;
-    time_t now = cli->now;
-    if (now_text != NULL && cc_time_parse_wall(now_text, 0, &now) != 0) {
-        fprintf(stderr, "careclock deliveries plan: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
-        cc_cli_env_free(&env);
-        return CC_EXIT_USAGE;
-    }
-    if ((rc = cc_cli_open_db(cli, &store)) != 0) {
-        cc_cli_env_free(&env);
-        return rc;
-    }
     cc_local_time_t local = cc_time_local(now);
-    cli->today = local.date;
     if ((rc = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
     cc_outbox_plan_stats_t stats = {0};
@@ -462,21 +477,11 @@ static int cmd_run(cc_cli_t *cli, int argc, char **argv)
             return CC_EXIT_USAGE;
         }
     }
-    int rc = cc_cli_env_load(cli, &env);
+    time_t now;
+    int rc = open_at(cli, "run", now_text, &env, &store, &now);
     if (rc != 0)
         return rc;
-    time_t now = cli->now;
-    if (now_text != NULL && cc_time_parse_wall(now_text, 0, &now) != 0) {
-        fprintf(stderr, "careclock deliveries run: --now \"%s\" is not a local time YYYY-MM-DDTHH:MM\n", now_text);
-        cc_cli_env_free(&env);
-        return CC_EXIT_USAGE;
-    }
-    if ((rc = cc_cli_open_db(cli, &store)) != 0) {
-        cc_cli_env_free(&env);
-        return rc;
-    }
     cc_local_time_t local = cc_time_local(now);
-    cli->today = local.date;
     if ((rc = cc_cli_refresh(cli, &env, store)) != 0)
         goto out;
     cc_deliverer_options_t options;

@@ -432,6 +432,34 @@ static int by_child_then_due(const void *x, const void *y)
     return (a->index > b->index) - (a->index < b->index);
 }
 
+/* Today's midnight UTC, as a date-time. */
+static struct icaltimetype midnight_utc(const cc_ics_feed_t *feed)
+{
+    struct icaltimetype stamp = ical_date(feed->today);
+    stamp.is_date = 0;
+    stamp.hour = stamp.minute = stamp.second = 0;
+    stamp.zone = icaltimezone_get_utc_timezone();
+    return stamp;
+}
+
+/* An all-day event on today's date with uid: SEQUENCE today's day number
+ * and DTSTAMP today's midnight UTC, so that it is the same bytes all day
+ * and newer each day. NULL (a->failed) when out of memory. */
+static icalcomponent *today_event(adder_t *a, const cc_ics_feed_t *feed, const char *uid)
+{
+    icalcomponent *ev = icalcomponent_new_vevent();
+    if (ev == NULL) {
+        a->failed = 1;
+        return NULL;
+    }
+    add(a, ev, icalproperty_new_uid(uid));
+    add(a, ev, icalproperty_new_dtstamp(midnight_utc(feed)));
+    add(a, ev, icalproperty_new_dtstart(ical_date(feed->today)));
+    add(a, ev, icalproperty_new_dtend(ical_date(feed->today + 1)));
+    add(a, ev, icalproperty_new_sequence(feed->today < 0 ? 0 : (int)feed->today));
+    return ev;
+}
+
 /* One all-day event on today's date for a child with overdue clocks
  * (group: k of them, the oldest first), so that they sit in this week's
  * view and not only on their old due dates. Its UID is the child's own
@@ -443,20 +471,9 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
 {
     const cc_ics_clock_t *first = &clocks[group[0].index];
     char due[32];
-    icalcomponent *ev = icalcomponent_new_vevent();
-    if (ev == NULL) {
-        a->failed = 1;
+    icalcomponent *ev = today_event(a, feed, uid);
+    if (ev == NULL)
         return NULL;
-    }
-    struct icaltimetype stamp = ical_date(feed->today);
-    stamp.is_date = 0;
-    stamp.hour = stamp.minute = stamp.second = 0;
-    stamp.zone = icaltimezone_get_utc_timezone();
-    add(a, ev, icalproperty_new_uid(uid));
-    add(a, ev, icalproperty_new_dtstamp(stamp));
-    add(a, ev, icalproperty_new_dtstart(ical_date(feed->today)));
-    add(a, ev, icalproperty_new_dtend(ical_date(feed->today + 1)));
-    add(a, ev, icalproperty_new_sequence(feed->today < 0 ? 0 : (int)feed->today));
     int worst = working_days_late(feed, first->due);
     cc_buf_reset(text);
     cc_buf_puts(text, "Overdue: ");
@@ -497,7 +514,7 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
     add(a, ev, icalproperty_new_categories("overdue"));
     add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
     add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
-    add(a, ev, icalproperty_new_lastmodified(stamp));
+    add(a, ev, icalproperty_new_lastmodified(midnight_utc(feed)));
     if (text->failed)
         a->failed = 1;
     return ev;
@@ -527,20 +544,9 @@ static char *today_uid(const char *child_id, const char *kind)
 static icalcomponent *make_error_event(adder_t *a, const cc_ics_feed_t *feed, const cc_ics_clock_t *c, const char *uid,
                                        cc_buf_t *text)
 {
-    icalcomponent *ev = icalcomponent_new_vevent();
-    if (ev == NULL) {
-        a->failed = 1;
+    icalcomponent *ev = today_event(a, feed, uid);
+    if (ev == NULL)
         return NULL;
-    }
-    struct icaltimetype stamp = ical_date(feed->today);
-    stamp.is_date = 0;
-    stamp.hour = stamp.minute = stamp.second = 0;
-    stamp.zone = icaltimezone_get_utc_timezone();
-    add(a, ev, icalproperty_new_uid(uid));
-    add(a, ev, icalproperty_new_dtstamp(stamp));
-    add(a, ev, icalproperty_new_dtstart(ical_date(feed->today)));
-    add(a, ev, icalproperty_new_dtend(ical_date(feed->today + 1)));
-    add(a, ev, icalproperty_new_sequence(feed->today < 0 ? 0 : (int)feed->today));
     cc_buf_reset(text);
     cc_buf_puts(text, "DATA ERROR: ");
     put_child(text, feed->privacy, c);
@@ -561,7 +567,7 @@ static icalcomponent *make_error_event(adder_t *a, const cc_ics_feed_t *feed, co
     add(a, ev, icalproperty_new_categories("data-error"));
     add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
     add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
-    add(a, ev, icalproperty_new_lastmodified(stamp));
+    add(a, ev, icalproperty_new_lastmodified(midnight_utc(feed)));
     if (text->failed)
         a->failed = 1;
     return ev;

@@ -11,6 +11,7 @@
  *    never contain, so no body line can end the part early.
  */
 #include "careclock/message.h"
+#include "careclock/html.h"
 #include "careclock/email.h"
 #include "careclock/error.h"
 #include "careclock/offset.h"
@@ -608,7 +609,7 @@ static size_t most_urgent(const cc_message_view_t *v, size_t idx[MOST_URGENT])
     return n;
 }
 
-static int text_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
+int cc__message_text_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
                           cc_buf_t *out)
 {
     char child[160], holder[256], now[384], title[200], d[40], todo[400];
@@ -679,26 +680,12 @@ int cc_message_text(const cc_message_t *m, const cc_message_context_t *ctx, cc_b
     assert(m != NULL && ctx != NULL && out != NULL);
     int rc = cc_message_view_build(m, ctx, &v);
     if (rc == 0)
-        rc = text_from_view(m, &v, ctx, out);
+        rc = cc__message_text_from_view(m, &v, ctx, out);
     cc_message_view_free(&v);
     return rc;
 }
 
 /* ---- HTML ----------------------------------------------------------------- */
-
-static void html_escape(cc_buf_t *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': cc_buf_puts(out, "&amp;"); break;
-        case '<': cc_buf_puts(out, "&lt;"); break;
-        case '>': cc_buf_puts(out, "&gt;"); break;
-        case '"': cc_buf_puts(out, "&quot;"); break;
-        case '\'': cc_buf_puts(out, "&#39;"); break;
-        default: cc_buf_append(out, s, 1);
-        }
-    }
-}
 
 /* Colours of the statuses: text on white at WCAG AA contrast or better. */
 static const char *rank_colour(cc_message_rank_t r)
@@ -728,13 +715,13 @@ static void html_worker_row(void *arg, const char *worker, const char *counts)
 {
     cc_buf_t *out = arg;
     cc_buf_puts(out, "<tr><td style=\"padding:2px 16px 2px 0\">");
-    html_escape(out, worker);
+    cc_html_text(out, worker);
     cc_buf_puts(out, "</td><td style=\"padding:2px 0\">");
-    html_escape(out, counts);
+    cc_html_text(out, counts);
     cc_buf_puts(out, "</td></tr>\n");
 }
 
-static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
+int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
                           cc_buf_t *out)
 {
     char child[160], holder[256], now[384], title[200], d[40], todo[400];
@@ -745,16 +732,16 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
     cc_message_view_subject(m, v, ctx, &text);
     cc_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-    html_escape(out, cc_buf_str(&text));
+    cc_html_text(out, cc_buf_str(&text));
     cc_buf_puts(out, "</title></head>\n<body style=\"margin:0;padding:16px;background:#f3f3f3;font-family:Arial,"
                      "Helvetica,sans-serif;font-size:15px;line-height:1.45;color:#1a1a1a\">\n"
                      "<div style=\"max-width:680px;margin:0 auto;background:#ffffff;border:1px solid #d8d8d8;"
                      "padding:20px 24px\">\n<p style=\"margin:0 0 12px\">Hello ");
-    html_escape(out, m->recipient_name && m->recipient_name[0] ? m->recipient_name : "there");
+    cc_html_text(out, m->recipient_name && m->recipient_name[0] ? m->recipient_name : "there");
     cc_buf_puts(out, ",</p>\n<h1 style=\"font-size:20px;margin:0 0 4px\">");
     cc_buf_reset(&text);
     intro_line(m, v, ctx, &text);
-    html_escape(out, cc_buf_str(&text));
+    cc_html_text(out, cc_buf_str(&text));
     cc_buf_puts(out, "</h1>\n<p style=\"margin:8px 0\">");
     html_chip(out, v->overdue, "overdue", rank_colour(CC_MESSAGE_RANK_OVERDUE));
     html_chip(out, v->today, "due today", rank_colour(CC_MESSAGE_RANK_TODAY));
@@ -775,20 +762,20 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
             const cc_message_entry_t *e = &v->entries[top[i]];
             const cc_message_item_t *it = e->item;
             cc_buf_puts(out, "<li><strong>");
-            html_escape(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
+            cc_html_text(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
             cc_buf_puts(out, "</strong>, ");
-            html_escape(out, cc_message_title_label(it, title, sizeof(title)));
+            cc_html_text(out, cc_message_title_label(it, title, sizeof(title)));
             cc_buf_printf(out, ": <span style=\"color:%s;font-weight:bold\">", rank_colour(e->rank));
-            html_escape(out, cc_message_status_phrase(it, ctx, now, sizeof(now)));
+            cc_html_text(out, cc_message_status_phrase(it, ctx, now, sizeof(now)));
             cc_buf_puts(out, "</span> (");
-            html_escape(out, it->worker_name && it->worker_name[0] ? it->worker_name : "no allocated worker");
+            cc_html_text(out, it->worker_name && it->worker_name[0] ? it->worker_name : "no allocated worker");
             cc_buf_puts(out, ")</li>\n");
         }
         cc_buf_puts(out, "</ol>\n");
     }
     cc_buf_puts(out, "<p style=\"margin:16px 0;padding:10px 14px;background:#fff7e0;border-left:4px solid #c99400\">"
                      "<strong>What to do:</strong> ");
-    html_escape(out, cc_message_what_to_do(v, todo, sizeof(todo)));
+    cc_html_text(out, cc_message_what_to_do(v, todo, sizeof(todo)));
     cc_buf_puts(out, "</p>\n");
     if (v->n > 0)
         cc_buf_puts(out, H2 "By child</h2>\n");
@@ -800,16 +787,16 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
                 cc_buf_puts(out, "</ul></div>\n");
             cc_buf_puts(out, "<div style=\"border-top:1px solid #d8d8d8;margin-top:12px;padding-top:8px\">\n"
                              "<h3 style=\"font-size:16px;margin:0\">");
-            html_escape(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
+            cc_html_text(out, cc_message_child_label(it, ctx->privacy, 0, child, sizeof(child)));
             cc_buf_puts(out, "</h3>\n<p style=\"margin:2px 0 4px;color:#555555\">");
-            html_escape(out, cc_message_holder_line(it, holder, sizeof(holder)));
+            cc_html_text(out, cc_message_holder_line(it, holder, sizeof(holder)));
             cc_buf_reset(&url);
             cc_message_child_url(ctx->public_url, it->child_id, &url);
             if (url.len > 0) {
                 cc_buf_puts(out, " &middot; <a href=\"");
-                html_escape(out, cc_buf_str(&url));
+                cc_html_text(out, cc_buf_str(&url));
                 cc_buf_puts(out, "\" style=\"color:#0b57d0\">Open ");
-                html_escape(out, it->child_id ? it->child_id : "");
+                cc_html_text(out, it->child_id ? it->child_id : "");
                 cc_buf_puts(out, "&#39;s page</a>");
             }
             cc_buf_puts(out, "</p>\n<ul style=\"margin:0;padding-left:22px\">\n");
@@ -817,13 +804,13 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
         cc_message_now_phrase(it, ctx, m->channel == CC_CHANNEL_WEBHOOK, now, sizeof(now));
         cc_message_capitalise(now);
         cc_buf_printf(out, "<li style=\"margin:2px 0\"><span style=\"color:%s;font-weight:bold\">", rank_colour(e->rank));
-        html_escape(out, now);
+        cc_html_text(out, now);
         cc_buf_puts(out, "</span>");
         if (it->status != CC_STATUS_DATA_ERROR) {
             cc_buf_puts(out, ": ");
-            html_escape(out, cc_message_title_label(it, title, sizeof(title)));
+            cc_html_text(out, cc_message_title_label(it, title, sizeof(title)));
             cc_buf_puts(out, ", due ");
-            html_escape(out, cc_message_human_date(it->due, d, sizeof(d)));
+            cc_html_text(out, cc_message_human_date(it->due, d, sizeof(d)));
         }
         if (it->projected)
             cc_buf_puts(out, " (projected)");
@@ -839,23 +826,23 @@ static int html_from_view(const cc_message_t *m, const cc_message_view_t *v, con
                          "font-size:13px\">\n");
         for (size_t i = 0; i < v->nsources; i++) {
             cc_buf_printf(out, "<li id=\"source-%zu\"><strong>", i + 1);
-            html_escape(out, v->sources[i].title ? v->sources[i].title : "");
+            cc_html_text(out, v->sources[i].title ? v->sources[i].title : "");
             cc_buf_puts(out, "</strong>: ");
-            html_escape(out, v->sources[i].source);
+            cc_html_text(out, v->sources[i].source);
             cc_buf_puts(out, "</li>\n");
         }
         cc_buf_puts(out, "</ol>\n");
     }
     if (ctx->public_url && ctx->public_url[0]) {
         cc_buf_puts(out, "<p style=\"margin:16px 0 0\"><a href=\"");
-        html_escape(out, ctx->public_url);
+        cc_html_text(out, ctx->public_url);
         cc_buf_puts(out, "\" style=\"color:#0b57d0\">Team calendars and the clocks in careclock</a></p>\n");
     }
     cc_buf_puts(out, "<hr style=\"border:0;border-top:1px solid #d8d8d8;margin:18px 0 8px\">"
                      "<p style=\"margin:0;color:#666666;font-size:12px\">careclock keeps the statutory clocks of "
                      "children's services. This message was sent automatically; please do not reply to it. "
                      "Reference: ");
-    html_escape(out, m->message_id ? m->message_id : "");
+    cc_html_text(out, m->message_id ? m->message_id : "");
     cc_buf_puts(out, "</p>\n</div>\n</body></html>\n");
     int failed = text.failed || url.failed;
     cc_buf_free(&text);
@@ -869,339 +856,8 @@ int cc_message_html(const cc_message_t *m, const cc_message_context_t *ctx, cc_b
     assert(m != NULL && ctx != NULL && out != NULL);
     int rc = cc_message_view_build(m, ctx, &v);
     if (rc == 0)
-        rc = html_from_view(m, &v, ctx, out);
+        rc = cc__message_html_from_view(m, &v, ctx, out);
     cc_message_view_free(&v);
     return rc;
 }
 
-/* ---- email ---------------------------------------------------------------- */
-
-char *cc_message_id(char *out, size_t len, cc_channel_t channel, const char *instance, int64_t batch,
-                    const char *nonce, const char *from)
-{
-    assert(out != NULL);
-    const char *dash = nonce && nonce[0] ? "-" : "";
-    nonce = nonce ? nonce : "";
-    if (channel == CC_CHANNEL_WEBHOOK) {
-        snprintf(out, len, "msg_cc-%s-%lld%s%s", instance ? instance : "0", (long long)batch, dash, nonce);
-        return out;
-    }
-    const char *at = from ? strrchr(from, '@') : NULL;
-    const char *domain = at && at[1] ? at + 1 : "careclock.invalid";
-    snprintf(out, len, "<cc-%s-%lld%s%s@%s>", instance ? instance : "0", (long long)batch, dash, nonce, domain);
-    return out;
-}
-
-static int has_crlf(const char *s)
-{
-    return s != NULL && strpbrk(s, "\r\n") != NULL;
-}
-
-/* 1 if s is NULL or holds only printable ASCII, no space. */
-static int printable_ascii(const char *s)
-{
-    for (; s && *s; s++)
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-            return 0;
-    return 1;
-}
-
-static int is_ascii(const char *s)
-{
-    for (; s && *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return 0;
-    return 1;
-}
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void base64(cc_buf_t *out, const unsigned char *in, size_t len)
-{
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        char q[4] = {B64[(v >> 18) & 63], B64[(v >> 12) & 63], i + 1 < len ? B64[(v >> 6) & 63] : '=',
-                     i + 2 < len ? B64[v & 63] : '='};
-        cc_buf_append(out, q, 4);
-    }
-}
-
-/* The length of an encoded word of n bytes: "=?UTF-8?B?" + base64 + "?=". */
-static size_t encoded_len(size_t n)
-{
-    return 12 + 4 * ((n + 2) / 3);
-}
-
-/* Most bytes of p (of left) that fit an encoded word of room characters,
- * never splitting a UTF-8 sequence; at least one character. */
-static size_t fit_bytes(const unsigned char *p, size_t left, size_t room)
-{
-    size_t take = room > 12 ? (room - 12) / 4 * 3 : 0, fit;
-    if (take > left)
-        take = left;
-    fit = take;
-    /* Back to a character's start: at most 3 bytes (a longer run of
-     * continuation bytes is not UTF-8, and is cut where it fits; found by
-     * tests/fuzz/fuzz_email.c, a run of 200 made one word of 280). */
-    for (int i = 0; i < 3 && take > 0 && take < left && (p[take] & 0xC0) == 0x80; i++)
-        take--;
-    if (take > 0 && take < left && (p[take] & 0xC0) == 0x80)
-        take = fit;
-    if (take == 0) { /* one character, whatever the room */
-        take = 1;
-        while (take < 4 && take < left && (p[take] & 0xC0) == 0x80)
-            take++;
-    }
-    return take;
-}
-
-/* RFC 2047 encoded words for value, whatever it holds. Each encoded word
- * holds whole words with the space after them (whitespace between encoded
- * words is not part of the text, so the spaces must be inside them), as
- * many as fit on the line; lines are at most 76 characters, the first
- * counted from column start; a word longer than a line is split between
- * characters. */
-static int encode_words(const char *value, size_t start, cc_buf_t *out)
-{
-    enum { LINE = 76 };
-    const unsigned char *p = (const unsigned char *)value;
-    size_t left = strlen(value), col = start;
-    int first = 1;
-    while (left > 0) {
-        size_t room = col < LINE ? LINE - col : 0;
-        if (!first || room < encoded_len(4)) {
-            if (!first || col > 1) {
-                cc_buf_puts(out, "\r\n ");
-                col = 1;
-                room = LINE - col;
-            }
-        }
-        /* Whole words: up to and including the space after each. */
-        size_t take = 0;
-        while (take < left) {
-            size_t next = take;
-            while (next < left && p[next] != ' ')
-                next++;
-            while (next < left && p[next] == ' ')
-                next++;
-            if (encoded_len(next) > room)
-                break;
-            take = next;
-        }
-        if (take == 0)
-            take = fit_bytes(p, left, room); /* one word longer than a line */
-        cc_buf_puts(out, "=?UTF-8?B?");
-        base64(out, p, take);
-        cc_buf_puts(out, "?=");
-        col += encoded_len(take);
-        p += take;
-        left -= take;
-        first = 0;
-    }
-    return out->failed ? CC_ENOMEM : 0;
-}
-
-int cc_message_encode_header(const char *value, size_t start, cc_buf_t *out)
-{
-    assert(value != NULL && out != NULL);
-    if (is_ascii(value))
-        return cc_buf_puts(out, value);
-    return encode_words(value, start, out);
-}
-
-int cc_message_qp(const char *text, size_t len, cc_buf_t *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t col = 0;
-    assert((text != NULL || len == 0) && out != NULL);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\r' && i + 1 < len && text[i + 1] == '\n')
-            continue;
-        if (c == '\n') {
-            cc_buf_puts(out, "\r\n");
-            col = 0;
-            continue;
-        }
-        char enc[3];
-        size_t n;
-        int at_eol = i + 1 == len || text[i + 1] == '\n' || text[i + 1] == '\r';
-        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_eol)) {
-            enc[0] = (char)c;
-            n = 1;
-        } else {
-            enc[0] = '=';
-            enc[1] = hex[c >> 4];
-            enc[2] = hex[c & 15];
-            n = 3;
-        }
-        if (col + n > 75) {
-            cc_buf_puts(out, "=\r\n");
-            col = 0;
-        }
-        cc_buf_append(out, enc, n);
-        col += n;
-    }
-    return out->failed ? CC_ENOMEM : 0;
-}
-
-/* A display name as a quoted-string, or encoded words when not ASCII or
- * long: a quoted-string cannot be folded, and a staff name another system
- * wrote may be any length (found by tests/fuzz/fuzz_email.c: a To line
- * past RFC 5322's 998 octets). Encoded words fold with CRLF SP. */
-static void display_name(cc_buf_t *out, size_t start, const char *name)
-{
-    if (!is_ascii(name) || strlen(name) > 60) {
-        encode_words(name, start, out);
-        return;
-    }
-    cc_buf_puts(out, "\"");
-    for (; *name; name++) {
-        if (*name == '"' || *name == '\\')
-            cc_buf_puts(out, "\\");
-        cc_buf_append(out, name, 1);
-    }
-    cc_buf_puts(out, "\"");
-}
-
-/* Fold an ASCII header at spaces so that lines stay within 78 characters
- * where the words allow. */
-static void folded(cc_buf_t *out, const char *name, const char *value)
-{
-    size_t col = strlen(name) + 2;
-    cc_buf_printf(out, "%s: ", name);
-    const char *p = value;
-    while (*p) {
-        const char *sp = strchr(p + 1, ' ');
-        size_t word = sp ? (size_t)(sp - p) : strlen(p);
-        if (col + word > 78 && col > strlen(name) + 2 && *p == ' ') {
-            cc_buf_puts(out, "\r\n");
-            col = 0;
-        }
-        cc_buf_append(out, p, word);
-        col += word;
-        p += word;
-    }
-    cc_buf_puts(out, "\r\n");
-}
-
-static void rfc5322_date(time_t now, int offset_minutes, char *buf, size_t len)
-{
-    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t local = now + (time_t)offset_minutes * 60;
-    struct tm tm;
-    gmtime_r(&local, &tm);
-    int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
-    snprintf(buf, len, "%s, %d %s %04d %02d:%02d:%02d %c%02d%02d", days[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, offset_minutes < 0 ? '-' : '+',
-             off / 60, off % 60);
-}
-
-static int refuse(char *err, size_t errlen, const char *header, const char *what)
-{
-    snprintf(err, errlen, "header injection refused: the %s header's %s holds a line break (CR or LF)", header, what);
-    return CC_EINVAL;
-}
-
-int cc_message_email(const cc_message_t *m, const cc_message_context_t *ctx, cc_buf_t *out, char *err,
-                     size_t errlen)
-{
-    cc_buf_t subject, text, html, msg;
-    cc_message_view_t v;
-    char date[64], boundary[160];
-    int rc;
-    assert(m != NULL && ctx != NULL && out != NULL);
-    assert(err != NULL);
-    const char *from = ctx->from ? ctx->from : "careclock@localhost";
-    /* Check every caller-supplied header value before writing anything. */
-    if (has_crlf(m->address))
-        return refuse(err, errlen, "To", "address");
-    if (has_crlf(m->recipient_name))
-        return refuse(err, errlen, "To", "display name");
-    if (has_crlf(from))
-        return refuse(err, errlen, "From", "address");
-    if (has_crlf(m->message_id))
-        return refuse(err, errlen, "Message-ID", "value");
-    if (!cc_email_valid(m->address)) {
-        snprintf(err, errlen, "the recipient address is not a valid email address");
-        return CC_EINVAL;
-    }
-    /* The message is 7-bit (no SMTPUTF8): the sender and the Message-ID
-     * go into headers as they are, so they must be plain ASCII. */
-    if (!cc_email_valid(from)) {
-        snprintf(err, errlen, "the sender address ([smtp] from) is not a valid ASCII email address");
-        return CC_EINVAL;
-    }
-    if (!printable_ascii(m->message_id)) {
-        snprintf(err, errlen, "the Message-ID is not printable ASCII");
-        return CC_EINVAL;
-    }
-    if ((rc = cc_message_view_build(m, ctx, &v)) != 0)
-        return rc;
-    cc_buf_init(&subject);
-    cc_buf_init(&text);
-    cc_buf_init(&html);
-    cc_buf_init(&msg);
-    cc_message_view_subject(m, &v, ctx, &subject);
-    if (has_crlf(cc_buf_str(&subject))) {
-        rc = refuse(err, errlen, "Subject", "text (a child's reference or initials, or a clock's title)");
-        goto out;
-    }
-    text_from_view(m, &v, ctx, &text);
-    html_from_view(m, &v, ctx, &html);
-
-    rfc5322_date(ctx->now, ctx->utc_offset_minutes, date, sizeof(date));
-    snprintf(boundary, sizeof(boundary), "=_careclock_%lld_%zu", (long long)m->batch, m->nitems);
-    cc_buf_printf(&msg, "Date: %s\r\n", date);
-    cc_buf_printf(&msg, "From: careclock <%s>\r\n", from);
-    cc_buf_puts(&msg, "To: ");
-    if (m->recipient_name && m->recipient_name[0]) {
-        size_t line = msg.len;
-        display_name(&msg, strlen("To: "), m->recipient_name);
-        /* The address on the same line when it fits in 78, else folded. */
-        const char *nl = msg.data ? strrchr(msg.data + line, '\n') : NULL;
-        size_t col = nl ? (size_t)(msg.data + msg.len - nl - 1) : msg.len - line + strlen("To: ");
-        cc_buf_puts(&msg, col + 3 + strlen(m->address) > 78 ? "\r\n " : " ");
-    }
-    cc_buf_printf(&msg, "<%s>\r\n", m->address);
-    if (is_ascii(cc_buf_str(&subject))) {
-        folded(&msg, "Subject", cc_buf_str(&subject));
-    } else {
-        cc_buf_puts(&msg, "Subject: ");
-        cc_message_encode_header(cc_buf_str(&subject), strlen("Subject: "), &msg);
-        cc_buf_puts(&msg, "\r\n");
-    }
-    cc_buf_printf(&msg, "Message-ID: %s\r\n", m->message_id ? m->message_id : "");
-    cc_buf_puts(&msg, "MIME-Version: 1.0\r\n"
-                      "Auto-Submitted: auto-generated\r\n"
-                      "X-Auto-Response-Suppress: All\r\n");
-    cc_buf_printf(&msg, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
-    cc_buf_puts(&msg, "This is a message in MIME format: plain text and HTML.\r\n");
-    cc_buf_printf(&msg, "\r\n--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                        "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                  boundary);
-    cc_message_qp(text.data ? text.data : "", text.len, &msg);
-    cc_buf_printf(&msg, "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\n"
-                        "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                  boundary);
-    cc_message_qp(html.data ? html.data : "", html.len, &msg);
-    cc_buf_printf(&msg, "\r\n--%s--\r\n", boundary);
-    if (subject.failed || text.failed || html.failed || msg.failed) {
-        rc = CC_ENOMEM;
-        goto out;
-    }
-    rc = cc_buf_append(out, msg.data, msg.len);
-out:
-    cc_buf_free(&subject);
-    cc_buf_free(&text);
-    cc_buf_free(&html);
-    cc_buf_free(&msg);
-    cc_message_view_free(&v);
-    return rc;
-}

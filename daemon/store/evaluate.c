@@ -30,6 +30,7 @@
 #include "store/evaluation.h"
 #include "careclock/changes.h"
 #include "careclock/error.h"
+#include "careclock/time.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -148,6 +149,7 @@ void cc__eval_free(cc__eval_t *x)
     cc__batch_free(&x->one);
     free(x->rows);
     free(x->rule_hash);
+    free(x->rule_code);
     cc_clocks_free(&x->clocks);
     cc_decisions_free(&x->decisions);
     memset(x, 0, sizeof(*x));
@@ -241,35 +243,41 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
     x->types.rs = rs;
     cc_clocks_init(&x->clocks);
     /* In the order the engine gives them (by rule, then seq) as far as it
-     * can: find_row's hint then finds each at once. */
-    const char *existing = "SELECT rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-                           "met_event_id, reason, flags, source, instance, left_care_on, agreed_due FROM clocks "
-                           "WHERE child_id = ?1 ORDER BY rule_id, seq";
+     * can: find_row's hint then finds each at once. Columns 0, 1, 3, 7 and
+     * 12 are those note_provisional reads. */
+    const char *existing =
+        "SELECT r.rule_id, c.seq, c.rule, c.start_day, c.due_day, c.status, c.met_day, c.start_event_id, "
+        "c.met_event_id, c.reason, c.flags, c.title IS NULL AND c.source IS NULL, c.instance, c.left_care_day, "
+        "c.agreed_day "
+        "FROM clock_rows c CROSS JOIN clock_rules r ON r.code = c.rule WHERE c.child_id = ?1 ORDER BY c.rule, c.seq";
     /* A row is its instance (child, rule, instance): a new seq (history
-     * recorded before it) updates the row, keeping its sequence. */
+     * recorded before it) updates the row, keeping its sequence. A row's
+     * own title and source (a hand's edit) go: the engine's rows have their
+     * rule's. */
+#define ROW_INSERT                                                                                                \
+    "INSERT INTO clock_rows (child_id, rule, instance, seq, status, start_day, due_day, met_day, start_event_id, " \
+    "met_event_id, flags, reason, left_care_day, updated, agreed_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " \
+    "?10, ?11, ?12, ?13, ?14, ?15)"
     const char *upsert =
-        "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at, instance, left_care_on, agreed_due) VALUES (?1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (child_id, rule_id, instance) "
-        "DO UPDATE SET seq = excluded.seq, title = excluded.title, start_date = "
-        "excluded.start_date, due_date = excluded.due_date, status = excluded.status, met_on = excluded.met_on, "
-        "start_event_id = excluded.start_event_id, met_event_id = excluded.met_event_id, reason = excluded.reason, "
-        "flags = excluded.flags, source = excluded.source, updated_at = excluded.updated_at, "
-        "left_care_on = excluded.left_care_on, agreed_due = excluded.agreed_due, "
-        "sequence = clocks.sequence + (clocks.due_date IS NOT excluded.due_date OR clocks.status IS NOT "
-        "excluded.status OR clocks.agreed_due IS NOT excluded.agreed_due)";
-    const char *insert =
-        "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, met_on, start_event_id, "
-        "met_event_id, reason, flags, source, updated_at, instance, left_care_on, agreed_due) VALUES (?1, ?2, ?3, ?4, "
-        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
-    const char *remove = "DELETE FROM clocks WHERE child_id = ?1 AND rule_id = ?2 AND instance = ?3";
-    const char *remove_child = "DELETE FROM clocks WHERE child_id = ?1";
+        ROW_INSERT " ON CONFLICT (child_id, rule, instance) DO UPDATE SET seq = excluded.seq, status = "
+        "excluded.status, start_day = excluded.start_day, due_day = excluded.due_day, met_day = excluded.met_day, "
+        "start_event_id = excluded.start_event_id, met_event_id = excluded.met_event_id, flags = excluded.flags, "
+        "reason = excluded.reason, left_care_day = excluded.left_care_day, agreed_day = excluded.agreed_day, "
+        "updated = excluded.updated, "
+        "title = NULL, source = NULL, sequence = clock_rows.sequence + (clock_rows.due_day IS NOT excluded.due_day OR "
+        "clock_rows.status IS NOT excluded.status OR "
+        "clock_rows.agreed_day IS NOT excluded.agreed_day)";
+    const char *insert = ROW_INSERT;
+#undef ROW_INSERT
+    const char *remove = "DELETE FROM clock_rows WHERE child_id = ?1 AND rule = ?2 AND instance = ?3";
+    const char *remove_child = "DELETE FROM clock_rows WHERE child_id = ?1";
     const char *child_get = "SELECT id, dob FROM children WHERE id = ?1";
     /* No ORDER BY: the engine sorts; the index gives them by date anyway. */
     const char *events_get = "SELECT id, type, date, attributes FROM events WHERE child_id = ?1";
-    const char *digest_get = "SELECT digest FROM clock_digests WHERE child_id = ?1";
-    const char *digest_set = "INSERT INTO clock_digests (child_id, digest) VALUES (?1, ?2) "
-                             "ON CONFLICT (child_id) DO UPDATE SET digest = excluded.digest";
+    const char *digest_get = "SELECT digest, valid_from, valid_until FROM clock_digests WHERE child_id = ?1";
+    const char *digest_set = "INSERT INTO clock_digests (child_id, digest, valid_from, valid_until) "
+                             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (child_id) DO UPDATE SET digest = excluded.digest, "
+                             "valid_from = excluded.valid_from, valid_until = excluded.valid_until";
     const char *digest_del = "DELETE FROM clock_digests WHERE child_id = ?1";
     const char *rekey = cc__outbox_rekey_sql();
     struct {
@@ -296,7 +304,105 @@ int cc__eval_init(cc__eval_t *x, cc_store_t *store, const cc_ruleset_t *rs, cons
         cc__eval_free(x);
         return CC_EDB;
     }
+    x->now_seconds = (int64_t)cc_time_parse_utc(now_utc);
     return 0;
+}
+
+/* ---- the rules' numbers and text (clock_rules) ---- */
+
+/* Rule k's id, title and source (k = index + 1; 0 is the data error's). */
+static void rule_text(const cc__eval_t *x, size_t k, const char **id, const char **title, const char **source)
+{
+    const cc_rule_t *r = k > 0 ? cc_ruleset_rule(x->rs, k - 1) : NULL;
+    *id = r ? r->id : CC_DATA_ERROR_RULE;
+    *title = r ? r->title : DATA_ERROR_TITLE;
+    *source = r && r->source && r->source[0] ? r->source : NULL;
+}
+
+static int by_rule_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int cc__eval_rules_sync(cc__eval_t *x)
+{
+    assert(cc__store_in_transaction(x->store));
+    size_t n = cc_ruleset_count(x->rs) + 1, nmissing = 0;
+    const char **missing = NULL;
+    sqlite3_stmt *get = NULL, *set = NULL, *touch = NULL, *add = NULL;
+    int rc = CC_EDB, step;
+    free(x->rule_code);
+    if ((x->rule_code = calloc(n, sizeof(*x->rule_code))) == NULL || (missing = calloc(n, sizeof(*missing))) == NULL) {
+        rc = CC_ENOMEM;
+        goto out;
+    }
+    if ((get = cc__store_prepare(x->db, "SELECT code, rule_id, title, source FROM clock_rules")) == NULL ||
+        (set = cc__store_prepare(x->db, "UPDATE clock_rules SET title = ?2, source = ?3 WHERE code = ?1")) == NULL ||
+        (touch = cc__store_prepare(x->db, "UPDATE clock_rows SET updated = ?2 WHERE rule = ?1")) == NULL ||
+        (add = cc__store_prepare(x->db, "INSERT INTO clock_rules (rule_id, title, source) VALUES (?1, ?2, ?3)")) ==
+            NULL)
+        goto out;
+    while ((step = cc__store_step(get)) == SQLITE_ROW) {
+        const char *have_id = (const char *)sqlite3_column_text(get, 1);
+        const char *have_title = (const char *)sqlite3_column_text(get, 2);
+        const char *have_source = (const char *)sqlite3_column_text(get, 3);
+        for (size_t k = 0; have_id != NULL && k < n; k++) {
+            const char *id, *title, *source;
+            rule_text(x, k, &id, &title, &source);
+            if (strcmp(id, have_id) != 0)
+                continue;
+            x->rule_code[k] = sqlite3_column_int64(get, 0);
+            if (strcmp(title, have_title ? have_title : "") == 0 &&
+                strcmp(source ? source : "", have_source ? have_source : "") == 0)
+                break;
+            /* Another title or source: the rows show it from now, changed
+             * now (as when each row carried its own: feeds see the change). */
+            sqlite3_bind_int64(set, 1, x->rule_code[k]);
+            sqlite3_bind_text(set, 2, title, -1, SQLITE_STATIC);
+            if (source)
+                sqlite3_bind_text(set, 3, source, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(touch, 1, x->rule_code[k]);
+            sqlite3_bind_int64(touch, 2, x->now_seconds);
+            if (cc__store_step_done(set) != 0 || cc__store_step_done(touch) != 0)
+                goto out;
+            sqlite3_clear_bindings(set);
+            break;
+        }
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    /* Rules not numbered yet, in order of id (the listing's order of old). */
+    for (size_t k = 0; k < n; k++)
+        if (x->rule_code[k] == 0) {
+            const char *title, *source;
+            rule_text(x, k, &missing[nmissing++], &title, &source);
+        }
+    qsort(missing, nmissing, sizeof(*missing), by_rule_id);
+    for (size_t i = 0; i < nmissing; i++) {
+        for (size_t k = 0; k < n; k++) {
+            const char *id, *title, *source;
+            rule_text(x, k, &id, &title, &source);
+            if (x->rule_code[k] != 0 || strcmp(id, missing[i]) != 0)
+                continue;
+            sqlite3_reset(add);
+            sqlite3_clear_bindings(add);
+            sqlite3_bind_text(add, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(add, 2, title, -1, SQLITE_STATIC);
+            if (source)
+                sqlite3_bind_text(add, 3, source, -1, SQLITE_STATIC);
+            if (cc__store_step_done(add) != 0)
+                goto out;
+            x->rule_code[k] = sqlite3_last_insert_rowid(x->db);
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(get);
+    sqlite3_finalize(set);
+    sqlite3_finalize(touch);
+    sqlite3_finalize(add);
+    free(missing);
+    return rc;
 }
 
 /* ---- loading one child by id ---- */
@@ -334,11 +440,15 @@ static int load_by_id(cc__eval_t *x, const char *child_id)
 
 /* ---- writing back ---- */
 
-/* The row a clock instance becomes, as text, for comparison and binding. */
+/* The row a clock instance becomes (clock_rows), for comparison and
+ * binding. */
 typedef struct row {
-    const char *rule_id, *title, *source, *status, *reason;
-    char start[CC_DATE_STRLEN], due[CC_DATE_STRLEN], met[CC_DATE_STRLEN], left[CC_DATE_STRLEN];
-    char agreed[CC_DATE_STRLEN];
+    const char *rule_id;
+    int64_t rule;         /* clock_rules.code */
+    int status;           /* its stored code */
+    cc_date_t start, due, met, left; /* CC_DATE_NONE for NULL */
+    cc_date_t agreed;     /* an extension in force: the agreed date; CC_DATE_NONE when none */
+    const char *reason;
     char instance[CC_CLOCK_KEY_MAX];
     int seq;
     int64_t start_event, met_event;
@@ -347,46 +457,21 @@ typedef struct row {
     int taken; /* an existing row of schema 7 (a provisional instance) was mapped to it */
 } row_t;
 
-/* "YYYY-MM-DD", exactly as cc_date_format() writes it, without printf. */
-static void format_date(cc_date_t date, char out[CC_DATE_STRLEN])
+static void to_row(const cc__eval_t *x, const cc_clock_t *c, row_t *row)
 {
-    int y, m, d;
-    cc_date_to_ymd(date, &y, &m, &d);
-    unsigned uy = (unsigned)y % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
-    out[0] = (char)('0' + uy / 1000);
-    out[1] = (char)('0' + uy / 100 % 10);
-    out[2] = (char)('0' + uy / 10 % 10);
-    out[3] = (char)('0' + uy % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + um / 10);
-    out[6] = (char)('0' + um % 10);
-    out[7] = '-';
-    out[8] = (char)('0' + ud / 10);
-    out[9] = (char)('0' + ud % 10);
-    out[10] = '\0';
-}
-
-static void to_row(const cc_ruleset_t *rs, const cc_clock_t *c, row_t *row)
-{
-    const cc_rule_t *rule = c->rule >= 0 ? cc_ruleset_rule(rs, (size_t)c->rule) : NULL;
+    size_t k = c->rule >= 0 ? (size_t)c->rule + 1 : 0;
+    const cc_rule_t *rule = k > 0 ? cc_ruleset_rule(x->rs, k - 1) : NULL;
     row->rule_id = rule ? rule->id : CC_DATA_ERROR_RULE;
-    row->title = rule ? rule->title : DATA_ERROR_TITLE;
-    row->source = rule ? rule->source : "";
-    row->status = cc_status_name(c->status);
+    row->rule = x->rule_code[k];
+    row->status = cc__status_code(c->status);
     row->reason = c->reason;
     row->seq = c->seq;
-    row->start[0] = row->due[0] = row->met[0] = row->left[0] = row->agreed[0] = '\0';
-    if (c->agreed_decision != 0 && c->agreed != CC_DATE_NONE)
-        format_date(c->agreed, row->agreed);
+    row->agreed = c->agreed_decision != 0 && c->agreed != CC_DATE_NONE ? c->agreed : CC_DATE_NONE;
     cc_clock_key(c, row->instance, sizeof(row->instance));
-    if (c->left_care != CC_DATE_NONE)
-        format_date(c->left_care, row->left);
-    if (c->start != CC_DATE_NONE)
-        format_date(c->start, row->start);
-    if (c->due != CC_DATE_NONE)
-        format_date(c->due, row->due);
-    if (c->met_on != CC_DATE_NONE)
-        format_date(c->met_on, row->met);
+    row->start = c->start;
+    row->due = c->due;
+    row->met = c->met_on;
+    row->left = c->left_care;
     row->start_event = c->start_event;
     row->met_event = c->met_event;
     row->flags = c->flags;
@@ -424,14 +509,14 @@ static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_int64(st, i, id);
 }
 
-/* The row among rows[0..n) with this rule id and instance, searching from
+/* The row among rows[0..n) with this rule and instance, searching from
  * *hint (existing rows come in the engine's order as far as they can, so
  * the next match is usually the next row); NULL when there is none. */
-static row_t *find_row(row_t *rows, size_t n, const char *rule_id, const char *instance, size_t *hint)
+static row_t *find_row(row_t *rows, size_t n, int64_t rule, const char *instance, size_t *hint)
 {
     for (size_t k = 0; k < n; k++) {
         size_t i = (*hint + k) % n;
-        if (strcmp(rows[i].instance, instance) == 0 && strcmp(rows[i].rule_id, rule_id) == 0) {
+        if (rows[i].rule == rule && strcmp(rows[i].instance, instance) == 0) {
             *hint = i + 1;
             return &rows[i];
         }
@@ -453,7 +538,7 @@ static row_t *find_row(row_t *rows, size_t n, const char *rule_id, const char *i
  * start_date 3, start_event_id 7, instance 12) for mapping. */
 static int note_provisional(cc__eval_t *x, sqlite3_stmt *ex)
 {
-    const char *rule_id = (const char *)sqlite3_column_text(ex, 0), *start = (const char *)sqlite3_column_text(ex, 3);
+    const char *rule_id = (const char *)sqlite3_column_text(ex, 0);
     const char *instance = (const char *)sqlite3_column_text(ex, 12);
     if (cc__grow(&x->prov, &x->capprov, x->nprov + 1, sizeof(*x->prov), 8) != 0)
         return CC_ENOMEM;
@@ -465,7 +550,7 @@ static int note_provisional(cc__eval_t *x, sqlite3_stmt *ex)
         return 0;
     snprintf(p->rule_id, sizeof(p->rule_id), "%s", rule_id);
     snprintf(p->instance, sizeof(p->instance), "%s", instance);
-    snprintf(p->start, sizeof(p->start), "%s", start ? start : "");
+    p->start = cc__col_day(ex, 3);
     p->seq = sqlite3_column_int(ex, 1);
     p->start_event = sqlite3_column_type(ex, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(ex, 7);
     p->done = 0;
@@ -486,7 +571,7 @@ static row_t *provisional_match(const cc__provisional_t *p, row_t *rows, size_t 
     for (size_t i = 0; i < n; i++) {
         row_t *r = &rows[i];
         if (r->taken || r->start_event != p->start_event || strcmp(r->rule_id, p->rule_id) != 0 ||
-            (same_day && strcmp(r->start, p->start) != 0))
+            (same_day && r->start != p->start))
             continue;
         if (found == NULL || r->seq == p->seq)
             found = r;
@@ -541,17 +626,17 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
     sqlite3_bind_text(ex, 1, child_id, -1, SQLITE_TRANSIENT);
     /* Existing rows: unchanged ones are marked seen; vanished ones deleted. */
     while ((step = cc__store_step(ex)) == SQLITE_ROW) {
-        const char *rule_id = (const char *)sqlite3_column_text(ex, 0);
+        int64_t rule = sqlite3_column_int64(ex, 2);
         const char *instance = (const char *)sqlite3_column_text(ex, 12);
-        row_t *match = n ? find_row(rows, n, rule_id ? rule_id : "", instance ? instance : "", &hint) : NULL;
+        row_t *match = n ? find_row(rows, n, rule, instance ? instance : "", &hint) : NULL;
         if (match != NULL) {
-            match->seen = sqlite3_column_int(ex, 1) == match->seq && same_text(ex, 2, match->title) &&
-                          same_text(ex, 3, match->start) && same_text(ex, 4, match->due) &&
-                          same_text(ex, 5, match->status) && same_text(ex, 6, match->met) &&
-                          same_int(ex, 7, match->start_event) && same_int(ex, 8, match->met_event) &&
-                          same_text(ex, 9, match->reason) && same_int(ex, 10, match->flags) &&
-                          same_text(ex, 11, match->source) && same_text(ex, 13, match->left) &&
-                          same_text(ex, 14, match->agreed);
+            match->seen = sqlite3_column_int(ex, 1) == match->seq && cc__col_day(ex, 3) == match->start &&
+                          cc__col_day(ex, 4) == match->due && same_int(ex, 5, match->status) &&
+                          cc__col_day(ex, 6) == match->met && same_int(ex, 7, match->start_event) &&
+                          same_int(ex, 8, match->met_event) && same_text(ex, 9, match->reason) &&
+                          same_int(ex, 10, match->flags) && sqlite3_column_int(ex, 11) != 0 &&
+                          cc__col_day(ex, 13) == match->left &&
+                          cc__col_day(ex, 14) == match->agreed;
             continue;
         }
         if (instance != NULL && instance[0] == PROVISIONAL_MARK && (rc = note_provisional(x, ex)) != 0) {
@@ -560,7 +645,7 @@ static int write_child(cc__eval_t *x, const char *child_id, row_t *rows, size_t 
         }
         sqlite3_reset(x->remove);
         sqlite3_bind_text(x->remove, 1, child_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(x->remove, 2, rule_id ? rule_id : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(x->remove, 2, rule);
         sqlite3_bind_text(x->remove, 3, instance ? instance : "", -1, SQLITE_TRANSIENT);
         if (cc__store_step(x->remove) != SQLITE_DONE) {
             sqlite3_reset(ex);
@@ -581,22 +666,20 @@ write:
         sqlite3_stmt *u = x->bulk ? x->insert : x->upsert;
         sqlite3_reset(u);
         sqlite3_bind_text(u, 1, child_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(u, 2, r->rule_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(u, 3, r->seq);
-        sqlite3_bind_text(u, 4, r->title, -1, SQLITE_STATIC);
-        bind_opt(u, 5, r->start);
-        bind_opt(u, 6, r->due);
-        sqlite3_bind_text(u, 7, r->status, -1, SQLITE_STATIC);
-        bind_opt(u, 8, r->met);
+        sqlite3_bind_int64(u, 2, r->rule);
+        sqlite3_bind_text(u, 3, r->instance, -1, SQLITE_STATIC);
+        sqlite3_bind_int(u, 4, r->seq);
+        sqlite3_bind_int(u, 5, r->status);
+        cc__bind_day(u, 6, r->start);
+        cc__bind_day(u, 7, r->due);
+        cc__bind_day(u, 8, r->met);
         bind_opt_id(u, 9, r->start_event);
         bind_opt_id(u, 10, r->met_event);
-        bind_opt(u, 11, r->reason);
-        sqlite3_bind_int64(u, 12, r->flags);
-        bind_opt(u, 13, r->source);
-        sqlite3_bind_text(u, 14, x->now_utc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(u, 15, r->instance, -1, SQLITE_STATIC);
-        bind_opt(u, 16, r->left);
-        bind_opt(u, 17, r->agreed);
+        sqlite3_bind_int64(u, 11, r->flags);
+        bind_opt(u, 12, r->reason);
+        cc__bind_day(u, 13, r->left);
+        sqlite3_bind_int64(u, 14, x->now_seconds);
+        cc__bind_day(u, 15, r->agreed);
         if (cc__store_step(u) != SQLITE_DONE)
             return CC_EDB;
         x->stats->written++;
@@ -618,21 +701,35 @@ int cc__eval_forget(cc__eval_t *x, const char *child_id)
     return cc__store_step_done(x->digest_del);
 }
 
-/* The stored digest of a child's clocks; DIGEST_UNKNOWN when none. */
-static int digest_lookup(cc__eval_t *x, const char *child_id, uint64_t *out)
+void cc__stored_read(sqlite3_stmt *st, int col, cc__stored_t *out)
 {
-    *out = DIGEST_UNKNOWN;
+    out->digest = (uint64_t)sqlite3_column_int64(st, col);
+    out->from = cc__col_day(st, col + 1);
+    out->until = cc__col_day(st, col + 2);
+}
+
+/* The stored digest and window of a child's clocks; unknown when none. */
+static int digest_lookup(cc__eval_t *x, const char *child_id, cc__stored_t *out)
+{
+    *out = CC__STORED_UNKNOWN;
     sqlite3_bind_text(x->digest_get, 1, child_id, -1, SQLITE_TRANSIENT);
     int step = cc__store_step(x->digest_get);
     if (step == SQLITE_ROW)
-        *out = (uint64_t)sqlite3_column_int64(x->digest_get, 0);
+        cc__stored_read(x->digest_get, 0, out);
     sqlite3_reset(x->digest_get);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : CC_EDB;
 }
 
+int cc__stored_holds(const cc__stored_t *st, cc_date_t today)
+{
+    return st->digest != DIGEST_UNKNOWN && st->from != CC_DATE_NONE && st->until != CC_DATE_NONE &&
+           st->from <= today && today < st->until;
+}
+
 /* Evaluate the loaded child and bring its rows up to date. stored is the
- * digest of its rows as written last time (DIGEST_UNKNOWN: compare them). */
-int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, uint64_t stored)
+ * digest of its rows as written last time (DIGEST_UNKNOWN: compare them)
+ * and the days they hold for. */
+int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, const cc__stored_t *stored)
 {
     assert(k < b->nkids);
     cc_child_t child;
@@ -657,8 +754,12 @@ int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, uint64_t stor
     for (size_t j = 0; j < n; j++)
         x->stats->uncovered += (x->clocks.items[j].flags & CC_CLOCK_UNCOVERED) != 0;
     uint64_t digest = clocks_digest(x, &x->clocks);
-    if (digest == stored)
-        return 0; /* the rows are already these */
+    cc_date_t until = x->clocks.next_change;
+    if (digest == stored->digest && stored->until == until && stored->from != CC_DATE_NONE &&
+        stored->from <= x->today)
+        return 0; /* the rows are already these, and hold for the same days */
+    if (digest == stored->digest)
+        goto digest; /* the rows are these; the days they hold for are new */
     if (n > x->caprows) {
         size_t cap = x->caprows ? x->caprows : 64;
         while (cap < n)
@@ -670,20 +771,23 @@ int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, uint64_t stor
         x->caprows = cap;
     }
     for (size_t j = 0; j < n; j++)
-        to_row(x->rs, &x->clocks.items[j], &x->rows[j]);
+        to_row(x, &x->clocks.items[j], &x->rows[j]);
     if ((rc = write_child(x, child_id, x->rows, n)) != 0)
         return rc;
+digest:
     sqlite3_bind_text(x->digest_set, 1, child_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(x->digest_set, 2, (sqlite3_int64)digest);
+    cc__bind_day(x->digest_set, 3, x->today);
+    sqlite3_bind_int64(x->digest_set, 4, until);
     return cc__store_step_done(x->digest_set);
 }
 
 /* Evaluate the children named in ids, one by one. */
-static int evaluate_list(cc__eval_t *x, char *const *ids, size_t n)
+int cc__eval_list(cc__eval_t *x, char *const *ids, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        uint64_t stored;
+        cc__stored_t stored;
         rc = load_by_id(x, ids[i]);
         if (rc == CC_ENOTFOUND) {
             /* Deleted since it was queued: its clocks go too. */
@@ -693,7 +797,7 @@ static int evaluate_list(cc__eval_t *x, char *const *ids, size_t n)
         if (rc == 0)
             rc = digest_lookup(x, ids[i], &stored);
         if (rc == 0)
-            rc = cc__eval_loaded(x, &x->one, 0, stored);
+            rc = cc__eval_loaded(x, &x->one, 0, &stored);
     }
     return rc;
 }
@@ -726,7 +830,7 @@ int cc_evaluate_children(cc_store_t *store, const cc_ruleset_t *rs, const cc_cal
         return rc;
     rc = cc__eval_begin(store, &own);
     if (rc == 0)
-        rc = cc__eval_end(store, own, evaluate_list(&x, ids, n));
+        rc = cc__eval_end(store, own, (rc = cc__eval_rules_sync(&x)) != 0 ? rc : cc__eval_list(&x, ids, n));
     cc__eval_free(&x);
     return rc;
 }
@@ -741,7 +845,7 @@ int cc__eval_drain(cc__eval_t *x)
     int64_t upto = 0;
     int rc = cc_store_changes_take(x->store, &upto, &ids, &n);
     if (rc == 0 && n > 0)
-        rc = evaluate_list(x, ids, n);
+        rc = cc__eval_list(x, ids, n);
     if (rc == 0 && upto > 0)
         rc = cc_store_changes_ack(x->store, upto);
     cc_store_free_ids(ids, n);
@@ -757,7 +861,7 @@ int cc_evaluate_changes(cc_store_t *store, const cc_ruleset_t *rs, const cc_cale
         return rc;
     rc = cc__eval_begin(store, &own);
     if (rc == 0)
-        rc = cc__eval_end(store, own, cc__eval_drain(&x));
+        rc = cc__eval_end(store, own, (rc = cc__eval_rules_sync(&x)) != 0 ? rc : cc__eval_drain(&x));
     cc__eval_free(&x);
     return rc;
 }

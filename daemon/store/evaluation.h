@@ -150,7 +150,7 @@ struct row; /* a clock instance as a row of the table (evaluate.c) */
 typedef struct {
     char rule_id[64];
     char instance[24];
-    char start[16];       /* start_date, "" for NULL */
+    cc_date_t start;      /* start_day, CC_DATE_NONE for NULL */
     int seq;
     int64_t start_event;  /* 0 for NULL */
     int done;             /* mapped */
@@ -163,6 +163,23 @@ typedef struct {
 
 /* Digest 0 in clock_digests means "unknown": compare the rows. */
 #define DIGEST_UNKNOWN 0
+
+/* A child's row of clock_digests: the digest of its clock rows as last
+ * written, and the days they hold for with nothing recorded, [from,
+ * until) (the engine's next_change; CC_DATE_NONE: unknown). */
+typedef struct {
+    uint64_t digest;
+    cc_date_t from, until;
+} cc__stored_t;
+
+#define CC__STORED_UNKNOWN ((cc__stored_t){DIGEST_UNKNOWN, CC_DATE_NONE, CC_DATE_NONE})
+
+/* The digest, from and until of st's columns col, col + 1, col + 2. */
+void cc__stored_read(sqlite3_stmt *st, int col, cc__stored_t *out);
+
+/* 1 when the stored rows are known and hold today: a child whose data did
+ * not change need not be evaluated. */
+int cc__stored_holds(const cc__stored_t *st, cc_date_t today);
 
 typedef struct {
     cc_store_t *store;
@@ -194,6 +211,9 @@ typedef struct {
      * child's */
     int any_decisions;
     cc_decisions_t decisions;
+    /* per rule (index + 1; 0 is the data_error row): its clock_rules.code (cc__eval_rules_sync) */
+    int64_t *rule_code;
+    int64_t now_seconds;  /* now_utc as Unix seconds: clock_rows.updated */
 } cc__eval_t;
 
 /* A context for one evaluation call: its statements prepared on the
@@ -206,7 +226,19 @@ void cc__eval_free(cc__eval_t *x);
 /* Evaluate the batch's k-th child and bring its rows up to date. stored is
  * the digest of its rows as written last time (DIGEST_UNKNOWN: compare
  * them). In the caller's transaction. */
-int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, uint64_t stored);
+int cc__eval_loaded(cc__eval_t *x, const cc__batch_t *b, size_t k, const cc__stored_t *stored);
+
+/* Number every rule of the rule set (and the data error's) in
+ * clock_rules, adding the rules not there yet (in order of id) and
+ * bringing a changed title or source up to date (the rule's rows then
+ * count as changed now); x->rule_code then holds the numbers. In the
+ * evaluation's transaction, before any row is written. 0, CC_EDB or
+ * CC_ENOMEM. */
+int cc__eval_rules_sync(cc__eval_t *x);
+
+/* Evaluate the children named in ids, one by one (a child that no longer
+ * exists: its clocks go), in the caller's transaction. */
+int cc__eval_list(cc__eval_t *x, char *const *ids, size_t n);
 
 /* A child that no longer exists: its clocks and digest go. */
 int cc__eval_forget(cc__eval_t *x, const char *child_id);

@@ -14,6 +14,7 @@
  */
 #include "store/evaluation.h"
 #include "careclock/error.h"
+#include "careclock/version.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -37,12 +38,33 @@ static int add_orphan(orphans_t *o, const char *id)
     return 0;
 }
 
+/* The merge of the children (by id) with clock_digests (digests, stepped
+ * by id, *step its last result): the digests before id are of children
+ * gone (orphans, added to o), the one of id is read into *stored (left as
+ * it is when there is none). 0, CC_EDB or CC_ENOMEM. */
+static int digest_of(sqlite3_stmt *digests, int *step, const char *id, orphans_t *o, cc__stored_t *stored)
+{
+    int rc = 0, cmp;
+    while (rc == 0 && *step == SQLITE_ROW && (cmp = cc__compare_id(digests, 0, id)) <= 0) {
+        if (cmp == 0)
+            cc__stored_read(digests, 1, stored);
+        else
+            rc = add_orphan(o, (const char *)sqlite3_column_text(digests, 0));
+        *step = cc__store_step(digests);
+    }
+    if (rc == 0 && *step != SQLITE_ROW && *step != SQLITE_DONE)
+        rc = CC_EDB;
+    return rc;
+}
+
 /* Start (or resume after the child `after`) the read of the stored
  * digests, in child order, on the writer's connection. */
 static int digests_start(sqlite3 *db, const char *after, sqlite3_stmt **st, int *step)
 {
-    const char *sql = after != NULL ? "SELECT child_id, digest FROM clock_digests WHERE child_id > ?1 ORDER BY child_id"
-                                    : "SELECT child_id, digest FROM clock_digests ORDER BY child_id";
+    const char *sql = after != NULL ? "SELECT child_id, digest, valid_from, valid_until FROM clock_digests "
+                                      "WHERE child_id > ?1 ORDER BY child_id"
+                                    : "SELECT child_id, digest, valid_from, valid_until FROM clock_digests "
+                                      "ORDER BY child_id";
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
         return CC_EDB;
     if (after != NULL)
@@ -114,19 +136,10 @@ static int evaluate_stream(cc__eval_t *x, int may_thread)
             cc__batch_decode(b, &x->types);
         for (size_t k = 0; rc == 0 && k < b->nkids; k++) {
             const char *id = b->strings + b->kids[k].id;
-            uint64_t stored = DIGEST_UNKNOWN;
-            int cmp;
-            while (rc == 0 && dg_step == SQLITE_ROW && (cmp = cc__compare_id(digests, 0, id)) <= 0) {
-                if (cmp == 0)
-                    stored = (uint64_t)sqlite3_column_int64(digests, 1);
-                else
-                    rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
-                dg_step = cc__store_step(digests);
-            }
-            if (rc == 0 && dg_step != SQLITE_ROW && dg_step != SQLITE_DONE)
-                rc = CC_EDB;
+            cc__stored_t stored = CC__STORED_UNKNOWN;
+            rc = digest_of(digests, &dg_step, id, &orphans, &stored);
             if (rc == 0)
-                rc = cc__eval_loaded(x, b, k, stored);
+                rc = cc__eval_loaded(x, b, k, &stored);
         }
         last = b->last;
         cc__reader_release(&r);
@@ -153,6 +166,67 @@ out:
     return rc;
 }
 
+/* ---- only the children that need it ---- */
+
+/* The children whose stored clocks may not hold today: no digest (never
+ * evaluated, or unknown), or a window [valid_from, valid_until) that does
+ * not hold today (a status moves, a threshold is reached: the engine's
+ * next_change). Children and digests are merged in id order (two ordered
+ * reads of their keys, no event read); the digests of children that no
+ * longer exist go. Then those children are evaluated, one by one; those
+ * whose data changed are in the change queue, which the caller drains. */
+static int evaluate_due(cc__eval_t *x)
+{
+    sqlite3_stmt *kids = NULL, *digests = NULL;
+    char **due = NULL;
+    size_t ndue = 0, capdue = 0;
+    orphans_t orphans = {0};
+    int rc = CC_EDB, kid_step, dg_step;
+    if ((kids = cc__store_prepare(x->db, "SELECT id FROM children ORDER BY id")) == NULL ||
+        digests_start(x->db, NULL, &digests, &dg_step) != 0)
+        goto out;
+    rc = 0;
+    while (rc == 0 && (kid_step = cc__store_step(kids)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(kids, 0);
+        cc__stored_t stored = CC__STORED_UNKNOWN;
+        if (id == NULL)
+            continue;
+        rc = digest_of(digests, &dg_step, id, &orphans, &stored);
+        if (rc == 0 && !cc__stored_holds(&stored, x->today)) {
+            if (cc__grow(&due, &capdue, ndue + 1, sizeof(char *), 64) != 0 || (due[ndue] = strdup(id)) == NULL)
+                rc = CC_ENOMEM;
+            else
+                ndue++;
+        }
+    }
+    if (rc == 0 && kid_step != SQLITE_DONE)
+        rc = CC_EDB;
+    while (rc == 0 && dg_step == SQLITE_ROW) {
+        rc = add_orphan(&orphans, (const char *)sqlite3_column_text(digests, 0));
+        dg_step = cc__store_step(digests);
+    }
+    if (rc == 0 && dg_step != SQLITE_DONE)
+        rc = CC_EDB;
+    sqlite3_finalize(kids);
+    sqlite3_finalize(digests);
+    kids = digests = NULL;
+    for (size_t i = 0; rc == 0 && i < orphans.n; i++)
+        rc = cc__eval_forget(x, orphans.ids[i]);
+    if (rc == 0)
+        rc = cc__eval_list(x, due, ndue);
+out:
+    sqlite3_finalize(kids);
+    sqlite3_finalize(digests);
+    cc_store_free_ids(due, ndue);
+    cc_store_free_ids(orphans.ids, orphans.n);
+    return rc;
+}
+
+/* The meta note of the careclock that last evaluated every child: another
+ * (an upgrade, whose engine may count otherwise) evaluates every child
+ * once, not only those due. */
+#define EVALUATED_BY "evaluated_by"
+
 /* ---- the first computation: an empty clocks table ---- */
 
 /* Filling an empty clocks table: inserting millions of rows into
@@ -177,7 +251,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
     sqlite3_stmt *st = NULL;
     int rc = CC_EDB, step;
     *bulk = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM clocks LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM clock_rows LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return CC_EDB;
     step = cc__store_step(st);
     sqlite3_finalize(st);
@@ -190,7 +264,7 @@ static int bulk_begin(sqlite3 *db, int *bulk)
      * hand, say): every child is written. */
     if (cc__store_exec_db(db, "DELETE FROM clock_digests") != SQLITE_OK)
         return CC_EDB;
-    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'clocks' "
+    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'clock_rows' "
                                "AND sql IS NOT NULL ORDER BY name",
                            -1, &st, NULL) != SQLITE_OK)
         return CC_EDB;
@@ -327,6 +401,8 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
     if (rc != 0)
         goto out;
     rc = bulk_begin(x.db, &x.bulk);
+    if (rc == 0)
+        rc = cc__eval_rules_sync(&x);
     /* In its own transactions, a first computation (or the rest of one cut
      * short, its indexes still owed), and the first after migration 8 (which
      * rewrites every row, each child's with its deliveries re-keyed in the
@@ -337,13 +413,26 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         rc = owed < 0 ? owed : upgrade;
     else if (own && (x.bulk || owed || upgrade))
         x.commit_rows = g_commit_rows;
+    /* Every child is evaluated when the rules, the engine or the table are
+     * new (or a first computation or migration 8 left work owed); else only
+     * the children whose clocks may have moved (evaluate_due), which is all
+     * a new day or a restart needs: the rest hold (docs/schema.md, "The
+     * full recompute"). */
+    char fp[32], by[64];
+    int have_fp = rc == 0 ? cc__meta_get(x.db, "rules_fingerprint", fp, sizeof(fp)) : 0;
+    int have_by = rc == 0 && have_fp >= 0 ? cc__meta_get(x.db, EVALUATED_BY, by, sizeof(by)) : 0;
+    if (have_fp < 0 || have_by < 0)
+        rc = CC_EDB;
+    int every = x.bulk || owed || upgrade || fingerprint == NULL || have_fp != 1 || strcmp(fp, fingerprint) != 0 ||
+                have_by != 1 || strcmp(by, cc_version()) != 0;
+    x.stats->every = every;
     /* Every child is evaluated, so the whole queue is consumed. Inside our
      * transaction nobody else can add to it, so this is "up to its highest
      * id" (a truncation: a bulk load may have queued millions). */
-    if (rc == 0)
+    if (rc == 0 && every)
         rc = cc__store_changes_clear(store);
     if (rc == 0)
-        rc = evaluate_stream(&x, own);
+        rc = every ? evaluate_stream(&x, own) : evaluate_due(&x);
     /* What others queued between our transactions (none when there was
      * only one), then the indexes the first computation owes. */
     x.bulk = 0;
@@ -357,6 +446,8 @@ int cc_evaluate_all(cc_store_t *store, const cc_ruleset_t *rs, const cc_calendar
         rc = cc__meta_set(x.db, "clocks_as_of", cc_date_format(today, day));
     if (rc == 0 && fingerprint != NULL)
         rc = cc__meta_set(x.db, "rules_fingerprint", fingerprint);
+    if (rc == 0)
+        rc = cc__meta_set(x.db, EVALUATED_BY, cc_version());
     rc = cc__eval_end(store, own, rc);
 out:
     if (restore_cache)

@@ -10,6 +10,7 @@
 #ifndef CARECLOCK_STORE_INTERNAL_H
 #define CARECLOCK_STORE_INTERNAL_H
 
+#include "careclock/engine.h"
 #include "careclock/store.h"
 
 #undef NDEBUG
@@ -237,5 +238,36 @@ int cc__meta_each(sqlite3 *db, const char *prefix, int (*fn)(void *arg, const ch
 
 /* Delete every key that begins with prefix. 0 or CC_EDB. */
 int cc__meta_delete(sqlite3 *db, const char *prefix);
+
+
+/* ---- the compact clocks (migration 9; docs/schema.md, "clocks") ---- */
+
+/* clock_rows.status: a number per status, in the listing's order of
+ * urgency (overdue, data error, at risk, due soon, open, met late, met,
+ * cancelled, excepted: 0 to 8), so that clocks_by_status (status, due_day,
+ * child_id, rule, seq) is the listing's order.
+ * Stored: a code changes meaning only in a migration that rewrites every
+ * row (migration 10 made room for at_risk and excepted), and
+ * CC__STATUS_NAME_SQL and the clocks view name them. */
+int cc__status_code(cc_status_t status);
+/* The status a stored code stands for; -1 for a code that is none. */
+int cc__status_of_code(int64_t code);
+
+/* SQL naming the status whose code is the expression x (as the clocks
+ * view does). */
+#define CC__STATUS_NAME_SQL(x)                                                                                    \
+    "CASE " x " WHEN 0 THEN 'overdue' WHEN 1 THEN 'data_error' WHEN 2 THEN 'at_risk' WHEN 3 THEN 'due_soon' "      \
+    "WHEN 4 THEN 'open' WHEN 5 THEN 'met_late' WHEN 6 THEN 'met' WHEN 7 THEN 'cancelled' WHEN 8 THEN 'excepted' END"
+/* SQL for the 'YYYY-MM-DD' of the day number x (NULL for NULL). */
+#define CC__DATE_SQL(x) "date(" x " + 2440587.5)"
+
+/* "YYYY-MM-DD" of day (as cc_date_format() writes it, without printf). */
+void cc__day_text(cc_date_t day, char out[CC_DATE_STRLEN]);
+
+/* Column col as a day number: CC_DATE_NONE for NULL. */
+cc_date_t cc__col_day(sqlite3_stmt *st, int col);
+
+/* Bind day to parameter i: NULL for CC_DATE_NONE. */
+void cc__bind_day(sqlite3_stmt *st, int i, cc_date_t day);
 
 #endif

@@ -572,7 +572,137 @@ static const char MIGRATION_8[] =
     /* ... committing as it goes (first.c): the note CC__INSTANCES_OWED. */
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('instances_owed', '1');\n";
 
-/* Migration 9: decisions about a clock (issue 17; docs/engine.md,
+/* Migration 9: compact clocks (issue 22; docs/schema.md, "clocks").
+ * Each clock instance is one row of clock_rows holding only what is its
+ * own: identity, rule (a number), seq, status (a number, in the listing's
+ * order of urgency, so clocks_by_status gives the listing's order),
+ * dates as day numbers (days since 1970-01-01), the event ids, flags,
+ * reason, updated (Unix seconds) and sequence. A rule's id, title and
+ * source are kept once, in clock_rules. clocks is now a view with the
+ * columns and values of the table it replaces (other systems' reports
+ * read it as before); INSTEAD OF triggers let a write to it (a test's
+ * fixture, a repair by hand) land in clock_rows.
+ *
+ * Nothing is lost: a row whose title or source differs from its rule's
+ * (edited by hand) keeps its own in clock_rows.title and .source, NULL
+ * otherwise ('' for a source that was NULL where the rule has one). The
+ * rule's title and source are those most of its rows have (careclock
+ * writes every row of a rule with the same). Rule numbers are
+ * given in order of rule id, as the listing sorted them; a rule first seen
+ * later takes the next number.
+ *
+ * clock_digests gains the window in which the child's stored clocks hold
+ * with nothing recorded (valid_from, valid_until, day numbers: the engine's
+ * next_change), so that a full recompute evaluates only the children whose
+ * data changed or whose window has passed; NULL: evaluate. Its plan
+ * trigger now queues a child only when the digest changes, not the window. */
+#define DAY_OF(x) "CAST(julianday(" x ") - 2440587.5 AS INTEGER)"
+#define DATE_OF(x) "date(" x " + 2440587.5)"
+#define STATUS_CODE_9(x)                                                                                            \
+    "CASE " x " WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'due_soon' THEN 2 WHEN 'open' THEN 3 "        \
+    "WHEN 'met_late' THEN 4 WHEN 'met' THEN 5 WHEN 'cancelled' THEN 6 END"
+#define STATUS_NAME_9(x)                                                                                            \
+    "CASE " x " WHEN 0 THEN 'overdue' WHEN 1 THEN 'data_error' WHEN 2 THEN 'due_soon' WHEN 3 THEN 'open' "        \
+    "WHEN 4 THEN 'met_late' WHEN 5 THEN 'met' WHEN 6 THEN 'cancelled' END"
+#define SECONDS_OF(x) "CAST(strftime('%s', " x ") AS INTEGER)"
+/* The title and source a row keeps of its own (r: its rule's row). */
+#define OWN_TITLE(t) "CASE WHEN " t " IS r.title THEN NULL ELSE " t " END"
+#define OWN_SOURCE(s) "CASE WHEN " s " IS r.source THEN NULL WHEN " s " IS NULL THEN '' ELSE " s " END"
+#define ROW_COLUMNS                                                                                               \
+    "child_id, rule, instance, seq, status, start_day, due_day, met_day, start_event_id, met_event_id, flags, "   \
+    "reason, left_care_day, updated, sequence, title, source"
+#define ROW_VALUES_WITH(n, status_code)                                                                           \
+    n ".child_id, r.code, " n ".instance, " n ".seq, " status_code(n ".status") ", " DAY_OF(n ".start_date") ", "  \
+    DAY_OF(n ".due_date") ", " DAY_OF(n ".met_date") ", " n ".start_event_id, " n ".met_event_id, "               \
+    "coalesce(" n ".flags, 0), " n ".reason, " DAY_OF(n ".left_care_on") ", "                                      \
+    "coalesce(" SECONDS_OF(n ".updated_at") ", " SECONDS_OF("'now'") "), coalesce(" n ".sequence, 0), "           \
+    OWN_TITLE(n ".title") ", " OWN_SOURCE(n ".source")
+static const char MIGRATION_9[] =
+    "CREATE TABLE clock_rules (\n"
+    "  code INTEGER PRIMARY KEY,\n"
+    "  rule_id TEXT NOT NULL UNIQUE,\n"
+    "  title TEXT NOT NULL,\n"
+    "  source TEXT\n"
+    ");\n"
+    "INSERT INTO clock_rules (rule_id, title, source) SELECT rule_id, title, source FROM (SELECT rule_id, title, "
+    "source, max(n) FROM (SELECT rule_id, title, source, count(*) AS n FROM clocks GROUP BY rule_id, title, source) "
+    "GROUP BY rule_id) ORDER BY rule_id;\n"
+    "CREATE TABLE clock_rows (\n"
+    "  child_id TEXT NOT NULL,\n"
+    "  rule INTEGER NOT NULL,\n"
+    "  instance TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  status INTEGER NOT NULL,\n"
+    "  start_day INTEGER,\n"
+    "  due_day INTEGER,\n"
+    "  met_day INTEGER,\n"
+    "  start_event_id INTEGER,\n"
+    "  met_event_id INTEGER,\n"
+    "  flags INTEGER NOT NULL DEFAULT 0,\n"
+    "  reason TEXT,\n"
+    "  left_care_day INTEGER,\n"
+    "  updated INTEGER NOT NULL,\n"
+    "  sequence INTEGER NOT NULL DEFAULT 0,\n"
+    "  title TEXT,\n"
+    "  source TEXT,\n"
+    "  PRIMARY KEY (child_id, rule, instance)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO clock_rows (" ROW_COLUMNS ") SELECT " ROW_VALUES_WITH("o", STATUS_CODE_9) " FROM "
+    "(SELECT *, met_on AS met_date FROM clocks) o JOIN clock_rules r ON r.rule_id = o.rule_id "
+    "ORDER BY o.child_id, r.code, o.instance;\n"
+    /* The conversion must keep every row: a status it cannot name fails
+     * the NOT NULL above, and the count is checked here (a NOT NULL
+     * violation, and the migration rolls back, if not). */
+    "INSERT INTO meta (key, value) SELECT 'migration_9_rows', NULL WHERE "
+    "(SELECT count(*) FROM clocks) != (SELECT count(*) FROM clock_rows);\n"
+    "DROP TABLE clocks;\n"
+    "CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source);\n"
+    "CREATE VIEW clocks AS SELECT c.child_id AS child_id, r.rule_id AS rule_id, c.seq AS seq, "
+    "coalesce(c.title, r.title) AS title, " DATE_OF("c.start_day") " AS start_date, "
+    DATE_OF("c.due_day") " AS due_date, " STATUS_NAME_9("c.status") " AS status, " DATE_OF("c.met_day")
+    " AS met_on, c.start_event_id AS start_event_id, c.met_event_id AS met_event_id, c.reason AS reason, "
+    "c.flags AS flags, CASE WHEN c.source IS NULL THEN r.source ELSE nullif(c.source, '') END AS source, "
+    "strftime('%Y-%m-%dT%H:%M:%SZ', c.updated, 'unixepoch') AS updated_at, c.sequence AS sequence, "
+    "c.instance AS instance, " DATE_OF("c.left_care_day") " AS left_care_on "
+    "FROM clock_rows c JOIN clock_rules r ON r.code = c.rule;\n"
+    "CREATE TRIGGER clocks_insert INSTEAD OF INSERT ON clocks BEGIN\n"
+    "  INSERT OR IGNORE INTO clock_rules (rule_id, title, source) VALUES (NEW.rule_id, NEW.title, NEW.source);\n"
+    "  INSERT INTO clock_rows (" ROW_COLUMNS ") SELECT " ROW_VALUES_WITH("n", STATUS_CODE_9) " FROM "
+    "(SELECT NEW.child_id AS child_id, NEW.instance AS instance, NEW.seq AS seq, NEW.status AS status, "
+    "NEW.start_date AS start_date, NEW.due_date AS due_date, NEW.met_on AS met_date, "
+    "NEW.start_event_id AS start_event_id, NEW.met_event_id AS met_event_id, NEW.flags AS flags, "
+    "NEW.reason AS reason, NEW.left_care_on AS left_care_on, NEW.updated_at AS updated_at, "
+    "NEW.sequence AS sequence, NEW.title AS title, NEW.source AS source) n "
+    "JOIN clock_rules r ON r.rule_id = NEW.rule_id;\n"
+    "END;\n"
+    "CREATE TRIGGER clocks_update INSTEAD OF UPDATE ON clocks BEGIN\n"
+    "  INSERT OR IGNORE INTO clock_rules (rule_id, title, source) VALUES (NEW.rule_id, NEW.title, NEW.source);\n"
+    "  DELETE FROM clock_rows WHERE child_id = OLD.child_id AND instance = OLD.instance AND "
+    "rule = (SELECT code FROM clock_rules WHERE rule_id = OLD.rule_id);\n"
+    "  INSERT INTO clock_rows (" ROW_COLUMNS ") SELECT " ROW_VALUES_WITH("n", STATUS_CODE_9) " FROM "
+    "(SELECT NEW.child_id AS child_id, NEW.instance AS instance, NEW.seq AS seq, NEW.status AS status, "
+    "NEW.start_date AS start_date, NEW.due_date AS due_date, NEW.met_on AS met_date, "
+    "NEW.start_event_id AS start_event_id, NEW.met_event_id AS met_event_id, NEW.flags AS flags, "
+    "NEW.reason AS reason, NEW.left_care_on AS left_care_on, NEW.updated_at AS updated_at, "
+    "NEW.sequence AS sequence, NEW.title AS title, NEW.source AS source) n "
+    "JOIN clock_rules r ON r.rule_id = NEW.rule_id;\n"
+    "END;\n"
+    "CREATE TRIGGER clocks_delete INSTEAD OF DELETE ON clocks BEGIN\n"
+    "  DELETE FROM clock_rows WHERE child_id = OLD.child_id AND instance = OLD.instance AND "
+    "rule = (SELECT code FROM clock_rules WHERE rule_id = OLD.rule_id);\n"
+    "END;\n"
+    "ALTER TABLE clock_digests ADD COLUMN valid_from INTEGER;\n"
+    "ALTER TABLE clock_digests ADD COLUMN valid_until INTEGER;\n"
+    "DROP TRIGGER digests_plan_update;\n"
+    "CREATE TRIGGER digests_plan_update AFTER UPDATE OF digest ON clock_digests "
+    "WHEN NEW.digest IS NOT OLD.digest BEGIN\n"
+    PLAN_QUEUE_CHILDREN("SELECT NEW.child_id")
+    "END;\n"
+    /* The owed index (first.c) is an index of clock_rows now. */
+    "UPDATE meta SET value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source)' "
+    "WHERE key = 'owed_index:clocks_by_status';\n";
+
+/* Migration 10: decisions about a clock (issue 17; docs/engine.md,
  * "Decisions"; docs/schema.md, "decisions").
  *  - decisions: one row per decision (extend, except, ack, inform,
  *    withdraw), naming its clock by identity (child, rule, instance), with
@@ -581,15 +711,37 @@ static const char MIGRATION_8[] =
  *    refuses changes; a decision is undone by a withdraw row naming it.
  *    A new row queues the child for recomputation (changes) and planning
  *    (plan_queue: an acknowledgement changes no clock row).
- *  - clocks.agreed_due: the agreed date of the extension in force, which
- *    the planner, feeds and report read with the row (NULL: none).
+ *  - clock_rows.agreed_day (the clocks view's agreed_due): the agreed date
+ *    of the extension in force, which the planner, feeds and report read
+ *    with the row (NULL: none). The view and its triggers are made again
+ *    with the column.
+ *  - Two statuses, at_risk and excepted: the stored codes stay in the
+ *    listing's order of urgency (overdue, data_error, at_risk, due_soon,
+ *    open, met_late, met, cancelled, excepted), so the codes from due_soon
+ *    on move up one, and clocks_by_status is made again (covering
+ *    agreed_day too: the listing reads it).
  *  - event_counts: how many events of each type each source has recorded,
  *    kept by triggers for every writer, so that the timeliness report can
  *    say "no data recorded" for a clock whose meeting events no source has
  *    ever recorded (the SSDA903 return carries no care plan, PEP or visit
  *    dates) without counting the events table. */
-static const char MIGRATION_9[] =
-    "ALTER TABLE clocks ADD COLUMN agreed_due TEXT;\n"
+/* The stored status codes from migration 10 on (clocks.c's STATUS_CODE). */
+#define STATUS_CODE_10(x)                                                                                         \
+    "CASE " x " WHEN 'overdue' THEN 0 WHEN 'data_error' THEN 1 WHEN 'at_risk' THEN 2 WHEN 'due_soon' THEN 3 "      \
+    "WHEN 'open' THEN 4 WHEN 'met_late' THEN 5 WHEN 'met' THEN 6 WHEN 'cancelled' THEN 7 WHEN 'excepted' THEN 8 END"
+#define STATUS_NAME_10(x)                                                                                         \
+    "CASE " x " WHEN 0 THEN 'overdue' WHEN 1 THEN 'data_error' WHEN 2 THEN 'at_risk' WHEN 3 THEN 'due_soon' "      \
+    "WHEN 4 THEN 'open' WHEN 5 THEN 'met_late' WHEN 6 THEN 'met' WHEN 7 THEN 'cancelled' WHEN 8 THEN 'excepted' END"
+#define CLOCKS_BY_STATUS_10                                                                                        \
+    "status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source, agreed_day"
+/* A write to the view, as the row its triggers convert. */
+#define NEW_ROW_10                                                                                                \
+    "(SELECT NEW.child_id AS child_id, NEW.instance AS instance, NEW.seq AS seq, NEW.status AS status, "           \
+    "NEW.start_date AS start_date, NEW.due_date AS due_date, NEW.met_on AS met_date, "                             \
+    "NEW.start_event_id AS start_event_id, NEW.met_event_id AS met_event_id, NEW.flags AS flags, "                \
+    "NEW.reason AS reason, NEW.left_care_on AS left_care_on, NEW.updated_at AS updated_at, "                       \
+    "NEW.sequence AS sequence, NEW.title AS title, NEW.source AS source, NEW.agreed_due AS agreed_due) n"
+static const char MIGRATION_10[] =
     "CREATE TABLE decisions (\n"
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
     "  child_id TEXT NOT NULL,\n"
@@ -638,13 +790,47 @@ static const char MIGRATION_9[] =
     "  INSERT INTO event_counts (type, source, n) VALUES (NEW.type, NEW.source, 1)\n"
     "    ON CONFLICT (type, source) DO UPDATE SET n = n + 1;\n"
     "END;\n"
-    /* The clocks are written again with their agreed dates (none yet) and
-     * their new statuses (at_risk): every child is compared once. */
+    "DROP INDEX IF EXISTS clocks_by_status;\n"
+    "ALTER TABLE clock_rows ADD COLUMN agreed_day INTEGER;\n"
+    "UPDATE clock_rows SET status = status + 1 WHERE status >= 2;\n"
+    "CREATE INDEX clocks_by_status ON clock_rows(" CLOCKS_BY_STATUS_10 ");\n"
+    "UPDATE meta SET value = 'CREATE INDEX clocks_by_status ON clock_rows(" CLOCKS_BY_STATUS_10 ")' "
+    "WHERE key = 'owed_index:clocks_by_status';\n"
+    "DROP VIEW clocks;\n"
+    "CREATE VIEW clocks AS SELECT c.child_id AS child_id, r.rule_id AS rule_id, c.seq AS seq, "
+    "coalesce(c.title, r.title) AS title, " DATE_OF("c.start_day") " AS start_date, "
+    DATE_OF("c.due_day") " AS due_date, " STATUS_NAME_10("c.status") " AS status, " DATE_OF("c.met_day")
+    " AS met_on, c.start_event_id AS start_event_id, c.met_event_id AS met_event_id, c.reason AS reason, "
+    "c.flags AS flags, CASE WHEN c.source IS NULL THEN r.source ELSE nullif(c.source, '') END AS source, "
+    "strftime('%Y-%m-%dT%H:%M:%SZ', c.updated, 'unixepoch') AS updated_at, c.sequence AS sequence, "
+    "c.instance AS instance, " DATE_OF("c.left_care_day") " AS left_care_on, " DATE_OF("c.agreed_day")
+    " AS agreed_due FROM clock_rows c JOIN clock_rules r ON r.code = c.rule;\n"
+    "CREATE TRIGGER clocks_insert INSTEAD OF INSERT ON clocks BEGIN\n"
+    "  INSERT OR IGNORE INTO clock_rules (rule_id, title, source) VALUES (NEW.rule_id, NEW.title, NEW.source);\n"
+    "  INSERT INTO clock_rows (" ROW_COLUMNS ", agreed_day) SELECT " ROW_VALUES_WITH("n", STATUS_CODE_10) ", "
+    DAY_OF("n.agreed_due") " FROM " NEW_ROW_10 " JOIN clock_rules r ON r.rule_id = NEW.rule_id;\n"
+    "END;\n"
+    "CREATE TRIGGER clocks_update INSTEAD OF UPDATE ON clocks BEGIN\n"
+    "  INSERT OR IGNORE INTO clock_rules (rule_id, title, source) VALUES (NEW.rule_id, NEW.title, NEW.source);\n"
+    "  DELETE FROM clock_rows WHERE child_id = OLD.child_id AND instance = OLD.instance AND "
+    "rule = (SELECT code FROM clock_rules WHERE rule_id = OLD.rule_id);\n"
+    "  INSERT INTO clock_rows (" ROW_COLUMNS ", agreed_day) SELECT " ROW_VALUES_WITH("n", STATUS_CODE_10) ", "
+    DAY_OF("n.agreed_due") " FROM " NEW_ROW_10 " JOIN clock_rules r ON r.rule_id = NEW.rule_id;\n"
+    "END;\n"
+    "CREATE TRIGGER clocks_delete INSTEAD OF DELETE ON clocks BEGIN\n"
+    "  DELETE FROM clock_rows WHERE child_id = OLD.child_id AND instance = OLD.instance AND "
+    "rule = (SELECT code FROM clock_rules WHERE rule_id = OLD.rule_id);\n"
+    "END;\n"
+    /* Every child is evaluated once more (the digests' windows are
+     * forgotten) and its rows compared: their at_risk statuses and agreed
+     * dates (none yet). */
+    "UPDATE clock_digests SET valid_from = NULL, valid_until = NULL;\n"
     "DELETE FROM meta WHERE key = 'clocks_as_of';\n";
 
 /* MIGRATIONS[v] takes a database from version v-1 to v. */
 static const char *const MIGRATIONS[] = {NULL,        MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
-                                         MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9};
+                                         MIGRATION_5, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9,
+                                         MIGRATION_10};
 
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == CC_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version: add MIGRATION_N and raise CC_STORE_SCHEMA_VERSION together");

@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 #define CC_DATE_NONE INT32_MIN
+/* A day after every other: "never" where a day is asked for. */
+#define CC_DATE_NEVER INT32_MAX
 
 /* Longest id (staff, team, child) accepted anywhere, in bytes. */
 #define CC_ID_MAX 64
@@ -153,6 +155,14 @@ typedef struct {
 typedef struct {
     cc_clock_t *items;
     size_t len, cap;
+    /* The first day after today on which the same events could give other
+     * clocks than these (a status moves, a starts_when threshold is
+     * reached, a series lapses): cc_engine_run lowers it to its child's;
+     * CC_DATE_NEVER (set by init and reset) when nothing changes with the
+     * passing of days alone. The evaluation re-runs a child whose events
+     * did not change only from that day (docs/engine.md, "When clocks
+     * change by themselves"). */
+    cc_date_t next_change;
 } cc_clocks_t;
 
 void cc_clocks_init(cc_clocks_t *clocks);

@@ -23,6 +23,8 @@ typedef struct {
     size_t data_errors;    /* children whose data could not be evaluated */
     size_t uncovered;      /* instances counted outside the holiday calendar's years */
     size_t commits;        /* transactions committed before the last (a first computation's) */
+    int every;             /* cc_evaluate_all evaluated every child (new rules, engine or table), not only
+                              those whose clocks may have moved */
 } cc_eval_stats_t;
 
 /* The id written in the clocks table for a child's data_error row. */

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands. */
-#define CC_STORE_SCHEMA_VERSION 9
+#define CC_STORE_SCHEMA_VERSION 10
 
 /* PRAGMA application_id of a careclock database ("CCLK"). */
 #define CC_STORE_APPLICATION_ID 0x43434c4b

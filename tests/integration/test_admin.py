@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import unittest
 
+from schema_v8 import CURRENT
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("CARECLOCK_BUILD", "build")
 BINARY = os.path.join(REPO, BUILD, "careclock")
@@ -108,13 +110,15 @@ class InitTest(AdminTestCase):
     def test_init_creates_a_private_database_at_the_current_version(self):
         out = self.ok("init")
         self.assertIn("created", out)
-        self.assertIn("schema version 9", out)
+        self.assertIn("schema version %d" % CURRENT, out)
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
-        self.assertEqual(self.query("PRAGMA user_version"), [(9,)])
+        self.assertEqual(self.query("PRAGMA user_version"), [(CURRENT,)])
         self.assertEqual(self.query("PRAGMA journal_mode"), [("wal",)])
         names = {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table in ("staff", "teams", "children", "events", "clocks", "audit", "changes"):
+        for table in ("staff", "teams", "children", "events", "clock_rows", "clock_rules", "audit", "changes"):
             self.assertIn(table, names)
+        # clocks is a view of clock_rows and clock_rules (docs/schema.md)
+        self.assertEqual(self.query("SELECT type FROM sqlite_master WHERE name = 'clocks'"), [("view",)])
 
     def test_init_again_does_nothing(self):
         self.ok("init")

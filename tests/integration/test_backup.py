@@ -14,6 +14,7 @@ import time
 import unittest
 
 from daemon_harness import CLI, Council, Daemon
+from schema_v8 import UNDO_9
 
 
 class Backup(unittest.TestCase):
@@ -145,11 +146,10 @@ if __name__ == "__main__":
     unittest.main()
 
 
-# A version 3 database is today's schema without migration 4's, 5's and 7's
-# objects (as tests/unit/test_store.c's migration test makes one; 6 remade
+# A version 3 database is today's schema without migration 9's (schema_v8),
+# 4's, 5's and 7's objects (as tests/unit/test_store.c's migration test makes one; 6 remade
 # deliveries, which a version 3 file also has).
-TO_VERSION_3 = ("DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; DROP TRIGGER events_count_update; DROP TABLE event_counts; ALTER TABLE clocks DROP COLUMN agreed_due; "
-                "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
+TO_VERSION_3 = (UNDO_9 + "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
                 "DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; "
                 "ALTER TABLE audit_actor DROP COLUMN since; "
                 "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; "
@@ -173,7 +173,7 @@ class BeforeMigrating(unittest.TestCase):
 
     def downgrade(self):
         con = sqlite3.connect(self.db)
-        con.executescript(TO_VERSION_3)
+        con.executescript("BEGIN; " + TO_VERSION_3 + " COMMIT;")
         con.close()
 
     def copies(self):

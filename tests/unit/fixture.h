@@ -151,11 +151,26 @@ static inline cc_date_t iso(const char *s)
 }
 
 
-/* Migration 9's objects (decisions, event_counts and its triggers,
- * clocks.agreed_due) dropped: with migrations 1..8's own, the way the
- * migration tests make an older file. */
-#define FIXTURE_UNDO_MIGRATION_9                                                                                   \
+/* Migration 10's objects (decisions, event_counts and its triggers; the
+ * view's agreed_due goes with the view below). */
+#define UNDO_MIGRATION_10                                                                                         \
     "DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; "                 \
-    "DROP TRIGGER events_count_update; DROP TABLE event_counts; ALTER TABLE clocks DROP COLUMN agreed_due; "
+    "DROP TRIGGER events_count_update; DROP TABLE event_counts; "
+
+/* A file of schema 8 is this schema without migration 10's and 9's objects
+ * (the decisions; the compact clocks: docs/schema.md): the clocks table as
+ * it was, the digests without their windows. Older versions' tests undo it
+ * first. */
+#define UNDO_MIGRATION_9                                                                                          \
+    UNDO_MIGRATION_10 "DROP VIEW clocks; DROP TABLE clock_rows; DROP TABLE clock_rules; "                                           \
+    "CREATE TABLE clocks (child_id TEXT NOT NULL, rule_id TEXT NOT NULL, seq INTEGER NOT NULL, title TEXT NOT "   \
+    "NULL, start_date TEXT, due_date TEXT, status TEXT NOT NULL, met_on TEXT, start_event_id INTEGER, "           \
+    "met_event_id INTEGER, reason TEXT, flags INTEGER NOT NULL DEFAULT 0, source TEXT, updated_at TEXT NOT NULL, " \
+    "sequence INTEGER NOT NULL DEFAULT 0, instance TEXT NOT NULL, left_care_on TEXT, "                            \
+    "PRIMARY KEY (child_id, rule_id, instance)) WITHOUT ROWID; "                                                  \
+    "CREATE INDEX clocks_by_status ON clocks(status, due_date); DROP TRIGGER digests_plan_update; "             \
+    "ALTER TABLE clock_digests DROP COLUMN valid_from; ALTER TABLE clock_digests DROP COLUMN valid_until; "       \
+    "CREATE TRIGGER digests_plan_update AFTER UPDATE ON clock_digests BEGIN DELETE FROM plan_queue WHERE "         \
+    "child_id IN (SELECT NEW.child_id); INSERT INTO plan_queue (child_id) SELECT NEW.child_id; END; "
 
 #endif

@@ -112,7 +112,9 @@ static void test_list_stops_when_told(void **state)
 
 /* Each filter of the listing is served by its index, never a scan of the
  * council's clocks (the design note in clocks.c: one statement with every
- * filter optional read all the clocks, 18 s a pass at 100,000 children). */
+ * filter optional read all the clocks, 18 s a pass at 100,000 children);
+ * a status filter reads clocks_by_status alone, which covers every listed
+ * column (migration 9). */
 static void test_list_filters_use_their_indexes(void **state)
 {
     fixture_t *f = *state;
@@ -123,7 +125,7 @@ static void test_list_filters_use_their_indexes(void **state)
         {{.child_id = "C1"}, "SEARCH c USING PRIMARY KEY (child_id=?)"},
         {{.team_id = "T1"}, "USING INDEX children_by_team (team_id=?)"},
         {{.worker_id = "W1"}, "USING INDEX children_by_worker (worker_id=?)"},
-        {{.statuses = {CC_STATUS_OVERDUE}, .nstatuses = 1}, "USING INDEX clocks_by_status (status=?)"},
+        {{.statuses = {CC_STATUS_OVERDUE}, .nstatuses = 1}, "USING COVERING INDEX clocks_by_status (status=?)"},
         {{.team_id = "T1", .statuses = {CC_STATUS_OVERDUE}, .nstatuses = 1}, "children_by_team (team_id=?)"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -215,10 +215,25 @@ static void assert_same_clocks(cc_store_t *a, cc_store_t *b)
     free(db);
 }
 
+/* A full recompute of every child, as after a change of rules: each call
+ * names other rules (a new fingerprint). */
 static cc_eval_stats_t all(cc_store_t *s, const char *day, const char *now)
 {
+    static unsigned calls;
+    char fp[32];
     cc_eval_stats_t st = {0};
-    assert_int_equal(cc_evaluate_all(s, g_rs, g_cal, iso(day), "fp", now, &st), 0);
+    snprintf(fp, sizeof(fp), "fp%u", ++calls);
+    assert_int_equal(cc_evaluate_all(s, g_rs, g_cal, iso(day), fp, now, &st), 0);
+    assert_true(st.every);
+    return st;
+}
+
+/* A full recompute with the rules unchanged (careclockd's start and
+ * midnight): only the children whose clocks may have moved. */
+static cc_eval_stats_t due(cc_store_t *s, const char *day, const char *now)
+{
+    cc_eval_stats_t st = {0};
+    assert_int_equal(cc_evaluate_all(s, g_rs, g_cal, iso(day), "fp-same", now, &st), 0);
     return st;
 }
 
@@ -246,8 +261,55 @@ static void test_unchanged_recompute_writes_nothing(void **state)
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE updated_at = '2026-11-20T09:00:00Z'"), 0);
     char *after = dump(f->store);
     assert_string_equal(before, after);
+    free(after);
+    /* The same rules again (careclockd's restart): nothing has moved, no
+     * child is evaluated, nothing is written. */
+    due(f->store, "2026-11-20", "2026-11-20T10:00:00Z");
+    cc_eval_stats_t restart = due(f->store, "2026-11-20", "2026-11-20T11:00:00Z");
+    assert_false(restart.every);
+    assert_int_equal(restart.children, 0);
+    assert_int_equal(restart.written, 0);
+    after = dump(f->store);
+    assert_string_equal(before, after);
     free(before);
     free(after);
+}
+
+/* A full recompute with the same rules evaluates only the children whose
+ * clocks may have moved (a status, a starts_when threshold, a series'
+ * lapse: the engine's next_change) or whose data changed, and leaves the
+ * table exactly as evaluating every child does: day by day over two
+ * months, after a day gone back, and across jumps of a year, with an event
+ * recorded on the way. */
+static void test_only_children_due_are_evaluated(void **state)
+{
+    fixture_t *f = *state;
+    char day[CC_DATE_STRLEN], now[32];
+    f->store = fixture_open(f->path);
+    f->store2 = fixture_open(f->path2);
+    populate(f->store, 300);
+    populate(f->store2, 300);
+    due(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    all(f->store2, "2026-11-20", "2026-11-20T08:00:00Z");
+    size_t evaluated = 0, every = 0;
+    int at = 0;
+    for (int i = 0; i < 66; i++) {
+        at += i < 60 ? 1 : i == 60 ? -3 : i % 2 ? 365 : 200;
+        cc_date_format(iso("2026-11-20") + at, day);
+        snprintf(now, sizeof(now), "%sT00:00:01Z", day);
+        if (i == 10) {
+            exec_sql(f->store, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-11-29')");
+            exec_sql(f->store2, "INSERT INTO events (child_id, type, date) VALUES ('C00010', 'review_held', '2026-11-29')");
+        }
+        cc_eval_stats_t a = due(f->store, day, now);
+        cc_eval_stats_t b = all(f->store2, day, now);
+        assert_false(a.every);
+        evaluated += a.children;
+        every += b.children;
+        assert_same_clocks(f->store, f->store2);
+    }
+    /* Far fewer than every child each day. */
+    assert_true(evaluated * 4 < every);
 }
 
 /* The first computation into an empty table (indexes dropped and made
@@ -271,11 +333,10 @@ static void test_first_computation_matches_row_by_row(void **state)
     assert_same_clocks(f->store, f->store2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
                                          "'clocks_by_status' AND sql = 'CREATE INDEX clocks_by_status ON "
-                                         "clocks(status, due_date)'"),
+                                         "clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source, agreed_day)'"),
                      1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks INDEXED BY clocks_by_status WHERE status = "
-                                         "'overdue'"),
-                     query_int(f->store, "SELECT count(*) FROM clocks NOT INDEXED WHERE status = 'overdue'"));
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clock_rows INDEXED BY clocks_by_status WHERE status = 0"),
+                     query_int(f->store, "SELECT count(*) FROM clock_rows NOT INDEXED WHERE status = 0"));
 }
 
 /* Inside the caller's transaction the evaluation reads on the caller's
@@ -396,12 +457,14 @@ static void test_unknown_digest_compares_rows(void **state)
     fixture_t *f = *state;
     f->store = fixture_open(f->path);
     populate(f->store, 300);
-    all(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
+    due(f->store, "2026-11-20", "2026-11-20T08:00:00Z");
     char *before = dump(f->store);
     exec_sql(f->store, "UPDATE clocks SET title = 'Tampered' WHERE child_id = 'C00005' AND rule_id = 'visit' AND seq = 1");
-    assert_int_equal(sqlite3_changes(cc_store_db(f->store)), 1);
+    /* (The row keeps a title of its own, its rule's title is untouched.) */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM clocks WHERE title = 'Tampered'"), 1);
     exec_sql(f->store, "UPDATE clock_digests SET digest = 0 WHERE child_id = 'C00005'");
-    cc_eval_stats_t st = all(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    cc_eval_stats_t st = due(f->store, "2026-11-20", "2026-11-20T09:00:00Z");
+    assert_int_equal(st.children, 1);
     assert_int_equal(st.written, 1);
     char *after = dump(f->store);
     assert_string_equal(before, after);
@@ -538,7 +601,7 @@ static void test_emptied_table_is_filled_again(void **state)
 static int64_t status_index_count(cc_store_t *s)
 {
     return query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'clocks_by_status' AND "
-                        "sql = 'CREATE INDEX clocks_by_status ON clocks(status, due_date)'");
+                        "sql = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source, agreed_day)'");
 }
 
 static int64_t owed_count(cc_store_t *s)
@@ -652,7 +715,7 @@ static void test_cut_short_first_computation_is_finished(void **state)
     assert_int_equal(status_index_count(f->store), 0);
     assert_int_equal(owed_count(f->store), 1);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM meta WHERE key = 'owed_index:clocks_by_status' AND "
-                                         "value = 'CREATE INDEX clocks_by_status ON clocks(status, due_date)'"),
+                                         "value = 'CREATE INDEX clocks_by_status ON clock_rows(status, due_day, child_id, rule, seq, start_day, met_day, left_care_day, reason, title, source, agreed_day)'"),
                      1);
     /* Even with the day recorded as today, the note means a full recompute. */
     exec_sql(f->store, "INSERT INTO meta (key, value) VALUES ('clocks_as_of', '2026-11-20'), ('rules_fingerprint', 'fp') "
@@ -731,6 +794,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unchanged_recompute_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_children_due_are_evaluated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_computation_matches_row_by_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caller_transaction_sees_its_own_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_memory, setup, teardown),

@@ -96,13 +96,15 @@ static int teardown(void **state)
 /* An SGO report clock due Mon 28 Dec 2026 for child, written on db. */
 static void clock_row_on(sqlite3 *db, const char *child, const char *status)
 {
-    char sql[512];
+    char sql[1024];
+    /* clocks is a view (its triggers write clock_rows): no upsert. */
     snprintf(sql, sizeof(sql),
+             "UPDATE clocks SET status = '%s' WHERE child_id = '%s' AND rule_id = 'sgo_report' AND instance = '1.1'; "
              "INSERT INTO clocks (child_id, rule_id, seq, title, start_date, due_date, status, source, updated_at, "
-             "instance) VALUES ('%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', "
-             "'%s', 'local guidance', '2026-10-05T00:00:00Z', '1.1') ON CONFLICT (child_id, rule_id, instance) "
-             "DO UPDATE SET status = excluded.status",
-             child, status);
+             "instance) SELECT '%s', 'sgo_report', 1, 'Special guardianship report', '2026-10-05', '2026-12-28', "
+             "'%s', 'local guidance', '2026-10-05T00:00:00Z', '1.1' WHERE NOT EXISTS (SELECT 1 FROM clocks WHERE "
+             "child_id = '%s' AND rule_id = 'sgo_report' AND instance = '1.1')",
+             status, child, child, status, child);
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg);
@@ -135,7 +137,7 @@ static void test_migration_from_version_2(void **state)
     int created, from, to;
     /* A version 2 file is this schema without migration 3's objects (and
      * migrations 4 to 7's, which the reopen also applies). */
-    exec_sql(f->store, FIXTURE_UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
+    exec_sql(f->store, UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
              "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE deliveries; DROP TABLE webhook_endpoints; "
                        "DELETE FROM meta WHERE key = 'outbox_instance'; DROP TABLE clock_digests; "
                        "DROP INDEX events_by_child; CREATE INDEX events_by_child ON events(child_id, date); "

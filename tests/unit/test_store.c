@@ -150,7 +150,7 @@ static void test_schema_version_and_pragmas(void **state)
     assert_int_equal(query_int(s, "PRAGMA synchronous"), 1); /* NORMAL */
     assert_int_equal(query_int(s, "PRAGMA journal_size_limit"), 67108864);
     assert_string_equal(query_text(s, "PRAGMA journal_mode"), "wal");
-    const char *tables[] = {"staff",   "teams",       "children", "events", "clocks",
+    const char *tables[] = {"staff",   "teams",       "children", "events", "clock_rows", "clock_rules",
                             "audit",   "changes",     "audit_actor", "meta", "feeds"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[128];
@@ -218,8 +218,7 @@ static void test_migration_7_from_version_6(void **state)
     fixture_t *f = *state;
     cc_store_t *s = open_store(f);
     populate(f);
-    exec_sql(s, FIXTURE_UNDO_MIGRATION_9
-                "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
+    exec_sql(s, UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; "
                 "DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; "
                 "ALTER TABLE audit_actor DROP COLUMN since; PRAGMA writable_schema = ON; "
                 "UPDATE sqlite_schema SET sql = replace(sql, ',''viewer''', '') WHERE name = 'staff'; "
@@ -260,13 +259,14 @@ static void test_migration_4_from_version_3(void **state)
     cc_store_t *s = open_store(f);
     populate(f);
     add_event(f, "C1", "looked_after_start", "2026-11-02");
+    exec_sql(s, UNDO_MIGRATION_9);
     exec_sql(s, "INSERT INTO clocks (child_id, rule_id, seq, title, status, updated_at, instance) VALUES "
            "('C1', 'care_plan', 1, 'Care plan', 'open', '2026-11-02T00:00:00Z', '1.1'), "
            "('C1', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z', '1.1'), "
            "('C9', 'review', 1, 'Review', 'open', '2026-11-02T00:00:00Z', '1.1')");
     /* A version 3 file is this schema without migration 4's objects (and
      * migrations 5, 6 and 7's, which the reopen also applies). */
-    exec_sql(s, FIXTURE_UNDO_MIGRATION_9 "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
+    exec_sql(s, "DROP TRIGGER children_assign_insert; DROP TRIGGER children_assign_update; DROP TABLE assignments; DROP TABLE web_signin; DROP TABLE web_sessions; DROP TABLE web_audit; ALTER TABLE audit_actor DROP COLUMN since; "
              "DROP TRIGGER children_plan_update; DROP TRIGGER teams_plan_update; DROP TRIGGER staff_plan_update; DROP TABLE plan_queue; DROP INDEX children_by_iro; DROP TABLE clock_digests; DROP INDEX events_by_child; "
            "CREATE INDEX events_by_child ON events(child_id, date); PRAGMA user_version = 3;");
     cc_store_close(f->store);
@@ -334,9 +334,7 @@ static void test_migration_8_from_version_7(void **state)
     fixture_t *f = *state;
     cc_store_t *s = open_store(f);
     populate(f);
-    exec_sql(s, "DROP TABLE decisions; DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete; "
-                "DROP TRIGGER events_count_update; DROP TABLE event_counts; "
-                "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V7 DELIVERIES_V7
+    exec_sql(s, UNDO_MIGRATION_9 "DROP TABLE clocks; DROP TABLE deliveries;" CLOCKS_V7 DELIVERIES_V7
                 "INSERT INTO clocks (child_id, rule_id, seq, title, status, due_date, updated_at, sequence) VALUES "
                 "('C1', 'review', 1, 'LAC review', 'overdue', '2025-03-31', '2025-04-01T00:00:00Z', 2), "
                 "('C1', 'review', 2, 'LAC review', 'open', '2025-06-30', '2025-04-01T00:00:00Z', 0), "
@@ -363,8 +361,8 @@ static void test_migration_8_from_version_7(void **state)
                                       "sequence, ', ') FROM (SELECT * FROM clocks ORDER BY child_id, rule_id, seq)"),
                         "review 1 #1 2, review 2 #2 0, data 1 #1 0");
     assert_string_equal(query_text(s, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
-                                      "pragma_table_info('clocks') WHERE pk > 0 ORDER BY pk)"),
-                        "child_id,rule_id,instance");
+                                      "pragma_table_info('clock_rows') WHERE pk > 0 ORDER BY pk)"),
+                        "child_id,rule,instance");
     assert_string_equal(query_text(s, "SELECT group_concat(id || ' ' || instance || ' ' || state || ' ' || "
                                       "coalesce(message_id, '-'), ', ') FROM (SELECT * FROM deliveries ORDER BY id)"),
                         "7 #1 sent <cc-abc-7@x.example>, 9 #1 pending -");
