@@ -5,6 +5,10 @@
  * (docs/dashboard.md). Every value goes through careclock/html.h. Pages
  * work without JavaScript and without the stylesheet.
  *
+ * The pages live by job: pages.c (the frame, messages, signing in, the
+ * helpers below), pagework.c (My work), pagechild.c (a child), pagedecide.c (its decisions),
+ * pagefigures.c (team, service, timeliness).
+ *
  * Internal to daemon/http/ and the unit tests.
  */
 #ifndef CARECLOCK_HTTP_PAGES_H
@@ -30,6 +34,7 @@ typedef struct {
     int nav_service;           /* a Service item */
     int nav_timeliness;        /* a Timeliness item */
     const char *notice;        /* a notification banner's text (NULL: none) */
+    int notice_success;        /* the banner says a form was done (GOV.UK's success banner) */
 } cc__page_t;
 
 void cc__page_begin(cc_buf_t *out, const cc__page_t *p);
@@ -41,6 +46,20 @@ void cc__page_tag(cc_buf_t *out, const char *status);
 /* A whole page with a heading and a paragraph (errors: 403, 404, ...). */
 void cc__page_message(cc_buf_t *out, const cc__page_t *p, const char *heading, const char *text,
                       const char *link_href, const char *link_text);
+
+/* ---- helpers the page files share (pages.c) ---- */
+
+/* s, or "" for NULL. */
+const char *cc__page_or_empty(const char *s);
+/* An ISO date as <time datetime=ISO>Mon 2 Nov 2026</time>; "-" for
+ * NULL or ""; an unparsable value as text. */
+void cc__page_date(cc_buf_t *out, const char *iso);
+/* /children/ID (the id as a path segment). */
+void cc__page_child_href(cc_buf_t *out, const char *child_id);
+/* The id of a clock's section: clock-RULE-SEQ. */
+void cc__page_clock_anchor(cc_buf_t *out, const char *rule_id, int seq);
+/* ID (LABEL), escaped (no label: ID alone). */
+void cc__page_child_name(cc_buf_t *out, const char *id, const char *label);
 
 /* ---- signing in ---- */
 
@@ -68,6 +87,7 @@ typedef struct {
     int seq;
     long working_days;          /* overdue: working days since the due date; due soon: left; -1: unknown */
     const char *note;           /* escalations: the stage and when sent */
+    const char *agreed;         /* an extension in force: the agreed date, which working_days counts to; NULL */
 } cc__work_item_t;
 
 typedef struct {
@@ -99,11 +119,49 @@ void cc__page_work(cc_buf_t *out, const cc__page_t *p, const cc__work_t *w);
 
 /* ---- a child ---- */
 
+/* The decision forms a clock offers (issue 17 decisions; who may: the
+ * rule's extend_by, except_by, the recipients of its stages). */
+#define CC__FORM_EXTEND 1u
+#define CC__FORM_EXCEPT 2u
+#define CC__FORM_ACK 4u
+
 typedef struct {
     const char *rule_id, *title, *status, *start, *due, *met_on, *source, *reason;
     int seq;
     const char *explanation;    /* the engine's words, as `careclock explain` prints them */
+    const char *instance;       /* the instance's identity (cc_clock_key): the forms name it */
+    const char *agreed;         /* an extension in force: the agreed date (ISO); NULL none */
+    unsigned forms;             /* CC__FORM_*: the forms offered to the person looking */
+    const char *const *except_codes; /* the rule's except_reasons */
+    size_t nexcept_codes;
 } cc__child_clock_t;
+
+/* A decision about one of the child's clocks, as the page lists it. */
+typedef struct {
+    long long id;
+    const char *kind;           /* "extend", "except", "ack", "inform", "withdraw" */
+    const char *rule_id, *title;
+    int seq;                    /* the clock's seq now (0: not among the clocks now) */
+    const char *date;           /* extend: agreed date; ack: held until (ISO); NULL */
+    const char *code;           /* except: the reason code */
+    const char *reason;         /* why, or the note */
+    const char *by, *by_name, *by_role, *at, *via;
+    long long withdraws;        /* withdraw: the decision withdrawn */
+    int withdrawn;              /* withdrawn since */
+    int may_withdraw;           /* the person looking may withdraw it (a form) */
+} cc__child_decision_t;
+
+/* A decision form sent back with an error (the GOV.UK error summary names
+ * the field; the form keeps what was typed). */
+typedef struct {
+    const char *kind;           /* the form: "extend", "except", "ack", "withdraw" */
+    const char *rule_id;        /* its clock (withdraw: NULL) */
+    int seq;
+    long long decision;         /* withdraw: the decision */
+    const char *field;          /* the field in error: "to", "reason", "code", "note", "until" */
+    const char *message;        /* what is wrong, in words */
+    const char *to, *reason, *code, *note, *until; /* as typed */
+} cc__decision_error_t;
 
 typedef struct {
     int64_t id;
@@ -125,9 +183,21 @@ typedef struct {
     size_t nevents;
     cc__child_delivery_t *deliveries;
     size_t ndeliveries;
+    cc__child_decision_t *decisions; /* by id */
+    size_t ndecisions;
+    const char *csrf;           /* the forms' token */
+    const char *today;          /* ISO: the forms' hints */
+    const cc__decision_error_t *error; /* a form sent back, or NULL */
 } cc__child_page_t;
 
 void cc__page_child(cc_buf_t *out, const cc__page_t *p, const cc__child_page_t *c);
+
+/* The pieces of the child page about decisions (pagedecide.c): a clock's
+ * forms (k->forms), the list of decisions with the withdrawal forms, and
+ * the error summary of a form sent back (nothing when c->error is NULL). */
+void cc__page_decision_forms(cc_buf_t *out, const cc__child_page_t *c, const cc__child_clock_t *k);
+void cc__page_decisions(cc_buf_t *out, const cc__child_page_t *c);
+void cc__page_decision_errors(cc_buf_t *out, const cc__child_page_t *c);
 
 /* ---- figures: team, service, timeliness ---- */
 

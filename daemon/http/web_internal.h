@@ -1,9 +1,10 @@
 /* The dashboard's internals, shared by the files of daemon/http/ that make
  * it: web.c (the module on the loop: requests, the work off the loop,
- * static assets, the sign-in mail), webapp.c (a request's work, off the
- * loop: who is asking, what they may see, the data), webcache.c (the
- * figures of the team, service and timeliness pages) and pages.c (the
- * pages: pure HTML from values). Internal: included only by those files
+ * static assets, the sign-in mail), webapp.c and the web*.c beside it
+ * (a request's work, off the loop: who is asking, what they may see, the
+ * data; webapp.h), webcache.c (the figures of the team, service and
+ * timeliness pages) and pages.c with page*.c (the pages: pure HTML from
+ * values; pages.h). Internal: included only by those files
  * and the unit tests.
  *
  * Threads: everything in cc_web_t is the loop's; a request's work runs on
@@ -103,7 +104,7 @@ const char *cc__webcache_staff_name(const cc__webcache_t *c, const char *id);
 /* Every team id the figures know, sorted (borrowed). */
 size_t cc__webcache_teams(const cc__webcache_t *c, const char *const **ids);
 
-/* ---- a request's work (webapp.c) ---- */
+/* ---- a request's work (webapp.c; its pieces: webapp.h) ---- */
 
 typedef struct {
     /* given (read-only) */

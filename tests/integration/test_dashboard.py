@@ -6,6 +6,11 @@
 - Each role sees exactly what it may and gets 403 for the rest, on a direct
   URL, for every page and the CSV download.
 - A POST without its CSRF token, or from another site, is refused.
+- Decisions (issue 17) through the dashboard: the forms to extend, except
+  and acknowledge a clock are offered only to the roles its rule allows
+  (config/rules/england.rules: extend_by, except_by), and the server checks
+  again (403); a team manager extends an assessment in Chromium and the next
+  digest follows the agreed date while the statutory due date stays shown.
 - The timeliness page's figures and its CSV equal `careclock report
   timeliness --format csv` for the same period; clocks count for whoever
   held the child on the due date.
@@ -19,6 +24,8 @@
 Dates: the daemon runs with --now 2026-11-30T10:00 (a Monday) and the CLI
 with --today 2026-11-30, so nothing depends on the real date."""
 import csv
+import email
+import email.policy
 import html.parser
 import http.client
 import io
@@ -367,6 +374,139 @@ class Dashboard(World, unittest.TestCase):
         self.assertTrue(self.council.query("SELECT 1 FROM web_audit WHERE action = 'post' AND outcome = 'refused' "
                                            "AND staff_id = 'TM1'"))
 
+    # ---- decisions ---------------------------------------------------------------------
+
+    def decision_rows(self):
+        return self.council.query("SELECT kind, child_id, rule_id, by_staff, via, actor FROM decisions ORDER BY id")
+
+    def clock_form(self, page, kind, rule):
+        """The hidden fields of the page's form of kind about rule's clock, or None."""
+        for m in re.finditer(r'<form method="post" novalidate action="([^"]+)">(.*?)</form>', page, re.S):
+            fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', m.group(2)))
+            if fields.get("kind") == kind and fields.get("clock") == rule:
+                return m.group(1), fields
+        return None
+
+    def test_decision_forms_only_for_the_roles_the_rule_allows_and_403_on_a_direct_post(self):
+        """config/rules/england.rules: the review may not be extended by anyone
+        (extend_by = none: CPPCR 2010 reg 33 sets its dates), the health
+        assessment's exceptions are the team manager's or service manager's
+        (except_by); a worker gets no such form, and a POST made by hand
+        with a valid token is refused 403 and audited; a viewer gets no form
+        at all and is refused too."""
+        before = self.decision_rows()
+        w1 = self.sign_in("W1")
+        status, _, page = w1.get("/children/C1")
+        self.assertEqual(status, 200)
+        self.assertNotIn('name="kind" value="extend"', page)
+        self.assertNotIn('name="kind" value="except"', page)
+        token = csrf_of(page)
+        m = re.search(r'id="clock-review-1"', page)
+        self.assertIsNotNone(m)
+        instance = self.council.query("SELECT instance FROM clocks WHERE child_id = 'C1' AND rule_id = 'review' "
+                                      "AND seq = 2")
+        self.assertTrue(instance)
+        for form in ({"kind": "extend", "clock": "review", "instance": instance[0][0], "seq": "2",
+                      "to": "2027-06-01", "reason": "by hand"},
+                     {"kind": "except", "clock": "health_assessment", "instance": "x.1", "seq": "1",
+                      "code": "declined"}):
+            status, _, refused = w1.post("/children/C1/decisions", dict(form, csrf=token))
+            self.assertEqual(status, 403, refused[:300])
+            self.assertIn("You cannot take this decision", refused)
+        self.assertEqual(self.decision_rows(), before)
+        self.assertTrue(self.council.query("SELECT 1 FROM web_audit WHERE action = 'decision' AND outcome = "
+                                           "'refused' AND staff_id = 'W1'"))
+        self.assertTrue(self.email.wait_log("dashboard: W1 may not extend C1/review/"))
+        # The team manager of C1's team is offered the health assessment's exception,
+        # not the permanence plan's extension ...
+        _, _, page = self.sign_in("TM1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "except", "health_assessment"))
+        self.assertIsNone(self.clock_form(page, "extend", "review"))
+        self.assertIsNone(self.clock_form(page, "extend", "permanence_plan"))
+        # ... which is the IRO's to agree (seeds/001 standard 8: "the IRO must
+        # inform the Service Manager and agree a timescale"; extend_by = iro,
+        # service_manager), and C1's service manager's.
+        _, _, page = self.sign_in("IRO1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "extend", "permanence_plan"))
+        self.assertIsNone(self.clock_form(page, "except", "health_assessment"))
+        _, _, page = self.sign_in("SM1").get("/children/C1")
+        self.assertIsNotNone(self.clock_form(page, "extend", "permanence_plan"))
+        # A viewer: no form at all, and a POST is refused.
+        v1 = self.sign_in("V1")
+        _, _, page = v1.get("/children/C1")
+        self.assertNotIn("/decisions\"", page)
+        status, _, _ = v1.post("/children/C1/decisions", {"csrf": csrf_of(page), "kind": "ack", "clock": "review",
+                                                          "instance": instance[0][0], "until": "2026-12-10"})
+        self.assertEqual(status, 403)
+        # Not theirs to see at all: the same 403 as the page.
+        self.assertEqual(w1.post("/children/C3/decisions", {"csrf": token, "kind": "ack"})[0], 403)
+        self.assertEqual(self.decision_rows(), before)
+
+    def test_a_worker_acknowledges_a_clock_post_redirect_get_with_a_banner(self):
+        """Issue 17 item 3: a recipient of a clock's stages holds their own for
+        a time, at most 92 days (CC_DECISION_ACK_MAX_DAYS). W1 gets the
+        review's -1wd reminder, so is offered the form; a longer hold comes
+        back naming the field; a good one is recorded (via web, actor
+        web:W1) and the browser is sent back to the page, which says so."""
+        w1 = self.sign_in("W1")
+        _, _, page = w1.get("/children/C1")
+        action, fields = self.clock_form(page, "ack", "review")
+        before = self.decision_rows()
+        status, _, sent_back = w1.post(action, dict(fields, until="2027-06-30", note="on leave"))
+        self.assertEqual(status, 400)
+        self.assertIn('<a href="#clock-review-%s-ack-until">' % fields["seq"], sent_back)
+        self.assertIn("92", sent_back)
+        self.assertEqual(self.decision_rows(), before)
+        status, headers, _ = w1.post(action, dict(fields, until="2026-12-10", note="on leave"))
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["Location"], "/children/C1?decided=ack")
+        self.assertEqual(self.decision_rows()[len(before):], [("ack", "C1", "review", "W1", "web", "web:W1")])
+        self.assertEqual(self.council.query("SELECT until, reason, by_role FROM decisions ORDER BY id DESC LIMIT 1"),
+                         [("2026-12-10", "on leave", "worker")])
+        status, _, page = w1.get(headers["Location"])
+        self.assertEqual(status, 200)
+        self.assertIn("govuk-notification-banner--success", page)
+        self.assertIn("Your acknowledgement is recorded", page)
+        self.assertIn("Acknowledgement: held until <time datetime=\"2026-12-10\">", page)
+        self.assertTrue(self.email.wait_log("dashboard: W1 recorded decision"))
+
+    def test_a_decision_post_without_its_csrf_token_is_refused(self):
+        c = self.sign_in("TM1")
+        _, _, page = c.get("/children/C1")
+        action, fields = self.clock_form(page, "except", "health_assessment")
+        self.assertEqual(action, "/children/C1/decisions")
+        before = self.decision_rows()
+        form = dict(fields, code="declined")
+        del form["csrf"]
+        self.assertEqual(c.post(action, form)[0], 403)
+        self.assertEqual(c.post(action, dict(form, csrf="0" * 64))[0], 403)
+        self.assertEqual(c.post(action, dict(form, csrf=fields["csrf"]), headers={"Origin": "https://evil.example"})[0],
+                         403)
+        self.assertEqual(self.decision_rows(), before)
+
+    def test_a_decision_form_sent_back_names_the_field_in_an_error_summary(self):
+        """GOV.UK's error summary: "There is a problem", a link to the field,
+        the field's own message; nothing recorded."""
+        c = self.sign_in("TM1")
+        _, _, page = c.get("/children/C1")
+        action, fields = self.clock_form(page, "except", "health_assessment")
+        before = self.decision_rows()
+        status, _, page = c.post(action, dict(fields, code="", note="kept as typed"))
+        self.assertEqual(status, 400)
+        self.assertIn("<title>Error: Child C1", page)
+        self.assertIn("There is a problem", page)
+        # The field's id: its clock's section id (the rule id escaped as an
+        # HTML id, "_" as "_5f"), the form and the field.
+        anchor = "clock-health_5fassessment-%s-except-code" % fields["seq"]
+        self.assertIn('<a href="#%s">Choose the reason for the exception</a>' % anchor, page)
+        self.assertIn('id="%s-error"' % anchor, page)
+        self.assertIn("kept as typed", page)
+        # A reason the rule does not list: cc_decisions_add's own words.
+        status, _, page = c.post(action, dict(fields, code="too_busy"))
+        self.assertEqual(status, 400)
+        self.assertIn("too_busy", page)
+        self.assertEqual(self.decision_rows(), before)
+
     # ---- who sees what -------------------------------------------------------------
 
     PAGES = ["/my-work", "/children/C1", "/children/C2", "/children/C3", "/children/C4", "/teams/T1", "/teams/T2",
@@ -713,6 +853,116 @@ class Browser(World, unittest.TestCase):
         d.get(base + "/my-work")
         self.click("button.cc-signout", "You have signed out", "the page after signing out")
         self.axe_check("12-signed-out")
+
+    def browser_sign_in(self, staff):
+        """Chromium signed in as staff by the e-mailed link."""
+        from selenium.webdriver.common.by import By
+        d = self.driver
+        base = "http://127.0.0.1:%d" % self.email.port()
+        d.delete_all_cookies()
+        d.get(base + "/sign-in")
+        address = "%s@council.example" % staff.lower()
+        before = len(self.mails_to(address))
+        d.find_element(By.ID, "email").send_keys(address)
+        self.click("form button", "Check your e-mail", "the page after asking for a link")
+        link_base, token = self.link_for(address, before)
+        d.get(link_base + "/sign-in/" + token)
+        d.find_element(By.CSS_SELECTOR, "form button").click()
+        self.wait_for(lambda drv: drv.current_url.endswith("/my-work"), "signed in")
+        return base
+
+    def test_team_manager_extends_a_clock_and_the_next_digest_follows_the_new_date(self):
+        """Working Together to Safeguard Children 2023: an assessment within 45
+        working days of the referral; where it runs past them the reasons are
+        recorded, and the team manager agrees the new date (england.rules:
+        extend_by = team_manager, service_manager). C5, referred on Mon 2 Nov
+        2026 (the decision on the referral made the next day), is due on Thu
+        7 Jan 2027: 45 working days on, past Christmas Day, the Boxing Day
+        substitute (Mon 28 Dec) and New Year's Day (bank holidays of England
+        and Wales). Tom, its team manager, agrees Mon 15 Feb 2027 in
+        Chromium. Reminders follow the agreed date: nothing at the statutory
+        -10wd (Wed 16 Dec 2026); Wendy's -10wd reminder on Mon 1 Feb 2027, 10
+        working days before the agreed date, in that morning's digest. The
+        statutory due date stays on the page."""
+        from selenium.webdriver.common.by import By
+        c = self.council
+        c.cli("child", "add", "C5", "--dob", "2016-06-06", "--team", "T1", "--worker", "W1", "--initials", "I.J.")
+        c.cli("event", "add", "C5", "referral", "2026-11-02")
+        c.cli("event", "add", "C5", "referral_decision", "2026-11-03", "outcome=assessment")
+        [(due,)] = c.query("SELECT due_date FROM clocks WHERE child_id = 'C5' AND rule_id = 'assessment'")
+        self.assertEqual(due, "2027-01-07")
+        base = self.browser_sign_in("TM1")
+        d = self.driver
+        d.get(base + "/children/C5")
+        card = d.find_element(By.ID, "clock-assessment-1")
+        card.find_element(By.XPATH, ".//summary[contains(., 'Agree an extension')]").click()
+        self.axe_check("30-child-decision-forms")
+        # 31 February: sent back, the error summary names the field.
+        card = d.find_element(By.ID, "clock-assessment-1")
+        card.find_element(By.ID, "clock-assessment-1-extend-to").send_keys("2027-02-31")
+        card.find_element(By.ID, "clock-assessment-1-extend-reason").send_keys(
+            "Parent in hospital; the child was seen on 20 November and the home visit is rebooked")
+        card.find_element(By.XPATH, ".//button[contains(., 'Agree the extension')]").click()
+        self.wait_for(lambda drv: "There is a problem" in drv.page_source, "the error summary")
+        self.assertIn('href="#clock-assessment-1-extend-to"', d.page_source)
+        self.axe_check("31-decision-error")
+        field = d.find_element(By.ID, "clock-assessment-1-extend-to")
+        field.clear()
+        field.send_keys("2027-02-15")
+        d.find_element(By.XPATH, "//div[@id='clock-assessment-1']//button[contains(., 'Agree the extension')]").click()
+        self.wait_for(lambda drv: "The extension is recorded" in drv.page_source, "the success banner")
+        self.assertTrue(d.current_url.endswith("/children/C5?decided=extend"), d.current_url)
+        card = d.find_element(By.ID, "clock-assessment-1")
+        self.assertIn("open, extended to Mon 15 Feb 2027", card.text)
+        self.assertIn("Thu 7 Jan 2027", card.text)          # the statutory due date is still shown
+        table = d.find_element(By.ID, "decisions").find_element(By.XPATH, "following-sibling::table[1]")
+        self.assertIn("Extension to Mon 15 Feb 2027", table.text)
+        self.assertIn("Tom Manager (TM1), team manager", table.text)
+        self.assertIn("the dashboard", table.text)
+        self.axe_check("32-extension-recorded")
+        self.assertEqual(c.query("SELECT kind, agreed_due, by_staff, by_role, via, actor FROM decisions "
+                                 "WHERE child_id = 'C5'"),
+                         [("extend", "2027-02-15", "TM1", "team_manager", "web", "web:TM1")])
+        self.assertTrue(c.query("SELECT 1 FROM web_audit WHERE action = 'decision' AND outcome = 'recorded' AND "
+                                "staff_id = 'TM1' AND target LIKE 'C5/assessment/%'"))
+        # The digests, run as careclockd's timer runs them, at an injected time.
+        conf = c.write("digest.conf", "[notify]\nwindow = 08:00-18:00\ndigest = yes\n[smtp]\nurl = "
+                       "smtp://127.0.0.1:%d\nfrom = careclock@council.example\ntls = none\n" % self.smtp.port)
+
+        def run(now):
+            p = subprocess.run([CLI, "--db", c.db, "--config", conf, "deliveries", "run", "--now", now],
+                               capture_output=True, text=True)
+            self.assertIn(p.returncode, (0, 1), p.stderr)
+            rows = json.loads(subprocess.run([CLI, "--db", c.db, "deliveries", "--child", "C5", "--format", "json"],
+                                             capture_output=True, text=True, check=True).stdout)
+            return [(r["recipient"], r["stage"], r["stage_date"]) for r in rows if r["clock"] == "assessment"]
+
+        def about_c5(address):
+            return [m for m in self.mails_to(address) if "C5 (I.J.)" in m]
+
+        self.assertEqual(run("2026-12-16T09:00"), [])          # the statutory -10wd: nothing
+        self.assertEqual(run("2027-01-08T09:00"), [])          # the statutory +1wd: no escalation
+        self.assertEqual(about_c5("w1@council.example") + about_c5("tm1@council.example"), [])
+        # Wendy's digest of Mon 1 Feb 2027 (her other children's items too) has C5's reminder.
+        self.assertEqual(run("2027-02-01T09:00"), [("W1", "-10wd@2027-02-15", "2027-02-01")])
+        self.assertTrue(wait_until(lambda: about_c5("w1@council.example"), timeout=20))
+        [digest] = about_c5("w1@council.example")
+        text = email.message_from_string(digest, policy=email.policy.default).get_body(
+            preferencelist=("plain",)).get_content()
+        self.assertIn("Due in 10 working days (extended by agreement to Mon 15 Feb 2027; statutory due date Thu 7 "
+                      "Jan 2027): Assessment", " ".join(text.split()), text)
+        # Withdrawn: the row stays, a withdrawal is added, the clock is back on its statutory date.
+        d.get(base + "/children/C5")
+        d.find_element(By.XPATH, "//summary[contains(., 'Withdraw decision')]").click()
+        [(did,)] = c.query("SELECT id FROM decisions WHERE child_id = 'C5'")
+        d.find_element(By.ID, "decision-%d-reason" % did).send_keys("Agreed in error: the visit took place")
+        d.find_element(By.XPATH, "//button[contains(., 'Withdraw it')]").click()
+        self.wait_for(lambda drv: "The decision is withdrawn" in drv.page_source, "the banner after withdrawing")
+        self.assertNotIn("extended to", d.find_element(By.ID, "clock-assessment-1").text)
+        self.axe_check("33-decision-withdrawn")
+        self.assertEqual(c.query("SELECT kind, withdraws, by_staff, via FROM decisions WHERE child_id = 'C5' "
+                                 "ORDER BY id"),
+                         [("extend", None, "TM1", "web"), ("withdraw", did, "TM1", "web")])
 
     def test_axe_finds_what_it_should(self):
         """The check can fail: an image without a text alternative and a

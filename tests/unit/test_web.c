@@ -324,6 +324,79 @@ static void test_page_frame(void **state)
     cc_buf_free(&b);
 }
 
+/* The child page's decision forms (pagedecide.c): only the forms the
+ * clock's flags offer, each posting to the child's decisions with the
+ * token, the clock and its instance; a form sent back opens with the GOV.UK
+ * error summary first, linking to its field, the field marked and what was
+ * typed kept (escaped); the decisions list with who, role and withdrawal. */
+static void test_decision_forms(void **state)
+{
+    (void)state;
+    cc_buf_t b;
+    const char *codes[] = {"declined", "not_required"};
+    cc__child_clock_t clocks[] = {
+        {.rule_id = "assessment", .title = "Assessment", .status = "overdue", .due = "2027-01-07", .seq = 1,
+         .instance = "16.1", .agreed = "2027-02-15", .forms = CC__FORM_EXTEND | CC__FORM_ACK},
+        {.rule_id = "health_assessment", .title = "Health", .status = "open", .seq = 2, .instance = "1.2",
+         .forms = CC__FORM_EXCEPT, .except_codes = codes, .nexcept_codes = 2},
+        {.rule_id = "review", .title = "Review", .status = "open", .seq = 1, .instance = "1.1", .forms = 0},
+    };
+    cc__child_decision_t ds[] = {
+        {.id = 7, .kind = "extend", .rule_id = "assessment", .title = "Assessment", .seq = 1, .date = "2027-02-15",
+         .reason = "parent <ill>", .by = "TM1", .by_name = "Tom", .by_role = "team_manager", .at = "2026-11-30T10:00:00Z",
+         .via = "web", .may_withdraw = 1},
+    };
+    cc__child_page_t c = {.id = "C 5", .clocks = clocks, .nclocks = 3, .decisions = ds, .ndecisions = 1,
+                          .csrf = "tok"};
+    cc__page_t p = {.title = "Child"};
+    cc_buf_init(&b);
+    cc__page_child(&b, &p, &c);
+    const char *s = cc_buf_str(&b);
+    assert_null(strstr(s, "There is a problem"));
+    assert_non_null(strstr(s, "<form method=\"post\" novalidate action=\"/children/C%205/decisions\">"));
+    assert_non_null(strstr(s, "name=\"kind\" value=\"extend\"><input type=\"hidden\" name=\"clock\" "
+                              "value=\"assessment\"><input type=\"hidden\" name=\"instance\" value=\"16.1\">"));
+    assert_non_null(strstr(s, "name=\"kind\" value=\"ack\"><input type=\"hidden\" name=\"clock\" "
+                              "value=\"assessment\""));
+    assert_non_null(strstr(s, "<option value=\"not_required\">not required</option>"));
+    assert_null(strstr(s, "value=\"review\""));             /* no form for a clock that offers none */
+    assert_null(strstr(s, "name=\"kind\" value=\"extend\"><input type=\"hidden\" name=\"clock\" "
+                          "value=\"health_assessment\""));
+    assert_non_null(strstr(s, "overdue, extended to <time datetime=\"2027-02-15\">"));
+    assert_non_null(strstr(s, "<time datetime=\"2027-01-07\">"));   /* the statutory due date kept */
+    assert_non_null(strstr(s, "parent &lt;ill&gt;"));
+    assert_non_null(strstr(s, "Tom (TM1), team manager"));
+    assert_non_null(strstr(s, "Withdraw decision 7 (Extension of Assessment)"));
+    assert_non_null(strstr(s, "name=\"decision\" value=\"7\""));
+    /* Sent back: the summary first, linking to the field; the field marked; the text kept. */
+    cc__decision_error_t e = {.kind = "extend", .rule_id = "assessment", .seq = 1, .field = "to",
+                              .message = "Enter the agreed date", .to = "", .reason = "why <kept>"};
+    c.error = &e;
+    cc_buf_reset(&b);
+    cc__page_child(&b, &p, &c);
+    s = cc_buf_str(&b);
+    const char *summary = strstr(s, "There is a problem");
+    assert_non_null(summary);
+    assert_true(summary < strstr(s, "<h1"));
+    assert_non_null(strstr(s, "<a href=\"#clock-assessment-1-extend-to\">Enter the agreed date</a>"));
+    assert_non_null(strstr(s, "id=\"clock-assessment-1-extend-to-error\" class=\"govuk-error-message\""));
+    assert_non_null(strstr(s, "aria-describedby=\"clock-assessment-1-extend-to-hint clock-assessment-1-extend-to-error\""));
+    assert_non_null(strstr(s, ">why &lt;kept&gt;</textarea>"));
+    assert_non_null(strstr(s, "<details class=\"govuk-details cc-decide\" open><summary class=\"govuk-details__summary\">"
+                              "<span class=\"govuk-details__summary-text\">Agree an extension"));
+    /* My work: an extended clock shows the statutory date, then the agreed one. */
+    cc__work_item_t item = {.child_id = "C5", .rule_id = "assessment", .title = "Assessment", .status = "due_soon",
+                            .due_date = "2027-01-07", .agreed = "2027-02-15", .seq = 1, .working_days = 3};
+    cc__work_group_t g = {.items = &item, .nitems = 1, .due_soon = 1, .children = 1};
+    cc__work_t work = {.groups = &g, .ngroups = 1, .due_soon = 1};
+    cc_buf_reset(&b);
+    cc__page_work(&b, &p, &work);
+    s = cc_buf_str(&b);
+    assert_non_null(strstr(s, "<time datetime=\"2027-01-07\">Thu 7 Jan 2027</time><br><span class=\"govuk-body-s\">"
+                              "extended to <time datetime=\"2027-02-15\">"));
+    cc_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_request_pieces),    cmocka_unit_test(test_proxy_addresses),
         cmocka_unit_test(test_periods),           cmocka_unit_test(test_percent_rounding),
         cmocka_unit_test(test_signin_and_sessions), cmocka_unit_test(test_page_frame),
+        cmocka_unit_test(test_decision_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
