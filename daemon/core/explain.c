@@ -49,26 +49,35 @@ static void run_close(run_t *r)
 static void explain_cond(cc_buf_t *t, const cc_cond_t *c);
 static void explain_conds(cc_buf_t *t, const cc_cond_t *conds, int n);
 
+/* "1 year 6 months in all[ since turning N][ (counting episodes of care
+ * where ...)]": the time in care a starts_when threshold asks for. */
+static void threshold_words(cc_buf_t *t, const cc_threshold_t *th)
+{
+    char words[32];
+    cc_buf_printf(t, "%s in all", cc_offset_words(th->total, words, sizeof(words)));
+    if (th->since_age > 0)
+        cc_buf_printf(t, " since turning %d", th->since_age);
+    if (th->nwhen > 0) {
+        cc_buf_puts(t, " (counting episodes of care where ");
+        explain_conds(t, th->when, th->nwhen);
+        cc_buf_puts(t, ")");
+    }
+}
+
 /* Why the clock's regime applies to this child: each applies condition,
  * with what the child's record said on the starting day. */
 static void explain_regime(cc_buf_t *t, const run_t *r, const cc_rule_t *rule, const cc_event_t *start,
                            const cc_clock_t *c)
 {
-    char value[CC_COND_VALUE_MAX], h[32], words[32];
+    char value[CC_COND_VALUE_MAX], h[32];
     if (rule->regime == NULL && rule->napplies == 0 && !rule->starts_when.active)
         return;
     cc_buf_printf(t, "Regime: %s", rule->regime ? rule->regime : "the clock's own conditions");
     if (c->flags & CC_CLOCK_DERIVED) {
         const cc_threshold_t *th = &rule->starts_when;
-        cc_buf_printf(t, ". It applies because on %s the child had been looked after for %s in all",
-                      cc_date_format_human(c->start, h, sizeof(h)), cc_offset_words(th->total, words, sizeof(words)));
-        if (th->since_age > 0)
-            cc_buf_printf(t, " since turning %d", th->since_age);
-        if (th->nwhen > 0) {
-            cc_buf_puts(t, " (counting episodes of care where ");
-            explain_conds(t, th->when, th->nwhen);
-            cc_buf_puts(t, ")");
-        }
+        cc_buf_printf(t, ". It applies because on %s the child had been looked after for ",
+                      cc_date_format_human(c->start, h, sizeof(h)));
+        threshold_words(t, th);
         cc_buf_printf(t, " and was %d", cc_date_age(r->child->dob, c->start));
         if (th->min_age > 0 || th->max_age > 0) {
             cc_buf_puts(t, " (");
@@ -556,18 +565,10 @@ int cc_engine_explain_none_on(const cc_ruleset_t *rs, const cc_calendar_t *cal, 
         cc_buf_printf(t, "Regime: %s.\n", rule->regime);
     if (rule->starts_when.active) {
         const cc_threshold_t *th = &rule->starts_when;
-        char words[32];
         long total = 0;
         cc_date_t from = cc__engine_birthday(child->dob, th->since_age);
-        cc_buf_printf(t, "Started when: the child has been looked after for %s in all",
-                      cc_offset_words(th->total, words, sizeof(words)));
-        if (th->since_age > 0)
-            cc_buf_printf(t, " since turning %d", th->since_age);
-        if (th->nwhen > 0) {
-            cc_buf_puts(t, " (counting episodes of care where ");
-            explain_conds(t, th->when, th->nwhen);
-            cc_buf_puts(t, ")");
-        }
+        cc_buf_puts(t, "Started when: the child has been looked after for ");
+        threshold_words(t, th);
         if (th->min_age > 0)
             cc_buf_printf(t, ", and is %d or older", th->min_age);
         if (th->max_age > 0)
