@@ -443,17 +443,17 @@ _Static_assert(CC_OUTBOX_STATES_MAX == 7, "LIST_SQL has one parameter per state,
 
 static const char COUNT_BY_STATE_SQL[] = "SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY 1";
 
-int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row_fn fn, void *arg)
+/* One child's deliveries (the unique key's prefix), newest first. */
+static const char CHILD_SQL[] =
+    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, "
+    "due_at, attempts, next_attempt_at, sent_at, message_id, last_error, instance FROM deliveries WHERE child_id = ?1 "
+    "ORDER BY id DESC";
+
+/* Each row of st (LIST_SQL's or CHILD_SQL's columns) to fn(arg, row)
+ * until it returns nonzero; st finalized. 0, CC_EDB or fn's value. */
+static int list_rows(sqlite3_stmt *st, cc_outbox_row_fn fn, void *arg)
 {
-    assert(store != NULL && f != NULL && fn != NULL && f->nstates <= CC_OUTBOX_STATES_MAX);
-    sqlite3_stmt *st = cc__store_prepare(cc_store_db(store), LIST_SQL);
-    int step, rc = 0;
-    if (st == NULL)
-        return CC_EDB;
-    for (size_t i = 0; i < f->nstates; i++)
-        sqlite3_bind_text(st, (int)i + 1, f->states[i], -1, SQLITE_STATIC);
-    if (f->child_id)
-        sqlite3_bind_text(st, 8, f->child_id, -1, SQLITE_STATIC);
+    int step = SQLITE_DONE, rc = 0;
     while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         cc_outbox_row_t r = {
             .id = sqlite3_column_int64(st, 0),     .state = cc__store_col(st, 1),
@@ -474,33 +474,17 @@ int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row
     return rc;
 }
 
-/* One child's deliveries (the unique key's prefix), newest first. */
-static const char CHILD_SQL[] =
-    "SELECT id, state, child_id, rule_id, seq, stage, stage_date, kind, role, recipient, channel, address, due_date, "
-    "due_at, attempts, next_attempt_at, sent_at, message_id, last_error FROM deliveries WHERE child_id = ?1 "
-    "ORDER BY id DESC";
-
-static int list_rows(sqlite3_stmt *st, cc_outbox_row_fn fn, void *arg)
+int cc_outbox_list(cc_store_t *store, const cc_outbox_filter_t *f, cc_outbox_row_fn fn, void *arg)
 {
-    int step = SQLITE_DONE, rc = 0;
-    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
-        cc_outbox_row_t r = {
-            .id = sqlite3_column_int64(st, 0),     .state = cc__store_col(st, 1),
-            .child_id = cc__store_col(st, 2),      .rule_id = cc__store_col(st, 3),
-            .seq = sqlite3_column_int(st, 4),      .stage = cc__store_col(st, 5),
-            .stage_date = cc__store_col(st, 6),    .kind = cc__store_col(st, 7),
-            .role = cc__store_col(st, 8),          .recipient = cc__store_col(st, 9),
-            .channel = cc__store_col(st, 10),      .address = cc__store_col(st, 11),
-            .due_date = cc__store_col(st, 12),     .due_at = cc__store_col(st, 13),
-            .attempts = sqlite3_column_int(st, 14), .next_attempt_at = cc__store_col(st, 15),
-            .sent_at = cc__store_col(st, 16),      .message_id = cc__store_col(st, 17),
-            .last_error = cc__store_col(st, 18)};
-        rc = fn(arg, &r);
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = CC_EDB;
-    sqlite3_finalize(st);
-    return rc;
+    assert(store != NULL && f != NULL && fn != NULL && f->nstates <= CC_OUTBOX_STATES_MAX);
+    sqlite3_stmt *st = cc__store_prepare(cc_store_db(store), LIST_SQL);
+    if (st == NULL)
+        return CC_EDB;
+    for (size_t i = 0; i < f->nstates; i++)
+        sqlite3_bind_text(st, (int)i + 1, f->states[i], -1, SQLITE_STATIC);
+    if (f->child_id)
+        sqlite3_bind_text(st, 8, f->child_id, -1, SQLITE_STATIC);
+    return list_rows(st, fn, arg);
 }
 
 int cc_outbox_of_child(cc_store_t *store, const char *child_id, cc_outbox_row_fn fn, void *arg)

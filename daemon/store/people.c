@@ -463,12 +463,10 @@ int cc_store_staff_by_email(cc_store_t *s, const char *email, cc_store_person_t 
     return one_staff(s, ST_STAFF_BY_EMAIL, email, out);
 }
 
-int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn, void *data)
+/* Each row of the cached statement st, three text columns, to fn(data,
+ * cols, 3) until it returns nonzero; st reset. 0, CC_EDB or fn's value. */
+static int rows3(sqlite3_stmt *st, cc_store_row_fn fn, void *data)
 {
-    assert(s != NULL && staff_id != NULL && fn != NULL);
-    sqlite3_stmt *st = stmt(s, ST_STAFF_TEAMS);
-    if (st == NULL || cc__store_bind_text(st, 1, staff_id) != SQLITE_OK)
-        return CC_EDB;
     int step = SQLITE_DONE, rc = 0;
     while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
         const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
@@ -478,6 +476,15 @@ int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn
         rc = CC_EDB;
     sqlite3_reset(st);
     return rc;
+}
+
+int cc_store_staff_teams(cc_store_t *s, const char *staff_id, cc_store_row_fn fn, void *data)
+{
+    assert(s != NULL && staff_id != NULL && fn != NULL);
+    sqlite3_stmt *st = stmt(s, ST_STAFF_TEAMS);
+    if (st == NULL || cc__store_bind_text(st, 1, staff_id) != SQLITE_OK)
+        return CC_EDB;
+    return rows3(st, fn, data);
 }
 
 int cc_store_child_get(cc_store_t *s, const char *id, int with_name, cc_store_child_row_t *out)
@@ -530,13 +537,5 @@ int cc_store_children_held(cc_store_t *s, cc_store_row_fn fn, void *data)
     sqlite3_stmt *st = stmt(s, ST_CHILD_COUNTS);
     if (st == NULL)
         return CC_EDB;
-    int step = SQLITE_DONE, rc = 0;
-    while (rc == 0 && (step = cc__store_step(st)) == SQLITE_ROW) {
-        const char *cols[3] = {cc__store_col(st, 0), cc__store_col(st, 1), cc__store_col(st, 2)};
-        rc = fn(data, cols, 3);
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = CC_EDB;
-    sqlite3_reset(st);
-    return rc;
+    return rows3(st, fn, data);
 }
