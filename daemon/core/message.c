@@ -612,7 +612,7 @@ static size_t most_urgent(const cc_message_view_t *v, size_t idx[MOST_URGENT])
 int cc__message_text_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
                           cc_buf_t *out)
 {
-    char child[160], holder[256], now[384], title[200], d[40], todo[400];
+    char child[160], holder[256], now[384], title[200], d[40], what_to_do[400];
     size_t top[MOST_URGENT];
     cc_buf_t url;
     cc_buf_init(&url);
@@ -635,7 +635,7 @@ int cc__message_text_from_view(const cc_message_t *m, const cc_message_view_t *v
                           it->worker_name && it->worker_name[0] ? it->worker_name : "no allocated worker");
         }
     }
-    cc_buf_printf(out, "\nWhat to do: %s\n", cc_message_what_to_do(v, todo, sizeof(todo)));
+    cc_buf_printf(out, "\nWhat to do: %s\n", cc_message_what_to_do(v, what_to_do, sizeof(what_to_do)));
     for (size_t i = 0; i < v->n; i++) {
         const cc_message_entry_t *e = &v->entries[i];
         const cc_message_item_t *it = e->item;
@@ -724,7 +724,7 @@ static void html_worker_row(void *arg, const char *worker, const char *counts)
 int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v, const cc_message_context_t *ctx,
                           cc_buf_t *out)
 {
-    char child[160], holder[256], now[384], title[200], d[40], todo[400];
+    char child[160], holder[256], now[384], title[200], d[40], what_to_do[400];
     size_t top[MOST_URGENT];
     cc_buf_t text, url;
     cc_buf_init(&text);
@@ -775,7 +775,7 @@ int cc__message_html_from_view(const cc_message_t *m, const cc_message_view_t *v
     }
     cc_buf_puts(out, "<p style=\"margin:16px 0;padding:10px 14px;background:#fff7e0;border-left:4px solid #c99400\">"
                      "<strong>What to do:</strong> ");
-    cc_html_text(out, cc_message_what_to_do(v, todo, sizeof(todo)));
+    cc_html_text(out, cc_message_what_to_do(v, what_to_do, sizeof(what_to_do)));
     cc_buf_puts(out, "</p>\n");
     if (v->n > 0)
         cc_buf_puts(out, H2 "By child</h2>\n");
