@@ -460,6 +460,22 @@ static icalcomponent *today_event(adder_t *a, const cc_ics_feed_t *feed, const c
     return ev;
 }
 
+/* The rest of a today_event: DESCRIPTION text, CATEGORIES category,
+ * private, transparent (it blocks no time), LAST-MODIFIED today's
+ * midnight UTC. Returns ev (a->failed when text ran out of memory). */
+static icalcomponent *today_event_end(adder_t *a, const cc_ics_feed_t *feed, icalcomponent *ev, const cc_buf_t *text,
+                                      const char *category)
+{
+    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
+    add(a, ev, icalproperty_new_categories(category));
+    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
+    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+    add(a, ev, icalproperty_new_lastmodified(midnight_utc(feed)));
+    if (text->failed)
+        a->failed = 1;
+    return ev;
+}
+
 /* One all-day event on today's date for a child with overdue clocks
  * (group: k of them, the oldest first), so that they sit in this week's
  * view and not only on their old due dates. Its UID is the child's own
@@ -510,14 +526,7 @@ static icalcomponent *make_overdue_event(adder_t *a, const cc_ics_feed_t *feed, 
         add(a, ev, icalproperty_new_url(cc_buf_str(&url)));
     }
     cc_buf_free(&url);
-    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
-    add(a, ev, icalproperty_new_categories("overdue"));
-    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
-    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
-    add(a, ev, icalproperty_new_lastmodified(midnight_utc(feed)));
-    if (text->failed)
-        a->failed = 1;
-    return ev;
+    return today_event_end(a, feed, ev, text, "overdue");
 }
 
 typedef struct {
@@ -563,14 +572,7 @@ static icalcomponent *make_error_event(adder_t *a, const cc_ics_feed_t *feed, co
         cc_buf_puts(text, "\nWorker: ");
         put_clean(text, c->worker_name);
     }
-    add(a, ev, icalproperty_new_description(cc_buf_str(text)));
-    add(a, ev, icalproperty_new_categories("data-error"));
-    add(a, ev, icalproperty_new_class(ICAL_CLASS_PRIVATE));
-    add(a, ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
-    add(a, ev, icalproperty_new_lastmodified(midnight_utc(feed)));
-    if (text->failed)
-        a->failed = 1;
-    return ev;
+    return today_event_end(a, feed, ev, text, "data-error");
 }
 
 /* The overdue-today events (one per child with overdue clocks among the
